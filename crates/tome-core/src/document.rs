@@ -1,0 +1,607 @@
+//! A document: the piece tree of one file, its add buffer, its undo history and its versions.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::add_buffer::{AddBuffer, SealedBlocks};
+use crate::breaks::Info;
+use crate::line_index::IndexProgress;
+use crate::save::{self, SaveReport};
+use crate::search::{self, Matcher};
+use crate::source::{Encoding, LineEnding, Source};
+use crate::tree::{Bufs, Piece, PieceTree, Src, MAX_ADD_PIECE};
+use crate::view::View;
+use crate::{Control, Error, Result};
+
+/// One replacement in a batch: bytes `range` of the document before the batch become `text`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    /// Byte range in the document as it was before the batch.
+    pub range: Range<usize>,
+    /// The new text (may be empty: a deletion).
+    pub text: Vec<u8>,
+}
+
+impl Edit {
+    /// An insertion of `text` at `at`.
+    pub fn insert(at: usize, text: impl Into<Vec<u8>>) -> Edit {
+        Edit {
+            range: at..at,
+            text: text.into(),
+        }
+    }
+
+    /// A deletion of `range`.
+    pub fn delete(range: Range<usize>) -> Edit {
+        Edit {
+            range,
+            text: Vec::new(),
+        }
+    }
+}
+
+/// What an undo or redo did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Restored {
+    /// The document's new version.
+    pub version: u64,
+    /// Where the undone (or redone) change starts: a place for the cursor.
+    pub at: usize,
+}
+
+/// A frozen version of a document that other threads can read (search, save) while the
+/// document goes on being edited. Cheap to take: O(1) for the tree, plus sealing the add
+/// buffer's open block (at most 1 MiB copied).
+#[derive(Clone)]
+pub struct Snapshot {
+    tree: PieceTree,
+    sources: Arc<[Arc<Source>]>,
+    sealed: SealedBlocks,
+    version: u64,
+    revision: u64,
+}
+
+impl Snapshot {
+    /// A reader over this version.
+    pub fn view(&self) -> View<'_> {
+        View {
+            tree: &self.tree,
+            bufs: Bufs {
+                sources: &self.sources,
+                sealed: &self.sealed,
+                open: &[],
+            },
+        }
+    }
+
+    /// The document version this snapshot was taken at.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+}
+
+/// A save prepared by [`Document::begin_save`]: run it on any thread, then hand the outcome to
+/// [`Document::finish_save`].
+pub struct SaveJob {
+    snapshot: Snapshot,
+    target: PathBuf,
+}
+
+impl SaveJob {
+    /// Writes the snapshot atomically to the target. See [`crate::save`].
+    pub fn run(&self, control: &Control) -> Result<SaveReport> {
+        save::save_atomically(self.snapshot.view(), &self.target, control)
+    }
+
+    /// The path being written.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+}
+
+/// The undo group the last edit belongs to, so that the next one can join it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Group {
+    /// Typing: the next insertion joins if it is made here.
+    Typing { next: usize },
+    /// Deleting one character at a time: the next deletion joins if it ends here (Backspace)
+    /// or starts here (Delete).
+    Deleting { at: usize },
+}
+
+struct Step {
+    before: PieceTree,
+    after: PieceTree,
+    before_rev: u64,
+    after_rev: u64,
+    at: usize,
+}
+
+#[derive(Default)]
+struct History {
+    undo: Vec<Step>,
+    redo: Vec<Step>,
+    group: Option<Group>,
+}
+
+/// After a save, the document moves onto the saved file once its index is complete.
+struct Rebase {
+    source: u32,
+    revision: u64,
+}
+
+/// An open document.
+///
+/// Cost model: open is O(1) in the file's size; edits, line/offset conversion and a viewport
+/// are O(log pieces) (plus the bytes shown); undo/redo are O(1) plus a refresh of summaries;
+/// a snapshot is O(1). Memory: the tree (about 40 bytes a piece), the add buffer (the inserted
+/// bytes), and the line index (8 bytes per 64 KiB of file). The file itself is only mapped.
+///
+/// ```
+/// # fn main() -> tome_core::Result<()> {
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("hello.txt");
+/// std::fs::write(&path, "hello\nworld\n").unwrap();
+/// let mut doc = tome_core::Document::open(&path)?;
+/// doc.wait_for_index(&tome_core::Control::new())?;
+/// doc.insert(6, "big ")?;
+/// assert_eq!(doc.view().lines(1, 1, None)?[0].text, "big world");
+/// doc.undo();
+/// assert_eq!(doc.view().read(0, doc.len())?, b"hello\nworld\n");
+/// # Ok(()) }
+/// ```
+pub struct Document {
+    path: Option<PathBuf>,
+    sources: Vec<Arc<Source>>,
+    add: AddBuffer,
+    tree: PieceTree,
+    history: History,
+    version: u64,
+    revision: u64,
+    next_revision: u64,
+    saved_revision: u64,
+    line_ending: LineEnding,
+    encoding: Encoding,
+    read_only: bool,
+    rebase: Option<Rebase>,
+}
+
+fn bufs<'a>(sources: &'a [Arc<Source>], add: &'a AddBuffer) -> Bufs<'a> {
+    let (sealed, open) = add.parts();
+    Bufs {
+        sources,
+        sealed,
+        open,
+    }
+}
+
+impl Document {
+    /// Opens `path`: maps it and starts its line index. O(1) in the file's size.
+    pub fn open(path: &Path) -> Result<Document> {
+        let source = Source::open(path)?;
+        let read_only = std::fs::metadata(path)
+            .map(|m| m.permissions().readonly())
+            .unwrap_or(true);
+        let mut doc = Document {
+            path: Some(path.to_path_buf()),
+            line_ending: source.line_ending(),
+            encoding: source.encoding(),
+            sources: vec![source],
+            add: AddBuffer::default(),
+            tree: PieceTree::default(),
+            history: History::default(),
+            version: 0,
+            revision: 0,
+            next_revision: 1,
+            saved_revision: 0,
+            read_only,
+            rebase: None,
+        };
+        doc.tree = doc.whole_source_tree(0);
+        Ok(doc)
+    }
+
+    fn whole_source_tree(&self, source: u32) -> PieceTree {
+        let len = self.sources[source as usize].len();
+        let pieces = if len == 0 {
+            Vec::new()
+        } else {
+            vec![bufs(&self.sources, &self.add).original(source, 0, len)]
+        };
+        PieceTree::from_pieces(pieces)
+    }
+
+    /// A reader over the current version. O(1).
+    pub fn view(&self) -> View<'_> {
+        View {
+            tree: &self.tree,
+            bufs: bufs(&self.sources, &self.add),
+        }
+    }
+
+    /// A frozen copy of the current version for another thread.
+    pub fn snapshot(&mut self) -> Snapshot {
+        Snapshot {
+            tree: self.tree.clone(),
+            sources: self.sources.clone().into(),
+            sealed: self.add.seal(),
+            version: self.version,
+            revision: self.revision,
+        }
+    }
+
+    /// Length in bytes. O(1).
+    pub fn len(&self) -> usize {
+        self.tree.len()
+    }
+
+    /// True for an empty document.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The version: 0 at open, one more after each change of content (edit, undo, redo).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// True if the content differs from the last save (or the file as opened).
+    pub fn is_dirty(&self) -> bool {
+        self.revision != self.saved_revision
+    }
+
+    /// The file this document saves to.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The dominant line ending of the file as opened.
+    pub fn line_ending(&self) -> LineEnding {
+        self.line_ending
+    }
+
+    /// The encoding seen at open.
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// True if the file's permissions forbid writing it.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Progress of the line index of the file currently backing the document.
+    pub fn index_progress(&self) -> IndexProgress {
+        self.current_source().index().progress()
+    }
+
+    /// The newest file: the one opened, or the last one saved (indexing after a save).
+    fn current_source(&self) -> &Arc<Source> {
+        &self.sources[self.sources.len() - 1]
+    }
+
+    /// Number of pieces (for diagnostics and benchmarks). O(pieces).
+    pub fn piece_count(&self) -> usize {
+        self.tree.piece_count()
+    }
+
+    /// Height of the piece tree (for diagnostics and benchmarks). O(log pieces).
+    pub fn tree_depth(&self) -> usize {
+        self.tree.depth()
+    }
+
+    /// Bytes held by the add buffer.
+    pub fn added_bytes(&self) -> usize {
+        self.add.stored_bytes()
+    }
+
+    /// Blocks until the index is complete (or `control` is cancelled), then refreshes.
+    pub fn wait_for_index(&mut self, control: &Control) -> Result<()> {
+        let sources = self.sources.clone();
+        for s in &sources {
+            s.index().wait_until(s.len(), control)?;
+        }
+        self.poll_index();
+        Ok(())
+    }
+
+    /// Blocks until line `line`'s start is known (or the index ends, or `control` is
+    /// cancelled), then returns it. Errors: [`Error::OutOfBounds`], [`Error::Cancelled`].
+    pub fn wait_for_line(&mut self, line: usize, control: &Control) -> Result<usize> {
+        loop {
+            match self.view().line_start(line) {
+                Err(Error::NotIndexedYet { .. }) => {}
+                other => return other,
+            }
+            let sources = self.sources.clone();
+            let Some(pending) = sources.iter().find(|s| !s.index().is_complete()) else {
+                self.poll_index();
+                return self.view().line_start(line);
+            };
+            let next = pending.index().indexed_bytes() + 4 * crate::line_index::BLOCK * 16;
+            pending.index().wait_until(next, control)?;
+            self.poll_index();
+        }
+    }
+
+    /// Brings summaries up to date with the line index, and moves onto a saved file once it is
+    /// indexed. Cheap when there is nothing to do; called by every edit.
+    pub fn poll_index(&mut self) {
+        if let Some(r) = &self.rebase {
+            let src = &self.sources[r.source as usize];
+            if r.revision != self.revision {
+                // Edited since the save: keep reading the old buffers, which stay valid.
+                self.rebase = None;
+            } else if src.index().is_complete() {
+                self.tree = self.whole_source_tree(r.source);
+                self.rebase = None;
+            }
+        }
+        if !self.tree.info().known {
+            let bufs = bufs(&self.sources, &self.add);
+            self.tree.refresh(&bufs);
+        }
+    }
+
+    /// Inserts `text` at byte `at`. Consecutive typing forms one undo step.
+    pub fn insert(&mut self, at: usize, text: impl AsRef<[u8]>) -> Result<u64> {
+        self.apply(vec![Edit::insert(at, text.as_ref())])
+    }
+
+    /// Deletes bytes `range`.
+    pub fn delete(&mut self, range: Range<usize>) -> Result<u64> {
+        self.apply(vec![Edit::delete(range)])
+    }
+
+    /// Replaces bytes `range` with `text`.
+    pub fn replace(&mut self, range: Range<usize>, text: impl AsRef<[u8]>) -> Result<u64> {
+        self.apply(vec![Edit {
+            range,
+            text: text.as_ref().to_vec(),
+        }])
+    }
+
+    /// Applies a batch of edits atomically: every range refers to the document before the
+    /// batch; ranges must lie in the document and not overlap (insertions at one offset apply
+    /// in the order given). Either all apply, as one undo step, or none (with an error).
+    /// Returns the new version. Cost: O(edits · log pieces + inserted bytes).
+    pub fn apply(&mut self, mut edits: Vec<Edit>) -> Result<u64> {
+        self.validate(&mut edits)?;
+        if edits
+            .iter()
+            .all(|e| e.range.is_empty() && e.text.is_empty())
+        {
+            return Ok(self.version);
+        }
+        self.poll_index();
+        let kind = classify(&edits);
+        let before = self.tree.clone();
+        for edit in edits.iter().rev() {
+            let bufs = bufs(&self.sources, &self.add);
+            self.tree.remove(edit.range.start, edit.range.end, &bufs);
+            self.insert_text(edit.range.start, &edit.text);
+        }
+        let at = edits[0].range.start;
+        self.record(before, at, kind);
+        Ok(self.version)
+    }
+
+    fn validate(&self, edits: &mut [Edit]) -> Result<()> {
+        if let Some(bad) = edits
+            .iter()
+            .find(|e| e.range.start > e.range.end || e.range.end > self.len())
+        {
+            return Err(Error::OutOfBounds(format!(
+                "edit range {}..{} is outside the document (length {})",
+                bad.range.start,
+                bad.range.end,
+                self.len()
+            )));
+        }
+        // Insertions at an offset go before a deletion starting there; equal keys keep their order.
+        edits.sort_by_key(|e| (e.range.start, e.range.end));
+        if let Some(w) = edits.windows(2).find(|w| w[0].range.end > w[1].range.start) {
+            return Err(Error::OverlappingEdits(format!(
+                "{}..{} overlaps {}..{}",
+                w[0].range.start, w[0].range.end, w[1].range.start, w[1].range.end
+            )));
+        }
+        Ok(())
+    }
+
+    /// Appends `text` to the add buffer and inserts it at `at`, in pieces of at most
+    /// [`MAX_ADD_PIECE`] bytes so that later splits stay cheap.
+    fn insert_text(&mut self, at: usize, text: &[u8]) {
+        let mut offset = at;
+        for chunk in text.chunks(MAX_ADD_PIECE) {
+            let piece = self.push_added(chunk);
+            let bufs = bufs(&self.sources, &self.add);
+            self.tree.insert(offset, piece, &bufs);
+            offset += chunk.len();
+        }
+    }
+
+    fn push_added(&mut self, chunk: &[u8]) -> Piece {
+        let r = self.add.push(chunk);
+        Piece {
+            src: Src::Add(r.block),
+            start: r.start,
+            info: Info::of(chunk),
+        }
+    }
+
+    fn record(&mut self, before: PieceTree, at: usize, kind: Option<Kind>) {
+        let rev = self.next_revision;
+        self.next_revision += 1;
+        let continues = match (self.history.group, &kind) {
+            (Some(Group::Typing { next }), Some(Kind::Insert { at: here, .. })) => next == *here,
+            (Some(Group::Deleting { at: prev }), Some(Kind::Delete { range })) => {
+                range.end == prev || range.start == prev
+            }
+            _ => false,
+        };
+        let group = kind.map(|k| match k {
+            Kind::Insert { at, len } => Group::Typing { next: at + len },
+            Kind::Delete { range } => Group::Deleting { at: range.start },
+        });
+        match self.history.undo.last_mut() {
+            Some(step) if continues && self.history.redo.is_empty() => {
+                step.after = self.tree.clone();
+                step.after_rev = rev;
+                step.at = step.at.min(at);
+            }
+            _ => self.history.undo.push(Step {
+                before,
+                after: self.tree.clone(),
+                before_rev: self.revision,
+                after_rev: rev,
+                at,
+            }),
+        }
+        self.history.redo.clear();
+        self.history.group = group;
+        self.revision = rev;
+        self.version += 1;
+    }
+
+    /// Ends the current undo group: the next edit starts a new undo step.
+    pub fn break_undo_group(&mut self) {
+        self.history.group = None;
+    }
+
+    /// Undoes the last step. `None` if there is nothing to undo. O(1) plus a summary refresh.
+    pub fn undo(&mut self) -> Option<Restored> {
+        let step = self.history.undo.pop()?;
+        self.tree = step.before.clone();
+        self.revision = step.before_rev;
+        let at = step.at;
+        self.history.redo.push(step);
+        Some(self.restored(at))
+    }
+
+    /// Redoes the last undone step. `None` if there is nothing to redo.
+    pub fn redo(&mut self) -> Option<Restored> {
+        let step = self.history.redo.pop()?;
+        self.tree = step.after.clone();
+        self.revision = step.after_rev;
+        let at = step.at;
+        self.history.undo.push(step);
+        Some(self.restored(at))
+    }
+
+    fn restored(&mut self, at: usize) -> Restored {
+        self.history.group = None;
+        self.version += 1;
+        self.poll_index();
+        Restored {
+            version: self.version,
+            at,
+        }
+    }
+
+    /// Steps that can be undone and redone.
+    pub fn history_len(&self) -> (usize, usize) {
+        (self.history.undo.len(), self.history.redo.len())
+    }
+
+    /// Replaces every match of `matcher` with `replacement` (with `$1`-style expansion for
+    /// regex matchers) as one undoable step. Text between matches closer than
+    /// [`search::MERGE_GAP`] bytes is rewritten together with the replacements, so a million
+    /// matches do not leave millions of tiny pieces. Returns the number of replacements.
+    pub fn replace_all(
+        &mut self,
+        matcher: &Matcher,
+        replacement: &[u8],
+        control: &Control,
+    ) -> Result<usize> {
+        let snapshot = self.snapshot();
+        let plan = search::plan_replace_all(snapshot.view(), matcher, replacement, control)?;
+        if plan.count == 0 {
+            return Ok(0);
+        }
+        let mut pieces = Vec::with_capacity(plan.parts.len());
+        for part in plan.parts {
+            match part {
+                search::Part::Keep(ps) => pieces.extend(ps),
+                search::Part::Text(text) => {
+                    for chunk in text.chunks(MAX_ADD_PIECE) {
+                        pieces.push(self.push_added(chunk));
+                    }
+                }
+            }
+        }
+        let before = std::mem::replace(&mut self.tree, PieceTree::from_pieces(pieces));
+        self.record(before, plan.first, None);
+        Ok(plan.count)
+    }
+
+    /// Prepares a save of the current version to `target` (the document's own path when
+    /// `None`). Run the job on any thread, then pass its outcome to [`Document::finish_save`].
+    pub fn begin_save(&mut self, target: Option<&Path>) -> Result<SaveJob> {
+        let target = match (target, &self.path) {
+            (Some(t), _) => t.to_path_buf(),
+            (None, Some(p)) => p.clone(),
+            (None, None) => {
+                return Err(Error::Io {
+                    context: "save".into(),
+                    source: std::io::Error::other("the document has no path: use save-as"),
+                })
+            }
+        };
+        Ok(SaveJob {
+            snapshot: self.snapshot(),
+            target,
+        })
+    }
+
+    /// Records a finished save: the saved version becomes clean, the document's path becomes the
+    /// target, and the document moves onto the new file once it is indexed. The undo history
+    /// survives. On error nothing changes (the document stays dirty) and the error is returned.
+    pub fn finish_save(&mut self, job: SaveJob, outcome: Result<SaveReport>) -> Result<SaveReport> {
+        let report = outcome?;
+        self.saved_revision = job.snapshot.revision;
+        self.history.group = None;
+        self.path = Some(job.target);
+        if let Ok(source) = Source::open(&report.path) {
+            self.sources.push(source);
+            self.rebase = Some(Rebase {
+                source: (self.sources.len() - 1) as u32,
+                revision: job.snapshot.revision,
+            });
+        }
+        self.read_only = false;
+        Ok(report)
+    }
+
+    /// Saves to the document's path (`None`) or to `target`, on this thread.
+    pub fn save(&mut self, target: Option<&Path>, control: &Control) -> Result<SaveReport> {
+        let job = self.begin_save(target)?;
+        let outcome = job.run(control);
+        self.finish_save(job, outcome)
+    }
+}
+
+/// A one-edit batch that may join the previous undo step: a short insertion without a line
+/// break (typing), or the deletion of at most one character (Backspace, Delete).
+enum Kind {
+    Insert { at: usize, len: usize },
+    Delete { range: Range<usize> },
+}
+
+fn classify(edits: &[Edit]) -> Option<Kind> {
+    let [edit] = edits else { return None };
+    let is_break = |t: &[u8]| t.iter().any(|&b| b == b'\n' || b == b'\r');
+    if edit.range.is_empty() && edit.text.len() <= 16 && !is_break(&edit.text) {
+        return Some(Kind::Insert {
+            at: edit.range.start,
+            len: edit.text.len(),
+        });
+    }
+    if edit.text.is_empty() && edit.range.len() <= 4 {
+        return Some(Kind::Delete {
+            range: edit.range.clone(),
+        });
+    }
+    None
+}

@@ -1,0 +1,73 @@
+//! The one error type of the engine. Every variant carries a message a person understands;
+//! the server maps each variant to a stable JSON-RPC code.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The path does not exist.
+    #[error("file not found: {}", .0.display())]
+    NotFound(PathBuf),
+    /// The operating system refused access.
+    #[error("permission denied: {}", .0.display())]
+    PermissionDenied(PathBuf),
+    /// The path names a directory, a device, a FIFO or another non-regular file.
+    #[error("not a regular file: {}", .0.display())]
+    NotRegularFile(PathBuf),
+    /// A byte offset, line or column lies outside the document.
+    #[error("out of bounds: {0}")]
+    OutOfBounds(String),
+    /// The line index has not reached the requested line yet; the position is known only once
+    /// indexing gets there (see [`crate::Document::wait_for_line`]).
+    #[error("{what} is not indexed yet ({indexed_lines} lines indexed so far)")]
+    NotIndexedYet {
+        /// What was asked for ("line 12345", "offset 678").
+        what: String,
+        /// Lines known so far (a lower bound of the total).
+        indexed_lines: usize,
+    },
+    /// The search pattern does not compile.
+    #[error("invalid regex: {0}")]
+    InvalidRegex(String),
+    /// The operation was cancelled through its [`crate::Control`].
+    #[error("cancelled")]
+    Cancelled,
+    /// Edits in one batch overlap each other.
+    #[error("overlapping edits: {0}")]
+    OverlappingEdits(String),
+    /// The file on disk changed in a way that makes the mapped bytes unreliable.
+    #[error("file changed on disk: {0}")]
+    FileChanged(String),
+    /// The disk is full.
+    #[error("disk full while writing {}", .0.display())]
+    DiskFull(PathBuf),
+    /// Any other I/O failure, with what was being done.
+    #[error("{context}: {source}")]
+    Io {
+        /// What the engine was doing.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The engine's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Wraps an I/O error on `path`, choosing the precise variant where one fits.
+    pub fn io(path: &std::path::Path, what: &str, err: std::io::Error) -> Error {
+        use std::io::ErrorKind;
+        match err.kind() {
+            ErrorKind::NotFound => Error::NotFound(path.to_path_buf()),
+            ErrorKind::PermissionDenied => Error::PermissionDenied(path.to_path_buf()),
+            _ if err.raw_os_error() == Some(libc::ENOSPC) => Error::DiskFull(path.to_path_buf()),
+            _ => Error::Io {
+                context: format!("{what} {}", path.display()),
+                source: err,
+            },
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! Atomic save: write a temporary file in the target's directory, fsync it, give it the target's
+//! permissions, rename it over the target, fsync the directory.
+//!
+//! Pieces of the original file are copied by the kernel (`copy_file_range`: no copy through user
+//! space, and a reflink on filesystems that share extents); inserted text is written. A save
+//! through a symbolic link writes the link's target. If anything fails the temporary file is
+//! removed, the target is untouched, and the error says what happened.
+
+use std::fs::{File, Permissions};
+use std::os::unix::fs::{FileExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::tree::Src;
+use crate::view::View;
+use crate::{Control, Error, Result};
+
+/// What a save did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaveReport {
+    /// The file written (the symlink's target when saving through a link).
+    pub path: PathBuf,
+    /// Bytes in the saved file.
+    pub bytes: u64,
+    /// Bytes copied by the kernel from the original file.
+    pub copied_by_kernel: u64,
+    /// Bytes written from memory (inserted text, and original text where the kernel could not
+    /// copy).
+    pub written: u64,
+    /// Wall time of the save.
+    pub elapsed: Duration,
+}
+
+/// Writes `view` to `target` atomically. See the module documentation.
+pub fn save_atomically(view: View<'_>, target: &Path, control: &Control) -> Result<SaveReport> {
+    let started = Instant::now();
+    let target = resolve_symlink(target)?;
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let existing = std::fs::metadata(&target).ok();
+    if existing.as_ref().is_some_and(|m| !m.is_file()) {
+        return Err(Error::NotRegularFile(target));
+    }
+    check_free_space(&dir, view.len() as u64, &target)?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tome-save")
+        .tempfile_in(&dir)
+        .map_err(|e| Error::io(&dir, "cannot create a temporary file in", e))?;
+    let mut report = SaveReport {
+        path: target.clone(),
+        bytes: view.len() as u64,
+        copied_by_kernel: 0,
+        written: 0,
+        elapsed: Duration::ZERO,
+    };
+    write_all(view, tmp.as_file(), &mut report, control).map_err(|e| e.with_path(&target))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(&target, "cannot flush", e))?;
+    let mode = existing.map_or_else(default_mode, |m| m.permissions().mode());
+    tmp.as_file()
+        .set_permissions(Permissions::from_mode(mode))
+        .map_err(|e| Error::io(&target, "cannot set permissions on", e))?;
+    control.check()?;
+    tmp.persist(&target)
+        .map_err(|e| Error::io(&target, "cannot replace", e.error))?;
+    if let Ok(d) = File::open(&dir) {
+        // Makes the rename durable; failure here does not undo a completed save.
+        let _ = d.sync_all();
+    }
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+/// Follows symbolic links so that a save writes the file they point at, not over the link.
+fn resolve_symlink(path: &Path) -> Result<PathBuf> {
+    let mut path = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let target = std::fs::read_link(&path)
+                    .map_err(|e| Error::io(&path, "cannot read link", e))?;
+                path = match path.parent() {
+                    Some(parent) if target.is_relative() => parent.join(target),
+                    _ => target,
+                };
+            }
+            _ => return Ok(path),
+        }
+    }
+    Err(Error::Io {
+        context: format!("cannot save {}", path.display()),
+        source: std::io::Error::other("too many levels of symbolic links"),
+    })
+}
+
+fn default_mode() -> u32 {
+    0o644
+}
+
+fn check_free_space(dir: &Path, need: u64, target: &Path) -> Result<()> {
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()) else {
+        return Ok(());
+    };
+    let mut st = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: `c` is a valid NUL-terminated path and `st` points to writable memory of the
+    // right type; statvfs only writes into it and we read it only when it succeeded.
+    let ok = unsafe { libc::statvfs(c.as_ptr(), st.as_mut_ptr()) } == 0;
+    if !ok {
+        return Ok(());
+    }
+    // SAFETY: statvfs returned 0, so it initialised `st`.
+    let st = unsafe { st.assume_init() };
+    // The field types differ between platforms (u32 on some 32-bit targets).
+    #[allow(clippy::unnecessary_cast)]
+    let free = st.f_bavail as u64 * st.f_frsize as u64;
+    if free < need {
+        return Err(Error::DiskFull(target.to_path_buf()));
+    }
+    Ok(())
+}
+
+fn write_all(
+    view: View<'_>,
+    out: &File,
+    report: &mut SaveReport,
+    control: &Control,
+) -> std::io::Result<()> {
+    let total = view.len() as u64;
+    let mut at = 0u64;
+    for (piece, _) in view.tree.pieces_from(0) {
+        if control.is_cancelled() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Interrupted,
+                "save cancelled",
+            ));
+        }
+        let copied = match piece.src {
+            Src::Original(s) => {
+                let src = &view.bufs.sources[s as usize];
+                kernel_copy(src.file(), piece.start as u64, out, at, piece.len() as u64)?
+            }
+            Src::Add(_) => 0,
+        };
+        let rest = &view.bufs.bytes(&piece)[copied as usize..];
+        out.write_all_at(rest, at + copied)?;
+        report.copied_by_kernel += copied;
+        report.written += rest.len() as u64;
+        at += piece.len() as u64;
+        control.set_progress(at, total);
+    }
+    Ok(())
+}
+
+/// Copies with `copy_file_range`; returns how much it copied (the caller writes the rest from
+/// memory), 0 where the kernel or filesystem cannot do it.
+fn kernel_copy(src: &File, from: u64, dst: &File, to: u64, len: u64) -> std::io::Result<u64> {
+    use std::os::fd::AsRawFd;
+    let mut done = 0u64;
+    while done < len {
+        let mut off_in = (from + done) as libc::loff_t;
+        let mut off_out = (to + done) as libc::loff_t;
+        let chunk = (len - done).min(1 << 30) as usize;
+        // SAFETY: both descriptors are open for the duration of the call, and the offsets are
+        // passed by pointer to locals, so the files' own positions are not used or changed.
+        let n = unsafe {
+            libc::copy_file_range(
+                src.as_raw_fd(),
+                &mut off_in,
+                dst.as_raw_fd(),
+                &mut off_out,
+                chunk,
+                0,
+            )
+        };
+        if n > 0 {
+            done += n as u64;
+            continue;
+        }
+        if n == 0 {
+            break; // The source is shorter than expected: let the caller's write report it.
+        }
+        let err = std::io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(libc::EXDEV | libc::ENOSYS | libc::EINVAL | libc::EOPNOTSUPP | libc::EPERM) => {
+                break
+            }
+            _ => return Err(err),
+        }
+    }
+    Ok(done)
+}
+
+trait WithPath {
+    fn with_path(self, path: &Path) -> Error;
+}
+
+impl WithPath for std::io::Error {
+    fn with_path(self, path: &Path) -> Error {
+        if self.kind() == std::io::ErrorKind::Interrupted {
+            return Error::Cancelled;
+        }
+        Error::io(path, "cannot write", self)
+    }
+}

@@ -1,0 +1,428 @@
+//! Reading a document: bytes, chunks, lines with a column window, line/offset/position
+//! conversions. A [`View`] borrows one version of a document (the live one, or a
+//! [`crate::Snapshot`]), so every read it answers is consistent.
+
+use crate::breaks::break_len_at;
+use crate::text::{
+    count_columns, decode_lossy, floor_boundary, walk_columns, PositionEncoding, Walk,
+};
+use crate::tree::{Bufs, PieceIter, PieceTree, Seek, Src};
+use crate::{Error, Result};
+
+/// Bytes of a line scanned for its end before asking the line index instead.
+const SCAN_LIMIT: usize = 64 * 1024;
+
+/// A line/column position; the column counts units of a [`PositionEncoding`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    /// Zero-based line.
+    pub line: usize,
+    /// Zero-based column, in the encoding's units.
+    pub column: usize,
+}
+
+/// A window of columns within a line, in bytes of the line: show `[start, start + len)`.
+/// Both ends are moved back to character boundaries, so a window never splits a character.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ColumnWindow {
+    /// First byte of the line to show.
+    pub start: usize,
+    /// Most bytes to show.
+    pub len: usize,
+}
+
+/// One line as read for display.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// Zero-based line number, when the index knows it.
+    pub number: Option<usize>,
+    /// Byte offset of the line's first byte in the document.
+    pub start: usize,
+    /// Length in bytes, without the line break.
+    pub len: usize,
+    /// Bytes of the line break after it: 0 (end of document), 1 (LF or CR) or 2 (CRLF).
+    pub break_len: usize,
+    /// The text shown: the window (or the whole line), invalid bytes as U+FFFD, one per byte.
+    pub text: String,
+    /// Byte column of the first byte of `text` within the line.
+    pub text_start: usize,
+    /// Bytes of the line that `text` covers.
+    pub text_bytes: usize,
+    /// True if the line has bytes before the window.
+    pub cut_before: bool,
+    /// True if the line has bytes after the window.
+    pub cut_after: bool,
+    /// True if `text` holds replacement characters for invalid UTF-8.
+    pub invalid: bool,
+}
+
+/// The number of lines of a document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineCount {
+    /// Lines known for certain (line breaks + 1): exact when `exact`, else a lower bound.
+    pub known: usize,
+    /// An estimate of the total (equal to `known` when exact).
+    pub estimate: usize,
+    /// True once every line break is counted.
+    pub exact: bool,
+}
+
+/// A borrowed, consistent view of one version of a document.
+#[derive(Clone, Copy)]
+pub struct View<'a> {
+    pub(crate) tree: &'a PieceTree,
+    pub(crate) bufs: Bufs<'a>,
+}
+
+impl<'a> View<'a> {
+    /// Length in bytes. O(1).
+    pub fn len(&self) -> usize {
+        self.tree.len()
+    }
+
+    /// True for an empty document.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The byte at `at`, or `None` past the end. O(log n).
+    pub fn byte_at(&self, at: usize) -> Option<u8> {
+        let (p, start) = self.tree.pieces_from(at).next()?;
+        self.bufs.bytes(&p).get(at - start).copied()
+    }
+
+    /// The text `[start, end)` as borrowed chunks, in order. O(log n) to start, O(1) a chunk.
+    pub fn chunks(&self, start: usize, end: usize) -> Chunks<'a> {
+        Chunks {
+            pieces: self.tree.pieces_from(start),
+            bufs: self.bufs,
+            start,
+            end: end.min(self.len()),
+        }
+    }
+
+    /// Copies out bytes `[start, end)`. Errors if the range is not within the document.
+    pub fn read(&self, start: usize, end: usize) -> Result<Vec<u8>> {
+        self.check_range(start, end)?;
+        let mut out = Vec::with_capacity(end - start);
+        for chunk in self.chunks(start, end) {
+            out.extend_from_slice(chunk);
+        }
+        Ok(out)
+    }
+
+    /// Bytes `[start, end)` as one slice: borrowed when one piece holds them, else copied into
+    /// `buf`. The range must be within the document.
+    pub(crate) fn contiguous<'b>(&self, start: usize, end: usize, buf: &'b mut Vec<u8>) -> &'b [u8]
+    where
+        'a: 'b,
+    {
+        let mut chunks = self.chunks(start, end);
+        let first = chunks.next().unwrap_or_default();
+        if first.len() == end - start {
+            return first;
+        }
+        buf.clear();
+        buf.extend_from_slice(first);
+        for chunk in chunks {
+            buf.extend_from_slice(chunk);
+        }
+        buf
+    }
+
+    pub(crate) fn check_range(&self, start: usize, end: usize) -> Result<()> {
+        if start > end || end > self.len() {
+            return Err(Error::OutOfBounds(format!(
+                "byte range {start}..{end} is outside the document (length {})",
+                self.len()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The number of lines: exact once indexed, else a lower bound and an estimate. O(1) when
+    /// exact; otherwise O(log n) per piece past the index frontier (there are few).
+    pub fn line_count(&self) -> LineCount {
+        let info = self.tree.info();
+        if info.known {
+            return LineCount {
+                known: info.breaks + 1,
+                estimate: info.breaks + 1,
+                exact: true,
+            };
+        }
+        let (mut known, mut estimate) = (info.breaks, info.breaks);
+        for p in self.tree.unknown_pieces() {
+            let Src::Original(s) = p.src else { continue };
+            let src = &self.bufs.sources[s as usize];
+            let index = src.index();
+            let frontier = index.indexed_bytes().clamp(p.start, p.end());
+            let counted = index
+                .count_range(src, p.start, frontier)
+                .unwrap_or_default();
+            known += counted;
+            let density = index.progress();
+            estimate += if density.indexed_bytes == 0 {
+                0
+            } else {
+                (density.breaks_so_far as u128 * p.len() as u128 / density.indexed_bytes as u128)
+                    as usize
+            };
+        }
+        LineCount {
+            known: known + 1,
+            estimate: estimate.max(known) + 1,
+            exact: false,
+        }
+    }
+
+    /// Byte offset where line `line` starts. O(log n) plus a scan of at most one index block.
+    /// Errors: [`Error::OutOfBounds`] past the last line, [`Error::NotIndexedYet`].
+    pub fn line_start(&self, line: usize) -> Result<usize> {
+        if line == 0 {
+            return Ok(0);
+        }
+        match self.tree.seek_line(line, &self.bufs) {
+            Seek::At(x) => {
+                let split_crlf =
+                    self.byte_at(x - 1) == Some(b'\r') && self.byte_at(x) == Some(b'\n');
+                Ok(x + usize::from(split_crlf))
+            }
+            Seek::Beyond => Err(Error::OutOfBounds(format!(
+                "line {line} is past the end of the document ({} lines)",
+                self.line_count().known
+            ))),
+            Seek::NotYet => Err(self.not_indexed(format!("line {line}"))),
+        }
+    }
+
+    /// The line holding byte `at` (`at == len` is on the last line). O(log n).
+    pub fn line_of(&self, at: usize) -> Result<usize> {
+        self.check_range(at, at)?;
+        let prefix = self
+            .tree
+            .prefix(at, &self.bufs)
+            .ok_or_else(|| self.not_indexed(format!("offset {at}")))?;
+        let inside_crlf = prefix.last_cr && self.byte_at(at) == Some(b'\n');
+        Ok(prefix.breaks - usize::from(inside_crlf))
+    }
+
+    fn not_indexed(&self, what: String) -> Error {
+        Error::NotIndexedYet {
+            what,
+            indexed_lines: self.line_count().known,
+        }
+    }
+
+    /// `(end of content, start of next line)` for the line starting at `start`: scans forward
+    /// for the break (O(line length)), asking the index instead once the line proves longer
+    /// than [`SCAN_LIMIT`] and its number is known.
+    fn line_bounds(&self, start: usize, line: Option<usize>) -> (usize, usize) {
+        let mut at = start;
+        for chunk in self.chunks(start, self.len()) {
+            if let Some(i) = memchr::memchr2(b'\n', b'\r', chunk) {
+                let brk = break_len_at(&chunk[i..], self.byte_at(at + i + 1));
+                return (at + i, at + i + brk);
+            }
+            at += chunk.len();
+            if at - start > SCAN_LIMIT {
+                if let Some(next) = line.and_then(|l| self.line_start(l + 1).ok()) {
+                    return (next - self.break_before(next), next);
+                }
+            }
+        }
+        (self.len(), self.len())
+    }
+
+    /// Length of the line break that ends right before `at` (0 if none).
+    fn break_before(&self, at: usize) -> usize {
+        match (
+            at.checked_sub(2).and_then(|p| self.byte_at(p)),
+            at.checked_sub(1).and_then(|p| self.byte_at(p)),
+        ) {
+            (Some(b'\r'), Some(b'\n')) => 2,
+            (_, Some(b'\n' | b'\r')) => 1,
+            _ => 0,
+        }
+    }
+
+    /// Reads `count` lines from line `first`, each cut to `window` if given. Stops early at the
+    /// end of the document. Cost: O(log n) to find the first line, then O(bytes shown) per line
+    /// (plus a scan of the line's length while the index does not know where the next one
+    /// starts). Errors: as [`View::line_start`].
+    pub fn lines(
+        &self,
+        first: usize,
+        count: usize,
+        window: Option<ColumnWindow>,
+    ) -> Result<Vec<Line>> {
+        let start = self.line_start(first)?;
+        Ok(self.lines_from(start, Some(first), count, window))
+    }
+
+    /// Reads `count` lines starting with the line that holds byte `at`, preceded by up to
+    /// `before` lines. Never waits for the index: line numbers are filled in where known.
+    pub fn lines_around(
+        &self,
+        at: usize,
+        before: usize,
+        count: usize,
+        window: Option<ColumnWindow>,
+    ) -> Result<Vec<Line>> {
+        self.check_range(at, at)?;
+        let mut start = self.line_start_before(at);
+        for _ in 0..before {
+            if start == 0 {
+                break;
+            }
+            start = self.line_start_before(start - self.break_before(start));
+        }
+        let number = self.line_of(start).ok();
+        Ok(self.lines_from(start, number, count + before, window))
+    }
+
+    /// Start of the line holding byte `at`: scans back for the previous break.
+    fn line_start_before(&self, at: usize) -> usize {
+        const STEP: usize = 256 * 1024;
+        let mut end = at;
+        let mut buf = Vec::new();
+        while end > 0 {
+            let start = end.saturating_sub(STEP);
+            let hay = self.contiguous(start, end, &mut buf);
+            let mut search = hay;
+            while let Some(i) = memchr::memrchr2(b'\n', b'\r', search) {
+                let pos = start + i;
+                // A CR whose LF is at `at` ends its break after `at`: keep looking.
+                let ends_after =
+                    hay[i] == b'\r' && pos + 1 == at && self.byte_at(at) == Some(b'\n');
+                if !ends_after {
+                    return pos + 1;
+                }
+                search = &search[..i];
+            }
+            end = start;
+        }
+        0
+    }
+
+    fn lines_from(
+        &self,
+        mut start: usize,
+        mut number: Option<usize>,
+        count: usize,
+        window: Option<ColumnWindow>,
+    ) -> Vec<Line> {
+        let mut lines = Vec::with_capacity(count.min(1024));
+        for _ in 0..count {
+            let (end, next) = self.line_bounds(start, number);
+            lines.push(self.make_line(start, end, next - end, number, window));
+            if next == end {
+                break;
+            }
+            start = next;
+            number = number.map(|n| n + 1);
+        }
+        lines
+    }
+
+    fn make_line(
+        &self,
+        start: usize,
+        end: usize,
+        break_len: usize,
+        number: Option<usize>,
+        window: Option<ColumnWindow>,
+    ) -> Line {
+        let len = end - start;
+        let (from, to) = match window {
+            None => (0, len),
+            Some(w) => (w.start.min(len), w.start.saturating_add(w.len).min(len)),
+        };
+        // Fetch a few bytes either side so both ends can be moved back to a character start.
+        let lo = from.saturating_sub(3);
+        let hi = (to + 3).min(len);
+        let mut buf = Vec::new();
+        let bytes = self.contiguous(start + lo, start + hi, &mut buf);
+        let from = floor_boundary(bytes, from - lo) + lo;
+        let to = if to == len {
+            to
+        } else {
+            floor_boundary(bytes, to - lo) + lo
+        };
+        let (text, invalid) = decode_lossy(&bytes[from - lo..to - lo]);
+        Line {
+            number,
+            start,
+            len,
+            break_len,
+            text,
+            text_start: from,
+            text_bytes: to - from,
+            cut_before: from > 0,
+            cut_after: to < len,
+            invalid,
+        }
+    }
+
+    /// The byte offset of `pos`, whose column counts `enc` units. O(log n + column).
+    /// Errors: line past the end, column past the end of the line or inside a character.
+    pub fn offset_of(&self, pos: Position, enc: PositionEncoding) -> Result<usize> {
+        let start = self.line_start(pos.line)?;
+        let (end, _) = self.line_bounds(start, Some(pos.line));
+        let want = match enc {
+            PositionEncoding::Utf8 => pos.column,
+            _ => pos.column.saturating_mul(4),
+        };
+        let mut buf = Vec::new();
+        let bytes = self.contiguous(
+            start,
+            end.min(start.saturating_add(want).saturating_add(4)),
+            &mut buf,
+        );
+        match walk_columns(bytes, pos.column, enc) {
+            Walk::At(i) => Ok(start + i),
+            Walk::InsideChar => Err(Error::OutOfBounds(format!(
+                "column {} of line {} is inside a character",
+                pos.column, pos.line
+            ))),
+            Walk::Short(_) => Err(Error::OutOfBounds(format!(
+                "column {} is past the end of line {} ({} {} long)",
+                pos.column,
+                pos.line,
+                count_columns(&self.read(start, end).unwrap_or_default(), enc),
+                enc.name()
+            ))),
+        }
+    }
+
+    /// The position of byte `at`, with the column in `enc` units. O(log n + column).
+    pub fn position_of(&self, at: usize, enc: PositionEncoding) -> Result<Position> {
+        let line = self.line_of(at)?;
+        let start = self.line_start(line)?;
+        let mut buf = Vec::new();
+        let column = count_columns(self.contiguous(start, at, &mut buf), enc);
+        Ok(Position { line, column })
+    }
+}
+
+/// Borrowed chunks of a range of a document, in order; see [`View::chunks`].
+pub struct Chunks<'a> {
+    pieces: PieceIter<'a>,
+    bufs: Bufs<'a>,
+    start: usize,
+    end: usize,
+}
+
+impl<'a> Iterator for Chunks<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let (p, at) = self.pieces.next()?;
+        if at >= self.end {
+            return None;
+        }
+        let from = self.start.saturating_sub(at);
+        let to = (self.end - at).min(p.len());
+        Some(&self.bufs.bytes(&p)[from..to])
+    }
+}

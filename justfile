@@ -1,0 +1,23 @@
+# Tome's recipes. `just --list` shows them.
+
+# Build the `tome` binary (release).
+build:
+    cargo build --release -p tome
+
+# The whole test suite (what CI runs).
+test:
+    ./scripts/test-all.sh
+
+# Criterion benchmarks plus the scripted comparison with real peers (wc -l, rg, cp, ropey).
+bench size="4G":
+    cargo bench -p tome-core
+    ./scripts/bench-peers.sh {{size}}
+
+# Formatting and lints, as CI would want them.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --all-targets -- -D warnings
+
+# The headless demo on a generated file.
+demo size="1G":
+    cargo run --release -p tome -- demo --size {{size}}
