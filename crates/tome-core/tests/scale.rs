@@ -12,11 +12,21 @@ const NEEDLE: &str = "#TOME-NEEDLE#";
 
 fn seq_of(text: &str) -> usize {
     let at = text.find("seq=").expect("a generated line has seq=") + 4;
-    text[at..].split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+    text[at..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 fn matcher(pattern: &str) -> Matcher {
-    Matcher::new(&Query { pattern: pattern.into(), regex: false, case_insensitive: false }).unwrap()
+    Matcher::new(&Query {
+        pattern: pattern.into(),
+        regex: false,
+        case_insensitive: false,
+    })
+    .unwrap()
 }
 
 #[test]
@@ -60,12 +70,19 @@ fn a_256_mib_file_end_to_end() {
     // final break too (as ropey and editors do).
     let ends_with_break = std::fs::read(&path).unwrap().last() == Some(&b'\n');
     let breaks = stats.lines - u64::from(!ends_with_break);
-    assert_eq!(count.known as u64, breaks + 1 + 3, "generator's lines + 3 inserted breaks");
+    assert_eq!(
+        count.known as u64,
+        breaks + 1 + 3,
+        "generator's lines + 3 inserted breaks"
+    );
 
     // Line numbers match the generator's seq=N everywhere (shifted by the inserted line).
     for frac in [0.0, 0.25, 0.5, 0.75, 0.999] {
         let n = ((stats.lines - 10) as f64 * frac) as usize + 1;
-        let lines = doc.view().lines(n, 2, Some(ColumnWindow { start: 0, len: 200 })).unwrap();
+        let lines = doc
+            .view()
+            .lines(n, 2, Some(ColumnWindow { start: 0, len: 200 }))
+            .unwrap();
         assert_eq!(seq_of(&lines[0].text), n - 1, "line {n}");
         assert_eq!(lines[0].number, Some(n));
         let start = doc.view().line_start(n).unwrap();
@@ -75,23 +92,48 @@ fn a_256_mib_file_end_to_end() {
 
     // Search: the exact number of needles, forward and backward from the middle.
     let m = matcher(NEEDLE);
-    assert_eq!(doc.view().count_matches(&m, &control).unwrap() as u64, stats.needles);
+    assert_eq!(
+        doc.view().count_matches(&m, &control).unwrap() as u64,
+        stats.needles
+    );
     let mid = doc.len() / 2;
-    let next = doc.view().find(&m, mid, Direction::Forward, false, &control).unwrap().unwrap();
-    let prev = doc.view().find(&m, mid, Direction::Backward, false, &control).unwrap().unwrap();
+    let next = doc
+        .view()
+        .find(&m, mid, Direction::Forward, false, &control)
+        .unwrap()
+        .unwrap();
+    let prev = doc
+        .view()
+        .find(&m, mid, Direction::Backward, false, &control)
+        .unwrap()
+        .unwrap();
     assert!(prev.start < mid && next.start >= mid);
-    let between = doc.view().find_all(&m, prev.end..next.start, 10, &control).unwrap();
-    assert!(between.matches.is_empty(), "nothing between the previous and the next match");
+    let between = doc
+        .view()
+        .find_all(&m, prev.end..next.start, 10, &control)
+        .unwrap();
+    assert!(
+        between.matches.is_empty(),
+        "nothing between the previous and the next match"
+    );
 
     // Replace-all is one undoable step.
     let pieces_before = doc.piece_count();
     let n = doc.replace_all(&m, b"[needle]", &control).unwrap();
     assert_eq!(n as u64, stats.needles);
     assert_eq!(doc.view().count_matches(&m, &control).unwrap(), 0);
-    assert_eq!(doc.view().count_matches(&matcher("[needle]"), &control).unwrap() as u64, stats.needles);
+    assert_eq!(
+        doc.view()
+            .count_matches(&matcher("[needle]"), &control)
+            .unwrap() as u64,
+        stats.needles
+    );
     doc.undo().unwrap();
     assert_eq!(doc.piece_count(), pieces_before);
-    assert_eq!(doc.view().count_matches(&m, &control).unwrap() as u64, stats.needles);
+    assert_eq!(
+        doc.view().count_matches(&m, &control).unwrap() as u64,
+        stats.needles
+    );
 
     // Scattered edits in one batch, then save-as; compare with a byte model.
     let mut model = std::fs::read(&path).unwrap();
@@ -101,7 +143,11 @@ fn a_256_mib_file_end_to_end() {
     let mut edits = Vec::new();
     for i in 1..64 {
         let at = i * step;
-        edits.push(if i % 2 == 0 { Edit::insert(at, format!("<{i}>")) } else { Edit::delete(at..at + 3) });
+        edits.push(if i % 2 == 0 {
+            Edit::insert(at, format!("<{i}>"))
+        } else {
+            Edit::delete(at..at + 3)
+        });
     }
     doc.apply(edits.clone()).unwrap();
     for e in edits.iter().rev() {
@@ -111,7 +157,10 @@ fn a_256_mib_file_end_to_end() {
     let report = doc.save(Some(&out), &control).unwrap();
     assert_eq!(report.bytes as usize, model.len());
     let mut saved = Vec::with_capacity(model.len());
-    std::fs::File::open(&out).unwrap().read_to_end(&mut saved).unwrap();
+    std::fs::File::open(&out)
+        .unwrap()
+        .read_to_end(&mut saved)
+        .unwrap();
     assert!(saved == model, "the saved file differs from the model");
     drop(saved);
     assert!(!doc.is_dirty());
@@ -123,14 +172,24 @@ fn a_256_mib_file_end_to_end() {
     doc.undo().unwrap();
     assert!(doc.is_dirty());
     let at = 5 * step;
-    assert_eq!(doc.view().read(at - 2, at + 5).unwrap(), std::fs::read(&path).unwrap()[at - 2 - edit_start.len()..at + 5 - edit_start.len()]);
+    assert_eq!(
+        doc.view().read(at - 2, at + 5).unwrap(),
+        std::fs::read(&path).unwrap()[at - 2 - edit_start.len()..at + 5 - edit_start.len()]
+    );
 }
 
 #[test]
 fn waiting_for_a_line_can_be_cancelled_and_reports_past_the_end() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w.log");
-    let stats = tome_gen::write_file(&GenConfig { size: 64 << 20, ..Default::default() }, &path).unwrap();
+    let stats = tome_gen::write_file(
+        &GenConfig {
+            size: 64 << 20,
+            ..Default::default()
+        },
+        &path,
+    )
+    .unwrap();
     let mut doc = Document::open(&path).unwrap();
     let cancelled = Control::new();
     cancelled.cancel();
@@ -140,7 +199,12 @@ fn waiting_for_a_line_can_be_cancelled_and_reports_past_the_end() {
         Err(e) => panic!("unexpected {e}"),
     }
     let control = Control::new();
-    let last = doc.wait_for_line(stats.lines as usize - 1, &control).unwrap();
+    let last = doc
+        .wait_for_line(stats.lines as usize - 1, &control)
+        .unwrap();
     assert!(last < doc.len());
-    assert!(matches!(doc.wait_for_line(stats.lines as usize + 5, &control), Err(Error::OutOfBounds(_))));
+    assert!(matches!(
+        doc.wait_for_line(stats.lines as usize + 5, &control),
+        Err(Error::OutOfBounds(_))
+    ));
 }
