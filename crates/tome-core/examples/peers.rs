@@ -98,6 +98,9 @@ fn open_first_100(path: &Path) -> Duration {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--ropey") {
+        return ropey_load(&args[2]);
+    }
     let size = parse_size(args.get(1).map_or("1G", |s| s.as_str()));
     let dir = PathBuf::from(args.get(2).map_or("bench-data", |s| s.as_str()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -258,16 +261,26 @@ fn main() {
     );
     drop(doc);
 
-    // ropey loading the same file.
+    // ropey loading the same file, in a fresh process so that its memory is measured alone.
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new(exe)
+        .args(["--ropey", big.to_str().unwrap()])
+        .output()
+        .unwrap();
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+}
+
+/// `--ropey FILE`: load FILE into a ropey Rope and report time and memory growth.
+fn ropey_load(path: &str) {
     let rss0 = rss_kib();
     let t = Instant::now();
     let rope =
-        ropey::Rope::from_reader(std::io::BufReader::new(std::fs::File::open(&big).unwrap()))
+        ropey::Rope::from_reader(std::io::BufReader::new(std::fs::File::open(path).unwrap()))
             .unwrap();
     let tr = t.elapsed();
     let grown = rss_kib().saturating_sub(rss0);
     println!(
-        "| ropey: load the same file (time, memory) | {} | {} MiB, {} lines | |",
+        "| ropey (the peer): load the same file into memory | {} | {} MiB resident, {} lines | |",
         ms(tr),
         grown / 1024,
         rope.len_lines()

@@ -1,9 +1,8 @@
 //! The original file: a read-only memory mapping, and the only module that reads it.
 //!
-//! Every byte of the original that the engine looks at comes through [`Source::slice`] (from the
-//! mapping) or [`Source::read_at`] (a `pread`, used by the line indexer so that a full scan does
-//! not fault in page-table entries one page at a time). Guarding the original against a file that
-//! changes under the mapping therefore touches this module only.
+//! Every byte of the original that the engine looks at comes through [`Source::slice`] and
+//! [`Source::byte`] (from the mapping), apart from the sample read at open. Guarding the original
+//! against a file that changes under the mapping therefore touches this module only.
 //!
 //! Opening costs a `stat`, an `mmap` and a 64 KiB sample read; nothing in proportion to the size.
 
@@ -203,15 +202,24 @@ impl Source {
         }
     }
 
+    /// Tells the kernel we are done with `[start, end)` of the mapping for now: it drops the
+    /// page-table entries (the pages stay in the page cache), so a full scan by the line index
+    /// does not leave the whole file counted in the process's resident memory. Best effort.
+    pub(crate) fn release(&self, start: usize, end: usize) {
+        if let Some(map) = &self.map {
+            // SAFETY: the mapping is a read-only, shared mapping of a file. MADV_DONTNEED on it
+            // only drops page-table entries; the next access faults the same bytes back in from
+            // the page cache, so slices borrowed elsewhere keep reading the file's contents (the
+            // hazard memmap2 warns of concerns private or anonymous mappings, which lose data).
+            let _ = unsafe {
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
+            };
+        }
+    }
+
     /// One byte of the original, or `None` past the end.
     pub(crate) fn byte(&self, at: usize) -> Option<u8> {
         self.map.as_ref().and_then(|m| m.get(at).copied())
-    }
-
-    /// Reads up to `buf.len()` bytes at `offset` with `pread`; returns how many were read
-    /// (fewer only at the end of the file, or if the file shrank).
-    pub(crate) fn read_at(&self, buf: &mut [u8], offset: usize) -> io::Result<usize> {
-        read_fully_at(&self.file, buf, offset)
     }
 }
 

@@ -208,3 +208,62 @@ fn waiting_for_a_line_can_be_cancelled_and_reports_past_the_end() {
         Err(Error::OutOfBounds(_))
     ));
 }
+
+/// CRLF, lone CR and LF mixed over many index blocks: the index's sub-block counts, its CR
+/// handling across block and read boundaries, and edits that split CRLFs, against ropey.
+#[test]
+fn mixed_line_endings_over_many_blocks_match_ropey() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mixed.log");
+    let cfg = GenConfig {
+        size: 24 << 20,
+        line_ending: tome_gen::LineEnding::Mixed,
+        unicode: true,
+        seed: 7,
+        ..Default::default()
+    };
+    tome_gen::write_file(&cfg, &path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let mut rope = ropey::Rope::from_str(std::str::from_utf8(&bytes).unwrap());
+    let mut doc = Document::open(&path).unwrap();
+    let control = Control::new();
+    doc.wait_for_index(&control).unwrap();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut rand = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    for round in 0..4 {
+        let view = doc.view();
+        assert_eq!(view.line_count().known, rope.len_lines(), "round {round}");
+        for _ in 0..2000 {
+            let line = rand(rope.len_lines());
+            assert_eq!(
+                view.line_start(line).unwrap(),
+                rope.line_to_byte(line),
+                "line {line}"
+            );
+            let ch = rand(rope.len_chars());
+            let byte = rope.char_to_byte(ch);
+            assert_eq!(
+                view.line_of(byte).unwrap(),
+                rope.char_to_line(ch),
+                "offset {byte}"
+            );
+        }
+        // Edits that land between CR and LF, at line starts and anywhere.
+        for _ in 0..200 {
+            let ch = rand(rope.len_chars());
+            let byte = rope.char_to_byte(ch);
+            let text = ["\n", "x", "\r", "é\r\n"][rand(4)];
+            doc.insert(byte, text).unwrap();
+            rope.insert(ch, text);
+            let ch = rand(rope.len_chars() - 3);
+            let (b0, b1) = (rope.char_to_byte(ch), rope.char_to_byte(ch + 2));
+            doc.delete(b0..b1).unwrap();
+            rope.remove(ch..ch + 2);
+        }
+    }
+}

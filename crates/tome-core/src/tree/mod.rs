@@ -311,8 +311,7 @@ fn leaf_insert(ps: &mut Vec<Piece>, at: usize, piece: Piece, bufs: &Bufs) {
             return insert_between(ps, i, piece, bufs);
         }
         if at < end {
-            let left = bufs.sub(&p, 0, at - offset);
-            let right = bufs.sub(&p, at - offset, p.len());
+            let (left, right) = bufs.split(&p, at - offset);
             ps.splice(i..=i, [left, piece, right]);
             return;
         }

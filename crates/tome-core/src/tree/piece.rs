@@ -101,6 +101,50 @@ impl<'a> Bufs<'a> {
         }
     }
 
+    /// Splits `p` at `k` (0 < k < len): counts the shorter side and derives the other from the
+    /// piece's known summary, so a split costs one count of at most half the piece (and usually
+    /// two 4 KiB index scans for the original).
+    pub fn split(&self, p: &Piece, k: usize) -> (Piece, Piece) {
+        let len = p.len();
+        if !p.info.known {
+            return (self.sub(p, 0, k), self.sub(p, k, len));
+        }
+        let counted_left = k <= len - k;
+        let counted = if counted_left {
+            self.sub(p, 0, k)
+        } else {
+            self.sub(p, k, len)
+        };
+        if !counted.info.known {
+            return (self.sub(p, 0, k), self.sub(p, k, len));
+        }
+        let bytes = self.bytes(p);
+        let (first_lf, last_cr) = (bytes[k] == b'\n', bytes[k - 1] == b'\r');
+        let joined = usize::from(first_lf && last_cr);
+        let other_info = |bytes_: usize, first_lf: bool, last_cr: bool| Info {
+            bytes: bytes_,
+            breaks: p.info.breaks + joined - counted.info.breaks,
+            first_lf,
+            last_cr,
+            known: true,
+        };
+        if counted_left {
+            let right = Piece {
+                src: p.src,
+                start: p.start + k,
+                info: other_info(len - k, first_lf, p.info.last_cr),
+            };
+            (counted, right)
+        } else {
+            let left = Piece {
+                src: p.src,
+                start: p.start,
+                info: other_info(k, p.info.first_lf, last_cr),
+            };
+            (left, counted)
+        }
+    }
+
     /// The summary of `p`, computing it from the index if it was not known when the piece was
     /// made. `None` while the index has not reached the piece's end.
     pub fn resolve(&self, p: &Piece) -> Option<Info> {
