@@ -204,7 +204,7 @@ fn run(initial: String, ops: Vec<Op>, stride: usize) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
 
     #[test]
     fn edits_undo_redo_save_match_ropey(initial in text(), ops in prop::collection::vec(op(), 1..40)) {

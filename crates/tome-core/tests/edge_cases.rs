@@ -375,3 +375,80 @@ fn search_directions_case_and_invalid_regex() {
     c.cancel();
     assert!(matches!(v.count_matches(&m, &c), Err(Error::Cancelled)));
 }
+
+#[test]
+fn matches_cross_piece_boundaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut doc, _) = open(dir.path(), "p", b"hello there\nsecond line\n");
+    doc.insert(6, "big ").unwrap(); // "hello big there"
+    doc.insert(0, "say: ").unwrap();
+    let c = Control::new();
+    let m = Matcher::new(&Query {
+        pattern: "o big t".into(),
+        regex: false,
+        case_insensitive: false,
+    })
+    .unwrap();
+    assert_eq!(
+        doc.view()
+            .find(&m, 0, Direction::Forward, false, &c)
+            .unwrap(),
+        Some(9..16)
+    );
+    let re = Matcher::new(&Query {
+        pattern: r"y: h\w+ b".into(),
+        regex: true,
+        case_insensitive: false,
+    })
+    .unwrap();
+    assert_eq!(
+        doc.view()
+            .find(&re, 0, Direction::Forward, false, &c)
+            .unwrap(),
+        Some(2..12)
+    );
+    let across_line = Matcher::new(&Query {
+        pattern: "there\nsec".into(),
+        regex: false,
+        case_insensitive: false,
+    })
+    .unwrap();
+    assert_eq!(doc.view().count_matches(&across_line, &c).unwrap(), 1);
+}
+
+#[test]
+fn search_and_save_run_on_a_snapshot_while_editing_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "needle in a haystack\n".repeat(200_000);
+    let (mut doc, _) = open(dir.path(), "snap", text.as_bytes());
+    let snapshot = doc.snapshot();
+    let out = dir.path().join("snap-saved.txt");
+    let out2 = out.clone();
+    let worker = std::thread::spawn(move || {
+        let c = Control::new();
+        let m = Matcher::new(&Query {
+            pattern: "needle".into(),
+            regex: false,
+            case_insensitive: false,
+        })
+        .unwrap();
+        let n = snapshot.view().count_matches(&m, &c).unwrap();
+        tome_core::save::save_atomically(snapshot.view(), &out2, &c).unwrap();
+        n
+    });
+    // Meanwhile the document changes: the snapshot does not see it.
+    // At line starts, last first, so no insertion splits an existing needle.
+    for i in (0..1000).rev() {
+        doc.insert(i * 21, "needle").unwrap();
+    }
+    assert_eq!(worker.join().unwrap(), 200_000);
+    assert_eq!(std::fs::read(&out).unwrap(), text.as_bytes());
+    let c = Control::new();
+    let m = Matcher::new(&Query {
+        pattern: "needle".into(),
+        regex: false,
+        case_insensitive: false,
+    })
+    .unwrap();
+    assert_eq!(doc.view().count_matches(&m, &c).unwrap(), 201_000);
+}
