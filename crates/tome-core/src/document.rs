@@ -295,6 +295,12 @@ impl Document {
         self.read_only
     }
 
+    /// True if a file the document reads from was truncated under its mapping: reads answer
+    /// [`Error::FileChanged`] until the document is reopened.
+    pub fn is_damaged(&self) -> bool {
+        self.sources.iter().any(|s| s.is_damaged())
+    }
+
     /// Progress of the line index of the file currently backing the document.
     pub fn index_progress(&self) -> IndexProgress {
         self.current_source().index().progress()

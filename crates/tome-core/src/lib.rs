@@ -42,6 +42,7 @@ mod breaks;
 mod control;
 mod document;
 mod error;
+mod guard;
 pub mod line_index;
 pub mod save;
 pub mod search;

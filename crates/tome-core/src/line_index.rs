@@ -84,12 +84,10 @@ struct Shared {
 
 impl LineIndex {
     pub(crate) fn new(len: usize) -> LineIndex {
-        let blocks = len.div_ceil(BLOCK);
-        let mut cum = Vec::with_capacity(blocks + 1);
-        cum.push(0);
+        // The vectors grow as indexing goes: opening allocates nothing in proportion to size.
         let counts = Counts {
-            cum,
-            subs: Vec::with_capacity(blocks),
+            cum: vec![0],
+            subs: Vec::new(),
         };
         let shared = Shared {
             len,
@@ -299,6 +297,12 @@ fn build(source: &Weak<Source>, shared: &Shared) {
             cum.push(running);
             subs.push(within);
             offset = end;
+        }
+        if src.is_damaged() {
+            return shared.fail(format!(
+                "{} shrank while it was being indexed",
+                src.path().display()
+            ));
         }
         src.release(step_start, offset);
         drop(src);

@@ -61,6 +61,7 @@ pub fn save_atomically(view: View<'_>, target: &Path, control: &Control) -> Resu
         elapsed: Duration::ZERO,
     };
     write_all(view, tmp.as_file(), &mut report, control).map_err(|e| e.with_path(&target))?;
+    view.intact()?;
     tmp.as_file()
         .sync_all()
         .map_err(|e| Error::io(&target, "cannot flush", e))?;

@@ -128,6 +128,7 @@ fn scan(
             }
             last_end = Some(range.end);
             if !found(range.clone(), hay, w_start) {
+                view.intact()?;
                 return Ok(range.end);
             }
             at = if hit.is_empty() {
@@ -142,6 +143,7 @@ fn scan(
         pos = accept_below.max(last_end.unwrap_or(0));
     }
     control.set_progress((end - start) as u64, (end - start) as u64);
+    view.intact()?;
     Ok(end)
 }
 

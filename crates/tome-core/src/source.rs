@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use memmap2::Mmap;
 
+use crate::guard::Guard;
 use crate::line_index::LineIndex;
 use crate::{Error, Result};
 
@@ -107,6 +108,8 @@ impl FileIdentity {
 pub struct Source {
     path: PathBuf,
     file: File,
+    /// Declared before `map`: it must be unregistered before the mapping goes away.
+    guard: Option<Guard>,
     map: Option<Mmap>,
     len: usize,
     identity: FileIdentity,
@@ -135,11 +138,15 @@ impl Source {
         } else {
             Some(map_read_only(&file).map_err(|e| Error::io(path, "cannot map", e))?)
         };
+        let guard = map
+            .as_ref()
+            .and_then(|m| Guard::register(m.as_ptr() as usize, m.len()));
         let mut sample = vec![0; SAMPLE.min(len)];
         read_fully_at(&file, &mut sample, 0).map_err(|e| Error::io(path, "cannot read", e))?;
         let source = Arc::new(Source {
             path: path.to_path_buf(),
             file,
+            guard,
             map,
             len,
             identity: FileIdentity::of(&meta),
@@ -179,6 +186,12 @@ impl Source {
     /// Encoding seen in the sample.
     pub fn encoding(&self) -> Encoding {
         self.encoding
+    }
+
+    /// True once a read of the mapping faulted because the file shrank under it: bytes read
+    /// since may be zeros, and every reader reports [`Error::FileChanged`] instead of content.
+    pub fn is_damaged(&self) -> bool {
+        self.guard.as_ref().is_some_and(Guard::is_damaged)
     }
 
     /// The line index of this file.

@@ -108,6 +108,7 @@ impl<'a> View<'a> {
         for chunk in self.chunks(start, end) {
             out.extend_from_slice(chunk);
         }
+        self.intact()?;
         Ok(out)
     }
 
@@ -128,6 +129,18 @@ impl<'a> View<'a> {
             buf.extend_from_slice(chunk);
         }
         buf
+    }
+
+    /// `Err(FileChanged)` if a file this version reads from shrank under its mapping: whatever
+    /// was just read from it may be zeros, and is not to be shown or saved.
+    pub fn intact(&self) -> Result<()> {
+        match self.bufs.sources.iter().find(|s| s.is_damaged()) {
+            None => Ok(()),
+            Some(s) => Err(Error::FileChanged(format!(
+                "{} was truncated or rewritten by another program while open; reload it",
+                s.path().display()
+            ))),
+        }
     }
 
     pub(crate) fn check_range(&self, start: usize, end: usize) -> Result<()> {
@@ -257,7 +270,9 @@ impl<'a> View<'a> {
         window: Option<ColumnWindow>,
     ) -> Result<Vec<Line>> {
         let start = self.line_start(first)?;
-        Ok(self.lines_from(start, Some(first), count, window))
+        let lines = self.lines_from(start, Some(first), count, window);
+        self.intact()?;
+        Ok(lines)
     }
 
     /// Reads `count` lines starting with the line that holds byte `at`, preceded by up to
@@ -278,7 +293,9 @@ impl<'a> View<'a> {
             start = self.line_start_before(start - self.break_before(start));
         }
         let number = self.line_of(start).ok();
-        Ok(self.lines_from(start, number, count + before, window))
+        let lines = self.lines_from(start, number, count + before, window);
+        self.intact()?;
+        Ok(lines)
     }
 
     /// Start of the line holding byte `at`: scans back for the previous break.
@@ -379,7 +396,9 @@ impl<'a> View<'a> {
             end.min(start.saturating_add(want).saturating_add(4)),
             &mut buf,
         );
-        match walk_columns(bytes, pos.column, enc) {
+        let walked = walk_columns(bytes, pos.column, enc);
+        self.intact()?;
+        match walked {
             Walk::At(i) => Ok(start + i),
             Walk::InsideChar => Err(Error::OutOfBounds(format!(
                 "column {} of line {} is inside a character",
@@ -401,6 +420,7 @@ impl<'a> View<'a> {
         let start = self.line_start(line)?;
         let mut buf = Vec::new();
         let column = count_columns(self.contiguous(start, at, &mut buf), enc);
+        self.intact()?;
         Ok(Position { line, column })
     }
 }
