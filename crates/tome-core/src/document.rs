@@ -9,7 +9,7 @@ use crate::breaks::Info;
 use crate::line_index::IndexProgress;
 use crate::save::{self, SaveReport};
 use crate::search::{self, Matcher};
-use crate::source::{Encoding, LineEnding, Source};
+use crate::source::{DiskChange, Encoding, LineEnding, Source};
 use crate::tree::{Bufs, Piece, PieceTree, Src, MAX_ADD_PIECE};
 use crate::view::View;
 use crate::{Control, Error, Result};
@@ -299,6 +299,57 @@ impl Document {
     /// [`Error::FileChanged`] until the document is reopened.
     pub fn is_damaged(&self) -> bool {
         self.sources.iter().any(|s| s.is_damaged())
+    }
+
+    /// How the file behind the document changed on disk since it was read (or last saved).
+    /// Compares every mapping of the current file (the one opened, and tails added by
+    /// [`Document::follow_append`]); a file we replaced by saving is not compared.
+    pub fn disk_change(&self) -> DiskChange {
+        let Some(newest) = self.sources.last() else {
+            return DiskChange::Unchanged;
+        };
+        let id = newest.identity();
+        let change = newest.disk_change();
+        if !matches!(change, DiskChange::Unchanged | DiskChange::Appended { .. }) {
+            return change;
+        }
+        let older = self.sources.iter().rev().skip(1);
+        for s in older.filter(|s| (s.identity().dev, s.identity().ino) == (id.dev, id.ino)) {
+            match s.disk_change() {
+                DiskChange::Unchanged | DiskChange::Appended { .. } => {}
+                other => return other,
+            }
+        }
+        change
+    }
+
+    /// If the file grew by an append (a log being written), maps the new bytes and adds them at
+    /// the end of the document, keeping the user's edits; a clean document stays clean. Returns
+    /// the new version, or `None` when nothing was appended. Cost: one `stat`, a few sampled
+    /// reads, a mapping of the new part and its own background index.
+    pub fn follow_append(&mut self) -> Result<Option<u64>> {
+        let DiskChange::Appended { .. } = self.disk_change() else {
+            return Ok(None);
+        };
+        let newest = self.current_source().clone();
+        let from = newest.file_offset(newest.len()) as usize;
+        let tail = Source::open_tail(newest.path(), from, &newest.identity())?;
+        let tail_len = tail.len();
+        let was_clean = !self.is_dirty();
+        self.sources.push(tail);
+        let index = (self.sources.len() - 1) as u32;
+        let bufs = bufs(&self.sources, &self.add);
+        let piece = bufs.original(index, 0, tail_len);
+        let end = self.tree.len();
+        self.tree.insert(end, piece, &bufs);
+        self.revision = self.next_revision;
+        self.next_revision += 1;
+        if was_clean {
+            self.saved_revision = self.revision;
+        }
+        self.history.group = None;
+        self.version += 1;
+        Ok(Some(self.version))
     }
 
     /// Progress of the line index of the file currently backing the document.

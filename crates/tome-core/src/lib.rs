@@ -57,6 +57,6 @@ pub use error::{Error, Result};
 pub use line_index::{IndexProgress, LineIndex};
 pub use save::SaveReport;
 pub use search::{Direction, MatchPage, Matcher, Query};
-pub use source::{Encoding, FileIdentity, LineEnding, Source};
+pub use source::{DiskChange, Encoding, FileIdentity, LineEnding, Source};
 pub use text::{decode_lossy, PositionEncoding};
 pub use view::{Chunks, ColumnWindow, Line, LineCount, Position, View};

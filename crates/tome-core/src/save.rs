@@ -146,7 +146,13 @@ fn write_all(
         let copied = match piece.src {
             Src::Original(s) => {
                 let src = &view.bufs.sources[s as usize];
-                kernel_copy(src.file(), piece.start as u64, out, at, piece.len() as u64)?
+                kernel_copy(
+                    src.file(),
+                    src.file_offset(piece.start),
+                    out,
+                    at,
+                    piece.len() as u64,
+                )?
             }
             Src::Add(_) => 0,
         };

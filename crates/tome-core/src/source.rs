@@ -74,6 +74,43 @@ impl Encoding {
     }
 }
 
+/// How a file on disk changed since it was mapped, as [`Source::disk_change`] sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiskChange {
+    /// Same file, same size, same modification time, same sampled blocks.
+    Unchanged,
+    /// Same file, grown, the old sampled blocks unchanged: something appended (a log).
+    Appended {
+        /// The new size.
+        len: u64,
+    },
+    /// Same file, changed in place (a sampled block differs, or it was written without growing).
+    Rewritten,
+    /// Same file, shorter (log rotation with copytruncate, or a rewrite with `O_TRUNC`).
+    Truncated {
+        /// The new size.
+        len: u64,
+    },
+    /// Another file now has the path (an editor's save by rename, or a rotated log).
+    Replaced,
+    /// Nothing has the path any more.
+    Deleted,
+}
+
+impl DiskChange {
+    /// A short name: `unchanged`, `appended`, `rewritten`, `truncated`, `replaced`, `deleted`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DiskChange::Unchanged => "unchanged",
+            DiskChange::Appended { .. } => "appended",
+            DiskChange::Rewritten => "rewritten",
+            DiskChange::Truncated { .. } => "truncated",
+            DiskChange::Replaced => "replaced",
+            DiskChange::Deleted => "deleted",
+        }
+    }
+}
+
 /// Who the file was when it was opened: enough to notice that it changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FileIdentity {
@@ -108,6 +145,12 @@ impl FileIdentity {
 pub struct Source {
     path: PathBuf,
     file: File,
+    /// Offset in the file of this source's byte 0 (non-zero for a tail opened after an append).
+    base: usize,
+    /// Offset of byte 0 within the mapping (the mapping starts at a page boundary).
+    delta: usize,
+    /// Hashes of a few sampled 4 KiB blocks (file offset, hash), to tell an append from a rewrite.
+    samples: Vec<(usize, u64)>,
     /// Declared before `map`: it must be unregistered before the mapping goes away.
     guard: Option<Guard>,
     map: Option<Mmap>,
@@ -124,6 +167,17 @@ impl Source {
     /// Cost: O(1) in the file's size. Errors: [`Error::NotFound`],
     /// [`Error::PermissionDenied`], [`Error::NotRegularFile`], [`Error::Io`].
     pub fn open(path: &Path) -> Result<Arc<Source>> {
+        Source::open_from(path, 0, None)
+    }
+
+    /// Opens the part of `path` from byte `from` on: the bytes another program appended after
+    /// `from`, as a source of their own. Fails with [`Error::FileChanged`] if the file is no
+    /// longer the one `expect` describes (replaced) or is not longer than `from`.
+    pub fn open_tail(path: &Path, from: usize, expect: &FileIdentity) -> Result<Arc<Source>> {
+        Source::open_from(path, from, Some(expect))
+    }
+
+    fn open_from(path: &Path, base: usize, expect: Option<&FileIdentity>) -> Result<Arc<Source>> {
         let file = File::open(path).map_err(|e| Error::io(path, "cannot open", e))?;
         let meta = file
             .metadata()
@@ -131,21 +185,38 @@ impl Source {
         if !meta.is_file() {
             return Err(Error::NotRegularFile(path.to_path_buf()));
         }
-        let len = usize::try_from(meta.len())
+        let size = usize::try_from(meta.len())
             .map_err(|_| Error::OutOfBounds(format!("{} is too large", path.display())))?;
+        if let Some(expect) = expect {
+            if (meta.dev(), meta.ino()) != (expect.dev, expect.ino) || size <= base {
+                return Err(Error::FileChanged(format!(
+                    "{} was replaced or shortened, not appended to",
+                    path.display()
+                )));
+            }
+        }
+        let len = size - base;
+        let aligned = base - base % page_size();
         let map = if len == 0 {
             None
         } else {
-            Some(map_read_only(&file).map_err(|e| Error::io(path, "cannot map", e))?)
+            Some(
+                map_read_only(&file, aligned, size - aligned)
+                    .map_err(|e| Error::io(path, "cannot map", e))?,
+            )
         };
         let guard = map
             .as_ref()
             .and_then(|m| Guard::register(m.as_ptr() as usize, m.len()));
         let mut sample = vec![0; SAMPLE.min(len)];
-        read_fully_at(&file, &mut sample, 0).map_err(|e| Error::io(path, "cannot read", e))?;
+        read_fully_at(&file, &mut sample, base).map_err(|e| Error::io(path, "cannot read", e))?;
+        let samples = sample_hashes(&file, base, size);
         let source = Arc::new(Source {
             path: path.to_path_buf(),
             file,
+            base,
+            delta: base - aligned,
+            samples,
             guard,
             map,
             len,
@@ -156,6 +227,42 @@ impl Source {
         });
         LineIndex::spawn_builder(&source);
         Ok(source)
+    }
+
+    /// How the file on disk differs from what this source mapped: `stat` plus a re-read of the
+    /// sampled blocks. Cost: one `stat` and up to [`SAMPLES`] reads of 4 KiB.
+    pub fn disk_change(&self) -> DiskChange {
+        let meta = match std::fs::metadata(&self.path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return DiskChange::Deleted,
+            Err(_) => return DiskChange::Rewritten,
+        };
+        let now = FileIdentity::of(&meta);
+        let was = self.identity;
+        if (now.dev, now.ino) != (was.dev, was.ino) {
+            return DiskChange::Replaced;
+        }
+        if now.size < was.size {
+            return DiskChange::Truncated { len: now.size };
+        }
+        // The file behind the path is the one we have open: read the samples through our fd.
+        if self.samples != sample_hashes(&self.file, self.base, was.size as usize) {
+            return DiskChange::Rewritten;
+        }
+        if now.size > was.size {
+            return DiskChange::Appended { len: now.size };
+        }
+        if now.mtime_ns != was.mtime_ns {
+            // Written without changing its size or any sampled block: it may have been rewritten
+            // elsewhere, so it is not safe to call it unchanged.
+            return DiskChange::Rewritten;
+        }
+        DiskChange::Unchanged
+    }
+
+    /// Offset in the file of this source's byte `at`.
+    pub(crate) fn file_offset(&self, at: usize) -> u64 {
+        (self.base + at) as u64
     }
 
     /// The path the file was opened from.
@@ -210,7 +317,7 @@ impl Source {
     /// keeps within the source.
     pub(crate) fn slice(&self, start: usize, end: usize) -> &[u8] {
         match &self.map {
-            Some(map) => &map[start..end],
+            Some(map) => &map[self.delta + start..self.delta + end],
             None => &[],
         }
     }
@@ -225,14 +332,20 @@ impl Source {
             // the page cache, so slices borrowed elsewhere keep reading the file's contents (the
             // hazard memmap2 warns of concerns private or anonymous mappings, which lose data).
             let _ = unsafe {
-                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
+                map.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    self.delta + start,
+                    end - start,
+                )
             };
         }
     }
 
     /// One byte of the original, or `None` past the end.
     pub(crate) fn byte(&self, at: usize) -> Option<u8> {
-        self.map.as_ref().and_then(|m| m.get(at).copied())
+        self.map
+            .as_ref()
+            .and_then(|m| m.get(self.delta + at).copied())
     }
 }
 
@@ -249,12 +362,53 @@ fn read_fully_at(file: &File, buf: &mut [u8], offset: usize) -> io::Result<usize
     Ok(done)
 }
 
-fn map_read_only(file: &File) -> io::Result<Mmap> {
-    // SAFETY: the mapping is read-only (PROT_READ) and private to this process; the engine never
-    // writes through it. Another process may still change the file underneath: an in-place write
-    // changes the bytes we see and a truncation makes reads of lost pages fault (SIGBUS). All
-    // reads go through this module so that the file-safety layer can guard them in one place.
-    unsafe { Mmap::map(file) }
+fn map_read_only(file: &File, offset: usize, len: usize) -> io::Result<Mmap> {
+    // SAFETY: the mapping is read-only (PROT_READ) and shared; the engine never writes through
+    // it. Another process may still change the file underneath: an in-place write changes the
+    // bytes we see (detected by `disk_change`), and a truncation makes reads of lost pages fault
+    // (SIGBUS), which `guard.rs` contains. All reads go through this module.
+    unsafe {
+        memmap2::MmapOptions::new()
+            .offset(offset as u64)
+            .len(len)
+            .map(file)
+    }
+}
+
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(page).unwrap_or(4096).max(1)
+}
+
+/// How many blocks are sampled to tell an append from a rewrite.
+pub const SAMPLES: usize = 8;
+const SAMPLE_BLOCK: usize = 4096;
+
+/// Hashes of up to [`SAMPLES`] 4 KiB blocks spread evenly over `[base, size)`, the first and the
+/// last included. Read with `pread` (a block that cannot be read hashes as empty).
+fn sample_hashes(file: &File, base: usize, size: usize) -> Vec<(usize, u64)> {
+    use std::hash::{Hash, Hasher};
+    let len = size.saturating_sub(base);
+    if len == 0 {
+        return Vec::new();
+    }
+    let last = len.saturating_sub(SAMPLE_BLOCK);
+    let mut offsets: Vec<usize> = (0..SAMPLES)
+        .map(|i| base + last * i / (SAMPLES - 1))
+        .collect();
+    offsets.dedup();
+    let mut buf = vec![0u8; SAMPLE_BLOCK];
+    offsets
+        .into_iter()
+        .map(|at| {
+            let want = SAMPLE_BLOCK.min(size - at);
+            let got = read_fully_at(file, &mut buf[..want], at).unwrap_or(0);
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            buf[..got].hash(&mut h);
+            (at, h.finish())
+        })
+        .collect()
 }
 
 fn detect_line_ending(sample: &[u8]) -> LineEnding {

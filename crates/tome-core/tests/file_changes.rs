@@ -89,3 +89,107 @@ fn replace_by_rename_keeps_the_old_mapping() {
     );
     assert!(!doc.is_damaged());
 }
+
+/// The mutation matrix, on the disk filesystem and on tmpfs: each change is classified.
+#[test]
+fn changes_on_disk_are_classified_on_disk_and_tmpfs() {
+    use std::io::Write;
+    use tome_core::DiskChange;
+    let mut roots = vec![tempfile::tempdir().unwrap()];
+    if std::path::Path::new("/dev/shm").is_dir() {
+        roots.push(tempfile::tempdir_in("/dev/shm").unwrap());
+    }
+    for root in &roots {
+        let dir = root.path();
+        let cfg = GenConfig {
+            size: 2 << 20,
+            ..Default::default()
+        };
+        let fresh = |name: &str| {
+            let p = dir.join(name);
+            tome_gen::write_file(&cfg, &p).unwrap();
+            let doc = Document::open(&p).unwrap();
+            (p, doc)
+        };
+        let (p, doc) = fresh("same");
+        assert_eq!(doc.disk_change(), DiskChange::Unchanged);
+        drop(p);
+
+        let (p, doc) = fresh("append");
+        OpenOptions::new()
+            .append(true)
+            .open(&p)
+            .unwrap()
+            .write_all(b"appended line\n")
+            .unwrap();
+        assert!(matches!(doc.disk_change(), DiskChange::Appended { .. }));
+
+        let (p, doc) = fresh("inplace");
+        let f = OpenOptions::new().write(true).open(&p).unwrap();
+        std::os::unix::fs::FileExt::write_at(&f, b"XXXX", 0).unwrap();
+        assert_eq!(doc.disk_change(), DiskChange::Rewritten);
+
+        let (p, doc) = fresh("otrunc");
+        std::fs::write(&p, b"short now\n").unwrap(); // O_TRUNC rewrite
+        assert!(matches!(
+            doc.disk_change(),
+            DiskChange::Truncated { len: 10 }
+        ));
+
+        let (p, doc) = fresh("renamed");
+        let other = dir.join("other");
+        std::fs::write(&other, b"another file\n").unwrap();
+        std::fs::rename(&other, &p).unwrap();
+        assert_eq!(doc.disk_change(), DiskChange::Replaced);
+
+        let (p, doc) = fresh("deleted");
+        std::fs::remove_file(&p).unwrap();
+        assert_eq!(doc.disk_change(), DiskChange::Deleted);
+        // The document still reads from its mapping of the unlinked file.
+        assert!(doc.view().lines(0, 2, None).is_ok());
+    }
+}
+
+/// A growing log: appends are added at the end without losing the user's edits, a clean
+/// document stays clean, and a save writes edits plus appended lines.
+#[test]
+fn appends_extend_the_document_and_keep_edits() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("grow.log");
+    std::fs::write(&path, "one\ntwo\n").unwrap();
+    let mut doc = Document::open(&path).unwrap();
+    let control = Control::new();
+    doc.wait_for_index(&control).unwrap();
+    assert_eq!(doc.follow_append().unwrap(), None);
+
+    let mut log = OpenOptions::new().append(true).open(&path).unwrap();
+    log.write_all(b"three\n").unwrap();
+    let v = doc.follow_append().unwrap().expect("an append");
+    assert_eq!(v, doc.version());
+    assert!(!doc.is_dirty(), "the document still equals the file");
+    assert_eq!(doc.view().read(0, doc.len()).unwrap(), b"one\ntwo\nthree\n");
+
+    doc.insert(0, "EDIT ").unwrap();
+    log.write_all(b"four\nfive\n").unwrap();
+    doc.follow_append().unwrap().expect("another append");
+    doc.wait_for_index(&control).unwrap();
+    assert_eq!(
+        doc.view().read(0, doc.len()).unwrap(),
+        b"EDIT one\ntwo\nthree\nfour\nfive\n"
+    );
+    assert_eq!(doc.view().line_count().known, 6);
+    assert_eq!(doc.view().lines(4, 1, None).unwrap()[0].text, "five");
+    assert!(doc.is_dirty());
+    doc.undo().unwrap();
+    assert_eq!(
+        doc.view().read(0, doc.len()).unwrap(),
+        b"one\ntwo\nthree\nfour\nfive\n"
+    );
+    doc.redo().unwrap();
+    doc.save(None, &control).unwrap();
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        b"EDIT one\ntwo\nthree\nfour\nfive\n"
+    );
+}
