@@ -3,7 +3,8 @@
 //! * `tome demo` opens a big generated file and walks through what an editor does with it
 //!   (open, read the start, middle and end, edit, search, save), printing timings;
 //! * `tome gen` writes a generated log-like file of a given size;
-//! * `tome serve` (in the server crate, once it lands) speaks JSON-RPC over stdio.
+//! * `tome serve` speaks the `tome/*` JSON-RPC protocol over stdio (crate `tome-server`,
+//!   contract in docs/protocol.md).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,11 +59,15 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         needle_every: u64,
     },
+    /// Serve the tome/* JSON-RPC protocol on stdin/stdout (LSP framing); logs go to stderr,
+    /// filtered by the TOME_LOG environment variable (e.g. TOME_LOG=debug).
+    Serve,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve => tome_server::run_stdio(),
         Command::Demo { size, dir } => demo::run(size, dir),
         Command::Gen {
             path,

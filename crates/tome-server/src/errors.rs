@@ -1,0 +1,125 @@
+//! Error codes of the protocol and the mapping of engine errors onto them.
+//!
+//! Codes are part of the contract (docs/protocol.md): clients branch on them, so they never
+//! change meaning. JSON-RPC and LSP reserve -32768..=-32000 and -32899..=-32800; Tome's own
+//! codes live in -33099..=-33001. Every error also carries `data.kind`, a stable name.
+
+use serde_json::json;
+use tome_core::Error as CoreError;
+use tower_lsp_server::jsonrpc::{Error, ErrorCode};
+
+/// JSON-RPC: the body is not JSON (or not a usable frame).
+pub const PARSE_ERROR: i64 = -32700;
+/// JSON-RPC: JSON, but not a request/notification/response.
+pub const INVALID_REQUEST: i64 = -32600;
+/// LSP: the request failed for a reason not covered by a more precise code.
+pub const REQUEST_FAILED: i64 = -32803;
+
+/// The document id is not (or no longer) open.
+pub const UNKNOWN_DOCUMENT: i64 = -33001;
+/// A line, column, offset or range lies outside the document.
+pub const OUT_OF_BOUNDS: i64 = -33002;
+/// The request names a document version that is not the current one.
+pub const STALE_VERSION: i64 = -33003;
+/// The search pattern does not compile.
+pub const INVALID_REGEX: i64 = -33004;
+/// The path does not exist.
+pub const FILE_NOT_FOUND: i64 = -33005;
+/// The operating system refused access.
+pub const PERMISSION_DENIED: i64 = -33006;
+/// The path is a directory, device, FIFO…
+pub const NOT_REGULAR_FILE: i64 = -33007;
+/// The line index has not reached the requested line or offset yet.
+pub const NOT_INDEXED_YET: i64 = -33008;
+/// Edits of one batch overlap.
+pub const OVERLAPPING_EDITS: i64 = -33009;
+/// The file changed on disk under the document.
+pub const FILE_CHANGED: i64 = -33010;
+/// The disk filled up while saving.
+pub const DISK_FULL: i64 = -33011;
+/// Any other I/O failure.
+pub const IO_ERROR: i64 = -33012;
+/// A save of this document is already running.
+pub const BUSY: i64 = -33013;
+
+/// Builds an error with a code, a message for people and a `data` object whose `kind` names
+/// the error for programs.
+pub fn error(code: i64, kind: &str, message: impl Into<String>) -> Error {
+    with_data(code, message, json!({ "kind": kind }))
+}
+
+/// Like [`error`], with extra fields in `data` (which must be an object holding `kind`).
+pub fn with_data(code: i64, message: impl Into<String>, data: serde_json::Value) -> Error {
+    Error {
+        code: ErrorCode::from(code),
+        message: message.into().into(),
+        data: Some(data),
+    }
+}
+
+/// -32602 for parameters that parse but make no sense (the framework answers the ones that do
+/// not parse).
+pub fn invalid_params(message: impl Into<String>) -> Error {
+    error(-32602, "invalidParams", message)
+}
+
+/// -33001.
+pub fn unknown_document(doc: u64) -> Error {
+    error(
+        UNKNOWN_DOCUMENT,
+        "unknownDocument",
+        format!("no open document with id {doc}"),
+    )
+}
+
+/// -32803, for failures inside the server (a panic caught, a task that died).
+pub fn internal(message: impl Into<String>) -> Error {
+    error(REQUEST_FAILED, "requestFailed", message)
+}
+
+/// Maps an engine error to its protocol error.
+pub fn from_core(e: CoreError) -> Error {
+    let message = e.to_string();
+    match e {
+        CoreError::NotFound(p) => with_data(
+            FILE_NOT_FOUND,
+            message,
+            json!({"kind": "fileNotFound", "path": p}),
+        ),
+        CoreError::PermissionDenied(p) => with_data(
+            PERMISSION_DENIED,
+            message,
+            json!({"kind": "permissionDenied", "path": p}),
+        ),
+        CoreError::NotRegularFile(p) => with_data(
+            NOT_REGULAR_FILE,
+            message,
+            json!({"kind": "notRegularFile", "path": p}),
+        ),
+        CoreError::OutOfBounds(_) => error(OUT_OF_BOUNDS, "outOfBounds", message),
+        CoreError::NotIndexedYet { indexed_lines, .. } => with_data(
+            NOT_INDEXED_YET,
+            message,
+            json!({"kind": "notIndexedYet", "indexedLines": indexed_lines}),
+        ),
+        CoreError::InvalidRegex(_) => error(INVALID_REGEX, "invalidRegex", message),
+        // The framework answers cancelled requests itself; this one is reached only when the
+        // work noticed the cancel before the framework dropped the handler.
+        CoreError::Cancelled => error(-32800, "cancelled", "cancelled"),
+        CoreError::OverlappingEdits(_) => error(OVERLAPPING_EDITS, "overlappingEdits", message),
+        CoreError::FileChanged(_) => error(FILE_CHANGED, "fileChanged", message),
+        CoreError::DiskFull(p) => {
+            with_data(DISK_FULL, message, json!({"kind": "diskFull", "path": p}))
+        }
+        CoreError::Io { .. } => error(IO_ERROR, "io", message),
+    }
+}
+
+/// -33003, with the version the client named and the current one.
+pub fn stale_version(given: u64, current: u64) -> Error {
+    with_data(
+        STALE_VERSION,
+        format!("the edit is based on version {given}, but the document is at version {current}"),
+        json!({"kind": "staleVersion", "given": given, "current": current}),
+    )
+}

@@ -1,0 +1,671 @@
+//! The request handlers: lifecycle (`initialize`, `shutdown`) and every `tome/*` method.
+//!
+//! Rules every handler follows:
+//! * Nothing slow runs on the dispatching thread: documents are locked, read and changed on
+//!   blocking threads or on the document's worker (see `documents.rs`).
+//! * Changes are queued on the document's worker **before the handler's first `.await`**. The
+//!   session polls each new handler once, in arrival order, before reading the next message,
+//!   so queue order is arrival order (see `session.rs`).
+//! * Long work holds a [`Control`] that a drop guard cancels: `$/cancelRequest` drops the
+//!   handler future, and the blocking work then stops at its next check.
+//! * Client data is never trusted: no `unwrap` on it, numbers are clamped or refused.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use serde_json::json;
+use tome_core::{
+    decode_lossy, ColumnWindow, Control, Direction, Document, Edit, Error as CoreError, Matcher,
+    PositionEncoding, Query, Snapshot, View,
+};
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::{
+    InitializeParams, InitializeResult, InitializedParams, PositionEncodingKind,
+    ServerCapabilities, ServerInfo,
+};
+use tower_lsp_server::{Client, LanguageServer};
+
+use crate::columns;
+use crate::documents::Registry;
+use crate::errors::{self, from_core, internal, invalid_params};
+use crate::progress::{self, RequestProgress};
+use crate::protocol::*;
+
+/// How often a viewport waiting for the index looks again.
+const INDEX_POLL: std::time::Duration = std::time::Duration::from_millis(10);
+/// Lines longer than this (in bytes) get no `length` in UTF-16/UTF-32 units: computing it
+/// would read the whole line for every viewport.
+const MAX_COUNTED_LINE: usize = 1 << 20;
+
+/// The server's state, shared by all handlers.
+pub struct Backend {
+    client: Client,
+    docs: Registry,
+    encoding: OnceLock<PositionEncoding>,
+    client_progress: AtomicBool,
+    shutdown: Arc<AtomicBool>,
+}
+
+/// Cancels a [`Control`] when dropped: lives in the handler future, so `$/cancelRequest`
+/// (which drops that future) stops the blocking work too.
+struct CancelOnDrop(Arc<Control>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
+fn usize_of(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// Runs `f` on a blocking thread; a panic there becomes a -32803 error.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(internal(format!("internal error: {e}"))))
+}
+
+/// Awaits the outcome of a queued change.
+async fn outcome<T>(rx: tokio::sync::oneshot::Receiver<Result<T>>) -> Result<T> {
+    rx.await
+        .unwrap_or_else(|_| Err(internal("the document's worker stopped")))
+}
+
+fn check_version(doc: &Document, given: Option<u64>) -> Result<()> {
+    match given {
+        Some(v) if v != doc.version() => Err(errors::stale_version(v, doc.version())),
+        _ => Ok(()),
+    }
+}
+
+fn query(q: &QueryIn) -> Query {
+    Query {
+        pattern: q.pattern.clone(),
+        regex: q.regex,
+        case_insensitive: !q.case_sensitive,
+    }
+}
+
+fn line_count(view: &View<'_>) -> LineCount {
+    let c = view.line_count();
+    LineCount {
+        known: c.known as u64,
+        estimate: c.estimate as u64,
+        exact: c.exact,
+    }
+}
+
+fn info_of(id: u64, doc: &mut Document, token: Option<String>) -> DocInfo {
+    doc.poll_index();
+    let progress = doc.index_progress();
+    let (undo, redo) = doc.history_len();
+    DocInfo {
+        doc: id,
+        path: doc
+            .path()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        size: doc.len() as u64,
+        line_count: line_count(&doc.view()),
+        index_complete: progress.complete,
+        index_percent: progress.percent(),
+        line_ending: doc.line_ending().name(),
+        encoding: doc.encoding().name(),
+        read_only: doc.is_read_only(),
+        version: doc.version(),
+        dirty: doc.is_dirty(),
+        undo_steps: undo as u64,
+        redo_steps: redo as u64,
+        index_progress_token: token,
+    }
+}
+
+/// What a viewport asks for, validated.
+#[derive(Clone, Copy)]
+struct ViewportRequest {
+    start: Start,
+    count: usize,
+    before: usize,
+    window_start: usize,
+    width: usize,
+    enc: PositionEncoding,
+}
+
+#[derive(Clone, Copy)]
+enum Start {
+    Line(usize),
+    Offset(usize),
+    Fraction(f64),
+}
+
+fn read_viewport(doc: &mut Document, r: &ViewportRequest) -> Result<ViewportResult> {
+    doc.poll_index();
+    let view = doc.view();
+    // A zero-width window: the engine finds each line's bounds without copying its text.
+    let probe = Some(ColumnWindow { start: 0, len: 0 });
+    let lines = match r.start {
+        Start::Line(first) => view.lines(first, r.count, probe),
+        Start::Offset(at) => view.lines_around(at, r.before, r.count, probe),
+        Start::Fraction(f) => {
+            let at = ((view.len() as f64) * f).floor() as usize;
+            view.lines_around(at.min(view.len()), r.before, r.count, probe)
+        }
+    }
+    .map_err(from_core)?;
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        out.push(window_of(&view, &line, r));
+    }
+    Ok(ViewportResult {
+        version: doc.version(),
+        lines: out,
+        width: r.width as u64,
+        line_count: line_count(&view),
+    })
+}
+
+/// Cuts `line` to the request's column window and decodes it.
+fn window_of(view: &View<'_>, line: &tome_core::Line, r: &ViewportRequest) -> LineOut {
+    let (start, len) = (line.start, line.len);
+    let fetch = |from: usize| {
+        move |s: usize, e: usize| {
+            view.read(start + from + s, start + from + e)
+                .unwrap_or_default()
+        }
+    };
+    let (from, start_column) = columns::walk(fetch(0), len, r.window_start, r.enc);
+    let (shown, _) = columns::walk(fetch(from), len - from, r.width, r.enc);
+    let to = from + shown;
+    let bytes = view.read(start + from, start + to).unwrap_or_default();
+    let (text, invalid) = decode_lossy(&bytes);
+    let length = match r.enc {
+        PositionEncoding::Utf8 => len,
+        _ if from == 0 && to == len => {
+            start_column + columns::count(|s, e| bytes[s..e].to_vec(), bytes.len(), r.enc)
+        }
+        _ if len <= MAX_COUNTED_LINE => columns::count(fetch(0), len, r.enc),
+        _ => len, // documented: an upper bound for very long lines
+    };
+    LineOut {
+        number: line.number.map(|n| n as u64),
+        offset: start as u64,
+        text,
+        start_column: start_column as u64,
+        length: length as u64,
+        byte_length: len as u64,
+        break_length: line.break_len as u8,
+        cut_before: from > 0,
+        cut_after: to < len,
+        invalid,
+    }
+}
+
+/// Converts one edit to byte offsets on the current version.
+fn edit_offsets(view: &View<'_>, e: EditIn, enc: PositionEncoding) -> Result<Edit> {
+    let range = match (e.range, e.offsets) {
+        (Some(r), None) => {
+            let at = |p: Position| {
+                view.offset_of(
+                    tome_core::Position {
+                        line: usize_of(p.line),
+                        column: usize_of(p.character),
+                    },
+                    enc,
+                )
+                .map_err(from_core)
+            };
+            at(r.start)?..at(r.end)?
+        }
+        (None, Some(o)) => usize_of(o.start)..usize_of(o.end),
+        _ => {
+            return Err(invalid_params(
+                "each edit needs exactly one of `range` and `offsets`",
+            ))
+        }
+    };
+    if range.start > range.end {
+        return Err(errors::error(
+            errors::OUT_OF_BOUNDS,
+            "outOfBounds",
+            format!(
+                "edit range ends ({}) before it starts ({})",
+                range.end, range.start
+            ),
+        ));
+    }
+    Ok(Edit {
+        range,
+        text: e.text.into_bytes(),
+    })
+}
+
+fn match_out(view: &View<'_>, r: std::ops::Range<usize>, enc: PositionEncoding) -> MatchOut {
+    let pos = |at: usize| {
+        view.position_of(at, enc).ok().map(|p| Position {
+            line: p.line as u64,
+            character: p.column as u64,
+        })
+    };
+    let range = match (pos(r.start), pos(r.end)) {
+        (Some(start), Some(end)) => Some(Range { start, end }),
+        _ => None,
+    };
+    MatchOut {
+        offsets: Offsets {
+            start: r.start as u64,
+            end: r.end as u64,
+        },
+        range,
+    }
+}
+
+fn run_search(
+    snapshot: &Snapshot,
+    p: &SearchParams,
+    from: usize,
+    enc: PositionEncoding,
+    control: &Control,
+) -> Result<SearchResult> {
+    let matcher = Matcher::new(&query(&p.query)).map_err(from_core)?;
+    let view = snapshot.view();
+    let mut result = SearchResult {
+        version: snapshot.version(),
+        found: None,
+        matches: None,
+        resume_at: None,
+        count: None,
+    };
+    match p.mode {
+        SearchMode::Next => {
+            let direction = match p.direction {
+                DirectionIn::Forward => Direction::Forward,
+                DirectionIn::Backward => Direction::Backward,
+            };
+            let hit = view
+                .find(&matcher, from, direction, p.wrap, control)
+                .map_err(from_core)?;
+            result.found = Some(hit.map(|r| match_out(&view, r, enc)));
+        }
+        SearchMode::All => {
+            let range = match p.offsets {
+                Some(o) => usize_of(o.start)..usize_of(o.end),
+                None => from..view.len(),
+            };
+            let limit = usize_of(p.limit.unwrap_or(1000)).clamp(1, MAX_MATCHES);
+            let page = view
+                .find_all(&matcher, range, limit, control)
+                .map_err(from_core)?;
+            result.matches = Some(
+                page.matches
+                    .into_iter()
+                    .map(|r| match_out(&view, r, enc))
+                    .collect(),
+            );
+            result.resume_at = Some(page.resume_at.map(|r| r as u64));
+        }
+        SearchMode::Count => {
+            let n = view.count_matches(&matcher, control).map_err(from_core)?;
+            result.count = Some(n as u64);
+        }
+    }
+    Ok(result)
+}
+
+impl Backend {
+    /// A backend talking to `client`; `shutdown` is set when `shutdown` is received.
+    pub fn new(client: Client, shutdown: Arc<AtomicBool>) -> Backend {
+        Backend {
+            client,
+            docs: Registry::default(),
+            encoding: OnceLock::new(),
+            client_progress: AtomicBool::new(false),
+            shutdown,
+        }
+    }
+
+    fn enc(&self) -> PositionEncoding {
+        self.encoding.get().copied().unwrap_or_default()
+    }
+
+    /// `tome/open`.
+    pub async fn open(&self, p: OpenParams) -> Result<DocInfo> {
+        if p.path.is_empty() {
+            return Err(invalid_params("`path` is empty"));
+        }
+        let path = std::path::PathBuf::from(&p.path);
+        let doc = blocking(move || Document::open(&path).map_err(from_core)).await?;
+        let handle = self.docs.insert(doc);
+        let report = self.client_progress.load(Ordering::Relaxed);
+        let h = Arc::clone(&handle);
+        let mut info = blocking(move || {
+            let id = h.id;
+            Ok(info_of(id, &mut h.lock(), None))
+        })
+        .await?;
+        if report && !info.index_complete {
+            info.index_progress_token = Some(progress::index_token(handle.id));
+            tokio::spawn(progress::report_indexing(self.client.clone(), handle));
+        }
+        Ok(info)
+    }
+
+    /// `tome/close`.
+    pub async fn close(&self, p: DocParams) -> Result<CloseResult> {
+        let handle = self.docs.remove(p.doc)?;
+        blocking(move || {
+            Ok(CloseResult {
+                discarded: handle.lock().is_dirty(),
+            })
+        })
+        .await
+    }
+
+    /// `tome/info`.
+    pub async fn info(&self, p: DocParams) -> Result<DocInfo> {
+        let handle = self.docs.get(p.doc)?;
+        let id = handle.id;
+        outcome(handle.submit(move |doc| Ok(info_of(id, doc, None)))?).await
+    }
+
+    /// `tome/viewport`.
+    pub async fn viewport(&self, p: ViewportParams) -> Result<ViewportResult> {
+        let handle = self.docs.get(p.doc)?;
+        let start = match (p.first, p.around, p.fraction) {
+            (Some(l), None, None) => Start::Line(usize_of(l)),
+            (None, Some(o), None) => Start::Offset(usize_of(o)),
+            (None, None, Some(f)) if (0.0..=1.0).contains(&f) => Start::Fraction(f),
+            (None, None, Some(f)) => {
+                return Err(invalid_params(format!("`fraction` {f} is not in [0, 1]")))
+            }
+            _ => {
+                return Err(invalid_params(
+                    "give exactly one of `first`, `around` and `fraction`",
+                ))
+            }
+        };
+        let count = usize_of(p.count).min(MAX_VIEWPORT_LINES);
+        let before = match start {
+            Start::Line(_) => 0,
+            _ => usize_of(p.before).min(MAX_VIEWPORT_LINES - count),
+        };
+        let max_width = MAX_WINDOW_WIDTH.min(MAX_VIEWPORT_CELLS / (count + before).max(1));
+        let window = p.window.unwrap_or(Window {
+            start: 0,
+            width: None,
+            unit: Unit::Encoding,
+        });
+        let req = ViewportRequest {
+            start,
+            count,
+            before,
+            window_start: usize_of(window.start),
+            width: window
+                .width
+                .map_or(max_width, |w| usize_of(w).min(max_width)),
+            enc: match window.unit {
+                Unit::Bytes => PositionEncoding::Utf8,
+                Unit::Encoding => self.enc(),
+            },
+        };
+        // First try in queue order, so the lines reflect every change sent before.
+        let first_try = outcome(handle.submit(move |doc| Ok(read_viewport(doc, &req)))?).await?;
+        let wait = p.wait && matches!(start, Start::Line(_));
+        match first_try {
+            Err(e) if wait && e.code.code() == errors::NOT_INDEXED_YET => {}
+            other => return other,
+        }
+        // The line lies beyond the index: wait for it, without blocking the document's queue.
+        let control = Arc::new(Control::new());
+        let _guard = CancelOnDrop(Arc::clone(&control));
+        blocking(move || loop {
+            if handle.closed.load(Ordering::Acquire) {
+                return Err(errors::unknown_document(handle.id));
+            }
+            match read_viewport(&mut handle.lock(), &req) {
+                Err(e) if e.code.code() == errors::NOT_INDEXED_YET => {}
+                other => return other,
+            }
+            if control.is_cancelled() {
+                return Err(from_core(CoreError::Cancelled));
+            }
+            std::thread::sleep(INDEX_POLL);
+        })
+        .await
+    }
+
+    /// `tome/edit`. Queued before the first `.await`: see the module doc.
+    pub async fn edit(&self, p: EditParams) -> Result<VersionResult> {
+        let handle = self.docs.get(p.doc)?;
+        let enc = self.enc();
+        let rx = handle.submit(move |doc| {
+            check_version(doc, Some(p.version))?;
+            let view = doc.view();
+            let edits = p
+                .edits
+                .into_iter()
+                .map(|e| edit_offsets(&view, e, enc))
+                .collect::<Result<Vec<_>>>()?;
+            let version = doc.apply(edits).map_err(from_core)?;
+            Ok(VersionResult { version })
+        })?;
+        outcome(rx).await
+    }
+
+    async fn restore(&self, p: UndoParams, redo: bool) -> Result<UndoResult> {
+        let handle = self.docs.get(p.doc)?;
+        let rx = handle.submit(move |doc| {
+            check_version(doc, p.version)?;
+            let restored = if redo { doc.redo() } else { doc.undo() };
+            Ok(UndoResult {
+                changed: restored.is_some(),
+                version: doc.version(),
+                offset: restored.map(|r| r.at as u64),
+            })
+        })?;
+        outcome(rx).await
+    }
+
+    /// `tome/undo`.
+    pub async fn undo(&self, p: UndoParams) -> Result<UndoResult> {
+        self.restore(p, false).await
+    }
+
+    /// `tome/redo`.
+    pub async fn redo(&self, p: UndoParams) -> Result<UndoResult> {
+        self.restore(p, true).await
+    }
+
+    /// `tome/search`: the snapshot is taken in queue order, the search runs on a blocking
+    /// thread, so viewports and edits go on meanwhile.
+    pub async fn search(&self, mut p: SearchParams) -> Result<SearchResult> {
+        let handle = self.docs.get(p.doc)?;
+        let enc = self.enc();
+        let from = p.from.take();
+        let backward = p.direction == DirectionIn::Backward;
+        let (snapshot, from) = outcome(handle.submit(move |doc| {
+            let at = match from {
+                // Without a start, search from the start (forward) or the end (backward).
+                None if backward => doc.len(),
+                None => 0,
+                Some(f) => start_offset(&doc.view(), f, enc)?,
+            };
+            Ok((doc.snapshot(), at))
+        })?)
+        .await?;
+        let control = Arc::new(Control::new());
+        let _guard = CancelOnDrop(Arc::clone(&control));
+        let progress =
+            RequestProgress::begin(&self.client, p.work_done_token.take(), "Searching").await;
+        let c = Arc::clone(&control);
+        let work = blocking(move || run_search(&snapshot, &p, from, enc, &c));
+        progress.track(&control, work).await
+    }
+
+    /// `tome/replaceAll`: a change, so it runs in queue order on the document's worker.
+    pub async fn replace_all(&self, mut p: ReplaceAllParams) -> Result<ReplaceAllResult> {
+        let handle = self.docs.get(p.doc)?;
+        let control = Arc::new(Control::new());
+        let guard = CancelOnDrop(Arc::clone(&control));
+        let c = Arc::clone(&control);
+        let token = p.work_done_token.take();
+        let rx = handle.submit(move |doc| {
+            check_version(doc, p.version)?;
+            let matcher = Matcher::new(&query(&p.query)).map_err(from_core)?;
+            let count = doc
+                .replace_all(&matcher, p.replacement.as_bytes(), &c)
+                .map_err(from_core)?;
+            Ok(ReplaceAllResult {
+                count: count as u64,
+                version: doc.version(),
+            })
+        })?;
+        let progress = RequestProgress::begin(&self.client, token, "Replacing").await;
+        let out = progress.track(&control, outcome(rx)).await;
+        drop(guard);
+        out
+    }
+
+    /// `tome/save`.
+    pub async fn save(&self, p: SaveParams) -> Result<SaveResult> {
+        self.save_to(p, false).await
+    }
+
+    /// `tome/saveAs`.
+    pub async fn save_as(&self, p: SaveParams) -> Result<SaveResult> {
+        self.save_to(p, true).await
+    }
+
+    async fn save_to(&self, mut p: SaveParams, as_new: bool) -> Result<SaveResult> {
+        let target = match (as_new, p.path.take()) {
+            (true, Some(path)) if !path.is_empty() => Some(std::path::PathBuf::from(path)),
+            (true, _) => return Err(invalid_params("`tome/saveAs` needs a non-empty `path`")),
+            (false, _) => None,
+        };
+        let handle = self.docs.get(p.doc)?;
+        let h = Arc::clone(&handle);
+        // Started in queue order, so the save holds every change sent before it.
+        let (job, version) = outcome(handle.submit(move |doc| {
+            if h.saving.swap(true, Ordering::AcqRel) {
+                return Err(errors::error(
+                    errors::BUSY,
+                    "busy",
+                    "a save of this document is already running",
+                ));
+            }
+            match doc.begin_save(target.as_deref()) {
+                Ok(job) => Ok((job, doc.version())),
+                Err(e) => {
+                    h.saving.store(false, Ordering::Release);
+                    Err(from_core(e))
+                }
+            }
+        })?)
+        .await?;
+        let control = Arc::new(Control::new());
+        let _guard = CancelOnDrop(Arc::clone(&control));
+        let progress =
+            RequestProgress::begin(&self.client, p.work_done_token.take(), "Saving").await;
+        let c = Arc::clone(&control);
+        // Writing, then recording the outcome, all on one blocking thread: even if the request
+        // is cancelled meanwhile, the document learns how the save ended.
+        let work = blocking(move || {
+            let ran = job.run(&c);
+            let finished = handle.lock().finish_save(job, ran);
+            handle.saving.store(false, Ordering::Release);
+            let report = finished.map_err(from_core)?;
+            Ok(SaveResult {
+                path: report.path.display().to_string(),
+                bytes: report.bytes,
+                version,
+                elapsed_ms: report.elapsed.as_millis() as u64,
+            })
+        });
+        progress.track(&control, work).await
+    }
+}
+
+fn start_offset(view: &View<'_>, f: From, enc: PositionEncoding) -> Result<usize> {
+    match f {
+        From {
+            position: Some(pos),
+            offset: None,
+        } => view
+            .offset_of(
+                tome_core::Position {
+                    line: usize_of(pos.line),
+                    column: usize_of(pos.character),
+                },
+                enc,
+            )
+            .map_err(from_core),
+        From {
+            position: None,
+            offset: Some(o),
+        } => Ok(usize_of(o)),
+        _ => Err(invalid_params(
+            "`from` needs exactly one of `position` and `offset`",
+        )),
+    }
+}
+
+fn negotiate(params: &InitializeParams) -> PositionEncoding {
+    // The client lists what it supports, most preferred first; without a list it speaks
+    // UTF-16 only (LSP 3.17).
+    params
+        .capabilities
+        .general
+        .as_ref()
+        .and_then(|g| g.position_encodings.as_ref())
+        .and_then(|list| {
+            list.iter()
+                .find_map(|k| PositionEncoding::from_name(k.as_str()))
+        })
+        .unwrap_or(PositionEncoding::Utf16)
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let enc = negotiate(&params);
+        let _ = self.encoding.set(enc);
+        let progress = params
+            .capabilities
+            .window
+            .as_ref()
+            .and_then(|w| w.work_done_progress)
+            .unwrap_or(false);
+        self.client_progress.store(progress, Ordering::Relaxed);
+        Ok(InitializeResult {
+            capabilities: ServerCapabilities {
+                position_encoding: Some(PositionEncodingKind::new(enc.name())),
+                experimental: Some(json!({
+                    "tome": {
+                        "protocolVersion": 1,
+                        "methods": crate::METHODS,
+                        "limits": {
+                            "maxMessageBytes": crate::transport::MAX_BODY,
+                            "maxViewportLines": MAX_VIEWPORT_LINES,
+                            "maxWindowWidth": MAX_WINDOW_WIDTH,
+                            "maxViewportCells": MAX_VIEWPORT_CELLS,
+                            "maxMatches": MAX_MATCHES,
+                        }
+                    }
+                })),
+                ..ServerCapabilities::default()
+            },
+            server_info: Some(ServerInfo {
+                name: "tome".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
+            offset_encoding: None,
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {}
+
+    async fn shutdown(&self) -> Result<()> {
+        self.shutdown.store(true, Ordering::Release);
+        Ok(())
+    }
+}

@@ -1,0 +1,409 @@
+//! The wire types of the `tome/*` methods: parameters and results, exactly as documented in
+//! docs/protocol.md. Field names are camelCase on the wire. Unknown fields are ignored (so
+//! clients may send more than a server knows); missing required fields and wrong types are
+//! answered with -32602 by the framework before any handler runs.
+
+use serde::{Deserialize, Serialize};
+use tower_lsp_server::ls_types::ProgressToken;
+
+/// Most lines one `tome/viewport` returns.
+pub const MAX_VIEWPORT_LINES: usize = 1000;
+/// Widest column window of one line.
+pub const MAX_WINDOW_WIDTH: usize = 16 * 1024;
+/// Most columns (lines × width) in one viewport: keeps a reply to a few MiB.
+pub const MAX_VIEWPORT_CELLS: usize = 1 << 20;
+/// Most matches in one page of `tome/search`.
+pub const MAX_MATCHES: usize = 10_000;
+
+/// A line/character position; `character` counts units of the negotiated position encoding.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+pub struct Position {
+    /// Zero-based line.
+    pub line: u64,
+    /// Zero-based column in the negotiated encoding.
+    pub character: u64,
+}
+
+/// A range of positions.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
+pub struct Range {
+    /// Start (inclusive).
+    pub start: Position,
+    /// End (exclusive).
+    pub end: Position,
+}
+
+/// A range of byte offsets.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
+pub struct Offsets {
+    /// First byte.
+    pub start: u64,
+    /// One past the last byte.
+    pub end: u64,
+}
+
+/// `tome/open` parameters.
+#[derive(Debug, Deserialize)]
+pub struct OpenParams {
+    /// Absolute (or server-relative) path of the file.
+    pub path: String,
+}
+
+/// Which document a request is about.
+#[derive(Debug, Deserialize)]
+pub struct DocParams {
+    /// The id `tome/open` returned.
+    pub doc: u64,
+}
+
+/// Line count as known so far.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineCount {
+    /// Lines known for certain (a lower bound until `exact`).
+    pub known: u64,
+    /// Estimate of the total.
+    pub estimate: u64,
+    /// True once the index is complete.
+    pub exact: bool,
+}
+
+/// Result of `tome/open` and `tome/info`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DocInfo {
+    /// Document id for later requests.
+    pub doc: u64,
+    /// The path it saves to.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Number of lines.
+    pub line_count: LineCount,
+    /// True once the line index covers the file.
+    pub index_complete: bool,
+    /// Percentage of the file indexed.
+    pub index_percent: u32,
+    /// `"lf"`, `"crlf"`, `"cr"`.
+    pub line_ending: &'static str,
+    /// Encoding seen at open (`"utf-8"`, …).
+    pub encoding: &'static str,
+    /// The file's permissions forbid writing it.
+    pub read_only: bool,
+    /// The current version (0 at open).
+    pub version: u64,
+    /// Differs from the file on disk.
+    pub dirty: bool,
+    /// Undo and redo steps available.
+    pub undo_steps: u64,
+    /// Redo steps available.
+    pub redo_steps: u64,
+    /// The `$/progress` token on which indexing is reported, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_progress_token: Option<String>,
+}
+
+/// A column window: which part of each line to show.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Window {
+    /// First column shown.
+    #[serde(default)]
+    pub start: u64,
+    /// Most columns shown (clamped to the limits).
+    pub width: Option<u64>,
+    /// `"encoding"` (default: the negotiated position encoding) or `"bytes"`.
+    #[serde(default)]
+    pub unit: Unit,
+}
+
+/// What columns count.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum Unit {
+    /// Units of the negotiated position encoding.
+    #[default]
+    Encoding,
+    /// Bytes of the line.
+    Bytes,
+}
+
+/// `tome/viewport` parameters: exactly one of `first`, `around` and `fraction`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ViewportParams {
+    /// Document id.
+    pub doc: u64,
+    /// First line (zero-based).
+    pub first: Option<u64>,
+    /// A byte offset: show the line holding it, after `before` lines.
+    pub around: Option<u64>,
+    /// A fraction of the file's bytes in [0, 1]: like `around` at that offset.
+    pub fraction: Option<f64>,
+    /// Lines shown before the one holding `around`/`fraction`.
+    #[serde(default)]
+    pub before: u64,
+    /// Number of lines.
+    pub count: u64,
+    /// Column window (default: from column 0, as wide as the limits allow).
+    pub window: Option<Window>,
+    /// With `first`: wait for the index to reach the line (default) or fail at once.
+    #[serde(default = "yes")]
+    pub wait: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One line of a viewport.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineOut {
+    /// Zero-based line number, or null where the index does not know it yet.
+    pub number: Option<u64>,
+    /// Byte offset of the line's start.
+    pub offset: u64,
+    /// The text shown (invalid bytes as one U+FFFD each).
+    pub text: String,
+    /// Column (in the window's unit) of the first character of `text`.
+    pub start_column: u64,
+    /// Length of the whole line in the window's unit (without the line break).
+    pub length: u64,
+    /// Length of the whole line in bytes.
+    pub byte_length: u64,
+    /// Bytes of the line break that ends it: 0, 1 or 2.
+    pub break_length: u8,
+    /// The line has text before the window.
+    pub cut_before: bool,
+    /// The line has text after the window.
+    pub cut_after: bool,
+    /// `text` holds replacement characters for invalid UTF-8.
+    pub invalid: bool,
+}
+
+/// Result of `tome/viewport`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ViewportResult {
+    /// The version the lines were read from.
+    pub version: u64,
+    /// The lines (fewer than asked at the end of the document).
+    pub lines: Vec<LineOut>,
+    /// The width actually used (after clamping).
+    pub width: u64,
+    /// Line count as known when the lines were read.
+    pub line_count: LineCount,
+}
+
+/// One edit: `range` (positions) or `offsets` (bytes), and the new text.
+#[derive(Debug, Deserialize)]
+pub struct EditIn {
+    /// Positions, in the negotiated encoding.
+    pub range: Option<Range>,
+    /// Byte offsets.
+    pub offsets: Option<Offsets>,
+    /// Replacement text.
+    pub text: String,
+}
+
+/// `tome/edit` parameters.
+#[derive(Debug, Deserialize)]
+pub struct EditParams {
+    /// Document id.
+    pub doc: u64,
+    /// The version the edits were computed against: must be the current one.
+    pub version: u64,
+    /// The batch: ranges refer to the document before the batch and must not overlap.
+    pub edits: Vec<EditIn>,
+}
+
+/// Result of `tome/edit`.
+#[derive(Debug, Serialize)]
+pub struct VersionResult {
+    /// The new version.
+    pub version: u64,
+}
+
+/// `tome/undo` and `tome/redo` parameters.
+#[derive(Debug, Deserialize)]
+pub struct UndoParams {
+    /// Document id.
+    pub doc: u64,
+    /// When given, must be the current version.
+    pub version: Option<u64>,
+}
+
+/// Result of `tome/undo` and `tome/redo`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UndoResult {
+    /// False when there was nothing to undo (redo); the version is then unchanged.
+    pub changed: bool,
+    /// The (new) version.
+    pub version: u64,
+    /// Byte offset where the restored change starts (a place for the cursor).
+    pub offset: Option<u64>,
+}
+
+/// A search query.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryIn {
+    /// Text or regular expression.
+    pub pattern: String,
+    /// A Rust-syntax regular expression (default: literal text).
+    #[serde(default)]
+    pub regex: bool,
+    /// Match case (default true).
+    #[serde(default = "yes")]
+    pub case_sensitive: bool,
+}
+
+/// Where a search starts.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct From {
+    /// A position.
+    pub position: Option<Position>,
+    /// A byte offset.
+    pub offset: Option<u64>,
+}
+
+/// `tome/search` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchParams {
+    /// Document id.
+    pub doc: u64,
+    /// What to look for.
+    pub query: QueryIn,
+    /// `"next"` (default), `"all"` (a page of matches) or `"count"`.
+    #[serde(default)]
+    pub mode: SearchMode,
+    /// Start (default: the start of the document).
+    pub from: Option<From>,
+    /// `"forward"` (default) or `"backward"`; for `"next"`.
+    #[serde(default)]
+    pub direction: DirectionIn,
+    /// Wrap around the end (start) of the document; for `"next"`.
+    #[serde(default)]
+    pub wrap: bool,
+    /// Byte range searched by `"all"` (default: from `from` to the end).
+    pub offsets: Option<Offsets>,
+    /// Most matches in a page (default 1000, at most 10000).
+    pub limit: Option<u64>,
+    /// Token for `$/progress` reports.
+    pub work_done_token: Option<ProgressToken>,
+}
+
+/// Search mode.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum SearchMode {
+    /// The next match.
+    #[default]
+    Next,
+    /// A page of matches.
+    All,
+    /// Number of matches in the document.
+    Count,
+}
+
+/// Search direction.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum DirectionIn {
+    /// Towards the end.
+    #[default]
+    Forward,
+    /// Towards the start.
+    Backward,
+}
+
+/// One match.
+#[derive(Debug, Serialize)]
+pub struct MatchOut {
+    /// Byte offsets.
+    pub offsets: Offsets,
+    /// Positions, or null where the index does not know the line yet.
+    pub range: Option<Range>,
+}
+
+/// Result of `tome/search`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchResult {
+    /// The version searched.
+    pub version: u64,
+    /// `"next"`: the match or null.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found: Option<Option<MatchOut>>,
+    /// `"all"`: the page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matches: Option<Vec<MatchOut>>,
+    /// `"all"`: where the next page starts, null when the range is done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resume_at: Option<Option<u64>>,
+    /// `"count"`: the number of matches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+}
+
+/// `tome/replaceAll` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplaceAllParams {
+    /// Document id.
+    pub doc: u64,
+    /// When given, must be the current version.
+    pub version: Option<u64>,
+    /// What to replace.
+    pub query: QueryIn,
+    /// Replacement; `$1`, `${name}` expand for regex queries.
+    pub replacement: String,
+    /// Token for `$/progress` reports.
+    pub work_done_token: Option<ProgressToken>,
+}
+
+/// Result of `tome/replaceAll`.
+#[derive(Debug, Serialize)]
+pub struct ReplaceAllResult {
+    /// Replacements made.
+    pub count: u64,
+    /// The version after (unchanged when `count` is 0).
+    pub version: u64,
+}
+
+/// `tome/save` and `tome/saveAs` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SaveParams {
+    /// Document id.
+    pub doc: u64,
+    /// `tome/saveAs` only: the new path.
+    pub path: Option<String>,
+    /// Token for `$/progress` reports.
+    pub work_done_token: Option<ProgressToken>,
+}
+
+/// Result of a save.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SaveResult {
+    /// Where it was written.
+    pub path: String,
+    /// Bytes written to the file.
+    pub bytes: u64,
+    /// The version that was saved.
+    pub version: u64,
+    /// Milliseconds it took.
+    pub elapsed_ms: u64,
+}
+
+/// Result of `tome/close`.
+#[derive(Debug, Serialize)]
+pub struct CloseResult {
+    /// True if the document had unsaved changes (now discarded).
+    pub discarded: bool,
+}

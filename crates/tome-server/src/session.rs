@@ -1,0 +1,237 @@
+//! One session: reads framed messages, hands them to the `LspService` in arrival order, and
+//! writes replies and server-to-client messages.
+//!
+//! Three tasks and one loop:
+//! * the reader turns bytes into messages and answers what cannot be parsed itself (-32700,
+//!   -32600), then keeps reading;
+//! * the writer frames everything that goes out, from one queue, so messages never interleave;
+//! * a forwarder moves the framework's server-to-client messages (`$/progress`,
+//!   `window/workDoneProgress/create`) onto that queue;
+//! * the dispatch loop (this function) calls the service for each message **and polls the new
+//!   handler once right away**, before taking the next message. A handler therefore runs up
+//!   to its first `.await` in arrival order, which is where changes are queued on their
+//!   document (`documents.rs`): so edits apply in the order they were sent, although handlers
+//!   finish in any order. All handler futures are then driven by the same loop; they only
+//!   await, real work runs on blocking threads.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt, SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::io::{AsyncRead, AsyncWrite, BufReader};
+use tokio::sync::mpsc;
+use tower::Service;
+use tower_lsp_server::jsonrpc::{Id, Request, Response};
+use tower_lsp_server::LspService;
+
+use crate::errors;
+use crate::handlers::Backend;
+use crate::transport::{self, Frame};
+
+/// A parsed incoming message.
+enum Inbound {
+    /// A request or notification for the service.
+    Request(Request),
+    /// The client's answer to one of our requests.
+    Response(Response),
+}
+
+type Out = mpsc::UnboundedSender<Vec<u8>>;
+
+fn send(out: &Out, message: &impl serde::Serialize) {
+    match serde_json::to_vec(message) {
+        Ok(bytes) => {
+            let _ = out.send(bytes);
+        }
+        Err(e) => tracing::error!("cannot serialise an outgoing message: {e}"),
+    }
+}
+
+fn send_error(out: &Out, id: Value, code: i64, message: &str) {
+    send(
+        out,
+        &json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}}),
+    );
+}
+
+/// Parses one body; answers and returns `None` when it is not a usable message.
+fn parse(body: &[u8], out: &Out) -> Option<Inbound> {
+    let value: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => {
+            send_error(
+                out,
+                Value::Null,
+                errors::PARSE_ERROR,
+                &format!("parse error: {e}"),
+            );
+            return None;
+        }
+    };
+    let id = value.get("id").cloned().unwrap_or(Value::Null);
+    let Value::Object(fields) = &value else {
+        let why = if value.is_array() {
+            "batches are not supported: send one message per frame"
+        } else {
+            "a message must be a JSON object"
+        };
+        send_error(out, Value::Null, errors::INVALID_REQUEST, why);
+        return None;
+    };
+    if fields.contains_key("method") {
+        match serde_json::from_value::<Request>(value) {
+            Ok(r) => Some(Inbound::Request(r)),
+            Err(e) => {
+                send_error(
+                    out,
+                    id,
+                    errors::INVALID_REQUEST,
+                    &format!("invalid request: {e}"),
+                );
+                None
+            }
+        }
+    } else if fields.contains_key("result") || fields.contains_key("error") {
+        match serde_json::from_value::<Response>(value) {
+            Ok(r) => Some(Inbound::Response(r)),
+            Err(e) => {
+                send_error(
+                    out,
+                    Value::Null,
+                    errors::INVALID_REQUEST,
+                    &format!("invalid response: {e}"),
+                );
+                None
+            }
+        }
+    } else {
+        send_error(
+            out,
+            id,
+            errors::INVALID_REQUEST,
+            "invalid request: no `method` (and not a response)",
+        );
+        None
+    }
+}
+
+async fn read_loop<R: AsyncRead + Unpin>(input: R, tx: mpsc::Sender<Inbound>, out: Out) {
+    let mut input = BufReader::with_capacity(256 * 1024, input);
+    loop {
+        match transport::read_frame(&mut input).await {
+            Ok(Frame::Message(body)) => {
+                if let Some(msg) = parse(&body, &out) {
+                    if tx.send(msg).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Ok(Frame::Bad(why)) => {
+                tracing::warn!("bad frame: {why}");
+                send_error(&out, Value::Null, errors::PARSE_ERROR, &why);
+            }
+            Ok(Frame::Eof) => return,
+            Err(e) => {
+                tracing::warn!("input failed: {e}");
+                return;
+            }
+        }
+    }
+}
+
+/// Serves one client on `input`/`output` until `exit` or the end of input. Returns the exit
+/// code: 0 after `shutdown` then `exit`, or at the end of input; 1 after `exit` without
+/// `shutdown` (as LSP asks).
+pub async fn serve<R, W>(input: R, output: W) -> i32
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let shutdown = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&shutdown);
+    let (mut service, socket) =
+        crate::register(LspService::build(move |client| Backend::new(client, flag))).finish();
+    let (mut to_client, mut client_responses) = socket.split();
+
+    let (out_tx, out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
+    let writer = tokio::spawn(transport::write_loop(output, out_rx));
+    let forward_out = out_tx.clone();
+    let forwarder = tokio::spawn(async move {
+        while let Some(req) = to_client.next().await {
+            send(&forward_out, &req);
+        }
+    });
+    // Bounded: if the dispatcher falls behind, the reader stops reading (backpressure).
+    let (in_tx, mut in_rx) = mpsc::channel::<Inbound>(64);
+    let reader = tokio::spawn(read_loop(input, in_tx, out_tx.clone()));
+
+    let mut running = FuturesUnordered::new();
+    let mut code = 0;
+    loop {
+        tokio::select! {
+            biased;
+            Some(reply) = running.next(), if !running.is_empty() => {
+                if let Some(reply) = reply {
+                    send(&out_tx, &reply);
+                }
+            }
+            msg = in_rx.recv() => match msg {
+                None => break, // end of input: finish what runs, then stop
+                Some(Inbound::Response(r)) => {
+                    // Wakes the handler awaiting this answer (e.g. a progress token creation).
+                    let _ = client_responses.send(r).await;
+                }
+                Some(Inbound::Request(req)) => {
+                    let is_exit = req.method() == "exit";
+                    let id = req.id().cloned();
+                    if futures::future::poll_fn(|cx| service.poll_ready(cx)).await.is_err() {
+                        break;
+                    }
+                    let mut fut = Box::pin(guarded(service.call(req), id));
+                    // The first poll, now: see the module doc.
+                    match futures::poll!(&mut fut) {
+                        Poll::Ready(Some(reply)) => send(&out_tx, &reply),
+                        Poll::Ready(None) => {}
+                        Poll::Pending => running.push(fut),
+                    }
+                    if is_exit {
+                        code = if shutdown.load(Ordering::Acquire) { 0 } else { 1 };
+                        break;
+                    }
+                }
+            },
+        }
+    }
+    reader.abort();
+    // Requests still running: after `exit` the framework has cancelled them (they answer at
+    // once); at the end of input they finish, so a piped script gets all its answers.
+    while let Some(reply) = running.next().await {
+        if let Some(reply) = reply {
+            send(&out_tx, &reply);
+        }
+    }
+    forwarder.abort();
+    drop(out_tx);
+    let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
+    code
+}
+
+/// The service's future for one message, with panics turned into a -32803 reply.
+async fn guarded(
+    fut: impl std::future::Future<Output = Result<Option<Response>, tower_lsp_server::ExitedError>>,
+    id: Option<Id>,
+) -> Option<Response> {
+    match AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(Ok(reply)) => reply,
+        Ok(Err(_exited)) => None,
+        Err(_panic) => {
+            tracing::error!("a handler panicked");
+            id.map(|id| Response::from_error(id, errors::internal("internal error")))
+        }
+    }
+}

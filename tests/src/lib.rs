@@ -1,0 +1,290 @@
+//! A small synchronous JSON-RPC client for the end-to-end tests: it starts the real `tome`
+//! binary with `serve`, frames messages, matches replies to requests by id, answers the
+//! server's own requests (`window/workDoneProgress/create`) and records notifications.
+//!
+//! The binary is the one `scripts/test-all.sh` builds first (`cargo build --release -p tome`):
+//! `$TOME_BIN` if set, else `target/release/tome`, else `target/debug/tome`.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+/// How long a reply may take before a test fails (generous: CI machines are slow).
+pub const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The `tome` binary under test.
+pub fn tome_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("TOME_BIN") {
+        return PathBuf::from(p);
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    for profile in ["release", "debug"] {
+        let p = target.join(profile).join("tome");
+        if p.exists() {
+            return p;
+        }
+    }
+    panic!(
+        "no tome binary in {}/{{release,debug}}: run `cargo build --release -p tome` first \
+         (scripts/test-all.sh does), or set TOME_BIN",
+        target.display()
+    );
+}
+
+/// Frames one body.
+pub fn frame(body: &[u8]) -> Vec<u8> {
+    let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+/// Reads one frame; `None` at the end of the stream.
+fn read_frame(r: &mut impl BufRead) -> Option<Value> {
+    let mut len = None;
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                len = v.trim().parse::<usize>().ok();
+            }
+        }
+    }
+    let mut body = vec![0; len?];
+    r.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+/// A running `tome serve` and the client side of its stdio.
+pub struct Server {
+    child: Child,
+    stdin: Arc<Mutex<Option<ChildStdin>>>,
+    replies: Receiver<Value>,
+    /// Replies read but not yet asked for, by id (`null` ids under "null").
+    pending: HashMap<String, Vec<Value>>,
+    /// Notifications from the server, in arrival order.
+    pub notifications: Arc<Mutex<Vec<Value>>>,
+    next_id: i64,
+}
+
+fn id_key(id: &Value) -> String {
+    id.to_string()
+}
+
+impl Server {
+    /// Starts `tome serve` (stderr goes to the test's stderr).
+    pub fn start() -> Server {
+        let mut child = Command::new(tome_bin())
+            .arg("serve")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("cannot start tome serve");
+        let stdin = Arc::new(Mutex::new(child.stdin.take()));
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, replies) = mpsc::channel();
+        let notifications = Arc::new(Mutex::new(Vec::new()));
+        let (notes, answer) = (Arc::clone(&notifications), Arc::clone(&stdin));
+        std::thread::spawn(move || {
+            let mut r = BufReader::with_capacity(1 << 20, stdout);
+            while let Some(msg) = read_frame(&mut r) {
+                match (msg.get("method"), msg.get("id")) {
+                    (Some(_), Some(id)) => {
+                        // A request from the server: accept it (progress token creation).
+                        let reply = json!({"jsonrpc": "2.0", "id": id, "result": null});
+                        if let Some(w) = answer.lock().unwrap().as_mut() {
+                            let _ = w.write_all(&frame(reply.to_string().as_bytes()));
+                            let _ = w.flush();
+                        }
+                        notes.lock().unwrap().push(msg);
+                    }
+                    (Some(_), None) => notes.lock().unwrap().push(msg),
+                    _ => {
+                        if tx.send(msg).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        });
+        Server {
+            child,
+            stdin,
+            replies,
+            pending: HashMap::new(),
+            notifications,
+            next_id: 1,
+        }
+    }
+
+    /// Starts a server and initializes it with `capabilities`; returns it and the reply.
+    pub fn initialized(capabilities: Value) -> (Server, Value) {
+        let mut s = Server::start();
+        let reply = s
+            .request("initialize", json!({ "capabilities": capabilities }))
+            .expect("initialize");
+        s.notify("initialized", json!({}));
+        (s, reply)
+    }
+
+    /// A server initialized with UTF-16 positions and progress support.
+    pub fn ready() -> Server {
+        Server::initialized(json!({"window": {"workDoneProgress": true}})).0
+    }
+
+    /// Writes raw bytes to the server's stdin.
+    pub fn write_raw(&mut self, bytes: &[u8]) {
+        let mut guard = self.stdin.lock().unwrap();
+        let w = guard.as_mut().expect("stdin is closed");
+        w.write_all(bytes).expect("write to server");
+        w.flush().expect("flush");
+    }
+
+    /// Sends a JSON value as one frame.
+    pub fn send_value(&mut self, v: &Value) {
+        self.write_raw(&frame(v.to_string().as_bytes()));
+    }
+
+    /// Sends a request without waiting; returns its id.
+    pub fn send(&mut self, method: &str, params: Value) -> i64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send_value(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        id
+    }
+
+    /// The request message [`Server::send`] would send, and its id (to batch writes).
+    pub fn request_bytes(&mut self, method: &str, params: Value) -> (i64, Vec<u8>) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let v = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        (id, frame(v.to_string().as_bytes()))
+    }
+
+    /// Sends a notification.
+    pub fn notify(&mut self, method: &str, params: Value) {
+        self.send_value(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// Sends `$/cancelRequest` for `id`.
+    pub fn cancel(&mut self, id: i64) {
+        self.notify("$/cancelRequest", json!({ "id": id }));
+    }
+
+    /// Waits for the reply with this id (a number, or `Value::Null` for parse errors).
+    pub fn reply_to(&mut self, id: &Value) -> Value {
+        let key = id_key(id);
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(list) = self.pending.get_mut(&key) {
+                if !list.is_empty() {
+                    return list.remove(0);
+                }
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.replies.recv_timeout(left) {
+                Ok(msg) => {
+                    let k = id_key(msg.get("id").unwrap_or(&Value::Null));
+                    self.pending.entry(k).or_default().push(msg);
+                }
+                Err(RecvTimeoutError::Timeout) => panic!("no reply to {id} within {TIMEOUT:?}"),
+                Err(RecvTimeoutError::Disconnected) => {
+                    panic!("the server closed its output before answering {id}")
+                }
+            }
+        }
+    }
+
+    /// True if the reply to `id` has arrived (without waiting).
+    pub fn has_reply(&mut self, id: i64) -> bool {
+        while let Ok(msg) = self.replies.try_recv() {
+            let k = id_key(msg.get("id").unwrap_or(&Value::Null));
+            self.pending.entry(k).or_default().push(msg);
+        }
+        self.pending
+            .get(&id_key(&json!(id)))
+            .is_some_and(|l| !l.is_empty())
+    }
+
+    /// Waits for the reply to request `id`: `Ok(result)` or `Err(error)`.
+    pub fn wait(&mut self, id: i64) -> Result<Value, Value> {
+        let reply = self.reply_to(&json!(id));
+        match (reply.get("result"), reply.get("error")) {
+            (_, Some(e)) => Err(e.clone()),
+            (Some(r), None) => Ok(r.clone()),
+            _ => panic!("malformed reply {reply}"),
+        }
+    }
+
+    /// Sends a request and waits for its reply.
+    pub fn request(&mut self, method: &str, params: Value) -> Result<Value, Value> {
+        let id = self.send(method, params);
+        self.wait(id)
+    }
+
+    /// Sends a request that must fail; returns the error's code.
+    pub fn error_code(&mut self, method: &str, params: Value) -> i64 {
+        match self.request(method, params.clone()) {
+            Ok(r) => panic!("{method} {params} should fail, got {r}"),
+            Err(e) => e["code"].as_i64().expect("numeric code"),
+        }
+    }
+
+    /// Closes stdin (end of input).
+    pub fn close_stdin(&mut self) {
+        self.stdin.lock().unwrap().take();
+    }
+
+    /// Waits for the process to end and returns its exit code.
+    pub fn wait_exit(&mut self) -> Option<i32> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status.code();
+            }
+            assert!(Instant::now() < deadline, "the server did not exit");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// `shutdown` then `exit`; returns the exit code.
+    pub fn shutdown(mut self) -> Option<i32> {
+        self.request("shutdown", Value::Null).expect("shutdown");
+        self.notify("exit", Value::Null);
+        self.wait_exit()
+    }
+
+    /// `$/progress` notifications so far with this token.
+    pub fn progress(&self, token: &str) -> Vec<Value> {
+        self.notifications
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|n| n["method"] == "$/progress" && n["params"]["token"] == token)
+            .map(|n| n["params"]["value"].clone())
+            .collect()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,182 @@
+//! A generated file of 256 MiB: open answers before the index is complete, a viewport at the
+//! last line waits for the index, waits and long searches can be cancelled, viewports are not
+//! held up by a running search, indexing reports `$/progress`.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tome_e2e::{frame, Server};
+use tome_gen::{GenConfig, DEFAULT_NEEDLE};
+
+fn cancel_frame(id: i64) -> Vec<u8> {
+    frame(
+        json!({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": id}})
+            .to_string()
+            .as_bytes(),
+    )
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn big_file_open_index_wait_cancel_search_save() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.log");
+    let cfg = GenConfig {
+        size: 256 << 20,
+        needle: Some(DEFAULT_NEEDLE.into()),
+        needle_every: 100_000,
+        ..GenConfig::default()
+    };
+    let stats = tome_gen::write_file(&cfg, &path).unwrap();
+    // Lines of the document: a file ending with a line break has an empty last line.
+    let ends_with_break = {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = std::fs::File::open(&path).unwrap();
+        f.seek(SeekFrom::End(-1)).unwrap();
+        let mut b = [0u8];
+        f.read_exact(&mut b).unwrap();
+        b[0] == b'\n'
+    };
+    let doc_lines = stats.lines + u64::from(ends_with_break);
+    let last = doc_lines - 1;
+
+    let mut s = Server::ready();
+    let info = s.request("tome/open", json!({"path": path})).unwrap();
+    // Everything in one write, so it all arrives long before 256 MiB can be indexed.
+    let mut burst = Vec::new();
+    let (waiting, b) = s.request_bytes(
+        "tome/viewport",
+        json!({"doc": 1, "first": last - 2, "count": 5}),
+    );
+    burst.extend(b);
+    let (cancelled, b) = s.request_bytes(
+        "tome/viewport",
+        json!({"doc": 1, "first": last, "count": 1}),
+    );
+    burst.extend(b);
+    burst.extend(cancel_frame(cancelled));
+    let (no_wait, b) = s.request_bytes(
+        "tome/viewport",
+        json!({"doc": 1, "first": last, "count": 1, "wait": false}),
+    );
+    burst.extend(b);
+    s.write_raw(&burst);
+
+    assert_eq!(
+        info["indexComplete"], false,
+        "open must not wait for the index"
+    );
+    assert_eq!(info["lineCount"]["exact"], false);
+    assert_eq!(info["size"], 256 << 20);
+    assert_eq!(info["indexProgressToken"], "tome/index/1");
+    let e = s.wait(no_wait).unwrap_err();
+    assert_eq!(e["code"], -33008, "{e}");
+    assert_eq!(s.wait(cancelled).unwrap_err()["code"], -32800);
+
+    // The waiting viewport arrives once indexing reaches the last line.
+    let v = s.wait(waiting).unwrap();
+    let lines = v["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 3, "the last line and two before");
+    assert_eq!(lines[0]["number"], last - 2);
+    assert!(lines[0]["text"]
+        .as_str()
+        .unwrap()
+        .contains(&format!(" seq={} ", last - 2)));
+    assert_eq!(lines[2]["number"], last);
+    assert_eq!(
+        v["lineCount"],
+        json!({"known": doc_lines, "estimate": doc_lines, "exact": true})
+    );
+
+    // Indexing reported progress: begin, …, end.
+    wait_for("the end of index progress", || {
+        s.progress("tome/index/1")
+            .last()
+            .is_some_and(|p| p["kind"] == "end")
+    });
+    let p = s.progress("tome/index/1");
+    assert_eq!(p[0]["kind"], "begin");
+    assert!(s
+        .notifications
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|n| n["method"] == "window/workDoneProgress/create"));
+
+    // A needle search from the start finds line 99 999.
+    let r = s
+        .request(
+            "tome/search",
+            json!({"doc": 1, "query": {"pattern": DEFAULT_NEEDLE}, "workDoneToken": "find"}),
+        )
+        .unwrap();
+    assert_eq!(r["found"]["range"]["start"]["line"], 99_999);
+    let r = s
+        .request("tome/search", json!({"doc": 1, "query": {"pattern": DEFAULT_NEEDLE}, "mode": "count", "workDoneToken": "count"}))
+        .unwrap();
+    assert_eq!(r["count"], stats.needles);
+    wait_for("search progress end", || {
+        s.progress("count")
+            .last()
+            .is_some_and(|p| p["kind"] == "end")
+    });
+
+    // A slow search (about half a second here) runs on a snapshot: a viewport sent after it
+    // is answered while it still runs.
+    let slow = json!({"doc": 1, "query": {"pattern": "[a-z]+\\d{9}[a-z]", "regex": true, "caseSensitive": false}, "mode": "count", "workDoneToken": "slow"});
+    let search = s.send("tome/search", slow.clone());
+    let v = s
+        .request(
+            "tome/viewport",
+            json!({"doc": 1, "fraction": 0.5, "count": 60}),
+        )
+        .unwrap();
+    assert_eq!(v["lines"].as_array().unwrap().len(), 60);
+    assert!(
+        !s.has_reply(search),
+        "the viewport was held up by the search"
+    );
+    assert_eq!(s.wait(search).unwrap()["count"], 0);
+    // Cancelled: the search and its cancel in one write, so the cancel always comes first.
+    let mut slow2 = slow.clone();
+    slow2["workDoneToken"] = json!("slow2");
+    let (search, mut burst) = s.request_bytes("tome/search", slow2);
+    burst.extend(cancel_frame(search));
+    s.write_raw(&burst);
+    assert_eq!(s.wait(search).unwrap_err()["code"], -32800);
+    // If its progress began (the cancel may come first), it ended too.
+    wait_for("cancelled search progress end", || {
+        s.progress("slow2")
+            .last()
+            .is_none_or(|p| p["kind"] == "end")
+    });
+
+    // An edit at the end, saved: the file holds it.
+    let r = s
+        .request("tome/edit", json!({"doc": 1, "version": 0, "edits": [{"range": {"start": {"line": last, "character": 0}, "end": {"line": last, "character": 0}}, "text": "TAIL>"}]}))
+        .unwrap();
+    assert_eq!(r["version"], 1);
+    let r = s
+        .request("tome/save", json!({"doc": 1, "workDoneToken": "save"}))
+        .unwrap();
+    assert_eq!(r["bytes"], (256 << 20) + 5);
+    let v = s
+        .request(
+            "tome/viewport",
+            json!({"doc": 1, "first": last, "count": 1}),
+        )
+        .unwrap();
+    assert!(v["lines"][0]["text"].as_str().unwrap().starts_with("TAIL>"));
+    let bytes = std::fs::read(&path).unwrap();
+    let tail_start = bytes.iter().rposition(|&b| b == b'\n').unwrap() + 1;
+    assert!(bytes[tail_start..].starts_with(b"TAIL>"));
+    let _: Value = s.request("tome/close", json!({"doc": 1})).unwrap();
+    assert_eq!(s.shutdown(), Some(0));
+}

@@ -1,0 +1,613 @@
+//! Every method of docs/protocol.md, happy path and each error, in the document's order, on
+//! small files, against the real `tome serve`.
+
+use serde_json::{json, Value};
+use tome_e2e::Server;
+
+fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> String {
+    let p = dir.path().join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p.to_str().unwrap().to_owned()
+}
+
+fn open(s: &mut Server, path: &str) -> Value {
+    s.request("tome/open", json!({ "path": path }))
+        .expect("open")
+}
+
+fn texts(v: &Value) -> Vec<String> {
+    v["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["text"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+// ---- Lifecycle -------------------------------------------------------------------------------
+
+#[test]
+fn lifecycle_initialize_negotiates_the_position_encoding() {
+    let (s, r) = Server::initialized(json!({}));
+    assert_eq!(r["capabilities"]["positionEncoding"], "utf-16");
+    assert_eq!(r["serverInfo"]["name"], "tome");
+    let tome = &r["capabilities"]["experimental"]["tome"];
+    assert_eq!(tome["protocolVersion"], 1);
+    assert!(tome["methods"].as_array().unwrap().len() >= 11);
+    assert_eq!(s.shutdown(), Some(0));
+    for (offered, chosen) in [
+        (json!(["utf-8", "utf-16"]), "utf-8"),
+        (json!(["utf-32"]), "utf-32"),
+        (json!(["latin-1"]), "utf-16"),
+    ] {
+        let (s, r) = Server::initialized(json!({"general": {"positionEncodings": offered}}));
+        assert_eq!(r["capabilities"]["positionEncoding"], chosen);
+        drop(s);
+    }
+}
+
+#[test]
+fn lifecycle_requests_before_initialize_and_after_shutdown_are_refused() {
+    let mut s = Server::start();
+    assert_eq!(s.error_code("tome/info", json!({"doc": 1})), -32002);
+    s.request("initialize", json!({"capabilities": {}}))
+        .unwrap();
+    assert_eq!(
+        s.error_code("initialize", json!({"capabilities": {}})),
+        -32600
+    );
+    s.request("shutdown", Value::Null).unwrap();
+    assert_eq!(s.error_code("tome/info", json!({"doc": 1})), -32600);
+    s.notify("exit", Value::Null);
+    assert_eq!(s.wait_exit(), Some(0));
+}
+
+#[test]
+fn lifecycle_exit_without_shutdown_is_code_1_and_eof_ends_cleanly() {
+    let (mut s, _) = Server::initialized(json!({}));
+    s.notify("exit", Value::Null);
+    assert_eq!(s.wait_exit(), Some(1));
+    let (mut s, _) = Server::initialized(json!({}));
+    s.close_stdin();
+    assert_eq!(s.wait_exit(), Some(0));
+}
+
+// ---- tome/open, tome/close, tome/info --------------------------------------------------------
+
+#[test]
+fn open_reports_the_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "a.txt", b"one\r\ntwo\r\nthree");
+    let mut s = Server::ready();
+    let r = open(&mut s, &path);
+    assert_eq!(r["doc"], 1);
+    assert_eq!(r["size"], 15);
+    assert_eq!(r["lineEnding"], "crlf");
+    assert_eq!(r["version"], 0);
+    assert_eq!(r["readOnly"], false);
+    assert!(r["lineCount"]["known"].as_u64().unwrap() >= 1);
+    // A second open of the same file is a second, independent document.
+    assert_eq!(open(&mut s, &path)["doc"], 2);
+}
+
+#[test]
+fn open_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::ready();
+    let missing = dir.path().join("missing.txt");
+    let e = s
+        .request("tome/open", json!({"path": missing}))
+        .unwrap_err();
+    assert_eq!(e["code"], -33005);
+    assert_eq!(e["data"]["kind"], "fileNotFound");
+    assert!(e["message"].as_str().unwrap().contains("missing.txt"));
+    assert_eq!(
+        s.error_code("tome/open", json!({"path": dir.path()})),
+        -33007
+    );
+    assert_eq!(s.error_code("tome/open", json!({"path": ""})), -32602);
+    assert_eq!(s.error_code("tome/open", json!({"path": 5})), -32602);
+    assert_eq!(s.error_code("tome/open", json!({})), -32602);
+    // Permission denied can only be seen when not running as root.
+    let locked = write(&dir, "locked.txt", b"x");
+    std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+    if std::fs::read(&locked).is_err() {
+        assert_eq!(s.error_code("tome/open", json!({"path": locked})), -33006);
+    }
+}
+
+#[test]
+fn close_and_info() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "a.txt", b"hello\n");
+    let mut s = Server::ready();
+    let doc = open(&mut s, &path)["doc"].clone();
+    let info = s.request("tome/info", json!({"doc": doc})).unwrap();
+    assert_eq!(info["dirty"], false);
+    assert_eq!(info["path"], path);
+    s.request(
+        "tome/edit",
+        json!({"doc": doc, "version": 0, "edits": [{"offsets": {"start": 0, "end": 0}, "text": "x"}]}),
+    )
+    .unwrap();
+    let info = s.request("tome/info", json!({"doc": doc})).unwrap();
+    assert_eq!(
+        (info["dirty"].clone(), info["version"].clone()),
+        (json!(true), json!(1))
+    );
+    assert_eq!(info["undoSteps"], 1);
+    let closed = s.request("tome/close", json!({"doc": doc})).unwrap();
+    assert_eq!(closed["discarded"], true);
+    assert_eq!(s.error_code("tome/close", json!({"doc": doc})), -33001);
+    assert_eq!(s.error_code("tome/info", json!({"doc": doc})), -33001);
+    assert_eq!(s.error_code("tome/info", json!({"doc": 99})), -33001);
+    assert_eq!(s.error_code("tome/info", json!({"doc": -1})), -32602);
+}
+
+// ---- tome/viewport -----------------------------------------------------------------------------
+
+#[test]
+fn viewport_lines_windows_and_positions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "a.txt", "zero\naé漢🦀b\n\ntwo lines\nlast".as_bytes());
+    let mut s = Server::ready();
+    let doc = open(&mut s, &path)["doc"].clone();
+    let v = s
+        .request(
+            "tome/viewport",
+            json!({"doc": doc, "first": 0, "count": 10}),
+        )
+        .unwrap();
+    assert_eq!(v["version"], 0);
+    assert_eq!(texts(&v), ["zero", "aé漢🦀b", "", "two lines", "last"]);
+    let l1 = &v["lines"][1];
+    assert_eq!(
+        (l1["number"].clone(), l1["offset"].clone()),
+        (json!(1), json!(5))
+    );
+    assert_eq!(l1["length"], 6, "UTF-16 units");
+    assert_eq!(l1["byteLength"], 11);
+    assert_eq!(l1["breakLength"], 1);
+    assert_eq!(v["lines"][4]["breakLength"], 0);
+    // A window in UTF-16 columns: column 3 is inside the crab's surrogate pair → floored.
+    let v = s
+        .request(
+            "tome/viewport",
+            json!({"doc": doc, "first": 1, "count": 1, "window": {"start": 3, "width": 2}}),
+        )
+        .unwrap();
+    let l = &v["lines"][0];
+    assert_eq!(l["text"], "🦀");
+    assert_eq!(l["startColumn"], 3);
+    assert_eq!(
+        (l["cutBefore"].clone(), l["cutAfter"].clone()),
+        (json!(true), json!(true))
+    );
+    // The same in bytes: bytes 1..4 are "é" and the first byte of 漢 (dropped).
+    let v = s
+        .request(
+            "tome/viewport",
+            json!({"doc": doc, "first": 1, "count": 1,
+                   "window": {"start": 1, "width": 3, "unit": "bytes"}}),
+        )
+        .unwrap();
+    assert_eq!(v["lines"][0]["text"], "é");
+    // Around a byte offset, with lines before.
+    let v = s
+        .request(
+            "tome/viewport",
+            json!({"doc": doc, "around": 19, "before": 1, "count": 2}),
+        )
+        .unwrap();
+    assert_eq!(texts(&v), ["", "two lines", "last"]);
+    // A fraction of the file.
+    let v = s
+        .request(
+            "tome/viewport",
+            json!({"doc": doc, "fraction": 1.0, "count": 1}),
+        )
+        .unwrap();
+    assert_eq!(texts(&v), ["last"]);
+}
+
+#[test]
+fn viewport_shows_invalid_utf8_as_one_replacement_per_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "bad.txt", b"a\xE2\x82b\xFFc\n");
+    let mut s = Server::ready();
+    let doc = open(&mut s, &path)["doc"].clone();
+    let v = s
+        .request("tome/viewport", json!({"doc": doc, "first": 0, "count": 1}))
+        .unwrap();
+    let l = &v["lines"][0];
+    assert_eq!(l["text"], "a\u{FFFD}\u{FFFD}b\u{FFFD}c");
+    assert_eq!(l["invalid"], true);
+    assert_eq!(l["length"], 6);
+    // Edits address the invalid bytes by column: one column each.
+    s.request(
+        "tome/edit",
+        json!({"doc": doc, "version": 0, "edits": [
+            {"range": {"start": {"line": 0, "character": 1}, "end": {"line": 0, "character": 3}}, "text": "-"}]}),
+    )
+    .unwrap();
+    let v = s
+        .request("tome/viewport", json!({"doc": doc, "first": 0, "count": 1}))
+        .unwrap();
+    assert_eq!(v["lines"][0]["text"], "a-b\u{FFFD}c");
+}
+
+#[test]
+fn viewport_limits_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "x".repeat(100_000);
+    let many = "l\n".repeat(2000);
+    let path = write(&dir, "a.txt", format!("{long}\n{many}").as_bytes());
+    let mut s = Server::ready();
+    let doc = open(&mut s, &path)["doc"].clone();
+    let v = s
+        .request(
+            "tome/viewport",
+            json!({"doc": doc, "first": 0, "count": 5000}),
+        )
+        .unwrap();
+    assert_eq!(
+        v["lines"].as_array().unwrap().len(),
+        1000,
+        "count is capped"
+    );
+    let first = &v["lines"][0];
+    assert_eq!(first["cutAfter"], true, "width is capped");
+    assert_eq!(first["length"], 100_000);
+    assert!(first["text"].as_str().unwrap().len() <= 16 * 1024);
+    let code = |s: &mut Server, p: Value| s.error_code("tome/viewport", p);
+    assert_eq!(
+        code(&mut s, json!({"doc": doc, "first": 5000, "count": 1})),
+        -33002
+    );
+    assert_eq!(
+        code(
+            &mut s,
+            json!({"doc": doc, "around": 1u64 << 40, "count": 1})
+        ),
+        -33002
+    );
+    assert_eq!(
+        code(
+            &mut s,
+            json!({"doc": doc, "first": 0, "around": 0, "count": 1})
+        ),
+        -32602
+    );
+    assert_eq!(code(&mut s, json!({"doc": doc, "count": 1})), -32602);
+    assert_eq!(
+        code(&mut s, json!({"doc": doc, "fraction": 1.5, "count": 1})),
+        -32602
+    );
+    assert_eq!(
+        code(&mut s, json!({"doc": doc, "first": "0", "count": 1})),
+        -32602
+    );
+    assert_eq!(code(&mut s, json!({"doc": doc, "first": 0})), -32602);
+    assert_eq!(
+        code(&mut s, json!({"doc": 42, "first": 0, "count": 1})),
+        -33001
+    );
+}
+
+// ---- tome/edit, tome/undo, tome/redo ----------------------------------------------------------
+
+#[test]
+fn edit_with_positions_and_offsets() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "a.txt", "héllo\nworld\n".as_bytes());
+    let mut s = Server::ready();
+    let doc = open(&mut s, &path)["doc"].clone();
+    // One batch: both ranges refer to the document before the batch.
+    let r = s
+        .request(
+            "tome/edit",
+            json!({"doc": doc, "version": 0, "edits": [
+                {"range": {"start": {"line": 0, "character": 1}, "end": {"line": 0, "character": 2}}, "text": "E"},
+                {"offsets": {"start": 7, "end": 12}, "text": "there"}]}),
+        )
+        .unwrap();
+    assert_eq!(r["version"], 1);
+    let v = s
+        .request("tome/viewport", json!({"doc": doc, "first": 0, "count": 3}))
+        .unwrap();
+    assert_eq!(texts(&v), ["hEllo", "there", ""]);
+    assert_eq!(v["version"], 1);
+}
+
+#[test]
+fn edit_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "a.txt", b"abc\ndef\n");
+    let mut s = Server::ready();
+    let doc = open(&mut s, &path)["doc"].clone();
+    let ins = |v: u64, start: u64, end: u64| json!({"doc": doc, "version": v, "edits": [{"offsets": {"start": start, "end": end}, "text": "x"}]});
+    s.request("tome/edit", ins(0, 0, 0)).unwrap();
+    let e = s.request("tome/edit", ins(0, 0, 0)).unwrap_err();
+    assert_eq!(e["code"], -33003);
+    assert_eq!(
+        (e["data"]["given"].clone(), e["data"]["current"].clone()),
+        (json!(0), json!(1))
+    );
+    assert_eq!(s.error_code("tome/edit", ins(1, 0, 100)), -33002);
+    assert_eq!(s.error_code("tome/edit", ins(1, 3, 2)), -33002);
+    let overlap = json!({"doc": doc, "version": 1, "edits": [
+        {"offsets": {"start": 0, "end": 3}, "text": ""}, {"offsets": {"start": 2, "end": 4}, "text": ""}]});
+    assert_eq!(s.error_code("tome/edit", overlap), -33009);
+    let both = json!({"doc": doc, "version": 1, "edits": [
+        {"offsets": {"start": 0, "end": 0}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "text": ""}]});
+    assert_eq!(s.error_code("tome/edit", both), -32602);
+    let past = json!({"doc": doc, "version": 1, "edits": [
+        {"range": {"start": {"line": 9, "character": 0}, "end": {"line": 9, "character": 0}}, "text": ""}]});
+    assert_eq!(s.error_code("tome/edit", past), -33002);
+    let col = json!({"doc": doc, "version": 1, "edits": [
+        {"range": {"start": {"line": 0, "character": 9}, "end": {"line": 0, "character": 9}}, "text": ""}]});
+    assert_eq!(s.error_code("tome/edit", col), -33002);
+    assert_eq!(
+        s.error_code("tome/edit", json!({"doc": doc, "edits": []})),
+        -32602
+    );
+    // Nothing of the refused edits was applied.
+    let v = s
+        .request("tome/viewport", json!({"doc": doc, "first": 0, "count": 2}))
+        .unwrap();
+    assert_eq!(
+        (texts(&v), v["version"].clone()),
+        (vec!["xabc".to_owned(), "def".to_owned()], json!(1))
+    );
+}
+
+#[test]
+fn undo_and_redo() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "a.txt", b"abc\n");
+    let mut s = Server::ready();
+    let doc = open(&mut s, &path)["doc"].clone();
+    let r = s.request("tome/undo", json!({"doc": doc})).unwrap();
+    assert_eq!(
+        (r["changed"].clone(), r["version"].clone()),
+        (json!(false), json!(0))
+    );
+    s.request(
+        "tome/edit",
+        json!({"doc": doc, "version": 0, "edits": [{"offsets": {"start": 3, "end": 3}, "text": "\nnew"}]}),
+    )
+    .unwrap();
+    let r = s
+        .request("tome/undo", json!({"doc": doc, "version": 1}))
+        .unwrap();
+    assert_eq!(
+        (
+            r["changed"].clone(),
+            r["version"].clone(),
+            r["offset"].clone()
+        ),
+        (json!(true), json!(2), json!(3))
+    );
+    let v = s
+        .request("tome/viewport", json!({"doc": doc, "first": 0, "count": 5}))
+        .unwrap();
+    assert_eq!(texts(&v), ["abc", ""]);
+    let r = s.request("tome/redo", json!({"doc": doc})).unwrap();
+    assert_eq!(r["version"], 3);
+    let v = s
+        .request("tome/viewport", json!({"doc": doc, "first": 0, "count": 5}))
+        .unwrap();
+    assert_eq!(texts(&v), ["abc", "new", ""]);
+    assert_eq!(
+        s.error_code("tome/undo", json!({"doc": doc, "version": 0})),
+        -33003
+    );
+    assert_eq!(s.error_code("tome/redo", json!({"doc": 7})), -33001);
+}
+
+// ---- tome/search, tome/replaceAll ---------------------------------------------------------------
+
+#[test]
+fn search_next_all_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "a.txt", "Foo foo\nbar FOO\n🦀foo\n".as_bytes());
+    let mut s = Server::ready();
+    let doc = open(&mut s, &path)["doc"].clone();
+    let q = |p: Value| {
+        let mut base = json!({"doc": doc, "query": {"pattern": "foo", "caseSensitive": false}});
+        for (k, v) in p.as_object().unwrap() {
+            base[k] = v.clone();
+        }
+        base
+    };
+    let r = s.request("tome/search", q(json!({}))).unwrap();
+    assert_eq!(r["found"]["offsets"], json!({"start": 0, "end": 3}));
+    let r = s
+        .request(
+            "tome/search",
+            q(json!({"from": {"position": {"line": 1, "character": 0}}})),
+        )
+        .unwrap();
+    assert_eq!(
+        r["found"]["range"]["start"],
+        json!({"line": 1, "character": 4})
+    );
+    // On the last line the match starts after the crab: 2 UTF-16 units.
+    let r = s
+        .request("tome/search", q(json!({"from": {"offset": 16}})))
+        .unwrap();
+    assert_eq!(
+        r["found"]["range"]["start"],
+        json!({"line": 2, "character": 2})
+    );
+    let r = s
+        .request(
+            "tome/search",
+            q(json!({"direction": "backward", "from": {"offset": 4}})),
+        )
+        .unwrap();
+    assert_eq!(r["found"]["offsets"]["start"], 0);
+    let r = s
+        .request("tome/search", q(json!({"from": {"offset": 24}})))
+        .unwrap();
+    assert_eq!(r["found"], Value::Null);
+    let r = s
+        .request(
+            "tome/search",
+            q(json!({"from": {"offset": 24}, "wrap": true})),
+        )
+        .unwrap();
+    assert_eq!(r["found"]["offsets"]["start"], 0);
+    let r = s
+        .request("tome/search", q(json!({"mode": "all", "limit": 2})))
+        .unwrap();
+    assert_eq!(r["matches"].as_array().unwrap().len(), 2);
+    assert_eq!(r["resumeAt"], 12);
+    let r = s
+        .request("tome/search", q(json!({"mode": "count"})))
+        .unwrap();
+    assert_eq!(r["count"], 4);
+    let r = s
+        .request(
+            "tome/search",
+            json!({"doc": doc, "query": {"pattern": "^[a-z]+ \\w+$", "regex": true}, "mode": "all"}),
+        )
+        .unwrap();
+    assert_eq!(r["matches"][0]["offsets"], json!({"start": 8, "end": 15}));
+}
+
+#[test]
+fn search_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "a.txt", b"abc\n");
+    let mut s = Server::ready();
+    let doc = open(&mut s, &path)["doc"].clone();
+    let e = s
+        .request(
+            "tome/search",
+            json!({"doc": doc, "query": {"pattern": "(", "regex": true}}),
+        )
+        .unwrap_err();
+    assert_eq!(e["code"], -33004);
+    assert_eq!(
+        s.error_code("tome/search", json!({"doc": doc, "query": {"pattern": ""}})),
+        -33004
+    );
+    assert_eq!(
+        s.error_code(
+            "tome/search",
+            json!({"doc": doc, "query": {"pattern": "a"}, "from": {"offset": 99}})
+        ),
+        -33002
+    );
+    assert_eq!(
+        s.error_code(
+            "tome/search",
+            json!({"doc": doc, "query": {"pattern": "a"}, "mode": "sideways"})
+        ),
+        -32602
+    );
+    assert_eq!(
+        s.error_code(
+            "tome/search",
+            json!({"doc": doc, "query": {"pattern": "a"}, "from": {}})
+        ),
+        -32602
+    );
+    assert_eq!(
+        s.error_code("tome/search", json!({"doc": 5, "query": {"pattern": "a"}})),
+        -33001
+    );
+}
+
+#[test]
+fn replace_all_is_one_undo_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "a.txt", b"k=1 k=22\nk=333\n");
+    let mut s = Server::ready();
+    let doc = open(&mut s, &path)["doc"].clone();
+    let r = s
+        .request(
+            "tome/replaceAll",
+            json!({"doc": doc, "version": 0, "query": {"pattern": "k=(\\d+)", "regex": true}, "replacement": "<$1>"}),
+        )
+        .unwrap();
+    assert_eq!(
+        (r["count"].clone(), r["version"].clone()),
+        (json!(3), json!(1))
+    );
+    let v = s
+        .request("tome/viewport", json!({"doc": doc, "first": 0, "count": 2}))
+        .unwrap();
+    assert_eq!(texts(&v), ["<1> <22>", "<333>"]);
+    s.request("tome/undo", json!({"doc": doc})).unwrap();
+    let v = s
+        .request("tome/viewport", json!({"doc": doc, "first": 0, "count": 2}))
+        .unwrap();
+    assert_eq!(texts(&v), ["k=1 k=22", "k=333"]);
+    let bad = json!({"doc": doc, "query": {"pattern": "[", "regex": true}, "replacement": ""});
+    assert_eq!(s.error_code("tome/replaceAll", bad), -33004);
+    let stale = json!({"doc": doc, "version": 0, "query": {"pattern": "k"}, "replacement": ""});
+    assert_eq!(s.error_code("tome/replaceAll", stale), -33003);
+}
+
+// ---- tome/save, tome/saveAs -------------------------------------------------------------------
+
+#[test]
+fn save_and_save_as() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "a.txt", b"abc\n");
+    let mut s = Server::ready();
+    let doc = open(&mut s, &path)["doc"].clone();
+    s.request(
+        "tome/edit",
+        json!({"doc": doc, "version": 0, "edits": [{"offsets": {"start": 0, "end": 0}, "text": ">"}]}),
+    )
+    .unwrap();
+    let r = s
+        .request("tome/save", json!({"doc": doc, "workDoneToken": "save-1"}))
+        .unwrap();
+    assert_eq!(
+        (r["bytes"].clone(), r["version"].clone()),
+        (json!(5), json!(1))
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), b">abc\n");
+    let info = s.request("tome/info", json!({"doc": doc})).unwrap();
+    assert_eq!(info["dirty"], false);
+    let other = dir.path().join("b.txt");
+    let r = s
+        .request("tome/saveAs", json!({"doc": doc, "path": other}))
+        .unwrap();
+    assert_eq!(r["path"], other.to_str().unwrap());
+    assert_eq!(std::fs::read(&other).unwrap(), b">abc\n");
+    let info = s.request("tome/info", json!({"doc": doc})).unwrap();
+    assert_eq!(info["path"], other.to_str().unwrap());
+}
+
+#[test]
+fn save_failure_is_an_error_and_the_document_stays_dirty() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "a.txt", b"abc\n");
+    let mut s = Server::ready();
+    let doc = open(&mut s, &path)["doc"].clone();
+    s.request(
+        "tome/edit",
+        json!({"doc": doc, "version": 0, "edits": [{"offsets": {"start": 0, "end": 0}, "text": ">"}]}),
+    )
+    .unwrap();
+    let nowhere = dir.path().join("no/such/dir/b.txt");
+    let e = s
+        .request("tome/saveAs", json!({"doc": doc, "path": nowhere}))
+        .unwrap_err();
+    assert!(
+        [-33005, -33012].contains(&e["code"].as_i64().unwrap()),
+        "{e}"
+    );
+    assert_eq!(
+        s.request("tome/info", json!({"doc": doc})).unwrap()["dirty"],
+        true
+    );
+    assert_eq!(s.error_code("tome/saveAs", json!({"doc": doc})), -32602);
+    assert_eq!(s.error_code("tome/save", json!({"doc": 77})), -33001);
+    assert_eq!(std::fs::read(&path).unwrap(), b"abc\n");
+}
