@@ -323,6 +323,28 @@ impl Document {
         change
     }
 
+    /// Reads the file again from disk, dropping the unsaved edits and the undo history (the
+    /// user asked for it: after a rewrite or replacement by another program). The version still
+    /// grows, so clients can tell new replies from old ones. Errors as [`Document::open`]; on
+    /// error the document is unchanged.
+    pub fn reload(&mut self) -> Result<u64> {
+        let path = self.path.clone().ok_or_else(|| Error::Io {
+            context: "reload".into(),
+            source: std::io::Error::other("the document has no path"),
+        })?;
+        let fresh = Document::open(&path)?;
+        let version = self.version + 1;
+        let next_revision = self.next_revision + 1;
+        *self = Document {
+            version,
+            revision: next_revision,
+            saved_revision: next_revision,
+            next_revision: next_revision + 1,
+            ..fresh
+        };
+        Ok(self.version)
+    }
+
     /// If the file grew by an append (a log being written), maps the new bytes and adds them at
     /// the end of the document, keeping the user's edits; a clean document stays clean. Returns
     /// the new version, or `None` when nothing was appended. Cost: one `stat`, a few sampled

@@ -193,3 +193,27 @@ fn appends_extend_the_document_and_keep_edits() {
         b"EDIT one\ntwo\nthree\nfour\nfive\n"
     );
 }
+
+#[test]
+fn reload_reads_the_new_file_and_versions_keep_growing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.txt");
+    std::fs::write(&path, "first\n").unwrap();
+    let mut doc = Document::open(&path).unwrap();
+    doc.insert(0, "edit ").unwrap();
+    let before = doc.version();
+    std::fs::write(&path, "rewritten by someone else\n").unwrap();
+    assert_ne!(doc.disk_change(), tome_core::DiskChange::Unchanged);
+    let v = doc.reload().unwrap();
+    assert!(v > before);
+    assert!(!doc.is_dirty());
+    assert_eq!(doc.history_len(), (0, 0));
+    assert_eq!(
+        doc.view().read(0, doc.len()).unwrap(),
+        b"rewritten by someone else\n"
+    );
+    assert_eq!(doc.disk_change(), tome_core::DiskChange::Unchanged);
+    std::fs::remove_file(&path).unwrap();
+    assert!(matches!(doc.reload(), Err(Error::NotFound(_))));
+    assert_eq!(doc.version(), v, "a failed reload changes nothing");
+}

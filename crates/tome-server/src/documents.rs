@@ -31,6 +31,10 @@ pub struct DocHandle {
     pub closed: AtomicBool,
     /// A save is running (only one at a time: a second one is refused).
     pub saving: AtomicBool,
+    /// The last change on disk reported to the client (so each is reported once).
+    pub disk_state: Mutex<Option<&'static str>>,
+    /// The path being watched for this document.
+    pub watched: Mutex<Option<std::path::PathBuf>>,
 }
 
 impl DocHandle {
@@ -83,6 +87,8 @@ impl Registry {
             queue: Mutex::new(Some(tx)),
             closed: AtomicBool::new(false),
             saving: AtomicBool::new(false),
+            disk_state: Mutex::new(None),
+            watched: Mutex::new(None),
         });
         let worker = Arc::clone(&handle);
         let spawned = std::thread::Builder::new()
@@ -113,6 +119,16 @@ impl Registry {
             .get(&id)
             .cloned()
             .ok_or_else(|| errors::unknown_document(id))
+    }
+
+    /// Every open document.
+    pub fn all(&self) -> Vec<Arc<DocHandle>> {
+        self.docs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
     }
 
     /// Removes the document. Queued changes still run; later requests get "unknown document".

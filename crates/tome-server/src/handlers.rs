@@ -26,10 +26,11 @@ use tower_lsp_server::ls_types::{
 use tower_lsp_server::{Client, LanguageServer};
 
 use crate::columns;
-use crate::documents::Registry;
+use crate::documents::{DocHandle, Registry};
 use crate::errors::{self, from_core, internal, invalid_params};
 use crate::progress::{self, RequestProgress};
 use crate::protocol::*;
+use crate::watch::Watcher;
 
 /// How often a viewport waiting for the index looks again.
 const INDEX_POLL: std::time::Duration = std::time::Duration::from_millis(10);
@@ -40,7 +41,9 @@ const MAX_COUNTED_LINE: usize = 1 << 20;
 /// The server's state, shared by all handlers.
 pub struct Backend {
     client: Client,
-    docs: Registry,
+    docs: Arc<Registry>,
+    watcher: Arc<Watcher>,
+    watching: OnceLock<()>,
     encoding: OnceLock<PositionEncoding>,
     client_progress: AtomicBool,
     shutdown: Arc<AtomicBool>,
@@ -318,7 +321,9 @@ impl Backend {
     pub fn new(client: Client, shutdown: Arc<AtomicBool>) -> Backend {
         Backend {
             client,
-            docs: Registry::default(),
+            docs: Arc::new(Registry::default()),
+            watcher: Arc::new(Watcher::new()),
+            watching: OnceLock::new(),
             encoding: OnceLock::new(),
             client_progress: AtomicBool::new(false),
             shutdown,
@@ -335,8 +340,10 @@ impl Backend {
             return Err(invalid_params("`path` is empty"));
         }
         let path = std::path::PathBuf::from(&p.path);
+        let opened = path.clone();
         let doc = blocking(move || Document::open(&path).map_err(from_core)).await?;
         let handle = self.docs.insert(doc);
+        self.watch(&handle, opened);
         let report = self.client_progress.load(Ordering::Relaxed);
         let h = Arc::clone(&handle);
         let mut info = blocking(move || {
@@ -351,9 +358,48 @@ impl Backend {
         Ok(info)
     }
 
+    /// Watches `path` for outside changes on behalf of `handle` (replacing what it watched).
+    fn watch(&self, handle: &DocHandle, path: std::path::PathBuf) {
+        self.watching.get_or_init(|| {
+            let checker =
+                Arc::clone(&self.watcher).run(self.client.clone(), Arc::clone(&self.docs));
+            tokio::spawn(checker);
+        });
+        self.watcher.watch(&path);
+        let old = handle
+            .watched
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(path);
+        if let Some(old) = old {
+            self.watcher.unwatch(&old);
+        }
+    }
+
+    /// `tome/reload`: reads the file again, dropping unsaved edits and the undo history.
+    pub async fn reload(&self, p: DocParams) -> Result<DocInfo> {
+        let handle = self.docs.get(p.doc)?;
+        let h = Arc::clone(&handle);
+        let id = handle.id;
+        outcome(handle.submit(move |doc| {
+            doc.reload().map_err(from_core)?;
+            *h.disk_state.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            Ok(info_of(id, doc, None))
+        })?)
+        .await
+    }
+
     /// `tome/close`.
     pub async fn close(&self, p: DocParams) -> Result<CloseResult> {
         let handle = self.docs.remove(p.doc)?;
+        let watched = handle
+            .watched
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(path) = watched {
+            self.watcher.unwatch(&path);
+        }
         blocking(move || {
             Ok(CloseResult {
                 discarded: handle.lock().is_dirty(),
@@ -570,6 +616,7 @@ impl Backend {
         let c = Arc::clone(&control);
         // Writing, then recording the outcome, all on one blocking thread: even if the request
         // is cancelled meanwhile, the document learns how the save ended.
+        let saved = Arc::clone(&handle);
         let work = blocking(move || {
             let ran = job.run(&c);
             let finished = handle.lock().finish_save(job, ran);
@@ -582,7 +629,13 @@ impl Backend {
                 elapsed_ms: report.elapsed.as_millis() as u64,
             })
         });
-        progress.track(&control, work).await
+        let out = progress.track(&control, work).await;
+        if let Ok(done) = &out {
+            // Watch where the document now lives; look again for changes made during the save.
+            self.watch(&saved, std::path::PathBuf::from(&done.path));
+            self.watcher.poke();
+        }
+        out
     }
 }
 

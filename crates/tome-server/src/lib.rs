@@ -30,6 +30,7 @@ mod progress;
 mod protocol;
 mod session;
 pub mod transport;
+mod watch;
 
 pub use session::serve;
 
@@ -49,6 +50,7 @@ pub const METHODS: &[&str] = &[
     "tome/replaceAll",
     "tome/save",
     "tome/saveAs",
+    "tome/reload",
 ];
 
 fn register(b: LspServiceBuilder<Backend>) -> LspServiceBuilder<Backend> {
@@ -63,6 +65,7 @@ fn register(b: LspServiceBuilder<Backend>) -> LspServiceBuilder<Backend> {
         .custom_method("tome/replaceAll", Backend::replace_all)
         .custom_method("tome/save", Backend::save)
         .custom_method("tome/saveAs", Backend::save_as)
+        .custom_method("tome/reload", Backend::reload)
 }
 
 /// Runs the server on stdin/stdout until `exit` or the end of input, then ends the process

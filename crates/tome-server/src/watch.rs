@@ -1,0 +1,230 @@
+//! Watching open files for changes made by other programs, and telling the client.
+//!
+//! One `notify` watcher serves every document. It watches the **directory** of each open file
+//! (a watch on the file itself follows the old inode after a rename-over and goes blind). Events
+//! only say "look again": after a short debounce (a logger writes many times a second), every
+//! open document is checked with [`tome_core::Document::disk_change`] (a `stat` and a re-read of
+//! a few sampled blocks) on its own queue, so the check is ordered with edits and saves.
+//!
+//! * An append is followed at once ([`tome_core::Document::follow_append`]): the new lines join
+//!   the document, the user's edits stay, and the client gets `tome/didChangeOnDisk` with
+//!   `change: "appended"` and the new version.
+//! * Any other change (rewritten, truncated, replaced, deleted) is reported once per kind; the
+//!   client may call `tome/reload` (dropping edits, when the user says so) or keep its version
+//!   and save over the file.
+//! * Our own saves are not reported: after a save the document's newest source is the file we
+//!   wrote, so it compares as unchanged; documents being saved are skipped.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use notify::{RecursiveMode, Watcher as _};
+use serde::{Deserialize, Serialize};
+use tome_core::{DiskChange, Document};
+use tower_lsp_server::ls_types::notification::Notification;
+use tower_lsp_server::Client;
+
+use crate::documents::{DocHandle, Registry};
+
+/// Events closer together than this are handled as one.
+const DEBOUNCE: Duration = Duration::from_millis(100);
+
+/// `tome/didChangeOnDisk`: the file behind a document changed.
+pub enum DidChangeOnDisk {}
+
+/// Params of `tome/didChangeOnDisk`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiskNotice {
+    /// The document.
+    pub doc: u64,
+    /// `appended`, `rewritten`, `truncated`, `replaced` or `deleted`.
+    pub change: String,
+    /// The document's version after handling the change.
+    pub version: u64,
+    /// Whether the document has unsaved edits.
+    pub dirty: bool,
+    /// The document's length in bytes.
+    pub size: u64,
+    /// Lines known so far.
+    pub line_count: u64,
+    /// For people.
+    pub message: String,
+}
+
+impl Notification for DidChangeOnDisk {
+    type Params = DiskNotice;
+    const METHOD: &'static str = "tome/didChangeOnDisk";
+}
+
+/// What the event callback leaves for the checker.
+#[derive(Default)]
+struct Pending {
+    dirty: AtomicBool,
+    wake: tokio::sync::Notify,
+}
+
+/// The watcher of all open documents' directories.
+pub struct Watcher {
+    inner: Mutex<Option<notify::RecommendedWatcher>>,
+    dirs: Mutex<HashMap<PathBuf, usize>>,
+    pending: Arc<Pending>,
+}
+
+impl Watcher {
+    /// A watcher; without inotify (or another backend) it logs and watches nothing.
+    pub fn new() -> Watcher {
+        let pending = Arc::new(Pending::default());
+        let p = Arc::clone(&pending);
+        let inner = notify::recommended_watcher(move |_event: notify::Result<notify::Event>| {
+            // Whatever happened (an event, an overflow, an error), look at every document.
+            p.dirty.store(true, Ordering::Release);
+            p.wake.notify_one();
+        });
+        let inner = match inner {
+            Ok(w) => Some(w),
+            Err(e) => {
+                tracing::warn!("cannot watch files for outside changes: {e}");
+                None
+            }
+        };
+        Watcher {
+            inner: Mutex::new(inner),
+            dirs: Mutex::new(HashMap::new()),
+            pending,
+        }
+    }
+
+    /// Starts watching the directory of `file` (counted: one watch per directory).
+    pub fn watch(&self, file: &Path) {
+        let Some(dir) = dir_of(file) else { return };
+        let mut dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
+        let count = dirs.entry(dir.clone()).or_insert(0);
+        *count += 1;
+        if *count == 1 {
+            if let Some(w) = self
+                .inner
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_mut()
+            {
+                if let Err(e) = w.watch(&dir, RecursiveMode::NonRecursive) {
+                    tracing::warn!("cannot watch {}: {e}", dir.display());
+                }
+            }
+        }
+    }
+
+    /// Stops watching the directory of `file` once no open document is in it.
+    pub fn unwatch(&self, file: &Path) {
+        let Some(dir) = dir_of(file) else { return };
+        let mut dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = dirs.get_mut(&dir) {
+            *count -= 1;
+            if *count == 0 {
+                dirs.remove(&dir);
+                if let Some(w) = self
+                    .inner
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .as_mut()
+                {
+                    let _ = w.unwatch(&dir);
+                }
+            }
+        }
+    }
+
+    /// Asks for a check of every document soon (after a save, say).
+    pub fn poke(&self) {
+        self.pending.dirty.store(true, Ordering::Release);
+        self.pending.wake.notify_one();
+    }
+
+    /// The checker: waits for events, debounces, checks every open document, notifies.
+    pub async fn run(self: Arc<Self>, client: Client, docs: Arc<Registry>) {
+        loop {
+            self.pending.wake.notified().await;
+            tokio::time::sleep(DEBOUNCE).await;
+            if !self.pending.dirty.swap(false, Ordering::AcqRel) {
+                continue;
+            }
+            for handle in docs.all() {
+                if let Some(notice) = check(&handle).await {
+                    client.send_notification::<DidChangeOnDisk>(notice).await;
+                }
+            }
+        }
+    }
+}
+
+impl Default for Watcher {
+    fn default() -> Self {
+        Watcher::new()
+    }
+}
+
+/// The directory to watch for `file`: that of the file a symlink points to.
+fn dir_of(file: &Path) -> Option<PathBuf> {
+    let real = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+    real.parent().map(Path::to_path_buf)
+}
+
+/// Checks one document on its queue; returns what to tell the client, if anything.
+async fn check(handle: &Arc<DocHandle>) -> Option<DiskNotice> {
+    if handle.saving.load(Ordering::Acquire) {
+        return None;
+    }
+    let h = Arc::clone(handle);
+    let rx = handle.submit(move |doc| Ok(classify(&h, doc))).ok()?;
+    rx.await.ok()?.ok()?
+}
+
+fn classify(handle: &DocHandle, doc: &mut Document) -> Option<DiskNotice> {
+    let mut last = handle.disk_state.lock().unwrap_or_else(|e| e.into_inner());
+    let change = doc.disk_change();
+    let (name, message) = match change {
+        DiskChange::Unchanged => {
+            *last = None;
+            return None;
+        }
+        DiskChange::Appended { .. } => match doc.follow_append() {
+            Ok(Some(_)) => (
+                "appended",
+                "new lines were appended to the file".to_string(),
+            ),
+            Ok(None) => return None,
+            Err(e) => ("rewritten", format!("the file changed: {e}")),
+        },
+        other => (other.name(), describe(other)),
+    };
+    if name != "appended" {
+        if *last == Some(name) {
+            return None;
+        }
+        *last = Some(name);
+    }
+    let count = doc.view().line_count();
+    Some(DiskNotice {
+        doc: handle.id,
+        change: name.to_string(),
+        version: doc.version(),
+        dirty: doc.is_dirty(),
+        size: doc.len() as u64,
+        line_count: count.known as u64,
+        message,
+    })
+}
+
+fn describe(change: DiskChange) -> String {
+    match change {
+        DiskChange::Rewritten => "the file was changed in place by another program; reload it, or save to overwrite".into(),
+        DiskChange::Truncated { len } => format!("the file was truncated to {len} bytes by another program; reload it, or save to overwrite"),
+        DiskChange::Replaced => "the file was replaced by another program; reload it, or save to overwrite".into(),
+        DiskChange::Deleted => "the file was deleted; save to write it again".into(),
+        DiskChange::Unchanged | DiskChange::Appended { .. } => String::new(),
+    }
+}
