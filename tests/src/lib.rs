@@ -87,10 +87,19 @@ fn id_key(id: &Value) -> String {
 }
 
 impl Server {
-    /// Starts `tome serve` (stderr goes to the test's stderr).
+    /// Starts `tome serve` (stderr goes to the test's stderr), with its journals in a state
+    /// directory of this test process (never the user's).
     pub fn start() -> Server {
+        static STATE: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+        let state = STATE.get_or_init(|| tempfile::tempdir().expect("a temporary state directory"));
+        Server::start_with_state(state.path())
+    }
+
+    /// Starts `tome serve` keeping its journals under `state`.
+    pub fn start_with_state(state: &std::path::Path) -> Server {
         let mut child = Command::new(tome_bin())
             .arg("serve")
+            .env("TOME_STATE_DIR", state)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -268,6 +277,12 @@ impl Server {
         self.request("shutdown", Value::Null).expect("shutdown");
         self.notify("exit", Value::Null);
         self.wait_exit()
+    }
+
+    /// Kills the server with SIGKILL: no chance to flush or clean up, as in a crash.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// `$/progress` notifications so far with this token.

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use crate::add_buffer::{AddBuffer, SealedBlocks};
 use crate::breaks::Info;
+use crate::journal::{self, Journal, Part as JPart, Record, Recoverable, Splice as JSplice};
 use crate::line_index::IndexProgress;
 use crate::save::{self, SaveReport};
-use crate::search::{self, Matcher};
+use crate::search::{self, Matcher, Query};
 use crate::source::{DiskChange, Encoding, LineEnding, Source};
 use crate::tree::{Bufs, Piece, PieceTree, Src, MAX_ADD_PIECE};
 use crate::view::View;
@@ -189,6 +190,7 @@ pub struct Document {
     encoding: Encoding,
     read_only: bool,
     rebase: Option<Rebase>,
+    journal: Option<Journal>,
 }
 
 fn bufs<'a>(sources: &'a [Arc<Source>], add: &'a AddBuffer) -> Bufs<'a> {
@@ -221,6 +223,7 @@ impl Document {
             saved_revision: 0,
             read_only,
             rebase: None,
+            journal: None,
         };
         doc.tree = doc.whole_source_tree(0);
         Ok(doc)
@@ -332,16 +335,21 @@ impl Document {
             context: "reload".into(),
             source: std::io::Error::other("the document has no path"),
         })?;
-        let fresh = Document::open(&path)?;
-        let version = self.version + 1;
-        let next_revision = self.next_revision + 1;
-        *self = Document {
-            version,
-            revision: next_revision,
-            saved_revision: next_revision,
-            next_revision: next_revision + 1,
-            ..fresh
-        };
+        let mut fresh = Document::open(&path)?;
+        self.sources = std::mem::take(&mut fresh.sources);
+        self.add = std::mem::take(&mut fresh.add);
+        self.tree = std::mem::take(&mut fresh.tree);
+        self.history = History::default();
+        self.rebase = None;
+        self.line_ending = fresh.line_ending;
+        self.encoding = fresh.encoding;
+        self.read_only = fresh.read_only;
+        self.version += 1;
+        self.revision = self.next_revision;
+        self.saved_revision = self.revision;
+        self.next_revision += 1;
+        let base = self.current_source().clone();
+        self.restart_journal(&base);
         Ok(self.version)
     }
 
@@ -353,10 +361,19 @@ impl Document {
         let DiskChange::Appended { .. } = self.disk_change() else {
             return Ok(None);
         };
+        self.append_tail(None).map(Some)
+    }
+
+    /// Maps the file's bytes after the newest source, up to `upto` (file offset) if given, and
+    /// adds them at the end.
+    fn append_tail(&mut self, upto: Option<usize>) -> Result<u64> {
         let newest = self.current_source().clone();
         let from = newest.file_offset(newest.len()) as usize;
-        let tail = Source::open_tail(newest.path(), from, &newest.identity())?;
+        let tail = Source::open_tail(newest.path(), from, upto, &newest.identity())?;
         let tail_len = tail.len();
+        self.log(|| Record::Appended {
+            upto: (from + tail_len) as u64,
+        });
         let was_clean = !self.is_dirty();
         self.sources.push(tail);
         let index = (self.sources.len() - 1) as u32;
@@ -371,7 +388,7 @@ impl Document {
         }
         self.history.group = None;
         self.version += 1;
-        Ok(Some(self.version))
+        Ok(self.version)
     }
 
     /// Progress of the line index of the file currently backing the document.
@@ -488,6 +505,19 @@ impl Document {
         };
         let swap_from =
             (removed.iter().map(Vec::len).sum::<usize>() > SPLICE_LIMIT).then(|| self.tree.clone());
+        self.log(|| {
+            Record::Splices(
+                edits
+                    .iter()
+                    .rev()
+                    .map(|e| JSplice {
+                        at: e.range.start as u64,
+                        remove: e.range.len() as u64,
+                        parts: vec![JPart::Bytes(e.text.clone())],
+                    })
+                    .collect(),
+            )
+        });
         let mut changes = Vec::with_capacity(edits.len());
         for (edit, removed) in edits.iter().zip(removed).rev() {
             let bufs = bufs(&self.sources, &self.add);
@@ -610,6 +640,7 @@ impl Document {
     /// log pieces).
     pub fn undo(&mut self) -> Option<Restored> {
         let step = self.history.undo.pop()?;
+        self.log_restore(&step, true);
         for change in step.changes.iter().rev() {
             match change {
                 Change::Splice {
@@ -629,6 +660,7 @@ impl Document {
     /// Redoes the last undone step. `None` if there is nothing to redo.
     pub fn redo(&mut self) -> Option<Restored> {
         let step = self.history.redo.pop()?;
+        self.log_restore(&step, false);
         for change in &step.changes {
             match change {
                 Change::Splice {
@@ -675,6 +707,17 @@ impl Document {
         if plan.count == 0 {
             return Ok(0);
         }
+        let Query {
+            pattern,
+            regex,
+            case_insensitive,
+        } = matcher.query().clone();
+        self.log(|| Record::ReplaceAll {
+            pattern,
+            regex,
+            case_insensitive,
+            replacement: replacement.to_vec(),
+        });
         let mut pieces = Vec::with_capacity(plan.parts.len());
         for part in plan.parts {
             match part {
@@ -723,6 +766,7 @@ impl Document {
         self.history.group = None;
         self.path = Some(job.target);
         if let Ok(source) = Source::open(&report.path) {
+            self.restart_journal(&source);
             self.sources.push(source);
             self.rebase = Some(Rebase {
                 source: (self.sources.len() - 1) as u32,
@@ -800,4 +844,293 @@ fn classify(edits: &[Edit]) -> Option<Kind> {
         });
     }
     None
+}
+
+/// Crash safety: the edit journal (see [`crate::journal`]).
+impl Document {
+    /// Starts journaling this document's changes under `dir`. If a journal of an earlier run
+    /// is there and still fits the file, it is set aside and returned, to be recovered
+    /// ([`Document::recover`]) or discarded ([`Document::discard_recovery`]) as the user
+    /// chooses; one that no longer fits the file is kept aside as `.orphan` and not applied.
+    pub fn enable_journal(&mut self, dir: &Path) -> Result<Option<Recoverable>> {
+        let Some(path) = self.path.clone() else {
+            return Ok(None);
+        };
+        let jpath = journal::journal_path(dir, &path);
+        let mut found = None;
+        if let Ok(bytes) = std::fs::read(&jpath) {
+            match journal::read(&bytes) {
+                Some(replay) if !replay.records.is_empty() => {
+                    let fits = journal::base_matches(&replay, &path);
+                    let aside = jpath.with_extension(if fits { "recover" } else { "orphan" });
+                    std::fs::rename(&jpath, &aside)
+                        .map_err(|e| Error::io(&jpath, "cannot set aside", e))?;
+                    if fits {
+                        found = Some(Recoverable {
+                            path: aside,
+                            records: replay.records.len(),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        let base = self.current_source().clone();
+        self.journal = Some(Journal::create(jpath, &base)?);
+        Ok(found)
+    }
+
+    /// Replays a journal set aside by [`Document::enable_journal`]: every change it recorded
+    /// up to its first bad record, each as an undo step. Returns how many records applied and,
+    /// if replay stopped early, why.
+    pub fn recover(&mut self, found: Recoverable) -> Result<(usize, Option<String>)> {
+        let bytes =
+            std::fs::read(&found.path).map_err(|e| Error::io(&found.path, "cannot read", e))?;
+        let replay = journal::read(&bytes)
+            .ok_or_else(|| Error::FileChanged("the journal is unreadable".into()))?;
+        let path = self.path.clone().unwrap_or_default();
+        if !journal::base_matches(&replay, &path) {
+            return Err(Error::FileChanged(format!(
+                "{} changed since the journal was written; it was not applied",
+                path.display()
+            )));
+        }
+        // Start from the file as the journal saw it: bytes appended later are replayed from
+        // their own records (and any appended after the crash are followed as usual).
+        if self.is_dirty() || self.history_len() != (0, 0) {
+            return Err(Error::Stale(
+                "recover before editing: the journal's changes apply to the file as opened".into(),
+            ));
+        }
+        if self.current_source().len() as u64 != replay.identity.size {
+            let base = Source::open_prefix(&path, replay.identity.size as usize)?;
+            self.restart_journal(&base);
+            self.sources = vec![base];
+            self.tree = self.whole_source_tree(0);
+        }
+        let mut applied = 0;
+        let mut stopped = replay.stopped;
+        for record in replay.records {
+            if let Err(why) = self.replay(record) {
+                stopped = Some(why);
+                break;
+            }
+            applied += 1;
+        }
+        let _ = std::fs::remove_file(&found.path);
+        if let Some(j) = &self.journal {
+            j.sync();
+        }
+        Ok((applied, stopped))
+    }
+
+    /// Deletes a journal set aside by [`Document::enable_journal`].
+    pub fn discard_recovery(found: Recoverable) {
+        let _ = std::fs::remove_file(found.path);
+    }
+
+    /// Ends journaling and deletes the journal (the document is being closed on purpose).
+    pub fn close_journal(&mut self) {
+        if let Some(j) = self.journal.take() {
+            j.remove();
+        }
+    }
+
+    /// Writes and syncs the journal now (normally done every 200 ms in the background).
+    pub fn sync_journal(&self) {
+        if let Some(j) = &self.journal {
+            j.sync();
+        }
+    }
+
+    fn log(&self, record: impl FnOnce() -> Record) {
+        if let Some(j) = &self.journal {
+            j.log(&record());
+        }
+    }
+
+    fn restart_journal(&mut self, base: &Arc<Source>) {
+        if let Some(j) = &mut self.journal {
+            if let Err(e) = j.restart(base) {
+                // Journaling stops rather than recording against the wrong base.
+                let _ = e;
+                self.journal = None;
+            }
+        }
+    }
+
+    /// The (device, inode) of the file the journal records ranges of.
+    fn journal_base(&self) -> Option<(u64, u64)> {
+        self.journal.as_ref()?;
+        let id = self.current_source().identity();
+        Some((id.dev, id.ino))
+    }
+
+    fn log_restore(&self, step: &Step, undo: bool) {
+        if self.journal.is_none() {
+            return;
+        }
+        let mut splices = Vec::new();
+        let changes: Box<dyn Iterator<Item = &Change>> = if undo {
+            Box::new(step.changes.iter().rev())
+        } else {
+            Box::new(step.changes.iter())
+        };
+        for change in changes {
+            match change {
+                Change::Splice {
+                    at,
+                    removed,
+                    inserted,
+                } => {
+                    let (gone, back) = if undo {
+                        (inserted, removed)
+                    } else {
+                        (removed, inserted)
+                    };
+                    splices.push(JSplice {
+                        at: *at as u64,
+                        remove: total_len(gone) as u64,
+                        parts: self.journal_parts(back),
+                    });
+                }
+                Change::Swap { .. } => {
+                    self.log(|| if undo { Record::Undo } else { Record::Redo });
+                    return;
+                }
+            }
+        }
+        self.log(|| Record::Splices(splices));
+    }
+
+    /// How to record `pieces`: ranges of the journal's base file by reference, the rest by
+    /// value.
+    fn journal_parts(&self, pieces: &[Piece]) -> Vec<JPart> {
+        let base = self.journal_base();
+        let bufs = bufs(&self.sources, &self.add);
+        pieces
+            .iter()
+            .map(|p| match p.src {
+                Src::Original(s) => {
+                    let src = &self.sources[s as usize];
+                    let id = src.identity();
+                    if Some((id.dev, id.ino)) == base {
+                        JPart::File {
+                            offset: src.file_offset(p.start),
+                            len: p.len() as u64,
+                        }
+                    } else {
+                        JPart::Bytes(bufs.bytes(p).to_vec())
+                    }
+                }
+                Src::Add(_) => JPart::Bytes(bufs.bytes(p).to_vec()),
+            })
+            .collect()
+    }
+
+    /// Pieces for `len` bytes of the base file from `offset`, across the opened file and the
+    /// tails appended since.
+    fn file_pieces(&self, mut offset: u64, len: u64) -> Option<Vec<Piece>> {
+        let base = self.journal_base()?;
+        let end = offset + len;
+        let bufs = bufs(&self.sources, &self.add);
+        let mut out = Vec::new();
+        for (i, src) in self.sources.iter().enumerate() {
+            let id = src.identity();
+            if (id.dev, id.ino) != base || offset >= end {
+                continue;
+            }
+            let (lo, hi) = (src.file_offset(0), src.file_offset(src.len()));
+            if offset >= lo && offset < hi {
+                let to = end.min(hi);
+                out.push(bufs.original(i as u32, (offset - lo) as usize, (to - lo) as usize));
+                offset = to;
+            }
+        }
+        (offset == end).then_some(out)
+    }
+
+    /// Applies one journal record through the ordinary operations (so it is journaled again).
+    fn replay(&mut self, record: Record) -> std::result::Result<(), String> {
+        match record {
+            Record::Splices(splices) => {
+                let mut changes = Vec::with_capacity(splices.len());
+                let mut first = None;
+                self.log(|| Record::Splices(splices.clone()));
+                for s in splices {
+                    let (at, remove) = (s.at as usize, s.remove as usize);
+                    if at.checked_add(remove).is_none_or(|end| end > self.len()) {
+                        return Err(format!(
+                            "a recorded change at {at} lies outside the document"
+                        ));
+                    }
+                    let mut pieces = Vec::new();
+                    for part in s.parts {
+                        match part {
+                            JPart::Bytes(b) => {
+                                for chunk in b.chunks(MAX_ADD_PIECE) {
+                                    pieces.push(self.push_added(chunk));
+                                }
+                            }
+                            JPart::File { offset, len } => pieces.extend(
+                                self.file_pieces(offset, len)
+                                    .ok_or("a recorded range of the file is not there")?,
+                            ),
+                        }
+                    }
+                    let removed = {
+                        let bufs = bufs(&self.sources, &self.add);
+                        self.tree.pieces_in(at, at + remove, &bufs)
+                    };
+                    self.splice(at, remove, &pieces);
+                    first.get_or_insert(at);
+                    changes.push(Change::Splice {
+                        at,
+                        removed,
+                        inserted: pieces,
+                    });
+                }
+                self.record(changes, first.unwrap_or(0), None);
+                Ok(())
+            }
+            Record::Undo => self
+                .undo()
+                .map(|_| ())
+                .ok_or_else(|| "nothing to undo".to_string()),
+            Record::Redo => self
+                .redo()
+                .map(|_| ())
+                .ok_or_else(|| "nothing to redo".to_string()),
+            Record::ReplaceAll {
+                pattern,
+                regex,
+                case_insensitive,
+                replacement,
+            } => {
+                let m = Matcher::new(&Query {
+                    pattern,
+                    regex,
+                    case_insensitive,
+                })
+                .map_err(|e| e.to_string())?;
+                self.replace_all(&m, &replacement, &Control::new())
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+            Record::Appended { upto } => self
+                .append_tail(Some(upto as usize))
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+        }
+    }
+}
+
+impl Drop for Document {
+    /// A clean document needs no journal: delete it. A dirty one keeps its journal, so the
+    /// next session can offer its unsaved changes.
+    fn drop(&mut self) {
+        if !self.is_dirty() {
+            self.close_journal();
+        }
+    }
 }

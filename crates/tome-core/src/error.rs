@@ -39,6 +39,10 @@ pub enum Error {
     /// The file on disk changed in a way that makes the mapped bytes unreliable.
     #[error("file changed on disk: {0}")]
     FileChanged(String),
+    /// The document is not in the state the operation needs (for example, recovering a
+    /// journal after editing).
+    #[error("{0}")]
+    Stale(String),
     /// The disk is full.
     #[error("disk full while writing {}", .0.display())]
     DiskFull(PathBuf),

@@ -43,6 +43,7 @@ mod control;
 mod document;
 mod error;
 mod guard;
+pub mod journal;
 pub mod line_index;
 pub mod save;
 pub mod search;

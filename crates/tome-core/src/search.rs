@@ -51,6 +51,7 @@ pub enum Direction {
 pub struct Matcher {
     re: Regex,
     regex: bool,
+    query: Query,
 }
 
 impl Matcher {
@@ -74,7 +75,13 @@ impl Matcher {
         Ok(Matcher {
             re,
             regex: query.regex,
+            query: query.clone(),
         })
+    }
+
+    /// The query this matcher was compiled from.
+    pub fn query(&self) -> &Query {
+        &self.query
     }
 }
 

@@ -167,17 +167,34 @@ impl Source {
     /// Cost: O(1) in the file's size. Errors: [`Error::NotFound`],
     /// [`Error::PermissionDenied`], [`Error::NotRegularFile`], [`Error::Io`].
     pub fn open(path: &Path) -> Result<Arc<Source>> {
-        Source::open_from(path, 0, None)
+        Source::open_from(path, 0, None, None)
+    }
+
+    /// Opens `path` like [`Source::open`], taking only its first `upto` bytes (the extent a
+    /// journal was written against, when the file has grown since).
+    pub(crate) fn open_prefix(path: &Path, upto: usize) -> Result<Arc<Source>> {
+        Source::open_from(path, 0, Some(upto), None)
     }
 
     /// Opens the part of `path` from byte `from` on: the bytes another program appended after
     /// `from`, as a source of their own. Fails with [`Error::FileChanged`] if the file is no
     /// longer the one `expect` describes (replaced) or is not longer than `from`.
-    pub fn open_tail(path: &Path, from: usize, expect: &FileIdentity) -> Result<Arc<Source>> {
-        Source::open_from(path, from, Some(expect))
+    /// With `upto`, only the bytes before that file offset are taken.
+    pub fn open_tail(
+        path: &Path,
+        from: usize,
+        upto: Option<usize>,
+        expect: &FileIdentity,
+    ) -> Result<Arc<Source>> {
+        Source::open_from(path, from, upto, Some(expect))
     }
 
-    fn open_from(path: &Path, base: usize, expect: Option<&FileIdentity>) -> Result<Arc<Source>> {
+    fn open_from(
+        path: &Path,
+        base: usize,
+        upto: Option<usize>,
+        expect: Option<&FileIdentity>,
+    ) -> Result<Arc<Source>> {
         let file = File::open(path).map_err(|e| Error::io(path, "cannot open", e))?;
         let meta = file
             .metadata()
@@ -187,6 +204,7 @@ impl Source {
         }
         let size = usize::try_from(meta.len())
             .map_err(|_| Error::OutOfBounds(format!("{} is too large", path.display())))?;
+        let size = upto.map_or(size, |u| u.min(size));
         if let Some(expect) = expect {
             if (meta.dev(), meta.ino()) != (expect.dev, expect.ino) || size <= base {
                 return Err(Error::FileChanged(format!(
@@ -258,6 +276,11 @@ impl Source {
             return DiskChange::Rewritten;
         }
         DiskChange::Unchanged
+    }
+
+    /// The sampled block hashes taken at open.
+    pub(crate) fn samples(&self) -> &[(usize, u64)] {
+        &self.samples
     }
 
     /// Offset in the file of this source's byte `at`.
@@ -387,7 +410,7 @@ const SAMPLE_BLOCK: usize = 4096;
 
 /// Hashes of up to [`SAMPLES`] 4 KiB blocks spread evenly over `[base, size)`, the first and the
 /// last included. Read with `pread` (a block that cannot be read hashes as empty).
-fn sample_hashes(file: &File, base: usize, size: usize) -> Vec<(usize, u64)> {
+pub(crate) fn sample_hashes(file: &File, base: usize, size: usize) -> Vec<(usize, u64)> {
     use std::hash::{Hash, Hasher};
     let len = size.saturating_sub(base);
     if len == 0 {

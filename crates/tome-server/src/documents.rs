@@ -35,6 +35,8 @@ pub struct DocHandle {
     pub disk_state: Mutex<Option<&'static str>>,
     /// The path being watched for this document.
     pub watched: Mutex<Option<std::path::PathBuf>>,
+    /// A journal of an earlier session found at open, until recovered or discarded.
+    pub recoverable: Mutex<Option<tome_core::journal::Recoverable>>,
 }
 
 impl DocHandle {
@@ -89,6 +91,7 @@ impl Registry {
             saving: AtomicBool::new(false),
             disk_state: Mutex::new(None),
             watched: Mutex::new(None),
+            recoverable: Mutex::new(None),
         });
         let worker = Arc::clone(&handle);
         let spawned = std::thread::Builder::new()

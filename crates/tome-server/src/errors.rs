@@ -112,6 +112,7 @@ pub fn from_core(e: CoreError) -> Error {
             with_data(DISK_FULL, message, json!({"kind": "diskFull", "path": p}))
         }
         CoreError::Io { .. } => error(IO_ERROR, "io", message),
+        CoreError::Stale(_) => error(STALE_VERSION, "stale", message),
     }
 }
 

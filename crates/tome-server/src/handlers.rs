@@ -122,6 +122,7 @@ fn info_of(id: u64, doc: &mut Document, token: Option<String>) -> DocInfo {
         undo_steps: undo as u64,
         redo_steps: redo as u64,
         index_progress_token: token,
+        recovery: None,
     }
 }
 
@@ -341,8 +342,24 @@ impl Backend {
         }
         let path = std::path::PathBuf::from(&p.path);
         let opened = path.clone();
-        let doc = blocking(move || Document::open(&path).map_err(from_core)).await?;
+        let (doc, found) = blocking(move || {
+            let mut doc = Document::open(&path).map_err(from_core)?;
+            // Journaling is best effort: a document without a state directory still opens.
+            let found = match tome_core::journal::default_dir() {
+                Some(dir) => doc.enable_journal(&dir).unwrap_or_else(|e| {
+                    tracing::warn!("no journal for {}: {e}", path.display());
+                    None
+                }),
+                None => None,
+            };
+            Ok((doc, found))
+        })
+        .await?;
         let handle = self.docs.insert(doc);
+        let recovery = found.as_ref().map(|f| RecoveryInfo {
+            changes: f.records as u64,
+        });
+        *handle.recoverable.lock().unwrap_or_else(|e| e.into_inner()) = found;
         self.watch(&handle, opened);
         let report = self.client_progress.load(Ordering::Relaxed);
         let h = Arc::clone(&handle);
@@ -351,6 +368,7 @@ impl Backend {
             Ok(info_of(id, &mut h.lock(), None))
         })
         .await?;
+        info.recovery = recovery;
         if report && !info.index_complete {
             info.index_progress_token = Some(progress::index_token(handle.id));
             tokio::spawn(progress::report_indexing(self.client.clone(), handle));
@@ -374,6 +392,45 @@ impl Backend {
         if let Some(old) = old {
             self.watcher.unwatch(&old);
         }
+    }
+
+    /// `tome/recover`: replays the journal of an earlier session found at open.
+    pub async fn recover(&self, p: DocParams) -> Result<RecoverResult> {
+        let handle = self.docs.get(p.doc)?;
+        let found = handle
+            .recoverable
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .ok_or_else(|| invalid_params("this document has nothing to recover"))?;
+        outcome(handle.submit(move |doc| {
+            let (applied, stopped_early) = doc.recover(found).map_err(from_core)?;
+            Ok(RecoverResult {
+                applied: applied as u64,
+                stopped_early,
+                version: doc.version(),
+            })
+        })?)
+        .await
+    }
+
+    /// `tome/discardRecovery`: deletes the journal of an earlier session found at open.
+    pub async fn discard_recovery(&self, p: DocParams) -> Result<serde_json::Value> {
+        let handle = self.docs.get(p.doc)?;
+        let found = handle
+            .recoverable
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let discarded = found.is_some();
+        if let Some(found) = found {
+            blocking(move || {
+                Document::discard_recovery(found);
+                Ok(())
+            })
+            .await?;
+        }
+        Ok(json!({ "discarded": discarded }))
     }
 
     /// `tome/reload`: reads the file again, dropping unsaved edits and the undo history.
@@ -401,8 +458,11 @@ impl Backend {
             self.watcher.unwatch(&path);
         }
         blocking(move || {
+            let mut doc = handle.lock();
+            // Closing on purpose: the journal is not needed any more.
+            doc.close_journal();
             Ok(CloseResult {
-                discarded: handle.lock().is_dirty(),
+                discarded: doc.is_dirty(),
             })
         })
         .await

@@ -51,6 +51,8 @@ pub const METHODS: &[&str] = &[
     "tome/save",
     "tome/saveAs",
     "tome/reload",
+    "tome/recover",
+    "tome/discardRecovery",
 ];
 
 fn register(b: LspServiceBuilder<Backend>) -> LspServiceBuilder<Backend> {
@@ -66,6 +68,8 @@ fn register(b: LspServiceBuilder<Backend>) -> LspServiceBuilder<Backend> {
         .custom_method("tome/save", Backend::save)
         .custom_method("tome/saveAs", Backend::save_as)
         .custom_method("tome/reload", Backend::reload)
+        .custom_method("tome/recover", Backend::recover)
+        .custom_method("tome/discardRecovery", Backend::discard_recovery)
 }
 
 /// Runs the server on stdin/stdout until `exit` or the end of input, then ends the process

@@ -101,6 +101,29 @@ pub struct DocInfo {
     /// The `$/progress` token on which indexing is reported, when it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index_progress_token: Option<String>,
+    /// Unsaved changes of an earlier session (crashed or killed) that can be recovered with
+    /// `tome/recover`, or dropped with `tome/discardRecovery`.
+    pub recovery: Option<RecoveryInfo>,
+}
+
+/// A journal of an earlier session, found at open.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecoveryInfo {
+    /// Changes it holds.
+    pub changes: u64,
+}
+
+/// Result of `tome/recover`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecoverResult {
+    /// Changes applied.
+    pub applied: u64,
+    /// Why replay stopped before the journal's end (a torn or corrupted tail), if it did.
+    pub stopped_early: Option<String>,
+    /// The document's version after recovery.
+    pub version: u64,
 }
 
 /// A column window: which part of each line to show.

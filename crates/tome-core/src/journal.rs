@@ -1,0 +1,513 @@
+//! The edit journal: every change to a document, appended to a file under the user's state
+//! directory, so that a crash (even `kill -9`) loses nothing that was synced.
+//!
+//! Layout (little-endian):
+//!
+//! ```text
+//! header:  "TOMEJRN1" | version u32 | salt u64 | dev u64 | ino u64 | size u64 | mtime_ns i128
+//!          | n u32 | n × (offset u64, hash u64) | path_len u32 | path | crc32c u32
+//! record:  len u32 | crc32c u32 | seq u64 | kind u8 | payload[len]
+//! ```
+//!
+//! A record's CRC covers the salt, its sequence number, its kind and its payload, so a record
+//! from another journal or an old run, or a torn or corrupted tail, never passes. Replay stops
+//! at the first bad record. Appends are buffered and written and `fdatasync`ed by a background
+//! thread every [`SYNC_INTERVAL`], so typing never waits for the disk; what was acknowledged
+//! before the last sync survives a crash.
+//!
+//! The journal describes changes against its **base**: the file as it was when the journal
+//! started (at open, after each save, after a reload). Text that the base file holds is
+//! recorded by file range, other text by value. A journal is replayed only onto the same file
+//! (device, inode) whose sampled blocks still match; otherwise it is not applied.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use crate::source::{sample_hashes, FileIdentity, Source};
+use crate::{Error, Result};
+
+/// How often buffered records are written and synced.
+pub const SYNC_INTERVAL: Duration = Duration::from_millis(200);
+const MAGIC: &[u8; 8] = b"TOMEJRN1";
+const VERSION: u32 = 1;
+/// Largest record accepted on replay (a bigger length field means a corrupt tail).
+const MAX_RECORD: usize = 1 << 30;
+
+/// What a record does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Record {
+    /// Splices applied in order, as one undo step: at `at`, remove `remove` bytes, insert parts.
+    Splices(Vec<Splice>),
+    /// Undo of a step that replaced the whole tree (replace-all): replayed with `undo`.
+    Undo,
+    /// Redo of such a step.
+    Redo,
+    /// A replace-all.
+    ReplaceAll {
+        /// Pattern, regex flag, case-insensitive flag.
+        pattern: String,
+        regex: bool,
+        case_insensitive: bool,
+        replacement: Vec<u8>,
+    },
+    /// The file grew by an append, followed up to this file offset.
+    Appended { upto: u64 },
+}
+
+/// One splice of a [`Record::Splices`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Splice {
+    pub at: u64,
+    pub remove: u64,
+    pub parts: Vec<Part>,
+}
+
+/// Inserted text: by value, or by range of the base file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Part {
+    Bytes(Vec<u8>),
+    File { offset: u64, len: u64 },
+}
+
+struct Inner {
+    file: File,
+    pending: Vec<u8>,
+    seq: u64,
+    salt: u64,
+    failed: Option<String>,
+}
+
+/// An open journal, appending.
+pub(crate) struct Journal {
+    path: PathBuf,
+    inner: Arc<Mutex<Inner>>,
+}
+
+/// A journal found at open, set aside until the user recovers or discards it.
+#[derive(Debug)]
+pub struct Recoverable {
+    /// Where the set-aside journal is.
+    pub path: PathBuf,
+    /// Records that passed their checks.
+    pub records: usize,
+}
+
+/// The directory journals live in: `$TOME_STATE_DIR`, else `$XDG_STATE_HOME/tome`, else
+/// `~/.local/state/tome`, each with `journal/` below it.
+pub fn default_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("TOME_STATE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("XDG_STATE_HOME").map(|d| PathBuf::from(d).join("tome")))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state/tome")))?;
+    Some(base.join("journal"))
+}
+
+/// The journal file for the document at `path`.
+pub(crate) fn journal_path(dir: &Path, path: &Path) -> PathBuf {
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    // FNV-1a: stable across runs and builds (unlike the std hasher).
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in real.as_os_str().as_encoded_bytes() {
+        h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    dir.join(format!("{h:016x}.journal"))
+}
+
+fn random_salt() -> u64 {
+    let mut bytes = [0u8; 8];
+    if let Ok(mut f) = File::open("/dev/urandom") {
+        let _ = std::io::Read::read_exact(&mut f, &mut bytes);
+    }
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    u64::from_le_bytes(bytes) ^ t ^ u64::from(std::process::id()).rotate_left(32)
+}
+
+fn header(salt: u64, base: &Source) -> Vec<u8> {
+    let id = base.identity();
+    let mut h = Vec::with_capacity(128);
+    h.extend_from_slice(MAGIC);
+    h.extend_from_slice(&VERSION.to_le_bytes());
+    h.extend_from_slice(&salt.to_le_bytes());
+    h.extend_from_slice(&id.dev.to_le_bytes());
+    h.extend_from_slice(&id.ino.to_le_bytes());
+    h.extend_from_slice(&id.size.to_le_bytes());
+    h.extend_from_slice(&id.mtime_ns.to_le_bytes());
+    h.extend_from_slice(&(base.samples().len() as u32).to_le_bytes());
+    for (off, hash) in base.samples() {
+        h.extend_from_slice(&(*off as u64).to_le_bytes());
+        h.extend_from_slice(&hash.to_le_bytes());
+    }
+    let path = base.path().as_os_str().as_encoded_bytes();
+    h.extend_from_slice(&(path.len() as u32).to_le_bytes());
+    h.extend_from_slice(path);
+    let crc = crc32c::crc32c(&h);
+    h.extend_from_slice(&crc.to_le_bytes());
+    h
+}
+
+impl Journal {
+    /// Starts a journal for a document whose base is `base`, replacing any journal at `path`.
+    pub fn create(path: PathBuf, base: &Source) -> Result<Journal> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "cannot create", e))?;
+        }
+        let salt = random_salt();
+        let mut file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| Error::io(&path, "cannot create journal", e))?;
+        file.write_all(&header(salt, base))
+            .and_then(|()| file.sync_data())
+            .map_err(|e| Error::io(&path, "cannot write journal", e))?;
+        let inner = Arc::new(Mutex::new(Inner {
+            file,
+            pending: Vec::new(),
+            seq: 0,
+            salt,
+            failed: None,
+        }));
+        let weak = Arc::downgrade(&inner);
+        let _ = std::thread::Builder::new()
+            .name("tome-journal".into())
+            .spawn(move || flusher(&weak));
+        Ok(Journal { path, inner })
+    }
+
+    /// Starts again from a new base (after a save or a reload): the old records are dropped.
+    pub fn restart(&mut self, base: &Source) -> Result<()> {
+        self.sync();
+        *self = Journal::create(self.path.clone(), base)?;
+        Ok(())
+    }
+
+    /// Buffers a record; the flusher writes and syncs it within [`SYNC_INTERVAL`].
+    pub fn log(&self, record: &Record) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.seq += 1;
+        let (seq, salt) = (inner.seq, inner.salt);
+        let (kind, payload) = encode(record);
+        let crc = record_crc(salt, seq, kind, &payload);
+        let out = &mut inner.pending;
+        out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        out.extend_from_slice(&crc.to_le_bytes());
+        out.extend_from_slice(&seq.to_le_bytes());
+        out.push(kind);
+        out.extend_from_slice(&payload);
+    }
+
+    /// Writes and syncs what is buffered now.
+    pub fn sync(&self) {
+        flush(&self.inner);
+    }
+
+    /// Syncs, then removes the journal file (the document was closed or saved cleanly).
+    pub fn remove(self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        flush(&self.inner);
+    }
+}
+
+fn flusher(inner: &Weak<Mutex<Inner>>) {
+    loop {
+        std::thread::sleep(SYNC_INTERVAL);
+        let Some(inner) = inner.upgrade() else { return };
+        flush(&inner);
+    }
+}
+
+fn flush(inner: &Mutex<Inner>) {
+    let mut inner = inner.lock().unwrap_or_else(|p| p.into_inner());
+    if inner.pending.is_empty() || inner.failed.is_some() {
+        return;
+    }
+    let pending = std::mem::take(&mut inner.pending);
+    let written = inner
+        .file
+        .write_all(&pending)
+        .and_then(|()| inner.file.sync_data());
+    if let Err(e) = written {
+        inner.failed = Some(e.to_string());
+    }
+}
+
+fn record_crc(salt: u64, seq: u64, kind: u8, payload: &[u8]) -> u32 {
+    let mut crc = crc32c::crc32c(&salt.to_le_bytes());
+    crc = crc32c::crc32c_append(crc, &seq.to_le_bytes());
+    crc = crc32c::crc32c_append(crc, &[kind]);
+    crc32c::crc32c_append(crc, payload)
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(&(b.len() as u64).to_le_bytes());
+    out.extend_from_slice(b);
+}
+
+fn encode(record: &Record) -> (u8, Vec<u8>) {
+    let mut p = Vec::new();
+    let kind = match record {
+        Record::Splices(splices) => {
+            p.extend_from_slice(&(splices.len() as u32).to_le_bytes());
+            for s in splices {
+                p.extend_from_slice(&s.at.to_le_bytes());
+                p.extend_from_slice(&s.remove.to_le_bytes());
+                p.extend_from_slice(&(s.parts.len() as u32).to_le_bytes());
+                for part in &s.parts {
+                    match part {
+                        Part::Bytes(b) => {
+                            p.push(0);
+                            put_bytes(&mut p, b);
+                        }
+                        Part::File { offset, len } => {
+                            p.push(1);
+                            p.extend_from_slice(&offset.to_le_bytes());
+                            p.extend_from_slice(&len.to_le_bytes());
+                        }
+                    }
+                }
+            }
+            1
+        }
+        Record::Undo => 2,
+        Record::Redo => 3,
+        Record::ReplaceAll {
+            pattern,
+            regex,
+            case_insensitive,
+            replacement,
+        } => {
+            put_bytes(&mut p, pattern.as_bytes());
+            p.push(u8::from(*regex) | (u8::from(*case_insensitive) << 1));
+            put_bytes(&mut p, replacement);
+            4
+        }
+        Record::Appended { upto } => {
+            p.extend_from_slice(&upto.to_le_bytes());
+            5
+        }
+    };
+    (kind, p)
+}
+
+/// A cursor over bytes that fails (returns `None`) instead of panicking on short input.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (a, b) = self.0.split_at(n);
+        self.0 = b;
+        Some(a)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn i128(&mut self) -> Option<i128> {
+        Some(i128::from_le_bytes(self.take(16)?.try_into().ok()?))
+    }
+    fn bytes(&mut self) -> Option<&'a [u8]> {
+        let n = usize::try_from(self.u64()?).ok()?;
+        self.take(n)
+    }
+}
+
+fn decode(kind: u8, payload: &[u8]) -> Option<Record> {
+    let mut r = Reader(payload);
+    let record = match kind {
+        1 => {
+            let n = r.u32()? as usize;
+            let mut splices = Vec::with_capacity(n.min(1024));
+            for _ in 0..n {
+                let (at, remove) = (r.u64()?, r.u64()?);
+                let parts_n = r.u32()? as usize;
+                let mut parts = Vec::with_capacity(parts_n.min(1024));
+                for _ in 0..parts_n {
+                    parts.push(match r.u8()? {
+                        0 => Part::Bytes(r.bytes()?.to_vec()),
+                        1 => Part::File {
+                            offset: r.u64()?,
+                            len: r.u64()?,
+                        },
+                        _ => return None,
+                    });
+                }
+                splices.push(Splice { at, remove, parts });
+            }
+            Record::Splices(splices)
+        }
+        2 => Record::Undo,
+        3 => Record::Redo,
+        4 => {
+            let pattern = String::from_utf8(r.bytes()?.to_vec()).ok()?;
+            let flags = r.u8()?;
+            let replacement = r.bytes()?.to_vec();
+            Record::ReplaceAll {
+                pattern,
+                regex: flags & 1 != 0,
+                case_insensitive: flags & 2 != 0,
+                replacement,
+            }
+        }
+        5 => Record::Appended { upto: r.u64()? },
+        _ => return None,
+    };
+    r.0.is_empty().then_some(record)
+}
+
+/// A journal read back: the identity of its base and its good records.
+pub(crate) struct Replay {
+    pub identity: FileIdentity,
+    pub samples: Vec<(usize, u64)>,
+    pub records: Vec<Record>,
+    /// Why reading stopped before the end of the file, if it did.
+    pub stopped: Option<String>,
+}
+
+/// Reads a journal: the header must be intact; records are taken up to the first bad one.
+/// Never panics, whatever the bytes.
+pub(crate) fn read(bytes: &[u8]) -> Option<Replay> {
+    let mut r = Reader(bytes);
+    let start = r.0;
+    if r.take(8)? != MAGIC || r.u32()? != VERSION {
+        return None;
+    }
+    let salt = r.u64()?;
+    let (dev, ino, size, mtime_ns) = (r.u64()?, r.u64()?, r.u64()?, r.i128()?);
+    let n = r.u32()? as usize;
+    if n > 64 {
+        return None;
+    }
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        samples.push((usize::try_from(r.u64()?).ok()?, r.u64()?));
+    }
+    let path_len = r.u32()? as usize;
+    r.take(path_len)?;
+    let header_len = start.len() - r.0.len();
+    let crc = r.u32()?;
+    if crc32c::crc32c(&start[..header_len]) != crc {
+        return None;
+    }
+    let identity = FileIdentity {
+        dev,
+        ino,
+        size,
+        mtime_ns,
+        mode: 0,
+    };
+    let mut records = Vec::new();
+    let mut stopped = None;
+    let mut expected_seq = 1u64;
+    while !r.0.is_empty() {
+        let Some((len, crc, seq, kind)) =
+            (|| Some((r.u32()? as usize, r.u32()?, r.u64()?, r.u8()?)))()
+        else {
+            stopped = Some("torn record header".to_string());
+            break;
+        };
+        if len > MAX_RECORD {
+            stopped = Some("record length out of range".into());
+            break;
+        }
+        let Some(payload) = r.take(len) else {
+            stopped = Some("torn record".into());
+            break;
+        };
+        if seq != expected_seq || record_crc(salt, seq, kind, payload) != crc {
+            stopped = Some(format!("record {expected_seq} fails its check"));
+            break;
+        }
+        match decode(kind, payload) {
+            Some(rec) => records.push(rec),
+            None => {
+                stopped = Some(format!("record {expected_seq} does not decode"));
+                break;
+            }
+        }
+        expected_seq += 1;
+    }
+    Some(Replay {
+        identity,
+        samples,
+        records,
+        stopped,
+    })
+}
+
+/// Whether the file at `path` is still the base a journal describes (same inode, not shorter,
+/// sampled blocks of the base's extent unchanged).
+pub(crate) fn base_matches(replay: &Replay, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(file) = File::open(path) else {
+        return false;
+    };
+    let Ok(meta) = file.metadata() else {
+        return false;
+    };
+    if (meta.dev(), meta.ino()) != (replay.identity.dev, replay.identity.ino)
+        || meta.size() < replay.identity.size
+    {
+        return false;
+    }
+    if meta.size() == replay.identity.size {
+        let mtime = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
+        if mtime != replay.identity.mtime_ns {
+            return false;
+        }
+    }
+    sample_hashes(&file, 0, replay.identity.size as usize) == replay.samples
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip() {
+        let records = vec![
+            Record::Splices(vec![Splice {
+                at: 5,
+                remove: 2,
+                parts: vec![
+                    Part::Bytes(b"hi".to_vec()),
+                    Part::File { offset: 9, len: 4 },
+                ],
+            }]),
+            Record::Undo,
+            Record::Redo,
+            Record::ReplaceAll {
+                pattern: "a+".into(),
+                regex: true,
+                case_insensitive: false,
+                replacement: b"b".to_vec(),
+            },
+            Record::Appended { upto: 77 },
+        ];
+        for r in records {
+            let (kind, payload) = encode(&r);
+            assert_eq!(decode(kind, &payload), Some(r));
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! The edit journal: recovery reproduces every synced change; a torn or corrupted journal is
+//! replayed up to its first bad record and never past it, never panicking.
+
+use std::io::Write;
+use std::path::Path;
+
+use tome_core::{Control, Document, Edit, Matcher, Query};
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n.max(1) as u64) as usize
+    }
+}
+
+fn content(doc: &Document) -> Vec<u8> {
+    doc.view().read(0, doc.len()).unwrap()
+}
+
+/// Runs random operations on a journaled document; returns the content after each journal
+/// record (index 0: before any).
+fn session(path: &Path, state: &Path, seed: u64, ops: usize) -> Vec<Vec<u8>> {
+    let mut doc = Document::open(path).unwrap();
+    assert!(doc.enable_journal(state).unwrap().is_none());
+    doc.wait_for_index(&Control::new()).unwrap();
+    let mut rng = Rng(seed);
+    let mut states = vec![content(&doc)];
+    let needle = Matcher::new(&Query {
+        pattern: "seq=1".into(),
+        regex: false,
+        case_insensitive: false,
+    })
+    .unwrap();
+    for i in 0..ops {
+        let logged = match rng.next(10) {
+            0..=4 => {
+                let at = rng.next(doc.len() + 1);
+                doc.insert(at, ["x", "héllo\n", "\r\n", "🦀"][rng.next(4)])
+                    .unwrap();
+                doc.break_undo_group();
+                true
+            }
+            5 | 6 => {
+                let at = rng.next(doc.len());
+                let end = (at + 1 + rng.next(5000)).min(doc.len());
+                doc.delete(at..end).unwrap();
+                doc.break_undo_group();
+                true
+            }
+            7 => doc.undo().is_some(),
+            8 => doc.redo().is_some(),
+            _ if i % 20 == 9 => {
+                let n = doc.replace_all(&needle, b"SEQ=1", &Control::new()).unwrap();
+                n > 0
+            }
+            _ => {
+                let at = rng.next(doc.len());
+                doc.apply(vec![Edit::insert(at, "a"), Edit::insert(doc.len(), "z")])
+                    .unwrap();
+                true
+            }
+        };
+        if logged {
+            states.push(content(&doc));
+        }
+        if i == ops / 2 {
+            // The file grows meanwhile (a log): the append is journaled too.
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(path)
+                .unwrap()
+                .write_all(b"appended\n")
+                .unwrap();
+            if doc.follow_append().unwrap().is_some() {
+                states.push(content(&doc));
+            }
+        }
+    }
+    doc.sync_journal();
+    // A crash: the document is never closed or saved.
+    std::mem::forget(doc);
+    states
+}
+
+fn journal_file(jdir: &Path) -> std::path::PathBuf {
+    let entries: Vec<_> = std::fs::read_dir(jdir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    entries[0].clone()
+}
+
+#[test]
+fn recovery_reproduces_every_synced_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.log");
+    tome_gen::write_file(
+        &tome_gen::GenConfig {
+            size: 1 << 20,
+            unicode: true,
+            ..Default::default()
+        },
+        &path,
+    )
+    .unwrap();
+    let jdir = dir.path().join("state").join("journal");
+    let states = session(&path, &jdir, 7, 300);
+    let mut doc = Document::open(&path).unwrap();
+    let found = doc
+        .enable_journal(&jdir)
+        .unwrap()
+        .expect("a journal to recover");
+    assert_eq!(found.records, states.len() - 1);
+    let (applied, stopped) = doc.recover(found).unwrap();
+    assert_eq!((applied, stopped), (states.len() - 1, None));
+    assert!(
+        content(&doc) == *states.last().unwrap(),
+        "recovered content differs"
+    );
+    assert!(doc.is_dirty());
+    // The recovered changes are undoable.
+    doc.undo().unwrap();
+    // Saving ends the need for the journal: the next open finds nothing to recover.
+    doc.save(None, &Control::new()).unwrap();
+    drop(doc);
+    let mut again = Document::open(&path).unwrap();
+    assert!(again.enable_journal(&jdir).unwrap().is_none());
+}
+
+#[test]
+fn torn_and_corrupted_journals_replay_a_good_prefix_and_never_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.log");
+    tome_gen::write_file(
+        &tome_gen::GenConfig {
+            size: 256 << 10,
+            ..Default::default()
+        },
+        &path,
+    )
+    .unwrap();
+    let original = std::fs::read(&path).unwrap();
+    let jdir = dir.path().join("state").join("journal");
+    let states = session(&path, &jdir, 11, 60);
+    let jpath = journal_file(&jdir);
+    let good = std::fs::read(&jpath).unwrap();
+    let grown = std::fs::read(&path).unwrap();
+    assert!(grown.len() > original.len());
+
+    let check = |bytes: &[u8], what: &str| {
+        std::fs::write(&jpath, bytes).unwrap();
+        let mut doc = Document::open(&path).unwrap();
+        match doc.enable_journal(&jdir).unwrap() {
+            None => {}
+            Some(found) => {
+                let (applied, _) = doc.recover(found).unwrap();
+                assert!(
+                    content(&doc) == states[applied],
+                    "{what}: content after {applied} records is not that state"
+                );
+            }
+        }
+        doc.close_journal();
+        let _ = std::fs::remove_file(jpath.with_extension("orphan"));
+    };
+    // Cut at every byte of the last three records' region, and a sample before it.
+    let tail = good.len().saturating_sub(3000);
+    for cut in (tail..good.len()).chain((0..tail).step_by(997)) {
+        check(&good[..cut], &format!("cut at {cut}"));
+    }
+    // Flip random bits.
+    let mut rng = Rng(99);
+    for _ in 0..300 {
+        let mut bad = good.clone();
+        let at = rng.next(bad.len());
+        bad[at] ^= 1 << rng.next(8);
+        check(&bad, &format!("bit flipped at {at}"));
+    }
+}

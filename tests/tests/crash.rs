@@ -1,0 +1,119 @@
+//! Crash recovery through the real server: edits, `kill -9` at a random moment, a new server,
+//! `tome/open` offers the unsaved changes, `tome/recover` brings back every edit acknowledged
+//! before the last journal sync (and never a state that was not reached).
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tome_e2e::Server;
+
+fn ready(state: &std::path::Path) -> Server {
+    let mut s = Server::start_with_state(state);
+    s.request("initialize", json!({"capabilities": {}}))
+        .unwrap();
+    s.notify("initialized", json!({}));
+    s
+}
+
+fn saved_copy(s: &mut Server, doc: u64, dir: &std::path::Path, name: &str) -> Vec<u8> {
+    let out = dir.join(name);
+    s.request("tome/saveAs", json!({"doc": doc, "path": out}))
+        .unwrap();
+    std::fs::read(&out).unwrap()
+}
+
+#[test]
+fn kill_9_then_recover_the_acknowledged_edits() {
+    for round in 0..3u64 {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        let path = dir.path().join("doc.txt");
+        let original = "line one\nline two\nline three\n".repeat(50);
+        std::fs::write(&path, &original).unwrap();
+
+        let mut s = ready(&state);
+        let doc = s.request("tome/open", json!({"path": path})).unwrap()["doc"]
+            .as_u64()
+            .unwrap();
+        let mut model = original.clone().into_bytes();
+        let mut states = vec![model.clone()];
+        let mut acked_at = Vec::new();
+        let kill_after = Duration::from_millis(300 + round * 250);
+        let started = Instant::now();
+        let mut version = 0u64;
+        let mut i = 0u64;
+        while started.elapsed() < kill_after {
+            let at = ((i * 7919 + round * 13) % (model.len() as u64 + 1)) as usize;
+            let text = format!("<{i}>");
+            let r: Value = s
+                .request("tome/edit", json!({"doc": doc, "version": version, "edits": [{"offsets": {"start": at, "end": at}, "text": text}]}))
+                .unwrap();
+            version = r["version"].as_u64().unwrap();
+            model.splice(at..at, text.bytes());
+            states.push(model.clone());
+            acked_at.push(Instant::now());
+            i += 1;
+            std::thread::sleep(Duration::from_millis(3));
+        }
+        let killed = Instant::now();
+        s.kill9();
+        // Everything acknowledged at least one sync interval (plus slack) before the kill was
+        // synced.
+        let must_have = acked_at
+            .iter()
+            .filter(|t| killed.duration_since(**t) > Duration::from_millis(450))
+            .count();
+
+        let mut s = ready(&state);
+        let info = s.request("tome/open", json!({"path": path})).unwrap();
+        let offered = info["recovery"]["changes"]
+            .as_u64()
+            .expect("recovery offered") as usize;
+        assert!(offered >= must_have, "round {round}: {offered} changes offered, {must_have} acknowledged before the last sync");
+        let doc = info["doc"].as_u64().unwrap();
+        let r = s.request("tome/recover", json!({"doc": doc})).unwrap();
+        let applied = r["applied"].as_u64().unwrap() as usize;
+        assert_eq!(applied, offered);
+        assert_eq!(r["stoppedEarly"], Value::Null);
+        let got = saved_copy(&mut s, doc, dir.path(), "recovered.txt");
+        assert!(
+            got == states[applied],
+            "round {round}: recovered content is not the state after {applied} edits"
+        );
+        // The original file is untouched until the user saves.
+        assert_eq!(std::fs::read(&path).unwrap(), original.as_bytes());
+        // Nothing is offered twice.
+        s.request("tome/close", json!({"doc": doc})).unwrap();
+        let info = s.request("tome/open", json!({"path": path})).unwrap();
+        assert_eq!(info["recovery"], Value::Null);
+        assert_eq!(s.shutdown(), Some(0));
+    }
+}
+
+#[test]
+fn discard_drops_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let path = dir.path().join("d.txt");
+    std::fs::write(&path, "abc\n").unwrap();
+    let mut s = ready(&state);
+    let doc = s.request("tome/open", json!({"path": path})).unwrap()["doc"]
+        .as_u64()
+        .unwrap();
+    s.request("tome/edit", json!({"doc": doc, "version": 0, "edits": [{"offsets": {"start": 0, "end": 0}, "text": "x"}]})).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    s.kill9();
+    let mut s = ready(&state);
+    let info = s.request("tome/open", json!({"path": path})).unwrap();
+    assert_eq!(info["recovery"]["changes"], 1);
+    let doc = info["doc"].as_u64().unwrap();
+    assert_eq!(
+        s.request("tome/discardRecovery", json!({"doc": doc}))
+            .unwrap()["discarded"],
+        true
+    );
+    assert_eq!(s.error_code("tome/recover", json!({"doc": doc})), -32602);
+    s.request("tome/close", json!({"doc": doc})).unwrap();
+    let info = s.request("tome/open", json!({"path": path})).unwrap();
+    assert_eq!(info["recovery"], Value::Null);
+}
