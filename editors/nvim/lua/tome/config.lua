@@ -1,0 +1,45 @@
+-- Settings and their defaults; `require('tome').setup{...}` merges into `options`.
+local M = {}
+
+M.defaults = {
+  -- The `tome` binary: a name looked up in $PATH, or a path. A list adds arguments (`serve`
+  -- is appended).
+  cmd = nil, -- default: $TOME_BIN, else `tome` in $PATH
+  -- Files at least this big open through Tome instead of being read into memory.
+  threshold = 64 * 1024 * 1024,
+  -- Lines held in the buffer (at most 1000, the protocol's viewport limit).
+  window = 300,
+  -- Refill when the cursor gets this close to an edge of the window (default: window / 3).
+  margin = nil,
+  -- Set a window-local 'statusline' that shows Tome's status part. Set to false to place
+  -- `require('tome').status()` in your own status line instead.
+  statusline = true,
+  -- Map the motions, search, undo/redo keys in Tome buffers.
+  mappings = true,
+  -- Most matches that :TomeGrep puts in the quickfix list.
+  grep_limit = 1000,
+  -- Milliseconds to wait for a request before giving up (saves and searches wait longer).
+  timeout = 10000,
+}
+
+M.options = vim.deepcopy(M.defaults)
+
+function M.cmd()
+  local cmd = M.options.cmd or vim.env.TOME_BIN or 'tome'
+  if type(cmd) == 'string' then
+    cmd = { cmd }
+  end
+  cmd = vim.deepcopy(cmd)
+  cmd[#cmd + 1] = 'serve'
+  return cmd
+end
+
+function M.window()
+  return math.max(30, math.min(1000, M.options.window))
+end
+
+function M.margin()
+  return M.options.margin or math.floor(M.window() / 3)
+end
+
+return M

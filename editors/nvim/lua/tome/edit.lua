@@ -1,0 +1,171 @@
+-- Edits: every change Neovim makes to a Tome buffer (insert, delete, change, paste, `.`, :s…)
+-- is reported by nvim_buf_attach's on_bytes and sent as a `tome/edit` at the same position.
+-- Positions are {line, character} in UTF-8 bytes (negotiated at initialize): buffer row r is
+-- file line base + r, and a buffer column is a byte column, so no offsets need tracking.
+local api = vim.api
+
+local E = {}
+
+local function tome()
+  return require('tome')
+end
+
+-- The text of the buffer from (r0, c0) spanning `rows` line breaks and ending at column
+-- `cend` of the last row. The row after the last one reads as empty (Neovim reports changes
+-- that include the final line break that way).
+local function slice(buf, r0, c0, rows, cend)
+  local lines = api.nvim_buf_get_lines(buf, r0, r0 + rows + 1, false)
+  for i = #lines + 1, rows + 1 do
+    lines[i] = ''
+  end
+  if rows == 0 then
+    return lines[1]:sub(c0 + 1, c0 + cend)
+  end
+  lines[1] = lines[1]:sub(c0 + 1)
+  lines[rows + 1] = lines[rows + 1]:sub(1, cend)
+  return table.concat(lines, '\n', 1, rows + 1)
+end
+
+local breaks = { lf = '\n', crlf = '\r\n', cr = '\r' }
+
+-- A refill that puts the server's text back after a refused or failed edit.
+local function resync(st, why)
+  vim.schedule(function()
+    if why then
+      vim.notify('Tome: ' .. why, vim.log.levels.WARN)
+    end
+    local info = tome().refresh_info(st)
+    if info then
+      st.version = info.version
+      st.dirty = info.dirty
+      require('tome.window').recentre(st)
+    end
+  end)
+end
+
+function E.on_bytes(st, sr, sc, oer, oec, ner, nec)
+  -- Columns on lines shown in part do not match the file's bytes one to one: a change that
+  -- needs a column other than 0 on such a line is refused (and the text restored). Whole
+  -- lines can still be inserted before, or deleted (column 0 to column 0).
+  local ec = (oer == 0 and sc or 0) + oec
+  for r = sr, sr + oer do
+    local col_used = (r == sr and sc > 0) or (r == sr + oer and ec > 0) or (r > sr and r < sr + oer)
+    if st.unsafe[r] and col_used then
+      return resync(st, ('line %d is %s; edit it with another tool'):format(st.base + r + 1, st.unsafe[r]))
+    end
+  end
+  if ner ~= oer and next(st.unsafe) then
+    -- Rows below the change moved: keep the marks on their lines.
+    local moved = {}
+    for r, why in pairs(st.unsafe) do
+      if r < sr or (r == sr and sc > 0) then
+        moved[r] = why
+      elseif r > sr + oer or (r == sr + oer and ec == 0) then
+        moved[r - oer + ner] = why
+      end
+    end
+    st.unsafe = moved
+  end
+  local text = slice(st.buf, sr, sc, ner, nec)
+  local brk = breaks[st.line_ending] or '\n'
+  if brk ~= '\n' then
+    text = text:gsub('\n', brk)
+  end
+  local start = { line = st.base + sr, character = sc }
+  local stop = { line = st.base + sr + oer, character = (oer == 0 and sc or 0) + oec }
+  local version = st.version
+  -- Edits are pipelined: the server applies them in order, so each one's version is the
+  -- previous plus one (a change of nothing keeps the version, and is not sent).
+  st.version = version + 1
+  st.dirty = true
+  st.edits_in_flight = (st.edits_in_flight or 0) + 1
+  tome().client():request('tome/edit', {
+    doc = st.doc,
+    version = version,
+    edits = { { range = { start = start, ['end'] = stop }, text = text } },
+  }, function(err, res)
+    st.edits_in_flight = st.edits_in_flight - 1
+    if err then
+      resync(st, 'edit refused by the server: ' .. (err.message or vim.inspect(err)))
+    elseif res and res.version ~= version + 1 then
+      resync(st, 'version out of step; reloaded the window')
+    end
+  end)
+end
+
+function E.attach(st)
+  api.nvim_buf_attach(st.buf, false, {
+    on_bytes = function(_, buf, _, sr, sc, _, oer, oec, oeb, ner, nec, neb)
+      if tome().docs[buf] ~= st then
+        return true -- the buffer now shows another document: detach
+      end
+      if st.applying or (oeb == 0 and neb == 0) then
+        return
+      end
+      E.on_bytes(st, sr, sc, oer, oec, ner, nec)
+    end,
+  })
+end
+
+--- `u` and Ctrl-R: the server's undo/redo, {count} times, then show where it happened.
+function E.undo(st, redo)
+  local method = redo and 'tome/redo' or 'tome/undo'
+  local offset, changed, res, err
+  for _ = 1, vim.v.count1 do
+    res, err = tome().request(method, { doc = st.doc })
+    if not res then
+      return tome().error(method, err)
+    end
+    st.version = res.version
+    if not res.changed then
+      break
+    end
+    changed, offset = true, res.offset
+  end
+  if not changed then
+    return vim.notify(redo and 'Already at newest change' or 'Already at oldest change')
+  end
+  local info = tome().refresh_info(st)
+  if info then
+    st.dirty = info.dirty
+  end
+  local W = require('tome.window')
+  local line, col = W.line_of_offset(st, math.min(offset or 0, math.max(0, (info and info.size or 1) - 1)))
+  W.jump(st, line or W.cursor_line(st), nil, true)
+  if col then
+    pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], col })
+  end
+end
+
+--- :w and :w {file} (BufWriteCmd). Saving a new path makes the buffer that file's, as the
+--- protocol's saveAs does (later :w go there too).
+function E.write(st, target)
+  target = vim.fn.fnamemodify(target, ':p')
+  local save_as = target ~= st.path
+  local params = { doc = st.doc, workDoneToken = 'tome/save/' .. st.doc }
+  if save_as then
+    params.path = target
+  end
+  st.saving = true
+  local res, err = tome().request(save_as and 'tome/saveAs' or 'tome/save', params, 24 * 3600 * 1000)
+  st.saving = false
+  if not res then
+    return tome().error('saving ' .. target, err)
+  end
+  if save_as then
+    st.path = res.path
+    api.nvim_buf_set_name(st.buf, res.path)
+  end
+  st.stat = tome().stat(st.path)
+  if save_as then
+    tome().watch_disk(st)
+  end
+  if res.version == st.version then
+    st.dirty = false
+    vim.bo[st.buf].modified = false
+  end
+  local name = vim.fn.fnamemodify(res.path, ':~:.')
+  api.nvim_echo({ { ('"%s" %dB written in %d ms (Tome)'):format(name, res.bytes, res.elapsedMs) } }, false, {})
+end
+
+return E

@@ -1,0 +1,197 @@
+-- Search through the server: `/` `?` `n` `N` find matches anywhere in the file (not just in
+-- the window), :TomeGrep lists them in the quickfix list.
+--
+-- Patterns are Rust regexes (close to Vim's \v "very magic"); a leading \V makes the pattern
+-- literal, \c / \C force case (else 'ignorecase' and 'smartcase' decide), as in Vim.
+local api = vim.api
+
+local S = {}
+
+S.last = nil -- {pattern = typed text, backward = bool}
+
+local function tome()
+  return require('tome')
+end
+
+function S.parse(p)
+  local literal, case = false, nil
+  while true do
+    local flag = p:match('^\\([VvcC])')
+    if not flag then
+      break
+    end
+    p = p:sub(3)
+    if flag == 'V' then
+      literal = true
+    elseif flag == 'c' then
+      case = false
+    elseif flag == 'C' then
+      case = true
+    end
+  end
+  if case == nil then
+    case = not vim.o.ignorecase or (vim.o.smartcase and p:find('%u') ~= nil)
+  end
+  return { pattern = p, regex = not literal, caseSensitive = case }
+end
+
+-- Highlight what the server found where Vim can: the window's matches via 'hlsearch'.
+local function set_hl(q)
+  local vpat
+  if q.regex then
+    vpat = '\\v' .. q.pattern
+  else
+    vpat = '\\V' .. q.pattern:gsub('\\', '\\\\')
+  end
+  if not q.caseSensitive then
+    vpat = '\\c' .. vpat
+  end
+  if pcall(vim.fn.match, '', vpat) then
+    vim.fn.setreg('/', vpat)
+    vim.v.hlsearch = 1
+  end
+end
+
+--- Finds the next match of `pattern` after the cursor (before it when `backward`) in the
+--- whole file, and moves there. Returns true when found.
+function S.find(st, pattern, backward)
+  local W = require('tome.window')
+  local q = S.parse(pattern)
+  if q.pattern == '' then
+    return vim.notify('E35: No previous regular expression', vim.log.levels.ERROR)
+  end
+  local row, col = unpack(api.nvim_win_get_cursor(0))
+  local line = st.base + row - 1
+  local from = { line = line, character = col }
+  if not backward then
+    -- Matches starting after the cursor, as Vim's `/` and `n` do.
+    local text = api.nvim_buf_get_lines(st.buf, row - 1, row, false)[1] or ''
+    if col < #text then
+      from.character = col + #vim.fn.strcharpart(text:sub(col + 1), 0, 1)
+    elseif row < api.nvim_buf_line_count(st.buf) or not st.at_end then
+      from = { line = line + 1, character = 0 }
+    end
+  end
+  local res, err = tome().request('tome/search', {
+    doc = st.doc,
+    query = q,
+    mode = 'next',
+    from = { position = from },
+    direction = backward and 'backward' or 'forward',
+    wrap = vim.o.wrapscan,
+    workDoneToken = 'tome/search/' .. st.doc,
+  }, 24 * 3600 * 1000)
+  if not res then
+    return tome().error('search', err)
+  end
+  set_hl(q)
+  if not res.found then
+    api.nvim_echo({ { 'E486: Pattern not found: ' .. pattern, 'ErrorMsg' } }, false, {})
+    return false
+  end
+  local m = res.found
+  local mline, mcol
+  if m.range then
+    mline, mcol = m.range.start.line, m.range.start.character
+  else
+    mline, mcol = W.line_of_offset(st, m.offsets.start)
+  end
+  if not mline then
+    return false
+  end
+  W.jump(st, mline, (mline < st.base or mline >= st.base + st.n) and 'center' or nil)
+  pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], mcol })
+  local wrapped = (backward and mline > line) or (not backward and mline < line)
+  api.nvim_echo({
+    { wrapped and (backward and 'search hit TOP, continuing at BOTTOM' or 'search hit BOTTOM, continuing at TOP')
+      or ((backward and '?' or '/') .. pattern), wrapped and 'WarningMsg' or nil },
+  }, false, {})
+  return true
+end
+
+function S.search(st, pattern, backward)
+  if pattern == '' and S.last then
+    pattern = S.last.pattern
+  end
+  S.last = { pattern = pattern, backward = backward }
+  vim.fn.histadd(backward and '?' or '/', pattern)
+  return S.find(st, pattern, backward)
+end
+
+--- `n` (reverse = false) and `N`.
+function S.again(st, reverse)
+  if not S.last then
+    return vim.notify('E35: No previous regular expression', vim.log.levels.ERROR)
+  end
+  for _ = 1, vim.v.count1 do
+    if not S.find(st, S.last.pattern, S.last.backward ~= reverse) then
+      break
+    end
+  end
+end
+
+--- :TomeGrep {pattern}: up to `grep_limit` matches in the quickfix list, with real line
+--- numbers. Choosing an entry (:cc, :cn, <CR>) jumps there (see tome.check_quickfix).
+function S.grep(st, pattern, limit)
+  local q = S.parse(pattern)
+  local res, err = tome().request('tome/search', {
+    doc = st.doc,
+    query = q,
+    mode = 'all',
+    limit = limit,
+    workDoneToken = 'tome/grep/' .. st.doc,
+  }, 24 * 3600 * 1000)
+  if not res then
+    return tome().error('search', err)
+  end
+  local c = tome().client()
+  local items, waiting = {}, 0
+  for i, m in ipairs(res.matches) do
+    local lnum = m.range and m.range.start.line or nil
+    local col = m.range and m.range.start.character or 0
+    items[i] = {
+      bufnr = st.buf,
+      lnum = (lnum or 0) + 1,
+      col = col + 1,
+      text = '',
+      user_data = { tome_line = lnum, tome_offset = m.offsets.start },
+    }
+    -- Each entry's text: one narrow viewport per match, pipelined.
+    waiting = waiting + 1
+    local params = { doc = st.doc, count = 1, window = { start = 0, width = 200 } }
+    if lnum then
+      params.first = lnum
+    else
+      params.around, params.before = m.offsets.start, 0
+    end
+    c:request('tome/viewport', params, function(_, vp)
+      waiting = waiting - 1
+      local l = vp and vp.lines[1]
+      if l then
+        items[i].text = l.text
+        if l.number and not lnum then
+          items[i].lnum = l.number + 1
+          items[i].user_data.tome_line = l.number
+        end
+      end
+    end)
+  end
+  vim.wait(10000, function()
+    return waiting == 0
+  end, 1)
+  local more = res.resumeAt and (' (first %d; more not listed)'):format(#items) or ''
+  vim.fn.setqflist({}, ' ', { title = 'Tome: ' .. pattern .. more, items = items })
+  -- Go to the first match, as :grep does; later entries (:cn, :cc N, <CR>) are followed by
+  -- tome.check_quickfix when the cursor lands in this buffer.
+  local qf = vim.fn.getqflist({ id = 0, idx = 0 })
+  st.qf_seen = qf.id .. ':' .. qf.idx
+  if items[1] and items[1].user_data.tome_line then
+    local W = require('tome.window')
+    W.jump(st, items[1].user_data.tome_line, 'center')
+    pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], items[1].col - 1 })
+  end
+  api.nvim_echo({ { ('%d matches of %s%s'):format(#items, pattern, more) } }, false, {})
+  set_hl(q)
+end
+
+return S

@@ -1,0 +1,131 @@
+-- Progress (indexing, search, save) and the status line part.
+--
+-- The server reports progress as LSP work-done progress ($/progress). We show it the way
+-- Neovim shows a language server's: on 0.12+ as a progress message (nvim_echo kind=progress,
+-- which UIs and plugins such as fidget render), else in the message area; and in the status
+-- line part. A `User TomeProgress` autocmd (data = token, title, percentage, kind) lets other
+-- plugins show it their own way.
+local api = vim.api
+
+local S = {}
+
+S.active = {} -- token -> {title, percentage, t0, shown}
+S.delay_ms = 300
+local msg_ids = {}
+local has_progress_msg = vim.fn.has('nvim-0.12') == 1
+
+local titles = { index = 'Indexing', search = 'Searching', grep = 'Searching', save = 'Saving' }
+
+local function show(token, p, kind)
+  local text = ('%s %d%%'):format(p.title, p.percentage or 0)
+  if has_progress_msg then
+    local ok, id = pcall(api.nvim_echo, { { text } }, false, {
+      id = msg_ids[token],
+      kind = 'progress',
+      title = 'tome',
+      status = kind == 'end' and 'success' or 'running',
+      percent = p.percentage or 0,
+    })
+    if ok then
+      msg_ids[token] = id
+      if kind == 'end' then
+        msg_ids[token] = nil
+      end
+      return
+    end
+  end
+  if kind == 'end' then
+    api.nvim_echo({ { '' } }, false, {})
+  else
+    api.nvim_echo({ { 'Tome: ' .. text } }, false, {})
+  end
+end
+
+function S.on_notify(method, params)
+  if method ~= '$/progress' or type(params) ~= 'table' or type(params.value) ~= 'table' then
+    return
+  end
+  local token, v = params.token, params.value
+  local p = S.active[token] or {}
+  if v.kind == 'begin' then
+    local what = tostring(token):match('^tome/(%a+)/')
+    p = { title = v.title or titles[what] or 'Working', percentage = v.percentage or 0, t0 = vim.uv.hrtime() }
+    S.active[token] = p
+  elseif v.kind == 'report' then
+    p.percentage = v.percentage or p.percentage
+    S.active[token] = p
+  else
+    S.active[token] = nil
+    p.percentage = 100
+  end
+  p.title = p.title or 'Working'
+  -- Only work that lasts is shown as a message: a search of 50 ms flashing two messages
+  -- would only cause hit-enter prompts. The status line part shows it all.
+  if p.shown or (p.t0 and vim.uv.hrtime() - p.t0 > S.delay_ms * 1e6 and v.kind ~= 'end') then
+    p.shown = true
+    show(token, p, v.kind)
+  end
+  -- The end of indexing makes the line count exact: update the documents' status.
+  local doc = tostring(token):match('^tome/index/(%d+)$')
+  if doc then
+    require('tome').on_index_progress(tonumber(doc), p.percentage, v.kind == 'end')
+  end
+  api.nvim_exec_autocmds('User', {
+    pattern = 'TomeProgress',
+    data = { token = token, title = p.title, percentage = p.percentage, kind = v.kind },
+  })
+  vim.cmd('redrawstatus!')
+end
+
+local function human(n)
+  local units = { 'B', 'KiB', 'MiB', 'GiB', 'TiB' }
+  local i = 1
+  while n >= 1024 and i < #units do
+    n, i = n / 1024, i + 1
+  end
+  return i == 1 and ('%d B'):format(n) or ('%.1f %s'):format(n, units[i])
+end
+
+local function group(n)
+  local s = tostring(n)
+  return (s:reverse():gsub('(%d%d%d)', '%1,'):reverse():gsub('^,', ''))
+end
+
+--- The status line part for buffer `buf` (default: the window being drawn):
+--- "line N of M · 200.0 MiB · indexing 45% · [+]". Empty for other buffers.
+function S.status(buf)
+  local win = vim.g.statusline_winid or api.nvim_get_current_win()
+  if not api.nvim_win_is_valid(win) then
+    win = api.nvim_get_current_win()
+  end
+  buf = buf or api.nvim_win_get_buf(win)
+  local st = require('tome').docs[buf]
+  if not st or not st.base then
+    return ''
+  end
+  local line = st.base + api.nvim_win_get_cursor(win)[1]
+  local total
+  if st.last and st.last.version == st.version then
+    total = group(st.last.line + 1)
+  elseif st.line_count then
+    total = (st.line_count.exact and '' or '~') .. group(st.line_count.estimate or st.line_count.known)
+  else
+    total = '?'
+  end
+  local parts = { ('line %s of %s'):format(group(line), total), human(st.size or 0) }
+  if st.index_percent and st.index_percent < 100 then
+    parts[#parts + 1] = ('indexing %d%%'):format(st.index_percent)
+  end
+  for token, p in pairs(S.active) do
+    if tostring(token):match('/' .. st.doc .. '$') and not tostring(token):match('^tome/index/') then
+      parts[#parts + 1] = ('%s %d%%'):format(p.title:lower(), p.percentage or 0)
+    end
+  end
+  if vim.bo[buf].modified then
+    parts[#parts + 1] = '[+]'
+  end
+  return 'Tome: ' .. table.concat(parts, ' · ')
+end
+
+S.human = human
+return S

@@ -1,0 +1,265 @@
+-- The windowed buffer: a Tome buffer holds file lines [base, base + n) and nothing else, so
+-- Neovim's memory stays flat whatever the file's size. Motions that leave the window ask the
+-- server for the right window and put the cursor on the same real line.
+local config = require('tome.config')
+local api = vim.api
+
+local W = {}
+
+local function tome()
+  return require('tome')
+end
+
+--- How many lines the buffer holds: the setting, but never less than three screens so a
+--- Ctrl-F from anywhere in the window still lands inside it.
+function W.size()
+  return math.min(1000, math.max(config.window(), 3 * vim.o.lines))
+end
+
+function W.margin()
+  return math.max(config.margin(), vim.o.lines + 2)
+end
+
+-- Replaces the buffer's text without sending it to the server as an edit.
+local function set_lines(st, lines)
+  st.applying = true
+  local ok, err = pcall(api.nvim_buf_set_lines, st.buf, 0, -1, false, lines)
+  st.applying = false
+  if not ok then
+    error(err)
+  end
+end
+
+--- The last line a user sees (0-based), or nil when the index is not complete and `wait` is
+--- false. A file ending in a line break has an empty last line in the protocol's count; like
+--- Vim, we do not show it.
+function W.last_line(st, wait)
+  if st.last and st.last.version == st.version then
+    return st.last.line
+  end
+  local info = tome().refresh_info(st)
+  if not info then
+    return nil
+  end
+  if not info.lineCount.exact then
+    if not wait then
+      return nil
+    end
+    info = tome().wait_index(st)
+    if not info then
+      return nil
+    end
+  end
+  local count = info.lineCount.known
+  local res = tome().request('tome/viewport', { doc = st.doc, first = count - 1, count = 1 })
+  if not res then
+    return nil
+  end
+  local hide = count > 1 and res.lines[1] and res.lines[1].byteLength == 0
+  st.last = { version = res.version, line = hide and count - 2 or count - 1 }
+  return st.last.line
+end
+
+--- Makes [first, first + size) the window (clamped to the file). Returns true on success.
+function W.fill(st, first)
+  local count = W.size()
+  first = math.max(0, math.floor(first))
+  local known = st.line_count and st.line_count.known or 0
+  if st.line_count and st.line_count.exact and first + count > known then
+    local last = W.last_line(st, false)
+    if last then
+      first = math.max(0, math.min(first, last + 1 - count))
+    end
+  end
+  local res, err = tome().request('tome/viewport', { doc = st.doc, first = first, count = count })
+  if not res and err and err.code == -33002 then
+    -- Past the end (the file shrank, or an estimate was off): show the end instead.
+    local last = W.last_line(st, true)
+    if last then
+      first = math.max(0, last + 1 - count)
+      res, err = tome().request('tome/viewport', { doc = st.doc, first = first, count = count })
+    end
+  end
+  if not res then
+    tome().error('reading lines', err)
+    return false
+  end
+  local rl = res.lines
+  local n = #rl
+  local at_end = n < count or (res.lineCount.exact and n > 0 and rl[n].number == res.lineCount.known - 1)
+  local hide = at_end and n > 1 and rl[n].byteLength == 0 and rl[n - 1].breakLength > 0
+  if hide then
+    n = n - 1
+  end
+  local lines, unsafe = {}, {}
+  for i = 1, n do
+    local l = rl[i]
+    lines[i] = l.text
+    -- Lines shown in part (invalid bytes as U+FFFD, or cut at the width limit) cannot be
+    -- edited safely by column: edits touching them are refused (see edit.lua).
+    if l.invalid or l.cutAfter or l.cutBefore then
+      unsafe[i - 1] = l.invalid and 'invalid UTF-8' or 'too long to show whole'
+    end
+  end
+  if n == 0 then
+    lines = { '' }
+  end
+  st.base, st.n, st.at_end, st.hide_last = first, math.max(n, 1), at_end, hide
+  st.version, st.line_count, st.unsafe = res.version, res.lineCount, unsafe
+  if at_end and res.lineCount.exact then
+    st.last = { version = res.version, line = first + st.n - 1 }
+  end
+  set_lines(st, lines)
+  vim.bo[st.buf].modified = st.dirty
+  tome().update_windows(st)
+  return true
+end
+
+--- The current file line of the cursor (0-based).
+function W.cursor_line(st)
+  return st.base + api.nvim_win_get_cursor(0)[1] - 1
+end
+
+--- Refills the window centred on the cursor, keeping what the screen shows in place.
+function W.recentre(st, line)
+  local view = vim.fn.winsaveview()
+  line = line or (st.base + view.lnum - 1)
+  local top = st.base + view.topline - 1
+  if not W.fill(st, line - math.floor(W.size() / 2)) then
+    return
+  end
+  view.lnum = math.max(1, math.min(st.n, line - st.base + 1))
+  view.topline = math.max(1, math.min(view.lnum, top - st.base + 1))
+  vim.fn.winrestview(view)
+end
+
+--- Refills when the cursor is within `before`/`after` lines of an edge of the window that is
+--- not an edge of the file.
+function W.ensure(st, before, after)
+  if not st.base then
+    return
+  end
+  local row = api.nvim_win_get_cursor(0)[1]
+  local n = api.nvim_buf_line_count(st.buf)
+  if (st.base > 0 and row - 1 < before) or (not st.at_end and n - row < after) then
+    W.recentre(st)
+  end
+end
+
+--- After a motion (and on CursorMoved): keep a margin around the cursor. Not in Insert mode,
+--- where replacing the text under the user would break the insert being typed.
+function W.after_move(st)
+  local mode = api.nvim_get_mode().mode
+  if mode:sub(1, 1) == 'n' and not st.applying then
+    local m = W.margin()
+    W.ensure(st, m, m)
+  end
+end
+
+--- Puts the cursor on file line `line` (0-based), refilling if needed. `view`: 'center',
+--- 'bottom', 'top' or nil (Vim's own scrolling). `force` refills even inside the window.
+function W.jump(st, line, view, force)
+  line = math.max(0, math.floor(line))
+  local known = st.line_count and st.line_count.known or 0
+  if line >= known - 1 or (st.line_count and st.line_count.exact) then
+    local last = W.last_line(st, line >= known - 1)
+    if last and line > last then
+      line = last
+    end
+  end
+  local m = W.margin()
+  local inside = line >= st.base and line < st.base + st.n
+  local near = (st.base > 0 and line - st.base < m) or (not st.at_end and st.base + st.n - 1 - line < m)
+  if force or not inside or near then
+    if not W.fill(st, line - math.floor(W.size() / 2)) then
+      return false
+    end
+  end
+  local row = math.max(1, math.min(line - st.base + 1, api.nvim_buf_line_count(st.buf)))
+  vim.cmd('keepjumps normal! ' .. row .. 'G')
+  if view == 'center' then
+    vim.cmd('normal! zz')
+  elseif view == 'bottom' then
+    vim.cmd('normal! zb')
+  elseif view == 'top' then
+    vim.cmd('normal! zt')
+  end
+  return true
+end
+
+--- The line (0-based) holding byte `offset`, waiting for the index when needed.
+function W.line_of_offset(st, offset)
+  local function ask()
+    return tome().request('tome/viewport', { doc = st.doc, around = offset, before = 0, count = 1 })
+  end
+  local res = ask()
+  -- Past the index frontier the number is null: wait for the index, then ask again.
+  if res and res.lines[1] and res.lines[1].number == nil then
+    tome().wait_index(st)
+    res = ask()
+  end
+  if not res or not res.lines[1] or not res.lines[1].number then
+    return nil
+  end
+  return res.lines[1].number, offset - res.lines[1].offset
+end
+
+-- Motions. Each is called from a <Cmd> mapping, so v:count is the count the user typed.
+
+function W.goto_line(st, n) -- 1-based, as in :N and {count}G
+  W.jump(st, n - 1, 'center')
+end
+
+function W.motion_G(st)
+  if vim.v.count > 0 then
+    return W.goto_line(st, vim.v.count)
+  end
+  local last = W.last_line(st, true)
+  if last then
+    W.jump(st, last, 'bottom')
+  end
+end
+
+function W.motion_gg(st)
+  W.jump(st, math.max(1, vim.v.count1) - 1, vim.v.count > 0 and 'center' or nil)
+end
+
+function W.motion_percent(st)
+  if vim.v.count == 0 then
+    return vim.cmd('normal! %')
+  end
+  local last = W.last_line(st, true)
+  if last then
+    -- Vim's formula: ({count} * number-of-lines + 99) / 100.
+    local n = math.floor((math.min(vim.v.count, 100) * (last + 1) + 99) / 100)
+    W.jump(st, n - 1, 'center')
+  end
+end
+
+--- j/k (and <Down>/<Up>): a big count jumps through the server; otherwise make room and let
+--- Vim move, so 'curswant' and folds behave as usual.
+function W.motion_vertical(st, key, dir)
+  local count = vim.v.count1
+  if count > W.margin() then
+    local target = W.cursor_line(st) + dir * count
+    return W.jump(st, target, 'center')
+  end
+  W.ensure(st, count + 1, count + 1)
+  vim.cmd('normal! ' .. count .. key)
+  W.after_move(st)
+end
+
+--- Ctrl-D/U/F/B: scroll by screens; more than the window can hold goes through the server.
+function W.motion_scroll(st, key, dir)
+  local count = vim.v.count1
+  local h = api.nvim_win_get_height(0)
+  local dist = (key == '\6' or key == '\2') and count * h or h
+  if dist + h > W.margin() then
+    return W.jump(st, W.cursor_line(st) + dir * dist, 'center')
+  end
+  W.ensure(st, dist + h, dist + h)
+  vim.cmd('normal! ' .. (vim.v.count > 0 and count or '') .. key)
+  W.after_move(st)
+end
+
+return W

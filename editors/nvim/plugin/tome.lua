@@ -1,0 +1,63 @@
+-- Tome: open big files through `tome serve`. Loaded at startup; the work is in lua/tome/.
+if vim.g.loaded_tome or vim.fn.has('nvim-0.10') == 0 then
+  return
+end
+vim.g.loaded_tome = true
+
+local api = vim.api
+local group = api.nvim_create_augroup('tome', { clear = true })
+
+-- A buffer is claimed for Tome when it is created (BufAdd comes before the file is read), so
+-- only files above the threshold get a BufReadCmd and every other file is read as usual.
+api.nvim_create_autocmd('BufAdd', {
+  group = group,
+  callback = function(a)
+    require('tome').claim(a.buf)
+  end,
+})
+-- Buffers from the command line (`nvim big.log`) exist before plugins load.
+for _, buf in ipairs(api.nvim_list_bufs()) do
+  if not api.nvim_buf_is_loaded(buf) then
+    require('tome').claim(buf)
+  end
+end
+api.nvim_create_autocmd('VimLeavePre', {
+  group = group,
+  callback = function()
+    if package.loaded['tome'] then
+      require('tome').shutdown()
+    end
+  end,
+})
+
+local function current()
+  local st = require('tome').docs[api.nvim_get_current_buf()]
+  if not st then
+    vim.notify('Tome: not a Tome buffer (open one with :Tome {file})', vim.log.levels.WARN)
+  end
+  return st
+end
+
+api.nvim_create_user_command('Tome', function(a)
+  require('tome').edit(a.args ~= '' and a.args or api.nvim_buf_get_name(0))
+end, { nargs = '?', complete = 'file', desc = 'Open a file through Tome' })
+
+api.nvim_create_user_command('TomeReload', function()
+  require('tome').reload()
+end, { desc = 'Reload the Tome buffer from disk' })
+
+api.nvim_create_user_command('TomeGrep', function(a)
+  local st = current()
+  if st then
+    local limit = a.count > 0 and a.count or require('tome.config').options.grep_limit
+    require('tome.search').grep(st, a.args, limit)
+  end
+end, { nargs = 1, count = 0, desc = 'Matches of a pattern in the quickfix list ([count] = limit)' })
+
+api.nvim_create_user_command('TomeInfo', function()
+  local st = current()
+  if st then
+    local info = require('tome').refresh_info(st)
+    vim.print(info)
+  end
+end, { desc = 'What the server knows about this document' })

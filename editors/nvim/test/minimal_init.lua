@@ -1,0 +1,7 @@
+-- Test init: only this plugin, no user config. TOME_BIN points at the built binary.
+local root = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h:h')
+vim.opt.runtimepath:prepend(root)
+vim.opt.swapfile = false
+vim.opt.shortmess:append('I')
+require('tome').setup({ threshold = tonumber(vim.env.TOME_THRESHOLD or '') or 64 * 1024 * 1024 })
+vim.cmd('runtime plugin/tome.lua')
