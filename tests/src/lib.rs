@@ -97,9 +97,15 @@ impl Server {
 
     /// Starts `tome serve` keeping its journals under `state`.
     pub fn start_with_state(state: &std::path::Path) -> Server {
+        Server::start_with_env(state, &[])
+    }
+
+    /// Starts `tome serve` keeping its journals under `state`, with extra environment.
+    pub fn start_with_env(state: &std::path::Path, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(tome_bin())
             .arg("serve")
             .env("TOME_STATE_DIR", state)
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

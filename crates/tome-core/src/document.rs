@@ -206,6 +206,7 @@ impl Document {
     /// Opens `path`: maps it and starts its line index. O(1) in the file's size.
     pub fn open(path: &Path) -> Result<Document> {
         let source = Source::open(path)?;
+        save::remove_stale_temps(path);
         let read_only = std::fs::metadata(path)
             .map(|m| m.permissions().readonly())
             .unwrap_or(true);

@@ -3,8 +3,16 @@
 //!
 //! Pieces of the original file are copied by the kernel (`copy_file_range`: no copy through user
 //! space, and a reflink on filesystems that share extents); inserted text is written. A save
-//! through a symbolic link writes the link's target. If anything fails the temporary file is
-//! removed, the target is untouched, and the error says what happened.
+//! through a symbolic link writes the link's target. The new file gets the old one's mode,
+//! owner (where the process may set it) and extended attributes. Before the rename, every file
+//! the document reads from is checked against its sampled blocks: if another program rewrote it
+//! meanwhile, the save stops rather than write changed bytes. If anything fails the temporary
+//! file is removed, the target is untouched, and the error says what happened; a temporary file
+//! left by a killed process (its name carries the pid) is removed by the next open or save.
+//!
+//! Kill the process at any moment and the target is wholly the old file or wholly the new one.
+//! `TOME_TEST_SAVE_FAULT` (`after-write`, `after-sync`, `after-rename`) aborts the process at that
+//! point; the crash tests use it.
 
 use std::fs::{File, Permissions};
 use std::os::unix::fs::{FileExt, PermissionsExt};
@@ -44,13 +52,9 @@ pub fn save_atomically(view: View<'_>, target: &Path, control: &Control) -> Resu
         return Err(Error::NotRegularFile(target));
     }
     check_free_space(&dir, view.len() as u64, &target)?;
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    remove_stale_temps(&target);
     let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tome-save")
+        .prefix(&temp_prefix(&target, std::process::id()))
         .tempfile_in(&dir)
         .map_err(|e| Error::io(&dir, "cannot create a temporary file in", e))?;
     let mut report = SaveReport {
@@ -62,22 +66,110 @@ pub fn save_atomically(view: View<'_>, target: &Path, control: &Control) -> Resu
     };
     write_all(view, tmp.as_file(), &mut report, control).map_err(|e| e.with_path(&target))?;
     view.intact()?;
+    fault("after-write");
     tmp.as_file()
         .sync_all()
         .map_err(|e| Error::io(&target, "cannot flush", e))?;
-    let mode = existing.map_or_else(default_mode, |m| m.permissions().mode());
+    fault("after-sync");
+    let mode = existing
+        .as_ref()
+        .map_or_else(default_mode, |m| m.permissions().mode());
     tmp.as_file()
         .set_permissions(Permissions::from_mode(mode))
         .map_err(|e| Error::io(&target, "cannot set permissions on", e))?;
+    if let Some(meta) = &existing {
+        keep_owner_and_xattrs(meta, &target, tmp.path());
+    }
     control.check()?;
+    check_sources_unchanged(&view)?;
     tmp.persist(&target)
         .map_err(|e| Error::io(&target, "cannot replace", e.error))?;
+    fault("after-rename");
     if let Ok(d) = File::open(&dir) {
         // Makes the rename durable; failure here does not undo a completed save.
         let _ = d.sync_all();
     }
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// The start of the name of a temporary file of a save of `target` by process `pid`.
+fn temp_prefix(target: &Path, pid: u32) -> String {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!(".{name}.tome-save.{pid}.")
+}
+
+/// Removes temporary files of earlier saves of `target` whose process is gone (killed in the
+/// middle of a save). Best effort.
+pub fn remove_stale_temps(target: &Path) {
+    let Some(dir) = target.parent() else { return };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let start = format!(".{name}.tome-save.");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file.strip_prefix(&start) else {
+            continue;
+        };
+        let pid = rest.split('.').next().and_then(|p| p.parse::<u32>().ok());
+        let alive = pid
+            .is_some_and(|p| p == std::process::id() || Path::new(&format!("/proc/{p}")).exists());
+        if !alive {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The crash tests' fault points: abort here if `TOME_TEST_SAVE_FAULT` names this point.
+fn fault(point: &str) {
+    if std::env::var_os("TOME_TEST_SAVE_FAULT").is_some_and(|v| v == point) {
+        std::process::abort();
+    }
+}
+
+/// Gives the new file the old one's owner and extended attributes, where allowed.
+fn keep_owner_and_xattrs(old: &std::fs::Metadata, target: &Path, tmp: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    // Only root (or the owner, for the group) may do this; elsewhere the file keeps ours.
+    let _ = std::os::unix::fs::chown(tmp, Some(old.uid()), Some(old.gid()));
+    if let Ok(names) = xattr::list(target) {
+        for name in names {
+            if let Ok(Some(value)) = xattr::get(target, &name) {
+                let _ = xattr::set(tmp, &name, &value);
+            }
+        }
+    }
+}
+
+/// Refuses to finish a save if a file the document reads from was rewritten in place or
+/// truncated meanwhile: the bytes just copied from it may not be the ones the user saw.
+fn check_sources_unchanged(view: &View<'_>) -> Result<()> {
+    use crate::source::DiskChange;
+    for src in view.bufs.sources {
+        match src.disk_change() {
+            DiskChange::Rewritten | DiskChange::Truncated { .. } => {
+                return Err(Error::FileChanged(format!(
+                    "{} was changed by another program during the save; nothing was written",
+                    src.path().display()
+                )))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Follows symbolic links so that a save writes the file they point at, not over the link.

@@ -452,3 +452,28 @@ fn search_and_save_run_on_a_snapshot_while_editing_goes_on() {
     .unwrap();
     assert_eq!(doc.view().count_matches(&m, &c).unwrap(), 201_000);
 }
+
+#[test]
+fn save_keeps_extended_attributes_and_refuses_a_source_rewritten_meanwhile() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut doc, path) = open(dir.path(), "x.txt", b"one\ntwo\n");
+    let tagged = xattr::set(&path, "user.tome-test", b"kept").is_ok();
+    doc.insert(0, "> ").unwrap();
+    doc.save(None, &Control::new()).unwrap();
+    if tagged {
+        assert_eq!(
+            xattr::get(&path, "user.tome-test").unwrap().as_deref(),
+            Some(&b"kept"[..])
+        );
+    }
+    // Another program rewrites the file in place: a save-as that copies from it refuses.
+    doc.wait_for_index(&Control::new()).unwrap();
+    doc.insert(0, "more ").unwrap();
+    let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    std::os::unix::fs::FileExt::write_at(&f, b"XX", 3).unwrap();
+    let out = dir.path().join("y.txt");
+    let err = doc.save(Some(&out), &Control::new()).unwrap_err();
+    assert!(matches!(err, Error::FileChanged(_)), "{err}");
+    assert!(!out.exists());
+    assert!(doc.is_dirty());
+}

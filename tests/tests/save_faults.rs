@@ -1,0 +1,80 @@
+//! Killing the server at each step of a save: the target is always wholly the old file or
+//! wholly the new one, and the temporary file left behind is removed by the next open.
+
+use std::time::Duration;
+
+use serde_json::json;
+use tome_e2e::Server;
+
+fn temps(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tome-save."))
+        .collect()
+}
+
+#[test]
+fn a_save_killed_at_any_step_leaves_the_old_or_the_new_file() {
+    for point in ["after-write", "after-sync", "after-rename"] {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        let path = dir.path().join("doc.log");
+        tome_gen::write_file(
+            &tome_gen::GenConfig {
+                size: 4 << 20,
+                ..Default::default()
+            },
+            &path,
+        )
+        .unwrap();
+        let old = std::fs::read(&path).unwrap();
+        let mut new = b"NEW ".to_vec();
+        new.extend_from_slice(&old);
+
+        let mut s = Server::start_with_env(&state, &[("TOME_TEST_SAVE_FAULT", point)]);
+        s.request("initialize", json!({"capabilities": {}}))
+            .unwrap();
+        let doc = s.request("tome/open", json!({"path": path})).unwrap()["doc"]
+            .as_u64()
+            .unwrap();
+        s.request("tome/edit", json!({"doc": doc, "version": 0, "edits": [{"offsets": {"start": 0, "end": 0}, "text": "NEW "}]})).unwrap();
+        // Let the journal sync the edit (every 200 ms) before the save kills the server.
+        std::thread::sleep(Duration::from_millis(400));
+        s.send("tome/save", json!({"doc": doc}));
+        // Killed by SIGABRT: no exit code.
+        assert_eq!(s.wait_exit(), None, "{point}: the server aborted");
+        let on_disk = std::fs::read(&path).unwrap();
+        assert!(
+            on_disk == old || on_disk == new,
+            "{point}: the target is neither the old nor the new file"
+        );
+        if point == "after-rename" {
+            assert!(on_disk == new, "after the rename the new file is in place");
+        } else {
+            assert!(
+                on_disk == old,
+                "{point}: before the rename the old file is in place"
+            );
+            assert_eq!(
+                temps(dir.path()).len(),
+                1,
+                "{point}: the killed save's temporary file is there"
+            );
+        }
+
+        // The next session cleans up, and the journal still has the unsaved edit.
+        let mut s = Server::start_with_state(&state);
+        s.request("initialize", json!({"capabilities": {}}))
+            .unwrap();
+        let info = s.request("tome/open", json!({"path": path})).unwrap();
+        assert!(
+            temps(dir.path()).is_empty(),
+            "{point}: stale temporary files are removed at open"
+        );
+        if point != "after-rename" {
+            assert_eq!(info["recovery"]["changes"], 1, "{point}: {info}");
+        }
+        assert_eq!(s.shutdown(), Some(0));
+    }
+}
