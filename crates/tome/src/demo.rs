@@ -19,7 +19,7 @@ fn show(lines: &[tome_core::Line]) {
     }
 }
 
-pub fn run(size: u64, dir: Option<PathBuf>) -> Result<(), String> {
+pub fn run(size: u64, dir: Option<PathBuf>, engine: bool) -> Result<(), String> {
     let tmp;
     let dir = match dir {
         Some(d) => d,
@@ -49,6 +49,10 @@ pub fn run(size: u64, dir: Option<PathBuf>) -> Result<(), String> {
             ms(t.elapsed())
         );
     }
+    if !engine {
+        return crate::demo_rpc::run(&path, NEEDLE);
+    }
+    println!("\n(engine only: no server, calling tome-core directly)");
     let window = Some(ColumnWindow { start: 0, len: 120 });
 
     let t = Instant::now();

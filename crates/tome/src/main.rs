@@ -1,7 +1,8 @@
 //! `tome`: the command-line entry point. It only wires crates together:
 //!
-//! * `tome demo` opens a big generated file and walks through what an editor does with it
-//!   (open, read the start, middle and end, edit, search, save), printing timings;
+//! * `tome demo` generates a big file and walks through what an editor does with it (open, read
+//!   the start, middle and end, jump, edit, search, undo, save), printing timings: through a
+//!   real `tome serve` and the protocol, or with `--engine` calling the engine directly;
 //! * `tome gen` writes a generated log-like file of a given size;
 //! * `tome serve` speaks the `tome/*` JSON-RPC protocol over stdio (crate `tome-server`,
 //!   contract in docs/protocol.md).
@@ -12,6 +13,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod demo;
+mod demo_rpc;
 mod size;
 
 #[derive(Parser)]
@@ -35,6 +37,9 @@ enum Command {
         /// Where to put the file (default: a new temporary directory, removed afterwards).
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Call the engine directly instead of going through `tome serve` and the protocol.
+        #[arg(long)]
+        engine: bool,
     },
     /// Write a deterministic log-like file of the given size.
     Gen {
@@ -68,7 +73,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve => tome_server::run_stdio(),
-        Command::Demo { size, dir } => demo::run(size, dir),
+        Command::Demo { size, dir, engine } => demo::run(size, dir, engine),
         Command::Gen {
             path,
             size,
