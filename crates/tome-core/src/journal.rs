@@ -459,25 +459,22 @@ pub(crate) fn read(bytes: &[u8]) -> Option<Replay> {
 /// Whether the file at `path` is still the base a journal describes (same inode, not shorter,
 /// sampled blocks of the base's extent unchanged).
 pub(crate) fn base_matches(replay: &Replay, path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
     let Ok(file) = File::open(path) else {
         return false;
     };
     let Ok(meta) = file.metadata() else {
         return false;
     };
-    if (meta.dev(), meta.ino()) != (replay.identity.dev, replay.identity.ino)
-        || meta.size() < replay.identity.size
-    {
+    let now = FileIdentity::of(&meta);
+    let was = &replay.identity;
+    if (now.dev, now.ino) != (was.dev, was.ino) || now.size < was.size {
         return false;
     }
-    if meta.size() == replay.identity.size {
-        let mtime = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
-        if mtime != replay.identity.mtime_ns {
-            return false;
-        }
+    // Grown: an append changes the time; the sampled blocks say whether the old part stayed.
+    if now.size == was.size && now.mtime_ns != was.mtime_ns {
+        return false;
     }
-    sample_hashes(&file, 0, replay.identity.size as usize) == replay.samples
+    sample_hashes(&file, 0, was.size as usize) == replay.samples
 }
 
 #[cfg(test)]

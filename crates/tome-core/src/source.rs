@@ -127,7 +127,7 @@ pub struct FileIdentity {
 }
 
 impl FileIdentity {
-    fn of(meta: &std::fs::Metadata) -> FileIdentity {
+    pub(crate) fn of(meta: &std::fs::Metadata) -> FileIdentity {
         FileIdentity {
             dev: meta.dev(),
             ino: meta.ino(),
@@ -238,7 +238,12 @@ impl Source {
             guard,
             map,
             len,
-            identity: FileIdentity::of(&meta),
+            // The extent this source covers: with `upto`, less than the file's size, so that
+            // `disk_change` sees the rest as appended rather than the file as rewritten.
+            identity: FileIdentity {
+                size: size as u64,
+                ..FileIdentity::of(&meta)
+            },
             line_ending: detect_line_ending(&sample),
             encoding: detect_encoding(&sample, len > SAMPLE),
             index: LineIndex::new(len),
