@@ -2,9 +2,11 @@
 # The whole test suite: what `just test` and CI run. Builds the release binary (the editor and
 # end-to-end tests drive it) and optimised test binaries (the tests generate and edit files of
 # hundreds of MiB), runs every crate's tests, then the Neovim plugin's tests against the real
-# server (scripts/test-nvim.sh installs Neovim, tmux and luacheck if they are missing).
+# server (scripts/test-nvim.sh installs Neovim, tmux and luacheck if they are missing), and the
+# VS Code extension's unit and browser tests (scripts/test-vscode.sh: npm, Debian's chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked -p tome
 cargo test --workspace --locked
 ./scripts/test-nvim.sh
+./scripts/test-vscode.sh

@@ -1,0 +1,53 @@
+// The webview page. Used by the extension (with webview URIs) and by the browser-test harness
+// (with http URLs), so both load the same page.
+
+export interface PageResources {
+  scriptUri: string;
+  styleUri: string;
+  /** CSP source for scripts and styles (`webview.cspSource`, or the harness's origin). */
+  cspSource: string;
+  nonce: string;
+}
+
+export function renderHtml(r: PageResources): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${r.cspSource}; script-src 'nonce-${r.nonce}';">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${r.styleUri}">
+<title>Tome</title>
+</head>
+<body>
+<div id="editor" tabindex="-1">
+  <div id="lines" aria-label="file content"></div>
+  <div id="match"></div>
+  <div id="cursor"></div>
+  <div id="scroller"><div id="spacer"></div></div>
+  <textarea id="input" autocomplete="off" autocorrect="off" autocapitalize="off" spellcheck="false" aria-label="editor input"></textarea>
+</div>
+<div id="find" hidden>
+  <input id="find-input" type="text" placeholder="Find" aria-label="Find">
+  <label title="Match case"><input id="find-case" type="checkbox">Aa</label>
+  <label title="Regular expression"><input id="find-regex" type="checkbox">.*</label>
+  <span id="find-count"></span>
+  <button id="find-prev" title="Previous match (Shift+Enter)">↑</button>
+  <button id="find-next" title="Next match (Enter)">↓</button>
+  <input id="replace-input" type="text" placeholder="Replace" aria-label="Replace">
+  <button id="replace-all" title="Replace all">Replace All</button>
+  <button id="find-close" title="Close (Escape)">×</button>
+</div>
+<div id="goto" hidden><label>Go to line <input id="goto-input" type="text" inputmode="numeric"></label></div>
+<div id="status"></div>
+<script nonce="${r.nonce}" src="${r.scriptUri}"></script>
+</body>
+</html>`;
+}
+
+export function makeNonce(): string {
+  const chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  let s = "";
+  for (let i = 0; i < 32; i++) s += chars[Math.floor(Math.random() * chars.length)];
+  return s;
+}
