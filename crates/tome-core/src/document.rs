@@ -849,7 +849,8 @@ fn classify(edits: &[Edit]) -> Option<Kind> {
 
 /// Crash safety: the edit journal (see [`crate::journal`]).
 impl Document {
-    /// Starts journaling this document's changes under `dir`. If a journal of an earlier run
+    /// Starts journaling this document's changes under `dir` (not when another live session of
+    /// the same file already journals it). If a journal of an earlier run
     /// is there and still fits the file, it is set aside and returned, to be recovered
     /// ([`Document::recover`]) or discarded ([`Document::discard_recovery`]) as the user
     /// chooses; one that no longer fits the file is kept aside as `.orphan` and not applied.
@@ -858,6 +859,10 @@ impl Document {
             return Ok(None);
         };
         let jpath = journal::journal_path(dir, &path);
+        if journal::in_use(&jpath) {
+            // Another live session journals this file; it keeps its journal, this one has none.
+            return Ok(None);
+        }
         let mut found = None;
         if let Ok(bytes) = std::fs::read(&jpath) {
             match journal::read(&bytes) {
@@ -923,6 +928,15 @@ impl Document {
             j.sync();
         }
         Ok((applied, stopped))
+    }
+
+    /// Ends the document as a crash would: changes not synced to the journal yet are lost, the
+    /// journal file stays for the next session. For tests of recovery.
+    #[doc(hidden)]
+    pub fn simulate_crash(mut self) {
+        if let Some(j) = self.journal.take() {
+            j.abandon();
+        }
     }
 
     /// Deletes a journal set aside by [`Document::enable_journal`].

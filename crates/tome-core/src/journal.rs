@@ -154,28 +154,33 @@ fn header(salt: u64, base: &Source) -> Vec<u8> {
 
 impl Journal {
     /// Starts a journal for a document whose base is `base`, replacing any journal at `path`.
+    /// Fails if another live session (this process or another) has the journal open: each
+    /// journal is held with an exclusive `flock` while in use.
     pub fn create(path: PathBuf, base: &Source) -> Result<Journal> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "cannot create", e))?;
         }
-        let salt = random_salt();
-        let mut file = OpenOptions::new()
+        let file = OpenOptions::new()
             .create(true)
             .write(true)
-            .truncate(true)
+            .truncate(false)
             .mode(0o600)
             .open(&path)
             .map_err(|e| Error::io(&path, "cannot create journal", e))?;
-        file.write_all(&header(salt, base))
-            .and_then(|()| file.sync_data())
-            .map_err(|e| Error::io(&path, "cannot write journal", e))?;
+        if file.try_lock().is_err() {
+            return Err(Error::Stale(format!(
+                "{} is in use by another session of this file",
+                path.display()
+            )));
+        }
         let inner = Arc::new(Mutex::new(Inner {
             file,
             pending: Vec::new(),
             seq: 0,
-            salt,
+            salt: 0,
             failed: None,
         }));
+        start(&inner, base).map_err(|e| Error::io(&path, "cannot write journal", e))?;
         let weak = Arc::downgrade(&inner);
         let _ = std::thread::Builder::new()
             .name("tome-journal".into())
@@ -186,8 +191,7 @@ impl Journal {
     /// Starts again from a new base (after a save or a reload): the old records are dropped.
     pub fn restart(&mut self, base: &Source) -> Result<()> {
         self.sync();
-        *self = Journal::create(self.path.clone(), base)?;
-        Ok(())
+        start(&self.inner, base).map_err(|e| Error::io(&self.path, "cannot write journal", e))
     }
 
     /// Buffers a record; the flusher writes and syncs it within [`SYNC_INTERVAL`].
@@ -210,6 +214,15 @@ impl Journal {
         flush(&self.inner);
     }
 
+    /// Drops what is not synced yet and closes the journal, leaving the file as a crash would.
+    pub fn abandon(self) {
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pending
+            .clear();
+    }
+
     /// Syncs, then removes the journal file (the document was closed or saved cleanly).
     pub fn remove(self) {
         let _ = std::fs::remove_file(&self.path);
@@ -219,6 +232,29 @@ impl Journal {
 impl Drop for Journal {
     fn drop(&mut self) {
         flush(&self.inner);
+    }
+}
+
+/// Empties the journal file and writes a fresh header (new salt) for `base`.
+fn start(inner: &Mutex<Inner>, base: &Source) -> std::io::Result<()> {
+    use std::io::Seek;
+    let mut inner = inner.lock().unwrap_or_else(|p| p.into_inner());
+    inner.salt = random_salt();
+    inner.seq = 0;
+    inner.pending.clear();
+    inner.failed = None;
+    let head = header(inner.salt, base);
+    inner.file.set_len(0)?;
+    inner.file.rewind()?;
+    inner.file.write_all(&head)?;
+    inner.file.sync_data()
+}
+
+/// True if a live session holds the journal at `path`.
+pub(crate) fn in_use(path: &Path) -> bool {
+    match File::open(path) {
+        Ok(f) => f.try_lock().is_err(),
+        Err(_) => false,
     }
 }
 

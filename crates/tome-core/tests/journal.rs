@@ -81,7 +81,7 @@ fn session(path: &Path, state: &Path, seed: u64, ops: usize) -> Vec<Vec<u8>> {
     }
     doc.sync_journal();
     // A crash: the document is never closed or saved.
-    std::mem::forget(doc);
+    doc.simulate_crash();
     states
 }
 
@@ -180,4 +180,33 @@ fn torn_and_corrupted_journals_replay_a_good_prefix_and_never_more() {
         bad[at] ^= 1 << rng.next(8);
         check(&bad, &format!("bit flipped at {at}"));
     }
+}
+
+#[test]
+fn a_second_session_of_the_same_file_leaves_the_first_ones_journal_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("same.txt");
+    std::fs::write(&path, "abc\n").unwrap();
+    let jdir = dir.path().join("journal");
+    let mut first = Document::open(&path).unwrap();
+    assert!(first.enable_journal(&jdir).unwrap().is_none());
+    first.insert(0, "1").unwrap();
+    first.sync_journal();
+    let mut second = Document::open(&path).unwrap();
+    assert!(
+        second.enable_journal(&jdir).unwrap().is_none(),
+        "nothing offered while in use"
+    );
+    second.insert(0, "2").unwrap();
+    drop(second);
+    // The first session crashes: its journal is intact and offers its one change.
+    first.simulate_crash();
+    let mut third = Document::open(&path).unwrap();
+    let found = third
+        .enable_journal(&jdir)
+        .unwrap()
+        .expect("the first session's journal");
+    assert_eq!(found.records, 1);
+    third.recover(found).unwrap();
+    assert_eq!(content(&third), b"1abc\n");
 }
