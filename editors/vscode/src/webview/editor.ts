@@ -457,7 +457,13 @@ function query(): { pattern: string; regex: boolean; caseSensitive: boolean } {
   return { pattern: findInput.value, regex: findRegex.checked, caseSensitive: findCase.checked };
 }
 
+// In VS Code a shortcut reaches the page twice (the page's own key handler, then the
+// extension's keybinding as a message): opening a box that is already open must not reset it.
 function openFind(): void {
+  if (!findEl.hidden) {
+    findInput.focus();
+    return;
+  }
   findEl.hidden = false;
   findInput.focus();
   findInput.select();
@@ -660,6 +666,10 @@ function onKey(e: KeyboardEvent): void {
 }
 
 function openGoto(): void {
+  if (!gotoEl.hidden) {
+    gotoInput.focus();
+    return;
+  }
   gotoEl.hidden = false;
   gotoInput.value = "";
   gotoInput.focus();

@@ -1,0 +1,419 @@
+// End-to-end test: the packaged extension (.vsix) inside real VS Code (code-server 4.100.3),
+// driven by headless Chromium (playwright-core). Opens a generated 200 MiB file with the Tome
+// custom editor (via `workbench.editorAssociations`), reads the first lines, Ctrl+End, Ctrl+G,
+// types, Ctrl+Z, types again, Ctrl+S, then compares the saved file byte for byte.
+//
+// Env: CODE_SERVER (path of code-server, required), VSIX (required), TOME_BIN (default
+// ../../target/release/tome), CHROMIUM (default /usr/bin/chromium), TOME_E2E_SIZE (default 200M),
+// KEEP=1 keeps the temp dir (the artifacts dir with screenshots and logs is always kept).
+// Prints one line per check and a final `N passed, M failed`; exits 1 on any failure.
+
+import { execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ext = path.resolve(here, "../..");
+const BIN = path.resolve(process.env.TOME_BIN ?? path.resolve(ext, "../../target/release/tome"));
+const CODE_SERVER = process.env.CODE_SERVER;
+const VSIX = process.env.VSIX;
+const SIZE = process.env.TOME_E2E_SIZE ?? "200M";
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+let passed = 0;
+let failed = 0;
+const t0 = Date.now();
+const ms = (since) => `${Date.now() - since} ms`;
+const sleep = (n) => new Promise((r) => setTimeout(r, n));
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+async function until(fn, what, timeout = 20000) {
+  const end = Date.now() + timeout;
+  let last;
+  while (Date.now() < end) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = String(e);
+    }
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "tome-vscode-e2e-"));
+const artifacts = fs.mkdtempSync(path.join(os.tmpdir(), "tome-vscode-e2e-artifacts-"));
+console.log(`# artifacts (screenshots, logs): ${artifacts}`);
+const home = path.join(root, "home");
+const userData = path.join(root, "user-data");
+const extDir = path.join(root, "extensions");
+const workspace = path.join(root, "workspace");
+for (const d of [home, userData, path.join(userData, "User"), extDir, workspace]) fs.mkdirSync(d, { recursive: true });
+const file = path.join(workspace, "big.log");
+const original = path.join(root, "original.log");
+const env = {
+  ...process.env,
+  HOME: home,
+  XDG_CONFIG_HOME: path.join(home, ".config"),
+  XDG_DATA_HOME: path.join(home, ".local/share"),
+  XDG_CACHE_HOME: path.join(home, ".cache"),
+  XDG_STATE_HOME: path.join(home, ".local/state"),
+  TOME_STATE_DIR: path.join(root, "tome-state"),
+};
+
+let page;
+let shot = 0;
+async function screenshot(name) {
+  if (!page) return;
+  const p = path.join(artifacts, `${String(++shot).padStart(2, "0")}-${name}.png`);
+  await page.screenshot({ path: p }).catch(() => undefined);
+}
+async function check(name, fn) {
+  const start = Date.now();
+  try {
+    await fn();
+    passed++;
+    console.log(`ok   ${name} (${ms(start)})`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name} (${ms(start)}): ${e && e.stack ? e.stack : e}`);
+  }
+  await screenshot(name.replace(/[^a-zA-Z0-9]+/g, "-").slice(0, 60));
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Scans the file once: newline count, byte offset of the start of line `target` (1-based), last line. */
+function scan(p, target) {
+  const fd = fs.openSync(p, "r");
+  const buf = Buffer.alloc(8 << 20);
+  let pos = 0;
+  let newlines = 0;
+  let targetOffset = target === 1 ? 0 : -1;
+  for (;;) {
+    const n = fs.readSync(fd, buf, 0, buf.length, pos);
+    if (n === 0) break;
+    let i = -1;
+    while ((i = buf.indexOf(10, i + 1)) !== -1 && i < n) {
+      newlines++;
+      if (newlines === target - 1) targetOffset = pos + i + 1;
+    }
+    pos += n;
+  }
+  fs.closeSync(fd);
+  return { newlines, size: pos, targetOffset };
+}
+function readAt(p, offset, length) {
+  const fd = fs.openSync(p, "r");
+  const b = Buffer.alloc(length);
+  const n = fs.readSync(fd, b, 0, length, offset);
+  fs.closeSync(fd);
+  return b.subarray(0, n);
+}
+/** Compares `actual` with `expected` = `orig` with `insert` inserted at `offset`, in chunks. */
+function compareWithInsert(actual, orig, offset, insert) {
+  const aSize = fs.statSync(actual).size;
+  const oSize = fs.statSync(orig).size;
+  if (aSize !== oSize + insert.length) return `size ${aSize}, expected ${oSize + insert.length}`;
+  const fa = fs.openSync(actual, "r");
+  const fo = fs.openSync(orig, "r");
+  const ba = Buffer.alloc(8 << 20);
+  const bo = Buffer.alloc(8 << 20);
+  try {
+    // Expected stream: orig[0, offset) ++ insert ++ orig[offset, end).
+    const parts = [
+      { from: 0, to: offset, aAt: 0 },
+      { from: offset, to: oSize, aAt: offset + insert.length },
+    ];
+    const ins = readAt(actual, offset, insert.length);
+    if (!ins.equals(insert)) return `inserted bytes at ${offset}: ${JSON.stringify(ins.toString())}`;
+    for (const p of parts) {
+      for (let o = p.from; o < p.to; ) {
+        const len = Math.min(ba.length, p.to - o);
+        fs.readSync(fo, bo, 0, len, o);
+        fs.readSync(fa, ba, 0, len, p.aAt + (o - p.from));
+        if (!ba.subarray(0, len).equals(bo.subarray(0, len))) {
+          let k = 0;
+          while (ba[k] === bo[k]) k++;
+          return `differs at original offset ${o + k}: got ${JSON.stringify(ba.subarray(k, k + 40).toString())}, want ${JSON.stringify(bo.subarray(k, k + 40).toString())}`;
+        }
+        o += len;
+      }
+    }
+    return null;
+  } finally {
+    fs.closeSync(fa);
+    fs.closeSync(fo);
+  }
+}
+
+let codeServer;
+let browser;
+try {
+  assert(CODE_SERVER && fs.existsSync(CODE_SERVER), `CODE_SERVER not found: ${CODE_SERVER}`);
+  assert(VSIX && fs.existsSync(VSIX), `VSIX not found: ${VSIX}`);
+
+  let start = Date.now();
+  execFileSync(BIN, ["gen", file, "--size", SIZE], { stdio: ["ignore", "ignore", "inherit"] });
+  fs.copyFileSync(file, original);
+  console.log(`# generated ${SIZE} in ${ms(start)}`);
+  start = Date.now();
+  const pre = scan(original, 1);
+  const lineCount = pre.newlines + 1; // lines as the editor numbers them (the last may be empty)
+  const target = Math.min(1000000, Math.floor(lineCount / 2) + 17);
+  const { targetOffset } = scan(original, target);
+  const targetLine = readAt(original, targetOffset, 300).toString().split("\n")[0];
+  const firstLines = readAt(original, 0, 4096).toString().split("\n");
+  const tail = readAt(original, Math.max(0, pre.size - 4096), 4096).toString().split("\n");
+  console.log(`# ${lineCount} lines, target line ${target} at byte ${targetOffset} (scan ${ms(start)})`);
+
+  fs.writeFileSync(
+    path.join(userData, "User", "settings.json"),
+    JSON.stringify(
+      {
+        "tome.serverPath": BIN,
+        "workbench.editorAssociations": { "*.log": "tome.largeFile" },
+        "workbench.startupEditor": "none",
+        "workbench.tips.enabled": false,
+        "workbench.enableExperiments": false,
+        "security.workspace.trust.enabled": false,
+        "telemetry.telemetryLevel": "off",
+        "extensions.autoCheckUpdates": false,
+        "extensions.autoUpdate": false,
+        "update.mode": "none",
+        "chat.commandCenter.enabled": false,
+      },
+      null,
+      2,
+    ),
+  );
+
+  start = Date.now();
+  const common = ["--user-data-dir", userData, "--extensions-dir", extDir];
+  const inst = execFileSync(CODE_SERVER, ["--install-extension", VSIX, ...common], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  fs.writeFileSync(path.join(artifacts, "install-extension.log"), inst);
+  console.log(`# installed the .vsix in ${ms(start)}`);
+
+  start = Date.now();
+  const port = await freePort();
+  const log = fs.openSync(path.join(artifacts, "code-server.log"), "w");
+  codeServer = spawn(
+    CODE_SERVER,
+    ["--bind-addr", `127.0.0.1:${port}`, "--auth", "none", "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
+      ...common, workspace],
+    { env, stdio: ["ignore", log, log], detached: true },
+  );
+  let exited = null;
+  codeServer.on("exit", (code) => (exited = code));
+  const base = `http://127.0.0.1:${port}`;
+  await until(async () => {
+    if (exited !== null) throw new Error(`code-server exited (${exited}); see ${artifacts}/code-server.log`);
+    return (await fetch(`${base}/healthz`)).ok;
+  }, "code-server /healthz", 60000).catch((e) => {
+    throw exited !== null ? new Error(`code-server exited with ${exited}: ${fs.readFileSync(path.join(artifacts, "code-server.log"), "utf8").slice(0, 500)}`) : e;
+  });
+  console.log(`# code-server up in ${ms(start)} on ${base}`);
+
+  start = Date.now();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const pageErrors = [];
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  page.on("console", (m) => {
+    if (m.type() === "error") fs.appendFileSync(path.join(artifacts, "console-errors.log"), m.text() + "\n");
+  });
+  await page.goto(`${base}/?folder=${encodeURIComponent(workspace)}`);
+  await page.waitForSelector(".monaco-workbench", { timeout: 60000 });
+  console.log(`# workbench up in ${ms(start)}`);
+  await screenshot("workbench");
+
+  /** The webview frame that holds the Tome page. */
+  const tomeFrame = async () => {
+    for (const f of page.frames()) {
+      const el = await f.$("#lines").catch(() => null);
+      if (el) return f;
+    }
+    return null;
+  };
+  let frame;
+  const rows = () =>
+    frame.$$eval(".row", (els) => els.map((e) => ({ ln: e.querySelector(".ln").textContent, tx: e.querySelector(".tx").textContent })));
+  const cursor = () => frame.evaluate(() => document.body.dataset.cursor);
+  const activeTab = () => page.$(".tabs-container .tab.active");
+  const isDirty = async () => {
+    const t = await activeTab();
+    return t ? (await t.getAttribute("class")).split(/\s+/).includes("dirty") : null;
+  };
+  const prefix = (a, b) => a.replace(/…$/, "").length > 0 && b.startsWith(a.replace(/…$/, ""));
+
+  await check("big.log opens with the Tome editor (Quick Open + editorAssociations)", async () => {
+    const s = Date.now();
+    // Quick Open: the explorer may still be loading; retry the palette until it shows.
+    await until(async () => {
+      await page.keyboard.press("Control+p");
+      return !!(await page.waitForSelector(".quick-input-widget:not([style*='display: none']) input", { timeout: 3000 }).catch(() => null));
+    }, "quick open");
+    await page.keyboard.type("big.log");
+    await until(async () => !!(await page.$(".quick-input-list .monaco-list-row[aria-label*='big.log']")), "big.log in Quick Open", 20000);
+    await page.keyboard.press("Enter");
+    frame = await until(tomeFrame, "the Tome webview", 60000);
+    console.log(`#   webview frame after ${ms(s)}: ${frame.url().slice(0, 120)}`);
+    const tab = await activeTab();
+    assert(tab && (await tab.textContent()).includes("big.log"), "active tab is big.log");
+  });
+  if (!frame) throw new Error("no Tome webview, giving up");
+
+  await check("first lines are on screen with line numbers", async () => {
+    const s = Date.now();
+    const r = await until(async () => {
+      const x = await rows();
+      return x.length > 5 && x;
+    }, "rows");
+    console.log(`#   ${r.length} rows on screen ${ms(s)} after the frame appeared`);
+    assert(r[0].ln === "1" && r[1].ln === "2", `line numbers ${r[0].ln}, ${r[1].ln}`);
+    for (let i = 0; i < Math.min(r.length, firstLines.length - 1); i++) {
+      assert(prefix(r[i].tx, firstLines[i]), `row ${i}: ${JSON.stringify(r[i].tx)} vs ${JSON.stringify(firstLines[i])}`);
+    }
+    const status = await frame.$eval("#status", (e) => e.textContent);
+    assert(!/error/i.test(status), `status: ${status}`);
+  });
+
+  await check("Ctrl+End shows the last line", async () => {
+    await frame.click("#lines", { position: { x: 200, y: 10 } });
+    await page.keyboard.press("Control+End");
+    const r = await until(async () => {
+      const x = await rows();
+      return x.length && x[x.length - 1].ln === String(lineCount) && x;
+    }, `last line ${lineCount} on screen`, 60000);
+    const last = r[r.length - 1];
+    const secondLast = r[r.length - 2];
+    assert(prefix(last.tx, tail[tail.length - 1]) || (last.tx === "" && tail[tail.length - 1] === ""), `last: ${JSON.stringify(last.tx)}`);
+    assert(prefix(secondLast.tx, tail[tail.length - 2]), `second last: ${JSON.stringify(secondLast.tx)} vs ${JSON.stringify(tail[tail.length - 2])}`);
+  });
+
+  const gotoState = () =>
+    frame.evaluate(() => ({
+      value: document.getElementById("goto-input").value,
+      active: document.activeElement?.id,
+      focus: document.hasFocus(),
+      hidden: document.getElementById("goto").hidden,
+    }));
+  await check("Ctrl+G: the go-to box keeps digits typed right after it opens", async () => {
+    await page.keyboard.press("Control+g");
+    await frame.waitForSelector("#goto:not([hidden])", { timeout: 5000 });
+    await page.keyboard.type(String(target));
+    const st = await gotoState();
+    await sleep(500);
+    const later = await gotoState();
+    assert(later.value === String(target), `go-to box: right after typing ${JSON.stringify(st)}, 500 ms later ${JSON.stringify(later)}`);
+  });
+  await check(`Ctrl+G goes to line ${target}`, async () => {
+    if ((await gotoState()).value !== String(target)) {
+      // Retry slowly (so the checks after this one still run): open, wait, then type.
+      await frame.evaluate(() => (document.getElementById("goto").hidden = true));
+      await frame.click("#lines", { position: { x: 200, y: 10 } });
+      await page.keyboard.press("Control+g");
+      await frame.waitForSelector("#goto:not([hidden])", { timeout: 5000 });
+      await sleep(1000);
+      await page.keyboard.type(String(target));
+      const st = await gotoState();
+      assert(st.value === String(target), `go-to box after a slow retry: ${JSON.stringify(st)}`);
+    }
+    await page.keyboard.press("Enter");
+    const r = await until(async () => {
+      const x = await rows();
+      return x.find((row) => row.ln === String(target)) && x;
+    }, `line ${target} on screen`);
+    const row = r.find((x) => x.ln === String(target));
+    assert(prefix(row.tx, targetLine), `line ${target}: ${row.tx}`);
+    await until(async () => (await cursor()) === `${target - 1}:0` || (await cursor()) === `${target}:0`, "cursor at the line", 5000);
+  });
+
+  const rowText = async (n) => (await rows()).find((x) => x.ln === String(n))?.tx;
+  await check("typing shows on screen and marks the editor dirty", async () => {
+    await page.keyboard.type("Q");
+    await until(async () => (await rowText(target))?.startsWith("Q" + targetLine.slice(0, 10)), "Q on screen", 10000);
+    await until(async () => (await isDirty()) === true, "dirty tab", 10000);
+  });
+
+  await check("Ctrl+Z undoes it", async () => {
+    await page.keyboard.press("Control+z");
+    await until(async () => {
+      const t = await rowText(target);
+      return t !== undefined && prefix(t, targetLine) && t.startsWith(targetLine.slice(0, 10));
+    }, "original line back on screen", 10000);
+    const c = await cursor();
+    console.log(`#   cursor after undo: ${c}, dirty: ${await isDirty()}`);
+  });
+
+  const insert = "HELLO ";
+  await check("typing again", async () => {
+    // Put the cursor at the start of the line again (undo may have moved it).
+    await page.keyboard.press("Home");
+    await page.keyboard.type(insert);
+    await until(async () => (await rowText(target))?.startsWith(insert + targetLine.slice(0, 10)), "HELLO on screen", 10000);
+    await until(async () => (await isDirty()) === true, "dirty tab", 10000);
+  });
+
+  await check("Ctrl+S saves and the file matches byte for byte", async () => {
+    const s = Date.now();
+    await page.keyboard.press("Control+s");
+    await until(async () => (await isDirty()) === false, "tab no longer dirty", 120000);
+    console.log(`#   saved in ${ms(s)}`);
+    const diff = compareWithInsert(file, original, targetOffset, Buffer.from(insert));
+    assert(diff === null, diff);
+  });
+
+  await check("no errors in the webview", async () => {
+    const status = await frame.$eval("#status", (e) => e.textContent);
+    assert(!/error/i.test(status), `status: ${status}`);
+    const notes = await page.$$eval(".notifications-toasts .notification-toast", (els) => els.map((e) => e.textContent));
+    assert(!notes.some((n) => /tome/i.test(n) && /error|fail/i.test(n)), `notifications: ${notes.join(" | ")}`);
+    if (pageErrors.length) console.log(`#   page errors (not failing): ${pageErrors.slice(0, 5).join(" | ")}`);
+  });
+} catch (e) {
+  failed++;
+  console.log(`FAIL harness: ${e && e.stack ? e.stack : e}`);
+  await screenshot("harness-failure");
+} finally {
+  await browser?.close().catch(() => undefined);
+  if (codeServer?.pid) {
+    try {
+      process.kill(-codeServer.pid, "SIGTERM"); // its process group: code-server and its children (extension host, tome serve)
+    } catch {
+      /* gone */
+    }
+  }
+  await sleep(500);
+  if (!process.env.KEEP) fs.rmSync(root, { recursive: true, force: true });
+  else console.log(`# kept ${root}`);
+}
+console.log(`# artifacts: ${artifacts}`);
+console.log(`# e2e test took ${ms(t0)}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
