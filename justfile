@@ -1,8 +1,9 @@
 # Tome's recipes. `just --list` shows them.
 
-# Build the `tome` binary (release).
+# Build the `tome` binary (release) and the VS Code extension's .vsix (editors/vscode/tome.vsix).
 build:
     cargo build --release -p tome
+    cd editors/vscode && npm ci && npm run build && npx vsce package --no-dependencies -o tome.vsix
 
 # The whole test suite (what CI runs).
 test:
@@ -13,10 +14,12 @@ bench size="4G":
     cargo bench -p tome-core
     ./scripts/bench-peers.sh {{size}}
 
-# Formatting and lints, as CI would want them.
+# Formatting and lints, as CI would want them (Rust, Lua, TypeScript).
 lint:
     cargo fmt --all -- --check
     cargo clippy --all-targets -- -D warnings
+    cd editors/nvim && luacheck .
+    cd editors/vscode && npm run lint
 
 # The headless demo on a generated file.
 demo size="1G":
