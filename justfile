@@ -3,7 +3,7 @@
 # Build the `tome` binary (release) and the VS Code extension's .vsix (editors/vscode/tome.vsix).
 build:
     cargo build --release -p tome
-    cd editors/vscode && npm ci && npm run build && npx vsce package --no-dependencies -o tome.vsix
+    cd editors/vscode && npm ci && npm run build && npm run package -- -o tome.vsix
 
 # The whole test suite (what CI runs).
 test:
