@@ -26,16 +26,6 @@ fn file() -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-}
-
 fn benches(c: &mut Criterion) {
     let (_dir, path) = file();
     let window = Some(ColumnWindow { start: 0, len: 200 });
@@ -48,9 +38,9 @@ fn benches(c: &mut Criterion) {
 
     let mut doc = Document::open(&path).unwrap();
     doc.wait_for_index(&Control::new()).unwrap();
-    let mut rng = Rng(0xDEAD_BEEF_1234_5678);
+    let mut rng = tome_gen::Rng::new(0xDEAD_BEEF_1234_5678);
     for _ in 0..100_000 {
-        let at = rng.next(doc.len());
+        let at = rng.below(doc.len());
         doc.insert(at, "x").unwrap();
         doc.break_undo_group();
     }
@@ -59,17 +49,17 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             black_box(
                 doc.view()
-                    .lines(rng.next(lines - 100), 100, window)
+                    .lines(rng.below(lines - 100), 100, window)
                     .unwrap(),
             )
         })
     });
     c.bench_function("line start lookup after 100k edits", |b| {
-        b.iter(|| black_box(doc.view().line_start(rng.next(lines)).unwrap()))
+        b.iter(|| black_box(doc.view().line_start(rng.below(lines)).unwrap()))
     });
     c.bench_function("insert + delete at a random place after 100k edits", |b| {
         b.iter(|| {
-            let at = rng.next(doc.len() - 1);
+            let at = rng.below(doc.len() - 1);
             doc.insert(at, "y").unwrap();
             doc.delete(at..at + 1).unwrap();
             doc.break_undo_group();

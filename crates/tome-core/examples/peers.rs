@@ -58,16 +58,6 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n.max(1) as u64) as usize
-    }
-}
-
 fn ensure_file(path: &Path, size: u64) {
     if std::fs::metadata(path).map(|m| m.len()).ok() == Some(size) {
         return;
@@ -169,9 +159,9 @@ fn main() {
     );
 
     // Save with scattered edits vs cp, same filesystem.
-    let mut rng = Rng(0x1234_5678_9ABC_DEF1);
+    let mut rng = tome_gen::Rng::new(0x1234_5678_9ABC_DEF1);
     let edits: Vec<Edit> = {
-        let mut offs: Vec<usize> = (0..1000).map(|_| rng.next(doc.len())).collect();
+        let mut offs: Vec<usize> = (0..1000).map(|_| rng.below(doc.len())).collect();
         offs.sort();
         offs.dedup();
         offs.into_iter().map(|o| Edit::insert(o, "edit")).collect()
@@ -208,10 +198,10 @@ fn main() {
     let mut lat = Vec::with_capacity(1_000_000);
     let mut mem_100k = 0;
     for i in 0..1_000_000 {
-        let at = rng.next(doc.len());
+        let at = rng.below(doc.len());
         let t = Instant::now();
         if i % 3 == 2 {
-            doc.delete(at..(at + 1 + rng.next(8)).min(doc.len()))
+            doc.delete(at..(at + 1 + rng.below(8)).min(doc.len()))
                 .unwrap();
         } else {
             doc.insert(at, "x").unwrap();
@@ -234,7 +224,7 @@ fn main() {
     let lines = doc.view().line_count().known;
     let mut vp = Vec::new();
     for _ in 0..1000 {
-        let first = rng.next(lines - 100);
+        let first = rng.below(lines - 100);
         let t = Instant::now();
         let v = doc
             .view()

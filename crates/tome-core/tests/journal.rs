@@ -6,16 +6,6 @@ use std::path::Path;
 
 use tome_core::{Control, Document, Edit, Matcher, Query};
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n.max(1) as u64) as usize
-    }
-}
-
 fn content(doc: &Document) -> Vec<u8> {
     doc.view().read(0, doc.len()).unwrap()
 }
@@ -26,7 +16,7 @@ fn session(path: &Path, state: &Path, seed: u64, ops: usize) -> Vec<Vec<u8>> {
     let mut doc = Document::open(path).unwrap();
     assert!(doc.enable_journal(state).unwrap().is_none());
     doc.wait_for_index(&Control::new()).unwrap();
-    let mut rng = Rng(seed);
+    let mut rng = tome_gen::Rng::new(seed);
     let mut states = vec![content(&doc)];
     let needle = Matcher::new(&Query {
         pattern: "seq=1".into(),
@@ -35,17 +25,17 @@ fn session(path: &Path, state: &Path, seed: u64, ops: usize) -> Vec<Vec<u8>> {
     })
     .unwrap();
     for i in 0..ops {
-        let logged = match rng.next(10) {
+        let logged = match rng.below(10) {
             0..=4 => {
-                let at = rng.next(doc.len() + 1);
-                doc.insert(at, ["x", "héllo\n", "\r\n", "🦀"][rng.next(4)])
+                let at = rng.below(doc.len() + 1);
+                doc.insert(at, ["x", "héllo\n", "\r\n", "🦀"][rng.below(4)])
                     .unwrap();
                 doc.break_undo_group();
                 true
             }
             5 | 6 => {
-                let at = rng.next(doc.len());
-                let end = (at + 1 + rng.next(5000)).min(doc.len());
+                let at = rng.below(doc.len());
+                let end = (at + 1 + rng.below(5000)).min(doc.len());
                 doc.delete(at..end).unwrap();
                 doc.break_undo_group();
                 true
@@ -57,7 +47,7 @@ fn session(path: &Path, state: &Path, seed: u64, ops: usize) -> Vec<Vec<u8>> {
                 n > 0
             }
             _ => {
-                let at = rng.next(doc.len());
+                let at = rng.below(doc.len());
                 doc.apply(vec![Edit::insert(at, "a"), Edit::insert(doc.len(), "z")])
                     .unwrap();
                 true
@@ -173,11 +163,11 @@ fn torn_and_corrupted_journals_replay_a_good_prefix_and_never_more() {
         check(&good[..cut], &format!("cut at {cut}"));
     }
     // Flip random bits.
-    let mut rng = Rng(99);
+    let mut rng = tome_gen::Rng::new(99);
     for _ in 0..300 {
         let mut bad = good.clone();
-        let at = rng.next(bad.len());
-        bad[at] ^= 1 << rng.next(8);
+        let at = rng.below(bad.len());
+        bad[at] ^= 1 << rng.below(8);
         check(&bad, &format!("bit flipped at {at}"));
     }
 }
