@@ -167,14 +167,13 @@ impl View<'_> {
         control: &Control,
     ) -> Result<Option<Range<usize>>> {
         self.check_range(from, from)?;
-        let (first, second) = match direction {
-            Direction::Forward => (self.find_forward(m, from, self.len(), control)?, None),
-            Direction::Backward => (self.find_backward(m, 0, from, control)?, None::<()>),
+        let first = match direction {
+            Direction::Forward => self.find_forward(m, from, self.len(), control)?,
+            Direction::Backward => self.find_backward(m, 0, from, control)?,
         };
         if first.is_some() || !wrap {
             return Ok(first);
         }
-        let _ = second;
         match direction {
             Direction::Forward => self.find_forward(m, 0, from, control),
             Direction::Backward => self.find_backward(m, from, self.len() + 1, control),
