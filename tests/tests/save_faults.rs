@@ -6,12 +6,21 @@ use std::time::Duration;
 use serde_json::json;
 use tome_e2e::Server;
 
-fn temps(dir: &std::path::Path) -> Vec<String> {
+/// Names in `dir` containing `marker`.
+fn named(dir: &std::path::Path, marker: &str) -> Vec<String> {
     std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".tome-save."))
+        .filter(|n| n.contains(marker))
         .collect()
+}
+
+fn temps(dir: &std::path::Path) -> Vec<String> {
+    named(dir, ".tome-save.")
+}
+
+fn backups(dir: &std::path::Path) -> Vec<String> {
+    named(dir, ".tome-backup.")
 }
 
 #[test]
@@ -75,6 +84,76 @@ fn a_save_killed_at_any_step_leaves_the_old_or_the_new_file() {
         if point != "after-rename" {
             assert_eq!(info["recovery"]["changes"], 1, "{point}: {info}");
         }
+        assert_eq!(s.shutdown(), Some(0));
+    }
+}
+
+/// A file with two hard links is saved in place. Killed at any step, the next open puts the old
+/// file back (same inode, both names) and offers the unsaved edits, which recover in full.
+#[test]
+fn an_in_place_save_killed_at_any_step_loses_nothing() {
+    use std::os::unix::fs::MetadataExt;
+    for point in ["after-backup", "mid-write", "after-write", "after-sync"] {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        let path = dir.path().join("doc.log");
+        let link = dir.path().join("other-name.log");
+        tome_gen::write_file(
+            &tome_gen::GenConfig {
+                size: 16 << 20,
+                ..Default::default()
+            },
+            &path,
+        )
+        .unwrap();
+        std::fs::hard_link(&path, &link).unwrap();
+        let inode = std::fs::metadata(&path).unwrap().ino();
+        let old = std::fs::read(&path).unwrap();
+        let mut new = b"NEW ".to_vec();
+        new.extend_from_slice(&old[..8 << 20]);
+        new.extend_from_slice(&old[(12 << 20)..]);
+
+        let mut s = Server::start_with_env(&state, &[("TOME_TEST_SAVE_FAULT", point)]);
+        s.request("initialize", json!({"capabilities": {}}))
+            .unwrap();
+        let doc = s.request("tome/open", json!({"path": path})).unwrap()["doc"]
+            .as_u64()
+            .unwrap();
+        let edits = json!([
+            {"offsets": {"start": 0, "end": 0}, "text": "NEW "},
+            {"offsets": {"start": 8 << 20, "end": 12 << 20}, "text": ""}
+        ]);
+        s.request(
+            "tome/edit",
+            json!({"doc": doc, "version": 0, "edits": edits}),
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(400));
+        s.send("tome/save", json!({"doc": doc}));
+        assert_eq!(s.wait_exit(), None, "{point}: the server aborted");
+        assert_eq!(backups(dir.path()).len(), 1, "{point}: the backup is there");
+        if point == "mid-write" {
+            let on_disk = std::fs::read(&link).unwrap();
+            assert!(on_disk != old && on_disk != new, "{point}: half written");
+        }
+
+        let mut s = Server::start_with_state(&state);
+        s.request("initialize", json!({"capabilities": {}}))
+            .unwrap();
+        let info = s.request("tome/open", json!({"path": path})).unwrap();
+        assert!(std::fs::read(&link).unwrap() == old, "{point}: wholly old");
+        assert!(backups(dir.path()).is_empty(), "{point}: backup used up");
+        assert!(temps(dir.path()).is_empty(), "{point}");
+        for name in [&path, &link] {
+            assert_eq!(std::fs::metadata(name).unwrap().ino(), inode, "{point}");
+        }
+        assert_eq!(info["recovery"]["changes"], 1, "{point}: {info}");
+        let doc = info["doc"].as_u64().unwrap();
+        let r = s.request("tome/recover", json!({"doc": doc})).unwrap();
+        assert_eq!(r["applied"], 1, "{point}: {r}");
+        s.request("tome/save", json!({"doc": doc})).unwrap();
+        assert!(std::fs::read(&path).unwrap() == new, "{point}: recovered");
+        assert_eq!(std::fs::metadata(&link).unwrap().ino(), inode);
         assert_eq!(s.shutdown(), Some(0));
     }
 }

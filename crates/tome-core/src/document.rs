@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::add_buffer::{AddBuffer, SealedBlocks};
 use crate::breaks::Info;
+use crate::in_place;
 use crate::journal::{self, Journal, Part as JPart, Record, Recoverable, Splice as JSplice};
 use crate::line_index::IndexProgress;
 use crate::save::{self, SaveReport};
@@ -205,6 +206,8 @@ fn bufs<'a>(sources: &'a [Arc<Source>], add: &'a AddBuffer) -> Bufs<'a> {
 impl Document {
     /// Opens `path`: maps it and starts its line index. O(1) in the file's size.
     pub fn open(path: &Path) -> Result<Document> {
+        // A save in place that a crash interrupted left the old file aside: put it back first.
+        in_place::recover_interrupted(path);
         let source = Source::open(path)?;
         save::remove_stale_temps(path);
         let read_only = std::fs::metadata(path)
@@ -297,6 +300,12 @@ impl Document {
     /// True if the file's permissions forbid writing it.
     pub fn is_read_only(&self) -> bool {
         self.read_only
+    }
+
+    /// True if the document reads a reflink snapshot of its file taken at open (XFS, btrfs):
+    /// outside writes and truncations cannot change what it shows.
+    pub fn is_snapshot(&self) -> bool {
+        self.current_source().is_snapshot()
     }
 
     /// True if a file the document reads from was truncated under its mapping: reads answer

@@ -43,6 +43,7 @@ mod control;
 mod document;
 mod error;
 mod guard;
+pub mod in_place;
 pub mod journal;
 pub mod line_index;
 pub mod save;

@@ -10,15 +10,20 @@
 //! file is removed, the target is untouched, and the error says what happened; a temporary file
 //! left by a killed process (its name carries the pid) is removed by the next open or save.
 //!
+//! A file with other hard links, or whose owner this process could not give back to a new file,
+//! is written in place instead (see [`crate::in_place`]): a rename would detach it from its
+//! other names or hand it to us.
+//!
 //! Kill the process at any moment and the target is wholly the old file or wholly the new one.
-//! `TOME_TEST_SAVE_FAULT` (`after-write`, `after-sync`, `after-rename`) aborts the process at that
-//! point; the crash tests use it.
+//! `TOME_TEST_SAVE_FAULT` (`mid-write`, `after-write`, `after-sync`, `after-rename`) aborts the process at that
+//! point; the crash tests use it. `fail-mid-write` makes the write fail there instead.
 
 use std::fs::{File, Permissions};
 use std::os::unix::fs::{FileExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::in_place;
 use crate::tree::Src;
 use crate::view::View;
 use crate::{Control, Error, Result};
@@ -50,6 +55,9 @@ pub fn save_atomically(view: View<'_>, target: &Path, control: &Control) -> Resu
     let existing = std::fs::metadata(&target).ok();
     if existing.as_ref().is_some_and(|m| !m.is_file()) {
         return Err(Error::NotRegularFile(target));
+    }
+    if let Some(meta) = existing.as_ref().filter(|m| in_place::is_needed(m)) {
+        return in_place::save(view, &target, meta, control, started);
     }
     check_free_space(&dir, view.len() as u64, &target)?;
     remove_stale_temps(&target);
@@ -94,7 +102,7 @@ pub fn save_atomically(view: View<'_>, target: &Path, control: &Control) -> Resu
 }
 
 /// The start of the name of a temporary file of a save of `target` by process `pid`.
-fn temp_prefix(target: &Path, pid: u32) -> String {
+pub(crate) fn temp_prefix(target: &Path, pid: u32) -> String {
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -134,9 +142,20 @@ pub fn remove_stale_temps(target: &Path) {
 }
 
 /// The crash tests' fault points: abort here if `TOME_TEST_SAVE_FAULT` names this point.
-fn fault(point: &str) {
+pub(crate) fn fault(point: &str) {
     if std::env::var_os("TOME_TEST_SAVE_FAULT").is_some_and(|v| v == point) {
         std::process::abort();
+    }
+}
+
+/// The tests' injected failure: an I/O error here if `TOME_TEST_SAVE_FAULT` is `fail-` and this
+/// point's name (a disk filling up, say).
+fn injected_error(point: &str) -> std::io::Result<()> {
+    match std::env::var("TOME_TEST_SAVE_FAULT") {
+        Ok(v) if v.strip_prefix("fail-") == Some(point) => Err(std::io::Error::other(
+            "injected fault (TOME_TEST_SAVE_FAULT)",
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -156,9 +175,9 @@ fn keep_owner_and_xattrs(old: &std::fs::Metadata, target: &Path, tmp: &Path) {
 
 /// Refuses to finish a save if a file the document reads from was rewritten in place or
 /// truncated meanwhile: the bytes just copied from it may not be the ones the user saw.
-fn check_sources_unchanged(view: &View<'_>) -> Result<()> {
+pub(crate) fn check_sources_unchanged(view: &View<'_>) -> Result<()> {
     use crate::source::DiskChange;
-    for src in view.bufs.sources {
+    for src in view.bufs.sources.iter().filter(|s| !s.is_immune()) {
         match src.disk_change() {
             DiskChange::Rewritten | DiskChange::Truncated { .. } => {
                 return Err(Error::FileChanged(format!(
@@ -173,7 +192,7 @@ fn check_sources_unchanged(view: &View<'_>) -> Result<()> {
 }
 
 /// Follows symbolic links so that a save writes the file they point at, not over the link.
-fn resolve_symlink(path: &Path) -> Result<PathBuf> {
+pub(crate) fn resolve_symlink(path: &Path) -> Result<PathBuf> {
     let mut path = path.to_path_buf();
     for _ in 0..40 {
         match std::fs::symlink_metadata(&path) {
@@ -198,7 +217,7 @@ fn default_mode() -> u32 {
     0o644
 }
 
-fn check_free_space(dir: &Path, need: u64, target: &Path) -> Result<()> {
+pub(crate) fn check_free_space(dir: &Path, need: u64, target: &Path) -> Result<()> {
     let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()) else {
         return Ok(());
     };
@@ -220,7 +239,7 @@ fn check_free_space(dir: &Path, need: u64, target: &Path) -> Result<()> {
     Ok(())
 }
 
-fn write_all(
+pub(crate) fn write_all(
     view: View<'_>,
     out: &File,
     report: &mut SaveReport,
@@ -239,7 +258,7 @@ fn write_all(
             Src::Original(s) => {
                 let src = &view.bufs.sources[s as usize];
                 kernel_copy(
-                    src.file(),
+                    src.content_file(),
                     src.file_offset(piece.start),
                     out,
                     at,
@@ -252,6 +271,10 @@ fn write_all(
         out.write_all_at(rest, at + copied)?;
         report.copied_by_kernel += copied;
         report.written += rest.len() as u64;
+        if at == 0 {
+            fault("mid-write");
+            injected_error("mid-write")?;
+        }
         at += piece.len() as u64;
         control.set_progress(at, total);
     }
@@ -260,7 +283,13 @@ fn write_all(
 
 /// Copies with `copy_file_range`; returns how much it copied (the caller writes the rest from
 /// memory), 0 where the kernel or filesystem cannot do it.
-fn kernel_copy(src: &File, from: u64, dst: &File, to: u64, len: u64) -> std::io::Result<u64> {
+pub(crate) fn kernel_copy(
+    src: &File,
+    from: u64,
+    dst: &File,
+    to: u64,
+    len: u64,
+) -> std::io::Result<u64> {
     use std::os::fd::AsRawFd;
     let mut done = 0u64;
     while done < len {
@@ -298,7 +327,7 @@ fn kernel_copy(src: &File, from: u64, dst: &File, to: u64, len: u64) -> std::io:
     Ok(done)
 }
 
-trait WithPath {
+pub(crate) trait WithPath {
     fn with_path(self, path: &Path) -> Error;
 }
 

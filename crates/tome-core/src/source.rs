@@ -10,7 +10,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use memmap2::Mmap;
 
@@ -140,11 +140,20 @@ impl FileIdentity {
 
 /// An opened original file: the read-only mapping, its descriptor and its line index.
 ///
-/// Cheap to share (`Arc<Source>`); immutable after open.
+/// Cheap to share (`Arc<Source>`); its content never changes after open. Where the filesystem
+/// can share extents (XFS, btrfs), the mapping is of a reflink copy taken at open (a snapshot:
+/// another program writing or truncating the file does not reach it); elsewhere it is of the
+/// file itself. [`Source::detach`] moves a mapping of the file onto a copy of it, for a save
+/// that must write the file in place.
 #[derive(Debug)]
 pub struct Source {
     path: PathBuf,
+    /// The file behind `path`, as opened: sampled to notice outside changes.
     file: File,
+    /// The unnamed reflink copy that is mapped instead of `file`, where one could be made.
+    snapshot: Option<File>,
+    /// A copy the mapping was moved onto by [`Source::detach`].
+    detached: OnceLock<File>,
     /// Offset in the file of this source's byte 0 (non-zero for a tail opened after an append).
     base: usize,
     /// Offset of byte 0 within the mapping (the mapping starts at a page boundary).
@@ -215,11 +224,17 @@ impl Source {
         }
         let len = size - base;
         let aligned = base - base % page_size();
+        let snapshot = if len == 0 {
+            None
+        } else {
+            reflink_snapshot(&file, path, &meta)
+        };
+        let content = snapshot.as_ref().unwrap_or(&file);
         let map = if len == 0 {
             None
         } else {
             Some(
-                map_read_only(&file, aligned, size - aligned)
+                map_read_only(content, aligned, size - aligned)
                     .map_err(|e| Error::io(path, "cannot map", e))?,
             )
         };
@@ -227,11 +242,13 @@ impl Source {
             .as_ref()
             .and_then(|m| Guard::register(m.as_ptr() as usize, m.len()));
         let mut sample = vec![0; SAMPLE.min(len)];
-        read_fully_at(&file, &mut sample, base).map_err(|e| Error::io(path, "cannot read", e))?;
-        let samples = sample_hashes(&file, base, size);
+        read_fully_at(content, &mut sample, base).map_err(|e| Error::io(path, "cannot read", e))?;
+        let samples = sample_hashes(content, base, size);
         let source = Arc::new(Source {
             path: path.to_path_buf(),
             file,
+            snapshot,
+            detached: OnceLock::new(),
             base,
             delta: base - aligned,
             samples,
@@ -254,7 +271,11 @@ impl Source {
 
     /// How the file on disk differs from what this source mapped: `stat` plus a re-read of the
     /// sampled blocks. Cost: one `stat` and up to [`SAMPLES`] reads of 4 KiB.
+    /// A detached source no longer stands for the file: it reports `Unchanged`.
     pub fn disk_change(&self) -> DiskChange {
+        if self.detached.get().is_some() {
+            return DiskChange::Unchanged;
+        }
         let meta = match std::fs::metadata(&self.path) {
             Ok(m) => m,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return DiskChange::Deleted,
@@ -334,9 +355,49 @@ impl Source {
         &self.index
     }
 
-    /// The open descriptor (for `copy_file_range` on save).
-    pub(crate) fn file(&self) -> &File {
-        &self.file
+    /// The descriptor of the bytes this source shows (the file, its snapshot, or the copy it
+    /// was detached onto), for `copy_file_range` on save.
+    pub(crate) fn content_file(&self) -> &File {
+        self.detached
+            .get()
+            .or(self.snapshot.as_ref())
+            .unwrap_or(&self.file)
+    }
+
+    /// True if this source reads a reflink snapshot taken at open, so that no outside change
+    /// of the file can reach its content.
+    pub fn is_snapshot(&self) -> bool {
+        self.snapshot.is_some()
+    }
+
+    /// True if this source reads bytes no other program can change (a snapshot, or a copy it
+    /// was detached onto).
+    pub fn is_immune(&self) -> bool {
+        self.snapshot.is_some() || self.detached.get().is_some()
+    }
+
+    /// Moves the mapping onto `copy`, a file holding the same bytes at the same offsets (a copy
+    /// of the whole file), so that the file itself can then be overwritten in place while every
+    /// reader (snapshots on other threads included) goes on reading the same content. The
+    /// address range stays the same: slices borrowed from it stay valid. After this the source
+    /// no longer stands for the file on disk ([`Source::disk_change`] says `Unchanged`).
+    ///
+    /// Nothing to do for a snapshot. Errors if `copy` is too short or the remapping fails (the
+    /// mapping is then unchanged).
+    pub(crate) fn detach(&self, copy: File) -> io::Result<()> {
+        if self.is_immune() {
+            return Ok(());
+        }
+        if let Some(map) = &self.map {
+            let aligned = self.base - self.delta;
+            if copy.metadata()?.len() < (aligned + map.len()) as u64 {
+                return Err(io::Error::other("the copy is shorter than the mapping"));
+            }
+            remap_fixed(map, &copy, aligned)?;
+        }
+        // A second detach of the same source cannot happen (is_immune above); ignore it anyway.
+        let _ = self.detached.set(copy);
+        Ok(())
     }
 
     /// Bytes `[start, end)` of the original, from the mapping. Cost: O(1).
@@ -401,6 +462,83 @@ fn map_read_only(file: &File, offset: usize, len: usize) -> io::Result<Mmap> {
             .len(len)
             .map(file)
     }
+}
+
+/// Replaces the pages of `map` by a read-only shared mapping of `file` from `offset`, at the
+/// same addresses.
+fn remap_fixed(map: &Mmap, file: &File, offset: usize) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let offset = libc::off_t::try_from(offset).map_err(io::Error::other)?;
+    // SAFETY: `map` is a live mapping we own, from `as_ptr()` for `len()` bytes (page aligned:
+    // it was made at a page-aligned offset). MAP_FIXED replaces exactly those pages with a
+    // read-only shared mapping of `file`, whose bytes there equal the old ones (the caller
+    // copied the file), so slices borrowed from the range keep reading the same content and
+    // memmap2's later munmap of the range unmaps the new pages. `file` stays open in the
+    // source for as long as the mapping lives (not required by mmap, but keeps the intent clear).
+    let p = unsafe {
+        libc::mmap(
+            map.as_ptr() as *mut libc::c_void,
+            map.len(),
+            libc::PROT_READ,
+            libc::MAP_SHARED | libc::MAP_FIXED,
+            file.as_raw_fd(),
+            offset,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Filesystems that can share extents between files (`FICLONE`): XFS (with reflink, the
+/// default since 2019), btrfs, bcachefs.
+fn can_reflink(file: &File) -> bool {
+    use std::os::fd::AsRawFd;
+    const BCACHEFS_SUPER_MAGIC: u64 = 0xca45_1a4e;
+    let mut st = std::mem::MaybeUninit::<libc::statfs>::uninit();
+    // SAFETY: `file` is open and `st` points to writable memory of the right type; we read it
+    // only when fstatfs succeeded.
+    if unsafe { libc::fstatfs(file.as_raw_fd(), st.as_mut_ptr()) } != 0 {
+        return false;
+    }
+    // SAFETY: fstatfs returned 0, so it initialised `st`.
+    let kind = unsafe { st.assume_init() }.f_type as u64;
+    kind == libc::XFS_SUPER_MAGIC as u64
+        || kind == libc::BTRFS_SUPER_MAGIC as u64
+        || kind == BCACHEFS_SUPER_MAGIC
+}
+
+/// An instant copy of `file` that shares its extents (`FICLONE` into an unnamed `O_TMPFILE` in
+/// the same directory), or `None` where the filesystem cannot, the directory is not writable,
+/// or the file changed while it was copied (`meta` is its state before).
+fn reflink_snapshot(file: &File, path: &Path, meta: &std::fs::Metadata) -> Option<File> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    if std::env::var_os("TOME_NO_SNAPSHOT").is_some() || !can_reflink(file) {
+        return None;
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let copy = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_TMPFILE)
+        .mode(0o600)
+        .open(dir)
+        .ok()?;
+    // SAFETY: FICLONE takes the source descriptor as its argument; both descriptors are open.
+    if unsafe { libc::ioctl(copy.as_raw_fd(), libc::FICLONE, file.as_raw_fd()) } != 0 {
+        return None;
+    }
+    let after = file.metadata().ok()?;
+    let same = after.len() == meta.len()
+        && after.mtime() == meta.mtime()
+        && after.mtime_nsec() == meta.mtime_nsec()
+        && copy.metadata().ok()?.len() == meta.len();
+    same.then_some(copy)
 }
 
 fn page_size() -> usize {
