@@ -117,3 +117,89 @@ fn discard_drops_the_journal() {
     let info = s.request("tome/open", json!({"path": path})).unwrap();
     assert_eq!(info["recovery"], Value::Null);
 }
+
+/// Killed with unsaved edits, then the file is changed by another program: the next open
+/// offers the edits as not fitting (`fits: false`); `tome/recover` refuses, and
+/// `tome/recoverAsNew` opens them as a new untitled document (the file as it is now plus the
+/// edits), which `tome/saveAs` writes. The journal stays until discarded.
+#[test]
+fn an_orphan_journal_is_recovered_into_a_new_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let path = dir.path().join("doc.log");
+    tome_gen::write_file(
+        &tome_gen::GenConfig {
+            size: 200 << 20,
+            ..Default::default()
+        },
+        &path,
+    )
+    .unwrap();
+    let mut s = ready(&state);
+    let doc = s.request("tome/open", json!({"path": path})).unwrap()["doc"]
+        .as_u64()
+        .unwrap();
+    let far = 150u64 << 20;
+    let edits = json!([
+        {"offsets": {"start": 0, "end": 0}, "text": "TYPED AT THE START\n"},
+        {"offsets": {"start": far, "end": far + 1000}, "text": "TYPED FAR AWAY"}
+    ]);
+    s.request(
+        "tome/edit",
+        json!({"doc": doc, "version": 0, "edits": edits}),
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    s.kill9();
+
+    // Another program rewrites part of the file in place (same size).
+    let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    std::os::unix::fs::FileExt::write_at(&f, b"CHANGED", 100 << 20).unwrap();
+    drop(f);
+    let mut expected = std::fs::read(&path).unwrap();
+    let far = far as usize;
+    expected.splice(far..far + 1000, b"TYPED FAR AWAY".iter().copied());
+    expected.splice(0..0, b"TYPED AT THE START\n".iter().copied());
+
+    let mut s = ready(&state);
+    let info = s.request("tome/open", json!({"path": path})).unwrap();
+    assert_eq!(
+        info["recovery"],
+        json!({"changes": 1, "fits": false}),
+        "{info}"
+    );
+    let doc = info["doc"].as_u64().unwrap();
+    assert_eq!(s.error_code("tome/recover", json!({"doc": doc})), -33010);
+    let r = s.request("tome/recoverAsNew", json!({"doc": doc})).unwrap();
+    assert_eq!(r["applied"], 1, "{r}");
+    assert_eq!(r["stoppedEarly"], Value::Null);
+    let new = &r["document"];
+    assert_eq!(new["path"], "");
+    assert_eq!(new["dirty"], true);
+    assert_ne!(new["doc"], info["doc"]);
+    let copy = saved_copy(
+        &mut s,
+        new["doc"].as_u64().unwrap(),
+        dir.path(),
+        "recovered.log",
+    );
+    assert!(copy == expected, "recovered document differs");
+    // The file's own document is untouched, and the orphan is offered again until discarded.
+    let own = s.request("tome/info", json!({"doc": doc})).unwrap();
+    assert_eq!(
+        (own["version"].clone(), own["dirty"].clone()),
+        (json!(0), json!(false))
+    );
+    s.request("tome/close", json!({"doc": doc})).unwrap();
+    let again = s.request("tome/open", json!({"path": path})).unwrap();
+    assert_eq!(again["recovery"]["fits"], false, "{again}");
+    let d = again["doc"].as_u64().unwrap();
+    let gone = s
+        .request("tome/discardRecovery", json!({"doc": d}))
+        .unwrap();
+    assert_eq!(gone["discarded"], true);
+    s.request("tome/close", json!({"doc": d})).unwrap();
+    let last = s.request("tome/open", json!({"path": path})).unwrap();
+    assert_eq!(last["recovery"], Value::Null, "{last}");
+    assert_eq!(s.shutdown(), Some(0));
+}

@@ -859,10 +859,12 @@ fn classify(edits: &[Edit]) -> Option<Kind> {
 /// Crash safety: the edit journal (see [`crate::journal`]).
 impl Document {
     /// Starts journaling this document's changes under `dir` (not when another live session of
-    /// the same file already journals it). If a journal of an earlier run
-    /// is there and still fits the file, it is set aside and returned, to be recovered
+    /// the same file already journals it). If a journal of an earlier run is there, it is set
+    /// aside and returned: one that still fits the file, to be recovered
     /// ([`Document::recover`]) or discarded ([`Document::discard_recovery`]) as the user
-    /// chooses; one that no longer fits the file is kept aside as `.orphan` and not applied.
+    /// chooses; one that no longer fits (`fits: false`) is kept as `.orphan`, never applied to
+    /// this document, and offered (at every open, until discarded) for
+    /// [`Document::recover_as_new`].
     pub fn enable_journal(&mut self, dir: &Path) -> Result<Option<Recoverable>> {
         let Some(path) = self.path.clone() else {
             return Ok(None);
@@ -872,27 +874,46 @@ impl Document {
             // Another live session journals this file; it keeps its journal, this one has none.
             return Ok(None);
         }
-        let mut found = None;
-        if let Ok(bytes) = std::fs::read(&jpath) {
-            match journal::read(&bytes) {
-                Some(replay) if !replay.records.is_empty() => {
-                    let fits = journal::base_matches(&replay, &path);
-                    let aside = jpath.with_extension(if fits { "recover" } else { "orphan" });
-                    std::fs::rename(&jpath, &aside)
-                        .map_err(|e| Error::io(&jpath, "cannot set aside", e))?;
-                    if fits {
-                        found = Some(Recoverable {
-                            path: aside,
-                            records: replay.records.len(),
-                        });
-                    }
-                }
-                _ => {}
-            }
+        let mut found = set_aside(&jpath, &path)?;
+        if found.is_none() {
+            found = earlier_orphan(&jpath);
         }
         let base = self.current_source().clone();
         self.journal = Some(Journal::create(jpath, &base)?);
         Ok(found)
+    }
+
+    /// Replays a journal that no longer fits the file (an orphan, see
+    /// [`Document::enable_journal`]) into a new document without a path: the file as it is now,
+    /// with the journal's changes applied where they still fall inside it. The inserted text is
+    /// exactly what was typed; text the journal kept from the file is read from the file as it
+    /// is now, so the user should compare before saving it (with save-as). The orphan stays
+    /// until discarded. Returns the new document, how many records applied and, if replay
+    /// stopped early, why.
+    pub fn recover_as_new(&self, found: &Recoverable) -> Result<(Document, usize, Option<String>)> {
+        let path = self.path.clone().ok_or_else(|| Error::Io {
+            context: "recover".into(),
+            source: std::io::Error::other("the document has no path"),
+        })?;
+        let bytes =
+            std::fs::read(&found.path).map_err(|e| Error::io(&found.path, "cannot read", e))?;
+        let replay = journal::read(&bytes)
+            .ok_or_else(|| Error::FileChanged("the journal is unreadable".into()))?;
+        let mut doc = Document::open(&path)?;
+        let mut applied = 0;
+        let mut stopped = replay.stopped;
+        for record in replay.records {
+            if let Err(why) = doc.replay(record) {
+                stopped = Some(why);
+                break;
+            }
+            applied += 1;
+        }
+        // Untitled: nothing on disk holds this content, so it is unsaved even if unchanged.
+        doc.path = None;
+        doc.read_only = false;
+        doc.saved_revision = u64::MAX;
+        Ok((doc, applied, stopped))
     }
 
     /// Replays a journal set aside by [`Document::enable_journal`]: every change it recorded
@@ -904,9 +925,10 @@ impl Document {
         let replay = journal::read(&bytes)
             .ok_or_else(|| Error::FileChanged("the journal is unreadable".into()))?;
         let path = self.path.clone().unwrap_or_default();
-        if !journal::base_matches(&replay, &path) {
+        if !found.fits || !journal::base_matches(&replay, &path) {
             return Err(Error::FileChanged(format!(
-                "{} changed since the journal was written; it was not applied",
+                "{} changed since the journal was written; it was not applied (it can be \
+                 recovered into a new unsaved document instead)",
                 path.display()
             )));
         }
@@ -1147,6 +1169,37 @@ impl Document {
                 .map_err(|e| e.to_string()),
         }
     }
+}
+
+/// Sets aside the journal at `jpath` left by an earlier session, if it holds changes: as
+/// `.recover` when it still fits the file at `path`, else as `.orphan`.
+fn set_aside(jpath: &Path, path: &Path) -> Result<Option<Recoverable>> {
+    let Ok(bytes) = std::fs::read(jpath) else {
+        return Ok(None);
+    };
+    let Some(replay) = journal::read(&bytes).filter(|r| !r.records.is_empty()) else {
+        return Ok(None);
+    };
+    let fits = journal::base_matches(&replay, path);
+    let aside = jpath.with_extension(if fits { "recover" } else { "orphan" });
+    std::fs::rename(jpath, &aside).map_err(|e| Error::io(jpath, "cannot set aside", e))?;
+    Ok(Some(Recoverable {
+        path: aside,
+        records: replay.records.len(),
+        fits,
+    }))
+}
+
+/// An orphan journal set aside by an earlier open and not discarded yet.
+fn earlier_orphan(jpath: &Path) -> Option<Recoverable> {
+    let path = jpath.with_extension("orphan");
+    let bytes = std::fs::read(&path).ok()?;
+    let replay = journal::read(&bytes).filter(|r| !r.records.is_empty())?;
+    Some(Recoverable {
+        path,
+        records: replay.records.len(),
+        fits: false,
+    })
 }
 
 impl Drop for Document {

@@ -88,12 +88,18 @@ pub(crate) struct Journal {
 }
 
 /// A journal found at open, set aside until the user recovers or discards it.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Recoverable {
     /// Where the set-aside journal is.
     pub path: PathBuf,
     /// Records that passed their checks.
     pub records: usize,
+    /// Whether the file is still the one the journal was written against. One that no longer
+    /// fits (the file was changed by another program since) is an orphan: it is never applied
+    /// to the document, only replayed into a new unsaved one
+    /// ([`Document::recover_as_new`](crate::Document::recover_as_new)), and stays until
+    /// discarded.
+    pub fits: bool,
 }
 
 /// The directory journals live in: `$TOME_STATE_DIR`, else `$XDG_STATE_HOME/tome`, else

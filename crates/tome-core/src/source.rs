@@ -355,12 +355,12 @@ impl Source {
         &self.index
     }
 
-    /// The descriptor of the bytes this source shows (the file, its snapshot, or the copy it
-    /// was detached onto), for `copy_file_range` on save.
+    /// The descriptor of the bytes this source shows (its snapshot, the copy it was detached
+    /// onto, or the file), for `copy_file_range` on save.
     pub(crate) fn content_file(&self) -> &File {
-        self.detached
-            .get()
-            .or(self.snapshot.as_ref())
+        self.snapshot
+            .as_ref()
+            .or(self.detached.get())
             .unwrap_or(&self.file)
     }
 
@@ -379,23 +379,23 @@ impl Source {
     /// Moves the mapping onto `copy`, a file holding the same bytes at the same offsets (a copy
     /// of the whole file), so that the file itself can then be overwritten in place while every
     /// reader (snapshots on other threads included) goes on reading the same content. The
-    /// address range stays the same: slices borrowed from it stay valid. After this the source
-    /// no longer stands for the file on disk ([`Source::disk_change`] says `Unchanged`).
+    /// address range stays the same: slices borrowed from it stay valid. A snapshot keeps
+    /// reading its snapshot. Either way the source no longer stands for the file on disk
+    /// afterwards ([`Source::disk_change`] says `Unchanged`): the caller is about to change it.
     ///
-    /// Nothing to do for a snapshot. Errors if `copy` is too short or the remapping fails (the
-    /// mapping is then unchanged).
+    /// Errors if `copy` is too short or the remapping fails (the mapping is then unchanged).
     pub(crate) fn detach(&self, copy: File) -> io::Result<()> {
-        if self.is_immune() {
+        if self.detached.get().is_some() {
             return Ok(());
         }
-        if let Some(map) = &self.map {
+        if let (None, Some(map)) = (&self.snapshot, &self.map) {
             let aligned = self.base - self.delta;
             if copy.metadata()?.len() < (aligned + map.len()) as u64 {
                 return Err(io::Error::other("the copy is shorter than the mapping"));
             }
             remap_fixed(map, &copy, aligned)?;
         }
-        // A second detach of the same source cannot happen (is_immune above); ignore it anyway.
+        // Only the document's save thread detaches, once; a lost race would change nothing.
         let _ = self.detached.set(copy);
         Ok(())
     }

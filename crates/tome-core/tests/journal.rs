@@ -200,3 +200,64 @@ fn a_second_session_of_the_same_file_leaves_the_first_ones_journal_alone() {
     third.recover(found).unwrap();
     assert_eq!(content(&third), b"1abc\n");
 }
+
+/// A journal whose file was changed by another program since is never applied to the file's
+/// document; it is offered (at each open, until discarded) as a new unsaved document: the file
+/// as it is now with the journal's changes.
+#[test]
+fn an_orphan_journal_becomes_a_new_unsaved_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.log");
+    tome_gen::write_file(
+        &tome_gen::GenConfig {
+            size: 64 << 20,
+            ..Default::default()
+        },
+        &path,
+    )
+    .unwrap();
+    let jdir = dir.path().join("state").join("journal");
+    let edits = |doc: &mut Document| {
+        doc.insert(1000, "HELLO\n").unwrap();
+        doc.delete(2 << 20..3 << 20).unwrap();
+        doc.insert(10 << 20, "WORLD").unwrap();
+    };
+    let mut doc = Document::open(&path).unwrap();
+    assert!(doc.enable_journal(&jdir).unwrap().is_none());
+    edits(&mut doc);
+    doc.sync_journal();
+    doc.simulate_crash();
+
+    // Another program changes the file in place before the next session.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    std::os::unix::fs::FileExt::write_at(&f, b"XXXX", 5 << 20).unwrap();
+    drop(f);
+    let changed = Document::open(&path).unwrap();
+    let mut expected = changed;
+    edits(&mut expected);
+    let expected = content(&expected);
+
+    for round in 0..2 {
+        let mut doc = Document::open(&path).unwrap();
+        let found = doc.enable_journal(&jdir).unwrap().expect("offered");
+        assert!(!found.fits, "round {round}");
+        assert_eq!(found.records, 3);
+        assert!(matches!(
+            doc.recover(found.clone()),
+            Err(tome_core::Error::FileChanged(_))
+        ));
+        let (new, applied, stopped) = doc.recover_as_new(&found).unwrap();
+        assert_eq!((applied, stopped), (3, None));
+        assert!(content(&new) == expected, "round {round}");
+        assert_eq!(new.path(), None);
+        assert!(new.is_dirty());
+        assert_eq!(doc.version(), 0, "the file's document is untouched");
+        if round == 1 {
+            Document::discard_recovery(found);
+        }
+        doc.close_journal();
+    }
+    let mut doc = Document::open(&path).unwrap();
+    assert!(doc.enable_journal(&jdir).unwrap().is_none(), "discarded");
+}

@@ -358,6 +358,7 @@ impl Backend {
         let handle = self.docs.insert(doc);
         let recovery = found.as_ref().map(|f| RecoveryInfo {
             changes: f.records as u64,
+            fits: f.fits,
         });
         *handle.recoverable.lock().unwrap_or_else(|e| e.into_inner()) = found;
         self.watch(&handle, opened);
@@ -397,12 +398,19 @@ impl Backend {
     /// `tome/recover`: replays the journal of an earlier session found at open.
     pub async fn recover(&self, p: DocParams) -> Result<RecoverResult> {
         let handle = self.docs.get(p.doc)?;
-        let found = handle
-            .recoverable
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .ok_or_else(|| invalid_params("this document has nothing to recover"))?;
+        let found = {
+            let mut slot = handle.recoverable.lock().unwrap_or_else(|e| e.into_inner());
+            if slot.as_ref().is_some_and(|f| !f.fits) {
+                return Err(errors::error(
+                    errors::FILE_CHANGED,
+                    "fileChanged",
+                    "the file changed since these changes were journaled: they can only be \
+                     recovered into a new document (tome/recoverAsNew)",
+                ));
+            }
+            slot.take()
+                .ok_or_else(|| invalid_params("this document has nothing to recover"))?
+        };
         outcome(handle.submit(move |doc| {
             let (applied, stopped_early) = doc.recover(found).map_err(from_core)?;
             Ok(RecoverResult {
@@ -412,6 +420,34 @@ impl Backend {
             })
         })?)
         .await
+    }
+
+    /// `tome/recoverAsNew`: replays the journal found at open into a new untitled document
+    /// (the file as it is now, with the journal's changes). The journal stays until
+    /// `tome/discardRecovery`.
+    pub async fn recover_as_new(&self, p: DocParams) -> Result<RecoverAsNewResult> {
+        let handle = self.docs.get(p.doc)?;
+        let found = handle
+            .recoverable
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| invalid_params("this document has nothing to recover"))?;
+        let (new, applied, stopped_early) =
+            outcome(handle.submit(move |doc| doc.recover_as_new(&found).map_err(from_core))?)
+                .await?;
+        let new = self.docs.insert(new);
+        let h = Arc::clone(&new);
+        let mut document = blocking(move || Ok(info_of(h.id, &mut h.lock(), None))).await?;
+        if self.client_progress.load(Ordering::Relaxed) && !document.index_complete {
+            document.index_progress_token = Some(progress::index_token(new.id));
+            tokio::spawn(progress::report_indexing(self.client.clone(), new));
+        }
+        Ok(RecoverAsNewResult {
+            document,
+            applied: applied as u64,
+            stopped_early,
+        })
     }
 
     /// `tome/discardRecovery`: deletes the journal of an earlier session found at open.

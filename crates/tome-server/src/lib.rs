@@ -52,6 +52,7 @@ pub const METHODS: &[&str] = &[
     "tome/saveAs",
     "tome/reload",
     "tome/recover",
+    "tome/recoverAsNew",
     "tome/discardRecovery",
 ];
 
@@ -69,6 +70,7 @@ fn register(b: LspServiceBuilder<Backend>) -> LspServiceBuilder<Backend> {
         .custom_method("tome/saveAs", Backend::save_as)
         .custom_method("tome/reload", Backend::reload)
         .custom_method("tome/recover", Backend::recover)
+        .custom_method("tome/recoverAsNew", Backend::recover_as_new)
         .custom_method("tome/discardRecovery", Backend::discard_recovery)
 }
 

@@ -112,6 +112,22 @@ pub struct DocInfo {
 pub struct RecoveryInfo {
     /// Changes it holds.
     pub changes: u64,
+    /// Whether the file is still the one the journal was written against: `true`, recover it
+    /// with `tome/recover`; `false` (the file changed since), only `tome/recoverAsNew`.
+    pub fits: bool,
+}
+
+/// Result of `tome/recoverAsNew`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecoverAsNewResult {
+    /// The new, untitled document (its `path` is empty: save it with `tome/saveAs`).
+    pub document: DocInfo,
+    /// Changes applied.
+    pub applied: u64,
+    /// Why replay stopped before the journal's end (a torn tail, or a change that falls
+    /// outside the file as it is now), if it did.
+    pub stopped_early: Option<String>,
 }
 
 /// Result of `tome/recover`.
