@@ -180,3 +180,83 @@ fn big_file_open_index_wait_cancel_search_save() {
     let _: Value = s.request("tome/close", json!({"doc": 1})).unwrap();
     assert_eq!(s.shutdown(), Some(0));
 }
+
+/// A replace-all over 256 MiB keeps queue order although its scan runs without the document's
+/// lock: a viewport sent after it shows the replaced text, an edit sent after it (for the
+/// version it makes) applies after it.
+#[test]
+fn replace_all_over_256_mib_keeps_queue_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.log");
+    let cfg = GenConfig {
+        size: 256 << 20,
+        ..GenConfig::default()
+    };
+    tome_gen::write_file(&cfg, &path).unwrap();
+    let mut s = Server::ready();
+    s.request("tome/open", json!({"path": path})).unwrap();
+    let count = s
+        .request(
+            "tome/search",
+            json!({"doc": 1, "query": {"pattern": "INFO"}, "mode": "count"}),
+        )
+        .unwrap()["count"]
+        .as_u64()
+        .unwrap();
+    assert!(count > 100_000, "{count}");
+    // Indexed first, so that the viewport below has nothing to wait for but the document.
+    s.request(
+        "tome/viewport",
+        json!({"doc": 1, "fraction": 1.0, "count": 1}),
+    )
+    .unwrap();
+
+    let (replace, mut burst) = s.request_bytes(
+        "tome/replaceAll",
+        json!({"doc": 1, "version": 0, "query": {"pattern": "INFO"}, "replacement": "info"}),
+    );
+    let (viewport, b) = s.request_bytes(
+        "tome/viewport",
+        json!({"doc": 1, "fraction": 0.5, "count": 60}),
+    );
+    burst.extend(b);
+    let (edit, b) = s.request_bytes(
+        "tome/edit",
+        json!({"doc": 1, "version": 1, "edits": [{"offsets": {"start": 0, "end": 0}, "text": "X"}]}),
+    );
+    burst.extend(b);
+    s.write_raw(&burst);
+
+    let r = s.wait(replace).unwrap();
+    let v = s.wait(viewport).unwrap();
+    assert_eq!(v["version"], 1, "the viewport reflects the replace-all");
+    let lines = v["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 60);
+    assert!(lines
+        .iter()
+        .all(|l| !l["text"].as_str().unwrap().contains("INFO")));
+    assert!(lines
+        .iter()
+        .any(|l| l["text"].as_str().unwrap().contains(" info ")));
+    assert_eq!(
+        (r["count"].as_u64(), r["version"].as_u64()),
+        (Some(count), Some(1))
+    );
+    let e = s.wait(edit).unwrap();
+    assert_eq!(
+        e["version"], 2,
+        "the edit applied after the replace-all: {e}"
+    );
+    let left = s
+        .request(
+            "tome/search",
+            json!({"doc": 1, "query": {"pattern": "INFO"}, "mode": "count"}),
+        )
+        .unwrap();
+    assert_eq!(left["count"], 0);
+    let v = s
+        .request("tome/viewport", json!({"doc": 1, "first": 0, "count": 1}))
+        .unwrap();
+    assert!(v["lines"][0]["text"].as_str().unwrap().starts_with('X'));
+    assert_eq!(s.shutdown(), Some(0));
+}

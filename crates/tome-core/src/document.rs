@@ -83,6 +83,40 @@ impl Snapshot {
     }
 }
 
+/// A replace-all planned on a snapshot, to apply with [`Document::apply_replace_all`].
+pub struct ReplaceAllPlan {
+    plan: search::Plan,
+    version: u64,
+    query: Query,
+    replacement: Vec<u8>,
+}
+
+impl ReplaceAllPlan {
+    /// How many matches it replaces.
+    pub fn count(&self) -> usize {
+        self.plan.count
+    }
+}
+
+impl Snapshot {
+    /// Plans replacing every match of `matcher` with `replacement` (with `$1`-style groups for
+    /// a regex) in this version: the scan, O(file), done here so that it can run without
+    /// holding the document. Apply it with [`Document::apply_replace_all`]. Cancellable.
+    pub fn plan_replace_all(
+        &self,
+        matcher: &Matcher,
+        replacement: &[u8],
+        control: &Control,
+    ) -> Result<ReplaceAllPlan> {
+        Ok(ReplaceAllPlan {
+            plan: search::plan_replace_all(self.view(), matcher, replacement, control)?,
+            version: self.version,
+            query: matcher.query().clone(),
+            replacement: replacement.to_vec(),
+        })
+    }
+}
+
 /// A save prepared by [`Document::begin_save`]: run it on any thread, then hand the outcome to
 /// [`Document::finish_save`].
 pub struct SaveJob {
@@ -712,8 +746,28 @@ impl Document {
         replacement: &[u8],
         control: &Control,
     ) -> Result<usize> {
-        let snapshot = self.snapshot();
-        let plan = search::plan_replace_all(snapshot.view(), matcher, replacement, control)?;
+        let plan = self
+            .snapshot()
+            .plan_replace_all(matcher, replacement, control)?;
+        self.apply_replace_all(plan)
+    }
+
+    /// Applies a replace-all planned on a [`Snapshot`] of this document
+    /// ([`Snapshot::plan_replace_all`]): as one undo step, O(pieces). Fails with
+    /// [`Error::Stale`] (and changes nothing) if the document changed since the snapshot.
+    pub fn apply_replace_all(&mut self, planned: ReplaceAllPlan) -> Result<usize> {
+        if planned.version != self.version {
+            return Err(Error::Stale(format!(
+                "the document changed (version {} → {}) while the replace-all was planned",
+                planned.version, self.version
+            )));
+        }
+        let ReplaceAllPlan {
+            plan,
+            query,
+            replacement,
+            ..
+        } = planned;
         if plan.count == 0 {
             return Ok(0);
         }
@@ -721,12 +775,12 @@ impl Document {
             pattern,
             regex,
             case_insensitive,
-        } = matcher.query().clone();
+        } = query;
         self.log(|| Record::ReplaceAll {
             pattern,
             regex,
             case_insensitive,
-            replacement: replacement.to_vec(),
+            replacement,
         });
         let mut pieces = Vec::with_capacity(plan.parts.len());
         for part in plan.parts {

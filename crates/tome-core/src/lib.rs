@@ -54,7 +54,7 @@ mod tree;
 mod view;
 
 pub use control::Control;
-pub use document::{Document, Edit, Restored, SaveJob, Snapshot};
+pub use document::{Document, Edit, ReplaceAllPlan, Restored, SaveJob, Snapshot};
 pub use error::{Error, Result};
 pub use line_index::{IndexProgress, LineIndex};
 pub use save::SaveReport;

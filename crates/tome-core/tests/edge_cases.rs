@@ -483,3 +483,24 @@ fn save_keeps_extended_attributes_and_refuses_a_source_rewritten_meanwhile() {
     assert!(!out.exists());
     assert!(doc.is_dirty());
 }
+
+#[test]
+fn a_replace_all_planned_on_a_snapshot_refuses_a_changed_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut doc, _path) = open(dir.path(), "r.txt", b"a b a b a\n");
+    let m = tome_core::Matcher::new(&tome_core::Query {
+        pattern: "a".into(),
+        regex: false,
+        case_insensitive: false,
+    })
+    .unwrap();
+    let control = Control::new();
+    let plan = doc.snapshot().plan_replace_all(&m, b"A", &control).unwrap();
+    assert_eq!(plan.count(), 3);
+    doc.insert(0, "z").unwrap();
+    assert!(matches!(doc.apply_replace_all(plan), Err(Error::Stale(_))));
+    assert_eq!(doc.view().read(0, doc.len()).unwrap(), b"za b a b a\n");
+    let plan = doc.snapshot().plan_replace_all(&m, b"A", &control).unwrap();
+    assert_eq!(doc.apply_replace_all(plan).unwrap(), 3);
+    assert_eq!(doc.view().read(0, doc.len()).unwrap(), b"zA b A b A\n");
+}

@@ -18,8 +18,9 @@ use tower_lsp_server::jsonrpc;
 
 use crate::errors;
 
-/// A change to run on the document's worker, in queue order.
-type Job = Box<dyn FnOnce(&mut Document) + Send>;
+/// A change to run on the document's worker, in queue order. It locks the document itself
+/// (see [`DocHandle::submit_unlocked`]).
+type Job = Box<dyn FnOnce(&DocHandle) + Send>;
 
 /// One open document.
 pub struct DocHandle {
@@ -40,8 +41,9 @@ pub struct DocHandle {
 }
 
 impl DocHandle {
-    /// Locks the document. Call only from blocking threads: a change may hold the lock for
-    /// as long as a replace-all takes. A panic while locked does not make it unusable: the
+    /// Locks the document. Call only from blocking threads: a change may hold the lock for a
+    /// while (the start of a save takes a snapshot; a replace-all holds it only to take a
+    /// snapshot and to apply its plan, not during its scan). A panic while locked does not make it unusable: the
     /// engine's operations are all-or-nothing, so the document is still consistent.
     pub fn lock(&self) -> MutexGuard<'_, Document> {
         self.doc.lock().unwrap_or_else(|e| e.into_inner())
@@ -53,9 +55,19 @@ impl DocHandle {
         &self,
         job: impl FnOnce(&mut Document) -> Result<T, jsonrpc::Error> + Send + 'static,
     ) -> Result<tokio::sync::oneshot::Receiver<Result<T, jsonrpc::Error>>, jsonrpc::Error> {
+        self.submit_unlocked(move |h: &DocHandle| job(&mut h.lock()))
+    }
+
+    /// Like [`DocHandle::submit`], but the job gets the handle and locks the document only when
+    /// it needs to: later changes still wait for it (queue order), while readers can go on
+    /// between its locks. For long changes whose work can run on a snapshot (replace-all).
+    pub fn submit_unlocked<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&DocHandle) -> Result<T, jsonrpc::Error> + Send + 'static,
+    ) -> Result<tokio::sync::oneshot::Receiver<Result<T, jsonrpc::Error>>, jsonrpc::Error> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move |doc: &mut Document| {
-            let outcome = catch_unwind(AssertUnwindSafe(|| job(doc))).unwrap_or_else(|_| {
+        let job: Job = Box::new(move |handle: &DocHandle| {
+            let outcome = catch_unwind(AssertUnwindSafe(|| job(handle))).unwrap_or_else(|_| {
                 Err(errors::internal(
                     "internal error while changing the document",
                 ))
@@ -99,8 +111,7 @@ impl Registry {
             .spawn(move || {
                 // Ends when the document is closed (sender dropped) and the queue is drained.
                 while let Ok(job) = rx.recv() {
-                    let mut doc = worker.lock();
-                    job(&mut doc);
+                    job(&worker);
                 }
             });
         if let Err(e) = spawned {

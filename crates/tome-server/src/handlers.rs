@@ -652,12 +652,27 @@ impl Backend {
         let guard = CancelOnDrop(Arc::clone(&control));
         let c = Arc::clone(&control);
         let token = p.work_done_token.take();
-        let rx = handle.submit(move |doc| {
-            check_version(doc, p.version)?;
+        // The scan runs on a snapshot without the document's lock (viewports of the document go
+        // on), but inside the queue job, so changes sent after this request still apply after it.
+        let rx = handle.submit_unlocked(move |h| {
             let matcher = Matcher::new(&query(&p.query)).map_err(from_core)?;
-            let count = doc
-                .replace_all(&matcher, p.replacement.as_bytes(), &c)
+            let snapshot = {
+                let mut doc = h.lock();
+                check_version(&doc, p.version)?;
+                doc.snapshot()
+            };
+            let replacement = p.replacement.as_bytes();
+            let plan = snapshot
+                .plan_replace_all(&matcher, replacement, &c)
                 .map_err(from_core)?;
+            let mut doc = h.lock();
+            // Only this queue changes content, but a followed append may have come in between:
+            // then scan again, holding the document.
+            let count = match doc.apply_replace_all(plan) {
+                Err(tome_core::Error::Stale(_)) => doc.replace_all(&matcher, replacement, &c),
+                other => other,
+            }
+            .map_err(from_core)?;
             Ok(ReplaceAllResult {
                 count: count as u64,
                 version: doc.version(),
