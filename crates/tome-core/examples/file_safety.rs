@@ -4,7 +4,7 @@
 //! link) with 1000 scattered edits, and `cp` of the same file as the peer.
 //!
 //! Usage: `cargo run --release -p tome-core --example file_safety -- <size> <dir>` (size like
-//! 4G). Prints Markdown rows; `scripts/bench-peers.sh` does not run it (it needs two copies of
+//! 4G; `EDITS=n` changes the number of edits). Prints Markdown rows; `scripts/bench-peers.sh` does not run it (it needs two copies of
 //! the file's size free on non-reflink filesystems).
 
 use std::path::Path;
@@ -49,12 +49,19 @@ fn open_first_100(path: &Path) -> (Duration, bool) {
 }
 
 /// Opens `path`, makes 1000 scattered edits and times the save.
+fn edit_count() -> usize {
+    std::env::var("EDITS")
+        .ok()
+        .and_then(|e| e.parse().ok())
+        .unwrap_or(1000)
+}
+
 fn save_with_edits(path: &Path, seed: u64) -> Duration {
     let control = Control::new();
     let mut doc = Document::open(path).unwrap();
     doc.wait_for_index(&control).unwrap();
     let mut rng = tome_gen::Rng::new(seed);
-    for i in 0..1000 {
+    for i in 0..edit_count() {
         let at = rng.below(doc.len());
         doc.insert(at, format!("<edit {i}>")).unwrap();
     }
@@ -112,13 +119,15 @@ fn main() {
     let (tr, ti, tc) = (median(renames), median(in_place), median(cps));
     let ratio = |a: Duration| a.as_secs_f64() / tc.as_secs_f64();
     println!(
-        "| save by rename, 1000 edits, vs `cp --reflink=never` + `sync` (median of 3) | {} | {} | {:.2}x |",
+        "| save by rename, {} edits, vs `cp --reflink=never` + `sync` (median of 3) | {} | {} | {:.2}x |",
+        edit_count(),
         ms(tr),
         ms(tc),
         ratio(tr)
     );
     println!(
-        "| save in place (hard link), 1000 edits, vs `cp --reflink=never` + `sync` (median of 3) | {} | {} | {:.2}x |",
+        "| save in place (hard link), {} edits, vs `cp --reflink=never` + `sync` (median of 3) | {} | {} | {:.2}x |",
+        edit_count(),
         ms(ti),
         ms(tc),
         ratio(ti)
