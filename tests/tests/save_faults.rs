@@ -25,7 +25,7 @@ fn backups(dir: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn a_save_killed_at_any_step_leaves_the_old_or_the_new_file() {
-    for point in ["after-write", "after-sync", "after-rename"] {
+    for point in ["mid-write", "after-write", "after-sync", "after-rename"] {
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("state");
         let path = dir.path().join("doc.log");
