@@ -102,7 +102,19 @@ impl Server {
 
     /// Starts `tome serve` keeping its journals under `state`, with extra environment.
     pub fn start_with_env(state: &std::path::Path, env: &[(&str, &str)]) -> Server {
-        let mut child = Command::new(tome_bin())
+        Server::spawn(Command::new(tome_bin()), state, env)
+    }
+
+    /// Starts `tome serve` through `wrapper` (a command and its arguments, to which the tome
+    /// binary and `serve` are appended: `setpriv --reuid=…` to run as another user, say).
+    pub fn start_wrapped(wrapper: &[&str], state: &std::path::Path) -> Server {
+        let mut command = Command::new(wrapper[0]);
+        command.args(&wrapper[1..]).arg(tome_bin());
+        Server::spawn(command, state, &[])
+    }
+
+    fn spawn(mut command: Command, state: &std::path::Path, env: &[(&str, &str)]) -> Server {
+        let mut child = command
             .arg("serve")
             .env("TOME_STATE_DIR", state)
             .envs(env.iter().copied())
