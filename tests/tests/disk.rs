@@ -48,17 +48,22 @@ fn texts(v: &Value) -> Vec<String> {
         .collect()
 }
 
-fn roots() -> Vec<tempfile::TempDir> {
-    let mut roots = vec![tempfile::tempdir().unwrap()];
+/// Where to run: the disk, tmpfs, and a reflink filesystem where `TOME_REFLINK_DIR` names
+/// one (the second value: documents there must be snapshots).
+fn roots() -> Vec<(tempfile::TempDir, bool)> {
+    let mut roots = vec![(tempfile::tempdir().unwrap(), false)];
     if std::path::Path::new("/dev/shm").is_dir() {
-        roots.push(tempfile::tempdir_in("/dev/shm").unwrap());
+        roots.push((tempfile::tempdir_in("/dev/shm").unwrap(), false));
+    }
+    if let Some(reflink) = std::env::var_os("TOME_REFLINK_DIR") {
+        roots.push((tempfile::tempdir_in(reflink).unwrap(), true));
     }
     roots
 }
 
 #[test]
 fn outside_changes_are_reported_followed_and_reloadable() {
-    for root in roots() {
+    for (root, reflink) in roots() {
         let mut s = Server::ready();
         let dir = root.path();
         let log = dir.join("app.log");
@@ -138,7 +143,9 @@ fn outside_changes_are_reported_followed_and_reloadable() {
             &big,
         )
         .unwrap();
-        let bdoc = open(&mut s, &big);
+        let info = s.request("tome/open", json!({"path": big})).unwrap();
+        let bdoc = info["doc"].as_u64().unwrap();
+        assert_eq!(info["snapshot"], reflink, "{info}");
         std::fs::OpenOptions::new()
             .write(true)
             .open(&big)
@@ -146,6 +153,20 @@ fn outside_changes_are_reported_followed_and_reloadable() {
             .set_len(0)
             .unwrap();
         assert_eq!(wait_notice(&s, bdoc, 1)["change"], "truncated");
+        if reflink {
+            // A snapshot keeps its content; "keep mine" writes it back.
+            let v = s
+                .request(
+                    "tome/viewport",
+                    json!({"doc": bdoc, "fraction": 0.9, "count": 5}),
+                )
+                .unwrap();
+            assert_eq!(texts(&v).len(), 5);
+            s.request("tome/save", json!({"doc": bdoc})).unwrap();
+            assert_eq!(std::fs::metadata(&big).unwrap().len(), 4 << 20);
+            assert_eq!(s.shutdown(), Some(0));
+            continue;
+        }
         let err = s
             .request(
                 "tome/viewport",

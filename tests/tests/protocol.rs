@@ -85,6 +85,7 @@ fn open_reports_the_document() {
     assert_eq!(r["lineEnding"], "crlf");
     assert_eq!(r["version"], 0);
     assert_eq!(r["readOnly"], false);
+    assert!(r["snapshot"].is_boolean(), "{r}");
     assert!(r["lineCount"]["known"].as_u64().unwrap() >= 1);
     // A second open of the same file is a second, independent document.
     assert_eq!(open(&mut s, &path)["doc"], 2);

@@ -117,6 +117,7 @@ fn info_of(id: u64, doc: &mut Document, token: Option<String>) -> DocInfo {
         line_ending: doc.line_ending().name(),
         encoding: doc.encoding().name(),
         read_only: doc.is_read_only(),
+        snapshot: doc.is_snapshot(),
         version: doc.version(),
         dirty: doc.is_dirty(),
         undo_steps: undo as u64,

@@ -90,6 +90,9 @@ pub struct DocInfo {
     pub encoding: &'static str,
     /// The file's permissions forbid writing it.
     pub read_only: bool,
+    /// The document reads a reflink snapshot of its file taken at open (XFS, btrfs): outside
+    /// writes and truncations cannot change what it shows.
+    pub snapshot: bool,
     /// The current version (0 at open).
     pub version: u64,
     /// Differs from the file on disk.
