@@ -692,7 +692,7 @@ impl Document {
                     removed,
                     inserted,
                 } => self.splice(*at, total_len(inserted), removed),
-                Change::Swap { before, .. } => self.tree = before.clone(),
+                Change::Swap { before, after } => self.swap_keeping_tail(after.len(), before),
             }
         }
         self.revision = step.before_rev;
@@ -712,13 +712,31 @@ impl Document {
                     removed,
                     inserted,
                 } => self.splice(*at, total_len(removed), inserted),
-                Change::Swap { after, .. } => self.tree = after.clone(),
+                Change::Swap { before, after } => self.swap_keeping_tail(before.len(), after),
             }
         }
         self.revision = step.after_rev;
         let at = step.at;
         self.history.undo.push(step);
         Some(self.restored(at))
+    }
+
+    /// Puts `to` in place of the tree, keeping what was appended at the end (a followed log)
+    /// since the tree was `len` bytes long: appends are not undo steps, so undoing a change made
+    /// before them must not drop them.
+    fn swap_keeping_tail(&mut self, len: usize, to: &PieceTree) {
+        let bufs = bufs(&self.sources, &self.add);
+        let now = self.tree.len();
+        let tail = if now > len {
+            self.tree.pieces_in(len, now, &bufs)
+        } else {
+            Vec::new()
+        };
+        self.tree = to.clone();
+        for piece in tail {
+            let end = self.tree.len();
+            self.tree.insert(end, piece, &bufs);
+        }
     }
 
     fn restored(&mut self, at: usize) -> Restored {

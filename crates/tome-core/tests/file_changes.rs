@@ -227,3 +227,61 @@ fn reload_reads_the_new_file_and_versions_keep_growing() {
     assert!(matches!(doc.reload(), Err(Error::NotFound(_))));
     assert_eq!(doc.version(), v, "a failed reload changes nothing");
 }
+
+/// Undoing a replace-all (recorded as a whole-tree swap) made before an append keeps the
+/// appended lines, and so does redoing it; on a 64 MiB log.
+#[test]
+fn undoing_a_replace_all_keeps_lines_appended_since() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("grow.log");
+    tome_gen::write_file(
+        &GenConfig {
+            size: 64 << 20,
+            ..Default::default()
+        },
+        &path,
+    )
+    .unwrap();
+    let original = std::fs::read(&path).unwrap();
+    let control = Control::new();
+    let mut doc = Document::open(&path).unwrap();
+    doc.wait_for_index(&control).unwrap();
+    let m = Matcher::new(&Query {
+        pattern: "INFO".into(),
+        regex: false,
+        case_insensitive: false,
+    })
+    .unwrap();
+    assert!(doc.replace_all(&m, b"info", &control).unwrap() > 1000);
+    let replaced = doc.view().read(0, doc.len()).unwrap();
+
+    let tail = b"appended INFO line\n";
+    let mut log = OpenOptions::new().append(true).open(&path).unwrap();
+    log.write_all(tail).unwrap();
+    doc.follow_append().unwrap().expect("an append");
+
+    doc.undo().unwrap();
+    let mut want = original.clone();
+    want.extend_from_slice(tail);
+    assert!(
+        doc.view().read(0, doc.len()).unwrap() == want,
+        "undo keeps the tail"
+    );
+    doc.redo().unwrap();
+    let mut want = replaced;
+    want.extend_from_slice(tail);
+    assert!(
+        doc.view().read(0, doc.len()).unwrap() == want,
+        "redo keeps the tail"
+    );
+    assert_eq!(
+        doc.view().line_count().known,
+        bytecount_lines(&want) + 1,
+        "line counts follow"
+    );
+}
+
+fn bytecount_lines(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b == b'\n').count()
+}
