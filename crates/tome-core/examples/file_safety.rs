@@ -11,42 +11,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use tome_core::{ColumnWindow, Control, Document};
+use tome_core::{Control, Document};
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1e3)
-}
-
-fn parse_size(s: &str) -> u64 {
-    let (n, shift) = match s.chars().last() {
-        Some('G') => (&s[..s.len() - 1], 30),
-        Some('M') => (&s[..s.len() - 1], 20),
-        _ => (s, 0),
-    };
-    n.parse::<u64>().expect("a size like 4G") << shift
-}
-
-fn open_first_100(path: &Path) -> (Duration, bool) {
-    let mut times = Vec::new();
-    let mut snapshot = false;
-    for _ in 0..11 {
-        let t = Instant::now();
-        let doc = Document::open(path).unwrap();
-        let lines = doc
-            .view()
-            .lines(0, 100, Some(ColumnWindow { start: 0, len: 200 }))
-            .unwrap();
-        times.push(t.elapsed());
-        assert_eq!(lines.len(), 100);
-        snapshot = doc.is_snapshot();
-    }
-    (median(times), snapshot)
-}
+mod common;
+use common::{human, median, ms, open_first_100, parse_size};
 
 /// Opens `path`, makes 1000 scattered edits and times the save.
 fn edit_count() -> usize {
@@ -87,8 +55,8 @@ fn main() {
         &path,
     )
     .expect("generate");
-    let (open, snapshot) = open_first_100(&path);
-    println!("| operation ({} GiB) | Tome | peer | ratio |", size >> 30);
+    let (open, snapshot) = open_first_100(&path, 11);
+    println!("| operation ({}) | Tome | peer | ratio |", human(size));
     println!("| --- | --- | --- | --- |");
     println!(
         "| open + first 100 lines (median of 11; snapshot: {snapshot}) | {} | | |",

@@ -12,20 +12,14 @@ use std::time::{Duration, Instant};
 
 use tome_core::{ColumnWindow, Control, Document, Edit, Matcher, Query};
 
-const NEEDLE: &str = "#TOME-NEEDLE#";
+mod common;
+use common::{human, median, ms, open_first_100, parse_size};
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
+const NEEDLE: &str = "#TOME-NEEDLE#";
 
 fn pct(v: &mut [Duration], p: f64) -> Duration {
     v.sort();
     v[((v.len() as f64 - 1.0) * p) as usize]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.3} ms", d.as_secs_f64() * 1e3)
 }
 
 fn us(d: Duration) -> String {
@@ -71,21 +65,6 @@ fn ensure_file(path: &Path, size: u64) {
     tome_gen::write_file(&cfg, path).expect("generate");
 }
 
-fn open_first_100(path: &Path) -> Duration {
-    let mut times = Vec::new();
-    for _ in 0..21 {
-        let t = Instant::now();
-        let doc = Document::open(path).unwrap();
-        let lines = doc
-            .view()
-            .lines(0, 100, Some(ColumnWindow { start: 0, len: 200 }))
-            .unwrap();
-        times.push(t.elapsed());
-        assert_eq!(lines.len(), 100);
-    }
-    median(times)
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--ropey") {
@@ -108,7 +87,7 @@ fn main() {
     let control = Control::new();
 
     println!("| measure | Tome | peer | ratio |\n| --- | --- | --- | --- |");
-    let (o_small, o_big) = (open_first_100(&small), open_first_100(&big));
+    let (o_small, o_big) = (open_first_100(&small, 21).0, open_first_100(&big, 21).0);
     println!(
         "| open + first 100 lines, 100 MiB / {} (median of 21) | {} / {} | | |",
         human(size),
@@ -275,21 +254,4 @@ fn ropey_load(path: &str) {
         grown / 1024,
         rope.len_lines()
     );
-}
-
-fn human(size: u64) -> String {
-    if size >= 1 << 30 {
-        format!("{} GiB", size >> 30)
-    } else {
-        format!("{} MiB", size >> 20)
-    }
-}
-
-fn parse_size(s: &str) -> u64 {
-    let (n, shift) = match s.chars().last() {
-        Some('G') => (&s[..s.len() - 1], 30),
-        Some('M') => (&s[..s.len() - 1], 20),
-        _ => (s, 0),
-    };
-    n.parse::<u64>().expect("size like 4G, 512M or bytes") << shift
 }
