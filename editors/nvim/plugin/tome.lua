@@ -44,7 +44,31 @@ end, { nargs = '?', complete = 'file', desc = 'Open a file through Tome' })
 
 api.nvim_create_user_command('TomeReload', function()
   require('tome').reload()
-end, { desc = 'Reload the Tome buffer from disk' })
+end, { desc = 'Read the file again from disk (drops unsaved changes)' })
+
+api.nvim_create_user_command('TomeRecover', function()
+  require('tome').recover()
+end, { desc = 'Recover the unsaved changes an earlier session left for this file' })
+
+api.nvim_create_user_command('TomeDiscardRecovery', function()
+  require('tome').discard_recovery()
+end, { desc = 'Delete the unsaved changes an earlier session left for this file' })
+
+api.nvim_create_user_command('TomeFollow', function(a)
+  local on = nil
+  if a.args == 'on' then
+    on = true
+  elseif a.args == 'off' then
+    on = false
+  end
+  require('tome').follow(nil, on)
+end, {
+  nargs = '?',
+  complete = function()
+    return { 'on', 'off' }
+  end,
+  desc = 'Keep the cursor on the last line as the file grows (toggle, or on/off)',
+})
 
 api.nvim_create_user_command('TomeGrep', function(a)
   local st = current()

@@ -15,7 +15,31 @@ local function log(s)
   out:flush()
 end
 
+-- Every vim.notify, kept for the checks (and passed on).
+local notes = {}
+do
+  local notify = vim.notify
+  vim.notify = function(msg, level, opts)
+    notes[#notes + 1] = { msg = msg, level = level }
+    return notify(msg, level, opts)
+  end
+end
+local function notes_matching(pat, from)
+  local found = {}
+  for i = from or 1, #notes do
+    if notes[i].msg:find(pat) then
+      found[#found + 1] = notes[i]
+    end
+  end
+  return found
+end
+
+local only = vim.env.TOME_TEST_ONLY -- a Lua pattern: run only the tests whose names match
+
 local function test(name, fn)
+  if only and not name:find(only) then
+    return
+  end
   local t0 = vim.uv.hrtime()
   local ok, err = xpcall(fn, debug.traceback)
   local ms = (vim.uv.hrtime() - t0) / 1e6
@@ -318,18 +342,395 @@ test('memory stays bounded', function()
   assert(rss < 150, 'RSS ' .. rss .. ' MiB')
 end)
 
-test('a file changed on disk is reported; :TomeReload shows it', function()
-  local s = st()
-  local f = assert(io.open(other, 'ab'))
-  f:write('appended by another program seq=-1\n')
+-- Helpers for the tests of outside changes and crash recovery, each on its own copy of the
+-- 200 MiB file.
+local function copy_of(name)
+  local path = workdir .. '/' .. name
+  local r = vim.system({ 'cp', '--reflink=auto', file, path }):wait()
+  eq(0, r.code, 'cp: ' .. (r.stderr or ''))
+  return path
+end
+
+local function line_total(path)
+  return tonumber(vim.system({ 'wc', '-l', path }):wait().stdout:match('%d+'))
+end
+
+local function append(path, text)
+  local f = assert(io.open(path, 'ab'))
+  f:write(text)
   f:close()
-  local ok = vim.wait(5000, function()
-    return s.changed_on_disk == true
-  end, 50)
-  assert(ok, 'change not noticed')
-  vim.cmd('TomeReload')
+end
+
+--- Streams `src` into `dst` with `edits` (0-based line -> function(text) returning the lines
+--- that replace it, or false to delete it). Returns the original text of the edited lines and
+--- of those in `keep` (0-based line -> true).
+local function write_edited(src, dst, edits, keep)
+  local f = assert(io.open(dst, 'wb'))
+  local seen, i = {}, 0
+  for l in io.lines(src, 'L') do
+    local e = edits[i]
+    if e ~= nil or (keep and keep[i]) then
+      seen[i] = l:gsub('\r?\n$', '')
+    end
+    if e == nil then
+      f:write(l)
+    elseif e then
+      local nl = l:match('\r?\n$') or ''
+      for _, x in ipairs(e(seen[i])) do
+        f:write(x, nl)
+      end
+    end
+    i = i + 1
+  end
+  f:close()
+  return seen
+end
+
+--- Changes `old` to `new` (same length) inside 0-based line `n` of `path`, in place. Returns
+--- the line's new text.
+local function poke(path, n, old, new)
+  assert(#old == #new)
+  local offset, i, text = 0, 0, nil
+  for l in io.lines(path, 'L') do
+    if i == n then
+      text = l:gsub('\r?\n$', '')
+      break
+    end
+    offset, i = offset + #l, i + 1
+  end
+  local at = assert(text:find(old, 1, true), 'no ' .. old .. ' on line ' .. n)
+  local f = assert(io.open(path, 'r+b'))
+  f:seek('set', offset + at - 1)
+  f:write(new)
+  f:close()
+  return text:sub(1, at - 1) .. new .. text:sub(at + #old)
+end
+
+test('appended lines show without polling; the cursor on the last line follows them', function()
+  local path = copy_of('tail.log')
+  local n = line_total(path)
+  vim.cmd('edit ' .. path)
+  local s = st()
+  assert(s.poll == nil and s.stat == nil, 'no fs_poll watcher')
   feed('G')
-  eq('appended by another program seq=-1', api.nvim_get_current_line())
+  eq(n, real(), 'G before the append')
+  local events = s.disk_events or 0
+  append(path, 'tail one seq=-1\ntail two seq=-2\ntail three seq=-3\n')
+  -- No key pressed: tome/didChangeOnDisk ("appended") moves the cursor to the new end.
+  local ok = vim.wait(5000, function()
+    return api.nvim_get_current_line() == 'tail three seq=-3'
+  end, 10)
+  assert(ok, ('cursor did not follow the append: line %d %q (%d notifications)'):format(
+    real(), api.nvim_get_current_line(), (s.disk_events or 0) - events))
+  eq(n + 3, real(), 'real line after the append')
+  assert((s.disk_events or 0) > events, 'no tome/didChangeOnDisk notification')
+  local row = api.nvim_win_get_cursor(0)[1]
+  eq({ 'tail two seq=-2' }, api.nvim_buf_get_lines(0, row - 2, row - 1, false), 'line before the last')
+  assert(not vim.bo.modified, 'an append does not make the buffer modified')
+  -- Elsewhere in the file the cursor stays; G finds the new end.
+  feed(':1000<CR>')
+  eq(999, seq(), ':1000')
+  events = s.disk_events
+  append(path, 'tail four seq=-4\n')
+  ok = vim.wait(5000, function()
+    return s.disk_events > events and not s.append_pending
+  end, 10)
+  assert(ok, 'second append not notified')
+  eq(1000, real(), 'cursor stays on line 1000')
+  eq(999, seq(), 'text under the cursor stays')
+  local total = tostring(n + 4):reverse():gsub('(%d%d%d)', '%1,'):reverse():gsub('^,', '')
+  local sl
+  ok = vim.wait(3000, function()
+    sl = vim.api.nvim_eval_statusline(vim.wo.statusline, {}).str
+    return sl:find(('line 1,000 of %s '):format(total), 1, true) ~= nil
+  end, 10)
+  assert(ok, 'status line count after the append: ' .. sl)
+  feed('G')
+  eq(n + 4, real(), 'G after the second append')
+  eq('tail four seq=-4', api.nvim_get_current_line(), 'G shows the appended line')
+end)
+
+test(':TomeFollow follows the end from anywhere', function()
+  local s = st()
+  local n = line_total(s.path)
+  feed(':1000<CR>')
+  vim.cmd('TomeFollow')
+  assert(s.follow, 'follow on')
+  eq(n, real(), ':TomeFollow goes to the end')
+  feed(':1000<CR>')
+  eq(999, seq())
+  append(s.path, 'tail five seq=-5\n')
+  local ok = vim.wait(5000, function()
+    return api.nvim_get_current_line() == 'tail five seq=-5'
+  end, 10)
+  assert(ok, 'not followed from line 1000: ' .. api.nvim_get_current_line())
+  eq(n + 1, real())
+  vim.cmd('TomeFollow')
+  assert(not s.follow, 'follow off')
+  feed(':1000<CR>')
+  local events = s.disk_events
+  append(s.path, 'tail six seq=-6\n')
+  assert(vim.wait(5000, function()
+    return s.disk_events > events and not s.append_pending
+  end, 10), 'append not notified')
+  eq(999, seq(), 'not following any more')
+end)
+
+test('a file rewritten in place: one warning; :TomeReload shows it and drops unsaved edits', function()
+  local s = st()
+  feed(':201<CR>')
+  local line201 = api.nvim_get_current_line()
+  feed('0iUNSAVED <Esc>')
+  assert(vim.bo.modified, 'modified after the edit')
+  vim.wait(2000, function()
+    return (s.edits_in_flight or 0) == 0
+  end, 5)
+  local from = #notes + 1
+  local changed = poke(s.path, 99, 'seq=99 ', 'SEQ=99 ')
+  local ok = vim.wait(5000, function()
+    return #notes_matching('TomeReload', from) > 0
+  end, 10)
+  assert(ok, 'no warning after the rewrite')
+  vim.wait(500) -- a second warning would come now
+  local warned = notes_matching('TomeReload', from)
+  eq(1, #warned, 'warnings')
+  eq(vim.log.levels.WARN, warned[1].level, 'warning level')
+  assert(warned[1].msg:find('changed in place', 1, true), warned[1].msg) -- the server's message
+  eq('rewritten', s.changed_on_disk, 'change kind')
+  vim.cmd('TomeReload')
+  assert(not vim.bo.modified, 'clean after :TomeReload')
+  feed(':100<CR>')
+  eq(changed, api.nvim_get_current_line(), 'line 100 after :TomeReload')
+  feed(':201<CR>')
+  eq(line201, api.nvim_get_current_line(), 'the unsaved edit is dropped')
+  eq(nil, s.changed_on_disk)
+  vim.cmd('bwipeout!')
+  os.remove(s.path)
+end)
+
+-- Crash recovery: a second and third Neovim (the sessions before and after a crash), driven
+-- over RPC. They share $TOME_STATE_DIR with this one (set by scripts/test-nvim.sh).
+local init_lua = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h') .. '/minimal_init.lua'
+local PRELUDE = [[
+  _G.T = { notes = {} }
+  local api = vim.api
+  local notify = vim.notify
+  vim.notify = function(msg, level, opts)
+    table.insert(T.notes, msg)
+    return notify(msg, level, opts)
+  end
+  function T.st(buf)
+    return require('tome').docs[buf or api.nvim_get_current_buf()]
+  end
+  function T.feed(keys)
+    api.nvim_feedkeys(api.nvim_replace_termcodes(keys, true, false, true), 'mx', false)
+  end
+  function T.line(n) -- the text of real line n (1-based); the cursor goes there
+    require('tome.window').goto_line(T.st(), n)
+    return api.nvim_get_current_line()
+  end
+  function T.settle()
+    local st = T.st()
+    vim.wait(10000, function() return (st.edits_in_flight or 0) == 0 end, 5)
+  end
+  function T.messages()
+    return api.nvim_exec2('messages', { output = true }).output
+  end
+]]
+-- (The first request is served while Neovim starts, before it reads the file: poll, do not
+-- wait inside it.)
+local OPENED = [[return vim.v.vim_did_enter == 1 and T.st() ~= nil and T.st().base ~= nil]]
+
+local function session(path)
+  local chan = vim.fn.jobstart({ vim.v.progpath, '--embed', '--headless', '-i', 'NONE', '-n', '-u', init_lua, path },
+    { rpc = true })
+  assert(chan > 0, 'cannot start a second nvim')
+  local s = { chan = chan }
+  function s.lua(code, ...)
+    return vim.rpcrequest(chan, 'nvim_exec_lua', code, { ... })
+  end
+  function s.quit()
+    pcall(vim.rpcnotify, chan, 'nvim_command', 'qa!')
+    if vim.fn.jobwait({ chan }, 10000)[1] == -1 then
+      vim.fn.jobstop(chan)
+    end
+  end
+  local ok, opened = pcall(s.lua, PRELUDE)
+  if ok then
+    opened = false -- (PRELUDE returns nothing: vim.NIL, which is true in Lua)
+  end
+  local deadline = vim.uv.hrtime() + 20e9
+  while ok and opened ~= true and vim.uv.hrtime() < deadline do
+    vim.wait(20)
+    ok, opened = pcall(s.lua, OPENED)
+  end
+  if not ok or opened ~= true then
+    s.quit()
+    error('second nvim did not open ' .. path .. ': ' .. tostring(opened))
+  end
+  return s
+end
+
+--- Session 1: edits far into the file (insert at line 1,500,001, delete line 1,600,001), waits
+--- for the journal's sync (every 200 ms), then the server dies of SIGKILL.
+local function edit_then_crash(path, prefix)
+  local s1 = session(path)
+  local res = s1.lua([[
+    local prefix = ...
+    T.line(1500001)
+    T.feed('0i' .. prefix .. '<Esc>')
+    T.line(1600001)
+    T.feed('dd')
+    T.settle()
+    return { T.line(1500001), vim.bo.modified, require('tome').server_pid() }
+  ]], prefix)
+  assert(res[1]:sub(1, #prefix) == prefix, 'edit in session 1: ' .. res[1])
+  assert(res[2], 'session 1 modified')
+  vim.wait(700) -- the journal is synced every 200 ms
+  local pid = assert(res[3], 'server pid')
+  eq(0, vim.uv.kill(pid, 'sigkill'), 'kill -9 ' .. pid)
+  local died = s1.lua([[return vim.wait(5000, function() return require('tome').server_pid() == nil end, 10)]])
+  assert(died, 'server still running after SIGKILL')
+  s1.quit()
+end
+
+test('recovery: kill -9 of the server, a new session offers the edits, :TomeRecover + :w save them', function()
+  local path = copy_of('rec.log')
+  local want = workdir .. '/rec.expected'
+  local prefix = 'RECOVERED '
+  local orig = write_edited(path, want, {
+    [1500000] = function(l)
+      return { prefix .. l }
+    end,
+    [1600000] = false,
+  }, { [1600001] = true })
+  edit_then_crash(path, prefix)
+
+  local s2 = session(path)
+  local r = s2.lua([[
+    local st = T.st()
+    vim.wait(3000, function() return T.messages():find('unsaved change') ~= nil end, 10)
+    local _, notices = T.messages():gsub('from an earlier session', '')
+    return { rec = st.recovery, messages = T.messages(), notices = notices, modified = vim.bo.modified,
+      before = T.line(1500001) }
+  ]])
+  assert(type(r.rec) == 'table' and r.rec.fits == true, 'recovery at open: ' .. vim.inspect(r.rec))
+  assert(r.rec.changes > 0, 'changes: ' .. vim.inspect(r.rec))
+  eq(1, r.notices, 'recovery notices in :messages (' .. r.messages .. ')')
+  assert(r.messages:find(('%d unsaved changes to [^\n]*rec%%.log from an earlier session'):format(r.rec.changes)),
+    'notice text: ' .. r.messages)
+  assert(not r.modified, 'not modified before :TomeRecover')
+  eq(orig[1500000], r.before, 'line 1,500,001 before :TomeRecover')
+
+  r = s2.lua([[
+    vim.cmd('TomeRecover')
+    return { modified = vim.bo.modified, l1 = T.line(1500001), l2 = T.line(1600001), rec = T.st().recovery or false,
+      notes = T.notes }
+  ]])
+  assert(r.modified, 'modified after :TomeRecover')
+  eq(prefix .. orig[1500000], r.l1, 'line 1,500,001 after :TomeRecover')
+  eq(orig[1600001], r.l2, 'line 1,600,001 after :TomeRecover (the old one was deleted)')
+  eq(false, r.rec, 'recovery done')
+  assert(table.concat(r.notes, '\n'):find('recovered %d+ change'), vim.inspect(r.notes))
+
+  r = s2.lua([[vim.cmd('write'); return vim.bo.modified]])
+  eq(false, r, 'clean after :w')
+  s2.quit()
+  cmp(want, path)
+
+  -- Saved and closed: nothing is left to recover.
+  local s3 = session(path)
+  r = s3.lua([[vim.wait(300); return { T.st().recovery or false, T.messages() }]])
+  s3.quit()
+  eq(false, r[1], 'recovery offered again after save: ' .. r[2])
+  os.remove(want)
+  os.remove(path)
+end)
+
+test('orphan recovery: the file changed between sessions; :TomeRecover opens a new buffer, :w {file}', function()
+  local path = copy_of('orphan.log')
+  local prefix = 'ORPHAN '
+  edit_then_crash(path, prefix)
+  -- Another program changes the file in place between the sessions: same size, line 100.
+  local changed100 = poke(path, 99, 'seq=99 ', 'SEQ=99 ')
+  local want = workdir .. '/orphan.expected'
+  local orig = write_edited(path, want, {
+    [1500000] = function(l)
+      return { prefix .. l }
+    end,
+    [1600000] = false,
+  }, { [1600001] = true })
+  local stat0 = vim.uv.fs_stat(path)
+
+  local s2 = session(path)
+  local r = s2.lua([[
+    vim.wait(3000, function() return T.messages():find('unsaved change') ~= nil end, 10)
+    return { rec = T.st().recovery, messages = T.messages(), buf = vim.api.nvim_get_current_buf() }
+  ]])
+  assert(type(r.rec) == 'table' and r.rec.fits == false, 'orphan at open: ' .. vim.inspect(r.rec))
+  assert(r.messages:find('changed since', 1, true), 'notice: ' .. r.messages)
+  local orig_buf = r.buf
+
+  r = s2.lua([[
+    local orig_buf = ...
+    vim.cmd('TomeRecover')
+    local buf = vim.api.nvim_get_current_buf()
+    local o = T.st(orig_buf)
+    local on_server = require('tome').request('tome/viewport', { doc = o.doc, first = 1500000, count = 1 })
+    return { buf = buf, name = vim.api.nvim_buf_get_name(buf), modified = vim.bo.modified,
+      l1 = T.line(1500001), l2 = T.line(1600001), l100 = T.line(100),
+      orig_modified = vim.bo[orig_buf].modified, orig_line = on_server.lines[1].text,
+      orig_version = o.version }
+  ]], orig_buf)
+  assert(r.buf ~= orig_buf, 'a new buffer')
+  eq('tome://recovered/orphan.log', r.name, 'new buffer name')
+  assert(r.modified, 'new buffer modified')
+  eq(prefix .. orig[1500000], r.l1, 'recovered edit at line 1,500,001')
+  eq(orig[1600001], r.l2, 'recovered delete at line 1,600,001')
+  eq(changed100, r.l100, 'the file as it is now, at line 100')
+  eq(false, r.orig_modified, 'original buffer untouched')
+  eq(orig[1500000], r.orig_line, 'original document untouched')
+
+  -- Plain :w: there is no file to write to.
+  r = s2.lua([[
+    local n = #T.notes
+    pcall(vim.cmd, 'write') -- (an error message is an exception when called over RPC)
+    return { notes = vim.list_slice(T.notes, n + 1), modified = vim.bo.modified, name = vim.api.nvim_buf_get_name(0) }
+  ]])
+  assert(#r.notes == 1 and r.notes[1]:find(':w {file}', 1, true), 'plain :w: ' .. vim.inspect(r.notes))
+  assert(r.modified, 'still modified after plain :w')
+  eq('tome://recovered/orphan.log', r.name)
+
+  local saved = workdir .. '/orphan.recovered.log'
+  os.remove(saved)
+  r = s2.lua([[
+    vim.cmd('write ' .. vim.fn.fnameescape(...))
+    return { modified = vim.bo.modified, name = vim.api.nvim_buf_get_name(0) }
+  ]], saved)
+  eq(false, r.modified, 'clean after :w {file}')
+  eq(saved, r.name, 'buffer now names the file')
+  cmp(want, saved)
+  local stat1 = vim.uv.fs_stat(path)
+  eq({ stat0.size, stat0.mtime.sec, stat0.mtime.nsec }, { stat1.size, stat1.mtime.sec, stat1.mtime.nsec },
+    'the changed file is untouched')
+
+  -- :TomeDiscardRecovery in the original buffer: the next session is not offered it again.
+  r = s2.lua([[
+    local orig_buf = ...
+    vim.api.nvim_set_current_buf(orig_buf)
+    vim.cmd('TomeDiscardRecovery')
+    return { T.st().recovery or false, T.notes[#T.notes] }
+  ]], orig_buf)
+  eq(false, r[1], 'discarded')
+  assert(r[2]:find('deleted', 1, true), r[2])
+  s2.quit()
+  local s3 = session(path)
+  r = s3.lua([[vim.wait(300); return { T.st().recovery or false, T.messages() }]])
+  s3.quit()
+  eq(false, r[1], 'orphan offered again after :TomeDiscardRecovery: ' .. r[2])
+  for _, f in ipairs({ want, saved, path }) do
+    os.remove(f)
+  end
 end)
 
 test(':checkhealth tome', function()

@@ -5,3 +5,7 @@ vim.opt.swapfile = false
 vim.opt.shortmess:append('I')
 require('tome').setup({ threshold = tonumber(vim.env.TOME_THRESHOLD or '') or 64 * 1024 * 1024 })
 vim.cmd('runtime plugin/tome.lua')
+-- Journals (crash recovery) of test sessions never go to the user's state directory.
+if not vim.env.TOME_STATE_DIR or vim.env.TOME_STATE_DIR == '' then
+  vim.env.TOME_STATE_DIR = vim.fn.tempname()
+end

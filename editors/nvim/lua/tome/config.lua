@@ -20,6 +20,9 @@ M.defaults = {
   grep_limit = 1000,
   -- Milliseconds to wait for a request before giving up (saves and searches wait longer).
   timeout = 10000,
+  -- When an earlier session left unsaved changes to a file, also ask with vim.ui.select
+  -- (Recover / Discard / Decide later) besides the warning and :TomeRecover.
+  recovery_prompt = false,
 }
 
 M.options = vim.deepcopy(M.defaults)

@@ -141,7 +141,7 @@ end
 --- protocol's saveAs does (later :w go there too).
 function E.write(st, target)
   target = vim.fn.fnamemodify(target, ':p')
-  local save_as = target ~= st.path
+  local save_as = target ~= st.path -- always for a document without a file (st.path nil)
   local params = { doc = st.doc, workDoneToken = 'tome/save/' .. st.doc }
   if save_as then
     params.path = target
@@ -153,13 +153,12 @@ function E.write(st, target)
     return tome().error('saving ' .. target, err)
   end
   if save_as then
-    st.path = res.path
+    -- The server now watches the new path for outside changes (tome/didChangeOnDisk).
+    st.path, st.untitled = vim.fn.fnamemodify(res.path, ':p'), nil
     api.nvim_buf_set_name(st.buf, res.path)
   end
-  st.stat = tome().stat(st.path)
-  if save_as then
-    tome().watch_disk(st)
-  end
+  -- The file is ours again: a later change by another program is worth a new warning.
+  st.changed_on_disk, st.warned = nil, nil
   if res.version == st.version then
     st.dirty = false
     vim.bo[st.buf].modified = false

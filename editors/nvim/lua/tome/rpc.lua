@@ -18,7 +18,8 @@ local function decode(s)
 end
 
 --- Starts `cmd` (a list) and returns a client. `opts.on_notify(method, params)` runs on the main
---- loop (scheduled); `opts.on_exit(code)` likewise.
+--- loop (scheduled) for every notification the server sends on its own (`$/progress`,
+--- `tome/didChangeOnDisk`); `opts.on_exit(code, signal)` likewise.
 function M.start(cmd, opts)
   opts = opts or {}
   local self = setmetatable({
@@ -30,6 +31,7 @@ function M.start(cmd, opts)
     on_notify = opts.on_notify or function() end,
     on_exit = opts.on_exit or function() end,
     closed = false,
+    waiting = 0, -- request_sync calls waiting for their reply (nested waits count each)
   }, Client)
   self.stdin = uv.new_pipe(false)
   self.stdout = uv.new_pipe(false)
@@ -37,10 +39,10 @@ function M.start(cmd, opts)
   local handle, pid = uv.spawn(cmd[1], {
     args = vim.list_slice(cmd, 2),
     stdio = { self.stdin, self.stdout, self.stderr },
-  }, function(code)
+  }, function(code, signal)
     self.closed = true
     vim.schedule(function()
-      self.on_exit(code)
+      self.on_exit(code, signal)
     end)
   end)
   if not handle then
@@ -108,6 +110,8 @@ function Client:_dispatch(msg)
       self:_write({ jsonrpc = '2.0', id = msg.id, error = { code = -32601, message = 'not supported' } })
     end
   elseif msg.method then
+    -- A notification from the server: `$/progress`, `tome/didChangeOnDisk`. Handled on the
+    -- main loop, in the order received.
     vim.schedule(function()
       self.on_notify(msg.method, msg.params)
     end)
@@ -150,9 +154,14 @@ end
 --- progress notifications are shown). Returns result, err. Ctrl-C cancels the request.
 function Client:request_sync(method, params, timeout_ms)
   local id = self:request(method, params)
-  local ok, code = vim.wait(timeout_ms or 10000, function()
+  self.waiting = self.waiting + 1
+  local done, ok, code = pcall(vim.wait, timeout_ms or 10000, function()
     return self.responses[id] ~= nil or self.closed
   end, 1)
+  self.waiting = self.waiting - 1
+  if not done then
+    error(ok, 0)
+  end
   local msg = self.responses[id]
   self.responses[id] = nil
   if not msg then

@@ -121,6 +121,15 @@ function S.status(buf)
       parts[#parts + 1] = ('%s %d%%'):format(p.title:lower(), p.percentage or 0)
     end
   end
+  if st.follow then
+    parts[#parts + 1] = 'following'
+  end
+  if st.changed_on_disk then
+    parts[#parts + 1] = st.changed_on_disk .. ' on disk'
+  end
+  if st.recovery then
+    parts[#parts + 1] = 'recovery: :TomeRecover'
+  end
   if vim.bo[buf].modified then
     parts[#parts + 1] = '[+]'
   end

@@ -91,6 +91,8 @@ function W.fill(st, first)
   if hide then
     n = n - 1
   end
+  -- The window may also end on the last line shown, the empty line after it left out.
+  at_end = at_end or (st.last ~= nil and st.last.version == res.version and n > 0 and rl[n].number == st.last.line)
   local lines, unsafe = {}, {}
   for i = 1, n do
     local l = rl[i]
