@@ -203,3 +203,46 @@ fn an_orphan_journal_is_recovered_into_a_new_document() {
     assert_eq!(last["recovery"], Value::Null, "{last}");
     assert_eq!(s.shutdown(), Some(0));
 }
+
+/// A `tome/recover` refused because the document was edited first keeps the journal on offer:
+/// the next open offers it again, and it recovers.
+#[test]
+fn a_refused_recovery_is_offered_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let path = dir.path().join("doc.txt");
+    std::fs::write(&path, "alpha\nbeta\n".repeat(1000)).unwrap();
+    let mut s = ready(&state);
+    let doc = s.request("tome/open", json!({"path": path})).unwrap()["doc"]
+        .as_u64()
+        .unwrap();
+    s.request("tome/edit", json!({"doc": doc, "version": 0, "edits": [{"offsets": {"start": 0, "end": 0}, "text": "RECOVER ME "}]}))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    s.kill9();
+
+    let mut s = ready(&state);
+    let info = s.request("tome/open", json!({"path": path})).unwrap();
+    assert_eq!(info["recovery"], json!({"changes": 1, "fits": true}));
+    let doc = info["doc"].as_u64().unwrap();
+    s.request("tome/edit", json!({"doc": doc, "version": 0, "edits": [{"offsets": {"start": 0, "end": 0}, "text": "x"}]}))
+        .unwrap();
+    assert_eq!(s.error_code("tome/recover", json!({"doc": doc})), -33003);
+    s.request("tome/undo", json!({"doc": doc})).unwrap();
+    assert_eq!(
+        s.error_code("tome/recover", json!({"doc": doc})),
+        -33003,
+        "history"
+    );
+    s.request("tome/close", json!({"doc": doc})).unwrap();
+    let info = s.request("tome/open", json!({"path": path})).unwrap();
+    assert_eq!(info["recovery"]["changes"], 1, "{info}");
+    let doc = info["doc"].as_u64().unwrap();
+    let r = s.request("tome/recover", json!({"doc": doc})).unwrap();
+    assert_eq!(r["applied"], 1);
+    let v = s
+        .request("tome/viewport", json!({"doc": doc, "first": 0, "count": 1}))
+        .unwrap();
+    assert_eq!(v["lines"][0]["text"], "RECOVER ME alpha");
+    assert_eq!(s.shutdown(), Some(0));
+}

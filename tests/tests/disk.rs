@@ -91,6 +91,21 @@ fn outside_changes_are_reported_followed_and_reloadable() {
             )
             .unwrap();
         assert_eq!(texts(&v), ["> one", "two", "three", ""]);
+        // An edit made against the version before the append (the user typed while the log
+        // grew) still applies: only new lines were added at the end.
+        let r = s
+            .request("tome/edit", json!({"doc": doc, "version": 1, "edits": [{"offsets": {"start": 2, "end": 2}, "text": "1"}]}))
+            .unwrap();
+        assert_eq!(r["version"], n["version"].as_u64().unwrap() + 1, "{r}");
+        let v = s
+            .request("tome/viewport", json!({"doc": doc, "first": 0, "count": 1}))
+            .unwrap();
+        assert_eq!(texts(&v), ["> 1one"]);
+        // One made before the user's own edit is refused as before.
+        assert_eq!(
+            s.error_code("tome/edit", json!({"doc": doc, "version": 0, "edits": [{"offsets": {"start": 0, "end": 0}, "text": "?"}]})),
+            -33003
+        );
 
         // Rewritten in place: reported once; reload drops the edit and reads the new bytes.
         let f = std::fs::OpenOptions::new().write(true).open(&log).unwrap();

@@ -226,6 +226,9 @@ pub struct Document {
     read_only: bool,
     rebase: Option<Rebase>,
     journal: Option<Journal>,
+    /// How many of the latest versions came from followed appends only (see
+    /// [`Document::positions_valid_since`]).
+    appends_since_change: u64,
 }
 
 fn bufs<'a>(sources: &'a [Arc<Source>], add: &'a AddBuffer) -> Bufs<'a> {
@@ -262,6 +265,7 @@ impl Document {
             read_only,
             rebase: None,
             journal: None,
+            appends_since_change: 0,
         };
         doc.tree = doc.whole_source_tree(0);
         Ok(doc)
@@ -309,6 +313,13 @@ impl Document {
     /// The version: 0 at open, one more after each change of content (edit, undo, redo).
     pub fn version(&self) -> u64 {
         self.version
+    }
+
+    /// True if offsets and positions computed against version `v` still mean the same bytes
+    /// now: `v` is the current version, or every version since only appended at the end (a
+    /// followed log). Lets a client's edit made while a log grew apply instead of being refused.
+    pub fn positions_valid_since(&self, v: u64) -> bool {
+        v <= self.version && self.version - v <= self.appends_since_change
     }
 
     /// True if the content differs from the last save (or the file as opened).
@@ -389,6 +400,7 @@ impl Document {
         self.encoding = fresh.encoding;
         self.read_only = fresh.read_only;
         self.version += 1;
+        self.appends_since_change = 0;
         self.revision = self.next_revision;
         self.saved_revision = self.revision;
         self.next_revision += 1;
@@ -432,6 +444,7 @@ impl Document {
         }
         self.history.group = None;
         self.version += 1;
+        self.appends_since_change += 1;
         Ok(self.version)
     }
 
@@ -673,6 +686,7 @@ impl Document {
         self.history.group = group;
         self.revision = rev;
         self.version += 1;
+        self.appends_since_change = 0;
     }
 
     /// Ends the current undo group: the next edit starts a new undo step.
@@ -742,6 +756,7 @@ impl Document {
     fn restored(&mut self, at: usize) -> Restored {
         self.history.group = None;
         self.version += 1;
+        self.appends_since_change = 0;
         self.poll_index();
         Restored {
             version: self.version,
@@ -935,8 +950,8 @@ impl Document {
     /// aside and returned: one that still fits the file, to be recovered
     /// ([`Document::recover`]) or discarded ([`Document::discard_recovery`]) as the user
     /// chooses; one that no longer fits (`fits: false`) is kept as `.orphan`, never applied to
-    /// this document, and offered (at every open, until discarded) for
-    /// [`Document::recover_as_new`].
+    /// this document, and offered for [`Document::recover_as_new`]. Either is offered again
+    /// at every open until recovered or discarded.
     pub fn enable_journal(&mut self, dir: &Path) -> Result<Option<Recoverable>> {
         let Some(path) = self.path.clone() else {
             return Ok(None);
@@ -948,7 +963,7 @@ impl Document {
         }
         let mut found = set_aside(&jpath, &path)?;
         if found.is_none() {
-            found = earlier_orphan(&jpath);
+            found = set_aside_earlier(&jpath, &path);
         }
         let base = self.current_source().clone();
         self.journal = Some(Journal::create(jpath, &base)?);
@@ -1244,7 +1259,9 @@ impl Document {
 }
 
 /// Sets aside the journal at `jpath` left by an earlier session, if it holds changes: as
-/// `.recover` when it still fits the file at `path`, else as `.orphan`.
+/// `.recover` when it still fits the file at `path`, else as `.orphan`. One set aside earlier
+/// under that name (offered then, neither recovered nor discarded) is kept as `.<time>.old`
+/// rather than overwritten.
 fn set_aside(jpath: &Path, path: &Path) -> Result<Option<Recoverable>> {
     let Ok(bytes) = std::fs::read(jpath) else {
         return Ok(None);
@@ -1254,6 +1271,7 @@ fn set_aside(jpath: &Path, path: &Path) -> Result<Option<Recoverable>> {
     };
     let fits = journal::base_matches(&replay, path);
     let aside = jpath.with_extension(if fits { "recover" } else { "orphan" });
+    keep_older(&aside);
     std::fs::rename(jpath, &aside).map_err(|e| Error::io(jpath, "cannot set aside", e))?;
     Ok(Some(Recoverable {
         path: aside,
@@ -1262,16 +1280,47 @@ fn set_aside(jpath: &Path, path: &Path) -> Result<Option<Recoverable>> {
     }))
 }
 
-/// An orphan journal set aside by an earlier open and not discarded yet.
-fn earlier_orphan(jpath: &Path) -> Option<Recoverable> {
-    let path = jpath.with_extension("orphan");
-    let bytes = std::fs::read(&path).ok()?;
-    let replay = journal::read(&bytes).filter(|r| !r.records.is_empty())?;
-    Some(Recoverable {
-        path,
-        records: replay.records.len(),
-        fits: false,
-    })
+/// Moves `aside` (if there) out of the way, to a name no open looks at, so that it is not lost.
+fn keep_older(aside: &Path) {
+    if aside.exists() {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let ext = aside
+            .extension()
+            .map(|e| e.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let _ = std::fs::rename(aside, aside.with_extension(format!("{ext}.{secs}.old")));
+    }
+}
+
+/// A journal set aside by an earlier open and neither recovered nor discarded: offered again.
+/// A `.recover` that no longer fits the file (it changed since) becomes an `.orphan`.
+fn set_aside_earlier(jpath: &Path, path: &Path) -> Option<Recoverable> {
+    for ext in ["recover", "orphan"] {
+        let aside = jpath.with_extension(ext);
+        let Ok(bytes) = std::fs::read(&aside) else {
+            continue;
+        };
+        let Some(replay) = journal::read(&bytes).filter(|r| !r.records.is_empty()) else {
+            continue;
+        };
+        let fits = ext == "recover" && journal::base_matches(&replay, path);
+        let aside = if ext == "recover" && !fits {
+            let orphan = jpath.with_extension("orphan");
+            keep_older(&orphan);
+            std::fs::rename(&aside, &orphan).ok()?;
+            orphan
+        } else {
+            aside
+        };
+        return Some(Recoverable {
+            path: aside,
+            records: replay.records.len(),
+            fits,
+        });
+    }
+    None
 }
 
 impl Drop for Document {

@@ -261,3 +261,32 @@ fn an_orphan_journal_becomes_a_new_unsaved_document() {
     let mut doc = Document::open(&path).unwrap();
     assert!(doc.enable_journal(&jdir).unwrap().is_none(), "discarded");
 }
+
+/// A journal offered at open and neither recovered nor discarded is offered again at the next
+/// open (and still recovers in full).
+#[test]
+fn an_ignored_journal_is_offered_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.log");
+    tome_gen::write_file(
+        &tome_gen::GenConfig {
+            size: 1 << 20,
+            ..Default::default()
+        },
+        &path,
+    )
+    .unwrap();
+    let jdir = dir.path().join("state").join("journal");
+    let states = session(&path, &jdir, 11, 50);
+    for _ in 0..2 {
+        let mut doc = Document::open(&path).unwrap();
+        let found = doc.enable_journal(&jdir).unwrap().expect("offered");
+        assert!(found.fits);
+        assert_eq!(found.records, states.len() - 1);
+        // Ignored: the session ends clean.
+    }
+    let mut doc = Document::open(&path).unwrap();
+    let found = doc.enable_journal(&jdir).unwrap().expect("offered");
+    doc.recover(found).unwrap();
+    assert!(content(&doc) == *states.last().unwrap());
+}

@@ -76,9 +76,11 @@ async fn outcome<T>(rx: tokio::sync::oneshot::Receiver<Result<T>>) -> Result<T> 
         .unwrap_or_else(|_| Err(internal("the document's worker stopped")))
 }
 
+/// Refuses a request made against another version than the current one, unless every version
+/// since only appended a followed log's new lines at the end (positions are unchanged then).
 fn check_version(doc: &Document, given: Option<u64>) -> Result<()> {
     match given {
-        Some(v) if v != doc.version() => Err(errors::stale_version(v, doc.version())),
+        Some(v) if !doc.positions_valid_since(v) => Err(errors::stale_version(v, doc.version())),
         _ => Ok(()),
     }
 }
@@ -400,7 +402,7 @@ impl Backend {
     pub async fn recover(&self, p: DocParams) -> Result<RecoverResult> {
         let handle = self.docs.get(p.doc)?;
         let found = {
-            let mut slot = handle.recoverable.lock().unwrap_or_else(|e| e.into_inner());
+            let slot = handle.recoverable.lock().unwrap_or_else(|e| e.into_inner());
             if slot.as_ref().is_some_and(|f| !f.fits) {
                 return Err(errors::error(
                     errors::FILE_CHANGED,
@@ -409,11 +411,14 @@ impl Backend {
                      recovered into a new document (tome/recoverAsNew)",
                 ));
             }
-            slot.take()
+            slot.clone()
                 .ok_or_else(|| invalid_params("this document has nothing to recover"))?
         };
+        // The journal stays on offer until it is applied: a refusal (edited first) keeps it.
+        let h = Arc::clone(&handle);
         outcome(handle.submit(move |doc| {
             let (applied, stopped_early) = doc.recover(found).map_err(from_core)?;
+            *h.recoverable.lock().unwrap_or_else(|e| e.into_inner()) = None;
             Ok(RecoverResult {
                 applied: applied as u64,
                 stopped_early,
