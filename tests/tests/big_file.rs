@@ -258,5 +258,16 @@ fn replace_all_over_256_mib_keeps_queue_order() {
         .request("tome/viewport", json!({"doc": 1, "first": 0, "count": 1}))
         .unwrap();
     assert!(v["lines"][0]["text"].as_str().unwrap().starts_with('X'));
+
+    // Reload drops it all and indexes the file again, reporting on a new token.
+    let info = s.request("tome/reload", json!({"doc": 1})).unwrap();
+    let token = format!("tome/index/1/{}", info["version"]);
+    assert_eq!(info["indexProgressToken"], token.as_str(), "{info}");
+    wait_for("reindex progress end", || {
+        s.progress(&token)
+            .last()
+            .is_some_and(|p| p["kind"] == "end")
+    });
+    assert_eq!(s.progress(&token)[0]["kind"], "begin");
     assert_eq!(s.shutdown(), Some(0));
 }

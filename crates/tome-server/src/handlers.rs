@@ -374,8 +374,13 @@ impl Backend {
         .await?;
         info.recovery = recovery;
         if report && !info.index_complete {
-            info.index_progress_token = Some(progress::index_token(handle.id));
-            tokio::spawn(progress::report_indexing(self.client.clone(), handle));
+            let token = progress::index_token(handle.id);
+            info.index_progress_token = Some(token.clone());
+            tokio::spawn(progress::report_indexing(
+                self.client.clone(),
+                handle,
+                token,
+            ));
         }
         Ok(info)
     }
@@ -446,8 +451,9 @@ impl Backend {
         let h = Arc::clone(&new);
         let mut document = blocking(move || Ok(info_of(h.id, &mut h.lock(), None))).await?;
         if self.client_progress.load(Ordering::Relaxed) && !document.index_complete {
-            document.index_progress_token = Some(progress::index_token(new.id));
-            tokio::spawn(progress::report_indexing(self.client.clone(), new));
+            let token = progress::index_token(new.id);
+            document.index_progress_token = Some(token.clone());
+            tokio::spawn(progress::report_indexing(self.client.clone(), new, token));
         }
         Ok(RecoverAsNewResult {
             document,
@@ -480,12 +486,22 @@ impl Backend {
         let handle = self.docs.get(p.doc)?;
         let h = Arc::clone(&handle);
         let id = handle.id;
-        outcome(handle.submit(move |doc| {
+        let mut info = outcome(handle.submit(move |doc| {
             doc.reload().map_err(from_core)?;
             *h.disk_state.lock().unwrap_or_else(|e| e.into_inner()) = None;
             Ok(info_of(id, doc, None))
         })?)
-        .await
+        .await?;
+        if self.client_progress.load(Ordering::Relaxed) && !info.index_complete {
+            let token = progress::reindex_token(id, info.version);
+            info.index_progress_token = Some(token.clone());
+            tokio::spawn(progress::report_indexing(
+                self.client.clone(),
+                handle,
+                token,
+            ));
+        }
+        Ok(info)
     }
 
     /// `tome/close`.

@@ -94,10 +94,15 @@ pub fn index_token(doc: u64) -> String {
     format!("tome/index/{doc}")
 }
 
-/// Reports the indexing of `handle` until it completes or the document is closed. Runs as its
-/// own task; creates the token first.
-pub async fn report_indexing(client: Client, handle: Arc<DocHandle>) {
-    let token = NumberOrString::String(index_token(handle.id));
+/// The token for indexing a document again after `tome/reload` (tokens are not reused).
+pub fn reindex_token(doc: u64, version: u64) -> String {
+    format!("tome/index/{doc}/{version}")
+}
+
+/// Reports the indexing of `handle` on `token` until it completes or the document is closed.
+/// Runs as its own task; creates the token first.
+pub async fn report_indexing(client: Client, handle: Arc<DocHandle>, token: String) {
+    let token = NumberOrString::String(token);
     match tokio::time::timeout(
         CREATE_TIMEOUT,
         client.create_work_done_progress(token.clone()),
