@@ -1,12 +1,16 @@
 #!/bin/bash
 # End-to-end test of the packaged VS Code extension (editors/vscode) in real VS Code:
-# code-server 4.100.3, installed with ../shared/scripts/install-code-server.sh (from npm, Node 20,
-# Debian's chromium) into $TOME_CODE_SERVER_PREFIX (default $HOME/.cache/tome/code-server).
-# Builds and packages the extension (.vsix with @vscode/vsce), installs it into a fresh
-# code-server profile and runs editors/vscode/test/e2e/run.mjs (playwright-core + chromium):
-# open a generated 200 MiB file with Tome, first lines, Ctrl+End, Ctrl+G, type, Ctrl+Z, type,
-# Ctrl+S, and a byte-for-byte check of the saved file. Screenshots/logs go to a temp artifacts
-# dir (its path is printed).
+# code-server 4.100.3, installed from npm (Node 20, Debian's chromium) into
+# $TOME_CODE_SERVER_PREFIX (default $HOME/.cache/tome/code-server) by
+# ../shared/scripts/install-code-server.sh when that checkout is there, else by the same steps
+# below. Builds and packages the extension (.vsix with @vscode/vsce), installs it into a fresh
+# code-server profile and runs editors/vscode/test/e2e/run.mjs (playwright-core + chromium) on a
+# generated 200 MiB file: open with Tome, first lines, Ctrl+End, Ctrl+G, type, Ctrl+Z, type,
+# Ctrl+S with a byte-for-byte check of the saved file, Ctrl+F (count, next/previous, a match far
+# into the file), the status bar item, a selection of lines off screen copied with Ctrl+C (read
+# back from the clipboard), Tome: Follow End with lines appended to the file, and File: Revert
+# File followed by Ctrl+Z (undoes the edit made before the save) and redo.
+# Screenshots/logs go to a temp artifacts dir (its path is printed). About 15 s once installed.
 # Env: TOME_CODE_SERVER_PREFIX, TOME_E2E_SIZE (default 200M), CHROMIUM (default /usr/bin/chromium).
 # Prints "N passed, M failed" last; exits non-zero on failure.
 set -uo pipefail
@@ -16,10 +20,34 @@ installer=${TOME_CODE_SERVER_INSTALLER:-$root/../shared/scripts/install-code-ser
 prefix=${TOME_CODE_SERVER_PREFIX:-$HOME/.cache/tome/code-server}
 fail() { echo "$*" >&2; echo "0 passed, 1 failed"; exit 1; }
 
+# The steps of ../shared/scripts/install-code-server.sh, for checkouts without it: code-server
+# from npm, native modules built against the system's Node headers, ripgrep from Debian.
+install_code_server() { # prefix; prints the code-server path last
+  local prefix=$1
+  if [ ! -x "$prefix/node_modules/.bin/code-server" ]; then
+    apt-get update -qq >&2 &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+        build-essential pkg-config libkrb5-dev libxkbfile-dev libsecret-1-dev libx11-dev ripgrep chromium >&2 || return 1
+    # @vscode/ripgrep's postinstall downloads rg from the web: seed its cache with Debian's rg.
+    export TMPDIR=${TMPDIR:-/tmp}
+    mkdir -p "$TMPDIR/rgpkg" "$TMPDIR/vscode-ripgrep-cache-1.15.11"
+    cp /usr/bin/rg "$TMPDIR/rgpkg/rg"
+    tar czf "$TMPDIR/vscode-ripgrep-cache-1.15.11/ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz" -C "$TMPDIR/rgpkg" rg
+    mkdir -p "$prefix" &&
+      (cd "$prefix" && npm_config_nodedir=/usr npm_config_unsafe_perm=true npm_config_yes=true \
+        npm install --no-audit --no-fund code-server@4.100.3 >&2) || return 1
+  fi
+  echo "$prefix/node_modules/.bin/code-server"
+}
+
 command -v npm >/dev/null || fail "npm is missing (install Node 20)"
 t=$SECONDS
 echo "== code-server ($prefix)"
-code_server=$("$installer" "$prefix" | tail -n 1) || fail "installing code-server failed"
+if [ -x "$installer" ]; then
+  code_server=$("$installer" "$prefix" | tail -n 1) || fail "installing code-server failed"
+else
+  code_server=$(install_code_server "$prefix" | tail -n 1) || fail "installing code-server failed"
+fi
 [ -x "$code_server" ] || fail "code-server not found at $code_server"
 echo "-- code-server ready ($((SECONDS - t)) s)"
 

@@ -1,10 +1,12 @@
 #!/bin/bash
 # The VS Code extension's tests (editors/vscode): npm ci, build (tsc + esbuild), lint (eslint),
 # unit tests (node --test: rpc framing/client, viewport cache, scroll mapping, edit translation,
-# the webview relay; against the real `tome serve`: the rpc client, and the custom editor provider
-# with a stub `vscode` module: undo/redo, save, revert, hot-exit backup and recovery), then the browser test: the
-# real webview page in headless Chromium (playwright-core, Debian's /usr/bin/chromium) relayed
-# to a real `tome serve` on a generated 200 MiB file.
+# selections, the undo-stack mirror, the webview relay; against the real `tome serve`: the rpc
+# client, range reads for Copy, the custom editor provider with a stub `vscode` module and a
+# model of VS Code's undo stack (undo/redo, save, revert and undo after it, hot exit, changes
+# on disk), and the activated extension on a 200 MiB file (progress, status bar, clipboard)),
+# then the browser test: the real webview page in headless Chromium (playwright-core, Debian's
+# /usr/bin/chromium) relayed to a real `tome serve` on a generated 200 MiB file.
 # Installs what it needs: Node/npm must be there (Node 20); chromium (apt-get) when missing;
 # target/release/tome (cargo) when missing. Takes about 30 s once installed.
 # Last, packages the extension with @vscode/vsce (into a temp dir, to check the package builds).

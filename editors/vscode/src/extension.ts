@@ -1,47 +1,27 @@
 // Entry point: starts `tome serve` on first use, registers the custom editor, the commands and
-// the associations setting, shows progress and reacts to changes on disk.
+// the associations setting, and routes the server's notifications (progress, changes on disk).
 
 import * as vscode from "vscode";
+import { TomeEditorProvider, VIEW_TYPE, type DiskChange, type ServerHost, type TomeDocument } from "./editor";
+import { ProgressRelay } from "./progress";
 import { TomeServer, type ProgressValue } from "./rpc";
-import { TomeDocument, TomeEditorProvider, VIEW_TYPE, type ServerHost } from "./editor";
-import type { DocInfo } from "./viewport";
+import { TomeStatusBar, formatStatus } from "./statusBar";
 
 let server: TomeServer | undefined;
 let starting: Promise<TomeServer> | undefined;
 
-interface DiskChange {
-  doc: number;
-  change: "appended" | "rewritten" | "truncated" | "replaced" | "deleted";
-  message: string;
-}
-
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel("Tome");
-  const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
+  const status = new TomeStatusBar();
   const sessions = new Map<number, TomeDocument>();
-  /** `$/progress` tokens → the callbacks of the progress UI showing them. */
-  const progress = new Map<string | number, (v: ProgressValue) => void>();
+  let shown: TomeDocument | undefined; // the document whose status the status bar shows
+  const progress = new ProgressRelay((doc, percent) => {
+    const document = sessions.get(doc);
+    // At the end of indexing, read the exact line count (its `info` event updates the status).
+    if (percent === null) void document?.session.refreshInfo().catch(() => undefined);
+    else if (document && shown === document) host.showStatus(document);
+  });
   context.subscriptions.push(output, status);
-
-  function showProgress(token: string | number, location: vscode.ProgressLocation, title: string): Promise<void> {
-    return new Promise<void>((started) => {
-      void vscode.window.withProgress({ location, title }, (p) => {
-        started();
-        let last = 0;
-        return new Promise<void>((done) => {
-          progress.set(token, (v) => {
-            if (v.kind === "end") {
-              progress.delete(token);
-              done();
-            } else if (typeof v.percentage === "number" && v.percentage > last) {
-              p.report({ increment: v.percentage - last, message: v.message });
-              last = v.percentage;
-            }
-          });
-        });
-      });
-    });
-  }
 
   async function startServer(): Promise<TomeServer> {
     const configured = vscode.workspace.getConfiguration("tome").get<string>("serverPath") || "tome";
@@ -56,14 +36,11 @@ export function activate(context: vscode.ExtensionContext): void {
       throw e;
     }
     output.appendLine(`started ${configured} serve (${s.initializeResult.serverInfo?.version ?? "?"})`);
-    s.connection.on("progress", (token: string | number, value: ProgressValue) => {
-      if (value.kind === "begin" && !progress.has(token) && String(token).startsWith("tome/index/")) {
-        void showProgress(token, vscode.ProgressLocation.Window, "Tome: indexing");
-      }
-      progress.get(token)?.(value);
-    });
+    s.connection.on("progress", (token: string | number, value: ProgressValue) => progress.onServerProgress(token, value));
     s.connection.on("notification", (method: string, params: unknown) => {
-      if (method === "tome/didChangeOnDisk") void onDiskChange(params as DiskChange);
+      if (method !== "tome/didChangeOnDisk") return;
+      const follow = vscode.workspace.getConfiguration("tome").get<boolean>("follow", true);
+      provider.onDiskChange(params as DiskChange, follow).catch((e: unknown) => output.appendLine(`change on disk: ${String(e)}`));
     });
     s.connection.on("close", (reason?: Error) => {
       output.appendLine(`server stopped: ${reason?.message ?? ""}\n${s.stderr}`);
@@ -71,27 +48,6 @@ export function activate(context: vscode.ExtensionContext): void {
       if (sessions.size) void vscode.window.showErrorMessage(`The Tome server stopped: ${reason?.message ?? ""}. Reopen the files.`);
     });
     return s;
-  }
-
-  async function onDiskChange(p: DiskChange): Promise<void> {
-    const document = sessions.get(p.doc);
-    if (!document) return;
-    const info = await document.session.refreshInfo();
-    const follow = vscode.workspace.getConfiguration("tome").get<boolean>("follow", true);
-    if (p.change === "appended") {
-      document.session.broadcast({ type: "diskChange", change: p.change, message: p.message, info, follow });
-      return;
-    }
-    const name = document.uri.fsPath;
-    if (p.change === "deleted") {
-      void vscode.window.showWarningMessage(`${name} was deleted on disk. Saving writes it again.`);
-      return;
-    }
-    const pick = await vscode.window.showWarningMessage(`${name}: ${p.message}`, "Reload from Disk", "Keep Mine");
-    if (pick === "Reload from Disk") {
-      await document.server.request<DocInfo>("tome/reload", { doc: p.doc });
-      await document.session.refresh();
-    }
   }
 
   const host: ServerHost = {
@@ -102,19 +58,16 @@ export function activate(context: vscode.ExtensionContext): void {
       server = await starting;
       return server;
     },
-    async withServerProgress(token, title, task) {
-      await showProgress(token, vscode.ProgressLocation.Notification, title);
-      try {
-        return await task();
-      } finally {
-        progress.get(token)?.({ kind: "end" });
-      }
+    withServerProgress(token, title, task, location = vscode.ProgressLocation.Notification) {
+      return progress.run(token, location, title, task);
     },
-    setStatus(text) {
-      if (text) {
-        status.text = `$(file-binary) ${text}`;
-        status.show();
-      } else status.hide();
+    log(message) {
+      output.appendLine(`${new Date().toISOString()} ${message}`);
+    },
+    showStatus(document) {
+      shown = document;
+      if (!document) return status.hide();
+      status.show(formatStatus(document.session.info, document.cursorStatus, progress.indexPercent.get(document.session.doc)));
     },
   };
 
@@ -130,6 +83,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.commands.registerCommand("tome.goToLine", () => host.activePost?.({ type: "gotoLine" })),
     vscode.commands.registerCommand("tome.find", () => host.activePost?.({ type: "find" })),
+    vscode.commands.registerCommand("tome.followEnd", () => host.activePost?.({ type: "follow", on: "toggle" })),
     vscode.commands.registerCommand("tome.openWithTome", async (uri?: vscode.Uri) => {
       const target = uri ?? vscode.window.activeTextEditor?.document.uri;
       if (target) await vscode.commands.executeCommand("vscode.openWith", target, VIEW_TYPE);

@@ -36,6 +36,7 @@ export const ErrorCodes = {
   StaleVersion: -33003,
   NotIndexedYet: -33008,
   FileNotFound: -33005,
+  Busy: -33013,
 } as const;
 
 /** Splits a byte stream into Content-Length framed messages. */

@@ -1,14 +1,26 @@
 // The host side of one open document: relays the webview's messages to `tome serve` (adding
-// the document id) and tells the owner about changes. Pure Node, no `vscode` import: the
-// extension (src/editor.ts) and the browser-test harness (test/browser/harness.mjs) run this
-// same code, so the harness relays exactly what the extension relays.
+// the document id), copies selections to the clipboard, and tells the owner about changes. Pure
+// Node, no `vscode` import: the extension (src/editor.ts) and the browser-test harness
+// (test/browser/harness.mjs) run this same code, so the harness relays exactly what the
+// extension relays.
 
 import { EventEmitter } from "node:events";
 import { RpcError } from "./rpc";
-import type { DocInfo } from "./viewport";
+import type { Range } from "./selection";
+import { RangeTooLargeError, readRange } from "./textRange";
+import type { DocInfo, Position } from "./viewport";
 
 export interface Requester {
   request<T = unknown>(method: string, params?: unknown, signal?: AbortSignal): Promise<T>;
+}
+
+/** What the webview reports for the status bar. */
+export interface CursorStatus {
+  cursor: Position;
+  /** Lines touched by the selection; 0 without one. */
+  selectedLines: number;
+  /** Follow mode (the view stays at the end of a growing file). */
+  following: boolean;
 }
 
 /** Messages the webview posts. */
@@ -16,14 +28,15 @@ export type WebviewMessage =
   | { type: "ready" }
   | { type: "request"; reqId: number; method: string; params: Record<string, unknown> }
   | { type: "cancel"; reqId: number }
-  | { type: "status"; text: string };
+  | ({ type: "status" } & CursorStatus);
 
 /** Messages the host posts to the webview. */
 export type HostMessage =
-  | { type: "init"; info: DocInfo }
+  | { type: "init"; info: DocInfo; echoesShortcuts: boolean }
   | { type: "response"; reqId: number; result?: unknown; error?: { code: number; message: string; data?: unknown } }
   | { type: "refresh"; info: DocInfo; reveal?: number | null }
   | { type: "diskChange"; change: string; message: string; info: DocInfo; follow: boolean }
+  | { type: "follow"; on: boolean | "toggle" }
   | { type: "gotoLine" }
   | { type: "find" };
 
@@ -36,20 +49,55 @@ export const RELAYED: Record<string, string> = {
   replaceAll: "tome/replaceAll",
 };
 
+/** Relayed methods that report `$/progress` on a `workDoneToken`, and their progress titles. */
+const WITH_PROGRESS: Record<string, string> = {
+  "tome/search": "Searching",
+  "tome/replaceAll": "Replacing",
+};
+
+/** Error code of a copy refused for its size (the message says why). */
+export const COPY_TOO_LARGE = -32001;
+
 export interface EditedEvent {
   method: string;
   versionBefore: number;
   version: number;
+  /**
+   * Whether the server recorded a new undo step. Typing and single-character deletes join the
+   * previous step on the server; VS Code's undo stack must not get an entry for those, or one
+   * Ctrl+Z would undo several of VS Code's entries at once and the two stacks would drift.
+   */
+  newStep: boolean;
 }
 
+/** What the owner provides; the harness leaves out what it does not need. */
+export interface SessionHooks {
+  /** Shows `title` in the progress UI while `task` runs, fed by `$/progress` on `token`. */
+  progress?<T>(token: string, title: string, task: () => Promise<T>): Promise<T>;
+  clipboard?: { writeText(text: string): PromiseLike<void> };
+  /**
+   * Whether Ctrl+G and Ctrl+F pressed in the webview also come back as `gotoLine`/`find`
+   * messages (VS Code: the page forwards keys to the workbench, where the extension's
+   * keybindings run its commands).
+   */
+  echoesShortcuts?: boolean;
+}
+
+let tokenSeq = 1;
+
 /**
- * Events: `edited` (EditedEvent) after a change made from the webview, `status` (text).
+ * Events: `edited` (EditedEvent) after a change made from the webview, `status` (CursorStatus),
+ * `info` (DocInfo) when the document's state was read again, `warning` (message).
  */
 export class DocSession extends EventEmitter {
   private posts = new Set<(m: HostMessage) => void>();
   private aborts = new Map<number, AbortController>();
 
-  constructor(readonly server: Requester, public info: DocInfo) {
+  constructor(
+    readonly server: Requester,
+    public info: DocInfo,
+    private readonly hooks: SessionHooks = {},
+  ) {
     super();
   }
 
@@ -67,9 +115,14 @@ export class DocSession extends EventEmitter {
     for (const p of this.posts) p(m);
   }
 
+  private setInfo(info: DocInfo): DocInfo {
+    this.info = info;
+    this.emit("info", info);
+    return info;
+  }
+
   async refreshInfo(): Promise<DocInfo> {
-    this.info = await this.server.request<DocInfo>("tome/info", { doc: this.doc });
-    return this.info;
+    return this.setInfo(await this.server.request<DocInfo>("tome/info", { doc: this.doc }));
   }
 
   /** Re-reads the document state and tells every webview to redraw (after undo, revert…). */
@@ -81,44 +134,99 @@ export class DocSession extends EventEmitter {
   async handle(msg: WebviewMessage, post: (m: HostMessage) => void): Promise<void> {
     switch (msg.type) {
       case "ready":
-        post({ type: "init", info: await this.refreshInfo() });
+        post({ type: "init", info: await this.refreshInfo(), echoesShortcuts: !!this.hooks.echoesShortcuts });
         return;
       case "status":
-        this.emit("status", msg.text);
+        this.emit("status", { cursor: msg.cursor, selectedLines: msg.selectedLines, following: msg.following } satisfies CursorStatus);
         return;
       case "cancel":
         this.aborts.get(msg.reqId)?.abort();
         return;
-      case "request": {
-        const method = RELAYED[msg.method];
-        if (!method) {
-          post({ type: "response", reqId: msg.reqId, error: { code: -32601, message: `not relayed: ${msg.method}` } });
-          return;
-        }
-        const ac = new AbortController();
-        this.aborts.set(msg.reqId, ac);
-        try {
-          const result = await this.server.request<Record<string, unknown>>(method, { ...msg.params, doc: this.doc }, ac.signal);
-          if ((method === "tome/edit" || method === "tome/replaceAll") && typeof result.version === "number") {
-            // Without a version (replaceAll), compare with the last version this session saw.
-            const before = typeof msg.params.version === "number" ? msg.params.version : this.info.version;
-            if (result.version !== before) {
-              this.info = { ...this.info, version: result.version, dirty: true };
-              this.emit("edited", { method, versionBefore: before, version: result.version } satisfies EditedEvent);
-            }
-          }
-          post({ type: "response", reqId: msg.reqId, result });
-        } catch (e) {
-          const error =
-            e instanceof RpcError
-              ? { code: e.code, message: e.message, data: e.data }
-              : { code: -32603, message: e instanceof Error ? e.message : String(e) };
-          post({ type: "response", reqId: msg.reqId, error });
-        } finally {
-          this.aborts.delete(msg.reqId);
-        }
-        return;
-      }
+      case "request":
+        return this.answer(msg, post);
     }
   }
+
+  private async answer(msg: { reqId: number; method: string; params: Record<string, unknown> }, post: (m: HostMessage) => void): Promise<void> {
+    const ac = new AbortController();
+    this.aborts.set(msg.reqId, ac);
+    try {
+      const result = msg.method === "copy" ? await this.copy(msg.params as unknown as Range, ac.signal) : await this.relay(msg.method, msg.params, ac.signal);
+      post({ type: "response", reqId: msg.reqId, result });
+    } catch (e) {
+      post({ type: "response", reqId: msg.reqId, error: errorObject(e) });
+    } finally {
+      this.aborts.delete(msg.reqId);
+    }
+  }
+
+  private async relay(webviewMethod: string, params: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
+    const method = RELAYED[webviewMethod];
+    if (!method) throw new RpcError({ code: -32601, message: `not relayed: ${webviewMethod}` });
+    const full = { ...params, doc: this.doc };
+    if (method === "tome/edit") return this.edit(full, signal);
+    const title = WITH_PROGRESS[method];
+    const result = title && this.hooks.progress ? await this.withProgress(method, title, full, signal) : await this.server.request<Record<string, unknown>>(method, full, signal);
+    if (method === "tome/info") this.setInfo(result as unknown as DocInfo);
+    if (method === "tome/replaceAll") this.noteChange(method, params.version, result, true);
+    return result;
+  }
+
+  private withProgress(method: string, title: string, params: Record<string, unknown>, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const token = `tome/client/${tokenSeq++}`;
+    return this.hooks.progress!(token, title, () => this.server.request<Record<string, unknown>>(method, { ...params, workDoneToken: token }, signal));
+  }
+
+  /**
+   * `tome/edit` between two `tome/info`s, sent back to back: the server runs them in the order
+   * received, so the two infos tell whether this edit opened a new undo step or joined the
+   * previous one.
+   */
+  private async edit(params: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
+    const infoNow = (): Promise<DocInfo | null> => this.server.request<DocInfo>("tome/info", { doc: this.doc }).catch(() => null);
+    const before = infoNow();
+    const editing = this.server.request<{ version: number }>("tome/edit", params, signal);
+    const after = infoNow();
+    const result = await editing;
+    const [b, a] = await Promise.all([before, after]);
+    // Anything else in between (an undo from VS Code) shows in the versions: then the edit
+    // counts as a new step, as edits do by default.
+    const joined = !!a && !!b && b.version === params.version && a.version === result.version && a.undoSteps === b.undoSteps && a.redoSteps === 0;
+    if (a) this.setInfo(a);
+    this.noteChange("tome/edit", params.version, result, !joined);
+    return result;
+  }
+
+  private noteChange(method: string, sentVersion: unknown, result: unknown, newStep: boolean): void {
+    const version = (result as { version?: unknown }).version;
+    if (typeof version !== "number") return;
+    // Without a version (replaceAll), compare with the last version this session saw.
+    const before = typeof sentVersion === "number" ? sentVersion : this.info.version;
+    if (version === before) return;
+    if (this.info.version < version) this.info = { ...this.info, version, dirty: true };
+    this.emit("edited", { method, versionBefore: before, version, newStep } satisfies EditedEvent);
+  }
+
+  /** Copies a range to the clipboard, reading it from the server (it may span millions of lines). */
+  private async copy(r: Range, signal: AbortSignal): Promise<{ characters: number }> {
+    const clipboard = this.hooks.clipboard;
+    if (!clipboard) throw new RpcError({ code: -32601, message: "no clipboard here" });
+    const read = (): Promise<string> => readRange(this.server, this.doc, r, this.info.lineEnding, undefined, signal);
+    let text: string;
+    try {
+      text = this.hooks.progress ? await this.hooks.progress(`tome/client/${tokenSeq++}`, "Copying", read) : await read();
+    } catch (e) {
+      if (e instanceof RangeTooLargeError) {
+        this.emit("warning", e.message);
+        throw new RpcError({ code: COPY_TOO_LARGE, message: e.message, data: { bytes: e.bytes, limit: e.limit } });
+      }
+      throw e;
+    }
+    await clipboard.writeText(text);
+    return { characters: text.length };
+  }
+}
+
+function errorObject(e: unknown): { code: number; message: string; data?: unknown } {
+  return e instanceof RpcError ? { code: e.code, message: e.message, data: e.data } : { code: -32603, message: e instanceof Error ? e.message : String(e) };
 }

@@ -44,6 +44,8 @@ export interface DocInfo {
   indexComplete: boolean;
   indexPercent: number;
   lineEnding: "lf" | "crlf" | "cr";
+  /** What the file looked like at open, e.g. "utf-8". */
+  encoding?: string;
   version: number;
   dirty: boolean;
   readOnly: boolean;

@@ -21,6 +21,7 @@ export function renderHtml(r: PageResources): string {
 </head>
 <body>
 <div id="editor" tabindex="-1">
+  <div id="selection"></div>
   <div id="lines" aria-label="file content"></div>
   <div id="match"></div>
   <div id="cursor"></div>

@@ -1,7 +1,10 @@
 // The webview: renders only the visible lines of the document, fetched from the host (which
-// relays to `tome serve`) as the user scrolls; cursor, typing, Backspace/Delete, Enter, paste,
-// keyboard navigation, Ctrl+G. Bundled by esbuild into out/webview/editor.js.
+// relays to `tome serve`) as the user scrolls; cursor, selection, typing, Backspace/Delete,
+// Enter, cut/copy/paste, keyboard navigation, Ctrl+G, find, follow mode. Bundled by esbuild
+// into out/webview/editor.js.
 
+import { editOverSelection, lineSpan, selectedLineCount, selectionRange, wholeLine, type Range } from "../selection";
+import type { CursorStatus } from "../session";
 import {
   LineCache,
   scrollHeight,
@@ -16,38 +19,18 @@ import {
   type ViewLine,
   type ViewportResult,
 } from "../viewport";
-
-interface VsCodeApi {
-  postMessage(m: unknown): void;
-  getState(): unknown;
-  setState(s: unknown): void;
-}
+import { RequestError, cancellable, loadState, onHostMessage, postToHost, request, saveState } from "./host";
 
 /** What survives the webview being hidden and shown again (VS Code reloads it). */
 interface SavedState {
   top: number;
   cursor: Position;
 }
-declare function acquireVsCodeApi(): VsCodeApi;
 
-type HostMessage =
-  | { type: "init"; info: DocInfo }
-  | { type: "response"; reqId: number; result?: unknown; error?: { code: number; message: string; data?: unknown } }
-  | { type: "refresh"; info: DocInfo; reveal?: number | null }
-  | { type: "diskChange"; change: string; message: string; info: DocInfo; follow: boolean }
-  | { type: "gotoLine" }
-  | { type: "find" };
-
-class RequestError extends Error {
-  constructor(readonly code: number, message: string, readonly data?: unknown) {
-    super(message);
-  }
-}
-
-const vscode = acquireVsCodeApi();
 const $ = (id: string): HTMLElement => document.getElementById(id)!;
 const editorEl = $("editor");
 const linesEl = $("lines");
+const selectionEl = $("selection");
 const cursorEl = $("cursor");
 const matchEl = $("match");
 const scroller = $("scroller");
@@ -56,26 +39,6 @@ const input = $("input") as HTMLTextAreaElement;
 const gotoEl = $("goto");
 const gotoInput = $("goto-input") as HTMLInputElement;
 const statusEl = $("status");
-
-// ---------------------------------------------------------------------------------------------
-// Requests to the host
-
-let nextReq = 1;
-const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-
-function request<T>(method: string, params: Record<string, unknown>): Promise<T> {
-  return cancellable<T>(method, params).promise;
-}
-
-/** A request that can be cancelled (`$/cancelRequest` on the server; it then fails with -32800). */
-function cancellable<T>(method: string, params: Record<string, unknown>): { promise: Promise<T>; cancel(): void } {
-  const reqId = nextReq++;
-  const promise = new Promise<T>((resolve, reject) => {
-    pending.set(reqId, { resolve: resolve as (v: unknown) => void, reject });
-    vscode.postMessage({ type: "request", reqId, method, params });
-  });
-  return { promise, cancel: () => vscode.postMessage({ type: "cancel", reqId }) };
-}
 
 // ---------------------------------------------------------------------------------------------
 // State
@@ -87,12 +50,19 @@ let frame: ViewLine[] = [];
 /** Top of the screen: a line number (line mode) or, past the index frontier, a byte offset. */
 let top: { line: number } | { offset: number } = { line: 0 };
 let cursor: Position = { line: 0, character: 0 };
+/** Where the selection started (Shift+motion, drag); null: nothing selected. */
+let anchor: Position | null = null;
 let goalColumn = -1;
 let leftCol = 0; // first column shown (UTF-16 units)
 let lineHeight = 18;
 let charWidth = 8;
 let renderSeq = 0;
 let lastError = "";
+let notice = "";
+/** Follow mode: the view stays at the end as the file grows (Tome: Follow End). */
+let following = false;
+/** Ctrl+End ran while the last line had no number yet: put the cursor there once indexed. */
+let endPending = false;
 
 function visibleLines(): number {
   return Math.max(1, Math.floor(linesEl.clientHeight / lineHeight));
@@ -111,6 +81,9 @@ function lastLine(): number {
 function windowParam(): Record<string, unknown> {
   return { start: leftCol, width: visibleCols() + 2, unit: "encoding" };
 }
+function selection(): Range | null {
+  return selectionRange(anchor, cursor);
+}
 
 function measure(): void {
   const probe = document.createElement("span");
@@ -126,13 +99,30 @@ function measure(): void {
   document.documentElement.style.setProperty("--tome-line-height", `${lineHeight}px`);
 }
 
+/**
+ * Takes a newer document state. When the index has just completed, lines shown without
+ * numbers (read by byte offset before) are read again to get them: a view left at the end
+ * while indexing would otherwise keep showing `…` for line numbers.
+ */
+function setInfo(next: DocInfo): void {
+  const wasComplete = info ? info.indexComplete : next.indexComplete;
+  info = next;
+  if (!wasComplete && next.indexComplete) onIndexComplete();
+}
+
+function onIndexComplete(): void {
+  syncScrollbar();
+  if (endPending) schedule(goToEnd);
+  else if (!("line" in top) || frame.some((l) => l.number === null)) schedule(redraw);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Fetching and drawing
 
 function applyResult(r: ViewportResult): void {
   if (info) {
-    info.lineCount = r.lineCount;
-    if (r.lineCount.exact) info.indexComplete = true;
+    const complete = info.indexComplete || r.lineCount.exact;
+    setInfo({ ...info, lineCount: r.lineCount, indexComplete: complete });
   }
   cache.put(r, leftCol);
 }
@@ -194,6 +184,7 @@ async function redraw(): Promise<void> {
 /** The scrollTop we last set ourselves: its scroll event is not a user's drag. */
 let expectedScroll = -1;
 function syncScrollbar(): void {
+  if (!info) return;
   const s = scrollState();
   spacer.style.height = `${scrollHeight(s)}px`;
   const max = scroller.scrollHeight - scroller.clientHeight;
@@ -207,28 +198,31 @@ function syncScrollbar(): void {
 
 function draw(): void {
   const frag = document.createDocumentFragment();
-  for (const l of frame) {
-    const row = document.createElement("div");
-    row.className = "row";
-    if (l.number === cursor.line) row.classList.add("current");
-    const ln = document.createElement("span");
-    ln.className = "ln";
-    ln.textContent = l.number === null ? "…" : String(l.number + 1);
-    const tx = document.createElement("span");
-    tx.className = "tx";
-    // Columns before the window's start (a character split by it) are padded.
-    tx.textContent = " ".repeat(Math.max(0, l.startColumn - leftCol)) + l.text;
-    if (l.cutAfter) row.classList.add("cut-after");
-    if (l.invalid) row.classList.add("invalid");
-    row.dataset.line = l.number === null ? "" : String(l.number);
-    row.append(ln, tx);
-    frag.appendChild(row);
-  }
+  for (const l of frame) frag.appendChild(rowElement(l));
   linesEl.replaceChildren(frag);
   syncScrollbar();
+  drawSelection();
   drawCursor();
   drawMatch();
   drawStatus();
+}
+
+function rowElement(l: ViewLine): HTMLElement {
+  const row = document.createElement("div");
+  row.className = "row";
+  if (l.number === cursor.line) row.classList.add("current");
+  const ln = document.createElement("span");
+  ln.className = "ln";
+  ln.textContent = l.number === null ? "…" : String(l.number + 1);
+  const tx = document.createElement("span");
+  tx.className = "tx";
+  // Columns before the window's start (a character split by it) are padded.
+  tx.textContent = " ".repeat(Math.max(0, l.startColumn - leftCol)) + l.text;
+  if (l.cutAfter) row.classList.add("cut-after");
+  if (l.invalid) row.classList.add("invalid");
+  row.dataset.line = l.number === null ? "" : String(l.number);
+  row.append(ln, tx);
+  return row;
 }
 
 /** x of column `col` (absolute, UTF-16) in row `idx` of the frame, in #lines coordinates. */
@@ -251,6 +245,38 @@ function columnX(idx: number, col: number): number {
     if (rect.width !== 0 || rect.left !== 0) x = rect.left - base.left + (textCol - off) * charWidth;
   }
   return x;
+}
+
+/** Column (absolute, UTF-16) under a mouse x in a row. */
+function columnAtX(row: HTMLElement, clientX: number): number {
+  const tx = row.querySelector(".tx") as HTMLElement;
+  return Math.max(0, Math.round((clientX - tx.getBoundingClientRect().left) / charWidth)) + leftCol;
+}
+
+/** Paints the selected part of each row on screen (the selection may go on far above/below). */
+function drawSelection(): void {
+  const r = selection();
+  const boxes: HTMLElement[] = [];
+  if (r) {
+    frame.forEach((l, idx) => {
+      const span = l.number === null ? null : lineSpan(r, l.number);
+      if (!span) return;
+      const row = linesEl.children[idx] as HTMLElement;
+      const minX = columnX(idx, leftCol);
+      const x0 = Math.max(minX, columnX(idx, Math.max(span.from, leftCol)));
+      const endCol = span.to ?? Math.max(l.length, span.from);
+      let x1 = Math.max(minX, columnX(idx, Math.max(endCol, leftCol)));
+      if (span.withBreak) x1 += charWidth / 2; // the line break is selected too
+      const box = document.createElement("div");
+      box.className = "sel";
+      box.style.left = `${x0}px`;
+      box.style.width = `${Math.max(0, Math.min(x1, linesEl.clientWidth) - x0)}px`;
+      box.style.top = `${row.offsetTop}px`;
+      box.style.height = `${lineHeight}px`;
+      boxes.push(box);
+    });
+  }
+  selectionEl.replaceChildren(...boxes);
 }
 
 function drawMatch(): void {
@@ -288,21 +314,42 @@ function drawCursor(): void {
   input.style.top = cursorEl.style.top;
 }
 
+let lastPosted = "";
 function drawStatus(): void {
   if (!info) return;
+  const r = selection();
+  const selected = r ? selectedLineCount(r) : 0;
   const idx = info.indexComplete ? "" : ` · indexing ${info.indexPercent}%`;
   const lines = info.lineCount.exact ? `${info.lineCount.known} lines` : `~${info.lineCount.estimate} lines`;
-  const text = `Ln ${cursor.line + 1}, Col ${cursor.character + 1} · ${lines}${idx} · v${cache.version}${lastError ? " · " + lastError : ""}`;
-  statusEl.textContent = text;
+  const sel = r ? ` (${selected} line${selected === 1 ? "" : "s"} selected)` : "";
+  const extra = [following ? "following" : "", notice, lastError].filter(Boolean).join(" · ");
+  statusEl.textContent = `Ln ${cursor.line + 1}, Col ${cursor.character + 1}${sel} · ${lines}${idx} · v${cache.version}${extra ? " · " + extra : ""}`;
   const t = topLine();
-  if (t !== null) vscode.setState({ top: t, cursor } satisfies SavedState);
+  if (t !== null) saveState<SavedState>({ top: t, cursor });
   document.body.dataset.version = String(cache.version);
   document.body.dataset.cursor = `${cursor.line}:${cursor.character}`;
-  vscode.postMessage({ type: "status", text });
+  document.body.dataset.selection = r ? `${r.start.line}:${r.start.character}-${r.end.line}:${r.end.character}` : "";
+  document.body.dataset.following = String(following);
+  postStatus({ cursor, selectedLines: selected, following });
+}
+
+/** Tells the host what its status bar shows, when it changed. */
+function postStatus(s: CursorStatus): void {
+  const key = JSON.stringify(s);
+  if (key === lastPosted) return;
+  lastPosted = key;
+  postToHost({ type: "status", ...s });
 }
 
 function fail(e: unknown): void {
   lastError = e instanceof Error ? e.message : String(e);
+  drawStatus();
+}
+
+/** A short message in the status line (e.g. what Copy did), until the next one or an edit. */
+function note(text: string): void {
+  notice = text;
+  lastError = "";
   drawStatus();
 }
 
@@ -356,6 +403,7 @@ async function lineAt(n: number): Promise<ViewLine | undefined> {
 }
 
 async function moveCursor(p: Position, keepGoal = false): Promise<void> {
+  endPending = false;
   const last = lastLine();
   const ln = Math.max(0, Math.min(p.line, last));
   const l = await lineAt(ln);
@@ -370,6 +418,7 @@ async function moveCursor(p: Position, keepGoal = false): Promise<void> {
 }
 
 async function goToLine(n: number): Promise<void> {
+  endPending = false;
   cursor = { line: Math.max(0, n), character: 0 };
   goalColumn = -1;
   if (leftCol !== 0) {
@@ -377,6 +426,80 @@ async function goToLine(n: number): Promise<void> {
     cache.clear();
   }
   await showLine(Math.max(0, cursor.line - Math.floor(visibleLines() / 3)));
+}
+
+/** Ctrl+End: the last lines on screen, the cursor at the very end (once the line is numbered). */
+async function goToEnd(): Promise<void> {
+  await showEnd();
+  const last = frame[frame.length - 1];
+  endPending = !last || last.number === null;
+  goalColumn = -1;
+  if (endPending) return draw();
+  cursor = { line: last.number!, character: last.length };
+  await reveal(); // horizontally: the last line may be shorter than where the view was scrolled
+}
+
+/** Runs a motion; with Shift it extends the selection from where the cursor was, else drops it. */
+async function motion(extend: boolean, move: () => Promise<void>): Promise<void> {
+  if (extend) anchor ??= { ...cursor };
+  else anchor = null;
+  await move();
+  if (anchor && selection() === null) anchor = null;
+  draw();
+}
+
+/** Waits until the line index is complete (the last line's number is needed), polling `tome/info`. */
+async function indexed(): Promise<void> {
+  while (!info!.indexComplete) {
+    note("waiting for the index…");
+    await new Promise((r) => setTimeout(r, 100));
+    setInfo(await request<DocInfo>("info", {}));
+  }
+}
+
+// In VS Code, Ctrl+G and Ctrl+F pressed here are handled at once by the page and come back a
+// little later as `gotoLine`/`find` from the extension's keybindings. Each such echo is
+// dropped: it used to reopen the go-to box after a quick "digits, Enter" and take the next
+// keys typed for the document.
+let echoesShortcuts = false;
+const pendingEchoes = { gotoLine: 0, find: 0 };
+
+function shortcut(kind: "gotoLine" | "find"): void {
+  if (echoesShortcuts) pendingEchoes[kind]++;
+  if (kind === "gotoLine") openGoto();
+  else openFind();
+}
+
+/** A `gotoLine`/`find` from the host: the echo of a key handled here, or a command. */
+function fromHost(kind: "gotoLine" | "find"): void {
+  if (pendingEchoes[kind] > 0) {
+    pendingEchoes[kind]--;
+    return;
+  }
+  if (kind === "gotoLine") openGoto();
+  else openFind();
+}
+
+/** Ctrl+A: from the start of the document to the end of its last line (not rendered: no matter). */
+async function selectAll(): Promise<void> {
+  await indexed();
+  const last = info!.lineCount.known - 1;
+  const l = await lineAt(last);
+  anchor = { line: 0, character: 0 };
+  cursor = { line: last, character: l ? l.length : 0 };
+  goalColumn = -1;
+  note("");
+  draw();
+}
+
+function stopFollowing(): void {
+  following = false;
+}
+
+function setFollowing(on: boolean): void {
+  following = on;
+  if (on) schedule(goToEnd);
+  else drawStatus();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -414,8 +537,9 @@ function enqueue(e: CursorEdit): void {
 }
 
 async function applyEdit(e: CursorEdit): Promise<void> {
-  // The position is taken when the edit runs, from the cursor as moved by earlier actions.
-  const op: CursorEdit = e.kind === "replace" ? e : { ...e, at: { ...cursor } };
+  // The position is taken when the edit runs, from the cursor as moved by earlier actions; a
+  // selection is replaced as a whole (one edit).
+  const op = editOverSelection(e.kind === "replace" ? e : { ...e, at: { ...cursor } }, selection());
   if ("at" in op) {
     await lineAt(op.at.line);
     if (op.kind === "deleteBackward" && op.at.character === 0) await lineAt(op.at.line - 1);
@@ -425,6 +549,7 @@ async function applyEdit(e: CursorEdit): Promise<void> {
   try {
     await request<{ version: number }>("edit", t.params as unknown as Record<string, unknown>);
     lastError = "";
+    notice = "";
   } catch (err) {
     // Stale or out of bounds: drop the cache so that the next action reads afresh.
     cache.clear();
@@ -432,10 +557,40 @@ async function applyEdit(e: CursorEdit): Promise<void> {
   }
   cache.clear();
   cursor = t.cursor;
+  anchor = null;
   goalColumn = -1;
   info!.dirty = true;
   await redraw(); // refetches the screen at the new version
   await reveal();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clipboard: the host reads the range from the server and writes the clipboard, so a selection
+// of millions of lines copies without ever being on screen (up to a cap, see textRange.ts).
+
+/** The selection, or with none the cursor's whole line (VS Code's behaviour). */
+async function clipboardRange(): Promise<Range> {
+  const r = selection();
+  if (r) return r;
+  const l = await lineAt(cursor.line);
+  return wholeLine(cursor.line, !l || l.breakLength === 0, l?.length ?? 0);
+}
+
+async function copy(): Promise<boolean> {
+  const r = await clipboardRange();
+  note("copying…");
+  const res = await request<{ characters: number }>("copy", { start: r.start, end: r.end }).catch((e: unknown) => {
+    notice = "";
+    fail(e);
+    return null;
+  });
+  if (res) note(`copied ${res.characters} characters`);
+  return !!res;
+}
+
+async function cut(): Promise<void> {
+  const r = await clipboardRange();
+  if (await copy()) await applyEdit({ kind: "replace", start: r.start, end: r.end, text: "" });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -525,20 +680,25 @@ async function findNext(backward: boolean): Promise<void> {
     drawMatch();
     return;
   }
-  const f = r.found;
-  if (f.range) {
-    match = { start: f.range.start, end: f.range.end, offsets: f.offsets };
-    cursor = { ...f.range.start };
-    goalColumn = -1;
-    const n = visibleLines();
-    const t = topLine();
-    if (t === null || cursor.line < t || cursor.line >= t + n) await showLine(Math.max(0, cursor.line - Math.floor(n / 3)));
-    await reveal();
-  } else {
+  await showMatch(r.found);
+}
+
+async function showMatch(f: Match): Promise<void> {
+  stopFollowing();
+  anchor = null;
+  if (!f.range) {
     // Past the index frontier: show it, by offset.
     match = null;
     await showAround({ around: f.offsets.start }, 3);
+    return;
   }
+  match = { start: f.range.start, end: f.range.end, offsets: f.offsets };
+  cursor = { ...f.range.start };
+  goalColumn = -1;
+  const n = visibleLines();
+  const t = topLine();
+  if (t === null || cursor.line < t || cursor.line >= t + n) await showLine(Math.max(0, cursor.line - Math.floor(n / 3)));
+  await reveal();
 }
 
 async function replaceAll(): Promise<void> {
@@ -551,6 +711,7 @@ async function replaceAll(): Promise<void> {
     return;
   }
   match = null;
+  anchor = null;
   cache.clear();
   await redraw();
 }
@@ -565,16 +726,17 @@ findInput.addEventListener("keydown", (e) => {
   if (e.key === "Enter") {
     e.preventDefault();
     schedule(() => findNext(e.shiftKey));
-  } else if (e.key === "Escape") {
-    e.preventDefault();
-    closeFind();
   }
 });
 replaceInput.addEventListener("keydown", (e) => {
   if (e.key === "Enter") {
     e.preventDefault();
     schedule(replaceAll);
-  } else if (e.key === "Escape") {
+  }
+});
+// Escape closes the bar from any of its fields and buttons.
+findEl.addEventListener("keydown", (e) => {
+  if (e.key === "Escape") {
     e.preventDefault();
     closeFind();
   }
@@ -585,83 +747,88 @@ $("replace-all").addEventListener("click", () => schedule(replaceAll));
 $("find-close").addEventListener("click", closeFind);
 
 // ---------------------------------------------------------------------------------------------
-// Input
+// Keys
 
-function onKey(e: KeyboardEvent): void {
+/** Motions by key; each reads `cursor` when it runs, after the actions queued before it. */
+function keyMotion(e: KeyboardEvent): (() => Promise<void>) | null {
   const ctrl = e.ctrlKey || e.metaKey;
   const n = visibleLines();
-  let handled = true;
-  // Each action is a thunk, so it reads `cursor` when it runs, after the actions before it.
-  const run = (p: () => Promise<void>): void => schedule(p);
   switch (e.key) {
     case "ArrowUp":
-      run(() => moveCursor({ line: cursor.line - 1, character: cursor.character }, true));
-      break;
+      return () => moveCursor({ line: cursor.line - 1, character: cursor.character }, true);
     case "ArrowDown":
-      run(() => moveCursor({ line: cursor.line + 1, character: cursor.character }, true));
-      break;
+      return () => moveCursor({ line: cursor.line + 1, character: cursor.character }, true);
     case "ArrowLeft":
-      run(async () => {
+      return async () => {
         if (cursor.character > 0) await moveCursor({ line: cursor.line, character: cursor.character - 1 });
         else if (cursor.line > 0) await moveCursor({ line: cursor.line - 1, character: Number.MAX_SAFE_INTEGER });
-      });
-      break;
+      };
     case "ArrowRight":
-      run(() => {
+      return () => {
         const l = cache.get(cursor.line);
         if (l && cursor.character >= l.length && l.breakLength > 0) return moveCursor({ line: cursor.line + 1, character: 0 });
         return moveCursor({ line: cursor.line, character: cursor.character + 1 });
-      });
-      break;
+      };
     case "Home":
-      if (ctrl) run(() => goToLine(0));
-      else run(() => moveCursor({ line: cursor.line, character: 0 }));
-      break;
+      return ctrl ? () => goToLine(0) : () => moveCursor({ line: cursor.line, character: 0 });
     case "End":
-      if (ctrl)
-        run(
-          async () => {
-            await showEnd();
-            const last = frame[frame.length - 1];
-            if (last && last.number !== null) cursor = { line: last.number, character: last.length };
-            draw();
-          },
-        );
-      else run(() => moveCursor({ line: cursor.line, character: Number.MAX_SAFE_INTEGER }));
-      break;
+      return ctrl ? goToEnd : () => moveCursor({ line: cursor.line, character: Number.MAX_SAFE_INTEGER });
     case "PageDown":
-      run(
-        async () => {
-          await scrollBy(n - 1);
-          await moveCursor({ line: cursor.line + n - 1, character: cursor.character }, true);
-        },
-      );
-      break;
+      return async () => {
+        await scrollBy(n - 1);
+        await moveCursor({ line: cursor.line + n - 1, character: cursor.character }, true);
+      };
     case "PageUp":
-      run(
-        async () => {
-          await scrollBy(-(n - 1));
-          await moveCursor({ line: cursor.line - (n - 1), character: cursor.character }, true);
-        },
-      );
-      break;
-    case "Backspace":
-      enqueue({ kind: "deleteBackward", at: cursor });
-      break;
-    case "Delete":
-      enqueue({ kind: "deleteForward", at: cursor });
-      break;
-    case "Enter":
-      enqueue({ kind: "newline", at: cursor });
-      break;
-    case "Tab":
-      enqueue({ kind: "insert", at: cursor, text: "\t" });
-      break;
-    default:
-      if (ctrl && (e.key === "g" || e.key === "G")) openGoto();
-      else if (ctrl && (e.key === "f" || e.key === "F")) openFind();
-      else handled = false;
+      return async () => {
+        await scrollBy(-(n - 1));
+        await moveCursor({ line: cursor.line - (n - 1), character: cursor.character }, true);
+      };
   }
+  return null;
+}
+
+/** Left/Right without Shift on a selection go to its start/end, as in VS Code. */
+function collapseSelection(e: KeyboardEvent): boolean {
+  const r = selection();
+  if (!r || e.shiftKey || (e.key !== "ArrowLeft" && e.key !== "ArrowRight")) return false;
+  const to = e.key === "ArrowLeft" ? r.start : r.end;
+  schedule(() => motion(false, () => moveCursor(to)));
+  return true;
+}
+
+/** Edits and commands by key; false when the key is not ours (typing goes through `input`). */
+function keyCommand(e: KeyboardEvent): boolean {
+  const ctrl = e.ctrlKey || e.metaKey;
+  const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+  if (ctrl && key === "g") shortcut("gotoLine");
+  else if (ctrl && key === "f") shortcut("find");
+  else if (ctrl && key === "a") schedule(selectAll);
+  else if (ctrl) return false; // Ctrl+C/X/V come as copy/cut/paste events; the rest is VS Code's
+  else if (["Backspace", "Delete", "Enter", "Tab"].includes(key)) return editKey(key);
+  else if (key === "Escape" && anchor) schedule(() => motion(false, async () => undefined));
+  else return false;
+  return true;
+}
+
+/** Backspace, Delete, Enter and Tab: one edit each, over the selection if there is one. */
+function editKey(key: string): true {
+  stopFollowing();
+  if (key === "Backspace") enqueue({ kind: "deleteBackward", at: cursor });
+  else if (key === "Delete") enqueue({ kind: "deleteForward", at: cursor });
+  else if (key === "Enter") enqueue({ kind: "newline", at: cursor });
+  else if (key === "Tab") enqueue({ kind: "insert", at: cursor, text: "\t" });
+  return true;
+}
+
+function onKey(e: KeyboardEvent): void {
+  if (!info) return; // not initialized yet
+  const move = keyMotion(e);
+  let handled = true;
+  if (collapseSelection(e)) stopFollowing();
+  else if (move) {
+    stopFollowing();
+    schedule(() => motion(e.shiftKey, move));
+  } else handled = keyCommand(e);
   if (handled) e.preventDefault();
 }
 
@@ -680,7 +847,7 @@ gotoInput.addEventListener("keydown", (e) => {
     const n = parseInt(gotoInput.value, 10);
     gotoEl.hidden = true;
     input.focus();
-    if (Number.isFinite(n) && n > 0) schedule(() => goToLine(n - 1));
+    if (Number.isFinite(n) && n > 0) schedule(() => motion(false, () => goToLine(n - 1)));
     e.preventDefault();
   } else if (e.key === "Escape") {
     gotoEl.hidden = true;
@@ -691,6 +858,14 @@ gotoInput.addEventListener("keydown", (e) => {
 
 input.addEventListener("keydown", (e) => {
   if (e.isComposing) return;
+  onKey(e);
+});
+// Keys that reach the page while the focus is not in the textarea (VS Code may focus the
+// webview's body) still drive the editor; the textarea takes the focus back for typing.
+document.addEventListener("keydown", (e) => {
+  const t = e.target as Node;
+  if (t === input || findEl.contains(t) || gotoEl.contains(t)) return;
+  input.focus();
   onKey(e);
 });
 input.addEventListener("input", () => {
@@ -709,29 +884,74 @@ input.addEventListener("paste", (e) => {
   e.preventDefault();
   if (text) enqueue({ kind: "insert", at: cursor, text });
 });
+// Copy and cut never use the page's own clipboard data: the host fetches the text (see above).
 input.addEventListener("copy", (e) => {
-  // No selection yet: copy the current line, as VS Code does with an empty selection.
-  const l = cache.get(cursor.line);
-  if (l && e.clipboardData) {
-    e.clipboardData.setData("text/plain", l.text + "\n");
-    e.preventDefault();
+  e.preventDefault();
+  schedule(async () => void (await copy()));
+});
+input.addEventListener("cut", (e) => {
+  e.preventDefault();
+  schedule(cut);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Mouse
+
+/** The document position under the mouse, if it is over a numbered line. */
+function positionAt(e: MouseEvent): Position | null {
+  const row = (e.target as HTMLElement).closest?.(".row") as HTMLElement | null;
+  if (!row || !row.dataset.line) return null;
+  return { line: Number(row.dataset.line), character: columnAtX(row, e.clientX) };
+}
+
+let dragging = false;
+let dragTarget: Position | null = null;
+
+editorEl.addEventListener("mousedown", (e) => {
+  if (e.button !== 0 || (e.target as HTMLElement).closest("#scroller")) return; // the scrollbar drags natively
+  // Keep the focus in the textarea. Letting the browser focus #editor and refocusing later
+  // loses the keys pressed in between (Ctrl+End right after a click went nowhere, 1 run in 8).
+  e.preventDefault();
+  input.focus();
+  stopFollowing();
+  const p = positionAt(e);
+  if (!p) return;
+  dragging = true;
+  schedule(() => motion(e.shiftKey, () => moveCursor(p)));
+  // A plain click starts a selection that a drag extends.
+  if (!e.shiftKey) schedule(async () => void (anchor = { ...cursor }));
+});
+
+window.addEventListener("mousemove", (e) => {
+  if (!dragging || !(e.buttons & 1)) return;
+  const p = positionAt(e);
+  if (!p) return;
+  // Coalesce: only the latest position is applied once the queue gets to it.
+  const scheduled = dragTarget !== null;
+  dragTarget = p;
+  if (!scheduled) {
+    schedule(async () => {
+      const to = dragTarget!;
+      dragTarget = null;
+      await motion(true, () => moveCursor(to));
+    });
   }
 });
 
-editorEl.addEventListener("mousedown", (e) => {
-  const row = (e.target as HTMLElement).closest(".row") as HTMLElement | null;
-  if (row && row.dataset.line) {
-    const tx = row.querySelector(".tx") as HTMLElement;
-    const col = Math.max(0, Math.round((e.clientX - tx.getBoundingClientRect().left) / charWidth)) + leftCol;
-    schedule(() => moveCursor({ line: Number(row.dataset.line), character: col }));
-  }
-  setTimeout(() => input.focus(), 0);
+window.addEventListener("mouseup", () => {
+  if (!dragging) return;
+  dragging = false;
+  schedule(async () => {
+    if (anchor && selection() === null) anchor = null;
+    drawStatus();
+  });
 });
 
 editorEl.addEventListener(
   "wheel",
   (e) => {
     e.preventDefault();
+    stopFollowing();
     const dy = e.deltaMode === 1 ? e.deltaY : e.deltaY / lineHeight;
     const lines = Math.trunc(dy) || Math.sign(dy);
     if (lines) void scrollBy(lines).catch(fail);
@@ -749,6 +969,7 @@ scroller.addEventListener("scroll", () => {
   if (Math.abs(scroller.scrollTop - expectedScroll) <= 1) return;
   expectedScroll = -1;
   if (!info) return;
+  stopFollowing();
   const max = scroller.scrollHeight - scroller.clientHeight;
   const t = scrollToTarget(scroller.scrollTop, max, scrollState());
   const p = t.kind === "line" ? showLine(t.line) : showAround({ fraction: t.fraction });
@@ -757,46 +978,44 @@ scroller.addEventListener("scroll", () => {
 
 window.addEventListener("resize", () => void redraw().catch(fail));
 
-window.addEventListener("message", (ev: MessageEvent) => {
-  const m = ev.data as HostMessage;
+// ---------------------------------------------------------------------------------------------
+// Messages from the host
+
+onHostMessage((m) => {
   switch (m.type) {
     case "init": {
-      info = m.info;
+      echoesShortcuts = m.echoesShortcuts;
+      setInfo(m.info);
       measure();
-      const saved = vscode.getState() as SavedState | undefined;
+      const saved = loadState<SavedState>();
       if (saved && typeof saved.top === "number") cursor = saved.cursor;
       void showLine(saved?.top ?? 0).then(() => input.focus(), fail);
       break;
     }
-    case "response": {
-      const p = pending.get(m.reqId);
-      if (!p) return;
-      pending.delete(m.reqId);
-      if (m.error) p.reject(new RequestError(m.error.code, m.error.message, m.error.data));
-      else p.resolve(m.result);
-      break;
-    }
     case "refresh":
-      info = m.info;
+      // After undo/redo/revert/reload: positions of the old text mean nothing any more.
+      setInfo(m.info);
       cache.clear();
+      anchor = null;
       if (typeof m.reveal === "number") void showAround({ around: m.reveal }, 3).catch(fail);
       else void redraw().catch(fail);
       break;
     case "diskChange": {
-      // Follow mode: a view showing the end of a growing file keeps showing the end.
+      // Follow mode, or a view showing the end of a growing file (tome.follow): keep the end.
       const last = frame[frame.length - 1];
       const atEnd = !!last && last.breakLength === 0;
-      info = m.info;
+      setInfo(m.info);
       cache.clear();
-      if (m.follow && atEnd) void showEnd().catch(fail);
-      else void redraw().catch(fail);
+      if (following || (m.follow && atEnd)) schedule(following ? goToEnd : showEnd);
+      else schedule(redraw);
       break;
     }
-    case "gotoLine":
-      openGoto();
+    case "follow":
+      setFollowing(m.on === "toggle" ? !following : m.on);
       break;
+    case "gotoLine":
     case "find":
-      openFind();
+      fromHost(m.type);
       break;
   }
 });
@@ -806,12 +1025,10 @@ setInterval(() => {
   if (!info || info.indexComplete) return;
   request<DocInfo>("info", {})
     .then((i) => {
-      const wasComplete = info!.indexComplete;
-      info = i;
-      if (!wasComplete && i.indexComplete) syncScrollbar();
+      setInfo(i);
       drawStatus();
     })
     .catch(() => undefined);
 }, 500);
 
-vscode.postMessage({ type: "ready" });
+postToHost({ type: "ready" });

@@ -79,7 +79,15 @@ try {
   start = Date.now();
   const info = await server.request("tome/open", { path: file });
   console.log(`# tome/open answered in ${ms(start)} (index ${info.indexPercent}%)`);
-  const session = new DocSession(server, info);
+  // The clipboard the extension would give (vscode.env.clipboard): the test reads it back.
+  let clipboard = "";
+  const session = new DocSession(server, info, { clipboard: { writeText: async (t) => void (clipboard = t) } });
+  // What the extension does on tome/didChangeOnDisk "appended" (src/editor.ts onDiskChange).
+  server.connection.on("notification", async (method, params) => {
+    if (method !== "tome/didChangeOnDisk" || params.change !== "appended") return;
+    const i = await session.refreshInfo();
+    session.broadcast({ type: "diskChange", change: params.change, message: params.message, info: i, follow: true });
+  });
   const serverLines = async (first, count) =>
     (await server.request("tome/viewport", { doc: info.doc, first, count })).lines;
 
@@ -124,6 +132,47 @@ try {
 
   const rows = () =>
     page.$$eval(".row", (els) => els.map((e) => ({ ln: e.querySelector(".ln").textContent, tx: e.querySelector(".tx").textContent })));
+  const dataset = (key) => page.evaluate((k) => document.body.dataset[k], key);
+  const statusText = () => page.$eval("#status", (e) => e.textContent);
+  /** Lines [first, first + count) of the file as it is on disk, read here (not through Tome). */
+  const fileLines = (first, count) => {
+    const fd = fs.openSync(file, "r");
+    const buf = Buffer.alloc(32 << 20);
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    fs.closeSync(fd);
+    const all = buf.subarray(0, n).toString("utf8").split("\n");
+    assert(all.length > first + count, "read enough of the file");
+    return all.slice(first, first + count);
+  };
+  /** 1-based numbers of the file's lines with a match of `re` (global), one entry per match; read here. */
+  const matchingLines = (re) => {
+    const out = [];
+    const fd = fs.openSync(file, "r");
+    const buf = Buffer.alloc(8 << 20);
+    let carry = "";
+    let line = 0;
+    for (let pos = 0; ; ) {
+      const n = fs.readSync(fd, buf, 0, buf.length, pos);
+      const parts = (carry + buf.subarray(0, n).toString("latin1")).split("\n");
+      carry = n === 0 ? "" : parts.pop();
+      for (const l of parts) {
+        line++;
+        const found = l.match(re)?.length ?? 0;
+        for (let i = 0; i < found; i++) out.push(line);
+      }
+      if (n === 0) break;
+      pos += n;
+    }
+    fs.closeSync(fd);
+    return out;
+  };
+  const goTo = async (line) => {
+    await page.keyboard.press("Control+g");
+    await page.waitForSelector("#goto:not([hidden])");
+    await page.keyboard.type(String(line));
+    await page.keyboard.press("Enter");
+    await until(async () => (await dataset("cursor")) === `${line - 1}:0`, `cursor on line ${line}`);
+  };
 
   await check("first lines are on screen with line numbers", async () => {
     const r = await until(async () => {
@@ -173,6 +222,42 @@ try {
     assert(want[0].text.startsWith(r[0].tx.replace(/…$/, "")), `middle: ${r[0].tx}`);
   });
 
+  await check("Shift+arrows and Shift+PageDown select beyond the screen; Ctrl+C copies it from the server", async () => {
+    await goTo(1001);
+    const page1 = (await rows()).length - 1; // PageDown moves by a screen less one line
+    await page.keyboard.press("ArrowRight");
+    await page.keyboard.press("ArrowRight");
+    await page.keyboard.press("ArrowRight");
+    for (let i = 0; i < 4; i++) await page.keyboard.press("Shift+PageDown");
+    await page.keyboard.press("Shift+ArrowDown");
+    await page.keyboard.press("Shift+End");
+    const endLine = 1000 + 4 * page1 + 1;
+    const lines = fileLines(1000, endLine - 1000 + 1);
+    const sel = `1000:3-${endLine}:${lines.at(-1).length}`;
+    await until(async () => (await dataset("selection")) === sel, `the selection ${sel}`);
+    const shown = (await rows()).map((r) => Number(r.ln) - 1);
+    assert(!shown.includes(1000), `the selection's start (line 1001) is off screen (rows ${shown[0] + 1}…)`);
+    const painted = await page.$$eval(".sel", (e) => e.length);
+    assert(painted === shown.filter((l) => l <= endLine).length, `every selected row on screen is painted (${painted})`);
+    const expected = [lines[0].slice(3), ...lines.slice(1)].join("\n");
+    clipboard = "";
+    await page.keyboard.press("Control+c");
+    await until(async () => clipboard.length > 0, "the clipboard written");
+    assert(clipboard === expected, `clipboard: ${clipboard.length} characters, expected ${expected.length}`);
+    await until(async () => (await statusText()).includes(`copied ${expected.length} characters`), "the status says what was copied");
+  });
+
+  await check("Ctrl+A selects the whole file; copying 200 MiB is refused with a clear message", async () => {
+    clipboard = "untouched";
+    await page.keyboard.press("Control+a");
+    await until(async () => (await dataset("selection")) === `0:0-${lineCount - 1}:0`, "everything selected");
+    await page.keyboard.press("Control+c");
+    await until(async () => /at most 64\.0 MiB/.test(await statusText()), "the refusal in the status");
+    assert(clipboard === "untouched", "the clipboard is left alone");
+    await page.keyboard.press("Escape");
+    await until(async () => (await dataset("selection")) === "", "Escape drops the selection");
+  });
+
   const target = Math.min(1000000, Math.floor(lineCount / 2) + 17);
   await check(`Ctrl+G goes to line ${target}`, async () => {
     await page.keyboard.press("Control+g");
@@ -191,6 +276,7 @@ try {
 
   await check("typing, Backspace and Enter edit the server's document", async () => {
     const before = (await serverLines(target - 1, 1))[0].text;
+    const v0 = (await server.request("tome/info", { doc: info.doc })).version;
     await page.keyboard.type("HELLO ");
     await until(async () => (await serverLines(target - 1, 1))[0].text.startsWith("HELLO "), "HELLO on the server");
     await page.keyboard.press("Backspace");
@@ -200,7 +286,7 @@ try {
       return l[0].text === "HELLO" && l[1].text === before && l;
     }, "split line on the server");
     const i = await server.request("tome/info", { doc: info.doc });
-    assert(i.dirty && i.version === 8, `dirty ${i.dirty}, version ${i.version}`);
+    assert(i.dirty && i.version === v0 + 8, `dirty ${i.dirty}, version ${i.version} (8 edits after ${v0})`);
     // The screen shows it too.
     const r = await until(async () => {
       const x = await rows();
@@ -232,29 +318,38 @@ try {
   });
 
   await check("Ctrl+F finds, counts and goes to a match", async () => {
+    const countText = (n) => (n === 1 ? "1 match" : `${n} matches`);
+    const findCount = () => page.$eval("#find-count", (e) => e.textContent);
+    const current = async () => Number((await page.$$eval(".row.current .ln", (e) => e.map((x) => x.textContent)))[0]);
+    const literal = matchingLines(/seq=123456 /g);
+    assert(literal.length > 0, "the pattern occurs in the file");
     await page.keyboard.press("Control+f");
     await page.waitForSelector("#find:not([hidden])");
     await page.keyboard.type("seq=123456 ");
-    await until(async () => (await page.$eval("#find-count", (e) => e.textContent)) === "1 match", "1 match");
+    await until(async () => (await findCount()) === countText(literal.length), countText(literal.length));
     await page.keyboard.press("Enter");
-    await until(async () => (await page.$$eval(".row.current .ln", (e) => e.map((x) => x.textContent)))[0] === "123457", "match line current");
+    await until(async () => (await current()) === literal[0], `match line ${literal[0]} current`);
     const shown = await page.$eval("#match", (e) => e.style.display);
     assert(shown === "block", "match highlighted");
     // Regex and case.
+    const sensitive = matchingLines(/SEQ=12345[0-9] /g);
+    const insensitive = matchingLines(/SEQ=12345[0-9] /gi);
+    assert(insensitive.length > 3, "several matches to step through");
     await page.fill("#find-input", "SEQ=12345[0-9] ");
     await page.check("#find-regex");
     await page.check("#find-case");
-    await until(async () => (await page.$eval("#find-count", (e) => e.textContent)) === "0 matches", "0 matches (case-sensitive)");
+    await until(async () => (await findCount()) === countText(sensitive.length), `${countText(sensitive.length)} (case-sensitive)`);
     await page.uncheck("#find-case");
-    await until(async () => (await page.$eval("#find-count", (e) => e.textContent)) === "10 matches", "10 matches");
-    const current = async () => (await page.$$eval(".row.current .ln", (e) => e.map((x) => x.textContent)))[0];
-    // From the cursor (on seq=123456): Enter finds it, Enter again the next, Shift+Enter goes back.
+    await until(async () => (await findCount()) === countText(insensitive.length), countText(insensitive.length));
+    // From the cursor (on the first match): Enter finds it, Enter again the next, Shift+Enter goes back.
+    const k = insensitive.indexOf(literal[0]);
+    assert(k > 0 && k < insensitive.length - 1, "the cursor's match has neighbours");
     await page.press("#find-input", "Enter");
     await page.press("#find-input", "Enter");
-    await until(async () => (await current()) === "123458", "next match (line 123458)");
+    await until(async () => (await current()) === insensitive[k + 1], `next match (line ${insensitive[k + 1]})`);
     await page.press("#find-input", "Shift+Enter");
     await page.press("#find-input", "Shift+Enter");
-    await until(async () => (await current()) === "123456", "previous match (line 123456)");
+    await until(async () => (await current()) === insensitive[k - 1], `previous match (line ${insensitive[k - 1]})`);
   });
 
   await check("Replace All changes the server's document", async () => {
@@ -269,6 +364,56 @@ try {
     await page.keyboard.press("Escape");
   });
 
+  await check("Shift+click extends the selection; typing replaces it with one edit", async () => {
+    await goTo(2001);
+    const before = fileLines(2000, 8);
+    const at = async (line, x) => {
+      const box = await page.$(`.row[data-line="${line}"] .tx`);
+      const b = await box.boundingBox();
+      return { x: b.x + x, y: b.y + b.height / 2 };
+    };
+    const cw = await page.$eval(".row .tx", (e) => e.getBoundingClientRect().width / Math.max(1, e.textContent.length));
+    const a = await at(2001, cw * 5 + 1);
+    await page.mouse.click(a.x, a.y);
+    await until(async () => (await dataset("cursor")) === "2001:5", "click put the cursor at 2002:5");
+    const b = await at(2005, cw * 10 + 1);
+    await page.keyboard.down("Shift");
+    await page.mouse.click(b.x, b.y);
+    await page.keyboard.up("Shift");
+    await until(async () => (await dataset("selection")) === "2001:5-2005:10", "Shift+click selection");
+    const v = (await server.request("tome/info", { doc: info.doc })).version;
+    await page.keyboard.type("Z");
+    const want = before[1].slice(0, 5) + "Z" + before[5].slice(10);
+    await until(async () => (await serverLines(2001, 1))[0].text === want, "the selection replaced on the server");
+    const after = await server.request("tome/info", { doc: info.doc });
+    assert(after.version === v + 1, `one edit: version ${v} → ${after.version}`);
+    assert((await serverLines(2002, 1))[0].text === before[6], "the lines after move up");
+  });
+
+  await check("Ctrl+X cuts a multi-line selection in one edit; paste puts it back", async () => {
+    await goTo(3001);
+    const before = (await serverLines(3000, 6)).map((l) => l.text);
+    await page.keyboard.press("ArrowRight");
+    await page.keyboard.press("Shift+ArrowDown");
+    await page.keyboard.press("Shift+ArrowDown");
+    await page.keyboard.press("Shift+ArrowDown");
+    await until(async () => (await dataset("selection")) === "3000:1-3003:1", "selection");
+    const v = (await server.request("tome/info", { doc: info.doc })).version;
+    clipboard = "";
+    await page.keyboard.press("Control+x");
+    const cutText = [before[0].slice(1), before[1], before[2], before[3].slice(0, 1)].join("\n");
+    await until(async () => (await serverLines(3000, 1))[0].text === before[0][0] + before[3].slice(1), "cut on the server");
+    assert(clipboard === cutText, `clipboard after cut: ${JSON.stringify(clipboard.slice(0, 80))}`);
+    assert((await server.request("tome/info", { doc: info.doc })).version === v + 1, "the cut is one edit");
+    await page.evaluate((text) => {
+      const dt = new DataTransfer();
+      dt.setData("text/plain", text);
+      document.getElementById("input").dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+    }, clipboard);
+    await until(async () => JSON.stringify((await serverLines(3000, 6)).map((l) => l.text)) === JSON.stringify(before), "pasted back as it was");
+    await until(async () => (await dataset("cursor")) === "3003:1", "the cursor after the pasted text");
+  });
+
   await check("a reloaded webview comes back at the same place", async () => {
     const before = await page.evaluate(() => document.body.dataset.cursor);
     const top = (await rows())[0].ln;
@@ -276,9 +421,28 @@ try {
     await until(async () => {
       const r = await rows();
       return r.length && r[0].ln === top;
-    }, `top line ${top} after reload`);
+    }, `top line ${top} after reload`).catch(async (e) => {
+      console.log("# after reload:", JSON.stringify((await rows()).slice(0, 2)), await statusText(), JSON.stringify(await page.evaluate(() => sessionStorage.getItem("tome-state"))));
+      throw e;
+    });
     const after = await page.evaluate(() => document.body.dataset.cursor);
     assert(after === before, `cursor ${after} vs ${before}`);
+  });
+
+  await check("follow mode: lines appended to the file show up at the end", async () => {
+    await page.evaluate(() => window.postMessage({ type: "follow", on: true }, "*")); // what Tome: Follow End posts
+    const n = (await server.request("tome/info", { doc: info.doc })).lineCount.known;
+    await until(async () => (await rows()).at(-1)?.ln === String(n), `the last line ${n} on screen`);
+    assert((await dataset("following")) === "true", "following");
+    const added = ["tail line one", "tail line two", "tail line three"];
+    fs.appendFileSync(file, added.join("\n") + "\n");
+    const r = await until(async () => {
+      const x = await rows();
+      return x.at(-1)?.ln === String(n + 3) && x;
+    }, `line ${n + 3} on screen`);
+    assert(JSON.stringify(r.slice(-4, -1).map((x) => x.tx)) === JSON.stringify(added), `appended lines: ${JSON.stringify(r.slice(-4))}`);
+    await page.keyboard.press("ArrowUp");
+    await until(async () => (await dataset("following")) === "false", "a key stops following");
   });
 
   await check("no errors in the page", async () => {

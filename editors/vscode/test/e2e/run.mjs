@@ -1,7 +1,11 @@
 // End-to-end test: the packaged extension (.vsix) inside real VS Code (code-server 4.100.3),
 // driven by headless Chromium (playwright-core). Opens a generated 200 MiB file with the Tome
 // custom editor (via `workbench.editorAssociations`), reads the first lines, Ctrl+End, Ctrl+G,
-// types, Ctrl+Z, types again, Ctrl+S, then compares the saved file byte for byte.
+// types, Ctrl+Z, types again, Ctrl+S and compares the saved file byte for byte; then Ctrl+F
+// (count, next, previous, a match past line 1 000 000), the status bar item, a selection of
+// lines off screen copied with Ctrl+C (read back from the browser's clipboard), Tome: Follow
+// End with lines appended to the file, and File: Revert File followed by Ctrl+Z and redo.
+// Expected values (line counts, match lines, copied text) are computed from the file here.
 //
 // Env: CODE_SERVER (path of code-server, required), VSIX (required), TOME_BIN (default
 // ../../target/release/tome), CHROMIUM (default /usr/bin/chromium), TOME_E2E_SIZE (default 200M),
@@ -135,6 +139,32 @@ function readAt(p, offset, length) {
   fs.closeSync(fd);
   return b.subarray(0, n);
 }
+/** 1-based numbers of the lines of `p` with a match of `re` (global), one entry per match. */
+function matchingLines(p, re) {
+  const out = [];
+  const fd = fs.openSync(p, "r");
+  const buf = Buffer.alloc(8 << 20);
+  let carry = "";
+  let line = 0;
+  for (let pos = 0; ; ) {
+    const n = fs.readSync(fd, buf, 0, buf.length, pos);
+    const parts = (carry + buf.subarray(0, n).toString("latin1")).split("\n");
+    carry = n === 0 ? "" : parts.pop();
+    for (const l of parts) {
+      line++;
+      const found = l.match(re)?.length ?? 0;
+      for (let i = 0; i < found; i++) out.push(line);
+    }
+    if (n === 0) break;
+    pos += n;
+  }
+  fs.closeSync(fd);
+  return out;
+}
+/** Lines [first, first + count) (0-based) of `p`, reading from the byte offset of line `first`. */
+function linesAt(p, firstOffset, count) {
+  return readAt(p, firstOffset, 1 << 20).toString("utf8").split("\n").slice(0, count);
+}
 /** Compares `actual` with `expected` = `orig` with `insert` inserted at `offset`, in chunks. */
 function compareWithInsert(actual, orig, offset, insert) {
   const aSize = fs.statSync(actual).size;
@@ -241,7 +271,9 @@ try {
 
   start = Date.now();
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  // Clipboard permissions: the Copy check reads back what the extension wrote (vscode.env.clipboard).
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, permissions: ["clipboard-read", "clipboard-write"] });
+  page = await context.newPage();
   const pageErrors = [];
   page.on("pageerror", (e) => pageErrors.push(String(e)));
   page.on("console", (m) => {
@@ -389,6 +421,130 @@ try {
     assert(diff === null, diff);
   });
 
+  /** Runs a command from the palette (F1) by its title. */
+  const runCommand = async (title) => {
+    await page.keyboard.press("F1");
+    await page.waitForSelector(".quick-input-widget:not([style*='display: none']) input", { timeout: 5000 });
+    await page.keyboard.type(title);
+    await until(async () => !!(await page.$(`.quick-input-list .monaco-list-row[aria-label*='${title}']`)), `${title} in the palette`, 10000);
+    await page.keyboard.press("Enter");
+  };
+  const findCount = () => frame.$eval("#find-count", (e) => e.textContent);
+  const countText = (n) => (n === 1 ? "1 match" : `${n} matches`);
+  const cursorLine = async () => Number((await cursor()).split(":")[0]) + 1;
+  await check("Ctrl+F: count, next and previous, the cursor lands on a match far into the file", async () => {
+    const far = matchingLines(file, /seq=1234567 /g);
+    assert(far.length === 1 && far[0] > 1000000, `one match far into the file (${far})`);
+    await frame.click("#lines", { position: { x: 200, y: 10 } });
+    await page.keyboard.press("Control+f");
+    await frame.waitForSelector("#find:not([hidden])", { timeout: 5000 });
+    await page.keyboard.type("seq=1234567 ");
+    await until(async () => (await findCount()) === countText(1), "1 match", 30000);
+    await page.keyboard.press("Enter");
+    await until(async () => (await cursorLine()) === far[0], `cursor on line ${far[0]}`, 30000);
+    const rowsNow = await rows();
+    assert(rowsNow.some((r) => r.ln === String(far[0]) && r.tx.includes("seq=1234567 ")), "the match is on screen");
+    // Several matches: the count, then Enter / Shift+Enter step through them in order.
+    const many = matchingLines(file, /seq=17[0-9]{4}5 /g);
+    assert(many.length > 3, `several matches (${many.length})`);
+    await frame.fill("#find-input", "seq=17[0-9]{4}5 ");
+    await frame.check("#find-regex");
+    await until(async () => (await findCount()) === countText(many.length), countText(many.length), 30000);
+    await frame.press("#find-input", "Enter");
+    await until(async () => (await cursorLine()) === many[0], `first match (line ${many[0]}, wrapping)`, 30000);
+    await frame.press("#find-input", "Enter");
+    await until(async () => (await cursorLine()) === many[1], `next match (line ${many[1]})`, 30000);
+    await frame.press("#find-input", "Shift+Enter");
+    await until(async () => (await cursorLine()) === many[0], `previous match (line ${many[0]})`, 30000);
+    await frame.press("#find-input", "Escape");
+    await frame.waitForSelector("#find", { state: "hidden", timeout: 5000 });
+  });
+
+  await check("the status bar shows the cursor, line count, encoding and line ending", async () => {
+    const want = `Ln ${(await cursorLine()).toLocaleString("en-US")}, Col`;
+    const item = await until(async () => {
+      const texts = await page.$$eval(".statusbar-item", (els) => els.map((e) => e.textContent ?? ""));
+      return texts.find((t) => t.includes(want) && t.includes(`${lineCount.toLocaleString("en-US")} lines`));
+    }, `a status bar item with "${want}"`, 10000);
+    assert(/UTF-8 · LF/.test(item), `status bar: ${item}`);
+  });
+
+  await check("Shift+PageDown selects lines off screen; Ctrl+C copies them (read back from the clipboard)", async () => {
+    await frame.click("#lines", { position: { x: 200, y: 10 } });
+    const first = await cursorLine();
+    const page1 = (await rows()).length - 1; // PageDown moves by a screen less one line
+    await page.keyboard.press("Home");
+    for (let i = 0; i < 5; i++) await page.keyboard.press("Shift+PageDown");
+    await page.keyboard.press("Shift+End");
+    const endLine = first - 1 + 5 * page1; // 0-based
+    const { targetOffset } = scan(file, first);
+    const lines = linesAt(file, targetOffset, endLine - (first - 1) + 1);
+    const want = lines.join("\n");
+    const sel = `${first - 1}:0-${endLine}:${lines.at(-1).length}`;
+    await until(async () => (await frame.evaluate(() => document.body.dataset.selection)) === sel, `the selection ${sel}`);
+    const shown = (await rows()).map((r) => Number(r.ln));
+    assert(!shown.includes(first), `line ${first}, where the selection starts, is off screen`);
+    await page.evaluate(() => navigator.clipboard.writeText("before"));
+    await page.keyboard.press("Control+c");
+    const clip = await until(async () => {
+      const t = await page.evaluate(() => navigator.clipboard.readText());
+      return t !== "before" && t;
+    }, "the clipboard to change", 20000);
+    assert(clip === want, `clipboard: ${clip.length} characters, expected ${want.length}: ${JSON.stringify(clip.slice(0, 60))}`);
+  });
+
+  await check("Tome: Follow End keeps the end in view as lines are appended", async () => {
+    await page.keyboard.press("Escape");
+    await runCommand("Tome: Follow End");
+    await until(async () => (await frame.evaluate(() => document.body.dataset.following)) === "true", "following");
+    await until(async () => (await rows()).at(-1)?.ln === String(lineCount), `the last line ${lineCount} on screen`);
+    const added = ["appended one", "appended two", "appended three"];
+    fs.appendFileSync(file, added.join("\n") + "\n");
+    const r = await until(async () => {
+      const x = await rows();
+      return x.at(-1)?.ln === String(lineCount + added.length) && x;
+    }, `line ${lineCount + added.length} on screen`, 30000);
+    assert(JSON.stringify(r.slice(-4, -1).map((x) => x.tx)) === JSON.stringify(added), `appended lines: ${JSON.stringify(r.slice(-4))}`);
+  });
+
+  const line = 5000;
+  let lineBefore;
+  await check("Ctrl+G, a line number and Enter typed at once, then typing edits that line", async () => {
+    // In VS Code Ctrl+G reaches the page twice (its own key handler, then the keybinding's
+    // command): the second must not reopen the box and take the keys meant for the document.
+    await frame.click("#lines", { position: { x: 200, y: 10 } });
+    await page.keyboard.press("Control+g");
+    await page.keyboard.type(String(line));
+    await page.keyboard.press("Enter");
+    await until(async () => (await cursor()) === `${line - 1}:0`, `cursor on line ${line}`);
+    lineBefore = await rowText(line);
+    await page.keyboard.type("R1 ");
+    await until(async () => (await rowText(line))?.startsWith("R1 "), "R1 on screen");
+    assert(await frame.$eval("#goto", (e) => e.hidden), "the go-to box stays closed");
+  });
+
+  await check("File: Revert File, then Ctrl+Z undoes the edit made before the save", async () => {
+    assert(lineBefore !== undefined, "the check before typed R1");
+    await page.keyboard.press("Control+s");
+    await until(async () => (await isDirty()) === false, "saved", 60000);
+    const saved = readAt(file, scan(file, line).targetOffset, 20).toString();
+    assert(saved.startsWith("R1 " + lineBefore.slice(0, 10)), `line ${line} on disk: ${JSON.stringify(saved)}`);
+    await page.keyboard.type("R2 ");
+    await until(async () => (await rowText(line))?.startsWith("R1 R2 "), "R2 on screen");
+    await until(async () => (await isDirty()) === true, "dirty");
+    await runCommand("File: Revert File");
+    await until(async () => (await rowText(line))?.startsWith("R1 " + lineBefore.slice(0, 20)), "reverted to the saved R1", 20000);
+    await until(async () => (await isDirty()) === false, "clean after revert");
+    await frame.click("#lines", { position: { x: 200, y: 10 } });
+    await page.keyboard.press("Control+z");
+    await until(async () => (await rowText(line)) !== undefined && !(await rowText(line)).startsWith("R1"), "Ctrl+Z after revert undid R1");
+    assert((await rowText(line)).startsWith(lineBefore.slice(0, 20)), `line ${line}: ${await rowText(line)}`);
+    await until(async () => (await isDirty()) === true, "dirty again: the file holds R1");
+    await page.keyboard.press("Control+Shift+z");
+    await until(async () => (await rowText(line))?.startsWith("R1 "), "redo brings R1 back");
+    await until(async () => (await isDirty()) === false, "clean again");
+  });
+
   await check("no errors in the webview", async () => {
     const status = await frame.$eval("#status", (e) => e.textContent);
     assert(!/error/i.test(status), `status: ${status}`);
@@ -410,6 +566,8 @@ try {
     }
   }
   await sleep(500);
+  // VS Code's logs, the extension's "Tome" output channel among them (saves are logged there).
+  fs.cpSync(path.join(userData, "logs"), path.join(artifacts, "vscode-logs"), { recursive: true, force: true });
   if (!process.env.KEEP) fs.rmSync(root, { recursive: true, force: true });
   else console.log(`# kept ${root}`);
 }

@@ -1,5 +1,6 @@
 // The custom editor provider (src/editor.ts) against the real `tome serve`, with a stub of the
-// `vscode` module: undo/redo through onDidChangeCustomDocument, save, revert, hot-exit backup.
+// `vscode` module and a model of VS Code's undo stack (fakes.ts): undo/redo, save, revert and
+// undo after it, hot-exit backup, and changes of the file on disk.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -9,80 +10,222 @@ import * as stub from "./vscodeStub";
 stub.install();
 import type * as vscode from "vscode";
 import { TomeServer } from "../../rpc";
-import type { ServerHost, TomeDocument, TomeEditorProvider as Provider } from "../../editor";
+import type { DiskChange, ServerHost, TomeDocument, TomeEditorProvider as Provider } from "../../editor";
 import type { HostMessage } from "../../session";
+import { FakeWorkbench, fakePanel, until } from "./fakes";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { TomeEditorProvider } = require("../../editor") as { TomeEditorProvider: typeof Provider };
+const { TomeEditorProvider, VIEW_TYPE } = require("../../editor") as { TomeEditorProvider: typeof Provider; VIEW_TYPE: string };
 
 const binary = process.env.TOME_BIN ?? path.resolve(__dirname, "../../../../../target/release/tome");
-const none = {} as vscode.CancellationToken;
-const cancel = { onCancellationRequested: () => ({ dispose() {} }) } as unknown as vscode.CancellationToken;
+const skip = !fs.existsSync(binary) && "no tome binary";
+const none = new stub.CancellationTokenSource().token as unknown as vscode.CancellationToken;
+const cancel = none;
 
 function host(server: () => TomeServer): ServerHost {
   return {
     sessions: new Map(),
     get: async () => server(),
     withServerProgress: (_t, _title, task) => task(),
-    setStatus: () => undefined,
+    showStatus: () => undefined,
+    log: () => undefined,
   };
 }
 
-async function line0(d: TomeDocument): Promise<string> {
-  const r = await d.server.request<{ lines: { text: string }[] }>("tome/viewport", { doc: d.session.doc, first: 0, count: 1 });
-  return r.lines[0].text;
+async function lines(d: TomeDocument, first = 0, count = 2): Promise<string[]> {
+  const r = await d.server.request<{ lines: { text: string }[] }>("tome/viewport", { doc: d.session.doc, first, count });
+  return r.lines.map((l) => l.text);
 }
 
-test("edits, undo/redo, save, revert and hot-exit backup", { skip: !fs.existsSync(binary) && "no tome binary" }, async () => {
+let reqId = 1;
+/** An edit as the webview sends it, at the document's current version. */
+async function edit(d: TomeDocument, line: number, character: number, text: string, endCharacter = character): Promise<void> {
+  const posted: HostMessage[] = [];
+  const range = { start: { line, character }, end: { line, character: endCharacter } };
+  await d.session.handle({ type: "request", reqId: reqId++, method: "edit", params: { version: d.session.info.version, edits: [{ range, text }] } }, (m) => void posted.push(m));
+  const r = posted[0];
+  assert.ok(r?.type === "response" && !r.error, `edit failed: ${JSON.stringify(r)}`);
+}
+
+/** A fresh directory, file, server and provider; `run` gets them and everything is cleaned up. */
+async function withEditor(
+  text: string,
+  run: (t: { file: string; dir: string; provider: Provider; doc: TomeDocument; server: () => TomeServer; restart(): Promise<void> }) => Promise<void>,
+): Promise<void> {
+  stub.reset();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-vsc-ed-"));
   const env = { ...process.env, TOME_STATE_DIR: path.join(dir, "state") };
   const file = path.join(dir, "a.txt");
-  fs.writeFileSync(file, "abc\ndef\n");
+  fs.writeFileSync(file, text);
   let server = await TomeServer.start(binary, { env });
   const ctx = { extensionUri: stub.Uri.file("/ext") } as unknown as vscode.ExtensionContext;
   const provider = new TomeEditorProvider(ctx, host(() => server));
-  const uri = stub.Uri.file(file) as unknown as vscode.Uri;
   try {
-    const doc = await provider.openCustomDocument(uri, { backupId: undefined, untitledDocumentData: undefined }, none);
-    const events: vscode.CustomDocumentEditEvent<TomeDocument>[] = [];
-    provider.onDidChangeCustomDocument((e) => events.push(e as vscode.CustomDocumentEditEvent<TomeDocument>));
-    const posted: HostMessage[] = [];
-    const post = (m: HostMessage): void => void posted.push(m);
-    doc.session.attach(post);
-    const edit = { range: { start: { line: 0, character: 3 }, end: { line: 0, character: 3 } }, text: "!" };
-    await doc.session.handle({ type: "request", reqId: 1, method: "edit", params: { version: 0, edits: [edit] } }, post);
-    assert.equal(events.length, 1);
-    assert.equal(await line0(doc), "abc!");
-    await events[0].undo();
-    assert.equal(await line0(doc), "abc");
-    assert.equal(posted.at(-1)?.type, "refresh", "webviews are told to redraw");
-    await events[0].redo();
-    assert.equal(await line0(doc), "abc!");
+    const doc = await provider.openCustomDocument(stub.Uri.file(file) as unknown as vscode.Uri, { backupId: undefined, untitledDocumentData: undefined }, none);
+    const restart = async (): Promise<void> => {
+      server.process.kill("SIGKILL");
+      await new Promise((r) => server.process.once("exit", r));
+      server = await TomeServer.start(binary, { env });
+    };
+    await run({ file, dir, provider, doc, server: () => server, restart });
+  } finally {
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 
-    await provider.saveCustomDocument(doc, cancel);
+/** Routes the server's `tome/didChangeOnDisk` to the provider, as extension.ts does. */
+function followDisk(server: TomeServer, provider: Provider): Promise<void>[] {
+  const handled: Promise<void>[] = [];
+  server.connection.on("notification", (method: string, params: unknown) => {
+    if (method === "tome/didChangeOnDisk") handled.push(provider.onDiskChange(params as DiskChange, true));
+  });
+  return handled;
+}
+
+test("edits, undo/redo, save, revert and hot-exit backup", { skip }, async () => {
+  await withEditor("abc\ndef\n", async ({ file, dir, provider, doc, restart }) => {
+    const wb = new FakeWorkbench(provider, doc);
+    const posted: HostMessage[] = [];
+    doc.session.attach((m) => void posted.push(m));
+    await edit(doc, 0, 3, "!");
+    assert.equal(wb.entries, 1);
+    assert.equal((await lines(doc))[0], "abc!");
+    await wb.undo();
+    assert.equal((await lines(doc))[0], "abc");
+    assert.equal(posted.at(-1)?.type, "refresh", "webviews are told to redraw");
+    await wb.redo();
+    assert.equal((await lines(doc))[0], "abc!");
+
+    await wb.save();
     assert.equal(fs.readFileSync(file, "utf8"), "abc!\ndef\n");
 
-    await doc.session.handle({ type: "request", reqId: 2, method: "edit", params: { version: doc.session.info.version, edits: [edit] } }, post);
-    assert.equal(await line0(doc), "abc!!");
-    await provider.revertCustomDocument(doc, none);
-    assert.equal(await line0(doc), "abc!");
+    await edit(doc, 0, 4, "!");
+    assert.equal((await lines(doc))[0], "abc!!");
+    wb.revert();
+    await Promise.all(wb.pending);
+    assert.equal((await lines(doc))[0], "abc!");
+    assert.equal(doc.session.info.dirty, false);
 
     // Hot exit: back up, the server dies, VS Code reopens from the backup.
-    await doc.session.handle({ type: "request", reqId: 3, method: "edit", params: { version: doc.session.info.version, edits: [edit] } }, post);
+    await edit(doc, 0, 4, "!");
     const dest = stub.Uri.file(path.join(dir, "backup")) as unknown as vscode.Uri;
     const backup = await provider.backupCustomDocument(doc, { destination: dest }, none);
     assert.equal(JSON.parse(fs.readFileSync(path.join(dir, "backup"), "utf8")).tomeBackup, 1);
     doc.dispose(); // keeps the journal: a backup is alive
     await new Promise((r) => setTimeout(r, 400)); // the journal syncs every 200 ms
-    server.process.kill("SIGKILL");
-    await new Promise((r) => server.process.once("exit", r));
-    server = await TomeServer.start(binary, { env });
+    await restart();
+    const uri = stub.Uri.file(file) as unknown as vscode.Uri;
     const restored = await provider.openCustomDocument(uri, { backupId: backup.id, untitledDocumentData: undefined }, none);
-    assert.equal(await line0(restored), "abc!!");
+    assert.equal((await lines(restored))[0], "abc!!");
     assert.equal(restored.session.info.dirty, true);
     assert.equal(fs.readFileSync(file, "utf8"), "abc!\ndef\n", "the file itself is untouched");
+    // Revert of a restored document: VS Code has no entry for the recovered change.
+    await provider.revertCustomDocument(restored, cancel);
+    assert.equal((await lines(restored))[0], "abc!");
+    assert.equal(restored.session.info.dirty, false);
     backup.delete();
-  } finally {
-    await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
+});
+
+test("typing the server joins into one undo step makes one VS Code undo entry", { skip }, async () => {
+  await withEditor("abc\ndef\n", async ({ provider, doc }) => {
+    const wb = new FakeWorkbench(provider, doc);
+    await edit(doc, 0, 3, "x");
+    await edit(doc, 0, 4, "y");
+    await edit(doc, 0, 5, "z");
+    await edit(doc, 1, 0, "W"); // elsewhere: a new step
+    assert.equal(wb.entries, 2);
+    await wb.undo();
+    assert.deepEqual(await lines(doc), ["abcxyz", "def"]);
+    await wb.undo();
+    assert.deepEqual(await lines(doc), ["abc", "def"]);
+    assert.equal(doc.session.info.dirty, false);
+    assert.equal(wb.dirty, false, "VS Code and the server agree the document is clean");
+    await wb.redo();
+    assert.deepEqual(await lines(doc), ["abcxyz", "def"]);
+  });
+});
+
+test("Revert undoes back to the save; Undo right after Revert undoes the edit before the save", { skip }, async () => {
+  await withEditor("abc\ndef\n", async ({ file, provider, doc }) => {
+    const wb = new FakeWorkbench(provider, doc);
+    await edit(doc, 0, 0, "A");
+    await edit(doc, 1, 0, "B");
+    await wb.save();
+    await edit(doc, 0, 4, "C");
+    await edit(doc, 1, 4, "D");
+    assert.deepEqual(await lines(doc), ["AabcC", "BdefD"]);
+    wb.revert(); // VS Code does not wait for the provider's revert…
+    const undo = wb.undo(); // …before an Undo pressed right after it
+    await Promise.all([...wb.pending, undo]);
+    assert.deepEqual(await lines(doc), ["Aabc", "def"], "C and D reverted, then B undone");
+    assert.equal(fs.readFileSync(file, "utf8"), "Aabc\nBdef\n", "the file is as saved");
+    assert.equal(doc.session.info.dirty, true);
+    assert.equal(wb.dirty, true);
+    await wb.redo();
+    assert.deepEqual(await lines(doc), ["Aabc", "Bdef"]);
+    assert.equal(doc.session.info.dirty, false);
+    assert.equal(wb.dirty, false);
+    await wb.undo();
+    await wb.undo();
+    await wb.undo(); // nothing left: does nothing
+    assert.deepEqual(await lines(doc), ["abc", "def"]);
+  });
+});
+
+test("after Reload on a change on disk, older undo entries do nothing", { skip }, async () => {
+  await withEditor("abc\ndef\n", async ({ file, provider, doc, server }) => {
+    const wb = new FakeWorkbench(provider, doc);
+    const handled = followDisk(server(), provider);
+    const { panel } = fakePanel();
+    await provider.resolveCustomEditor(doc, panel, none);
+    stub.window.tabGroups.activeTabGroup.activeTab = { input: new stub.TabInputCustom(stub.Uri.file(file), VIEW_TYPE) };
+    stub.commands.registerCommand("workbench.action.files.revert", () => wb.revert());
+    await edit(doc, 0, 0, "A");
+    await wb.save();
+    await edit(doc, 1, 0, "B");
+    // Another program rewrites the file in place (same size).
+    const fd = fs.openSync(file, "r+");
+    fs.writeSync(fd, "XYZW", 0);
+    fs.closeSync(fd);
+    stub.answers.push("Reload");
+    await until(() => handled.length > 0, "tome/didChangeOnDisk");
+    await Promise.all(handled);
+    await Promise.all(wb.pending);
+    const prompt = stub.messages.at(-1)!;
+    assert.deepEqual(prompt.items, ["Reload", "Keep Mine"]);
+    assert.match(prompt.text, /changed in place/);
+    assert.deepEqual(await lines(doc), ["XYZW", "def"], "the file's new content");
+    assert.ok(stub.executed.some((c) => c.command === "workbench.action.files.revert"), "VS Code's revert clears its dirty state");
+    assert.equal(wb.dirty, false);
+    await wb.undo(); // the entry of "A", from before the reload
+    assert.deepEqual(await lines(doc), ["XYZW", "def"], "an entry from before the reload is a no-op");
+  });
+});
+
+test("deleted on disk: Keep Mine writes the document there again; appended: the views extend", { skip }, async () => {
+  await withEditor("abc\ndef\n", async ({ file, provider, doc, server }) => {
+    const wb = new FakeWorkbench(provider, doc);
+    const handled = followDisk(server(), provider);
+    const posted: HostMessage[] = [];
+    doc.session.attach((m) => void posted.push(m));
+    fs.appendFileSync(file, "ghi\n");
+    await until(() => posted.find((m) => m.type === "diskChange"), "diskChange");
+    const change = posted.find((m) => m.type === "diskChange") as Extract<HostMessage, { type: "diskChange" }>;
+    assert.equal(change.change, "appended");
+    assert.equal(change.follow, true);
+    assert.equal(change.info.lineCount.known, 4);
+    assert.deepEqual(await lines(doc, 2, 1), ["ghi"]);
+    assert.equal(stub.messages.length, 0, "an append asks nothing");
+
+    await edit(doc, 0, 0, "M");
+    stub.hooks.save = () => wb.save(); // VS Code's workspace.save runs the provider's save
+    stub.answers.push("Keep Mine");
+    fs.rmSync(file);
+    await until(() => handled.length > 1, "the deleted notice");
+    await Promise.all(handled);
+    assert.deepEqual(stub.messages.at(-1)!.items, ["Keep Mine"], "nothing to reload from");
+    assert.equal(fs.readFileSync(file, "utf8"), "Mabc\ndef\nghi\n");
+    assert.equal(wb.dirty, false);
+  });
 });

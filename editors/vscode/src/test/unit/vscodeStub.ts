@@ -1,4 +1,6 @@
-// The part of the `vscode` API that src/editor.ts uses, for unit tests outside VS Code.
+// The part of the `vscode` API that the extension uses, for unit tests outside VS Code. It
+// records what the extension shows (messages, progress, status bar, clipboard, commands) so
+// tests can check it, and answers prompts from `answers`.
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import Module from "node:module";
@@ -36,21 +38,159 @@ export class Uri {
   }
 }
 
+export class CancellationTokenSource {
+  private listeners = new Set<() => void>();
+  readonly token = {
+    isCancellationRequested: false,
+    onCancellationRequested: (l: () => void) => {
+      this.listeners.add(l);
+      return { dispose: () => this.listeners.delete(l) };
+    },
+  };
+  cancel(): void {
+    this.token.isCancellationRequested = true;
+    for (const l of this.listeners) l();
+  }
+  dispose(): void {}
+}
+
+export class CancellationError extends Error {
+  constructor() {
+    super("Canceled");
+  }
+}
+
+export class TabInputCustom {
+  constructor(
+    readonly uri: Uri,
+    readonly viewType: string,
+  ) {}
+}
+
+export enum ProgressLocation {
+  SourceControl = 1,
+  Window = 10,
+  Notification = 15,
+}
+export enum StatusBarAlignment {
+  Left = 1,
+  Right = 2,
+}
+export enum ConfigurationTarget {
+  Global = 1,
+}
+
+/** Answers to the next prompts (showWarningMessage…), in order; undefined = dismissed. */
 export const answers: (string | undefined)[] = [];
-export const messages: string[] = [];
-export const window = {
-  async showWarningMessage(msg: string): Promise<string | undefined> {
-    messages.push(msg);
+/** Every message shown, with its kind and buttons. */
+export const messages: { kind: "warning" | "error" | "info"; text: string; items: string[] }[] = [];
+/** Every withProgress call: its options, the reports made, and whether it has ended. */
+export const progress: { location: ProgressLocation; title: string; reports: { increment?: number; message?: string }[]; done: boolean }[] = [];
+/** Commands run through `executeCommand`. */
+export const executed: { command: string; args: unknown[] }[] = [];
+export const settings: Record<string, unknown> = {};
+
+class StatusBarItem {
+  text = "";
+  name = "";
+  tooltip = "";
+  visible = false;
+  show(): void {
+    this.visible = true;
+  }
+  hide(): void {
+    this.visible = false;
+  }
+  dispose(): void {
+    this.visible = false;
+  }
+}
+export const statusBarItems: StatusBarItem[] = [];
+
+function show(kind: "warning" | "error" | "info") {
+  return async (text: string, ...items: string[]): Promise<string | undefined> => {
+    messages.push({ kind, text, items });
     return answers.shift();
+  };
+}
+
+export const window = {
+  showWarningMessage: show("warning"),
+  showErrorMessage: show("error"),
+  showInformationMessage: show("info"),
+  async withProgress<T>(options: { location: ProgressLocation; title: string }, task: (p: { report(v: { increment?: number; message?: string }): void }) => Promise<T>): Promise<T> {
+    const entry = { location: options.location, title: options.title, reports: [] as { increment?: number; message?: string }[], done: false };
+    progress.push(entry);
+    try {
+      return await task({ report: (v) => void entry.reports.push(v) });
+    } finally {
+      entry.done = true;
+    }
+  },
+  createStatusBarItem(): StatusBarItem {
+    const item = new StatusBarItem();
+    statusBarItems.push(item);
+    return item;
+  },
+  createOutputChannel: () => ({ appendLine: () => undefined, dispose: () => undefined }),
+  registerCustomEditorProvider: (viewType: string, provider: unknown) => {
+    providers.set(viewType, provider);
+    return { dispose: () => providers.delete(viewType) };
+  },
+  showOpenDialog: async () => undefined,
+  activeTextEditor: undefined,
+  tabGroups: { activeTabGroup: { activeTab: undefined as { input: unknown } | undefined } },
+};
+export const providers = new Map<string, unknown>();
+
+const commandHandlers = new Map<string, (...args: unknown[]) => unknown>();
+export const commands = {
+  registerCommand(id: string, handler: (...args: unknown[]) => unknown) {
+    commandHandlers.set(id, handler);
+    return { dispose: () => commandHandlers.delete(id) };
+  },
+  async executeCommand(command: string, ...args: unknown[]): Promise<unknown> {
+    executed.push({ command, args });
+    return commandHandlers.get(command)?.(...args);
   },
 };
+
+/** What `workspace.save(uri)` does here (VS Code would call the provider's save). */
+export const hooks: { save?: (uri: Uri) => Promise<unknown> } = {};
+
 export const workspace = {
   fs: {
     writeFile: (u: Uri, data: Uint8Array) => fs.writeFile(u.fsPath, data),
     readFile: (u: Uri) => fs.readFile(u.fsPath),
     delete: (u: Uri) => fs.rm(u.fsPath, { force: true }),
   },
+  getConfiguration(section: string) {
+    return {
+      get: <T>(key: string, def?: T): T | undefined => (`${section}.${key}` in settings ? (settings[`${section}.${key}`] as T) : def),
+      update: async (key: string, value: unknown) => void (settings[`${section}.${key}`] = value),
+    };
+  },
+  onDidChangeConfiguration: () => ({ dispose() {} }),
+  save: async (uri: Uri) => hooks.save?.(uri),
 };
+
+let clipboardText = "";
+export const env = {
+  clipboard: {
+    readText: async () => clipboardText,
+    writeText: async (t: string) => void (clipboardText = t),
+  },
+};
+
+/** Forgets what earlier tests recorded. */
+export function reset(): void {
+  answers.length = 0;
+  messages.length = 0;
+  progress.length = 0;
+  executed.length = 0;
+  statusBarItems.length = 0;
+  clipboardText = "";
+}
 
 /** Makes `require("vscode")` return this module. */
 export function install(): void {

@@ -1,0 +1,54 @@
+// The status bar item of the active Tome editor: cursor, selection, line count, indexing,
+// encoding and line ending.
+
+import * as vscode from "vscode";
+import type { CursorStatus } from "./session";
+import type { DocInfo } from "./viewport";
+
+const EOL_NAMES = { lf: "LF", crlf: "CRLF", cr: "CR" } as const;
+
+function thousands(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+/** The item's text, e.g. `Ln 12, Col 5 (3 lines selected) · 1,952,490 lines · UTF-8 · LF`. */
+export function formatStatus(info: DocInfo, status: CursorStatus | undefined, indexPercent?: number): string {
+  const parts: string[] = [];
+  if (status) {
+    const sel = status.selectedLines > 0 ? ` (${status.selectedLines === 1 ? "selection" : `${thousands(status.selectedLines)} lines selected`})` : "";
+    parts.push(`Ln ${thousands(status.cursor.line + 1)}, Col ${status.cursor.character + 1}${sel}`);
+  }
+  const lc = info.lineCount;
+  parts.push(lc.exact ? `${thousands(lc.known)} lines` : `~${thousands(Math.max(lc.known, lc.estimate))} lines`);
+  if (!info.indexComplete) parts.push(`indexing ${indexPercent ?? info.indexPercent}%`);
+  parts.push((info.encoding ?? "utf-8").toUpperCase());
+  parts.push(EOL_NAMES[info.lineEnding] ?? info.lineEnding);
+  if (status?.following) parts.push("following");
+  return parts.join(" · ");
+}
+
+export class TomeStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
+
+  constructor() {
+    this.item.name = "Tome";
+    this.item.tooltip = "Tome: position, size, indexing, encoding and line ending of the file";
+  }
+
+  get text(): string {
+    return this.item.text;
+  }
+
+  show(text: string): void {
+    this.item.text = text;
+    this.item.show();
+  }
+
+  hide(): void {
+    this.item.hide();
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}
