@@ -157,3 +157,59 @@ fn an_in_place_save_killed_at_any_step_loses_nothing() {
         assert_eq!(s.shutdown(), Some(0));
     }
 }
+
+/// Saves of one document run one at a time: a save sent while another runs (or right after
+/// cancelling one) waits for it instead of failing busy; 256 MiB, so the first one is still
+/// writing when the next arrives.
+#[test]
+fn saves_sent_together_or_after_a_cancel_all_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.log");
+    tome_gen::write_file(
+        &tome_gen::GenConfig {
+            size: 256 << 20,
+            ..Default::default()
+        },
+        &path,
+    )
+    .unwrap();
+    let mut s = Server::ready();
+    let doc = s.request("tome/open", json!({"path": path})).unwrap()["doc"]
+        .as_u64()
+        .unwrap();
+    s.request("tome/edit", json!({"doc": doc, "version": 0, "edits": [{"offsets": {"start": 0, "end": 0}, "text": "1 "}]})).unwrap();
+    // Two saves in one write, then an edit and a third save.
+    let (first, mut burst) = s.request_bytes("tome/save", json!({"doc": doc}));
+    let (second, b) = s.request_bytes("tome/save", json!({"doc": doc}));
+    burst.extend(b);
+    let (edit, b) = s.request_bytes("tome/edit", json!({"doc": doc, "version": 1, "edits": [{"offsets": {"start": 0, "end": 0}, "text": "2 "}]}));
+    burst.extend(b);
+    let (third, b) = s.request_bytes("tome/save", json!({"doc": doc}));
+    burst.extend(b);
+    s.write_raw(&burst);
+    assert_eq!(s.wait(first).unwrap()["version"], 1);
+    assert_eq!(s.wait(second).unwrap()["version"], 1);
+    assert_eq!(s.wait(edit).unwrap()["version"], 2);
+    assert_eq!(s.wait(third).unwrap()["version"], 2);
+    assert!(std::fs::read(&path).unwrap().starts_with(b"2 1 "));
+
+    // A save cancelled while it writes, and another sent right behind the cancel.
+    s.request("tome/edit", json!({"doc": doc, "version": 2, "edits": [{"offsets": {"start": 0, "end": 0}, "text": "3 "}]})).unwrap();
+    let (cancelled, mut burst) = s.request_bytes("tome/save", json!({"doc": doc}));
+    burst.extend(tome_e2e::frame(
+        json!({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": cancelled}})
+            .to_string()
+            .as_bytes(),
+    ));
+    let (next, b) = s.request_bytes("tome/save", json!({"doc": doc}));
+    burst.extend(b);
+    s.write_raw(&burst);
+    let _ = s.wait(cancelled); // cancelled, or done if it finished first
+    let r = s.wait(next).unwrap();
+    assert_eq!(r["version"], 3, "{r}");
+    assert!(std::fs::read(&path).unwrap().starts_with(b"3 2 1 "));
+    let info = s.request("tome/info", json!({"doc": doc})).unwrap();
+    assert_eq!(info["dirty"], false);
+    assert!(temps(dir.path()).is_empty());
+    assert_eq!(s.shutdown(), Some(0));
+}

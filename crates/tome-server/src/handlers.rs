@@ -723,18 +723,28 @@ impl Backend {
             (false, _) => None,
         };
         let handle = self.docs.get(p.doc)?;
-        let h = Arc::clone(&handle);
-        // Started in queue order, so the save holds every change sent before it.
-        let (job, version) = outcome(handle.submit(move |doc| {
-            if h.saving.swap(true, Ordering::AcqRel) {
-                return Err(errors::error(
-                    errors::BUSY,
-                    "busy",
-                    "a save of this document is already running",
-                ));
-            }
-            match doc.begin_save(target.as_deref()) {
-                Ok(job) => Ok((job, doc.version())),
+        let control = Arc::new(Control::new());
+        let _guard = CancelOnDrop(Arc::clone(&control));
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        let writer = SaveWriter {
+            handle: Arc::clone(&handle),
+            control: Arc::clone(&control),
+            done: done_tx,
+        };
+        // Started in queue order, so the save holds every change sent before it. Saves of one
+        // document run one at a time: this one waits (holding its place in the queue, not the
+        // document's lock) for an earlier one to finish, which a cancelled one does quickly.
+        // From then on the save belongs to its own thread: a cancelled request stops it through
+        // `control`, and the document always learns how it ended.
+        outcome(handle.submit_unlocked(move |h| {
+            wait_for_earlier_save(h)?;
+            let begun = {
+                let mut doc = h.lock();
+                let version = doc.version();
+                doc.begin_save(target.as_deref()).map(|job| (job, version))
+            };
+            match begun {
+                Ok((job, version)) => writer.spawn(job, version),
                 Err(e) => {
                     h.saving.store(false, Ordering::Release);
                     Err(from_core(e))
@@ -742,34 +752,75 @@ impl Backend {
             }
         })?)
         .await?;
-        let control = Arc::new(Control::new());
-        let _guard = CancelOnDrop(Arc::clone(&control));
         let progress =
             RequestProgress::begin(&self.client, p.work_done_token.take(), "Saving").await;
-        let c = Arc::clone(&control);
-        // Writing, then recording the outcome, all on one blocking thread: even if the request
-        // is cancelled meanwhile, the document learns how the save ended.
-        let saved = Arc::clone(&handle);
-        let work = blocking(move || {
-            let ran = job.run(&c);
-            let finished = handle.lock().finish_save(job, ran);
-            handle.saving.store(false, Ordering::Release);
-            let report = finished.map_err(from_core)?;
-            Ok(SaveResult {
-                path: report.path.display().to_string(),
-                bytes: report.bytes,
-                version,
-                elapsed_ms: report.elapsed.as_millis() as u64,
-            })
-        });
-        let out = progress.track(&control, work).await;
+        let finished = async {
+            done_rx
+                .await
+                .unwrap_or_else(|_| Err(errors::internal("the save stopped without an answer")))
+        };
+        let out = progress.track(&control, finished).await;
         if let Ok(done) = &out {
             // Watch where the document now lives; look again for changes made during the save.
-            self.watch(&saved, std::path::PathBuf::from(&done.path));
+            self.watch(&handle, std::path::PathBuf::from(&done.path));
             self.watcher.poke();
         }
         out
     }
+}
+
+/// The writing part of a save, on a thread of its own: writes, records the outcome in the
+/// document, clears `saving`, answers through `done` (if the request still waits).
+struct SaveWriter {
+    handle: Arc<DocHandle>,
+    control: Arc<Control>,
+    done: tokio::sync::oneshot::Sender<Result<SaveResult>>,
+}
+
+impl SaveWriter {
+    fn spawn(self, job: tome_core::SaveJob, version: u64) -> Result<()> {
+        let handle = Arc::clone(&self.handle);
+        let spawned = std::thread::Builder::new()
+            .name(format!("tome-save-{}", handle.id))
+            .spawn(move || self.run(job, version));
+        spawned.map(|_| ()).map_err(|e| {
+            handle.saving.store(false, Ordering::Release);
+            errors::internal(format!("cannot start the save: {e}"))
+        })
+    }
+
+    fn run(self, job: tome_core::SaveJob, version: u64) {
+        let ran = job.run(&self.control);
+        let finished = self.handle.lock().finish_save(job, ran);
+        self.handle.saving.store(false, Ordering::Release);
+        let answer = finished.map_err(from_core).map(|report| SaveResult {
+            path: report.path.display().to_string(),
+            bytes: report.bytes,
+            version,
+            elapsed_ms: report.elapsed.as_millis() as u64,
+        });
+        let _ = self.done.send(answer);
+    }
+}
+
+/// How long a save waits for an earlier save of the same document before answering busy.
+const SAVE_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Marks a save of `h` as running, after waiting for an earlier one to finish (on the
+/// document's worker thread: later changes keep waiting behind this save).
+fn wait_for_earlier_save(h: &DocHandle) -> Result<()> {
+    let started = std::time::Instant::now();
+    while h.saving.swap(true, Ordering::AcqRel) {
+        if started.elapsed() > SAVE_WAIT || h.closed.load(Ordering::Acquire) {
+            return Err(errors::error(
+                errors::BUSY,
+                "busy",
+                "a save of this document is still running",
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    Ok(())
 }
 
 fn start_offset(view: &View<'_>, f: From, enc: PositionEncoding) -> Result<usize> {
