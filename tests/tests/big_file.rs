@@ -177,6 +177,16 @@ fn big_file_open_index_wait_cancel_search_save() {
     let bytes = std::fs::read(&path).unwrap();
     let tail_start = bytes.iter().rposition(|&b| b == b'\n').unwrap() + 1;
     assert!(bytes[tail_start..].starts_with(b"TAIL>"));
+    // 16 MiB read back from the middle equals the saved file's bytes there.
+    let (from, to) = (100usize << 20, 116usize << 20);
+    let r = s
+        .request(
+            "tome/getText",
+            json!({"doc": 1, "offsets": {"start": from, "end": to}}),
+        )
+        .unwrap();
+    assert_eq!(r["bytes"], to - from);
+    assert!(r["text"].as_str().unwrap().as_bytes() == &bytes[from..to]);
     let _: Value = s.request("tome/close", json!({"doc": 1})).unwrap();
     assert_eq!(s.shutdown(), Some(0));
 }

@@ -318,6 +318,102 @@ fn edit_with_positions_and_offsets() {
         .unwrap();
     assert_eq!(texts(&v), ["hEllo", "there", ""]);
     assert_eq!(v["version"], 1);
+    assert_eq!(r["undoSteps"], 1);
+    // Typing joins the previous step; a batch starts a new one.
+    let r = s
+        .request("tome/edit", json!({"doc": doc, "version": 1, "edits": [{"offsets": {"start": 0, "end": 0}, "text": "a"}]}))
+        .unwrap();
+    assert_eq!(
+        (r["version"].clone(), r["undoSteps"].clone()),
+        (json!(2), json!(2))
+    );
+    let r = s
+        .request("tome/edit", json!({"doc": doc, "version": 2, "edits": [{"offsets": {"start": 1, "end": 1}, "text": "b"}]}))
+        .unwrap();
+    assert_eq!(
+        (r["version"].clone(), r["undoSteps"].clone()),
+        (json!(3), json!(2))
+    );
+}
+
+// ---- getText ---------------------------------------------------------------------------------
+
+#[test]
+fn get_text_reads_ranges_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = "héllo\r\nworld\rlone\n".as_bytes().to_vec();
+    bytes.extend_from_slice(b"bad \xff byte\n");
+    let path = write(&dir, "t.txt", &bytes);
+    let mut s = Server::ready();
+    let doc = open(&mut s, &path)["doc"].clone();
+    s.request("tome/viewport", json!({"doc": doc, "first": 3, "count": 1}))
+        .unwrap();
+    // Line breaks come back as they are (CRLF, lone CR), positions in UTF-16.
+    let r = s
+        .request("tome/getText", json!({"doc": doc, "range": {"start": {"line": 0, "character": 1}, "end": {"line": 2, "character": 2}}}))
+        .unwrap();
+    assert_eq!(r["text"], "éllo\r\nworld\rlo");
+    assert_eq!(r["bytes"], "éllo\r\nworld\rlo".len());
+    assert_eq!(r["invalid"], false);
+    let r = s
+        .request(
+            "tome/getText",
+            json!({"doc": doc, "offsets": {"start": 19, "end": bytes.len()}}),
+        )
+        .unwrap();
+    assert_eq!(r["text"], "bad \u{FFFD} byte\n");
+    assert_eq!(r["invalid"], true);
+    // It sees edits sent before it.
+    let (_, mut burst) = s.request_bytes("tome/edit", json!({"doc": doc, "version": 0, "edits": [{"offsets": {"start": 0, "end": 0}, "text": ">"}]}));
+    let (read, b) = s.request_bytes(
+        "tome/getText",
+        json!({"doc": doc, "offsets": {"start": 0, "end": 4}}),
+    );
+    burst.extend(b);
+    s.write_raw(&burst);
+    let r = s.wait(read).unwrap();
+    assert_eq!(
+        (r["text"].clone(), r["version"].clone()),
+        (json!(">h\u{e9}"), json!(1))
+    );
+    // Errors.
+    let code = |s: &mut Server, p: Value| s.error_code("tome/getText", p);
+    assert_eq!(
+        code(
+            &mut s,
+            json!({"doc": doc, "offsets": {"start": 0, "end": 1}, "maxBytes": 0})
+        ),
+        -33002
+    );
+    assert_eq!(
+        code(
+            &mut s,
+            json!({"doc": doc, "offsets": {"start": 0, "end": 999}})
+        ),
+        -33002
+    );
+    assert_eq!(
+        code(
+            &mut s,
+            json!({"doc": doc, "offsets": {"start": 5, "end": 1}})
+        ),
+        -33002
+    );
+    assert_eq!(code(&mut s, json!({"doc": doc})), -32602);
+    assert_eq!(
+        code(
+            &mut s,
+            json!({"doc": doc, "version": 0, "offsets": {"start": 0, "end": 1}})
+        ),
+        -33003
+    );
+    assert_eq!(
+        code(
+            &mut s,
+            json!({"doc": 99, "offsets": {"start": 0, "end": 1}})
+        ),
+        -33001
+    );
 }
 
 #[test]

@@ -211,7 +211,20 @@ fn window_of(view: &View<'_>, line: &tome_core::Line, r: &ViewportRequest) -> Li
 
 /// Converts one edit to byte offsets on the current version.
 fn edit_offsets(view: &View<'_>, e: EditIn, enc: PositionEncoding) -> Result<Edit> {
-    let range = match (e.range, e.offsets) {
+    Ok(Edit {
+        range: byte_range(view, e.range, e.offsets, enc)?,
+        text: e.text.into_bytes(),
+    })
+}
+
+/// The byte range a request names by `range` (positions) or `offsets`, exactly one of them.
+fn byte_range(
+    view: &View<'_>,
+    range: Option<Range>,
+    offsets: Option<Offsets>,
+    enc: PositionEncoding,
+) -> Result<std::ops::Range<usize>> {
+    let range = match (range, offsets) {
         (Some(r), None) => {
             let at = |p: Position| {
                 view.offset_of(
@@ -226,25 +239,47 @@ fn edit_offsets(view: &View<'_>, e: EditIn, enc: PositionEncoding) -> Result<Edi
             at(r.start)?..at(r.end)?
         }
         (None, Some(o)) => usize_of(o.start)..usize_of(o.end),
-        _ => {
-            return Err(invalid_params(
-                "each edit needs exactly one of `range` and `offsets`",
-            ))
-        }
+        _ => return Err(invalid_params("give exactly one of `range` and `offsets`")),
     };
     if range.start > range.end {
         return Err(errors::error(
             errors::OUT_OF_BOUNDS,
             "outOfBounds",
             format!(
-                "edit range ends ({}) before it starts ({})",
+                "the range ends ({}) before it starts ({})",
                 range.end, range.start
             ),
         ));
     }
-    Ok(Edit {
-        range,
-        text: e.text.into_bytes(),
+    Ok(range)
+}
+
+/// The most `tome/getText` returns at once.
+const MAX_TEXT_BYTES: u64 = 16 << 20;
+
+fn read_text(doc: &Document, p: GetTextParams, enc: PositionEncoding) -> Result<GetTextResult> {
+    check_version(doc, p.version)?;
+    let view = doc.view();
+    let range = byte_range(&view, p.range, p.offsets, enc)?;
+    let max = p.max_bytes.unwrap_or(MAX_TEXT_BYTES).min(MAX_TEXT_BYTES);
+    let len = (range.end - range.start) as u64;
+    if len > max {
+        return Err(errors::error(
+            errors::OUT_OF_BOUNDS,
+            "outOfBounds",
+            format!("the range holds {len} bytes, more than {max}: read it in parts"),
+        ));
+    }
+    let bytes = view.read(range.start, range.end).map_err(from_core)?;
+    let (text, invalid) = match String::from_utf8(bytes) {
+        Ok(text) => (text, false),
+        Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
+    };
+    Ok(GetTextResult {
+        text,
+        bytes: len,
+        invalid,
+        version: doc.version(),
     })
 }
 
@@ -533,6 +568,13 @@ impl Backend {
         outcome(handle.submit(move |doc| Ok(info_of(id, doc, None)))?).await
     }
 
+    /// `tome/getText`: the text of a range, in queue order (it sees every change sent before).
+    pub async fn get_text(&self, p: GetTextParams) -> Result<GetTextResult> {
+        let handle = self.docs.get(p.doc)?;
+        let enc = self.enc();
+        outcome(handle.submit(move |doc| read_text(doc, p, enc))?).await
+    }
+
     /// `tome/viewport`.
     pub async fn viewport(&self, p: ViewportParams) -> Result<ViewportResult> {
         let handle = self.docs.get(p.doc)?;
@@ -612,7 +654,10 @@ impl Backend {
                 .map(|e| edit_offsets(&view, e, enc))
                 .collect::<Result<Vec<_>>>()?;
             let version = doc.apply(edits).map_err(from_core)?;
-            Ok(VersionResult { version })
+            Ok(VersionResult {
+                version,
+                undo_steps: doc.history_len().0 as u64,
+            })
         })?;
         outcome(rx).await
     }

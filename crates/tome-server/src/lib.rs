@@ -43,6 +43,7 @@ pub const METHODS: &[&str] = &[
     "tome/close",
     "tome/info",
     "tome/viewport",
+    "tome/getText",
     "tome/edit",
     "tome/undo",
     "tome/redo",
@@ -61,6 +62,7 @@ fn register(b: LspServiceBuilder<Backend>) -> LspServiceBuilder<Backend> {
         .custom_method("tome/close", Backend::close)
         .custom_method("tome/info", Backend::info)
         .custom_method("tome/viewport", Backend::viewport)
+        .custom_method("tome/getText", Backend::get_text)
         .custom_method("tome/edit", Backend::edit)
         .custom_method("tome/undo", Backend::undo)
         .custom_method("tome/redo", Backend::redo)

@@ -262,8 +262,42 @@ pub struct EditParams {
 
 /// Result of `tome/edit`.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct VersionResult {
     /// The new version.
+    pub version: u64,
+    /// Undo steps after the edit: one more than before if the edit started a step, the same
+    /// if it joined the previous one (typing).
+    pub undo_steps: u64,
+}
+
+/// `tome/getText` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetTextParams {
+    /// Document id.
+    pub doc: u64,
+    /// If given, must be the current version (as for edits).
+    pub version: Option<u64>,
+    /// Positions, in the negotiated encoding.
+    pub range: Option<Range>,
+    /// Byte offsets.
+    pub offsets: Option<Offsets>,
+    /// Refuse ranges longer than this many bytes (at most, and by default, 16 MiB).
+    pub max_bytes: Option<u64>,
+}
+
+/// Result of `tome/getText`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetTextResult {
+    /// The text, line breaks as they are in the document; invalid UTF-8 as U+FFFD.
+    pub text: String,
+    /// The bytes read.
+    pub bytes: u64,
+    /// True if the bytes were not all valid UTF-8 (the text then differs from them).
+    pub invalid: bool,
+    /// The version read.
     pub version: u64,
 }
 
