@@ -13,7 +13,29 @@ import { makeNonce, renderHtml } from "./webviewHtml";
 export const VIEW_TYPE = "tome.largeFile";
 
 interface OpenResult extends DocInfo {
-  recovery: { changes: number } | null;
+  /** A journal of an earlier session: `fits` false when the file changed since (docs/protocol.md). */
+  recovery: { changes: number; fits?: boolean } | null;
+}
+
+/** `tome/recoverAsNew`'s result: a new untitled document (path ""). */
+interface RecoverAsNewResult {
+  document: DocInfo;
+  applied: number;
+  stoppedEarly: string | null;
+}
+
+/**
+ * The scheme of a recovered copy's editor: an untitled document of the server, opened in a new
+ * Tome tab; its Save asks for a path (Save As).
+ */
+export const RECOVERED_SCHEME = "tome-recovered";
+
+/** A recovered copy made by `tome/recoverAsNew`, waiting for VS Code to open its editor. */
+interface PendingCopy {
+  info: DocInfo;
+  /** The file's own document, which holds the journal (for `tome/discardRecovery`). */
+  fromDoc: number;
+  fromPath: string;
 }
 
 /** What a hot-exit backup file holds: the changes themselves live in Tome's journal. */
@@ -38,6 +60,16 @@ export class TomeDocument implements vscode.CustomDocument {
   readonly panels = new Set<vscode.WebviewPanel>();
   private disposed = false;
   private chain: Promise<unknown> = Promise.resolve();
+  /**
+   * A recovered copy (untitled on the server): Save asks for a path, and once saved the journal
+   * it came from is discarded. Null for a file's own document.
+   */
+  recoveredCopy: { fromDoc: number; fromPath: string; savedTo: string | null } | null = null;
+  /**
+   * Opened with changes VS Code does not know of (recovered on the user's word, or a recovered
+   * copy): its first editor tells VS Code the document is modified, so closing asks to save.
+   */
+  announceDirty = false;
 
   constructor(
     readonly uri: vscode.Uri,
@@ -45,6 +77,11 @@ export class TomeDocument implements vscode.CustomDocument {
     readonly session: DocSession,
     readonly history: EditHistory,
   ) {}
+
+  /** A recovered copy not saved anywhere yet: Save must be Save As. */
+  get needsSaveAs(): boolean {
+    return !!this.recoveredCopy && this.recoveredCopy.savedTo === null;
+  }
 
   /**
    * Runs undo, redo and revert one at a time. VS Code does not wait for a revert to finish
@@ -82,9 +119,10 @@ const REVERT_COMMAND = "workbench.action.files.revert";
 let tokenSeq = 1;
 
 export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocument> {
-  private readonly changed = new vscode.EventEmitter<vscode.CustomDocumentEditEvent<TomeDocument>>();
+  private readonly changed = new vscode.EventEmitter<vscode.CustomDocumentEditEvent<TomeDocument> | vscode.CustomDocumentContentChangeEvent<TomeDocument>>();
   readonly onDidChangeCustomDocument = this.changed.event;
   private activeDocument: TomeDocument | undefined;
+  private readonly pendingCopies = new Map<number, PendingCopy>();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -96,30 +134,69 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
     openContext: vscode.CustomDocumentOpenContext,
     _token: vscode.CancellationToken,
   ): Promise<TomeDocument> {
+    if (uri.scheme === RECOVERED_SCHEME) return this.openRecoveredCopy(uri);
     if (uri.scheme !== "file") throw new Error(`Tome opens files on this machine only, not ${uri.scheme}: URIs`);
     const server = await this.host.get();
     const info = await server.request<OpenResult>("tome/open", { path: uri.fsPath });
-    const session = new DocSession(server, info, {
+    const session = this.newSession(server, info);
+    const recovered = info.recovery ? await this.offerRecovery(server, info, uri, openContext.backupId) : false;
+    if (recovered) await session.refreshInfo();
+    const document = this.newDocument(uri, server, session, recovered);
+    // A hot-exit restore is modified in VS Code's eyes already.
+    document.announceDirty = recovered && !openContext.backupId;
+    return document;
+  }
+
+  private newSession(server: TomeServer, info: DocInfo): DocSession {
+    return new DocSession(server, info, {
       progress: (token, title, task) => this.host.withServerProgress(token, `Tome: ${title.toLowerCase()}…`, task, vscode.ProgressLocation.Window),
       clipboard: vscode.env.clipboard,
       echoesShortcuts: true, // package.json binds Ctrl+G and Ctrl+F to tome.goToLine and tome.find
     });
-    const recovered = info.recovery ? await this.offerRecovery(server, info, uri, openContext.backupId) : false;
-    if (recovered) await session.refreshInfo();
-    const document = new TomeDocument(uri, server, session, new EditHistory(recovered));
-    this.host.sessions.set(info.doc, document);
+  }
+
+  private newDocument(uri: vscode.Uri, server: TomeServer, session: DocSession, openedDirty: boolean): TomeDocument {
+    const document = new TomeDocument(uri, server, session, new EditHistory(openedDirty));
+    this.host.sessions.set(session.doc, document);
     this.wire(document);
     return document;
   }
 
-  /** A journal of unsaved changes was found: recover it (hot exit restores silently), or ask. */
+  /** The editor of a recovered copy that `offerRecovery` asked VS Code to open. */
+  private async openRecoveredCopy(uri: vscode.Uri): Promise<TomeDocument> {
+    const id = Number(new URLSearchParams(uri.query).get("doc"));
+    const pending = this.pendingCopies.get(id);
+    if (!pending) {
+      // VS Code restores such a tab after a restart; the server's untitled document is gone.
+      throw new Error(
+        "This recovered copy is gone (the Tome server that held it has stopped). Open the file again: Tome offers its unsaved changes until they are discarded.",
+      );
+    }
+    this.pendingCopies.delete(id);
+    const server = await this.host.get();
+    const document = this.newDocument(uri, server, this.newSession(server, pending.info), true);
+    document.recoveredCopy = { fromDoc: pending.fromDoc, fromPath: pending.fromPath, savedTo: null };
+    document.announceDirty = true;
+    return document;
+  }
+
+  /**
+   * A journal of unsaved changes was found. If it still fits the file: recover it (hot exit
+   * restores silently), or ask. If the file changed since, it can only be replayed into a new
+   * untitled document (`tome/recoverAsNew`), which opens in a tab of its own.
+   */
   private async offerRecovery(server: TomeServer, info: OpenResult, uri: vscode.Uri, backupId: string | undefined): Promise<boolean> {
+    const recovery = info.recovery!;
+    if (recovery.fits === false) {
+      await this.offerRecoveredCopy(server, info, uri);
+      return false;
+    }
     let recover: boolean;
     if (backupId) {
       recover = await isTomeBackup(backupId);
     } else {
       const pick = await vscode.window.showWarningMessage(
-        `${uri.fsPath} has ${info.recovery!.changes} unsaved change(s) from an earlier session.`,
+        `${uri.fsPath} has ${recovery.changes} unsaved change(s) from an earlier session.`,
         "Recover",
         "Discard",
       );
@@ -130,6 +207,35 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
     const r = await server.request<{ applied: number; stoppedEarly: string | null }>("tome/recover", { doc: info.doc });
     if (r.stoppedEarly) void vscode.window.showWarningMessage(`Tome recovered ${r.applied} change(s), then stopped: ${r.stoppedEarly}`);
     return true;
+  }
+
+  /**
+   * The file changed since its journal was written: `tome/recover` would refuse (-33010). Offer
+   * the changes as a copy (the file as it is now, with the journal's changes), or discarding
+   * them. Dismissing the prompt keeps the journal: the next open asks again.
+   */
+  private async offerRecoveredCopy(server: TomeServer, info: OpenResult, uri: vscode.Uri): Promise<void> {
+    const pick = await vscode.window.showWarningMessage(
+      `${uri.fsPath} has ${info.recovery!.changes} unsaved change(s) from an earlier session, but the file changed since. ` +
+        "They can be opened as a recovered copy (the file as it is now with those changes; check it before saving), or discarded.",
+      "Open Recovered Copy",
+      "Discard",
+    );
+    if (pick === "Discard") {
+      await server.request("tome/discardRecovery", { doc: info.doc });
+      return;
+    }
+    if (pick !== "Open Recovered Copy") return;
+    const r = await server.request<RecoverAsNewResult>("tome/recoverAsNew", { doc: info.doc });
+    if (r.stoppedEarly) void vscode.window.showWarningMessage(`Tome recovered ${r.applied} change(s) into the copy, then stopped: ${r.stoppedEarly}`);
+    this.pendingCopies.set(r.document.doc, { info: r.document, fromDoc: info.doc, fromPath: uri.fsPath });
+    const copy = vscode.Uri.from({ scheme: RECOVERED_SCHEME, path: recoveredName(uri.path), query: `doc=${r.document.doc}` });
+    // Not awaited: VS Code opens the copy's editor once this document is open.
+    void Promise.resolve(vscode.commands.executeCommand("vscode.openWith", copy, VIEW_TYPE)).catch((e: unknown) => {
+      this.pendingCopies.delete(r.document.doc);
+      void server.request("tome/close", { doc: r.document.doc }).catch(() => undefined);
+      void vscode.window.showErrorMessage(`Tome: could not open the recovered copy: ${e instanceof Error ? e.message : String(e)}`);
+    });
   }
 
   private wire(document: TomeDocument): void {
@@ -201,6 +307,10 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
     };
     activate();
     panel.onDidChangeViewState(activate);
+    if (document.announceDirty) {
+      document.announceDirty = false;
+      this.changed.fire({ document });
+    }
     panel.onDidDispose(() => {
       if (this.host.activePost === post) {
         this.host.activePost = undefined;
@@ -214,6 +324,17 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
   }
 
   async saveCustomDocument(document: TomeDocument, cancellation: vscode.CancellationToken): Promise<void> {
+    if (document.needsSaveAs) {
+      // A recovered copy has no file yet: Save is Save As.
+      const destination = await vscode.window.showSaveDialog({
+        defaultUri: vscode.Uri.file(recoveredName(document.recoveredCopy!.fromPath)),
+        saveLabel: "Save Recovered Copy",
+        title: `Save the recovered changes of ${document.recoveredCopy!.fromPath}`,
+      });
+      if (!destination) throw new vscode.CancellationError();
+      await this.saveCustomDocumentAs(document, destination, cancellation);
+      return;
+    }
     await this.save(document, "tome/save", {}, cancellation);
   }
 
@@ -222,6 +343,14 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
     // Note: tome/saveAs rebinds the server's document to the new path; VS Code then opens the
     // destination in a new editor.
     await this.save(document, "tome/saveAs", { path: destination.fsPath }, cancellation);
+    const copy = document.recoveredCopy;
+    if (copy && copy.savedTo === null) {
+      copy.savedTo = destination.fsPath;
+      // The changes are safe in the new file: the journal they came from is not needed any
+      // more (else every open of the file would offer them again). Fails harmlessly when the
+      // file's document was closed meanwhile.
+      await document.server.request("tome/discardRecovery", { doc: copy.fromDoc }).catch(() => undefined);
+    }
   }
 
   /**
@@ -262,6 +391,9 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
    * file again and VS Code's older entries become no-ops.
    */
   revertCustomDocument(document: TomeDocument, _cancellation: vscode.CancellationToken): Promise<void> {
+    // A recovered copy has no file to go back to (VS Code also reverts when its tab is closed
+    // with "Don't Save": the copy is then just dropped).
+    if (document.needsSaveAs) return Promise.resolve();
     return document.serially(async () => {
       if (!(await this.stepBackToSaved(document))) {
         await document.server.request("tome/reload", { doc: document.session.doc });
@@ -378,6 +510,13 @@ async function whileBusy<T>(request: () => Promise<T>, signal: AbortSignal): Pro
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** `/dir/a.log` → `/dir/a.recovered.log`: where a recovered copy is offered to be saved. */
+export function recoveredName(p: string): string {
+  const slash = p.lastIndexOf("/");
+  const dot = p.lastIndexOf(".");
+  return dot > slash + 1 ? `${p.slice(0, dot)}.recovered${p.slice(dot)}` : `${p}.recovered`;
 }
 
 async function isTomeBackup(backupId: string): Promise<boolean> {

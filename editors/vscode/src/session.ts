@@ -8,7 +8,7 @@ import { EventEmitter } from "node:events";
 import { RpcError } from "./rpc";
 import type { Range } from "./selection";
 import { RangeTooLargeError, readRange } from "./textRange";
-import type { DocInfo, Position } from "./viewport";
+import type { DocInfo, Position, ViewportResult } from "./viewport";
 
 export interface Requester {
   request<T = unknown>(method: string, params?: unknown, signal?: AbortSignal): Promise<T>;
@@ -92,6 +92,8 @@ let tokenSeq = 1;
 export class DocSession extends EventEmitter {
   private posts = new Set<(m: HostMessage) => void>();
   private aborts = new Map<number, AbortController>();
+  /** The server's undo steps at a version, as last read (`tome/info`, or an edit's reply). */
+  private steps: { version: number; undoSteps: number } | null;
 
   constructor(
     readonly server: Requester,
@@ -99,6 +101,7 @@ export class DocSession extends EventEmitter {
     private readonly hooks: SessionHooks = {},
   ) {
     super();
+    this.steps = { version: info.version, undoSteps: info.undoSteps };
   }
 
   get doc(): number {
@@ -117,6 +120,7 @@ export class DocSession extends EventEmitter {
 
   private setInfo(info: DocInfo): DocInfo {
     this.info = info;
+    this.steps = { version: info.version, undoSteps: info.undoSteps };
     this.emit("info", info);
     return info;
   }
@@ -168,6 +172,7 @@ export class DocSession extends EventEmitter {
     const title = WITH_PROGRESS[method];
     const result = title && this.hooks.progress ? await this.withProgress(method, title, full, signal) : await this.server.request<Record<string, unknown>>(method, full, signal);
     if (method === "tome/info") this.setInfo(result as unknown as DocInfo);
+    if (method === "tome/viewport") this.noteLineCount(result as unknown as ViewportResult);
     if (method === "tome/replaceAll") this.noteChange(method, params.version, result, true);
     return result;
   }
@@ -178,23 +183,33 @@ export class DocSession extends EventEmitter {
   }
 
   /**
-   * `tome/edit` between two `tome/info`s, sent back to back: the server runs them in the order
-   * received, so the two infos tell whether this edit opened a new undo step or joined the
-   * previous one.
+   * Sends an edit. Its reply carries the server's undo steps after it: one more than before
+   * when the edit opened a new step, the same when it joined the previous one (typing). The
+   * steps before are known when the edit was made at the version they were last seen at (an
+   * edit at another version fails as stale, so nothing came in between); otherwise the edit
+   * counts as a new step, as edits do by default.
    */
   private async edit(params: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
-    const infoNow = (): Promise<DocInfo | null> => this.server.request<DocInfo>("tome/info", { doc: this.doc }).catch(() => null);
-    const before = infoNow();
-    const editing = this.server.request<{ version: number }>("tome/edit", params, signal);
-    const after = infoNow();
-    const result = await editing;
-    const [b, a] = await Promise.all([before, after]);
-    // Anything else in between (an undo from VS Code) shows in the versions: then the edit
-    // counts as a new step, as edits do by default.
-    const joined = !!a && !!b && b.version === params.version && a.version === result.version && a.undoSteps === b.undoSteps && a.redoSteps === 0;
-    if (a) this.setInfo(a);
+    // Read before sending: an info answered meanwhile may already count this edit.
+    const before = this.steps;
+    const result = await this.server.request<{ version: number; undoSteps?: number }>("tome/edit", params, signal);
+    const joined = typeof result.undoSteps === "number" && before !== null && before.version === params.version && result.undoSteps === before.undoSteps;
+    if (typeof result.undoSteps === "number") {
+      this.steps = { version: result.version, undoSteps: result.undoSteps };
+      if (this.info.version <= result.version) this.info = { ...this.info, undoSteps: result.undoSteps, redoSteps: 0 };
+    }
     this.noteChange("tome/edit", params.version, result, !joined);
     return result;
+  }
+
+  /** Keeps the line count (status bar) current from the views' reads, with no extra request. */
+  private noteLineCount(r: ViewportResult): void {
+    const lc = r.lineCount;
+    if (!lc || r.version !== this.info.version) return;
+    const old = this.info.lineCount;
+    if (old && old.known === lc.known && old.estimate === lc.estimate && old.exact === lc.exact) return;
+    this.info = { ...this.info, lineCount: lc };
+    this.emit("info", this.info);
   }
 
   private noteChange(method: string, sentVersion: unknown, result: unknown, newStep: boolean): void {
@@ -211,7 +226,7 @@ export class DocSession extends EventEmitter {
   private async copy(r: Range, signal: AbortSignal): Promise<{ characters: number }> {
     const clipboard = this.hooks.clipboard;
     if (!clipboard) throw new RpcError({ code: -32601, message: "no clipboard here" });
-    const read = (): Promise<string> => readRange(this.server, this.doc, r, this.info.lineEnding, undefined, signal);
+    const read = (): Promise<string> => readRange(this.server, this.doc, r, undefined, signal);
     let text: string;
     try {
       text = this.hooks.progress ? await this.hooks.progress(`tome/client/${tokenSeq++}`, "Copying", read) : await read();

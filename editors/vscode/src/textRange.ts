@@ -1,22 +1,35 @@
 // Reads the text of a range of the document from `tome serve`, for Copy and Cut of selections
-// that span lines far off screen. The protocol has no "get text" method: `tome/viewport` reads
-// lines in a column window, at most 1000 lines and 1 M cells per request, so this reads in
-// batches of lines and continues lines cut by the window. Pure Node (no `vscode`).
+// that span lines far off screen. `tome/getText` returns the bytes as they are (line breaks
+// included: a lone CR in an LF file stays a CR), at most 16 MiB per request, so a larger range
+// is read in parts by byte offsets, each part ending on a character boundary. Pure Node (no
+// `vscode`).
 
+import { RpcError } from "./rpc";
 import type { Requester } from "./session";
 import type { Range } from "./selection";
-import type { ViewLine, ViewportResult } from "./viewport";
+import type { Position, ViewLine, ViewportResult } from "./viewport";
 
 /** Copy refuses more than this: a clipboard of gigabytes would freeze VS Code and the OS. */
 export const MAX_COPY_BYTES = 64 * 1024 * 1024;
 
-const BATCH_LINES = 1000;
-const BATCH_WIDTH = 1024; // 1000 × 1024 cells: within the server's 1 M cells per viewport
-const LINE_WIDTH = 16384; // one line at a time: the widest window the server gives
+/** The most one `tome/getText` returns (the server's limit). */
+export const PART_BYTES = 16 * 1024 * 1024;
+
+/**
+ * UTF-16 code units per `tome/getText` when measuring the start of a line longer than a part:
+ * at most 3 bytes per code unit in UTF-8 (4 per surrogate pair), so 4 Mi units stay within
+ * 12 MiB.
+ */
+const PREFIX_UNITS = 4 * 1024 * 1024;
+
+const OUT_OF_BOUNDS = -33002;
 
 export class RangeTooLargeError extends Error {
-  constructor(readonly bytes: number, readonly limit: number) {
-    super(`The selection holds about ${mib(bytes)}; Tome copies at most ${mib(limit)} to the clipboard.`);
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`The selection holds ${mib(bytes)}; Tome copies at most ${mib(limit)} to the clipboard.`);
     this.name = "RangeTooLargeError";
   }
 }
@@ -25,79 +38,91 @@ function mib(n: number): string {
   return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
-async function viewport(server: Requester, doc: number, first: number, count: number, start: number, width: number, signal?: AbortSignal): Promise<ViewLine[]> {
-  const r = await server.request<ViewportResult>("tome/viewport", { doc, first, count, window: { start, width, unit: "encoding" } }, signal);
-  return r.lines;
+interface GetTextResult {
+  text: string;
+  bytes: number;
+  invalid: boolean;
+  version: number;
 }
 
-/** The size of the range in bytes, close enough to refuse huge copies before reading them. */
-export async function estimateBytes(server: Requester, doc: number, r: Range): Promise<number> {
-  const [a] = await viewport(server, doc, r.start.line, 1, 0, 1);
-  const [b] = r.end.line === r.start.line ? [a] : await viewport(server, doc, r.end.line, 1, 0, 1);
-  return Math.max(0, b.offset - a.offset + r.end.character - r.start.character);
+function getText(server: Requester, params: Record<string, unknown>, signal?: AbortSignal): Promise<GetTextResult> {
+  return server.request<GetTextResult>("tome/getText", params, signal);
 }
 
-/**
- * The text of line `l` from column `from` up to column `to` (null: the whole rest), reading
- * further windows while the server says the line goes on (`cutAfter`).
- */
-async function lineText(server: Requester, doc: number, l: ViewLine, from: number, to: number | null, signal?: AbortSignal): Promise<string> {
-  const take = (v: ViewLine): string => {
-    const a = Math.max(0, from - v.startColumn);
-    const b = to === null ? v.text.length : Math.max(a, to - v.startColumn);
-    return v.text.slice(a, b);
-  };
-  let text = take(l);
-  let v = l;
-  while (v.cutAfter && v.text.length > 0 && (to === null || v.startColumn + v.text.length < to)) {
-    const next = v.startColumn + v.text.length; // windows never split a character
-    [v] = await viewport(server, doc, l.number!, 1, next, LINE_WIDTH, signal);
-    text += take(v);
+async function viewLine(server: Requester, params: Record<string, unknown>, signal?: AbortSignal): Promise<{ line: ViewLine; version: number }> {
+  const r = await server.request<ViewportResult>("tome/viewport", { count: 1, ...params }, signal);
+  if (!r.lines.length) throw new RpcError({ code: OUT_OF_BOUNDS, message: "the range lies past the end of the document" });
+  return { line: r.lines[0], version: r.version };
+}
+
+/** The byte offset of a position (UTF-16 column) at `version`. */
+async function offsetOf(server: Requester, doc: number, p: Position, version: number | undefined, signal?: AbortSignal): Promise<{ offset: number; version: number }> {
+  const { line, version: v } = await viewLine(server, { doc, first: p.line, window: { start: 0, width: 1, unit: "encoding" } }, signal);
+  if (version !== undefined && v !== version) throw staleError(version, v);
+  if (p.character === 0) return { offset: line.offset, version: v };
+  const prefix = (from: number, to: number): Promise<GetTextResult> =>
+    getText(server, { doc, version: v, range: { start: { line: p.line, character: from }, end: { line: p.line, character: to } } }, signal);
+  try {
+    return { offset: line.offset + (await prefix(0, p.character)).bytes, version: v };
+  } catch (e) {
+    // The start of the line up to the column is over 16 MiB: measure it in parts.
+    if (!(e instanceof RpcError && e.code === OUT_OF_BOUNDS) || line.byteLength <= PART_BYTES) throw e;
   }
-  return text;
+  let bytes = 0;
+  for (let c = 0; c < p.character; ) {
+    let to = Math.min(c + PREFIX_UNITS, p.character);
+    // Never end a part between the two halves of a surrogate pair.
+    const piece = await prefix(c, to).catch(async (e: unknown) => {
+      if (!(e instanceof RpcError) || to === p.character) throw e;
+      to--;
+      return prefix(c, to);
+    });
+    bytes += piece.bytes;
+    c = to;
+  }
+  return { offset: line.offset + bytes, version: v };
 }
 
-/** The line break to put after a line in copied text (the viewport gives only its length). */
-function breakText(l: ViewLine, ending: "lf" | "crlf" | "cr"): string {
-  if (l.breakLength === 2) return "\r\n";
-  if (l.breakLength === 0) return "";
-  return ending === "cr" ? "\r" : "\n";
-}
-
-/** The next lines of the range from `line` on: a batch, or the first line alone when the range starts far to its right. */
-function readBatch(server: Requester, doc: number, r: Range, line: number, signal?: AbortSignal): Promise<ViewLine[]> {
-  if (line === r.start.line && r.start.character >= BATCH_WIDTH) return viewport(server, doc, line, 1, r.start.character, LINE_WIDTH, signal);
-  return viewport(server, doc, line, Math.min(BATCH_LINES, r.end.line - line + 1), 0, BATCH_WIDTH, signal);
+function staleError(given: number, current: number): RpcError {
+  return new RpcError({ code: -33003, message: `the document changed while copying (version ${given}, now ${current})`, data: { kind: "staleVersion", given, current } });
 }
 
 /**
- * The text of `r` (UTF-16 columns), invalid bytes as U+FFFD as everywhere in the protocol.
- * Throws RangeTooLargeError above `limit` bytes, before reading when it can tell.
+ * The largest character boundary in (from, to]: the start of the line holding `to` when that is
+ * past `from`, else (a line longer than a part) the start of the character at `to` in that line.
  */
-export async function readRange(
-  server: Requester,
-  doc: number,
-  r: Range,
-  ending: "lf" | "crlf" | "cr",
-  limit = MAX_COPY_BYTES,
-  signal?: AbortSignal,
-): Promise<string> {
-  const estimate = await estimateBytes(server, doc, r);
-  if (estimate > limit) throw new RangeTooLargeError(estimate, limit);
+async function boundaryAtOrBefore(server: Requester, doc: number, version: number, from: number, to: number, signal?: AbortSignal): Promise<number> {
+  const { line, version: v } = await viewLine(server, { doc, around: to, before: 0, window: { start: 0, width: 1, unit: "bytes" } }, signal);
+  if (v !== version) throw staleError(version, v);
+  if (line.offset > from) return line.offset;
+  // The window's start is moved back to the start of the character it falls in.
+  const { line: at } = await viewLine(server, { doc, around: to, before: 0, window: { start: to - line.offset, width: 8, unit: "bytes" } }, signal);
+  const b = line.offset + at.startColumn;
+  if (b <= from) throw new Error(`no character boundary between bytes ${from} and ${to}`);
+  return b;
+}
+
+/** The size of `r` in bytes and its byte offsets, all at one version. */
+export async function measure(server: Requester, doc: number, r: Range, signal?: AbortSignal): Promise<{ start: number; end: number; version: number }> {
+  const a = await offsetOf(server, doc, r.start, undefined, signal);
+  const b = await offsetOf(server, doc, r.end, a.version, signal);
+  return { start: a.offset, end: Math.max(a.offset, b.offset), version: a.version };
+}
+
+/**
+ * The text of `r` (UTF-16 columns), exactly as the file holds it (invalid bytes as U+FFFD, as
+ * everywhere in the protocol). Throws RangeTooLargeError above `limit` bytes, before reading.
+ * All requests name the version the range was measured at: if the document changes meanwhile,
+ * the copy fails (-33003) rather than mixing two versions.
+ */
+export async function readRange(server: Requester, doc: number, r: Range, limit = MAX_COPY_BYTES, signal?: AbortSignal, partBytes = PART_BYTES): Promise<string> {
+  const { start, end, version } = await measure(server, doc, r, signal);
+  if (end - start > limit) throw new RangeTooLargeError(end - start, limit);
   const parts: string[] = [];
-  let length = 0;
-  for (let line = r.start.line; line <= r.end.line; ) {
-    const lines = await readBatch(server, doc, r, line, signal);
-    if (!lines.length) break; // past the end of the document
-    for (const l of lines) {
-      const n = l.number!;
-      const to = n === r.end.line ? r.end.character : null;
-      const text = (await lineText(server, doc, l, n === r.start.line ? r.start.character : 0, to, signal)) + (to === null ? breakText(l, ending) : "");
-      parts.push(text);
-      length += text.length;
-      if (length > limit) throw new RangeTooLargeError(length, limit);
-    }
-    line += lines.length;
+  for (let at = start; at < end; ) {
+    const to = end - at <= partBytes ? end : await boundaryAtOrBefore(server, doc, version, at, at + partBytes, signal);
+    parts.push((await getText(server, { doc, version, offsets: { start: at, end: to } }, signal)).text);
+    at = to;
   }
   return parts.join("");
 }

@@ -4,7 +4,8 @@
 // types, Ctrl+Z, types again, Ctrl+S and compares the saved file byte for byte; then Ctrl+F
 // (count, next, previous, a match past line 1 000 000), the status bar item, a selection of
 // lines off screen copied with Ctrl+C (read back from the browser's clipboard), Tome: Follow
-// End with lines appended to the file, and File: Revert File followed by Ctrl+Z and redo.
+// End with lines appended to the file, File: Revert File followed by Ctrl+Z and redo, and the
+// file rewritten in place under an unsaved edit, then Reload clicked in the notification.
 // Expected values (line counts, match lines, copied text) are computed from the file here.
 //
 // Env: CODE_SERVER (path of code-server, required), VSIX (required), TOME_BIN (default
@@ -543,6 +544,43 @@ try {
     await page.keyboard.press("Control+Shift+z");
     await until(async () => (await rowText(line))?.startsWith("R1 "), "redo brings R1 back");
     await until(async () => (await isDirty()) === false, "clean again");
+  });
+
+  await check("the file rewritten in place while open: Reload from the notification drops the unsaved edit and shows the new content", async () => {
+    assert((await isDirty()) === false, "clean before the change on disk");
+    // An unsaved edit on line 3: only a real Reload drops it (and clears the dirty marker).
+    await frame.click("#lines", { position: { x: 200, y: 10 } });
+    await page.keyboard.press("Control+Home");
+    await until(async () => (await rowText(3)) !== undefined, "line 3 on screen");
+    const line2 = await rowText(2);
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Home");
+    await page.keyboard.type("DIRTY ");
+    await until(async () => (await rowText(3))?.startsWith("DIRTY "), "DIRTY on line 3");
+    await until(async () => (await isDirty()) === true, "dirty");
+    // Same size, other bytes ("rewritten"), with a line break: line 1 becomes "RELOADED".
+    const mark = "RELOADED\n";
+    const before = readAt(file, 0, mark.length + 20).toString();
+    const fd = fs.openSync(file, "r+");
+    fs.writeSync(fd, mark, 0);
+    fs.closeSync(fd);
+    const toast = ".notifications-toasts .notification-toast";
+    const button = await until(async () => {
+      for (const t of await page.$$(toast)) {
+        if (!/Keep Mine/.test((await t.textContent()) ?? "")) continue;
+        const b = await t.$(".monaco-button:has-text('Reload')");
+        if (b) return b;
+      }
+      return null;
+    }, "the notification with Reload and Keep Mine", 30000);
+    await button.click();
+    // The new line break moved the old line 2 to line 3, without the unsaved edit.
+    await until(async () => (await rowText(3)) === line2, "the old line 2 on line 3, no DIRTY anywhere", 20000);
+    assert(!(await rows()).some((r) => r.tx.includes("DIRTY")), "the unsaved edit is gone");
+    await until(async () => (await rowText(1)) === "RELOADED" && (await rowText(2))?.startsWith(before.slice(mark.length, mark.length + 10)), "line 1 reads RELOADED, line 2 the rest", 20000);
+    await until(async () => (await isDirty()) === false, "clean after Reload", 20000);
+    assert(readAt(file, 0, mark.length).toString() === mark, "the file is as the other program wrote it");
   });
 
   await check("no errors in the webview", async () => {

@@ -130,10 +130,17 @@ test("edits, undo/redo, save, revert and hot-exit backup", { skip }, async () =>
 test("typing the server joins into one undo step makes one VS Code undo entry", { skip }, async () => {
   await withEditor("abc\ndef\n", async ({ provider, doc }) => {
     const wb = new FakeWorkbench(provider, doc);
+    const sent: string[] = [];
+    const request = doc.server.request.bind(doc.server);
+    doc.server.request = <T>(method: string, params?: unknown, signal?: AbortSignal): Promise<T> => {
+      sent.push(method);
+      return request<T>(method, params, signal);
+    };
     await edit(doc, 0, 3, "x");
     await edit(doc, 0, 4, "y");
     await edit(doc, 0, 5, "z");
     await edit(doc, 1, 0, "W"); // elsewhere: a new step
+    assert.deepEqual(sent, ["tome/edit", "tome/edit", "tome/edit", "tome/edit"], "the edit's reply tells new step from joined: no tome/info around it");
     assert.equal(wb.entries, 2);
     await wb.undo();
     assert.deepEqual(await lines(doc), ["abcxyz", "def"]);
@@ -228,4 +235,124 @@ test("deleted on disk: Keep Mine writes the document there again; appended: the 
     assert.equal(fs.readFileSync(file, "utf8"), "Mabc\ndef\nghi\n");
     assert.equal(wb.dirty, false);
   });
+});
+
+test("a journal that no longer fits the file: Open Recovered Copy (never tome/recover), Save asks a path and writes it", { skip }, async () => {
+  stub.reset();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-vsc-orphan-"));
+  const env = { ...process.env, TOME_STATE_DIR: path.join(dir, "state") };
+  const file = path.join(dir, "a.txt");
+  fs.writeFileSync(file, "abc\ndef\n");
+  // An earlier session edits, then dies without saving.
+  const earlier = await TomeServer.start(binary, { env });
+  const { doc: d0 } = await earlier.request<{ doc: number }>("tome/open", { path: file });
+  await earlier.request("tome/edit", { doc: d0, version: 0, edits: [{ offsets: { start: 0, end: 0 }, text: "X" }] });
+  await new Promise((r) => setTimeout(r, 500)); // the journal syncs every 200 ms
+  earlier.process.kill("SIGKILL");
+  await new Promise((r) => earlier.process.once("exit", r));
+  // Another program rewrites the file in place: same size, other bytes.
+  const fd = fs.openSync(file, "r+");
+  fs.writeSync(fd, "ABC\nDEF\n", 0);
+  fs.closeSync(fd);
+
+  const server = await TomeServer.start(binary, { env });
+  const sent: string[] = [];
+  const request = server.request.bind(server);
+  server.request = <T>(method: string, params?: unknown, signal?: AbortSignal): Promise<T> => {
+    sent.push(method);
+    return request<T>(method, params, signal);
+  };
+  const ctx = { extensionUri: stub.Uri.file("/ext") } as unknown as vscode.ExtensionContext;
+  const provider = new TomeEditorProvider(ctx, host(() => server));
+  const text = async (d: TomeDocument): Promise<string> =>
+    (await d.server.request<{ text: string }>("tome/getText", { doc: d.session.doc, offsets: { start: 0, end: (await d.session.refreshInfo()).size } })).text;
+  try {
+    stub.answers.push("Open Recovered Copy");
+    const original = await provider.openCustomDocument(stub.Uri.file(file) as unknown as vscode.Uri, { backupId: undefined, untitledDocumentData: undefined }, none);
+    const offer = stub.messages.at(-1)!;
+    assert.deepEqual(offer.items, ["Open Recovered Copy", "Discard"], "no Recover: the file changed since");
+    assert.match(offer.text, /changed since/);
+    assert.ok(!sent.includes("tome/recover"), `tome/recover is not called (sent: ${sent.join(", ")})`);
+    assert.ok(sent.includes("tome/recoverAsNew"));
+    assert.equal(await text(original), "ABC\nDEF\n", "the file's own document is the file as it is now");
+    assert.equal(original.session.info.dirty, false);
+
+    // The copy opens in a new Tome tab, under an untitled URI.
+    const open = await until(() => stub.executed.find((c) => c.command === "vscode.openWith"), "vscode.openWith of the copy");
+    const copyUri = open.args[0] as vscode.Uri;
+    assert.equal(copyUri.scheme, "tome-recovered");
+    assert.equal(open.args[1], VIEW_TYPE);
+    const copy = await provider.openCustomDocument(copyUri, { backupId: undefined, untitledDocumentData: undefined }, none);
+    assert.notEqual(copy.session.doc, original.session.doc);
+    assert.equal(copy.session.info.path, "", "an untitled document on the server");
+    assert.equal(await text(copy), "XABC\nDEF\n", "the changed file plus the journal's edit");
+
+    const wb = new FakeWorkbench(provider, copy);
+    const { panel } = fakePanel();
+    await provider.resolveCustomEditor(copy, panel, none);
+    assert.equal(wb.dirty, true, "VS Code is told the copy is modified, so closing it asks to save");
+
+    // Save is Save As: a path is asked for, then tome/saveAs writes there.
+    const out = path.join(dir, "saved.txt");
+    stub.saveDialogAnswers.push(out);
+    await wb.save();
+    assert.equal(stub.saveDialogs.length, 1, "Save asked for a path");
+    assert.equal(stub.saveDialogs[0].defaultUri?.fsPath, path.join(dir, "a.recovered.txt"));
+    assert.ok(sent.includes("tome/saveAs"));
+    assert.ok(fs.readFileSync(out).equals(Buffer.from("XABC\nDEF\n")), "the saved copy, byte for byte");
+    assert.ok(fs.readFileSync(file).equals(Buffer.from("ABC\nDEF\n")), "the file itself is untouched");
+    assert.equal(wb.dirty, false);
+    assert.equal(copy.session.info.dirty, false);
+    // Once saved, the journal is discarded: the next session offers nothing.
+    assert.ok(sent.includes("tome/discardRecovery"));
+    const later = await TomeServer.start(binary, { env });
+    try {
+      const again = await later.request<{ recovery: unknown }>("tome/open", { path: file });
+      assert.equal(again.recovery, null);
+    } finally {
+      await later.stop();
+    }
+    // A second Save writes to the same file, with no dialog.
+    await edit(copy, 0, 0, "Y");
+    await wb.save();
+    assert.equal(stub.saveDialogs.length, 1);
+    assert.equal(fs.readFileSync(out, "utf8"), "YXABC\nDEF\n");
+  } finally {
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a journal that no longer fits the file: Discard deletes it", { skip }, async () => {
+  stub.reset();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-vsc-orphan-"));
+  const env = { ...process.env, TOME_STATE_DIR: path.join(dir, "state") };
+  const file = path.join(dir, "a.txt");
+  fs.writeFileSync(file, "abc\ndef\n");
+  const earlier = await TomeServer.start(binary, { env });
+  const { doc: d0 } = await earlier.request<{ doc: number }>("tome/open", { path: file });
+  await earlier.request("tome/edit", { doc: d0, version: 0, edits: [{ offsets: { start: 0, end: 0 }, text: "X" }] });
+  await new Promise((r) => setTimeout(r, 500));
+  earlier.process.kill("SIGKILL");
+  await new Promise((r) => earlier.process.once("exit", r));
+  fs.writeFileSync(file, "ABC\nDEF\n");
+  const server = await TomeServer.start(binary, { env });
+  const ctx = { extensionUri: stub.Uri.file("/ext") } as unknown as vscode.ExtensionContext;
+  const provider = new TomeEditorProvider(ctx, host(() => server));
+  try {
+    stub.answers.push("Discard");
+    const original = await provider.openCustomDocument(stub.Uri.file(file) as unknown as vscode.Uri, { backupId: undefined, untitledDocumentData: undefined }, none);
+    assert.deepEqual(stub.messages.at(-1)!.items, ["Open Recovered Copy", "Discard"]);
+    assert.ok(!stub.executed.some((c) => c.command === "vscode.openWith"), "no copy opened");
+    assert.equal(original.session.info.dirty, false);
+    const later = await TomeServer.start(binary, { env });
+    try {
+      assert.equal((await later.request<{ recovery: unknown }>("tome/open", { path: file })).recovery, null, "the journal is gone");
+    } finally {
+      await later.stop();
+    }
+  } finally {
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

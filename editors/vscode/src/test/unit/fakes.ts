@@ -16,6 +16,8 @@ export class FakeWorkbench {
   private edits: vscode.CustomDocumentEditEvent<TomeDocument>[] = [];
   private index = -1;
   private savePoint = -1;
+  /** A change without an undo entry (CustomDocumentContentChangeEvent): modified until saved or reverted. */
+  private contentChanged = false;
   /** Reverts VS Code started and did not wait for. */
   readonly pending: Promise<void>[] = [];
 
@@ -25,6 +27,10 @@ export class FakeWorkbench {
   ) {
     provider.onDidChangeCustomDocument((e) => {
       if (e.document !== document) return;
+      if (!("undo" in e)) {
+        this.contentChanged = true;
+        return;
+      }
       this.edits.splice(this.index + 1, this.edits.length, e as vscode.CustomDocumentEditEvent<TomeDocument>);
       this.index = this.edits.length - 1;
     });
@@ -34,7 +40,7 @@ export class FakeWorkbench {
     return this.edits.length;
   }
   get dirty(): boolean {
-    return this.index !== this.savePoint;
+    return this.contentChanged || this.index !== this.savePoint;
   }
 
   async undo(): Promise<void> {
@@ -50,11 +56,13 @@ export class FakeWorkbench {
   async save(): Promise<void> {
     await this.provider.saveCustomDocument(this.document, none);
     this.savePoint = this.index;
+    this.contentChanged = false;
   }
 
   /** Like VS Code: starts the provider's revert without waiting, then moves to the save point. */
   revert(): void {
-    if (this.index === this.savePoint) return;
+    if (!this.dirty) return;
+    this.contentChanged = false;
     this.pending.push(this.provider.revertCustomDocument(this.document, none));
     this.index = this.savePoint;
     this.edits.splice(this.index + 1);

@@ -15,11 +15,15 @@ function fakeServer(joinNext: () => boolean) {
       calls.push([method, params]);
       if (method === "tome/edit") {
         state = { ...state, version: state.version + 1, undoSteps: state.undoSteps + (joinNext() ? 0 : 1) };
-        return { version: state.version } as T;
+        return { version: state.version, undoSteps: state.undoSteps } as T;
       }
       if (method === "tome/replaceAll") {
         state = { ...state, version: state.version + 1, undoSteps: state.undoSteps + 1 };
         return { count: 2, version: state.version } as T;
+      }
+      if (method === "tome/undo") {
+        state = { ...state, version: state.version + 1, undoSteps: state.undoSteps - 1, redoSteps: state.redoSteps + 1 };
+        return { changed: true, version: state.version, offset: 0 } as T;
       }
       if (method === "tome/viewport") throw new RpcError({ code: -33002, message: "out", data: { kind: "outOfBounds" } });
       return state as T;
@@ -43,32 +47,69 @@ test("requests are relayed with the doc id; only relayed methods", async () => {
   assert.equal(calls.length, 1);
 });
 
-test("an edit is announced as a new undo step unless the server joined it to the last one", async () => {
+test("an edit is announced as a new undo step unless its reply says the server joined it to the last one", async () => {
   let join = false;
   const { server, calls } = fakeServer(() => join);
   const s = new DocSession(server, { ...info });
   const edited: EditedEvent[] = [];
   s.on("edited", (e: EditedEvent) => edited.push(e));
   const post = (): void => undefined;
-  await s.handle({ type: "request", reqId: 1, method: "edit", params: { version: 0, edits: [] } }, post);
+  const edit = (reqId: number, version: number): Promise<void> => s.handle({ type: "request", reqId, method: "edit", params: { version, edits: [] } }, post);
+  await edit(1, 0);
   join = true;
-  await s.handle({ type: "request", reqId: 2, method: "edit", params: { version: 1, edits: [] } }, post);
+  await edit(2, 1); // joined: undoSteps stays 1
   await s.handle({ type: "request", reqId: 3, method: "replaceAll", params: { query: { pattern: "x" } } }, post);
+  await edit(4, 3); // joined, but the steps at version 3 (after replaceAll) were never read: a new step
+  await edit(5, 4); // joined, and the steps at version 4 came with the last reply
+  join = false;
+  await edit(6, 5); // a new step
+  // An undo this session did not hear of (no tome/info since): the version tells.
+  await server.request("tome/undo", { doc: 3 });
+  join = true;
+  await edit(7, 7);
   assert.deepEqual(
-    calls.slice(0, 3).map((c) => c[0]),
-    ["tome/info", "tome/edit", "tome/info"],
-    "the edit is sent between two infos, without waiting",
+    calls.map((c) => c[0]),
+    ["tome/edit", "tome/edit", "tome/replaceAll", "tome/edit", "tome/edit", "tome/edit", "tome/undo", "tome/edit"],
+    "no tome/info around edits: the edit's reply says it all",
   );
-  assert.deepEqual(calls[1], ["tome/edit", { version: 0, edits: [], doc: 3 }]);
+  assert.deepEqual(calls[0], ["tome/edit", { version: 0, edits: [], doc: 3 }]);
   assert.deepEqual(
     edited.map((e) => [e.method, e.versionBefore, e.version, e.newStep]),
     [
       ["tome/edit", 0, 1, true],
       ["tome/edit", 1, 2, false],
       ["tome/replaceAll", 2, 3, true],
+      ["tome/edit", 3, 4, true],
+      ["tome/edit", 4, 5, false],
+      ["tome/edit", 5, 6, true],
+      ["tome/edit", 7, 8, true],
     ],
   );
-  assert.equal(s.info.version, 3);
+  assert.equal(s.info.version, 8);
+  assert.equal(s.info.undoSteps, 2);
+
+  // After tome/info the steps at that version are known again: a joined edit adds no entry.
+  await s.refreshInfo();
+  await edit(8, 8);
+  assert.deepEqual(edited.at(-1), { method: "tome/edit", versionBefore: 8, version: 9, newStep: false });
+});
+
+test("a server whose edit reply has no undoSteps: every edit is a new step", async () => {
+  const server = {
+    version: 0,
+    async request<T>(method: string): Promise<T> {
+      return (method === "tome/edit" ? { version: ++this.version } : { ...info, version: this.version }) as T;
+    },
+  };
+  const s = new DocSession(server, { ...info });
+  const edited: EditedEvent[] = [];
+  s.on("edited", (e: EditedEvent) => edited.push(e));
+  await s.handle({ type: "request", reqId: 1, method: "edit", params: { version: 0, edits: [] } }, () => undefined);
+  await s.handle({ type: "request", reqId: 2, method: "edit", params: { version: 1, edits: [] } }, () => undefined);
+  assert.deepEqual(
+    edited.map((e) => e.newStep),
+    [true, true],
+  );
 });
 
 test("a change that kept the version is no undo step", async () => {

@@ -23,9 +23,16 @@ export class Uri {
   private constructor(
     readonly scheme: string,
     readonly fsPath: string,
+    readonly query = "",
   ) {}
+  get path(): string {
+    return this.fsPath;
+  }
   static file(p: string): Uri {
     return new Uri("file", p);
+  }
+  static from(c: { scheme: string; path?: string; query?: string }): Uri {
+    return new Uri(c.scheme, c.path ?? "", c.query ?? "");
   }
   static parse(s: string): Uri {
     return s.startsWith("file://") ? new Uri("file", decodeURIComponent(s.slice(7))) : new Uri(s.split(":")[0], s);
@@ -34,7 +41,7 @@ export class Uri {
     return new Uri(u.scheme, path.join(u.fsPath, ...parts));
   }
   toString(): string {
-    return `file://${this.fsPath}`;
+    return this.scheme === "file" ? `file://${this.fsPath}` : `${this.scheme}:${this.fsPath}${this.query ? `?${this.query}` : ""}`;
   }
 }
 
@@ -82,6 +89,10 @@ export enum ConfigurationTarget {
 
 /** Answers to the next prompts (showWarningMessage…), in order; undefined = dismissed. */
 export const answers: (string | undefined)[] = [];
+/** Answers to the next save dialogs, in order (paths); undefined = cancelled. */
+export const saveDialogAnswers: (string | undefined)[] = [];
+/** Every save dialog shown, with its options. */
+export const saveDialogs: { defaultUri?: Uri; saveLabel?: string; title?: string }[] = [];
 /** Every message shown, with its kind and buttons. */
 export const messages: { kind: "warning" | "error" | "info"; text: string; items: string[] }[] = [];
 /** Every withProgress call: its options, the reports made, and whether it has ended. */
@@ -138,6 +149,11 @@ export const window = {
     return { dispose: () => providers.delete(viewType) };
   },
   showOpenDialog: async () => undefined,
+  showSaveDialog: async (options: { defaultUri?: Uri; saveLabel?: string; title?: string }): Promise<Uri | undefined> => {
+    saveDialogs.push(options);
+    const answer = saveDialogAnswers.shift();
+    return answer === undefined ? undefined : Uri.file(answer);
+  },
   activeTextEditor: undefined,
   tabGroups: { activeTabGroup: { activeTab: undefined as { input: unknown } | undefined } },
 };
@@ -185,6 +201,8 @@ export const env = {
 /** Forgets what earlier tests recorded. */
 export function reset(): void {
   answers.length = 0;
+  saveDialogAnswers.length = 0;
+  saveDialogs.length = 0;
   messages.length = 0;
   progress.length = 0;
   executed.length = 0;
