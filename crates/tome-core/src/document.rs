@@ -315,6 +315,12 @@ impl Document {
         self.version
     }
 
+    /// A change of content other than a followed append: the next version.
+    fn bump_version(&mut self) {
+        self.version += 1;
+        self.appends_since_change = 0;
+    }
+
     /// True if offsets and positions computed against version `v` still mean the same bytes
     /// now: `v` is the current version, or every version since only appended at the end (a
     /// followed log). Lets a client's edit made while a log grew apply instead of being refused.
@@ -399,8 +405,7 @@ impl Document {
         self.line_ending = fresh.line_ending;
         self.encoding = fresh.encoding;
         self.read_only = fresh.read_only;
-        self.version += 1;
-        self.appends_since_change = 0;
+        self.bump_version();
         self.revision = self.next_revision;
         self.saved_revision = self.revision;
         self.next_revision += 1;
@@ -444,6 +449,7 @@ impl Document {
         }
         self.history.group = None;
         self.version += 1;
+        // Only new bytes at the end: positions computed before stay valid.
         self.appends_since_change += 1;
         Ok(self.version)
     }
@@ -685,8 +691,7 @@ impl Document {
         self.history.redo.clear();
         self.history.group = group;
         self.revision = rev;
-        self.version += 1;
-        self.appends_since_change = 0;
+        self.bump_version();
     }
 
     /// Ends the current undo group: the next edit starts a new undo step.
@@ -755,8 +760,7 @@ impl Document {
 
     fn restored(&mut self, at: usize) -> Restored {
         self.history.group = None;
-        self.version += 1;
-        self.appends_since_change = 0;
+        self.bump_version();
         self.poll_index();
         Restored {
             version: self.version,
@@ -982,20 +986,9 @@ impl Document {
             context: "recover".into(),
             source: std::io::Error::other("the document has no path"),
         })?;
-        let bytes =
-            std::fs::read(&found.path).map_err(|e| Error::io(&found.path, "cannot read", e))?;
-        let replay = journal::read(&bytes)
-            .ok_or_else(|| Error::FileChanged("the journal is unreadable".into()))?;
+        let replay = load_journal(found)?;
         let mut doc = Document::open(&path)?;
-        let mut applied = 0;
-        let mut stopped = replay.stopped;
-        for record in replay.records {
-            if let Err(why) = doc.replay(record) {
-                stopped = Some(why);
-                break;
-            }
-            applied += 1;
-        }
+        let (applied, stopped) = doc.replay_all(replay);
         // Untitled: nothing on disk holds this content, so it is unsaved even if unchanged.
         doc.path = None;
         doc.read_only = false;
@@ -1007,10 +1000,7 @@ impl Document {
     /// up to its first bad record, each as an undo step. Returns how many records applied and,
     /// if replay stopped early, why.
     pub fn recover(&mut self, found: Recoverable) -> Result<(usize, Option<String>)> {
-        let bytes =
-            std::fs::read(&found.path).map_err(|e| Error::io(&found.path, "cannot read", e))?;
-        let replay = journal::read(&bytes)
-            .ok_or_else(|| Error::FileChanged("the journal is unreadable".into()))?;
+        let replay = load_journal(&found)?;
         let path = self.path.clone().unwrap_or_default();
         if !found.fits || !journal::base_matches(&replay, &path) {
             return Err(Error::FileChanged(format!(
@@ -1032,15 +1022,7 @@ impl Document {
             self.sources = vec![base];
             self.tree = self.whole_source_tree(0);
         }
-        let mut applied = 0;
-        let mut stopped = replay.stopped;
-        for record in replay.records {
-            if let Err(why) = self.replay(record) {
-                stopped = Some(why);
-                break;
-            }
-            applied += 1;
-        }
+        let (applied, stopped) = self.replay_all(replay);
         let _ = std::fs::remove_file(&found.path);
         if let Some(j) = &self.journal {
             j.sync();
@@ -1183,6 +1165,21 @@ impl Document {
         (offset == end).then_some(out)
     }
 
+    /// Applies a journal's records in order up to the first that fails; returns how many
+    /// applied and why replay stopped early, if it did.
+    fn replay_all(&mut self, replay: journal::Replay) -> (usize, Option<String>) {
+        let mut applied = 0;
+        let mut stopped = replay.stopped;
+        for record in replay.records {
+            if let Err(why) = self.replay(record) {
+                stopped = Some(why);
+                break;
+            }
+            applied += 1;
+        }
+        (applied, stopped)
+    }
+
     /// Applies one journal record through the ordinary operations (so it is journaled again).
     fn replay(&mut self, record: Record) -> std::result::Result<(), String> {
         match record {
@@ -1258,15 +1255,24 @@ impl Document {
     }
 }
 
+/// The journal at `path`, if there is one that holds changes.
+fn read_changes(path: &Path) -> Option<journal::Replay> {
+    let bytes = std::fs::read(path).ok()?;
+    journal::read(&bytes).filter(|r| !r.records.is_empty())
+}
+
+/// The journal set aside as `found`, read back (an error if it is gone or unreadable).
+fn load_journal(found: &Recoverable) -> Result<journal::Replay> {
+    let bytes = std::fs::read(&found.path).map_err(|e| Error::io(&found.path, "cannot read", e))?;
+    journal::read(&bytes).ok_or_else(|| Error::FileChanged("the journal is unreadable".into()))
+}
+
 /// Sets aside the journal at `jpath` left by an earlier session, if it holds changes: as
 /// `.recover` when it still fits the file at `path`, else as `.orphan`. One set aside earlier
 /// under that name (offered then, neither recovered nor discarded) is kept as `.<time>.old`
 /// rather than overwritten.
 fn set_aside(jpath: &Path, path: &Path) -> Result<Option<Recoverable>> {
-    let Ok(bytes) = std::fs::read(jpath) else {
-        return Ok(None);
-    };
-    let Some(replay) = journal::read(&bytes).filter(|r| !r.records.is_empty()) else {
+    let Some(replay) = read_changes(jpath) else {
         return Ok(None);
     };
     let fits = journal::base_matches(&replay, path);
@@ -1299,10 +1305,7 @@ fn keep_older(aside: &Path) {
 fn set_aside_earlier(jpath: &Path, path: &Path) -> Option<Recoverable> {
     for ext in ["recover", "orphan"] {
         let aside = jpath.with_extension(ext);
-        let Ok(bytes) = std::fs::read(&aside) else {
-            continue;
-        };
-        let Some(replay) = journal::read(&bytes).filter(|r| !r.records.is_empty()) else {
+        let Some(replay) = read_changes(&aside) else {
             continue;
         };
         let fits = ext == "recover" && journal::base_matches(&replay, path);

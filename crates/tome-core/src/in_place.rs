@@ -37,8 +37,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::save::{
-    check_free_space, check_sources_unchanged, fault, kernel_copy, resolve_symlink, temp_prefix,
-    write_all, SaveReport, WithPath,
+    check_free_space, check_sources_unchanged, directory_of, fault, file_name, kernel_copy,
+    process_alive, reflink, resolve_symlink, sync_dir, temp_prefix, write_all, SaveReport,
+    WithPath,
 };
 use crate::view::View;
 use crate::{Control, Error, Result};
@@ -126,6 +127,9 @@ pub fn recover_interrupted(path: &Path) -> bool {
         // The backup is of `saved_as`; it concerns us if that is a name of our file.
         let same_file = std::fs::metadata(dir.join(saved_as))
             .is_ok_and(|m| (m.dev(), m.ino()) == (meta.dev(), meta.ino()));
+        if !same_file {
+            continue;
+        }
         let Ok(file) = File::open(entry.path()) else {
             continue;
         };
@@ -133,9 +137,7 @@ pub fn recover_interrupted(path: &Path) -> bool {
             path: entry.path(),
             file,
         };
-        if same_file && backup.restore(&target).is_ok() {
-            restored = true;
-        }
+        restored |= backup.restore(&target).is_ok();
     }
     restored
 }
@@ -144,8 +146,7 @@ pub fn recover_interrupted(path: &Path) -> bool {
 fn interrupted_backup_of(entry: &str) -> Option<&str> {
     let (name, pid) = entry.strip_prefix('.')?.rsplit_once(".tome-backup.")?;
     let pid = pid.parse::<u32>().ok()?;
-    let alive = pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists();
-    (!alive).then_some(name)
+    (!process_alive(pid)).then_some(name)
 }
 
 /// The whole old file, under its final name once complete.
@@ -238,8 +239,7 @@ fn write_over(
 /// Copies `len` bytes from the start of `from` to the start of `to`: a reflink where the
 /// filesystem can (`FICLONE`, whole files only), else the kernel's copy, else through memory.
 fn copy_whole(from: &File, to: &File, len: u64) -> io::Result<()> {
-    // SAFETY: FICLONE takes the source descriptor as its argument; both descriptors are open.
-    if unsafe { libc::ioctl(to.as_raw_fd(), libc::FICLONE, from.as_raw_fd()) } == 0 {
+    if reflink(from, to) {
         return Ok(());
     }
     let mut done = kernel_copy(from, 0, to, 0, len)?;
@@ -276,25 +276,4 @@ fn set_times(file: &File, meta: &std::fs::Metadata) -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     Ok(())
-}
-
-fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(dir) {
-        // Makes the name change durable; a failure does not undo it.
-        let _ = d.sync_all();
-    }
-}
-
-fn directory_of(target: &Path) -> PathBuf {
-    match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
-fn file_name(target: &Path) -> String {
-    target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }

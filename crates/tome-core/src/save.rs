@@ -48,10 +48,7 @@ pub struct SaveReport {
 pub fn save_atomically(view: View<'_>, target: &Path, control: &Control) -> Result<SaveReport> {
     let started = Instant::now();
     let target = resolve_symlink(target)?;
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = directory_of(&target);
     let existing = std::fs::metadata(&target).ok();
     if existing.as_ref().is_some_and(|m| !m.is_file()) {
         return Err(Error::NotRegularFile(target));
@@ -93,38 +90,60 @@ pub fn save_atomically(view: View<'_>, target: &Path, control: &Control) -> Resu
     tmp.persist(&target)
         .map_err(|e| Error::io(&target, "cannot replace", e.error))?;
     fault("after-rename");
-    if let Ok(d) = File::open(&dir) {
-        // Makes the rename durable; failure here does not undo a completed save.
-        let _ = d.sync_all();
-    }
+    sync_dir(&dir);
     report.elapsed = started.elapsed();
     Ok(report)
 }
 
 /// The start of the name of a temporary file of a save of `target` by process `pid`.
 pub(crate) fn temp_prefix(target: &Path, pid: u32) -> String {
-    let name = target
+    format!(".{}.tome-save.{pid}.", file_name(target))
+}
+
+/// The directory `target` lives in (`.` for a bare file name).
+pub(crate) fn directory_of(target: &Path) -> PathBuf {
+    match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// The last component of `target`, lossily as text (the stem of our temp and backup names).
+pub(crate) fn file_name(target: &Path) -> String {
+    target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    format!(".{name}.tome-save.{pid}.")
+        .unwrap_or_default()
+}
+
+/// Makes a name change in `dir` durable (fsync of the directory). Best effort: a failure does
+/// not undo the change.
+pub(crate) fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// True if process `pid` may still be using files named after it: it is us, or it exists.
+pub(crate) fn process_alive(pid: u32) -> bool {
+    pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Makes `to` share `from`'s extents (`FICLONE`: an instant whole-file copy on XFS, btrfs,
+/// bcachefs). False where the filesystem cannot.
+pub(crate) fn reflink(from: &File, to: &File) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: FICLONE takes the source descriptor as its argument; both descriptors are open
+    // for the duration of the call.
+    unsafe { libc::ioctl(to.as_raw_fd(), libc::FICLONE, from.as_raw_fd()) == 0 }
 }
 
 /// Removes temporary files of earlier saves of `target` whose process is gone (killed in the
 /// middle of a save). Best effort.
 pub fn remove_stale_temps(target: &Path) {
-    let Some(dir) = target.parent() else { return };
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let start = format!(".{name}.tome-save.");
-    let Ok(entries) = std::fs::read_dir(dir) else {
+    let dir = directory_of(target);
+    let start = format!(".{}.tome-save.", file_name(target));
+    let Ok(entries) = std::fs::read_dir(&dir) else {
         return;
     };
     for entry in entries.flatten() {
@@ -133,9 +152,7 @@ pub fn remove_stale_temps(target: &Path) {
             continue;
         };
         let pid = rest.split('.').next().and_then(|p| p.parse::<u32>().ok());
-        let alive = pid
-            .is_some_and(|p| p == std::process::id() || Path::new(&format!("/proc/{p}")).exists());
-        if !alive {
+        if !pid.is_some_and(process_alive) {
             let _ = std::fs::remove_file(entry.path());
         }
     }

@@ -513,24 +513,18 @@ fn can_reflink(file: &File) -> bool {
 /// the same directory), or `None` where the filesystem cannot, the directory is not writable,
 /// or the file changed while it was copied (`meta` is its state before).
 fn reflink_snapshot(file: &File, path: &Path, meta: &std::fs::Metadata) -> Option<File> {
-    use std::os::fd::AsRawFd;
     use std::os::unix::fs::OpenOptionsExt;
     if std::env::var_os("TOME_NO_SNAPSHOT").is_some() || !can_reflink(file) {
         return None;
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
     let copy = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .custom_flags(libc::O_TMPFILE)
         .mode(0o600)
-        .open(dir)
+        .open(crate::save::directory_of(path))
         .ok()?;
-    // SAFETY: FICLONE takes the source descriptor as its argument; both descriptors are open.
-    if unsafe { libc::ioctl(copy.as_raw_fd(), libc::FICLONE, file.as_raw_fd()) } != 0 {
+    if !crate::save::reflink(file, &copy) {
         return None;
     }
     let after = file.metadata().ok()?;
