@@ -13,7 +13,7 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium, matchingLines } from "../shared.mjs";
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -24,16 +24,6 @@ const { renderHtml, makeNonce } = require(path.join(ext, "out/webviewHtml.js"));
 
 const BIN = process.env.TOME_BIN ?? path.resolve(ext, "../../target/release/tome");
 const SIZE = process.env.TOME_TEST_SIZE ?? "200M";
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 
 let passed = 0;
 let failed = 0;
@@ -111,7 +101,7 @@ try {
   const url = `http://127.0.0.1:${httpServer.address().port}/`;
 
   start = Date.now();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1000, height: 600 } });
   const pageErrors = [];
   page.on("pageerror", (e) => pageErrors.push(String(e)));
@@ -143,28 +133,6 @@ try {
     const all = buf.subarray(0, n).toString("utf8").split("\n");
     assert(all.length > first + count, "read enough of the file");
     return all.slice(first, first + count);
-  };
-  /** 1-based numbers of the file's lines with a match of `re` (global), one entry per match; read here. */
-  const matchingLines = (re) => {
-    const out = [];
-    const fd = fs.openSync(file, "r");
-    const buf = Buffer.alloc(8 << 20);
-    let carry = "";
-    let line = 0;
-    for (let pos = 0; ; ) {
-      const n = fs.readSync(fd, buf, 0, buf.length, pos);
-      const parts = (carry + buf.subarray(0, n).toString("latin1")).split("\n");
-      carry = n === 0 ? "" : parts.pop();
-      for (const l of parts) {
-        line++;
-        const found = l.match(re)?.length ?? 0;
-        for (let i = 0; i < found; i++) out.push(line);
-      }
-      if (n === 0) break;
-      pos += n;
-    }
-    fs.closeSync(fd);
-    return out;
   };
   const goTo = async (line) => {
     await page.keyboard.press("Control+g");
@@ -321,7 +289,7 @@ try {
     const countText = (n) => (n === 1 ? "1 match" : `${n} matches`);
     const findCount = () => page.$eval("#find-count", (e) => e.textContent);
     const current = async () => Number((await page.$$eval(".row.current .ln", (e) => e.map((x) => x.textContent)))[0]);
-    const literal = matchingLines(/seq=123456 /g);
+    const literal = matchingLines(file, /seq=123456 /g);
     assert(literal.length > 0, "the pattern occurs in the file");
     await page.keyboard.press("Control+f");
     await page.waitForSelector("#find:not([hidden])");
@@ -332,8 +300,8 @@ try {
     const shown = await page.$eval("#match", (e) => e.style.display);
     assert(shown === "block", "match highlighted");
     // Regex and case.
-    const sensitive = matchingLines(/SEQ=12345[0-9] /g);
-    const insensitive = matchingLines(/SEQ=12345[0-9] /gi);
+    const sensitive = matchingLines(file, /SEQ=12345[0-9] /g);
+    const insensitive = matchingLines(file, /SEQ=12345[0-9] /gi);
     assert(insensitive.length > 3, "several matches to step through");
     await page.fill("#find-input", "SEQ=12345[0-9] ");
     await page.check("#find-regex");

@@ -19,7 +19,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium, matchingLines } from "../shared.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ext = path.resolve(here, "../..");
@@ -27,16 +27,6 @@ const BIN = path.resolve(process.env.TOME_BIN ?? path.resolve(ext, "../../target
 const CODE_SERVER = process.env.CODE_SERVER;
 const VSIX = process.env.VSIX;
 const SIZE = process.env.TOME_E2E_SIZE ?? "200M";
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 
 let passed = 0;
 let failed = 0;
@@ -139,28 +129,6 @@ function readAt(p, offset, length) {
   const n = fs.readSync(fd, b, 0, length, offset);
   fs.closeSync(fd);
   return b.subarray(0, n);
-}
-/** 1-based numbers of the lines of `p` with a match of `re` (global), one entry per match. */
-function matchingLines(p, re) {
-  const out = [];
-  const fd = fs.openSync(p, "r");
-  const buf = Buffer.alloc(8 << 20);
-  let carry = "";
-  let line = 0;
-  for (let pos = 0; ; ) {
-    const n = fs.readSync(fd, buf, 0, buf.length, pos);
-    const parts = (carry + buf.subarray(0, n).toString("latin1")).split("\n");
-    carry = n === 0 ? "" : parts.pop();
-    for (const l of parts) {
-      line++;
-      const found = l.match(re)?.length ?? 0;
-      for (let i = 0; i < found; i++) out.push(line);
-    }
-    if (n === 0) break;
-    pos += n;
-  }
-  fs.closeSync(fd);
-  return out;
 }
 /** Lines [first, first + count) (0-based) of `p`, reading from the byte offset of line `first`. */
 function linesAt(p, firstOffset, count) {
@@ -271,7 +239,7 @@ try {
   console.log(`# code-server up in ${ms(start)} on ${base}`);
 
   start = Date.now();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  browser = await launchChromium();
   // Clipboard permissions: the Copy check reads back what the extension wrote (vscode.env.clipboard).
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, permissions: ["clipboard-read", "clipboard-write"] });
   page = await context.newPage();
