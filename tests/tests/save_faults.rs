@@ -88,8 +88,9 @@ fn a_save_killed_at_any_step_leaves_the_old_or_the_new_file() {
     }
 }
 
-/// A file with two hard links is saved in place. Killed at any step, the next open puts the old
-/// file back (same inode, both names) and offers the unsaved edits, which recover in full.
+/// A file with two hard links is saved in place. Killed at any step, the next open asks, and
+/// "restore" puts the old file back (same inode, both names) and offers the unsaved edits,
+/// which recover in full.
 #[test]
 fn an_in_place_save_killed_at_any_step_loses_nothing() {
     use std::os::unix::fs::MetadataExt;
@@ -140,7 +141,16 @@ fn an_in_place_save_killed_at_any_step_loses_nothing() {
         let mut s = Server::start_with_state(&state);
         s.request("initialize", json!({"capabilities": {}}))
             .unwrap();
-        let info = s.request("tome/open", json!({"path": path})).unwrap();
+        // The next open asks before putting anything back; the user says "restore".
+        let err = s.request("tome/open", json!({"path": path})).unwrap_err();
+        assert_eq!(err["code"], -33014, "{point}: {err}");
+        assert_eq!(err["data"]["changedSince"], false, "{point}: {err}");
+        let info = s
+            .request(
+                "tome/open",
+                json!({"path": path, "interruptedSave": "restore"}),
+            )
+            .unwrap();
         assert!(std::fs::read(&link).unwrap() == old, "{point}: wholly old");
         assert!(backups(dir.path()).is_empty(), "{point}: backup used up");
         assert!(temps(dir.path()).is_empty(), "{point}");

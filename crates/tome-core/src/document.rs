@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::add_buffer::{AddBuffer, SealedBlocks};
+use crate::backup_record;
 use crate::breaks::Info;
 use crate::in_place;
 use crate::journal::{self, Journal, Part as JPart, Record, Recoverable, Splice as JSplice};
@@ -229,6 +230,22 @@ pub struct Document {
     /// How many of the latest versions came from followed appends only (see
     /// [`Document::positions_valid_since`]).
     appends_since_change: u64,
+    /// Files next to ours named like backups that were not trusted, found at open.
+    ignored_backups: Vec<in_place::IgnoredBackup>,
+}
+
+/// What [`Document::open_with`] does with the backup of an interrupted in-place save.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnInterruptedSave {
+    /// Fail with [`Error::InterruptedSave`], so that the user is asked.
+    #[default]
+    Refuse,
+    /// Put the file as it was before that save back ([`in_place::InterruptedSave::restore`]).
+    Restore,
+    /// Keep the file as it is now and delete the backup.
+    Discard,
+    /// Open the file as it is, leaving the backup for later (the next open asks again).
+    Keep,
 }
 
 fn bufs<'a>(sources: &'a [Arc<Source>], add: &'a AddBuffer) -> Bufs<'a> {
@@ -242,14 +259,32 @@ fn bufs<'a>(sources: &'a [Arc<Source>], add: &'a AddBuffer) -> Bufs<'a> {
 
 impl Document {
     /// Opens `path`: maps it and starts its line index. O(1) in the file's size.
+    ///
+    /// Fails with [`Error::InterruptedSave`] if an in-place save of this file by this user was
+    /// interrupted (its backup holds the file as it was): the caller asks the user and opens
+    /// again with [`Document::open_with`].
     pub fn open(path: &Path) -> Result<Document> {
-        // A save in place that a crash interrupted left the old file aside: put it back first.
-        in_place::recover_interrupted(path);
+        Document::open_with(path, OnInterruptedSave::Refuse)
+    }
+
+    /// Opens `path` like [`Document::open`], doing `choice` with the backup of an interrupted
+    /// in-place save if there is one (see [`crate::in_place`]). Files that only look like such
+    /// backups are never used; they are listed by [`Document::ignored_backups`].
+    pub fn open_with(path: &Path, choice: OnInterruptedSave) -> Result<Document> {
+        let found = in_place::find_interrupted(path, backup_record::default_dir().as_deref());
+        if let Some(save) = found.saves.first() {
+            match choice {
+                OnInterruptedSave::Refuse => {
+                    return Err(Error::InterruptedSave(Box::new(save.clone())))
+                }
+                OnInterruptedSave::Restore => save.restore()?,
+                OnInterruptedSave::Discard => save.discard()?,
+                OnInterruptedSave::Keep => {}
+            }
+        }
         let source = Source::open(path)?;
         save::remove_stale_temps(path);
-        let read_only = std::fs::metadata(path)
-            .map(|m| m.permissions().readonly())
-            .unwrap_or(true);
+        let read_only = !save::writable(path);
         let mut doc = Document {
             path: Some(path.to_path_buf()),
             line_ending: source.line_ending(),
@@ -266,6 +301,7 @@ impl Document {
             rebase: None,
             journal: None,
             appends_since_change: 0,
+            ignored_backups: found.ignored,
         };
         doc.tree = doc.whole_source_tree(0);
         Ok(doc)
@@ -351,6 +387,13 @@ impl Document {
     /// True if the file's permissions forbid writing it.
     pub fn is_read_only(&self) -> bool {
         self.read_only
+    }
+
+    /// Files named like backups of interrupted saves of this file that were found at open and
+    /// not trusted (planted by another user, or with no record in this user's state
+    /// directory): left alone, for the user to look at.
+    pub fn ignored_backups(&self) -> &[in_place::IgnoredBackup] {
+        &self.ignored_backups
     }
 
     /// True if the document reads a reflink snapshot of its file taken at open (XFS, btrfs):
@@ -957,6 +1000,16 @@ impl Document {
     /// this document, and offered for [`Document::recover_as_new`]. Either is offered again
     /// at every open until recovered or discarded.
     pub fn enable_journal(&mut self, dir: &Path) -> Result<Option<Recoverable>> {
+        self.enable_journal_inner(dir)
+    }
+
+    /// True if the document's changes go to a journal (see [`Document::enable_journal`]):
+    /// false without a state directory, or when another live session journals the same file.
+    pub fn is_journaled(&self) -> bool {
+        self.journal.is_some()
+    }
+
+    fn enable_journal_inner(&mut self, dir: &Path) -> Result<Option<Recoverable>> {
         let Some(path) = self.path.clone() else {
             return Ok(None);
         };
@@ -987,7 +1040,8 @@ impl Document {
             source: std::io::Error::other("the document has no path"),
         })?;
         let replay = load_journal(found)?;
-        let mut doc = Document::open(&path)?;
+        // The user already chose what to do with any interrupted save when this one opened.
+        let mut doc = Document::open_with(&path, OnInterruptedSave::Keep)?;
         let (applied, stopped) = doc.replay_all(replay);
         // Untitled: nothing on disk holds this content, so it is unsaved even if unchanged.
         doc.path = None;
@@ -1301,19 +1355,21 @@ fn keep_older(aside: &Path) {
 }
 
 /// A journal set aside by an earlier open and neither recovered nor discarded: offered again.
-/// A `.recover` that no longer fits the file (it changed since) becomes an `.orphan`.
+/// A `.recover` that no longer fits the file (it changed since) becomes an `.orphan`, and an
+/// `.orphan` that fits again (the file was put back as it was, say by restoring the backup of
+/// an interrupted save) becomes a `.recover`.
 fn set_aside_earlier(jpath: &Path, path: &Path) -> Option<Recoverable> {
     for ext in ["recover", "orphan"] {
         let aside = jpath.with_extension(ext);
         let Some(replay) = read_changes(&aside) else {
             continue;
         };
-        let fits = ext == "recover" && journal::base_matches(&replay, path);
-        let aside = if ext == "recover" && !fits {
-            let orphan = jpath.with_extension("orphan");
-            keep_older(&orphan);
-            std::fs::rename(&aside, &orphan).ok()?;
-            orphan
+        let fits = journal::base_matches(&replay, path);
+        let belongs = jpath.with_extension(if fits { "recover" } else { "orphan" });
+        let aside = if belongs != aside {
+            keep_older(&belongs);
+            std::fs::rename(&aside, &belongs).ok()?;
+            belongs
         } else {
             aside
         };

@@ -15,6 +15,10 @@ pub enum Error {
     /// The path names a directory, a device, a FIFO or another non-regular file.
     #[error("not a regular file: {}", .0.display())]
     NotRegularFile(PathBuf),
+    /// The path names a file of a kernel interface (`/proc`, `/sys`…): its size is not its
+    /// content, so it cannot be opened as a document.
+    #[error("{} is a kernel interface file (procfs, sysfs…) whose content is made when read; Tome opens regular files only", .0.display())]
+    KernelFile(PathBuf),
     /// A byte offset, line or column lies outside the document.
     #[error("out of bounds: {0}")]
     OutOfBounds(String),
@@ -46,6 +50,11 @@ pub enum Error {
     /// The disk is full.
     #[error("disk full while writing {}", .0.display())]
     DiskFull(PathBuf),
+    /// An in-place save of this file was interrupted (the process died) and left the file's
+    /// earlier content in a backup: the user must choose to restore it or not
+    /// ([`crate::Document::open_with`]).
+    #[error("{}", interrupted_message(.0))]
+    InterruptedSave(Box<crate::in_place::InterruptedSave>),
     /// Any other I/O failure, with what was being done.
     #[error("{context}: {source}")]
     Io {
@@ -57,6 +66,23 @@ pub enum Error {
     },
 }
 
+fn interrupted_message(save: &crate::in_place::InterruptedSave) -> String {
+    format!(
+        "a save of {} was interrupted (process {} died while writing it); the file as it was \
+         before that save is in {}{}. Restore it (unsaved edits are then offered from the \
+         journal) or keep the file as it is",
+        save.target.display(),
+        save.pid,
+        save.backup.display(),
+        if save.changed_since {
+            "; the file has been changed by another program since, and restoring would lose \
+             those changes"
+        } else {
+            ""
+        }
+    )
+}
+
 /// The engine's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -64,10 +90,16 @@ impl Error {
     /// Wraps an I/O error on `path`, choosing the precise variant where one fits.
     pub fn io(path: &std::path::Path, what: &str, err: std::io::Error) -> Error {
         use std::io::ErrorKind;
-        match err.kind() {
-            ErrorKind::NotFound => Error::NotFound(path.to_path_buf()),
-            ErrorKind::PermissionDenied => Error::PermissionDenied(path.to_path_buf()),
-            _ if err.raw_os_error() == Some(libc::ENOSPC) => Error::DiskFull(path.to_path_buf()),
+        match (err.kind(), err.raw_os_error()) {
+            (ErrorKind::NotFound, _) => Error::NotFound(path.to_path_buf()),
+            // EPERM (an immutable or append-only file, a kernel file) and EROFS (a read-only
+            // mount) are refusals to write, like EACCES.
+            (ErrorKind::PermissionDenied, _) | (_, Some(libc::EPERM)) | (_, Some(libc::EROFS)) => {
+                Error::PermissionDenied(path.to_path_buf())
+            }
+            (_, Some(libc::ENOSPC)) | (_, Some(libc::EDQUOT)) => {
+                Error::DiskFull(path.to_path_buf())
+            }
             _ => Error::Io {
                 context: format!("{what} {}", path.display()),
                 source: err,

@@ -4,24 +4,38 @@
 //!
 //! The steps, each durable before the next:
 //!
+//! 0. **May we?** The file is opened for writing first: a file this process may not write is
+//!    refused (`PermissionDenied`) before anything is made.
 //! 1. **Backup.** The file is copied (a reflink where the filesystem shares extents, else
-//!    `copy_file_range`) into a temporary file in its directory, which takes the file's
-//!    modification time, is synced, and is then renamed to `.NAME.tome-backup.PID`: the name
-//!    appears only once the copy is whole.
+//!    `copy_file_range`) into a temporary file (mode 0600) in its directory, which takes the
+//!    file's modification time, is synced, and is then renamed to `.NAME.tome-backup.PID`: the
+//!    name appears only once the copy is whole. Then a **record** of it is written to the
+//!    user's state directory and synced ([`crate::backup_record`]): the only thing that makes
+//!    a later open trust this backup.
 //! 2. **Detach.** Every mapping of the file the document reads is moved onto the backup
 //!    ([`Source::detach`](crate::source::Source::detach)), so that undo history and other
 //!    threads go on reading the old bytes while the file itself is overwritten.
 //! 3. **Write.** The new content is written over the file from offset 0, the file is cut to its
 //!    new length and synced. The inode (and so every hard link, the owner, the mode and the
 //!    extended attributes) stays.
-//! 4. **Commit.** The backup is removed and the directory synced.
+//! 4. **Commit.** The backup is removed and the directory synced, then the record.
 //!
 //! If step 3 fails (disk full, I/O error, cancel), the file is copied back from the backup and
-//! the error returned. If the process dies during steps 2–4, the backup is still there: the next
-//! [`recover_interrupted`] (run by every open) copies it back over the file, with its
-//! modification time, so that the file is wholly the old one again and the edit journal, written
-//! against the old file, still fits it: the unsaved edits are offered for recovery as after any
-//! crash. A process killed after step 4 leaves the new file.
+//! the error returned. If the process dies during steps 2–4, the backup is still there, and the
+//! next open of the file finds it through its record ([`find_interrupted`]) — but does not act
+//! on it: [`Document::open`](crate::Document::open) fails with
+//! [`Error::InterruptedSave`] until the user chooses. [`InterruptedSave::restore`] copies the
+//! backup back over the file, with its modification time, so that the file is wholly the old
+//! one again and the edit journal, written against the old file, still fits it: the unsaved
+//! edits are offered for recovery as after any crash. [`InterruptedSave::discard`] keeps the
+//! file as it is. Whether another program wrote the file since is told
+//! ([`InterruptedSave::changed_since`]). A process killed after step 4 leaves the new file.
+//!
+//! **What is trusted.** A file named like a backup proves nothing: the directory may be shared
+//! (`/tmp`, a group's directory), and anyone may plant `.NAME.tome-backup.PID` there. A backup
+//! is used only when a record in this user's state directory names it by device and inode and
+//! it is still a regular file of this user with mode 0600; anything else named like a backup of
+//! the file is reported ([`IgnoredBackup`]) and left alone, never restored, never removed.
 //!
 //! Cost: twice the I/O of a rename save (the backup copy, free with reflinks, and the write),
 //! and room on disk for the backup.
@@ -36,6 +50,7 @@ use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::backup_record::{self, is_private_to_us, open_no_follow, read_block, BackupRecord};
 use crate::save::{
     check_free_space, check_sources_unchanged, directory_of, fault, file_name, kernel_copy,
     process_alive, reflink, resolve_symlink, sync_dir, temp_prefix, write_all, SaveReport,
@@ -63,6 +78,12 @@ pub(crate) fn save(
 ) -> Result<SaveReport> {
     let dir = directory_of(target);
     let new_len = view.len() as u64;
+    // Opened for writing first: a file we may not write is refused before anything is made
+    // (a backup of a file we cannot write could never be put back).
+    let out = OpenOptions::new()
+        .write(true)
+        .open(target)
+        .map_err(|e| Error::io(target, "cannot open for writing", e))?;
     // Room for the backup (a full copy where the filesystem cannot share extents) and growth.
     check_free_space(
         &dir,
@@ -72,6 +93,13 @@ pub(crate) fn save(
     control.check()?;
     check_sources_unchanged(&view)?;
     let backup = Backup::create(target, &dir, meta)?;
+    let record = match backup.record(target, meta, &view) {
+        Ok(record) => record,
+        Err(e) => {
+            backup.remove(&dir);
+            return Err(e);
+        }
+    };
     fault("after-backup");
     let mut report = SaveReport {
         path: target.to_path_buf(),
@@ -81,10 +109,13 @@ pub(crate) fn save(
         elapsed: std::time::Duration::ZERO,
     };
     let written = detach_sources(&view, meta, &backup)
-        .and_then(|()| write_over(view, target, &mut report, control));
+        .and_then(|()| write_over(view, &out, target, &mut report, control));
     if let Err(e) = written {
         return Err(match backup.restore(target) {
-            Ok(()) => e,
+            Ok(()) => {
+                forget(record.as_deref());
+                e
+            }
             Err(restore) => Error::Io {
                 context: format!(
                     "{e}; and {} could not be restored ({restore}): its old content is in {}",
@@ -97,56 +128,231 @@ pub(crate) fn save(
     }
     fault("after-sync");
     backup.remove(&dir);
+    forget(record.as_deref());
     report.elapsed = started.elapsed();
     Ok(report)
 }
 
-/// Puts back a file whose in-place save was interrupted (the process died with a backup in
-/// place): copies the backup over it, with its modification time, and removes the backup.
-/// Finds backups made through any name of the file in its directory (another hard link in the
-/// same directory); backups of live processes are left alone. Returns whether a file was put
-/// back. Run before the file is opened; best effort (a backup that cannot be copied back stays
-/// for the next try).
-pub fn recover_interrupted(path: &Path) -> bool {
-    let Ok(target) = resolve_symlink(path) else {
-        return false;
-    };
-    let Ok(meta) = std::fs::metadata(&target) else {
-        return false;
-    };
-    let dir = directory_of(&target);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return false;
-    };
-    let mut restored = false;
-    for entry in entries.flatten() {
-        let entry_name = entry.file_name().to_string_lossy().into_owned();
-        let Some(saved_as) = interrupted_backup_of(&entry_name) else {
-            continue;
-        };
-        // The backup is of `saved_as`; it concerns us if that is a name of our file.
-        let same_file = std::fs::metadata(dir.join(saved_as))
-            .is_ok_and(|m| (m.dev(), m.ino()) == (meta.dev(), meta.ino()));
-        if !same_file {
-            continue;
-        }
-        let Ok(file) = File::open(entry.path()) else {
-            continue;
-        };
-        let backup = Backup {
-            path: entry.path(),
-            file,
-        };
-        restored |= backup.restore(&target).is_ok();
+/// Removes a backup record once its backup is gone.
+fn forget(record: Option<&Path>) {
+    if let Some(path) = record {
+        let _ = std::fs::remove_file(path);
     }
-    restored
 }
 
-/// For a backup name `.NAME.tome-backup.PID` whose process is gone, `NAME`.
-fn interrupted_backup_of(entry: &str) -> Option<&str> {
+/// A backup that an interrupted in-place save of this file left, proven ours by its record in
+/// the state directory ([`crate::backup_record`]). Nothing is done with it until the user
+/// chooses: [`InterruptedSave::restore`] or [`InterruptedSave::discard`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InterruptedSave {
+    /// The file that was being saved (one of its names).
+    pub target: PathBuf,
+    /// The backup: the whole file as it was before that save.
+    pub backup: PathBuf,
+    /// The process that was saving.
+    pub pid: u32,
+    /// The file's modification time before that save (nanoseconds since the epoch); the backup
+    /// carries it.
+    pub saved_mtime_ns: i128,
+    /// True if the file now holds something other than what the interrupted save leaves (its
+    /// new content up to some point, the old content after it): another program wrote it
+    /// since. Restoring would then lose that program's changes.
+    pub changed_since: bool,
+    record: PathBuf,
+}
+
+/// Something that looks like an in-place save's backup of this file but that Tome does not
+/// trust, so it is neither restored nor removed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IgnoredBackup {
+    /// The file.
+    pub path: PathBuf,
+    /// Why it is not trusted.
+    pub reason: String,
+}
+
+/// What [`find_interrupted`] found next to a file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Interrupted {
+    /// Backups of interrupted saves of this file that are provably ours.
+    pub saves: Vec<InterruptedSave>,
+    /// Files named like backups of this file that are not.
+    pub ignored: Vec<IgnoredBackup>,
+}
+
+/// Looks for backups left by interrupted in-place saves of the file at `path` (through any of
+/// its names), using the records in `records` (the state directory's `backups/`). Reads a few
+/// blocks of the file and of each trusted backup; changes nothing except removing records
+/// whose backup is already gone (the save finished but died before removing its record).
+/// Backups of saves still running (their process is alive) are left out.
+pub fn find_interrupted(path: &Path, records: Option<&Path>) -> Interrupted {
+    let mut found = Interrupted::default();
+    let Ok(target) = resolve_symlink(path) else {
+        return found;
+    };
+    let Ok(meta) = std::fs::metadata(&target) else {
+        return found;
+    };
+    let id = (meta.dev(), meta.ino());
+    let mut trusted = Vec::new();
+    for (record_path, record) in records.map(BackupRecord::load_all).unwrap_or_default() {
+        if record.target_id != id || process_alive(record.pid) {
+            continue;
+        }
+        match verify_backup(&record) {
+            Ok(Some(file)) => {
+                trusted.push(record.backup_id);
+                found.saves.push(InterruptedSave {
+                    target: target.clone(),
+                    backup: record.backup.clone(),
+                    pid: record.pid,
+                    saved_mtime_ns: record.old_mtime_ns,
+                    changed_since: !consistent_with_interrupted_write(&target, &file, &record),
+                    record: record_path,
+                });
+            }
+            Ok(None) => forget(Some(&record_path)),
+            Err(reason) => found.ignored.push(IgnoredBackup {
+                path: record.backup.clone(),
+                reason,
+            }),
+        }
+    }
+    // Anything else named like a backup of this file is reported, never used.
+    let dir = directory_of(&target);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let entry_name = entry.file_name().to_string_lossy().into_owned();
+        let Some((saved_as, pid)) = backup_name_parts(&entry_name) else {
+            continue;
+        };
+        let of_this_file =
+            std::fs::metadata(dir.join(saved_as)).is_ok_and(|m| (m.dev(), m.ino()) == id);
+        let entry_meta = entry.metadata().ok();
+        let ours = entry_meta
+            .as_ref()
+            .is_some_and(|m| trusted.contains(&(m.dev(), m.ino())));
+        if !of_this_file || ours || process_alive(pid) {
+            continue;
+        }
+        let reason = match entry_meta {
+            Some(m) if !m.is_file() => "not a regular file".to_string(),
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            Some(m) if m.uid() != unsafe { libc::geteuid() } => format!(
+                "owned by another user (uid {}): not made by this user's Tome",
+                m.uid()
+            ),
+            _ => "no record of it in this user's state directory: not made by a save of \
+                  this user's Tome, or already dealt with"
+                .to_string(),
+        };
+        found.ignored.push(IgnoredBackup {
+            path: entry.path(),
+            reason,
+        });
+    }
+    found
+}
+
+/// Opens the backup a record names if it is still that file and private to us. `Ok(None)` if
+/// it no longer exists; `Err(why)` if something else is there.
+fn verify_backup(record: &BackupRecord) -> std::result::Result<Option<File>, String> {
+    let file = match open_no_follow(&record.backup) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot be opened: {e}")),
+    };
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if (meta.dev(), meta.ino()) != record.backup_id {
+        return Err("not the file the backup record names (replaced)".into());
+    }
+    if !is_private_to_us(&meta) {
+        return Err("no longer private to this user (owner or mode changed)".into());
+    }
+    if meta.len() != record.old_size {
+        return Err(format!(
+            "{} bytes, but the file was {} bytes before the save",
+            meta.len(),
+            record.old_size
+        ));
+    }
+    Ok(Some(file))
+}
+
+/// True if the target holds what a save killed part-way leaves: each sampled block is the new
+/// content's or the backup's (one block may straddle the point where writing stopped), and
+/// its length lies between the old and the new length.
+fn consistent_with_interrupted_write(target: &Path, backup: &File, record: &BackupRecord) -> bool {
+    let Ok(file) = File::open(target) else {
+        return false;
+    };
+    let Ok(len) = file.metadata().map(|m| m.len()) else {
+        return false;
+    };
+    let (lo, hi) = if record.old_size <= record.new_size {
+        (record.old_size, record.new_size)
+    } else {
+        (record.new_size, record.old_size)
+    };
+    if len < lo || len > hi {
+        return false;
+    }
+    let mut straddling = 0;
+    for &(at, new_crc) in &record.new_samples {
+        let want = (len.saturating_sub(at).min(4096)) as usize;
+        let Ok(now) = read_block(&file, at, want) else {
+            return false;
+        };
+        if crc32c::crc32c(&now) == new_crc {
+            continue;
+        }
+        let old = read_block(backup, at, want).unwrap_or_default();
+        if old != now {
+            straddling += 1;
+        }
+    }
+    straddling <= 1
+}
+
+impl InterruptedSave {
+    /// Puts the old file back: copies the backup over the file (same inode), with its
+    /// modification time, syncs, removes the backup and its record. The edit journal written
+    /// against the old file fits it again, so unsaved edits are then offered as after any
+    /// crash. On failure the backup stays.
+    pub fn restore(&self) -> Result<()> {
+        let file = open_no_follow(&self.backup)
+            .map_err(|e| Error::io(&self.backup, "cannot open the backup", e))?;
+        let backup = Backup {
+            path: self.backup.clone(),
+            file,
+        };
+        backup
+            .restore(&self.target)
+            .map_err(|e| Error::io(&self.target, "cannot restore the backup over", e))?;
+        forget(Some(&self.record));
+        Ok(())
+    }
+
+    /// Keeps the file as it is: removes the backup and its record.
+    pub fn discard(&self) -> Result<()> {
+        std::fs::remove_file(&self.backup)
+            .or_else(|e| match e.kind() {
+                io::ErrorKind::NotFound => Ok(()),
+                _ => Err(e),
+            })
+            .map_err(|e| Error::io(&self.backup, "cannot remove the backup", e))?;
+        sync_dir(&directory_of(&self.backup));
+        forget(Some(&self.record));
+        Ok(())
+    }
+}
+
+/// For a backup name `.NAME.tome-backup.PID`, `NAME` and `PID`.
+fn backup_name_parts(entry: &str) -> Option<(&str, u32)> {
     let (name, pid) = entry.strip_prefix('.')?.rsplit_once(".tome-backup.")?;
-    let pid = pid.parse::<u32>().ok()?;
-    (!process_alive(pid)).then_some(name)
+    Some((name, pid.parse::<u32>().ok()?))
 }
 
 /// The whole old file, under its final name once complete.
@@ -178,6 +384,39 @@ impl Backup {
             .map_err(|e| fail("cannot back up", e.error))?;
         sync_dir(dir);
         Ok(Backup { path, file })
+    }
+
+    /// Writes the record that lets a later open trust this backup (see
+    /// [`crate::backup_record`]), durably, before the target is touched. `None` without a state
+    /// directory: the save goes on, and a crash then leaves a backup that is only reported.
+    fn record(
+        &self,
+        target: &Path,
+        meta: &std::fs::Metadata,
+        view: &View<'_>,
+    ) -> Result<Option<PathBuf>> {
+        let Some(dir) = backup_record::default_dir() else {
+            return Ok(None);
+        };
+        let fail = |e: io::Error| Error::io(&dir, "cannot record the backup in", e);
+        let mine = self.file.metadata().map_err(fail)?;
+        let new_samples = backup_record::sample_blocks(view.len() as u64, |at, want| {
+            view.read(at as usize, at as usize + want)
+                .map_err(|e| io::Error::other(e.to_string()))
+        })
+        .map_err(fail)?;
+        let record = BackupRecord {
+            pid: std::process::id(),
+            target: target.to_path_buf(),
+            target_id: (meta.dev(), meta.ino()),
+            old_size: meta.len(),
+            old_mtime_ns: crate::source::FileIdentity::of(meta).mtime_ns,
+            backup: self.path.clone(),
+            backup_id: (mine.dev(), mine.ino()),
+            new_size: view.len() as u64,
+            new_samples,
+        };
+        record.write(&dir).map(Some).map_err(fail)
     }
 
     /// Copies the backup over `target` (same inode), gives it the backup's modification time,
@@ -218,15 +457,12 @@ fn detach_sources(view: &View<'_>, meta: &std::fs::Metadata, backup: &Backup) ->
 
 fn write_over(
     view: View<'_>,
+    out: &File,
     target: &Path,
     report: &mut SaveReport,
     control: &Control,
 ) -> Result<()> {
-    let out = OpenOptions::new()
-        .write(true)
-        .open(target)
-        .map_err(|e| Error::io(target, "cannot open for writing", e))?;
-    write_all(view, &out, report, control).map_err(|e| e.with_path(target))?;
+    write_all(view, out, report, control).map_err(|e| e.with_path(target))?;
     view.intact()?;
     fault("after-write");
     out.set_len(report.bytes)

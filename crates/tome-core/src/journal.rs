@@ -102,14 +102,19 @@ pub struct Recoverable {
     pub fits: bool,
 }
 
-/// The directory journals live in: `$TOME_STATE_DIR`, else `$XDG_STATE_HOME/tome`, else
-/// `~/.local/state/tome`, each with `journal/` below it.
-pub fn default_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("TOME_STATE_DIR")
+/// The user's state directory, which only this user may write and which Tome therefore trusts
+/// (journals, backup records): `$TOME_STATE_DIR`, else `$XDG_STATE_HOME/tome`, else
+/// `~/.local/state/tome`.
+pub fn state_dir() -> Option<PathBuf> {
+    std::env::var_os("TOME_STATE_DIR")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("XDG_STATE_HOME").map(|d| PathBuf::from(d).join("tome")))
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state/tome")))?;
-    Some(base.join("journal"))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state/tome")))
+}
+
+/// The directory journals live in: `journal/` below [`state_dir`].
+pub fn default_dir() -> Option<PathBuf> {
+    Some(state_dir()?.join("journal"))
 }
 
 /// The journal file for the document at `path`.
@@ -164,7 +169,13 @@ impl Journal {
     /// journal is held with an exclusive `flock` while in use.
     pub fn create(path: PathBuf, base: &Source) -> Result<Journal> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "cannot create", e))?;
+            // Private: journals hold the user's unsaved text.
+            std::os::unix::fs::DirBuilderExt::mode(
+                std::fs::DirBuilder::new().recursive(true),
+                0o700,
+            )
+            .create(dir)
+            .map_err(|e| Error::io(dir, "cannot create", e))?;
         }
         let file = OpenOptions::new()
             .create(true)

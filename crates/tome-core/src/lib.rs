@@ -38,6 +38,7 @@
 #![warn(missing_docs)]
 
 mod add_buffer;
+mod backup_record;
 mod breaks;
 mod control;
 mod document;
@@ -54,7 +55,9 @@ mod tree;
 mod view;
 
 pub use control::Control;
-pub use document::{Document, Edit, ReplaceAllPlan, Restored, SaveJob, Snapshot};
+pub use document::{
+    Document, Edit, OnInterruptedSave, ReplaceAllPlan, Restored, SaveJob, Snapshot,
+};
 pub use error::{Error, Result};
 pub use line_index::{IndexProgress, LineIndex};
 pub use save::SaveReport;

@@ -247,6 +247,11 @@ pub(crate) fn check_free_space(dir: &Path, need: u64, target: &Path) -> Result<(
     }
     // SAFETY: statvfs returned 0, so it initialised `st`.
     let st = unsafe { st.assume_init() };
+    // Kernel file systems (/proc, /sys) report no blocks at all: they are not full, writing
+    // there is refused for other reasons, which the write itself reports.
+    if st.f_blocks == 0 {
+        return Ok(());
+    }
     // The field types differ between platforms (u32 on some 32-bit targets).
     #[allow(clippy::unnecessary_cast)]
     let free = st.f_bavail as u64 * st.f_frsize as u64;
@@ -254,6 +259,21 @@ pub(crate) fn check_free_space(dir: &Path, need: u64, target: &Path) -> Result<(
         return Err(Error::DiskFull(target.to_path_buf()));
     }
     Ok(())
+}
+
+/// True if this process may write the file at `path`, as `vim` decides `[RO]`: the OS grants
+/// write access to our effective user (`faccessat(W_OK, AT_EACCESS)`; so a root-owned 0644
+/// file opened by another user is read-only) and some write bit is set (root may write
+/// anything, but a 0444 file is still shown read-only).
+pub(crate) fn writable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()) else {
+        return false;
+    };
+    // SAFETY: `c` is a valid NUL-terminated path; faccessat only reads it.
+    let granted =
+        unsafe { libc::faccessat(libc::AT_FDCWD, c.as_ptr(), libc::W_OK, libc::AT_EACCESS) } == 0;
+    granted && std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o222 != 0)
 }
 
 pub(crate) fn write_all(

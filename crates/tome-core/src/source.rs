@@ -204,13 +204,10 @@ impl Source {
         upto: Option<usize>,
         expect: Option<&FileIdentity>,
     ) -> Result<Arc<Source>> {
-        let file = File::open(path).map_err(|e| Error::io(path, "cannot open", e))?;
+        let file = open_regular(path)?;
         let meta = file
             .metadata()
             .map_err(|e| Error::io(path, "cannot stat", e))?;
-        if !meta.is_file() {
-            return Err(Error::NotRegularFile(path.to_path_buf()));
-        }
         let size = usize::try_from(meta.len())
             .map_err(|_| Error::OutOfBounds(format!("{} is too large", path.display())))?;
         let size = upto.map_or(size, |u| u.min(size));
@@ -539,6 +536,65 @@ fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     usize::try_from(page).unwrap_or(4096).max(1)
+}
+
+/// Opens `path` for reading if it is a regular file with real content, without ever blocking
+/// or touching anything else: the type is checked before opening (opening a FIFO waits for a
+/// writer; opening a device may act on it), the open is non-blocking and the type checked
+/// again on the descriptor (the name may have been swapped meanwhile). Files of the kernel's
+/// own file systems (`/proc`, `/sys`…) are refused: their size says nothing of their content.
+pub(crate) fn open_regular(path: &Path) -> Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let not_regular = || Error::NotRegularFile(path.to_path_buf());
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, "cannot open", e))?;
+    if !meta.is_file() {
+        return Err(not_regular());
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| Error::io(path, "cannot open", e))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::io(path, "cannot stat", e))?;
+    if !meta.is_file() {
+        return Err(not_regular());
+    }
+    if on_kernel_file_system(&file) {
+        return Err(Error::KernelFile(path.to_path_buf()));
+    }
+    Ok(file)
+}
+
+/// True for a file of procfs, sysfs and the other kernel interfaces, whose files report a
+/// size of 0 (or a meaningless one) and produce their content when read.
+fn on_kernel_file_system(file: &File) -> bool {
+    use std::os::fd::AsRawFd;
+    const KERNEL_FS: [i64; 11] = [
+        0x9fa0,      // proc
+        0x6265_6572, // sysfs
+        0x6462_6720, // debugfs
+        0x7472_6163, // tracefs
+        0x7363_6673, // securityfs
+        0x6265_6570, // configfs
+        0xde5e_81e4, // efivarfs
+        0x0027_e0eb, // cgroup
+        0x6367_7270, // cgroup2
+        0xcafe_4a11, // bpf
+        0x6165_676c, // pstore
+    ];
+    let mut st = std::mem::MaybeUninit::<libc::statfs>::uninit();
+    // SAFETY: the descriptor is open and `st` points to writable memory of the right type;
+    // fstatfs only writes into it, and we read it only when it succeeded.
+    if unsafe { libc::fstatfs(file.as_raw_fd(), st.as_mut_ptr()) } != 0 {
+        return false;
+    }
+    // SAFETY: fstatfs returned 0, so it initialised `st`.
+    let st = unsafe { st.assume_init() };
+    // The field's type differs between platforms.
+    #[allow(clippy::unnecessary_cast)]
+    KERNEL_FS.contains(&(st.f_type as i64))
 }
 
 /// How many blocks are sampled to tell an append from a rewrite.

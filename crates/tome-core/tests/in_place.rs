@@ -105,15 +105,16 @@ fn a_hard_linked_file_is_saved_in_place() {
     assert_eq!(std::fs::metadata(&other).unwrap().ino(), inode);
 }
 
+/// What a neighbour can plant: a complete-looking backup of the file, with its time, under the
+/// name an interrupted save would leave, with the file "half overwritten". Without a record
+/// of it in the state directory it is not ours: reported, never copied back, never removed.
 #[test]
-fn an_interrupted_in_place_save_is_put_back_at_the_next_open() {
+fn a_backup_without_a_record_is_reported_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("data.log");
-    let original = generate(&path, 8 << 20);
+    generate(&path, 8 << 20);
     let link = dir.path().join("link");
     std::fs::hard_link(&path, &link).unwrap();
-    // What a process killed in the middle of the write leaves: a complete backup with the
-    // file's time, and the file half overwritten.
     let meta = std::fs::metadata(&path).unwrap();
     let backup = dir
         .path()
@@ -130,24 +131,25 @@ fn an_interrupted_in_place_save_is_put_back_at_the_next_open() {
     f.write_all_at(&vec![b'#'; 3 << 20], 0).unwrap();
     f.set_len(5 << 20).unwrap();
     drop(f);
+    let now = std::fs::read(&path).unwrap();
 
-    // Opened through its other name: the backup is found all the same.
+    // Opened through its other name: the plant is found all the same, and only reported.
     let mut doc = Document::open(&link).unwrap();
     doc.wait_for_index(&Control::new()).unwrap();
     assert!(
-        std::fs::read(&path).unwrap() == original,
-        "wholly the old file"
+        std::fs::read(&path).unwrap() == now,
+        "the file is as it was"
     );
-    assert!(doc.view().read(0, doc.len()).unwrap() == original);
-    assert!(leftovers(dir.path()).is_empty());
-    let now = std::fs::metadata(&path).unwrap();
-    assert_eq!(now.ino(), meta.ino(), "restored in place: the links stay");
-    assert_eq!(
-        now.mtime_nsec(),
-        meta.mtime_nsec(),
-        "with its time (journals fit)"
+    assert!(doc.view().read(0, doc.len()).unwrap() == now);
+    assert!(backup.exists(), "left alone");
+    let ignored = doc.ignored_backups();
+    assert_eq!(ignored.len(), 1);
+    assert_eq!(ignored[0].path, backup);
+    assert!(
+        ignored[0].reason.contains("no record"),
+        "{}",
+        ignored[0].reason
     );
-    assert_eq!(now.mtime(), meta.mtime());
 }
 
 /// A pid no process has (pids stay below 2^22 on Linux).

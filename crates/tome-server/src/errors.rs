@@ -41,6 +41,9 @@ pub const DISK_FULL: i64 = -33011;
 pub const IO_ERROR: i64 = -33012;
 /// A save of this document is already running.
 pub const BUSY: i64 = -33013;
+/// An in-place save of the file was interrupted; the user must choose what to do with its
+/// backup before the file opens.
+pub const INTERRUPTED_SAVE: i64 = -33014;
 
 /// Builds an error with a code, a message for people and a `data` object whose `kind` names
 /// the error for programs.
@@ -95,6 +98,23 @@ pub fn from_core(e: CoreError) -> Error {
             NOT_REGULAR_FILE,
             message,
             json!({"kind": "notRegularFile", "path": p}),
+        ),
+        CoreError::KernelFile(p) => with_data(
+            NOT_REGULAR_FILE,
+            message,
+            json!({"kind": "notRegularFile", "path": p}),
+        ),
+        CoreError::InterruptedSave(save) => with_data(
+            INTERRUPTED_SAVE,
+            message,
+            json!({
+                "kind": "interruptedSave",
+                "path": save.target,
+                "backup": save.backup,
+                "pid": save.pid,
+                "savedMtimeMs": (save.saved_mtime_ns / 1_000_000) as i64,
+                "changedSince": save.changed_since,
+            }),
         ),
         CoreError::OutOfBounds(_) => error(OUT_OF_BOUNDS, "outOfBounds", message),
         CoreError::NotIndexedYet { indexed_lines, .. } => with_data(

@@ -16,7 +16,7 @@ use std::sync::{Arc, OnceLock};
 use serde_json::json;
 use tome_core::{
     decode_lossy, ColumnWindow, Control, Direction, Document, Edit, Error as CoreError, Matcher,
-    PositionEncoding, Query, Snapshot, View,
+    OnInterruptedSave, PositionEncoding, Query, Snapshot, View,
 };
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::{
@@ -126,6 +126,7 @@ fn info_of(id: u64, doc: &mut Document, token: Option<String>) -> DocInfo {
         redo_steps: redo as u64,
         index_progress_token: token,
         recovery: None,
+        warnings: Vec::new(),
     }
 }
 
@@ -380,17 +381,68 @@ impl Backend {
         }
         let path = std::path::PathBuf::from(&p.path);
         let opened = path.clone();
-        let (doc, found) = blocking(move || {
-            let mut doc = Document::open(&path).map_err(from_core)?;
-            // Journaling is best effort: a document without a state directory still opens.
+        let choice = match p.interrupted_save {
+            None => OnInterruptedSave::Refuse,
+            Some(InterruptedSaveChoice::Restore) => OnInterruptedSave::Restore,
+            Some(InterruptedSaveChoice::Discard) => OnInterruptedSave::Discard,
+            Some(InterruptedSaveChoice::Keep) => OnInterruptedSave::Keep,
+        };
+        let (doc, found, warnings) = blocking(move || {
+            let mut doc = Document::open_with(&path, choice).map_err(from_core)?;
+            let mut warnings: Vec<Warning> = doc
+                .ignored_backups()
+                .iter()
+                .map(|b| {
+                    tracing::warn!("not trusted: {}: {}", b.path.display(), b.reason);
+                    Warning {
+                        kind: "ignoredBackup",
+                        message: format!(
+                            "{} looks like a backup of this file left by an interrupted save, \
+                             but was not used: {}",
+                            b.path.display(),
+                            b.reason
+                        ),
+                        path: Some(b.path.to_string_lossy().into_owned()),
+                    }
+                })
+                .collect();
+            // Journaling is best effort: a document without a state directory still opens,
+            // and the user is told that a crash would lose its unsaved changes.
             let found = match tome_core::journal::default_dir() {
                 Some(dir) => doc.enable_journal(&dir).unwrap_or_else(|e| {
                     tracing::warn!("no journal for {}: {e}", path.display());
+                    warnings.push(Warning {
+                        kind: "noJournal",
+                        message: format!(
+                            "unsaved changes to this file are not journaled ({e}): a crash \
+                             would lose them"
+                        ),
+                        path: None,
+                    });
                     None
                 }),
-                None => None,
+                None => {
+                    warnings.push(Warning {
+                        kind: "noJournal",
+                        message: "unsaved changes to this file are not journaled (no state \
+                                  directory: set TOME_STATE_DIR or HOME): a crash would lose them"
+                            .into(),
+                        path: None,
+                    });
+                    None
+                }
             };
-            Ok((doc, found))
+            if !doc.is_journaled() && warnings.iter().all(|w| w.kind != "noJournal") {
+                warnings.push(Warning {
+                    kind: "journalInUse",
+                    message: "this file is open in another Tome session, which journals it: \
+                              unsaved changes made here are not protected against a crash \
+                              (only those of the other session are)"
+                        .into(),
+                    path: None,
+                });
+            }
+            Ok((doc, found, warnings))
         })
         .await?;
         let handle = self.docs.insert(doc);
@@ -408,6 +460,7 @@ impl Backend {
         })
         .await?;
         info.recovery = recovery;
+        info.warnings = warnings;
         if report && !info.index_complete {
             let token = progress::index_token(handle.id);
             info.index_progress_token = Some(token.clone());

@@ -44,9 +44,39 @@ pub struct Offsets {
 
 /// `tome/open` parameters.
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OpenParams {
     /// Absolute (or server-relative) path of the file.
     pub path: String,
+    /// What to do with the backup of an interrupted in-place save of the file, once the user
+    /// chose (after an `interruptedSave` error): `"restore"`, `"discard"` or `"keep"`.
+    #[serde(default)]
+    pub interrupted_save: Option<InterruptedSaveChoice>,
+}
+
+/// The user's choice about an interrupted save's backup.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum InterruptedSaveChoice {
+    /// Put the file as it was before that save back.
+    Restore,
+    /// Keep the file as it is and delete the backup.
+    Discard,
+    /// Open the file as it is and leave the backup (asked again at the next open).
+    Keep,
+}
+
+/// Something the user should know about a document just opened.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Warning {
+    /// Stable name: `"ignoredBackup"`, `"journalInUse"`, `"noJournal"`.
+    pub kind: &'static str,
+    /// For people.
+    pub message: String,
+    /// The file concerned (the ignored backup), when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 /// Which document a request is about.
@@ -107,6 +137,9 @@ pub struct DocInfo {
     /// Unsaved changes of an earlier session (crashed or killed) that can be recovered with
     /// `tome/recover`, or dropped with `tome/discardRecovery`.
     pub recovery: Option<RecoveryInfo>,
+    /// What the user should know about this document (only in `tome/open`'s reply).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
 }
 
 /// A journal of an earlier session, found at open.

@@ -541,9 +541,9 @@ local PRELUDE = [[
 -- wait inside it.)
 local OPENED = [[return vim.v.vim_did_enter == 1 and T.st() ~= nil and T.st().base ~= nil]]
 
-local function session(path)
+local function session(path, env)
   local chan = vim.fn.jobstart({ vim.v.progpath, '--embed', '--headless', '-i', 'NONE', '-n', '-u', init_lua, path },
-    { rpc = true })
+    { rpc = true, env = env })
   assert(chan > 0, 'cannot start a second nvim')
   local s = { chan = chan }
   function s.lua(code, ...)
@@ -645,6 +645,54 @@ test('recovery: kill -9 of the server, a new session offers the edits, :TomeReco
   eq(false, r[1], 'recovery offered again after save: ' .. r[2])
   os.remove(want)
   os.remove(path)
+end)
+
+test('interrupted in-place save: the next session tells, :TomeRestoreBackup puts it back, edits recover', function()
+  local orig = copy_of('inplace.orig')
+  local path = copy_of('inplace.log')
+  local link = workdir .. '/inplace.link'
+  assert(vim.uv.fs_link(path, link)) -- two names: saved in place, behind a backup
+  local prefix = 'INPLACE '
+  local want = workdir .. '/inplace.expected'
+  write_edited(path, want, {
+    [0] = function(l)
+      return { prefix .. l }
+    end,
+  })
+  local s1 = session(path, { TOME_TEST_SAVE_FAULT = 'mid-write' })
+  s1.lua([[
+    T.line(1)
+    T.feed('0i' .. ... .. '<Esc>')
+    T.settle()
+  ]], prefix)
+  vim.wait(700) -- the journal is synced every 200 ms
+  pcall(s1.lua, [[vim.cmd('write')]]) -- the server aborts in the middle of writing
+  s1.quit()
+  local half = vim.system({ 'cmp', '-s', orig, path }):wait().code
+  eq(1, half, 'the file is half written')
+
+  local s2 = session(path)
+  local r = s2.lua([[
+    vim.wait(3000, function() return T.messages():find('was interrupted') ~= nil end, 10)
+    local st = T.st()
+    return { messages = T.messages(), interrupted = st.interrupted or false }
+  ]])
+  assert(r.messages:find(':TomeRestoreBackup', 1, true), 'notice: ' .. r.messages)
+  assert(type(r.interrupted) == 'table' and r.interrupted.changedSince == false, vim.inspect(r.interrupted))
+  r = s2.lua([[
+    vim.cmd('TomeRestoreBackup')
+    vim.wait(3000, function() return T.st() and T.st().recovery ~= nil end, 10)
+    return { rec = T.st().recovery or false }
+  ]])
+  cmp(orig, path)
+  assert(type(r.rec) == 'table' and r.rec.fits == true, 'recovery after restore: ' .. vim.inspect(r.rec))
+  r = s2.lua([[vim.cmd('TomeRecover'); T.settle(); vim.cmd('write'); return vim.bo.modified]])
+  eq(false, r, 'clean after :w')
+  s2.quit()
+  cmp(want, link)
+  for _, p in ipairs({ orig, path, link, want }) do
+    os.remove(p)
+  end
 end)
 
 test('orphan recovery: the file changed between sessions; :TomeRecover opens a new buffer, :w {file}', function()

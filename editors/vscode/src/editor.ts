@@ -15,6 +15,16 @@ export const VIEW_TYPE = "tome.largeFile";
 interface OpenResult extends DocInfo {
   /** A journal of an earlier session: `fits` false when the file changed since (docs/protocol.md). */
   recovery: { changes: number; fits?: boolean } | null;
+  /** What the user should know (an ignored backup, a file journaled by another session). */
+  warnings?: { kind: string; message: string; path?: string }[];
+}
+
+/** `data` of the -33014 `interruptedSave` error of `tome/open`. */
+interface InterruptedSaveData {
+  backup: string;
+  pid: number;
+  savedMtimeMs: number;
+  changedSince: boolean;
 }
 
 /** `tome/recoverAsNew`'s result: a new untitled document (path ""). */
@@ -137,7 +147,8 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
     if (uri.scheme === RECOVERED_SCHEME) return this.openRecoveredCopy(uri);
     if (uri.scheme !== "file") throw new Error(`Tome opens files on this machine only, not ${uri.scheme}: URIs`);
     const server = await this.host.get();
-    const info = await server.request<OpenResult>("tome/open", { path: uri.fsPath });
+    const info = await this.openAsking(server, uri);
+    for (const w of info.warnings ?? []) void vscode.window.showWarningMessage(`Tome: ${w.message}`);
     const session = this.newSession(server, info);
     const recovered = info.recovery ? await this.offerRecovery(server, info, uri, openContext.backupId) : false;
     if (recovered) await session.refreshInfo();
@@ -145,6 +156,34 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
     // A hot-exit restore is modified in VS Code's eyes already.
     document.announceDirty = recovered && !openContext.backupId;
     return document;
+  }
+
+  /**
+   * `tome/open`, asking the user first when an in-place save of the file was interrupted (the
+   * server never restores its backup by itself): restore the file as it was before that save,
+   * keep it as it is (the backup is deleted), or decide later (open it as it is; asked again
+   * at the next open).
+   */
+  private async openAsking(server: TomeServer, uri: vscode.Uri): Promise<OpenResult> {
+    try {
+      return await server.request<OpenResult>("tome/open", { path: uri.fsPath });
+    } catch (e) {
+      if (!(e instanceof RpcError) || e.code !== ErrorCodes.InterruptedSave) throw e;
+      const d = e.data as InterruptedSaveData;
+      const when = new Date(d.savedMtimeMs).toLocaleString();
+      const detail =
+        `A save of this file was interrupted (the Tome server died while writing it). The file as it was before ` +
+        `that save (modified ${when}) is in ${d.backup}.` +
+        (d.changedSince ? " The file has been changed by another program since: restoring would lose those changes." : "");
+      const pick = await vscode.window.showWarningMessage(
+        `${uri.fsPath}: an interrupted save left a backup.`,
+        { modal: true, detail },
+        "Restore Backup",
+        "Keep File as It Is",
+      );
+      const choice = pick === "Restore Backup" ? "restore" : pick === "Keep File as It Is" ? "discard" : "keep";
+      return server.request<OpenResult>("tome/open", { path: uri.fsPath, interruptedSave: choice });
+    }
   }
 
   private newSession(server: TomeServer, info: DocInfo): DocSession {

@@ -37,6 +37,7 @@ export const ErrorCodes = {
   NotIndexedYet: -33008,
   FileNotFound: -33005,
   Busy: -33013,
+  InterruptedSave: -33014,
 } as const;
 
 /** Splits a byte stream into Content-Length framed messages. */

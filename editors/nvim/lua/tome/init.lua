@@ -590,14 +590,65 @@ local function offer_recovery(st, rec)
   end)
 end
 
+--- Tells the user that an in-place save of the file was interrupted and left a backup, which
+--- the server never restores by itself (like Vim's ATTENTION for a swap file, but after the
+--- file is shown as it is): :TomeRestoreBackup or :TomeDiscardBackup decide.
+local function tell_interrupted(st, data)
+  local name = vim.fn.fnamemodify(st.path, ':~:.')
+  local msg = ('Tome: a save of %s was interrupted (the server died while writing it); the file as it was '
+    .. 'before is in %s.%s Shown as it is now. :TomeRestoreBackup puts the earlier file back, '
+    .. ':TomeDiscardBackup keeps it as it is and deletes the backup.'):format(
+    name,
+    data.backup or '?',
+    data.changedSince and ' The file was changed by another program since: restoring would lose that.' or ''
+  )
+  st.interrupted = data
+  vim.schedule(function()
+    if M.docs[st.buf] ~= st then
+      return
+    end
+    vim.notify(msg, vim.log.levels.WARN)
+    if config.options.recovery_prompt then
+      vim.ui.select({ 'Restore backup', 'Keep file as it is', 'Decide later' }, {
+        prompt = ('Tome: an interrupted save of %s left a backup:'):format(name),
+      }, function(choice)
+        if choice == 'Restore backup' then
+          M.resolve_interrupted(st.buf, 'restore')
+        elseif choice == 'Keep file as it is' then
+          M.resolve_interrupted(st.buf, 'discard')
+        end
+      end)
+    end
+  end)
+end
+
+--- The server's `warnings` of an open (an ignored backup, a file journaled elsewhere).
+local function tell_warnings(warnings)
+  if type(warnings) ~= 'table' or #warnings == 0 then
+    return
+  end
+  vim.schedule(function()
+    for _, w in ipairs(warnings) do
+      vim.notify('Tome: ' .. tostring(w.message), vim.log.levels.WARN)
+    end
+  end)
+end
+
 --- Opens `path` through Tome into buffer `buf` (the BufReadCmd of big files, and :Tome).
-function M.open(buf, path)
+--- `interrupted` answers the server's question about an interrupted save ('restore',
+--- 'discard' or 'keep'); without it, such a file opens as it is and the user is told.
+function M.open(buf, path, interrupted)
   path = vim.fn.fnamemodify(path, ':p')
   local old = M.docs[buf]
   local keep_line = old and old.base and api.nvim_get_current_buf() == buf and W().cursor_line(old)
   M.close(buf)
   local t0 = uv.hrtime()
-  local info, err = M.request('tome/open', { path = path })
+  local info, err = M.request('tome/open', { path = path, interruptedSave = interrupted })
+  local interrupted_data
+  if not info and type(err) == 'table' and err.code == -33014 then
+    interrupted_data = err.data or {}
+    info, err = M.request('tome/open', { path = path, interruptedSave = 'keep' })
+  end
   if not info then
     M.error('opening ' .. path, err)
     return false
@@ -618,8 +669,26 @@ function M.open(buf, path)
     st.recovery = info.recovery
     offer_recovery(st, info.recovery)
   end
+  if interrupted_data then
+    tell_interrupted(st, interrupted_data)
+  end
+  tell_warnings(info.warnings)
   st.open_ms = (uv.hrtime() - t0) / 1e6
   return true
+end
+
+--- :TomeRestoreBackup / :TomeDiscardBackup: answers the question of an interrupted save by
+--- opening the file again with `answer` ('restore' or 'discard').
+function M.resolve_interrupted(buf, answer)
+  buf = buf or api.nvim_get_current_buf()
+  local st = M.docs[buf]
+  if not st or not st.interrupted then
+    return vim.notify('Tome: no interrupted save to decide about in this buffer', vim.log.levels.WARN)
+  end
+  if st.dirty then
+    return vim.notify('Tome: this buffer has unsaved changes; undo them or save elsewhere first', vim.log.levels.WARN)
+  end
+  M.open(buf, st.path, answer)
 end
 
 local function current(buf)
