@@ -24,7 +24,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::source::{sample_hashes, FileIdentity, Source};
@@ -198,10 +198,7 @@ impl Journal {
             failed: None,
         }));
         start(&inner, base).map_err(|e| Error::io(&path, "cannot write journal", e))?;
-        let weak = Arc::downgrade(&inner);
-        let _ = std::thread::Builder::new()
-            .name("tome-journal".into())
-            .spawn(move || flusher(&weak));
+        flusher::register(Arc::downgrade(&inner));
         Ok(Journal { path, inner })
     }
 
@@ -275,11 +272,44 @@ pub(crate) fn in_use(path: &Path) -> bool {
     }
 }
 
-fn flusher(inner: &Weak<Mutex<Inner>>) {
-    loop {
-        std::thread::sleep(SYNC_INTERVAL);
-        let Some(inner) = inner.upgrade() else { return };
-        flush(&inner);
+/// One thread flushes every open journal of the process, so that a thousand open documents do
+/// not cost a thousand threads. It starts with the first journal and keeps running; a journal
+/// leaves its list when the last handle to it is dropped.
+mod flusher {
+    use super::{flush, Inner, SYNC_INTERVAL};
+    use std::sync::{Mutex, OnceLock, Weak};
+
+    static JOURNALS: OnceLock<Mutex<Vec<Weak<Mutex<Inner>>>>> = OnceLock::new();
+
+    pub(super) fn register(journal: Weak<Mutex<Inner>>) {
+        let mut started = false;
+        let list = JOURNALS.get_or_init(|| {
+            started = true;
+            Mutex::new(Vec::new())
+        });
+        list.lock().unwrap_or_else(|p| p.into_inner()).push(journal);
+        if started {
+            // Without the thread, journals are still written at each save, close and drop
+            // (`Journal::sync`); only the periodic sync is lost.
+            let _ = std::thread::Builder::new()
+                .name("tome-journal".into())
+                .spawn(|| run(list));
+        }
+    }
+
+    fn run(list: &Mutex<Vec<Weak<Mutex<Inner>>>>) {
+        loop {
+            std::thread::sleep(SYNC_INTERVAL);
+            // Flush outside the list's lock: a slow disk must not stop journals from opening.
+            let live: Vec<_> = {
+                let mut list = list.lock().unwrap_or_else(|p| p.into_inner());
+                list.retain(|w| w.strong_count() > 0);
+                list.iter().filter_map(Weak::upgrade).collect()
+            };
+            for inner in live {
+                flush(&inner);
+            }
+        }
     }
 }
 
@@ -507,6 +537,16 @@ pub(crate) fn read(bytes: &[u8]) -> Option<Replay> {
         records,
         stopped,
     })
+}
+
+/// Checks the bytes of a journal file as recovery reads them, without applying anything:
+/// `None` if the header is not intact (not a journal, another format version, a bad checksum),
+/// else how many records pass their checks (replay would stop at the first one that does not).
+/// Never panics, whatever the bytes, and allocates in proportion to the bytes present, never to
+/// a length field. Exposed for the fuzz target `fuzz/fuzz_targets/journal_reader.rs`.
+#[doc(hidden)]
+pub fn check(bytes: &[u8]) -> Option<usize> {
+    read(bytes).map(|replay| replay.records.len())
 }
 
 /// Whether the file at `path` is still the base a journal describes (same inode, not shorter,

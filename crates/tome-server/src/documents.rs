@@ -3,15 +3,19 @@
 //! Readers (viewport, info, taking a snapshot for search or save) lock the document briefly,
 //! always on a blocking thread, never on the thread that dispatches messages. Changes (edits,
 //! undo, redo, replace-all, the start of a save) do not lock from the handler: the handler
-//! puts them on the document's queue in the order the requests arrived, and one worker thread
-//! per document applies them in that order. That is what makes "send edit v1, v2, v3 without
-//! waiting" safe although request handlers run concurrently: see `session.rs` for how arrival
-//! order is kept up to the queue.
+//! puts them on the document's queue in the order the requests arrived, and the queue is
+//! drained in that order by one task at a time on the shared blocking pool. That is what makes
+//! "send edit v1, v2, v3 without waiting" safe although request handlers run concurrently: see
+//! `session.rs` for how arrival order is kept up to the queue.
+//!
+//! No document owns a thread: a document with nothing queued costs none, so a thousand open
+//! documents cost no more threads than one (the pool's threads exit when idle). A drain runs
+//! every job queued for its document, then ends; the next job starts another.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use tome_core::Document;
 use tower_lsp_server::jsonrpc;
@@ -22,12 +26,22 @@ use crate::errors;
 /// (see [`DocHandle::submit_unlocked`]).
 type Job = Box<dyn FnOnce(&DocHandle) + Send>;
 
+/// A document's pending changes.
+#[derive(Default)]
+struct JobQueue {
+    jobs: VecDeque<Job>,
+    /// A drain task is running (or about to): it will take every job pushed meanwhile.
+    draining: bool,
+    /// Closed: no new job is taken (those queued still run).
+    closed: bool,
+}
+
 /// One open document.
 pub struct DocHandle {
     /// The id clients use.
     pub id: u64,
     doc: Mutex<Document>,
-    queue: Mutex<Option<mpsc::Sender<Job>>>,
+    queue: Mutex<JobQueue>,
     /// Set by `tome/close`: waits on the index give up.
     pub closed: AtomicBool,
     /// A save is running (only one at a time: a second one is refused).
@@ -52,7 +66,7 @@ impl DocHandle {
     /// Queues `job` behind every change queued before it; the result comes back through the
     /// returned receiver. Does not block. Fails if the document was closed.
     pub fn submit<T: Send + 'static>(
-        &self,
+        self: &Arc<Self>,
         job: impl FnOnce(&mut Document) -> Result<T, jsonrpc::Error> + Send + 'static,
     ) -> Result<tokio::sync::oneshot::Receiver<Result<T, jsonrpc::Error>>, jsonrpc::Error> {
         self.submit_unlocked(move |h: &DocHandle| job(&mut h.lock()))
@@ -62,7 +76,7 @@ impl DocHandle {
     /// it needs to: later changes still wait for it (queue order), while readers can go on
     /// between its locks. For long changes whose work can run on a snapshot (replace-all).
     pub fn submit_unlocked<T: Send + 'static>(
-        &self,
+        self: &Arc<Self>,
         job: impl FnOnce(&DocHandle) -> Result<T, jsonrpc::Error> + Send + 'static,
     ) -> Result<tokio::sync::oneshot::Receiver<Result<T, jsonrpc::Error>>, jsonrpc::Error> {
         let (tx, rx) = tokio::sync::oneshot::channel();
@@ -75,11 +89,60 @@ impl DocHandle {
             // The requester may have been cancelled; the change stands either way.
             let _ = tx.send(outcome);
         });
-        let queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-        match queue.as_ref().map(|q| q.send(job)) {
-            Some(Ok(())) => Ok(rx),
-            _ => Err(errors::unknown_document(self.id)),
+        let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        if queue.closed {
+            return Err(errors::unknown_document(self.id));
         }
+        queue.jobs.push_back(job);
+        if queue.draining {
+            return Ok(rx);
+        }
+        queue.draining = true;
+        drop(queue);
+        match start_drain(Arc::clone(self)) {
+            Ok(()) => Ok(rx),
+            Err(e) => {
+                let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+                queue.jobs.pop_back();
+                queue.draining = false;
+                Err(errors::internal(format!(
+                    "cannot start a thread to change document {}: {e}",
+                    self.id
+                )))
+            }
+        }
+    }
+
+    /// Runs queued jobs in order until the queue is empty.
+    fn drain(self: Arc<Self>) {
+        loop {
+            let job = {
+                let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+                match queue.jobs.pop_front() {
+                    Some(job) => job,
+                    None => {
+                        queue.draining = false;
+                        return;
+                    }
+                }
+            };
+            job(&self);
+        }
+    }
+}
+
+/// Starts draining `handle`'s queue on the runtime's blocking pool (a plain thread outside a
+/// runtime, as in unit tests).
+fn start_drain(handle: Arc<DocHandle>) -> std::io::Result<()> {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => {
+            runtime.spawn_blocking(move || handle.drain());
+            Ok(())
+        }
+        Err(_) => std::thread::Builder::new()
+            .name(format!("tome-doc-{}", handle.id))
+            .spawn(move || handle.drain())
+            .map(|_| ()),
     }
 }
 
@@ -91,33 +154,19 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Registers `doc` and starts its worker; returns its handle.
+    /// Registers `doc`; returns its handle. Starts no thread.
     pub fn insert(&self, doc: Document) -> Arc<DocHandle> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-        let (tx, rx) = mpsc::channel::<Job>();
         let handle = Arc::new(DocHandle {
             id,
             doc: Mutex::new(doc),
-            queue: Mutex::new(Some(tx)),
+            queue: Mutex::new(JobQueue::default()),
             closed: AtomicBool::new(false),
             saving: AtomicBool::new(false),
             disk_state: Mutex::new(None),
             watched: Mutex::new(None),
             recoverable: Mutex::new(None),
         });
-        let worker = Arc::clone(&handle);
-        let spawned = std::thread::Builder::new()
-            .name(format!("tome-doc-{id}"))
-            .spawn(move || {
-                // Ends when the document is closed (sender dropped) and the queue is drained.
-                while let Ok(job) = rx.recv() {
-                    job(&worker);
-                }
-            });
-        if let Err(e) = spawned {
-            tracing::error!("cannot start the worker of document {id}: {e}");
-            *handle.queue.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        }
         self.docs
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -154,7 +203,11 @@ impl Registry {
             .remove(&id)
             .ok_or_else(|| errors::unknown_document(id))?;
         handle.closed.store(true, Ordering::Release);
-        *handle.queue.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        handle
+            .queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .closed = true;
         Ok(handle)
     }
 }
