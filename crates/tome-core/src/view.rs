@@ -38,8 +38,13 @@ pub struct Line {
     pub number: Option<usize>,
     /// Byte offset of the line's first byte in the document.
     pub start: usize,
-    /// Length in bytes, without the line break.
+    /// Length in bytes, without the line break; a lower bound when `!len_known`.
     pub len: usize,
+    /// False for a line longer than what was read of it, whose end the line index has not
+    /// reached yet: `len` is then what was scanned, `break_len` is 0, and the line is the last
+    /// one returned. Lines are never scanned far past the window asked for, so that a viewport
+    /// costs what it shows even on a line of gigabytes.
+    pub len_known: bool,
     /// Bytes of the line break after it: 0 (end of document), 1 (LF or CR) or 2 (CRLF).
     pub break_len: usize,
     /// The text shown: the window (or the whole line), invalid bytes as U+FFFD, one per byte.
@@ -227,24 +232,46 @@ impl<'a> View<'a> {
         }
     }
 
-    /// `(end of content, start of next line)` for the line starting at `start`: scans forward
-    /// for the break (O(line length)), asking the index instead once the line proves longer
-    /// than [`SCAN_LIMIT`] and its number is known.
-    fn line_bounds(&self, start: usize, line: Option<usize>) -> (usize, usize) {
+    /// `(end of content, start of next line, exact)` for the line starting at `start`: scans
+    /// forward for the break, asking the index instead once the line proves longer than
+    /// [`SCAN_LIMIT`] and its number is known (the index then says where the next line starts,
+    /// or that there is none). While the index has not reached the line's end, the scan stops
+    /// [`SCAN_LIMIT`] bytes past `need` (a byte offset within the line that the caller must
+    /// see) and the end is reported inexact: the scanned length, a lower bound. Cost:
+    /// O(min(line length, need + SCAN_LIMIT)) bytes, plus O(log n) index queries.
+    fn line_bounds(&self, start: usize, line: Option<usize>, need: usize) -> (usize, usize, bool) {
         let mut at = start;
-        for chunk in self.chunks(start, self.len()) {
+        let mut next_check = SCAN_LIMIT;
+        // A piece may be the whole file: look at it in SCAN_LIMIT slices.
+        let slices = self
+            .chunks(start, self.len())
+            .flat_map(|chunk| chunk.chunks(SCAN_LIMIT));
+        for chunk in slices {
             if let Some(i) = memchr::memchr2(b'\n', b'\r', chunk) {
                 let brk = break_len_at(&chunk[i..], self.byte_at(at + i + 1));
-                return (at + i, at + i + brk);
+                return (at + i, at + i + brk, true);
             }
             at += chunk.len();
-            if at - start > SCAN_LIMIT {
-                if let Some(next) = line.and_then(|l| self.line_start(l + 1).ok()) {
-                    return (next - self.break_before(next), next);
+            if at - start <= next_check {
+                continue;
+            }
+            // Ask the index once per SCAN_LIMIT scanned (not per chunk: a chunk may be tiny).
+            next_check = at - start + SCAN_LIMIT;
+            match line.map(|l| self.tree.seek_line(l + 1, &self.bufs)) {
+                Some(Seek::At(_)) => {
+                    if let Some(next) = line.and_then(|l| self.line_start(l + 1).ok()) {
+                        return (next - self.break_before(next), next, true);
+                    }
                 }
+                // No next line: this one runs to the end of the document.
+                Some(Seek::Beyond) => return (self.len(), self.len(), true),
+                Some(Seek::NotYet) | None => {}
+            }
+            if at - start > need.saturating_add(SCAN_LIMIT) {
+                return (at, at, false);
             }
         }
-        (self.len(), self.len())
+        (self.len(), self.len(), true)
     }
 
     /// Length of the line break that ends right before `at` (0 if none).
@@ -285,7 +312,12 @@ impl<'a> View<'a> {
         window: Option<ColumnWindow>,
     ) -> Result<Vec<Line>> {
         self.check_range(at, at)?;
-        let mut start = self.line_start_before(at);
+        // The index knows where the line starts without reading it (a line may be gigabytes
+        // long); else scan back for the previous break.
+        let mut start = match self.line_of(at).and_then(|l| self.line_start(l)) {
+            Ok(s) => s,
+            Err(_) => self.line_start_before(at),
+        };
         for _ in 0..before {
             if start == 0 {
                 break;
@@ -330,9 +362,17 @@ impl<'a> View<'a> {
         window: Option<ColumnWindow>,
     ) -> Vec<Line> {
         let mut lines = Vec::with_capacity(count.min(1024));
+        // Bytes of each line the caller must see: up to the window's end (every byte without
+        // a window).
+        let need = window.map_or(usize::MAX, |w| w.start.saturating_add(w.len));
         for _ in 0..count {
-            let (end, next) = self.line_bounds(start, number);
-            lines.push(self.make_line(start, end, next - end, number, window));
+            let (end, next, exact) = self.line_bounds(start, number, need);
+            let mut line = self.make_line(start, end, next - end, number, window);
+            line.len_known = exact;
+            if !exact {
+                line.cut_after = true;
+            }
+            lines.push(line);
             if next == end {
                 break;
             }
@@ -371,6 +411,7 @@ impl<'a> View<'a> {
             number,
             start,
             len,
+            len_known: true,
             break_len,
             text,
             text_start: from,
@@ -385,7 +426,7 @@ impl<'a> View<'a> {
     /// Errors: line past the end, column past the end of the line or inside a character.
     pub fn offset_of(&self, pos: Position, enc: PositionEncoding) -> Result<usize> {
         let start = self.line_start(pos.line)?;
-        let (end, _) = self.line_bounds(start, Some(pos.line));
+        let (end, _, _) = self.line_bounds(start, Some(pos.line), usize::MAX);
         let want = match enc {
             PositionEncoding::Utf8 => pos.column,
             _ => pos.column.saturating_mul(4),

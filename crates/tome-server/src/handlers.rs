@@ -151,8 +151,14 @@ enum Start {
 fn read_viewport(doc: &mut Document, r: &ViewportRequest) -> Result<ViewportResult> {
     doc.poll_index();
     let view = doc.view();
-    // A zero-width window: the engine finds each line's bounds without copying its text.
-    let probe = Some(ColumnWindow { start: 0, len: 0 });
+    // A zero-width window: the engine finds each line's bounds without copying its text. It
+    // starts where the requested window ends at the latest (a column is at most 4 bytes), so
+    // that a line longer than that is not read further while the index has not found its end.
+    let need = r.window_start.saturating_add(r.width).saturating_mul(4);
+    let probe = Some(ColumnWindow {
+        start: need,
+        len: 0,
+    });
     let lines = match r.start {
         Start::Line(first) => view.lines(first, r.count, probe),
         Start::Offset(at) => view.lines_around(at, r.before, r.count, probe),
@@ -190,6 +196,10 @@ fn window_of(view: &View<'_>, line: &tome_core::Line, r: &ViewportRequest) -> Li
     let (text, invalid) = decode_lossy(&bytes);
     let length = match r.enc {
         PositionEncoding::Utf8 => len,
+        // Not read to its end yet: a lower bound (documented).
+        _ if !line.len_known => {
+            start_column + columns::count(|s, e| bytes[s..e].to_vec(), bytes.len(), r.enc)
+        }
         _ if from == 0 && to == len => {
             start_column + columns::count(|s, e| bytes[s..e].to_vec(), bytes.len(), r.enc)
         }
@@ -205,8 +215,9 @@ fn window_of(view: &View<'_>, line: &tome_core::Line, r: &ViewportRequest) -> Li
         byte_length: len as u64,
         break_length: line.break_len as u8,
         cut_before: from > 0,
-        cut_after: to < len,
+        cut_after: to < len || !line.len_known,
         invalid,
+        length_known: line.len_known,
     }
 }
 

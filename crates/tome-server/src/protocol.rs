@@ -255,6 +255,10 @@ pub struct LineOut {
     pub cut_after: bool,
     /// `text` holds replacement characters for invalid UTF-8.
     pub invalid: bool,
+    /// False for a line so long that its end was not read and the index has not reached it
+    /// yet: `length` and `byteLength` are then lower bounds, `breakLength` is 0, `cutAfter` is
+    /// true, and it is the last line of the reply. Ask again once indexed for the exact values.
+    pub length_known: bool,
 }
 
 /// Result of `tome/viewport`.
