@@ -356,3 +356,44 @@ test("a journal that no longer fits the file: Discard deletes it", { skip }, asy
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("an interrupted in-place save: a modal asks first; Restore Backup puts the file back and the edits are offered", { skip }, async () => {
+  stub.reset();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-vsc-interrupted-"));
+  const env = { ...process.env, TOME_STATE_DIR: path.join(dir, "state") };
+  const file = path.join(dir, "a.txt");
+  fs.writeFileSync(file, "abc\ndef\n".repeat(1000));
+  fs.linkSync(file, path.join(dir, "second-name.txt")); // two names: saved in place
+  const original = fs.readFileSync(file);
+  // An earlier session edits, then dies in the middle of writing the file.
+  const earlier = await TomeServer.start(binary, { env: { ...env, TOME_TEST_SAVE_FAULT: "mid-write" } });
+  const { doc: d0 } = await earlier.request<{ doc: number }>("tome/open", { path: file });
+  await earlier.request("tome/edit", { doc: d0, version: 0, edits: [{ offsets: { start: 0, end: 0 }, text: "X" }] });
+  await new Promise((r) => setTimeout(r, 500)); // the journal syncs every 200 ms
+  await earlier.request("tome/save", { doc: d0 }).catch(() => undefined);
+  await new Promise((r) => (earlier.process.exitCode !== null || earlier.process.signalCode !== null ? r(null) : earlier.process.once("exit", r)));
+  assert.ok(!fs.readFileSync(file).equals(original), "half written");
+
+  const server = await TomeServer.start(binary, { env });
+  const ctx = { extensionUri: stub.Uri.file("/ext") } as unknown as vscode.ExtensionContext;
+  const provider = new TomeEditorProvider(ctx, host(() => server));
+  try {
+    stub.answers.push("Restore Backup", "Recover");
+    const doc = await provider.openCustomDocument(stub.Uri.file(file) as unknown as vscode.Uri, { backupId: undefined, untitledDocumentData: undefined }, none);
+    const ask = stub.messages.find((m) => m.items.includes("Restore Backup"))!;
+    assert.ok(ask, "asked about the backup");
+    assert.equal(ask.modal, true);
+    assert.deepEqual(ask.items, ["Restore Backup", "Keep File as It Is"]);
+    assert.match(ask.detail ?? "", /tome-backup/);
+    assert.doesNotMatch(ask.detail ?? "", /changed by another program/);
+    assert.ok(fs.readFileSync(path.join(dir, "second-name.txt")).equals(original), "the file as it was before the save");
+    assert.ok(stub.messages.some((m) => m.items.includes("Recover")), "then the journal's edit is offered");
+    const size = (await doc.session.refreshInfo()).size;
+    const text = await doc.server.request<{ text: string }>("tome/getText", { doc: doc.session.doc, offsets: { start: 0, end: 4 } });
+    assert.equal(size, original.length + 1);
+    assert.equal(text.text, "Xabc", "recovered");
+  } finally {
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

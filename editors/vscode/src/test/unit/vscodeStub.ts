@@ -94,7 +94,7 @@ export const saveDialogAnswers: (string | undefined)[] = [];
 /** Every save dialog shown, with its options. */
 export const saveDialogs: { defaultUri?: Uri; saveLabel?: string; title?: string }[] = [];
 /** Every message shown, with its kind and buttons. */
-export const messages: { kind: "warning" | "error" | "info"; text: string; items: string[] }[] = [];
+export const messages: { kind: "warning" | "error" | "info"; text: string; items: string[]; modal?: boolean; detail?: string }[] = [];
 /** Every withProgress call: its options, the reports made, and whether it has ended. */
 export const progress: { location: ProgressLocation; title: string; reports: { increment?: number; message?: string }[]; done: boolean }[] = [];
 /** Commands run through `executeCommand`. */
@@ -119,8 +119,10 @@ class StatusBarItem {
 export const statusBarItems: StatusBarItem[] = [];
 
 function show(kind: "warning" | "error" | "info") {
-  return async (text: string, ...items: string[]): Promise<string | undefined> => {
-    messages.push({ kind, text, items });
+  return async (text: string, ...rest: (string | { modal?: boolean; detail?: string })[]): Promise<string | undefined> => {
+    const options = typeof rest[0] === "object" ? rest[0] : undefined;
+    const items = rest.filter((r): r is string => typeof r === "string");
+    messages.push({ kind, text, items, modal: options?.modal, detail: options?.detail });
     return answers.shift();
   };
 }
