@@ -31,7 +31,7 @@ use tower_lsp_server::LspService;
 
 use crate::errors;
 use crate::handlers::Backend;
-use crate::transport::{self, Frame};
+use crate::transport::{self, Frame, FrameReader};
 
 /// A parsed incoming message.
 enum Inbound {
@@ -121,9 +121,9 @@ fn parse(body: &[u8], out: &Out) -> Option<Inbound> {
 }
 
 async fn read_loop<R: AsyncRead + Unpin>(input: R, tx: mpsc::Sender<Inbound>, out: Out) {
-    let mut input = BufReader::with_capacity(256 * 1024, input);
+    let mut input = FrameReader::new(BufReader::with_capacity(256 * 1024, input));
     loop {
-        match transport::read_frame(&mut input).await {
+        match input.next().await {
             Ok(Frame::Message(body)) => {
                 if let Some(msg) = parse(&body, &out) {
                     if tx.send(msg).await.is_err() {

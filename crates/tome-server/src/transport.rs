@@ -2,121 +2,257 @@
 //!
 //! We do not use tower-lsp-server's own codec: it stops serving after the first malformed
 //! message and has no maximum size (a huge `Content-Length` makes it buffer everything that
-//! follows). Here every header line and every body is bounded, an oversized body is skipped
-//! without being buffered, and a bad frame is reported to the caller, which answers it and
-//! goes on reading.
+//! follows). Here every header line and every body is bounded, and a bad frame is reported to
+//! the caller, which answers it and goes on reading.
+//!
+//! After a frame whose length cannot be used (over [`MAX_BODY`], missing, not a number), the
+//! bytes that follow are untrusted: they are probably the body, of unknown or absurd length.
+//! The reader neither buffers nor skips a declared length then: it discards bytes up to the
+//! next `Content-Length: <digits>` line (see [`FrameReader`]), wherever it starts.
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Largest message body accepted. Edits carry their text inline, so this bounds the text of
-/// one `tome/edit`; bigger bodies are skipped and answered with a parse error.
+/// one `tome/edit`; a bigger announced length is answered with a parse error at once.
 pub const MAX_BODY: usize = 64 << 20;
 /// Longest header line (name, colon and value).
 pub const MAX_HEADER_LINE: usize = 4096;
 /// Most header lines in one header block.
 pub const MAX_HEADERS: usize = 32;
 
+/// The header that frames a message, as matched (case-insensitively) while resynchronising.
+const LENGTH_HEADER: &[u8] = b"content-length:";
+/// Longest value (spaces, digits, CR) taken after `Content-Length:` while resynchronising.
+const MAX_LENGTH_VALUE: usize = 40;
+
 /// One thing read from the stream.
 #[derive(Debug)]
 pub enum Frame {
     /// A complete body (not yet parsed).
     Message(Vec<u8>),
-    /// A frame that cannot be used, with why; the stream is positioned after it.
+    /// A frame that cannot be used, with why. Reported as soon as its header block has been
+    /// read: a body of usable length has been skipped; otherwise the next read resynchronises.
     Bad(String),
     /// The stream ended (between messages, or inside one).
     Eof,
 }
 
-/// Reads the next frame. Header names are matched case-insensitively; `Content-Type` and
-/// unknown headers are ignored. `Content-Length: 0` yields an empty body (answered as a parse
-/// error by the caller). Never allocates more than [`MAX_BODY`] bytes for a body.
-pub async fn read_frame<R: AsyncBufRead + Unpin>(r: &mut R) -> std::io::Result<Frame> {
-    let mut length: Option<u64> = None;
-    let mut problem: Option<String> = None;
-    let mut headers = 0usize;
-    loop {
-        let mut line = Vec::new();
-        let n = (&mut *r)
-            .take(MAX_HEADER_LINE as u64)
-            .read_until(b'\n', &mut line)
-            .await?;
-        if n == 0 {
-            return Ok(Frame::Eof);
+/// Reads frames from a byte stream. Header names are matched case-insensitively;
+/// `Content-Type` and unknown headers are ignored. `Content-Length: 0` yields an empty body
+/// (answered as a parse error by the caller). Never allocates more than [`MAX_BODY`] bytes
+/// for a body.
+///
+/// **Resynchronisation.** When a header block has no usable length (over [`MAX_BODY`],
+/// missing, or not a number), [`Frame::Bad`] is returned at once, and the next read first
+/// discards bytes up to the next line `Content-Length: <digits>` (case-insensitive, found
+/// anywhere, also right after the last discarded byte without a line break before it), then
+/// reads the header block from there. Text that is only like a header does not end the
+/// discarding: `Content-Length:` must be followed by optional spaces, digits, optional
+/// spaces and a line break. A JSON body can never contain that (its strings cannot hold a raw
+/// line break), so a resynchronisation never starts inside the body of a well-formed message
+/// that was sent in full, however big.
+pub struct FrameReader<R> {
+    input: R,
+    resync: bool,
+}
+
+impl<R: AsyncBufRead + Unpin> FrameReader<R> {
+    /// Reads frames from `input`, which must start with a header.
+    pub fn new(input: R) -> Self {
+        FrameReader {
+            input,
+            resync: false,
         }
-        if !line.ends_with(b"\n") {
-            // Over-long line: skip the rest of it so that we resynchronise on the next line.
-            skip_line(r).await?;
+    }
+
+    /// Reads the next frame.
+    pub async fn next(&mut self) -> std::io::Result<Frame> {
+        let mut first = None;
+        if self.resync {
+            match resync(&mut self.input).await? {
+                Some(line) => first = Some(line),
+                None => return Ok(Frame::Eof),
+            }
+            self.resync = false;
+        }
+        let r = &mut self.input;
+        let mut length: Option<u64> = None;
+        let mut problem: Option<String> = None;
+        let mut headers = 0usize;
+        loop {
+            let line = match first.take() {
+                Some(line) => line,
+                None => {
+                    let mut line = Vec::new();
+                    let n = (&mut *r)
+                        .take(MAX_HEADER_LINE as u64)
+                        .read_until(b'\n', &mut line)
+                        .await?;
+                    if n == 0 {
+                        return Ok(Frame::Eof);
+                    }
+                    if !line.ends_with(b"\n") {
+                        // Over-long line: skip the rest of it so that we resynchronise on the next line.
+                        skip_line(r).await?;
+                        headers += 1;
+                        problem.get_or_insert_with(|| "header line too long".into());
+                        continue;
+                    }
+                    line
+                }
+            };
+            let text = String::from_utf8_lossy(&line);
+            let text = text.trim_end_matches(['\r', '\n']);
+            if text.is_empty() {
+                if headers == 0 {
+                    // Stray blank line between messages: not a frame of its own.
+                    continue;
+                }
+                break;
+            }
+            // Resynchronise after a body that was longer than announced: its leftover bytes run
+            // into the next header line, so a `Content-Length` inside a line is taken from there.
+            let text = match find_ignore_case(text, "content-length:") {
+                Some(i) if i > 0 => {
+                    tracing::debug!("skipped {i} stray bytes before a header");
+                    &text[i..]
+                }
+                _ => text,
+            };
             headers += 1;
-            problem.get_or_insert_with(|| "header line too long".into());
-            continue;
-        }
-        let text = String::from_utf8_lossy(&line);
-        let text = text.trim_end_matches(['\r', '\n']);
-        if text.is_empty() {
-            if headers == 0 {
-                // Stray blank line between messages: not a frame of its own.
+            if headers > MAX_HEADERS {
+                problem.get_or_insert_with(|| "too many header lines".into());
                 continue;
             }
-            break;
-        }
-        // Resynchronise after a body that was shorter than announced: its leftover bytes run
-        // into the next header line, so a `Content-Length` inside a line is taken from there.
-        let text = match find_ignore_case(text, "content-length:") {
-            Some(i) if i > 0 => {
-                tracing::debug!("skipped {i} stray bytes before a header");
-                &text[i..]
-            }
-            _ => text,
-        };
-        headers += 1;
-        if headers > MAX_HEADERS {
-            problem.get_or_insert_with(|| "too many header lines".into());
-            continue;
-        }
-        match text.split_once(':') {
-            Some((name, value)) if name.trim().eq_ignore_ascii_case("content-length") => {
-                match value.trim().parse::<u64>() {
-                    Ok(n) => length = Some(n),
-                    Err(_) => {
-                        problem.get_or_insert_with(|| {
-                            format!("bad Content-Length value {:?}", value.trim())
-                        });
+            match text.split_once(':') {
+                Some((name, value)) if name.trim().eq_ignore_ascii_case("content-length") => {
+                    match value.trim().parse::<u64>() {
+                        Ok(n) => length = Some(n),
+                        Err(_) => {
+                            problem.get_or_insert_with(|| {
+                                format!("bad Content-Length value {:?}", value.trim())
+                            });
+                        }
                     }
                 }
+                Some(_) => {}
+                None => {
+                    problem.get_or_insert_with(|| format!("malformed header line {text:?}"));
+                }
             }
-            Some(_) => {}
-            None => {
-                problem.get_or_insert_with(|| format!("malformed header line {text:?}"));
+        }
+        match (problem, length) {
+            (Some(p), Some(n)) if n <= MAX_BODY as u64 => {
+                // The length is usable: skip the body so the next frame starts cleanly.
+                skip_bytes(r, n).await?;
+                Ok(Frame::Bad(p))
+            }
+            (Some(p), _) => {
+                self.resync = true;
+                Ok(Frame::Bad(p))
+            }
+            (None, None) => {
+                self.resync = true;
+                Ok(Frame::Bad("missing Content-Length header".into()))
+            }
+            (None, Some(n)) if n > MAX_BODY as u64 => {
+                // Answered now, not after the body: a client may never send that many bytes,
+                // and skipping them would swallow every frame that comes meanwhile.
+                self.resync = true;
+                Ok(Frame::Bad(format!(
+                    "message of {n} bytes is over the limit of {MAX_BODY} bytes"
+                )))
+            }
+            (None, Some(n)) => {
+                let mut body = vec![0; n as usize];
+                match r.read_exact(&mut body).await {
+                    Ok(_) => Ok(Frame::Message(body)),
+                    Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(Frame::Eof),
+                    Err(e) => Err(e),
+                }
             }
         }
     }
-    match (problem, length) {
-        (Some(p), Some(n)) if n <= MAX_BODY as u64 => {
-            // The length is usable: skip the body so the next frame starts cleanly.
-            skip_bytes(r, n).await?;
-            Ok(Frame::Bad(p))
+}
+
+/// Discards bytes up to the next `Content-Length: <digits>` line and returns that line (as
+/// `Content-Length: <digits>`, the line break consumed); `None` at the end of the stream.
+/// Streams: holds no more than the value of one candidate header, whatever it discards.
+async fn resync<R: AsyncBufRead + Unpin>(r: &mut R) -> std::io::Result<Option<Vec<u8>>> {
+    // How much of `LENGTH_HEADER` the bytes just consumed matched, and once it all matched,
+    // the value read after it so far.
+    let mut matched = 0usize;
+    let mut value: Option<Vec<u8>> = None;
+    let mut discarded = 0u64;
+    loop {
+        let buf = r.fill_buf().await?;
+        if buf.is_empty() {
+            tracing::debug!("input ended while resynchronising ({discarded} bytes discarded)");
+            return Ok(None);
         }
-        (Some(p), _) => Ok(Frame::Bad(p)),
-        (None, None) => Ok(Frame::Bad("missing Content-Length header".into())),
-        (None, Some(n)) if n > MAX_BODY as u64 => {
-            // Well framed but too big: drop the body as it streams past, never holding it.
-            let skipped = skip_bytes(r, n).await?;
-            if skipped < n {
-                return Ok(Frame::Eof);
+        let mut i = 0;
+        let mut found = None;
+        while i < buf.len() && found.is_none() {
+            let b = buf[i];
+            if let Some(v) = value.as_mut() {
+                match b {
+                    b'0'..=b'9' | b' ' | b'\t' | b'\r' if v.len() < MAX_LENGTH_VALUE => {
+                        v.push(b);
+                        i += 1;
+                    }
+                    b'\n' if length_value(v).is_some() => {
+                        found = length_value(v).map(|digits| {
+                            let mut line = b"Content-Length: ".to_vec();
+                            line.extend_from_slice(digits);
+                            line
+                        });
+                        i += 1;
+                    }
+                    // Only like a header: look on from this byte.
+                    _ => {
+                        value = None;
+                        matched = 0;
+                    }
+                }
+            } else if matched > 0 {
+                if b.to_ascii_lowercase() == LENGTH_HEADER[matched] {
+                    matched += 1;
+                    i += 1;
+                    if matched == LENGTH_HEADER.len() {
+                        value = Some(Vec::new());
+                    }
+                } else {
+                    // `c` occurs only first in the header: this byte can only start a new match.
+                    matched = 0;
+                }
+            } else {
+                match memchr::memchr2(b'c', b'C', &buf[i..]) {
+                    Some(j) => {
+                        i += j + 1;
+                        matched = 1;
+                    }
+                    None => i = buf.len(),
+                }
             }
-            Ok(Frame::Bad(format!(
-                "message of {n} bytes is over the limit of {MAX_BODY} bytes"
-            )))
         }
-        (None, Some(n)) => {
-            let mut body = vec![0; n as usize];
-            match r.read_exact(&mut body).await {
-                Ok(_) => Ok(Frame::Message(body)),
-                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(Frame::Eof),
-                Err(e) => Err(e),
-            }
+        r.consume(i);
+        discarded += i as u64;
+        if let Some(line) = found {
+            tracing::debug!("resynchronised on a header after {discarded} bytes");
+            return Ok(Some(line));
         }
     }
+}
+
+/// The digits of a `Content-Length` value read while resynchronising (`[ \t]*[0-9]+[ \t]*\r?`),
+/// or `None` if it is not one.
+fn length_value(v: &[u8]) -> Option<&[u8]> {
+    let v = v.strip_suffix(b"\r").unwrap_or(v);
+    let is_blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = v.iter().position(|b| !is_blank(b))?;
+    let end = v.iter().rposition(|b| !is_blank(b))? + 1;
+    let digits = &v[start..end];
+    digits.iter().all(u8::is_ascii_digit).then_some(digits)
 }
 
 fn find_ignore_case(hay: &str, needle: &str) -> Option<usize> {
@@ -177,11 +313,11 @@ pub async fn write_loop<W: AsyncWrite + Unpin>(
 mod tests {
     use super::*;
 
-    async fn frames(input: &[u8]) -> Vec<String> {
-        let mut r = tokio::io::BufReader::new(input);
+    async fn frames_from<R: AsyncBufRead + Unpin>(r: R) -> Vec<String> {
+        let mut r = FrameReader::new(r);
         let mut out = Vec::new();
         loop {
-            match read_frame(&mut r).await.unwrap() {
+            match r.next().await.unwrap() {
                 Frame::Message(b) => out.push(format!("msg {}", String::from_utf8_lossy(&b))),
                 Frame::Bad(why) => out.push(format!("bad {why}")),
                 Frame::Eof => return out,
@@ -189,13 +325,19 @@ mod tests {
         }
     }
 
+    async fn frames(input: &[u8]) -> Vec<String> {
+        frames_from(tokio::io::BufReader::new(input)).await
+    }
+
     #[tokio::test]
     async fn reads_good_and_bad_frames_and_resyncs() {
         let mut input = Vec::new();
         input.extend_from_slice(b"Content-Length: 2\r\n\r\n{}");
         input.extend_from_slice(b"content-length: 3\r\nContent-Type: x\r\n\r\n[1]");
-        input.extend_from_slice(b"Content-Length: abc\r\n\r\n");
+        // A bad line in a header block whose length is usable: the body is skipped.
         input.extend_from_slice(b"hello\r\nContent-Length: 2\r\n\r\nxx");
+        // No usable length: what follows is read past up to the next header.
+        input.extend_from_slice(b"Content-Length: abc\r\n\r\nhello\r\n");
         input.extend_from_slice(format!("Content-Length: {}\r\n\r\n", MAX_BODY + 1).as_bytes());
         input.extend(std::iter::repeat_n(b'a', MAX_BODY + 1));
         input.extend_from_slice(b"Content-Length: 4\r\n\r\nnull");
@@ -203,8 +345,8 @@ mod tests {
         let got = frames(&input).await;
         assert_eq!(got[0], "msg {}");
         assert_eq!(got[1], "msg [1]");
-        assert!(got[2].starts_with("bad bad Content-Length"), "{}", got[2]);
-        assert!(got[3].starts_with("bad malformed header"), "{}", got[3]);
+        assert!(got[2].starts_with("bad malformed header"), "{}", got[2]);
+        assert!(got[3].starts_with("bad bad Content-Length"), "{}", got[3]);
         assert!(got[4].contains("over the limit"), "{}", got[4]);
         assert_eq!(got[5], "msg null");
         assert_eq!(got.len(), 6);
@@ -216,5 +358,85 @@ mod tests {
         input.extend_from_slice(b"\r\n\r\nContent-Length: 2\r\n\r\n{}");
         let got = frames(&input).await;
         assert_eq!(got, vec!["bad header line too long", "msg {}"]);
+    }
+
+    #[tokio::test]
+    async fn an_over_limit_length_is_reported_before_its_body_arrives() {
+        let (mut client, server) = tokio::io::duplex(1024);
+        client
+            .write_all(b"Content-Length: 1000000000000\r\n\r\n")
+            .await
+            .unwrap();
+        let mut r = FrameReader::new(tokio::io::BufReader::new(server));
+        // Nothing more is sent: the answer must not wait for the body (the timeout only
+        // detects a hang).
+        let first = tokio::time::timeout(std::time::Duration::from_secs(30), r.next()).await;
+        match first {
+            Ok(Ok(Frame::Bad(why))) => assert!(why.contains("over the limit"), "{why}"),
+            other => panic!("expected an over-limit frame at once, got {other:?}"),
+        }
+        client
+            .write_all(b"{\"partial\": \"body\"}Content-Length: 2\r\n\r\n{}")
+            .await
+            .unwrap();
+        drop(client);
+        assert!(matches!(r.next().await.unwrap(), Frame::Message(b) if b == b"{}"));
+        assert!(matches!(r.next().await.unwrap(), Frame::Eof));
+    }
+
+    #[tokio::test]
+    async fn resync_skips_what_only_looks_like_a_header() {
+        let mut input = Vec::new();
+        input.extend_from_slice(b"Content-Length: 99999999999\r\n\r\n");
+        // An untrusted body: header-like text inside JSON strings (line breaks escaped), a
+        // pretty-printed object with raw line breaks, a value that is not a number.
+        input.extend_from_slice(br#"{"text": "Content-Length: 12\r\n\r\n{}", "#);
+        input.extend_from_slice(b"\n  \"content-length\": 5,\n  \"x\": \"CONTENT-LENGTH: 7\"\n");
+        input.extend_from_slice(b"Content-Length: 1 2\r\nContent-Length:\r\nccontent-lengthh:");
+        input.extend_from_slice(b"cONTENT-lENGTH:  4 \r\n\r\nnull");
+        assert_eq!(
+            frames(&input).await,
+            vec![
+                "bad message of 99999999999 bytes is over the limit of 67108864 bytes",
+                "msg null"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn resync_finds_a_header_split_across_reads() {
+        let mut input = Vec::new();
+        input.extend_from_slice(b"Content-Length: 70000000\r\n\r\nabcContent-Lengcontent-");
+        input.extend_from_slice(b"Content-Length: 2\r\n\r\n[]Content-Length: 4\r\n\r\ntrue");
+        for capacity in 1..20 {
+            let r = tokio::io::BufReader::with_capacity(capacity, &input[..]);
+            let got = frames_from(r).await;
+            assert_eq!(got.len(), 3, "capacity {capacity}: {got:?}");
+            assert!(got[0].contains("over the limit"));
+            assert_eq!(got[1..], ["msg []", "msg true"], "capacity {capacity}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_frame_without_a_usable_length_resyncs_too() {
+        // A bad length, then a body spread over lines that look like headers (`"a": 1`), then
+        // a good frame: one error, and the good frame is read (not taken for the bad one's body).
+        let mut input = Vec::new();
+        input.extend_from_slice(b"Content-Length: 12x\r\n\r\n{\n \"a\": 1\n}");
+        input.extend_from_slice(b"Content-Length: 2\r\n\r\n{}");
+        input.extend_from_slice(b"Content-Type: x\r\n\r\n{\n \"b\": 2\n}\n");
+        input.extend_from_slice(b"Content-Length: 2\r\n\r\n[]");
+        input.extend_from_slice(b"Content-Length: x\r\n\r\nno more headers");
+        let got = frames(&input).await;
+        assert_eq!(
+            got,
+            vec![
+                "bad bad Content-Length value \"12x\"",
+                "msg {}",
+                "bad missing Content-Length header",
+                "msg []",
+                "bad bad Content-Length value \"x\"",
+            ]
+        );
     }
 }
