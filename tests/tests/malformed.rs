@@ -108,6 +108,44 @@ fn over_limit_length_is_answered_at_once_and_reading_resumes_at_the_next_header(
 }
 
 #[test]
+fn ids_that_are_objects_arrays_or_booleans_are_invalid_and_not_echoed() {
+    let mut s = Server::ready();
+    for id in [
+        json!({"a": 1}),
+        json!([1, 2]),
+        json!([]),
+        json!(true),
+        json!(false),
+    ] {
+        s.send_value(
+            &json!({"jsonrpc": "2.0", "id": id, "method": "tome/info", "params": {"doc": 1}}),
+        );
+        // The reader answers an invalid message before it reads the next one, so once the
+        // next request is answered, the reply to this one has arrived.
+        alive(&mut s);
+        let r = s
+            .reply_now(&Value::Null)
+            .unwrap_or_else(|| panic!("no `id: null` reply to a request with id {id}"));
+        assert_eq!(r["error"]["code"], -32600, "{r}");
+        assert_eq!(s.reply_now(&id), None, "the id {id} was echoed");
+    }
+    // Also in a message that is not a request for another reason.
+    s.send_value(&json!({"jsonrpc": "2.0", "id": {"x": [1]}}));
+    alive(&mut s);
+    assert_eq!(s.reply_now(&Value::Null).unwrap()["error"]["code"], -32600);
+    // A number or a string is a usable id: echoed with the error (Tome takes integer ids only).
+    s.send_value(
+        &json!({"jsonrpc": "2.0", "id": 1.5, "method": "tome/info", "params": {"doc": 1}}),
+    );
+    assert_eq!(s.reply_to(&json!(1.5))["error"]["code"], -32600);
+    s.send_value(
+        &json!({"jsonrpc": "2.0", "id": "s-1", "method": "tome/info", "params": {"doc": 1}}),
+    );
+    assert_eq!(s.reply_to(&json!("s-1"))["error"]["code"], -33001);
+    alive(&mut s);
+}
+
+#[test]
 fn bad_json_and_bad_messages() {
     let mut s = Server::ready();
     for body in [

@@ -73,7 +73,6 @@ fn parse(body: &[u8], out: &Out) -> Option<Inbound> {
             return None;
         }
     };
-    let id = value.get("id").cloned().unwrap_or(Value::Null);
     let Value::Object(fields) = &value else {
         let why = if value.is_array() {
             "batches are not supported: send one message per frame"
@@ -82,6 +81,21 @@ fn parse(body: &[u8], out: &Out) -> Option<Inbound> {
         };
         send_error(out, Value::Null, errors::INVALID_REQUEST, why);
         return None;
+    };
+    // JSON-RPC 2.0: an id is a string, a number or null. A message with any other id is
+    // invalid, and is answered with `id: null`, never with that value.
+    let id = match fields.get("id") {
+        None | Some(Value::Null) => Value::Null,
+        Some(id @ (Value::String(_) | Value::Number(_))) => id.clone(),
+        Some(_) => {
+            send_error(
+                out,
+                Value::Null,
+                errors::INVALID_REQUEST,
+                "invalid request: an id must be a string, a number or null",
+            );
+            return None;
+        }
     };
     if fields.contains_key("method") {
         match serde_json::from_value::<Request>(value) {
