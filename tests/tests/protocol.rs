@@ -49,15 +49,31 @@ fn lifecycle_initialize_negotiates_the_position_encoding() {
 #[test]
 fn lifecycle_requests_before_initialize_and_after_shutdown_are_refused() {
     let mut s = Server::start();
+    // Before `initialize`: every request gets -32002, whether its method exists or not, and
+    // notifications are dropped.
     assert_eq!(s.error_code("tome/info", json!({"doc": 1})), -32002);
+    assert_eq!(s.error_code("tome/frobnicate", json!({})), -32002);
+    assert_eq!(s.error_code("shutdown", Value::Null), -32002);
+    s.notify("tome/whatever", json!({}));
+    s.notify("initialized", json!({}));
     s.request("initialize", json!({"capabilities": {}}))
         .unwrap();
     assert_eq!(
         s.error_code("initialize", json!({"capabilities": {}})),
         -32600
     );
+    assert_eq!(s.error_code("tome/frobnicate", json!({})), -32601);
+    assert_eq!(s.error_code("tome/info", json!({"doc": 1})), -33001);
     s.request("shutdown", Value::Null).unwrap();
+    // After `shutdown`: every request gets -32600, whether its method exists or not.
     assert_eq!(s.error_code("tome/info", json!({"doc": 1})), -32600);
+    assert_eq!(s.error_code("tome/frobnicate", json!({})), -32600);
+    assert_eq!(s.error_code("shutdown", Value::Null), -32600);
+    assert_eq!(
+        s.error_code("initialize", json!({"capabilities": {}})),
+        -32600
+    );
+    s.notify("tome/whatever", json!({}));
     s.notify("exit", Value::Null);
     assert_eq!(s.wait_exit(), Some(0));
 }
@@ -65,6 +81,11 @@ fn lifecycle_requests_before_initialize_and_after_shutdown_are_refused() {
 #[test]
 fn lifecycle_exit_without_shutdown_is_code_1_and_eof_ends_cleanly() {
     let (mut s, _) = Server::initialized(json!({}));
+    s.notify("exit", Value::Null);
+    assert_eq!(s.wait_exit(), Some(1));
+    // `exit` is the one notification heard before `initialize`.
+    let mut s = Server::start();
+    assert_eq!(s.error_code("tome/frobnicate", json!({})), -32002);
     s.notify("exit", Value::Null);
     assert_eq!(s.wait_exit(), Some(1));
     let (mut s, _) = Server::initialized(json!({}));

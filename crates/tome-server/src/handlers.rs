@@ -30,6 +30,7 @@ use crate::documents::{DocHandle, Registry};
 use crate::errors::{self, from_core, internal, invalid_params};
 use crate::progress::{self, RequestProgress};
 use crate::protocol::*;
+use crate::session::Lifecycle;
 use crate::watch::Watcher;
 
 /// How often a viewport waiting for the index looks again.
@@ -46,7 +47,7 @@ pub struct Backend {
     watching: OnceLock<()>,
     encoding: OnceLock<PositionEncoding>,
     client_progress: AtomicBool,
-    shutdown: Arc<AtomicBool>,
+    lifecycle: Arc<Lifecycle>,
 }
 
 /// Cancels a [`Control`] when dropped: lives in the handler future, so `$/cancelRequest`
@@ -356,8 +357,8 @@ fn run_search(
 }
 
 impl Backend {
-    /// A backend talking to `client`; `shutdown` is set when `shutdown` is received.
-    pub fn new(client: Client, shutdown: Arc<AtomicBool>) -> Backend {
+    /// A backend talking to `client`, recording `initialize` and `shutdown` in `lifecycle`.
+    pub fn new(client: Client, lifecycle: Arc<Lifecycle>) -> Backend {
         Backend {
             client,
             docs: Arc::new(Registry::default()),
@@ -365,7 +366,7 @@ impl Backend {
             watching: OnceLock::new(),
             encoding: OnceLock::new(),
             client_progress: AtomicBool::new(false),
-            shutdown,
+            lifecycle,
         }
     }
 
@@ -918,6 +919,8 @@ impl LanguageServer for Backend {
             .and_then(|w| w.work_done_progress)
             .unwrap_or(false);
         self.client_progress.store(progress, Ordering::Relaxed);
+        // Requests are admitted from now on (the reply is made in this same poll).
+        self.lifecycle.set_initialized();
         Ok(InitializeResult {
             capabilities: ServerCapabilities {
                 position_encoding: Some(PositionEncodingKind::new(enc.name())),
@@ -947,7 +950,7 @@ impl LanguageServer for Backend {
     async fn initialized(&self, _: InitializedParams) {}
 
     async fn shutdown(&self) -> Result<()> {
-        self.shutdown.store(true, Ordering::Release);
+        self.lifecycle.set_shut_down();
         Ok(())
     }
 }

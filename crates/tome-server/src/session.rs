@@ -33,6 +33,53 @@ use crate::errors;
 use crate::handlers::Backend;
 use crate::transport::{self, Frame, FrameReader};
 
+/// Where the session is in LSP's lifecycle, as the handlers of `initialize` and `shutdown`
+/// record it (the framework keeps its own state, but lets requests for methods it does not
+/// know through in every state).
+#[derive(Default)]
+pub struct Lifecycle {
+    initialized: AtomicBool,
+    shut_down: AtomicBool,
+}
+
+impl Lifecycle {
+    /// `initialize` succeeded (recorded when its reply is made).
+    pub fn set_initialized(&self) {
+        self.initialized.store(true, Ordering::Release);
+    }
+
+    /// `shutdown` was received.
+    pub fn set_shut_down(&self) {
+        self.shut_down.store(true, Ordering::Release);
+    }
+
+    fn shut_down(&self) -> bool {
+        self.shut_down.load(Ordering::Acquire)
+    }
+
+    /// LSP's rules outside the initialized state, for every method, known or not: before
+    /// `initialize` has answered, a request gets -32002 and a notification is dropped; after
+    /// `shutdown`, a request gets -32600 and a notification is dropped. `exit` always passes,
+    /// and so does `initialize` before the server is initialized. `Err` holds the reply to
+    /// send instead (none for a notification); `Ok` passes the message on.
+    fn admit(&self, req: &Request) -> Result<(), Option<Response>> {
+        let method = req.method();
+        let refusal = if method == "exit" {
+            return Ok(());
+        } else if self.shut_down() {
+            (errors::INVALID_REQUEST, "the server is shut down")
+        } else if self.initialized.load(Ordering::Acquire) || method == "initialize" {
+            return Ok(());
+        } else {
+            (errors::SERVER_NOT_INITIALIZED, "server not initialized")
+        };
+        Err(req.id().map(|id| {
+            let (code, message) = refusal;
+            Response::from_error(id.clone(), errors::plain(code, message))
+        }))
+    }
+}
+
 /// A parsed incoming message.
 enum Inbound {
     /// A request or notification for the service.
@@ -166,10 +213,12 @@ where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    let shutdown = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&shutdown);
-    let (mut service, socket) =
-        crate::register(LspService::build(move |client| Backend::new(client, flag))).finish();
+    let lifecycle = Arc::new(Lifecycle::default());
+    let recorder = Arc::clone(&lifecycle);
+    let (mut service, socket) = crate::register(LspService::build(move |client| {
+        Backend::new(client, recorder)
+    }))
+    .finish();
     let (mut to_client, mut client_responses) = socket.split();
 
     let (out_tx, out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
@@ -201,6 +250,12 @@ where
                     let _ = client_responses.send(r).await;
                 }
                 Some(Inbound::Request(req)) => {
+                    if let Err(refusal) = lifecycle.admit(&req) {
+                        if let Some(reply) = refusal {
+                            send(&out_tx, &reply);
+                        }
+                        continue;
+                    }
                     let is_exit = req.method() == "exit";
                     let id = req.id().cloned();
                     if futures::future::poll_fn(|cx| service.poll_ready(cx)).await.is_err() {
@@ -214,7 +269,7 @@ where
                         Poll::Pending => running.push(fut),
                     }
                     if is_exit {
-                        code = if shutdown.load(Ordering::Acquire) { 0 } else { 1 };
+                        code = if lifecycle.shut_down() { 0 } else { 1 };
                         break;
                     }
                 }
