@@ -540,8 +540,17 @@ impl Backend {
         Ok(info)
     }
 
-    /// `tome/close`.
+    /// `tome/close`: queued behind everything sent before it (changes, reads, saves), then the
+    /// document leaves the registry, both before the first `.await`: requests sent after the
+    /// close find no document, and the close sees the outcome of every save sent before it.
     pub async fn close(&self, p: DocParams) -> Result<CloseResult> {
+        let handle = self.docs.get(p.doc)?;
+        let queued = handle.submit_unlocked(|h| {
+            // A save sent before the close began in the queue and writes on its own thread:
+            // wait for it, so that what it saved counts as saved.
+            wait_for_saves(h);
+            Ok(close_document(&mut h.lock()))
+        });
         let handle = self.docs.remove(p.doc)?;
         let watched = handle
             .watched
@@ -551,15 +560,11 @@ impl Backend {
         if let Some(path) = watched {
             self.watcher.unwatch(&path);
         }
-        blocking(move || {
-            let mut doc = handle.lock();
-            // Closing on purpose: the journal is not needed any more.
-            doc.close_journal();
-            Ok(CloseResult {
-                discarded: doc.is_dirty(),
-            })
-        })
-        .await
+        match queued {
+            Ok(rx) => outcome(rx).await,
+            // No worker (it could not be started): nothing is queued, close at once.
+            Err(_) => blocking(move || Ok(close_document(&mut handle.lock()))).await,
+        }
     }
 
     /// `tome/info`.
@@ -807,8 +812,11 @@ impl Backend {
         };
         let out = progress.track(&control, finished).await;
         if let Ok(done) = &out {
-            // Watch where the document now lives; look again for changes made during the save.
-            self.watch(&handle, std::path::PathBuf::from(&done.path));
+            // Watch where the document now lives (unless a close sent meanwhile has stopped
+            // watching it); look again for changes made during the save.
+            if !handle.closed.load(Ordering::Acquire) {
+                self.watch(&handle, std::path::PathBuf::from(&done.path));
+            }
             self.watcher.poke();
         }
         out
@@ -849,15 +857,33 @@ impl SaveWriter {
     }
 }
 
+/// Closes `doc` on purpose (its journal is not needed any more); says whether unsaved
+/// changes were dropped.
+fn close_document(doc: &mut Document) -> CloseResult {
+    doc.close_journal();
+    CloseResult {
+        discarded: doc.is_dirty(),
+    }
+}
+
+/// Waits (on the document's worker) until no save of `h` is running. A save always ends: it
+/// finishes, fails, or stops at once when cancelled.
+fn wait_for_saves(h: &DocHandle) {
+    while h.saving.load(Ordering::Acquire) {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 /// How long a save waits for an earlier save of the same document before answering busy.
 const SAVE_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Marks a save of `h` as running, after waiting for an earlier one to finish (on the
-/// document's worker thread: later changes keep waiting behind this save).
+/// document's worker thread: later changes keep waiting behind this save). A close sent after
+/// this save does not cut the wait short: it is queued behind it.
 fn wait_for_earlier_save(h: &DocHandle) -> Result<()> {
     let started = std::time::Instant::now();
     while h.saving.swap(true, Ordering::AcqRel) {
-        if started.elapsed() > SAVE_WAIT || h.closed.load(Ordering::Acquire) {
+        if started.elapsed() > SAVE_WAIT {
             return Err(errors::error(
                 errors::BUSY,
                 "busy",
