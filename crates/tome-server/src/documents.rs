@@ -17,6 +17,7 @@ use tome_core::Document;
 use tower_lsp_server::jsonrpc;
 
 use crate::errors;
+use crate::transport::Backlog;
 
 /// A change to run on the document's worker, in queue order. It locks the document itself
 /// (see [`DocHandle::submit_unlocked`]).
@@ -84,13 +85,22 @@ impl DocHandle {
 }
 
 /// All open documents.
-#[derive(Default)]
 pub struct Registry {
     docs: Mutex<HashMap<u64, Arc<DocHandle>>>,
     next_id: AtomicU64,
+    backlog: Arc<Backlog>,
 }
 
 impl Registry {
+    /// An empty registry whose workers start a job only while `backlog` has room.
+    pub fn new(backlog: Arc<Backlog>) -> Registry {
+        Registry {
+            docs: Mutex::default(),
+            next_id: AtomicU64::new(0),
+            backlog,
+        }
+    }
+
     /// Registers `doc` and starts its worker; returns its handle.
     pub fn insert(&self, doc: Document) -> Arc<DocHandle> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
@@ -106,11 +116,15 @@ impl Registry {
             recoverable: Mutex::new(None),
         });
         let worker = Arc::clone(&handle);
+        let backlog = Arc::clone(&self.backlog);
         let spawned = std::thread::Builder::new()
             .name(format!("tome-doc-{id}"))
             .spawn(move || {
                 // Ends when the document is closed (sender dropped) and the queue is drained.
                 while let Ok(job) = rx.recv() {
+                    // Flow control: while the client leaves a full output queue unread, make
+                    // no more replies for it (jobs wait here, in order).
+                    backlog.wait_for_room_blocking();
                     job(&worker);
                 }
             });

@@ -31,6 +31,7 @@ use crate::errors::{self, from_core, internal, invalid_params};
 use crate::progress::{self, RequestProgress};
 use crate::protocol::*;
 use crate::session::Lifecycle;
+use crate::transport::Backlog;
 use crate::watch::Watcher;
 
 /// How often a viewport waiting for the index looks again.
@@ -48,6 +49,7 @@ pub struct Backend {
     encoding: OnceLock<PositionEncoding>,
     client_progress: AtomicBool,
     lifecycle: Arc<Lifecycle>,
+    backlog: Arc<Backlog>,
 }
 
 /// Cancels a [`Control`] when dropped: lives in the handler future, so `$/cancelRequest`
@@ -146,6 +148,14 @@ enum Start {
     Line(usize),
     Offset(usize),
     Fraction(f64),
+}
+
+/// About how many bytes of JSON a match takes in a reply (for flow control).
+const MATCH_BYTES: usize = 160;
+
+/// About how many bytes of JSON a viewport reply takes (for flow control).
+fn viewport_bytes(v: &ViewportResult) -> usize {
+    v.lines.iter().map(|l| l.text.len() + 200).sum::<usize>() + 200
 }
 
 fn read_viewport(doc: &mut Document, r: &ViewportRequest) -> Result<ViewportResult> {
@@ -357,16 +367,18 @@ fn run_search(
 }
 
 impl Backend {
-    /// A backend talking to `client`, recording `initialize` and `shutdown` in `lifecycle`.
-    pub fn new(client: Client, lifecycle: Arc<Lifecycle>) -> Backend {
+    /// A backend talking to `client`, recording `initialize` and `shutdown` in `lifecycle`,
+    /// making replies only while `backlog` (the output not yet written) has room.
+    pub fn new(client: Client, lifecycle: Arc<Lifecycle>, backlog: Arc<Backlog>) -> Backend {
         Backend {
             client,
-            docs: Arc::new(Registry::default()),
+            docs: Arc::new(Registry::new(Arc::clone(&backlog))),
             watcher: Arc::new(Watcher::new()),
             watching: OnceLock::new(),
             encoding: OnceLock::new(),
             client_progress: AtomicBool::new(false),
             lifecycle,
+            backlog,
         }
     }
 
@@ -578,7 +590,15 @@ impl Backend {
     pub async fn get_text(&self, p: GetTextParams) -> Result<GetTextResult> {
         let handle = self.docs.get(p.doc)?;
         let enc = self.enc();
-        outcome(handle.submit(move |doc| read_text(doc, p, enc))?).await
+        let backlog = Arc::clone(&self.backlog);
+        let (text, _made) = outcome(handle.submit(move |doc| {
+            let text = read_text(doc, p, enc)?;
+            // Counted as output from now on (flow control): see `Backlog::reserve`.
+            let made = backlog.reserve(text.text.len());
+            Ok((text, made))
+        })?)
+        .await?;
+        Ok(text)
     }
 
     /// `tome/viewport`.
@@ -621,23 +641,39 @@ impl Backend {
                 Unit::Encoding => self.enc(),
             },
         };
-        // First try in queue order, so the lines reflect every change sent before.
-        let first_try = outcome(handle.submit(move |doc| Ok(read_viewport(doc, &req)))?).await?;
+        // First try in queue order, so the lines reflect every change sent before. The lines
+        // count as output from when they are read (flow control: see `Backlog::reserve`).
+        let backlog = Arc::clone(&self.backlog);
+        let first_try = outcome(handle.submit(move |doc| {
+            Ok(read_viewport(doc, &req).map(|v| {
+                let made = backlog.reserve(viewport_bytes(&v));
+                (v, made)
+            }))
+        })?)
+        .await?;
         let wait = p.wait && matches!(start, Start::Line(_));
         match first_try {
+            Ok((lines, _made)) => return Ok(lines),
             Err(e) if wait && e.code.code() == errors::NOT_INDEXED_YET => {}
-            other => return other,
+            Err(e) => return Err(e),
         }
         // The line lies beyond the index: wait for it, without blocking the document's queue.
         let control = Arc::new(Control::new());
         let _guard = CancelOnDrop(Arc::clone(&control));
+        let backlog = Arc::clone(&self.backlog);
         blocking(move || loop {
             if handle.closed.load(Ordering::Acquire) {
                 return Err(errors::unknown_document(handle.id));
             }
+            // Flow control, as on the document's worker.
+            backlog.wait_for_room_blocking();
             match read_viewport(&mut handle.lock(), &req) {
                 Err(e) if e.code.code() == errors::NOT_INDEXED_YET => {}
-                other => return other,
+                Err(e) => return Err(e),
+                Ok(v) => {
+                    let made = backlog.reserve(viewport_bytes(&v));
+                    return Ok((v, made));
+                }
             }
             if control.is_cancelled() {
                 return Err(from_core(CoreError::Cancelled));
@@ -645,6 +681,7 @@ impl Backend {
             std::thread::sleep(INDEX_POLL);
         })
         .await
+        .map(|(lines, _made)| lines)
     }
 
     /// `tome/edit`. Queued before the first `.await`: see the module doc.
@@ -714,8 +751,17 @@ impl Backend {
         let progress =
             RequestProgress::begin(&self.client, p.work_done_token.take(), "Searching").await;
         let c = Arc::clone(&control);
-        let work = blocking(move || run_search(&snapshot, &p, from, enc, &c));
-        progress.track(&control, work).await
+        let backlog = Arc::clone(&self.backlog);
+        let work = blocking(move || {
+            // Flow control, as on the document's worker (a page of matches is up to ~2 MB).
+            backlog.wait_for_room_blocking();
+            let found = run_search(&snapshot, &p, from, enc, &c)?;
+            let n = found.matches.as_ref().map_or(1, Vec::len);
+            let made = backlog.reserve(n * MATCH_BYTES);
+            Ok((found, made))
+        });
+        let (found, _made) = progress.track(&control, work).await?;
+        Ok(found)
     }
 
     /// `tome/replaceAll`: a change, so it runs in queue order on the document's worker.

@@ -13,6 +13,12 @@
 //!   document (`documents.rs`): so edits apply in the order they were sent, although handlers
 //!   finish in any order. All handler futures are then driven by the same loop; they only
 //!   await, real work runs on blocking threads.
+//!
+//! Flow control: everything that goes out is measured by the writer's [`Backlog`]. While it
+//! is full (a client not reading its replies), the reader stops reading, the dispatch loop
+//! stops taking messages, and document workers stop starting jobs (`documents.rs`), so the
+//! client stalls itself and the server's memory stays bounded. The loop also takes no new
+//! message while [`MAX_RUNNING`] requests are being worked on.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,7 +37,7 @@ use tower_lsp_server::LspService;
 
 use crate::errors;
 use crate::handlers::Backend;
-use crate::transport::{self, Frame, FrameReader};
+use crate::transport::{self, Backlog, Frame, FrameReader};
 
 /// Where the session is in LSP's lifecycle, as the handlers of `initialize` and `shutdown`
 /// record it (the framework keeps its own state, but lets requests for methods it does not
@@ -88,13 +94,16 @@ enum Inbound {
     Response(Response),
 }
 
-type Out = mpsc::UnboundedSender<Vec<u8>>;
+/// Most requests being worked on at once; the dispatcher takes the next message only when
+/// one of them has finished. Bounds the memory of requests a client sends without reading
+/// the replies (each running request holds its parameters and its state).
+const MAX_RUNNING: usize = 1024;
+
+type Out = transport::Sender;
 
 fn send(out: &Out, message: &impl serde::Serialize) {
     match serde_json::to_vec(message) {
-        Ok(bytes) => {
-            let _ = out.send(bytes);
-        }
+        Ok(bytes) => out.send(bytes),
         Err(e) => tracing::error!("cannot serialise an outgoing message: {e}"),
     }
 }
@@ -181,9 +190,17 @@ fn parse(body: &[u8], out: &Out) -> Option<Inbound> {
     }
 }
 
-async fn read_loop<R: AsyncRead + Unpin>(input: R, tx: mpsc::Sender<Inbound>, out: Out) {
+async fn read_loop<R: AsyncRead + Unpin>(
+    input: R,
+    tx: mpsc::Sender<Inbound>,
+    out: Out,
+    backlog: Arc<Backlog>,
+) {
     let mut input = FrameReader::new(BufReader::with_capacity(256 * 1024, input));
     loop {
+        // Flow control: a client that does not read its replies is not read either (bad
+        // frames are answered here, so they would fill the output queue too).
+        backlog.wait_for_room().await;
         match input.next().await {
             Ok(Frame::Message(body)) => {
                 if let Some(msg) = parse(&body, &out) {
@@ -213,16 +230,18 @@ where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
+    let (out_tx, out_rx, backlog) = transport::outgoing(transport::MAX_QUEUED_OUTPUT);
     let lifecycle = Arc::new(Lifecycle::default());
-    let recorder = Arc::clone(&lifecycle);
+    let (recorder, gauge) = (Arc::clone(&lifecycle), Arc::clone(&backlog));
     let (mut service, socket) = crate::register(LspService::build(move |client| {
-        Backend::new(client, recorder)
+        Backend::new(client, recorder, gauge)
     }))
     .finish();
     let (mut to_client, mut client_responses) = socket.split();
 
-    let (out_tx, out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
-    let writer = tokio::spawn(transport::write_loop(output, out_rx));
+    let writer = tokio::spawn(transport::write_loop(output, out_rx, Arc::clone(&backlog)));
+    // Server-to-client messages (progress, disk changes) are few and rate-limited: they are
+    // queued without waiting for room.
     let forward_out = out_tx.clone();
     let forwarder = tokio::spawn(async move {
         while let Some(req) = to_client.next().await {
@@ -231,11 +250,35 @@ where
     });
     // Bounded: if the dispatcher falls behind, the reader stops reading (backpressure).
     let (in_tx, mut in_rx) = mpsc::channel::<Inbound>(64);
-    let reader = tokio::spawn(read_loop(input, in_tx, out_tx.clone()));
+    let reader = tokio::spawn(read_loop(
+        input,
+        in_tx,
+        out_tx.clone(),
+        Arc::clone(&backlog),
+    ));
 
     let mut running = FuturesUnordered::new();
     let mut code = 0;
+    let mut stalled = false;
     loop {
+        // Flow control: the next message is taken only while the output queue has room (a
+        // client that does not read stalls itself, instead of making the server hold its
+        // replies) and fewer than MAX_RUNNING requests are being worked on.
+        let room = backlog.has_room();
+        if stalled == room {
+            // Just filled up, or just drained: say so (tests wait for the first message).
+            stalled = !room;
+            if stalled {
+                tracing::debug!(
+                    "output queue full ({} bytes unwritten): not reading requests until the \
+                     client reads",
+                    backlog.bytes()
+                );
+            } else {
+                tracing::debug!("output queue has room again: reading requests");
+            }
+        }
+        let take = room && running.len() < MAX_RUNNING;
         tokio::select! {
             biased;
             Some(reply) = running.next(), if !running.is_empty() => {
@@ -243,7 +286,8 @@ where
                     send(&out_tx, &reply);
                 }
             }
-            msg = in_rx.recv() => match msg {
+            _ = backlog.wait_for_room(), if !room => {}
+            msg = in_rx.recv(), if take => match msg {
                 None => break, // end of input: finish what runs, then stop
                 Some(Inbound::Response(r)) => {
                     // Wakes the handler awaiting this answer (e.g. a progress token creation).

@@ -10,6 +10,9 @@
 //! The reader neither buffers nor skips a declared length then: it discards bytes up to the
 //! next `Content-Length: <digits>` line (see [`FrameReader`]), wherever it starts.
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Largest message body accepted. Edits carry their text inline, so this bounds the text of
@@ -287,25 +290,198 @@ pub fn encode(body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Writes framed messages from `rx` until it closes or the peer goes away. Messages that are
-/// already queued are written before one flush, so a burst of replies costs one syscall-ish
-/// flush instead of one each.
+/// Bytes of replies and notifications waiting to be written at which the server stops taking
+/// work: the reader stops reading, the dispatcher stops dispatching and document workers stop
+/// starting jobs until the client has read enough for the queue to be under this again.
+pub const MAX_QUEUED_OUTPUT: usize = 64 << 20;
+
+/// The amount of output made for the client and not yet written: the measure of flow
+/// control. A client that does not read its replies fills it, and the server then waits
+/// (see [`MAX_QUEUED_OUTPUT`]) instead of making more replies for it to hold.
+///
+/// It counts the bytes queued for the writer, and also big results already made but not yet
+/// queued ([`Backlog::reserve`]): a document's worker makes a `tome/getText` result much
+/// faster than the dispatcher turns it into JSON and queues it, so counting only the queue
+/// would let results pile up in between.
+pub struct Backlog {
+    limit: usize,
+    bytes: AtomicUsize,
+    reserved: AtomicUsize,
+    /// The output is gone: nothing will ever be written, so nothing waits for room.
+    closed: AtomicBool,
+    /// Wakes async waiters when bytes were written (or the output closed).
+    written: tokio::sync::Notify,
+    /// Wakes blocking waiters (document workers, blocking tasks), with `lock`.
+    lock: Mutex<()>,
+    cv: Condvar,
+}
+
+impl Backlog {
+    fn new(limit: usize) -> Backlog {
+        Backlog {
+            limit,
+            bytes: AtomicUsize::new(0),
+            reserved: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+            written: tokio::sync::Notify::new(),
+            lock: Mutex::new(()),
+            cv: Condvar::new(),
+        }
+    }
+
+    /// Bytes queued or reserved and not yet written.
+    pub fn bytes(&self) -> usize {
+        self.bytes.load(Ordering::Acquire) + self.reserved.load(Ordering::Acquire)
+    }
+
+    /// True while less than the limit waits to be written (or the output is gone).
+    pub fn has_room(&self) -> bool {
+        self.closed.load(Ordering::Acquire) || self.bytes() < self.limit
+    }
+
+    /// Counts `n` bytes of a result that is made but not queued yet, until the returned
+    /// reservation is dropped. A handler holds it until it returns its result, which the
+    /// session then serialises and queues in the same poll.
+    pub fn reserve(self: &Arc<Self>, n: usize) -> Reservation {
+        self.reserved.fetch_add(n, Ordering::AcqRel);
+        Reservation {
+            backlog: Arc::clone(self),
+            n,
+        }
+    }
+
+    /// Waits until [`Backlog::has_room`].
+    pub async fn wait_for_room(&self) {
+        loop {
+            let written = self.written.notified();
+            tokio::pin!(written);
+            // Registered before looking, so a write in between is not missed.
+            written.as_mut().enable();
+            if self.has_room() {
+                return;
+            }
+            written.await;
+        }
+    }
+
+    /// Waits until [`Backlog::has_room`], blocking the thread. Only for threads that may
+    /// block (document workers, blocking tasks), never on the async runtime's workers.
+    pub fn wait_for_room_blocking(&self) {
+        let mut guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        while !self.has_room() {
+            // The timeout is only a safety net: `wake` notifies under the lock.
+            guard = match self
+                .cv
+                .wait_timeout(guard, std::time::Duration::from_millis(100))
+            {
+                Ok((g, _)) => g,
+                Err(e) => e.into_inner().0,
+            };
+        }
+    }
+
+    fn add(&self, n: usize) {
+        self.bytes.fetch_add(n, Ordering::AcqRel);
+    }
+
+    fn remove(&self, n: usize) {
+        self.bytes.fetch_sub(n, Ordering::AcqRel);
+        self.wake();
+    }
+
+    fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.wake();
+    }
+
+    fn wake(&self) {
+        self.written.notify_waiters();
+        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.cv.notify_all();
+    }
+}
+
+/// Bytes of a result counted in the [`Backlog`] until it is queued: see [`Backlog::reserve`].
+pub struct Reservation {
+    backlog: Arc<Backlog>,
+    n: usize,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.backlog.reserved.fetch_sub(self.n, Ordering::AcqRel);
+        self.backlog.wake();
+    }
+}
+
+/// Queues messages (bodies, framed by the writer) for the client, counting them in the
+/// [`Backlog`]. Never blocks: callers that make output wait for room *before* making it.
+#[derive(Clone)]
+pub struct Sender {
+    tx: tokio::sync::mpsc::UnboundedSender<Vec<u8>>,
+    backlog: Arc<Backlog>,
+}
+
+impl Sender {
+    /// Queues one message body.
+    pub fn send(&self, body: Vec<u8>) {
+        if self.backlog.closed.load(Ordering::Acquire) {
+            return; // nobody reads any more
+        }
+        let n = body.len();
+        self.backlog.add(n);
+        if self.tx.send(body).is_err() {
+            self.backlog.remove(n);
+        }
+    }
+}
+
+/// The outgoing queue: its sending side, the receiving side for [`write_loop`], and the
+/// [`Backlog`] both update, limited to `limit` bytes (normally [`MAX_QUEUED_OUTPUT`]).
+pub fn outgoing(
+    limit: usize,
+) -> (
+    Sender,
+    tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>,
+    Arc<Backlog>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let backlog = Arc::new(Backlog::new(limit));
+    let sender = Sender {
+        tx,
+        backlog: Arc::clone(&backlog),
+    };
+    (sender, rx, backlog)
+}
+
+/// Writes framed messages from `rx` until it closes or the peer goes away, taking each one
+/// off the backlog once written. Messages that are already queued are written before one
+/// flush, so a burst of replies costs one flush instead of one each.
 pub async fn write_loop<W: AsyncWrite + Unpin>(
     mut out: W,
     mut rx: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>,
+    backlog: Arc<Backlog>,
 ) {
     while let Some(first) = rx.recv().await {
+        let mut bodies = first.len();
         let mut buf = encode(&first);
+        drop(first);
         while buf.len() < (1 << 20) {
             match rx.try_recv() {
-                Ok(more) => buf.extend_from_slice(&encode(&more)),
+                Ok(more) => {
+                    bodies += more.len();
+                    buf.extend_from_slice(&encode(&more));
+                }
                 Err(_) => break,
             }
         }
         if out.write_all(&buf).await.is_err() || out.flush().await.is_err() {
             tracing::warn!("output closed; dropping further messages");
+            backlog.close();
             break;
         }
+        drop(buf);
+        backlog.remove(bodies);
     }
 }
 
@@ -438,5 +614,45 @@ mod tests {
                 "bad bad Content-Length value \"x\"",
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn the_backlog_counts_output_until_written_and_wakes_waiters() {
+        let (tx, rx, backlog) = outgoing(100);
+        let (w, mut client) = tokio::io::duplex(16);
+        let writer = tokio::spawn(write_loop(w, rx, Arc::clone(&backlog)));
+        // A result made but not queued yet counts, and so does a queued message.
+        let made = backlog.reserve(60);
+        assert!(backlog.has_room());
+        tx.send(vec![b'x'; 50]);
+        assert_eq!(backlog.bytes(), 110);
+        assert!(!backlog.has_room());
+        drop(made);
+        assert!(backlog.has_room());
+        tx.send(vec![b'y'; 60]);
+        assert!(!backlog.has_room());
+        // Nothing is read: waiters wait. Once the client reads, both kinds wake.
+        let b = Arc::clone(&backlog);
+        let blocked = std::thread::spawn(move || b.wait_for_room_blocking());
+        let b = Arc::clone(&backlog);
+        let waiting = tokio::spawn(async move { b.wait_for_room().await });
+        let mut expected = encode(&[b'x'; 50]);
+        expected.extend_from_slice(&encode(&[b'y'; 60]));
+        let mut got = vec![0; expected.len()];
+        client.read_exact(&mut got).await.unwrap();
+        assert_eq!(got, expected);
+        waiting.await.unwrap();
+        blocked.join().unwrap();
+        assert!(backlog.has_room());
+        // The client goes away: the writer stops, and nothing waits for room any more.
+        drop(client);
+        tx.send(vec![b'z'; 500]);
+        writer.await.unwrap();
+        assert!(backlog.has_room());
+        let before = backlog.bytes();
+        tx.send(vec![b'z'; 500]);
+        assert_eq!(backlog.bytes(), before);
+        backlog.wait_for_room().await;
+        backlog.wait_for_room_blocking();
     }
 }
