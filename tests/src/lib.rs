@@ -238,15 +238,28 @@ impl Server {
         }
     }
 
-    /// True if the reply to `id` has arrived (without waiting).
-    pub fn has_reply(&mut self, id: i64) -> bool {
+    /// Moves the replies that have arrived into `pending` (without waiting).
+    fn collect_arrived(&mut self) {
         while let Ok(msg) = self.replies.try_recv() {
             let k = id_key(msg.get("id").unwrap_or(&Value::Null));
             self.pending.entry(k).or_default().push(msg);
         }
+    }
+
+    /// True if the reply to `id` has arrived (without waiting).
+    pub fn has_reply(&mut self, id: i64) -> bool {
+        self.collect_arrived();
         self.pending
             .get(&id_key(&json!(id)))
             .is_some_and(|l| !l.is_empty())
+    }
+
+    /// The oldest reply with this id (a number, a string, `Value::Null`…) that has already
+    /// arrived, without waiting; `None` if there is none.
+    pub fn reply_now(&mut self, id: &Value) -> Option<Value> {
+        self.collect_arrived();
+        let list = self.pending.get_mut(&id_key(id))?;
+        (!list.is_empty()).then(|| list.remove(0))
     }
 
     /// Waits for the reply to request `id`: `Ok(result)` or `Err(error)`.

@@ -52,10 +52,8 @@ fn bad_frames_are_answered_and_skipped() {
 #[test]
 fn oversized_message_is_refused_without_being_buffered() {
     let mut s = Server::ready();
-    // Announce 2 GiB, send 100 MiB of it, then the rest is never sent: the server must skip
-    // what arrives without holding it. We send the whole announced length in chunks of zeros
-    // only up to 100 MiB, then close the frame by sending the remainder lazily is too slow, so
-    // announce exactly what we send: 100 MiB > the 64 MiB limit.
+    // A well-framed message over the 64 MiB limit, sent whole: it is answered, and its 100 MiB
+    // are read past (never held) while the server looks for the next header.
     let n = 100 << 20;
     s.write_raw(format!("Content-Length: {n}\r\n\r\n").as_bytes());
     let chunk = vec![b' '; 1 << 20];
@@ -71,6 +69,79 @@ fn oversized_message_is_refused_without_being_buffered() {
     // An absurd length (over u64) is a bad header.
     s.write_raw(b"Content-Length: 99999999999999999999999\r\n\r\n");
     parse_error(&mut s);
+    alive(&mut s);
+}
+
+#[test]
+fn over_limit_length_is_answered_at_once_and_reading_resumes_at_the_next_header() {
+    let mut s = Server::ready();
+    // 1 TB announced. The server must neither wait for that many bytes nor skip them (that
+    // would swallow every later frame): it answers before any byte of the body arrives...
+    s.write_raw(b"Content-Length: 1000000000000\r\n\r\n");
+    let r = parse_error(&mut s);
+    assert!(
+        r["error"]["message"].as_str().unwrap().contains("limit"),
+        "{r}"
+    );
+    // ...then treats what follows as untrusted and reads on from the next `Content-Length`
+    // header. Text that only looks like one (in a JSON string, where line breaks are escaped;
+    // not followed by a number) is read past without a reply of its own.
+    s.write_raw(
+        br#"{"jsonrpc":"2.0","id":41,"method":"tome/edit","params":{"text":"Content-Length: 12\r\n\r\n{}","#,
+    );
+    s.write_raw(b"\n  \"more\": \"Content-Length:\", \"content-length\": 7\n");
+    alive(&mut s);
+    assert_eq!(
+        s.reply_now(&Value::Null),
+        None,
+        "untrusted bytes were answered"
+    );
+    assert_eq!(s.reply_now(&json!(41)), None);
+    // Again, with the next frame right after the last byte sent (no line break before it).
+    s.write_raw(b"Content-Length: 999999999999\r\n\r\n{\"jsonrpc\":\"2.0\"");
+    let body = br#"{"jsonrpc":"2.0","id":901,"method":"tome/info","params":{"doc":9}}"#;
+    s.write_raw(&frame(body));
+    parse_error(&mut s);
+    assert_eq!(s.reply_to(&json!(901))["error"]["code"], -33001);
+    alive(&mut s);
+    assert_eq!(s.reply_now(&Value::Null), None);
+}
+
+#[test]
+fn ids_that_are_objects_arrays_or_booleans_are_invalid_and_not_echoed() {
+    let mut s = Server::ready();
+    for id in [
+        json!({"a": 1}),
+        json!([1, 2]),
+        json!([]),
+        json!(true),
+        json!(false),
+    ] {
+        s.send_value(
+            &json!({"jsonrpc": "2.0", "id": id, "method": "tome/info", "params": {"doc": 1}}),
+        );
+        // The reader answers an invalid message before it reads the next one, so once the
+        // next request is answered, the reply to this one has arrived.
+        alive(&mut s);
+        let r = s
+            .reply_now(&Value::Null)
+            .unwrap_or_else(|| panic!("no `id: null` reply to a request with id {id}"));
+        assert_eq!(r["error"]["code"], -32600, "{r}");
+        assert_eq!(s.reply_now(&id), None, "the id {id} was echoed");
+    }
+    // Also in a message that is not a request for another reason.
+    s.send_value(&json!({"jsonrpc": "2.0", "id": {"x": [1]}}));
+    alive(&mut s);
+    assert_eq!(s.reply_now(&Value::Null).unwrap()["error"]["code"], -32600);
+    // A number or a string is a usable id: echoed with the error (Tome takes integer ids only).
+    s.send_value(
+        &json!({"jsonrpc": "2.0", "id": 1.5, "method": "tome/info", "params": {"doc": 1}}),
+    );
+    assert_eq!(s.reply_to(&json!(1.5))["error"]["code"], -32600);
+    s.send_value(
+        &json!({"jsonrpc": "2.0", "id": "s-1", "method": "tome/info", "params": {"doc": 1}}),
+    );
+    assert_eq!(s.reply_to(&json!("s-1"))["error"]["code"], -33001);
     alive(&mut s);
 }
 

@@ -49,15 +49,31 @@ fn lifecycle_initialize_negotiates_the_position_encoding() {
 #[test]
 fn lifecycle_requests_before_initialize_and_after_shutdown_are_refused() {
     let mut s = Server::start();
+    // Before `initialize`: every request gets -32002, whether its method exists or not, and
+    // notifications are dropped.
     assert_eq!(s.error_code("tome/info", json!({"doc": 1})), -32002);
+    assert_eq!(s.error_code("tome/frobnicate", json!({})), -32002);
+    assert_eq!(s.error_code("shutdown", Value::Null), -32002);
+    s.notify("tome/whatever", json!({}));
+    s.notify("initialized", json!({}));
     s.request("initialize", json!({"capabilities": {}}))
         .unwrap();
     assert_eq!(
         s.error_code("initialize", json!({"capabilities": {}})),
         -32600
     );
+    assert_eq!(s.error_code("tome/frobnicate", json!({})), -32601);
+    assert_eq!(s.error_code("tome/info", json!({"doc": 1})), -33001);
     s.request("shutdown", Value::Null).unwrap();
+    // After `shutdown`: every request gets -32600, whether its method exists or not.
     assert_eq!(s.error_code("tome/info", json!({"doc": 1})), -32600);
+    assert_eq!(s.error_code("tome/frobnicate", json!({})), -32600);
+    assert_eq!(s.error_code("shutdown", Value::Null), -32600);
+    assert_eq!(
+        s.error_code("initialize", json!({"capabilities": {}})),
+        -32600
+    );
+    s.notify("tome/whatever", json!({}));
     s.notify("exit", Value::Null);
     assert_eq!(s.wait_exit(), Some(0));
 }
@@ -65,6 +81,11 @@ fn lifecycle_requests_before_initialize_and_after_shutdown_are_refused() {
 #[test]
 fn lifecycle_exit_without_shutdown_is_code_1_and_eof_ends_cleanly() {
     let (mut s, _) = Server::initialized(json!({}));
+    s.notify("exit", Value::Null);
+    assert_eq!(s.wait_exit(), Some(1));
+    // `exit` is the one notification heard before `initialize`.
+    let mut s = Server::start();
+    assert_eq!(s.error_code("tome/frobnicate", json!({})), -32002);
     s.notify("exit", Value::Null);
     assert_eq!(s.wait_exit(), Some(1));
     let (mut s, _) = Server::initialized(json!({}));
@@ -143,6 +164,68 @@ fn close_and_info() {
     assert_eq!(s.error_code("tome/info", json!({"doc": doc})), -33001);
     assert_eq!(s.error_code("tome/info", json!({"doc": 99})), -33001);
     assert_eq!(s.error_code("tome/info", json!({"doc": -1})), -32602);
+}
+
+#[test]
+fn close_runs_after_a_pipelined_save_and_sees_its_result() {
+    let dir = tempfile::tempdir().unwrap();
+    // Big enough that writing it takes a moment: the close must wait for the save to end.
+    let mut content = Vec::new();
+    let mut n = 0;
+    while content.len() < 8 << 20 {
+        content.extend_from_slice(format!("line {n} of a file saved and then closed\n").as_bytes());
+        n += 1;
+    }
+    let path = write(&dir, "a.txt", &content);
+    let mut s = Server::ready();
+    let edit = |doc: &Value, version: u64, text: &str| json!({"doc": doc, "version": version, "edits": [{"offsets": {"start": 0, "end": 0}, "text": text}]});
+    let starts_with = |prefix: &[u8]| {
+        let on_disk = std::fs::read(&path).unwrap();
+        assert_eq!(&on_disk[..prefix.len()], prefix);
+        assert_eq!(&on_disk[prefix.len()..], &content[..]);
+    };
+
+    // Save then close, sent back to back: the close runs after the save and finds nothing
+    // unsaved.
+    let doc = open(&mut s, &path)["doc"].clone();
+    s.request("tome/edit", edit(&doc, 0, ">")).unwrap();
+    let save = s.send("tome/save", json!({"doc": doc}));
+    let close = s.send("tome/close", json!({"doc": doc}));
+    assert_eq!(s.wait(close).unwrap(), json!({"discarded": false}));
+    assert_eq!(s.wait(save).unwrap()["version"], 1);
+    starts_with(b">");
+    assert_eq!(s.error_code("tome/info", json!({"doc": doc})), -33001);
+
+    // An edit sent between the save and the close is not saved: the close discards it.
+    let doc = open(&mut s, &path)["doc"].clone();
+    let e1 = s.send("tome/edit", edit(&doc, 0, "a"));
+    let save = s.send("tome/save", json!({"doc": doc}));
+    let e2 = s.send("tome/edit", edit(&doc, 1, "b"));
+    let close = s.send("tome/close", json!({"doc": doc}));
+    assert_eq!(s.wait(close).unwrap(), json!({"discarded": true}));
+    assert_eq!(s.wait(e1).unwrap()["version"], 1);
+    assert_eq!(s.wait(e2).unwrap()["version"], 2);
+    assert_eq!(s.wait(save).unwrap()["version"], 1);
+    starts_with(b"a>");
+
+    // Two saves then a close: the second save was sent before the close, so it runs too
+    // (after the first), and the close finds nothing unsaved.
+    let doc = open(&mut s, &path)["doc"].clone();
+    s.request("tome/edit", edit(&doc, 0, "c")).unwrap();
+    let save1 = s.send("tome/save", json!({"doc": doc}));
+    let e = s.send("tome/edit", edit(&doc, 1, "d"));
+    let save2 = s.send("tome/save", json!({"doc": doc}));
+    let close = s.send("tome/close", json!({"doc": doc}));
+    assert_eq!(s.wait(close).unwrap(), json!({"discarded": false}));
+    assert_eq!(s.wait(e).unwrap()["version"], 2);
+    assert_eq!(s.wait(save1).unwrap()["version"], 1);
+    assert_eq!(s.wait(save2).unwrap()["version"], 2);
+    starts_with(b"dca>");
+
+    // The server goes on: the file opens again, clean.
+    let info = open(&mut s, &path);
+    assert_eq!(info["dirty"], false);
+    assert_eq!(info["size"], content.len() + 4);
 }
 
 // ---- tome/viewport -----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ use tome_core::Document;
 use tower_lsp_server::jsonrpc;
 
 use crate::errors;
+use crate::transport::Backlog;
 
 /// A change to run on the document's worker, in queue order. It locks the document itself
 /// (see [`DocHandle::submit_unlocked`]).
@@ -52,6 +53,8 @@ pub struct DocHandle {
     pub watched: Mutex<Option<std::path::PathBuf>>,
     /// A journal of an earlier session found at open, until recovered or discarded.
     pub recoverable: Mutex<Option<tome_core::journal::Recoverable>>,
+    /// The client's unread output: jobs wait for room in it before making more replies.
+    backlog: Arc<Backlog>,
 }
 
 impl DocHandle {
@@ -126,6 +129,9 @@ impl DocHandle {
                     }
                 }
             };
+            // Flow control: while the client leaves a full output queue unread, make no more
+            // replies for it (jobs wait here, in order).
+            self.backlog.wait_for_room_blocking();
             job(&self);
         }
     }
@@ -147,13 +153,22 @@ fn start_drain(handle: Arc<DocHandle>) -> std::io::Result<()> {
 }
 
 /// All open documents.
-#[derive(Default)]
 pub struct Registry {
     docs: Mutex<HashMap<u64, Arc<DocHandle>>>,
     next_id: AtomicU64,
+    backlog: Arc<Backlog>,
 }
 
 impl Registry {
+    /// An empty registry whose documents start a job only while `backlog` has room.
+    pub fn new(backlog: Arc<Backlog>) -> Registry {
+        Registry {
+            docs: Mutex::default(),
+            next_id: AtomicU64::new(0),
+            backlog,
+        }
+    }
+
     /// Registers `doc`; returns its handle. Starts no thread.
     pub fn insert(&self, doc: Document) -> Arc<DocHandle> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
@@ -166,6 +181,7 @@ impl Registry {
             disk_state: Mutex::new(None),
             watched: Mutex::new(None),
             recoverable: Mutex::new(None),
+            backlog: Arc::clone(&self.backlog),
         });
         self.docs
             .lock()

@@ -12,6 +12,8 @@ use tower_lsp_server::jsonrpc::{Error, ErrorCode};
 pub const PARSE_ERROR: i64 = -32700;
 /// JSON-RPC: JSON, but not a request/notification/response.
 pub const INVALID_REQUEST: i64 = -32600;
+/// LSP: a request came before `initialize` was answered.
+pub const SERVER_NOT_INITIALIZED: i64 = -32002;
 /// LSP: the request failed for a reason not covered by a more precise code.
 pub const REQUEST_FAILED: i64 = -32803;
 
@@ -44,6 +46,15 @@ pub const BUSY: i64 = -33013;
 /// An in-place save of the file was interrupted; the user must choose what to do with its
 /// backup before the file opens.
 pub const INTERRUPTED_SAVE: i64 = -33014;
+
+/// A JSON-RPC or LSP error of the protocol's own (no `data`).
+pub fn plain(code: i64, message: &'static str) -> Error {
+    Error {
+        code: ErrorCode::from(code),
+        message: message.into(),
+        data: None,
+    }
+}
 
 /// Builds an error with a code, a message for people and a `data` object whose `kind` names
 /// the error for programs.

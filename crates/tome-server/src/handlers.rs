@@ -30,6 +30,8 @@ use crate::documents::{DocHandle, Registry};
 use crate::errors::{self, from_core, internal, invalid_params};
 use crate::progress::{self, RequestProgress};
 use crate::protocol::*;
+use crate::session::Lifecycle;
+use crate::transport::Backlog;
 use crate::watch::Watcher;
 
 /// How often a viewport waiting for the index looks again.
@@ -46,7 +48,8 @@ pub struct Backend {
     watching: OnceLock<()>,
     encoding: OnceLock<PositionEncoding>,
     client_progress: AtomicBool,
-    shutdown: Arc<AtomicBool>,
+    lifecycle: Arc<Lifecycle>,
+    backlog: Arc<Backlog>,
 }
 
 /// Cancels a [`Control`] when dropped: lives in the handler future, so `$/cancelRequest`
@@ -146,6 +149,14 @@ enum Start {
     Line(usize),
     Offset(usize),
     Fraction(f64),
+}
+
+/// About how many bytes of JSON a match takes in a reply (for flow control).
+const MATCH_BYTES: usize = 160;
+
+/// About how many bytes of JSON a viewport reply takes (for flow control).
+fn viewport_bytes(v: &ViewportResult) -> usize {
+    v.lines.iter().map(|l| l.text.len() + 200).sum::<usize>() + 200
 }
 
 fn read_viewport(doc: &mut Document, r: &ViewportRequest) -> Result<ViewportResult> {
@@ -368,16 +379,18 @@ fn run_search(
 }
 
 impl Backend {
-    /// A backend talking to `client`; `shutdown` is set when `shutdown` is received.
-    pub fn new(client: Client, shutdown: Arc<AtomicBool>) -> Backend {
+    /// A backend talking to `client`, recording `initialize` and `shutdown` in `lifecycle`,
+    /// making replies only while `backlog` (the output not yet written) has room.
+    pub fn new(client: Client, lifecycle: Arc<Lifecycle>, backlog: Arc<Backlog>) -> Backend {
         Backend {
             client,
-            docs: Arc::new(Registry::default()),
+            docs: Arc::new(Registry::new(Arc::clone(&backlog))),
             watcher: Arc::new(Watcher::new()),
             watching: OnceLock::new(),
             encoding: OnceLock::new(),
             client_progress: AtomicBool::new(false),
-            shutdown,
+            lifecycle,
+            backlog,
         }
     }
 
@@ -603,8 +616,17 @@ impl Backend {
         Ok(info)
     }
 
-    /// `tome/close`.
+    /// `tome/close`: queued behind everything sent before it (changes, reads, saves), then the
+    /// document leaves the registry, both before the first `.await`: requests sent after the
+    /// close find no document, and the close sees the outcome of every save sent before it.
     pub async fn close(&self, p: DocParams) -> Result<CloseResult> {
+        let handle = self.docs.get(p.doc)?;
+        let queued = handle.submit_unlocked(|h| {
+            // A save sent before the close began in the queue and writes on its own thread:
+            // wait for it, so that what it saved counts as saved.
+            wait_for_saves(h);
+            Ok(close_document(&mut h.lock()))
+        });
         let handle = self.docs.remove(p.doc)?;
         let watched = handle
             .watched
@@ -614,15 +636,11 @@ impl Backend {
         if let Some(path) = watched {
             self.watcher.unwatch(&path);
         }
-        blocking(move || {
-            let mut doc = handle.lock();
-            // Closing on purpose: the journal is not needed any more.
-            doc.close_journal();
-            Ok(CloseResult {
-                discarded: doc.is_dirty(),
-            })
-        })
-        .await
+        match queued {
+            Ok(rx) => outcome(rx).await,
+            // No worker (it could not be started): nothing is queued, close at once.
+            Err(_) => blocking(move || Ok(close_document(&mut handle.lock()))).await,
+        }
     }
 
     /// `tome/info`.
@@ -636,7 +654,15 @@ impl Backend {
     pub async fn get_text(&self, p: GetTextParams) -> Result<GetTextResult> {
         let handle = self.docs.get(p.doc)?;
         let enc = self.enc();
-        outcome(handle.submit(move |doc| read_text(doc, p, enc))?).await
+        let backlog = Arc::clone(&self.backlog);
+        let (text, _made) = outcome(handle.submit(move |doc| {
+            let text = read_text(doc, p, enc)?;
+            // Counted as output from now on (flow control): see `Backlog::reserve`.
+            let made = backlog.reserve(text.text.len());
+            Ok((text, made))
+        })?)
+        .await?;
+        Ok(text)
     }
 
     /// `tome/viewport`.
@@ -679,23 +705,39 @@ impl Backend {
                 Unit::Encoding => self.enc(),
             },
         };
-        // First try in queue order, so the lines reflect every change sent before.
-        let first_try = outcome(handle.submit(move |doc| Ok(read_viewport(doc, &req)))?).await?;
+        // First try in queue order, so the lines reflect every change sent before. The lines
+        // count as output from when they are read (flow control: see `Backlog::reserve`).
+        let backlog = Arc::clone(&self.backlog);
+        let first_try = outcome(handle.submit(move |doc| {
+            Ok(read_viewport(doc, &req).map(|v| {
+                let made = backlog.reserve(viewport_bytes(&v));
+                (v, made)
+            }))
+        })?)
+        .await?;
         let wait = p.wait && matches!(start, Start::Line(_));
         match first_try {
+            Ok((lines, _made)) => return Ok(lines),
             Err(e) if wait && e.code.code() == errors::NOT_INDEXED_YET => {}
-            other => return other,
+            Err(e) => return Err(e),
         }
         // The line lies beyond the index: wait for it, without blocking the document's queue.
         let control = Arc::new(Control::new());
         let _guard = CancelOnDrop(Arc::clone(&control));
+        let backlog = Arc::clone(&self.backlog);
         blocking(move || loop {
             if handle.closed.load(Ordering::Acquire) {
                 return Err(errors::unknown_document(handle.id));
             }
+            // Flow control, as on the document's worker.
+            backlog.wait_for_room_blocking();
             match read_viewport(&mut handle.lock(), &req) {
                 Err(e) if e.code.code() == errors::NOT_INDEXED_YET => {}
-                other => return other,
+                Err(e) => return Err(e),
+                Ok(v) => {
+                    let made = backlog.reserve(viewport_bytes(&v));
+                    return Ok((v, made));
+                }
             }
             if control.is_cancelled() {
                 return Err(from_core(CoreError::Cancelled));
@@ -703,6 +745,7 @@ impl Backend {
             std::thread::sleep(INDEX_POLL);
         })
         .await
+        .map(|(lines, _made)| lines)
     }
 
     /// `tome/edit`. Queued before the first `.await`: see the module doc.
@@ -772,8 +815,17 @@ impl Backend {
         let progress =
             RequestProgress::begin(&self.client, p.work_done_token.take(), "Searching").await;
         let c = Arc::clone(&control);
-        let work = blocking(move || run_search(&snapshot, &p, from, enc, &c));
-        progress.track(&control, work).await
+        let backlog = Arc::clone(&self.backlog);
+        let work = blocking(move || {
+            // Flow control, as on the document's worker (a page of matches is up to ~2 MB).
+            backlog.wait_for_room_blocking();
+            let found = run_search(&snapshot, &p, from, enc, &c)?;
+            let n = found.matches.as_ref().map_or(1, Vec::len);
+            let made = backlog.reserve(n * MATCH_BYTES);
+            Ok((found, made))
+        });
+        let (found, _made) = progress.track(&control, work).await?;
+        Ok(found)
     }
 
     /// `tome/replaceAll`: a change, so it runs in queue order on the document's worker.
@@ -870,8 +922,11 @@ impl Backend {
         };
         let out = progress.track(&control, finished).await;
         if let Ok(done) = &out {
-            // Watch where the document now lives; look again for changes made during the save.
-            self.watch(&handle, std::path::PathBuf::from(&done.path));
+            // Watch where the document now lives (unless a close sent meanwhile has stopped
+            // watching it); look again for changes made during the save.
+            if !handle.closed.load(Ordering::Acquire) {
+                self.watch(&handle, std::path::PathBuf::from(&done.path));
+            }
             self.watcher.poke();
         }
         out
@@ -912,15 +967,33 @@ impl SaveWriter {
     }
 }
 
+/// Closes `doc` on purpose (its journal is not needed any more); says whether unsaved
+/// changes were dropped.
+fn close_document(doc: &mut Document) -> CloseResult {
+    doc.close_journal();
+    CloseResult {
+        discarded: doc.is_dirty(),
+    }
+}
+
+/// Waits (on the document's worker) until no save of `h` is running. A save always ends: it
+/// finishes, fails, or stops at once when cancelled.
+fn wait_for_saves(h: &DocHandle) {
+    while h.saving.load(Ordering::Acquire) {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 /// How long a save waits for an earlier save of the same document before answering busy.
 const SAVE_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Marks a save of `h` as running, after waiting for an earlier one to finish (on the
-/// document's worker thread: later changes keep waiting behind this save).
+/// document's worker thread: later changes keep waiting behind this save). A close sent after
+/// this save does not cut the wait short: it is queued behind it.
 fn wait_for_earlier_save(h: &DocHandle) -> Result<()> {
     let started = std::time::Instant::now();
     while h.saving.swap(true, Ordering::AcqRel) {
-        if started.elapsed() > SAVE_WAIT || h.closed.load(Ordering::Acquire) {
+        if started.elapsed() > SAVE_WAIT {
             return Err(errors::error(
                 errors::BUSY,
                 "busy",
@@ -982,6 +1055,8 @@ impl LanguageServer for Backend {
             .and_then(|w| w.work_done_progress)
             .unwrap_or(false);
         self.client_progress.store(progress, Ordering::Relaxed);
+        // Requests are admitted from now on (the reply is made in this same poll).
+        self.lifecycle.set_initialized();
         Ok(InitializeResult {
             capabilities: ServerCapabilities {
                 position_encoding: Some(PositionEncodingKind::new(enc.name())),
@@ -1011,7 +1086,7 @@ impl LanguageServer for Backend {
     async fn initialized(&self, _: InitializedParams) {}
 
     async fn shutdown(&self) -> Result<()> {
-        self.shutdown.store(true, Ordering::Release);
+        self.lifecycle.set_shut_down();
         Ok(())
     }
 }

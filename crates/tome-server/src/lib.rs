@@ -10,7 +10,8 @@
 //! decoding, `$/cancelRequest`, progress helpers), but not for its stdio transport: that one
 //! stops serving after one malformed message and has no size limit. So:
 //!
-//! * [`transport`]: bounded framing; bad frames are answered and skipped;
+//! * [`transport`]: bounded framing; bad frames are answered and skipped; the outgoing queue
+//!   and its [`transport::Backlog`] (flow control);
 //! * `session`: the dispatch loop that keeps arrival order for changes, plus reader, writer;
 //! * `protocol`: wire types; `errors`: stable error codes;
 //! * `documents`: open documents and each one's ordered change queue;

@@ -13,6 +13,12 @@
 //!   document (`documents.rs`): so edits apply in the order they were sent, although handlers
 //!   finish in any order. All handler futures are then driven by the same loop; they only
 //!   await, real work runs on blocking threads.
+//!
+//! Flow control: everything that goes out is measured by the writer's [`Backlog`]. While it
+//! is full (a client not reading its replies), the reader stops reading, the dispatch loop
+//! stops taking messages, and document workers stop starting jobs (`documents.rs`), so the
+//! client stalls itself and the server's memory stays bounded. The loop also takes no new
+//! message while [`MAX_RUNNING`] requests are being worked on.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,7 +37,54 @@ use tower_lsp_server::LspService;
 
 use crate::errors;
 use crate::handlers::Backend;
-use crate::transport::{self, Frame};
+use crate::transport::{self, Backlog, Frame, FrameReader};
+
+/// Where the session is in LSP's lifecycle, as the handlers of `initialize` and `shutdown`
+/// record it (the framework keeps its own state, but lets requests for methods it does not
+/// know through in every state).
+#[derive(Default)]
+pub struct Lifecycle {
+    initialized: AtomicBool,
+    shut_down: AtomicBool,
+}
+
+impl Lifecycle {
+    /// `initialize` succeeded (recorded when its reply is made).
+    pub fn set_initialized(&self) {
+        self.initialized.store(true, Ordering::Release);
+    }
+
+    /// `shutdown` was received.
+    pub fn set_shut_down(&self) {
+        self.shut_down.store(true, Ordering::Release);
+    }
+
+    fn shut_down(&self) -> bool {
+        self.shut_down.load(Ordering::Acquire)
+    }
+
+    /// LSP's rules outside the initialized state, for every method, known or not: before
+    /// `initialize` has answered, a request gets -32002 and a notification is dropped; after
+    /// `shutdown`, a request gets -32600 and a notification is dropped. `exit` always passes,
+    /// and so does `initialize` before the server is initialized. `Err` holds the reply to
+    /// send instead (none for a notification); `Ok` passes the message on.
+    fn admit(&self, req: &Request) -> Result<(), Option<Response>> {
+        let method = req.method();
+        let refusal = if method == "exit" {
+            return Ok(());
+        } else if self.shut_down() {
+            (errors::INVALID_REQUEST, "the server is shut down")
+        } else if self.initialized.load(Ordering::Acquire) || method == "initialize" {
+            return Ok(());
+        } else {
+            (errors::SERVER_NOT_INITIALIZED, "server not initialized")
+        };
+        Err(req.id().map(|id| {
+            let (code, message) = refusal;
+            Response::from_error(id.clone(), errors::plain(code, message))
+        }))
+    }
+}
 
 /// A parsed incoming message.
 enum Inbound {
@@ -41,13 +94,16 @@ enum Inbound {
     Response(Response),
 }
 
-type Out = mpsc::UnboundedSender<Vec<u8>>;
+/// Most requests being worked on at once; the dispatcher takes the next message only when
+/// one of them has finished. Bounds the memory of requests a client sends without reading
+/// the replies (each running request holds its parameters and its state).
+const MAX_RUNNING: usize = 1024;
+
+type Out = transport::Sender;
 
 fn send(out: &Out, message: &impl serde::Serialize) {
     match serde_json::to_vec(message) {
-        Ok(bytes) => {
-            let _ = out.send(bytes);
-        }
+        Ok(bytes) => out.send(bytes),
         Err(e) => tracing::error!("cannot serialise an outgoing message: {e}"),
     }
 }
@@ -73,7 +129,6 @@ fn parse(body: &[u8], out: &Out) -> Option<Inbound> {
             return None;
         }
     };
-    let id = value.get("id").cloned().unwrap_or(Value::Null);
     let Value::Object(fields) = &value else {
         let why = if value.is_array() {
             "batches are not supported: send one message per frame"
@@ -82,6 +137,21 @@ fn parse(body: &[u8], out: &Out) -> Option<Inbound> {
         };
         send_error(out, Value::Null, errors::INVALID_REQUEST, why);
         return None;
+    };
+    // JSON-RPC 2.0: an id is a string, a number or null. A message with any other id is
+    // invalid, and is answered with `id: null`, never with that value.
+    let id = match fields.get("id") {
+        None | Some(Value::Null) => Value::Null,
+        Some(id @ (Value::String(_) | Value::Number(_))) => id.clone(),
+        Some(_) => {
+            send_error(
+                out,
+                Value::Null,
+                errors::INVALID_REQUEST,
+                "invalid request: an id must be a string, a number or null",
+            );
+            return None;
+        }
     };
     if fields.contains_key("method") {
         match serde_json::from_value::<Request>(value) {
@@ -120,10 +190,18 @@ fn parse(body: &[u8], out: &Out) -> Option<Inbound> {
     }
 }
 
-async fn read_loop<R: AsyncRead + Unpin>(input: R, tx: mpsc::Sender<Inbound>, out: Out) {
-    let mut input = BufReader::with_capacity(256 * 1024, input);
+async fn read_loop<R: AsyncRead + Unpin>(
+    input: R,
+    tx: mpsc::Sender<Inbound>,
+    out: Out,
+    backlog: Arc<Backlog>,
+) {
+    let mut input = FrameReader::new(BufReader::with_capacity(256 * 1024, input));
     loop {
-        match transport::read_frame(&mut input).await {
+        // Flow control: a client that does not read its replies is not read either (bad
+        // frames are answered here, so they would fill the output queue too).
+        backlog.wait_for_room().await;
+        match input.next().await {
             Ok(Frame::Message(body)) => {
                 if let Some(msg) = parse(&body, &out) {
                     if tx.send(msg).await.is_err() {
@@ -152,14 +230,18 @@ where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    let shutdown = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&shutdown);
-    let (mut service, socket) =
-        crate::register(LspService::build(move |client| Backend::new(client, flag))).finish();
+    let (out_tx, out_rx, backlog) = transport::outgoing(transport::MAX_QUEUED_OUTPUT);
+    let lifecycle = Arc::new(Lifecycle::default());
+    let (recorder, gauge) = (Arc::clone(&lifecycle), Arc::clone(&backlog));
+    let (mut service, socket) = crate::register(LspService::build(move |client| {
+        Backend::new(client, recorder, gauge)
+    }))
+    .finish();
     let (mut to_client, mut client_responses) = socket.split();
 
-    let (out_tx, out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
-    let writer = tokio::spawn(transport::write_loop(output, out_rx));
+    let writer = tokio::spawn(transport::write_loop(output, out_rx, Arc::clone(&backlog)));
+    // Server-to-client messages (progress, disk changes) are few and rate-limited: they are
+    // queued without waiting for room.
     let forward_out = out_tx.clone();
     let forwarder = tokio::spawn(async move {
         while let Some(req) = to_client.next().await {
@@ -168,11 +250,35 @@ where
     });
     // Bounded: if the dispatcher falls behind, the reader stops reading (backpressure).
     let (in_tx, mut in_rx) = mpsc::channel::<Inbound>(64);
-    let reader = tokio::spawn(read_loop(input, in_tx, out_tx.clone()));
+    let reader = tokio::spawn(read_loop(
+        input,
+        in_tx,
+        out_tx.clone(),
+        Arc::clone(&backlog),
+    ));
 
     let mut running = FuturesUnordered::new();
     let mut code = 0;
+    let mut stalled = false;
     loop {
+        // Flow control: the next message is taken only while the output queue has room (a
+        // client that does not read stalls itself, instead of making the server hold its
+        // replies) and fewer than MAX_RUNNING requests are being worked on.
+        let room = backlog.has_room();
+        if stalled == room {
+            // Just filled up, or just drained: say so (tests wait for the first message).
+            stalled = !room;
+            if stalled {
+                tracing::debug!(
+                    "output queue full ({} bytes unwritten): not reading requests until the \
+                     client reads",
+                    backlog.bytes()
+                );
+            } else {
+                tracing::debug!("output queue has room again: reading requests");
+            }
+        }
+        let take = room && running.len() < MAX_RUNNING;
         tokio::select! {
             biased;
             Some(reply) = running.next(), if !running.is_empty() => {
@@ -180,13 +286,20 @@ where
                     send(&out_tx, &reply);
                 }
             }
-            msg = in_rx.recv() => match msg {
+            _ = backlog.wait_for_room(), if !room => {}
+            msg = in_rx.recv(), if take => match msg {
                 None => break, // end of input: finish what runs, then stop
                 Some(Inbound::Response(r)) => {
                     // Wakes the handler awaiting this answer (e.g. a progress token creation).
                     let _ = client_responses.send(r).await;
                 }
                 Some(Inbound::Request(req)) => {
+                    if let Err(refusal) = lifecycle.admit(&req) {
+                        if let Some(reply) = refusal {
+                            send(&out_tx, &reply);
+                        }
+                        continue;
+                    }
                     let is_exit = req.method() == "exit";
                     let id = req.id().cloned();
                     if futures::future::poll_fn(|cx| service.poll_ready(cx)).await.is_err() {
@@ -200,7 +313,7 @@ where
                         Poll::Pending => running.push(fut),
                     }
                     if is_exit {
-                        code = if shutdown.load(Ordering::Acquire) { 0 } else { 1 };
+                        code = if lifecycle.shut_down() { 0 } else { 1 };
                         break;
                     }
                 }
