@@ -7,11 +7,17 @@
 //! any match of up to that length is found whole, even across piece and window boundaries;
 //! a longer match is cut at a window's end. `^`, `$` and `\b` see the bytes before a window
 //! (`find_at`), so they behave as on the whole text. `^` and `$` match at line starts and ends.
+//!
+//! Empty matches (of `x*`, `^`, `(?:)`…) land only on character boundaries, as with `regex`'s
+//! `find_iter` over a `&str`: a position inside a UTF-8 character is never a match, so a
+//! replace-all never inserts text between the bytes of a character. An invalid byte counts as
+//! one character, as everywhere in Tome (it shows as one U+FFFD).
 
 use std::ops::Range;
 
 use regex::bytes::{Regex, RegexBuilder};
 
+use crate::text::{is_char_boundary, next_char_boundary};
 use crate::tree::Piece;
 use crate::view::View;
 use crate::{Control, Error, Result};
@@ -129,8 +135,12 @@ fn scan(
             if range.start >= accept_below || range.end > end || range.start >= end.max(start + 1) {
                 break;
             }
-            if range.is_empty() && last_end == Some(range.start) {
-                at = hit.end() + 1;
+            // An empty match right after the previous match, or inside a character, is not one:
+            // look again from the next character.
+            if range.is_empty()
+                && (last_end == Some(range.start) || !is_char_boundary(hay, hit.start()))
+            {
+                at = next_char_boundary(hay, hit.start());
                 continue;
             }
             last_end = Some(range.end);
@@ -139,7 +149,7 @@ fn scan(
                 return Ok(range.end);
             }
             at = if hit.is_empty() {
-                hit.end() + 1
+                next_char_boundary(hay, hit.end())
             } else {
                 hit.end()
             };
