@@ -6,7 +6,13 @@
 //! pieces is copied into a reused buffer. Consecutive windows overlap by [`MAX_MATCH`] bytes, so
 //! any match of up to that length is found whole, even across piece and window boundaries;
 //! a longer match is cut at a window's end. `^`, `$` and `\b` see the bytes before a window
-//! (`find_at`), so they behave as on the whole text. `^` and `$` match at line starts and ends.
+//! (`find_at`), so they behave as on the whole text.
+//!
+//! What is found is what `regex` finds over the whole text, with multi-line and CRLF mode on:
+//! `^` and `$` match at the starts and ends of lines as Tome counts them (a line ends at LF,
+//! CRLF or a lone CR, and nothing matches between the CR and the LF of a CRLF; `.` matches
+//! neither CR nor LF); `$` and `\z` also match at the very end of the document, and `^` at the
+//! start of the empty line after a final line break, so `^` matches once per line.
 //!
 //! Empty matches (of `x*`, `^`, `(?:)`…) land only on character boundaries, as with `regex`'s
 //! `find_iter` over a `&str`: a position inside a UTF-8 character is never a match, so a
@@ -100,39 +106,62 @@ pub struct MatchPage {
     pub resume_at: Option<usize>,
 }
 
-/// Scans `[start, end)` forward, calling `found(match, haystack, haystack_start)` for each match
-/// until it returns false. Returns where scanning stopped (the end of the last match handed out
-/// when stopped early, else `end`).
+/// Which matches a [`scan`] hands out.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    /// Where the search starts: matches start here or later, as `regex`'s `find_at` finds them
+    /// (the bytes before still count for `^`, `\b`…).
+    from: usize,
+    /// Matches must start before this. `len + 1` takes in an empty match at the very end.
+    starts_before: usize,
+    /// Matches must end by this.
+    ends_by: usize,
+}
+
+/// Hands `found(match, haystack, haystack_start)` the matches of `span` in order, the same
+/// ones `regex`'s iterator finds searching the whole text from `span.from`, until `found`
+/// returns false or there are no more. Windows of [`WINDOW`] bytes overlapping by
+/// [`MAX_MATCH`]; a window is borrowed when one piece holds it, else copied into one buffer
+/// that the scan reuses and frees when it returns. Cost: O(bytes searched).
 fn scan(
     view: View<'_>,
     m: &Matcher,
-    start: usize,
-    end: usize,
+    span: Span,
     control: &Control,
     mut found: impl FnMut(Range<usize>, &[u8], usize) -> bool,
-) -> Result<usize> {
+) -> Result<()> {
     let len = view.len();
-    let mut pos = start;
+    let Span {
+        from,
+        starts_before,
+        ends_by,
+    } = span;
+    let total = starts_before.min(len).saturating_sub(from) as u64;
+    let mut pos = from;
     let mut buf = Vec::new();
     let mut last_end: Option<usize> = None;
-    while pos < end || (pos == end && start == end) {
+    loop {
         control.check()?;
-        control.set_progress((pos - start) as u64, (end - start) as u64);
+        control.set_progress((pos - from) as u64, total);
         let w_start = pos.saturating_sub(CONTEXT);
-        let w_end = (pos + WINDOW).min(len);
-        let accept_below = if w_end == len {
-            len + 1
-        } else {
-            w_end - MAX_MATCH
-        };
+        let w_end = pos.saturating_add(WINDOW).min(len);
+        let last = w_end == len;
+        // Matches starting here or later are left to the next window, which sees them whole.
+        let accept_below = if last { len + 1 } else { w_end - MAX_MATCH };
         let hay = view.contiguous(w_start, w_end, &mut buf);
         let mut at = pos - w_start;
+        let mut done = false;
         while at <= hay.len() {
             let Some(hit) = m.re.find_at(hay, at) else {
                 break;
             };
             let range = w_start + hit.start()..w_start + hit.end();
-            if range.start >= accept_below || range.end > end || range.start >= end.max(start + 1) {
+            if range.start >= accept_below {
+                break;
+            }
+            if range.start >= starts_before || range.end > ends_by {
+                // Every later match starts later still.
+                done = true;
                 break;
             }
             // An empty match right after the previous match, or inside a character, is not one:
@@ -145,8 +174,7 @@ fn scan(
             }
             last_end = Some(range.end);
             if !found(range.clone(), hay, w_start) {
-                view.intact()?;
-                return Ok(range.end);
+                return view.intact();
             }
             at = if hit.is_empty() {
                 next_char_boundary(hay, hit.end())
@@ -154,20 +182,23 @@ fn scan(
                 hit.end()
             };
         }
-        if w_end == len || accept_below > end {
+        if done || last || accept_below >= starts_before {
             break;
         }
         pos = accept_below.max(last_end.unwrap_or(0));
     }
-    control.set_progress((end - start) as u64, (end - start) as u64);
-    view.intact()?;
-    Ok(end)
+    control.set_progress(total, total);
+    view.intact()
 }
 
 impl View<'_> {
-    /// The next match from byte `from` (forward: starting at or after `from`; backward: starting
-    /// before `from`), wrapping around the document's end if `wrap`. Cost: O(bytes searched);
-    /// cancellable through `control`, which also receives progress.
+    /// The next match from byte `from`, wrapping around the document's end if `wrap`.
+    ///
+    /// Forward: the match `regex`'s `find_at` finds from `from` (it starts at or after
+    /// `from`; an empty match at the very end counts); wrapping, the first match of the whole
+    /// document (it starts before `from`). Backward: the last match of the whole document that
+    /// starts before `from`; wrapping, the last match at or after `from`. Cost: O(bytes
+    /// searched); cancellable through `control`, which also receives progress.
     pub fn find(
         &self,
         m: &Matcher,
@@ -177,8 +208,9 @@ impl View<'_> {
         control: &Control,
     ) -> Result<Option<Range<usize>>> {
         self.check_range(from, from)?;
+        let end = self.len() + 1;
         let first = match direction {
-            Direction::Forward => self.find_forward(m, from, self.len(), control)?,
+            Direction::Forward => self.find_forward(m, from, end, control)?,
             Direction::Backward => self.find_backward(m, 0, from, control)?,
         };
         if first.is_some() || !wrap {
@@ -186,26 +218,33 @@ impl View<'_> {
         }
         match direction {
             Direction::Forward => self.find_forward(m, 0, from, control),
-            Direction::Backward => self.find_backward(m, from, self.len() + 1, control),
+            Direction::Backward => self.find_backward(m, from, end, control),
         }
     }
 
+    /// The first match from `from` that starts before `before`.
     fn find_forward(
         &self,
         m: &Matcher,
-        start: usize,
-        end: usize,
+        from: usize,
+        before: usize,
         control: &Control,
     ) -> Result<Option<Range<usize>>> {
         let mut hit = None;
-        scan(*self, m, start, end, control, |r, _, _| {
+        let span = Span {
+            from,
+            starts_before: before,
+            ends_by: self.len(),
+        };
+        scan(*self, m, span, control, |r, _, _| {
             hit = Some(r);
             false
         })?;
         Ok(hit)
     }
 
-    /// The last match starting in `[lo, before)`.
+    /// The last match starting in `[lo, before)` (`before` up to `len + 1`, to take in an
+    /// empty match at the end). Scans back a window at a time, each from its start.
     fn find_backward(
         &self,
         m: &Matcher,
@@ -216,15 +255,15 @@ impl View<'_> {
         let mut cursor = before.min(self.len() + 1);
         while cursor > lo {
             let w_start = cursor.saturating_sub(WINDOW).max(lo);
-            let w_end = (cursor + MAX_MATCH).min(self.len());
+            let span = Span {
+                from: w_start,
+                starts_before: cursor,
+                ends_by: self.len(),
+            };
             let mut last = None;
-            scan(*self, m, w_start, w_end, control, |r, _, _| {
-                if r.start < cursor {
-                    last = Some(r);
-                    true
-                } else {
-                    false
-                }
+            scan(*self, m, span, control, |r, _, _| {
+                last = Some(r);
+                true
             })?;
             if last.is_some() {
                 return Ok(last);
@@ -234,7 +273,9 @@ impl View<'_> {
         Ok(None)
     }
 
-    /// Up to `limit` matches in bytes `range`, in order, and where to resume if there are more.
+    /// Up to `limit` matches in bytes `range` (starting in it and ending by its end; an empty
+    /// match at the document's end counts when the range reaches it), in order, and where to
+    /// resume if there are more: pages from each `resume_at` join up to all the matches.
     pub fn find_all(
         &self,
         m: &Matcher,
@@ -245,7 +286,16 @@ impl View<'_> {
         self.check_range(range.start, range.end)?;
         let mut matches = Vec::new();
         let mut resume_at = None;
-        scan(*self, m, range.start, range.end, control, |r, _, _| {
+        let span = Span {
+            from: range.start,
+            starts_before: if range.end == self.len() {
+                range.end + 1
+            } else {
+                range.end
+            },
+            ends_by: range.end,
+        };
+        scan(*self, m, span, control, |r, _, _| {
             if matches.len() == limit {
                 resume_at = Some(r.start);
                 return false;
@@ -259,11 +309,22 @@ impl View<'_> {
     /// Counts matches in the whole document.
     pub fn count_matches(&self, m: &Matcher, control: &Control) -> Result<usize> {
         let mut n = 0;
-        scan(*self, m, 0, self.len(), control, |_, _, _| {
+        scan(*self, m, Span::whole(self), control, |_, _, _| {
             n += 1;
             true
         })?;
         Ok(n)
+    }
+}
+
+impl Span {
+    /// Every match of the document.
+    fn whole(view: &View<'_>) -> Span {
+        Span {
+            from: 0,
+            starts_before: view.len() + 1,
+            ends_by: view.len(),
+        }
     }
 }
 
@@ -305,7 +366,7 @@ pub(crate) fn plan_replace_all(
             parts.push(Part::Keep(view.tree.pieces_in(from, to, &view.bufs)));
         }
     };
-    scan(view, m, 0, view.len(), control, |r, hay, hay_start| {
+    scan(view, m, Span::whole(&view), control, |r, hay, hay_start| {
         first.get_or_insert(r.start);
         keep(&mut parts, &mut text, kept_to, r.start);
         if expand {

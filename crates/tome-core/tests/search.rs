@@ -91,35 +91,14 @@ fn empty_matches_land_on_character_boundaries() {
             starts.iter().all(|&s| text.is_char_boundary(s)),
             "{pattern}: {starts:?}"
         );
-        let expected: Vec<_> = oracle(pattern, text.as_bytes())
-            .into_iter()
-            .filter(|r| r.start < text.len())
-            .collect();
-        assert_eq!(
-            found
-                .into_iter()
-                .filter(|r| r.start < text.len())
-                .collect::<Vec<_>>(),
-            expected,
-            "{pattern}"
-        );
+        assert_eq!(found, oracle(pattern, text.as_bytes()), "{pattern}");
     }
     // Invalid bytes count as one character each, as everywhere else in Tome.
     let bytes = b"\xC3\xA9\xE2\x82b\xFF\xF0\x9F\x98\x80";
     let doc = open(dir.path(), "bad", bytes);
     let starts: Vec<usize> = all(&doc, &regex("x*")).iter().map(|r| r.start).collect();
-    let expected: Vec<usize> = boundaries(bytes)
-        .into_iter()
-        .filter(|&b| b < bytes.len())
-        .collect();
-    assert_eq!(&expected, &[0, 2, 3, 4, 5, 6]);
-    assert_eq!(
-        starts
-            .into_iter()
-            .filter(|&s| s < bytes.len())
-            .collect::<Vec<_>>(),
-        expected
-    );
+    assert_eq!(boundaries(bytes), [0, 2, 3, 4, 5, 6, 10]);
+    assert_eq!(starts, boundaries(bytes));
 }
 
 #[test]
@@ -136,6 +115,199 @@ fn replace_all_of_an_empty_match_keeps_utf8_valid() {
     doc.replace_all(&regex("x*"), b"-", &Control::new())
         .unwrap();
     let out = String::from_utf8(content(&doc)).expect("still valid UTF-8");
-    assert!(out.starts_with("-é-😀-\n-e-n-d"), "{out:?}");
-    assert_eq!(out.replace('-', ""), text);
+    assert_eq!(out, "-é-😀-\n-e-n-d-");
+}
+
+#[test]
+fn empty_matches_at_the_very_end_are_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Control::new();
+    // No final line break: `$` ends the last line at the end of the document, `\z` is there.
+    let text = b"a\nb";
+    let mut doc = open(dir.path(), "nofinal", text);
+    for pattern in ["$", r"\z", "(?:)", "x*", "b?$", "^$|$"] {
+        assert_eq!(
+            all(&doc, &regex(pattern)),
+            oracle(pattern, text),
+            "{pattern}"
+        );
+    }
+    assert_eq!(all(&doc, &regex(r"\z")), vec![Range { start: 3, end: 3 }]);
+    assert_eq!(doc.view().count_matches(&regex("$"), &c).unwrap(), 2);
+    let v = doc.view();
+    let m = regex("$");
+    assert_eq!(
+        v.find(&m, 2, Direction::Forward, false, &c).unwrap(),
+        Some(3..3)
+    );
+    assert_eq!(
+        v.find(&m, 3, Direction::Forward, false, &c).unwrap(),
+        Some(3..3)
+    );
+    // Backward finds matches starting before `from`; wrapping reaches the one at the end.
+    assert_eq!(
+        v.find(&m, 3, Direction::Backward, false, &c).unwrap(),
+        Some(1..1)
+    );
+    assert_eq!(
+        v.find(&m, 0, Direction::Backward, true, &c).unwrap(),
+        Some(3..3)
+    );
+    assert_eq!(v.find(&m, 0, Direction::Backward, false, &c).unwrap(), None);
+    doc.replace_all(&m, b";", &c).unwrap();
+    assert_eq!(content(&doc), b"a;\nb;");
+
+    // A final line break: `^` also starts the empty last line. CRLF, LF and a lone CR all end
+    // lines, and nothing matches between the CR and the LF of a CRLF.
+    let text = b"a\r\nb\nc\rd\r\ne\n";
+    let doc = open(dir.path(), "mixed", text);
+    assert_eq!(doc.view().line_count().known, 6);
+    let starts = |p: &str| -> Vec<usize> { all(&doc, &regex(p)).iter().map(|r| r.start).collect() };
+    assert_eq!(starts("^"), [0, 3, 5, 7, 10, 12]);
+    assert_eq!(starts("$"), [1, 4, 6, 8, 11, 12]);
+    assert_eq!(doc.view().count_matches(&regex("^"), &c).unwrap(), 6);
+    for pattern in ["^", "$", "^$", r"\z", "(?:)", r"(?m)$\n?"] {
+        assert_eq!(
+            all(&doc, &regex(pattern)),
+            oracle(pattern, text),
+            "{pattern}"
+        );
+    }
+    // Each line start is where `tome/viewport` says a line starts.
+    let lines = doc.view().lines(0, 10, None).unwrap();
+    assert_eq!(
+        lines.iter().map(|l| l.start).collect::<Vec<_>>(),
+        starts("^")
+    );
+}
+
+#[test]
+fn search_from_any_offset_agrees_with_the_oracle() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Control::new();
+    let text = "ab\r\néx\n\nxé😀x\rend";
+    let doc = open(dir.path(), "t", text.as_bytes());
+    let v = doc.view();
+    for pattern in [
+        "$", "^", r"\z", r"\A", "x*", "x", "(?:)", r"\b", "é|x", r"[^\n]$", "ab", "[a-zé]+",
+    ] {
+        let re = regex::RegexBuilder::new(pattern)
+            .multi_line(true)
+            .crlf(true)
+            .build()
+            .unwrap();
+        let every = oracle(pattern, text.as_bytes());
+        let m = regex(pattern);
+        for from in boundaries(text.as_bytes()) {
+            // Forward: what `find_at` finds from there.
+            let forward = re.find_at(text, from).map(|m| m.range());
+            assert_eq!(
+                v.find(&m, from, Direction::Forward, false, &c).unwrap(),
+                forward,
+                "{pattern} forward from {from}"
+            );
+            // Forward with wrap: the first match of the whole text if none from there on.
+            let wrapped = forward.clone().or_else(|| every.first().cloned());
+            assert_eq!(
+                v.find(&m, from, Direction::Forward, true, &c).unwrap(),
+                wrapped,
+                "{pattern} forward from {from}, wrapping"
+            );
+            // Backward: the last match of the whole text that starts before `from`.
+            let backward = every.iter().rev().find(|r| r.start < from).cloned();
+            assert_eq!(
+                v.find(&m, from, Direction::Backward, false, &c).unwrap(),
+                backward,
+                "{pattern} backward from {from}"
+            );
+            let wrapped = backward.or_else(|| every.last().cloned());
+            assert_eq!(
+                v.find(&m, from, Direction::Backward, true, &c).unwrap(),
+                wrapped,
+                "{pattern} backward from {from}, wrapping"
+            );
+            // A page from `from` to the end: the matches `find_at` finds from there on.
+            let mut rest = Vec::new();
+            let mut at = Some(from);
+            let mut last_end = None;
+            while let Some(start) = at {
+                let Some(hit) = re.find_at(text, start) else {
+                    break;
+                };
+                let r = hit.range();
+                if r.is_empty() && last_end == Some(r.start) {
+                    at = text[r.start..]
+                        .chars()
+                        .next()
+                        .map(|ch| r.start + ch.len_utf8());
+                    continue;
+                }
+                last_end = Some(r.end);
+                at = if r.is_empty() {
+                    text[r.start..]
+                        .chars()
+                        .next()
+                        .map(|ch| r.start + ch.len_utf8())
+                } else {
+                    Some(r.end)
+                };
+                rest.push(r);
+            }
+            let page = v.find_all(&m, from..v.len(), 1000, &c).unwrap();
+            assert_eq!(page.matches, rest, "{pattern} all from {from}");
+        }
+    }
+}
+
+#[test]
+fn pages_of_matches_join_up_to_all_matches() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Control::new();
+    let text = b"xx\n\nx\r\nabc\rx";
+    let doc = open(dir.path(), "p", text);
+    let v = doc.view();
+    for pattern in ["x*", "$", "^", "(?:)", r"\z"] {
+        let m = regex(pattern);
+        let mut joined = Vec::new();
+        let mut from = 0;
+        loop {
+            let page = v.find_all(&m, from..v.len(), 2, &c).unwrap();
+            joined.extend(page.matches);
+            match page.resume_at {
+                Some(at) => from = at,
+                None => break,
+            }
+        }
+        assert_eq!(joined, oracle(pattern, text), "{pattern}");
+    }
+}
+
+#[test]
+fn end_of_document_matches_past_the_first_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Control::new();
+    // More than one search window (4 MiB), no final line break.
+    let line = "0123456789abcdef0123456789abcdé\n";
+    let mut text = line.repeat((tome_core::search::WINDOW + 4096) / line.len());
+    text.push_str("last");
+    let doc = open(dir.path(), "big", text.as_bytes());
+    let v = doc.view();
+    let lines = text.matches('\n').count() + 1;
+    assert_eq!(v.count_matches(&regex("$"), &c).unwrap(), lines);
+    assert_eq!(v.count_matches(&regex("^"), &c).unwrap(), lines);
+    assert_eq!(
+        v.find(&regex(r"\z"), 0, Direction::Forward, false, &c)
+            .unwrap(),
+        Some(text.len()..text.len())
+    );
+    assert_eq!(
+        v.find(&regex(r"t$"), text.len(), Direction::Backward, false, &c)
+            .unwrap(),
+        Some(text.len() - 1..text.len())
+    );
+    assert_eq!(
+        v.find(&regex("$"), text.len(), Direction::Backward, true, &c)
+            .unwrap(),
+        Some(text.len() - 5..text.len() - 5)
+    );
 }
