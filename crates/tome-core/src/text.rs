@@ -80,6 +80,10 @@ pub(crate) fn unit_at(bytes: &[u8]) -> Unit {
 
 /// Decodes `bytes`, replacing each invalid byte by U+FFFD. Returns the text and whether anything
 /// was replaced. Cost: O(n), one validation pass for valid input.
+///
+/// This is the one rule by which Tome turns a document's bytes into text (viewport lines,
+/// `tome/getText`): one U+FFFD per invalid byte, never one per invalid sequence as
+/// `String::from_utf8_lossy` does, so what is copied matches what is shown, column for column.
 pub fn decode_lossy(bytes: &[u8]) -> (String, bool) {
     if let Ok(s) = std::str::from_utf8(bytes) {
         return (s.to_owned(), false);
@@ -104,6 +108,15 @@ pub fn decode_lossy(bytes: &[u8]) -> (String, bool) {
         }
     }
     (out, true)
+}
+
+/// [`decode_lossy`] of bytes the caller owns: valid UTF-8 (the usual case) becomes the text
+/// without a copy. Cost: O(n).
+pub fn decode_lossy_owned(bytes: Vec<u8>) -> (String, bool) {
+    match String::from_utf8(bytes) {
+        Ok(text) => (text, false),
+        Err(e) => decode_lossy(e.as_bytes()),
+    }
 }
 
 /// Counts the columns of `bytes` in `enc`. Cost: O(n), ASCII runs at memory speed.
@@ -203,6 +216,11 @@ mod tests {
         );
         assert_eq!(decode_lossy("é".as_bytes()), ("é".into(), false));
         assert_eq!(decode_lossy(b"\xFF"), ("\u{FFFD}".into(), true));
+        assert_eq!(
+            decode_lossy_owned(b"a\xE2\x82b\xF0\x9F\x98".to_vec()),
+            ("a\u{FFFD}\u{FFFD}b\u{FFFD}\u{FFFD}\u{FFFD}".into(), true)
+        );
+        assert_eq!(decode_lossy_owned("é".into()), ("é".into(), false));
     }
 
     #[test]
