@@ -311,3 +311,137 @@ fn end_of_document_matches_past_the_first_window() {
         Some(text.len() - 5..text.len() - 5)
     );
 }
+
+fn literal(pattern: &str, case_insensitive: bool) -> tome_core::Result<Matcher> {
+    Matcher::new(&Query {
+        pattern: pattern.into(),
+        regex: false,
+        case_insensitive,
+    })
+}
+
+#[test]
+fn a_literal_longer_than_the_window_overlap_is_found_whole_across_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Control::new();
+    let window = tome_core::search::WINDOW;
+    // A needle longer than MAX_MATCH (64 KiB) that starts less than its length before the first
+    // window's end: the first window sees it cut, so the second must start before it.
+    let needle: String = (0..100_000)
+        .map(|i| (b'a' + (i % 23) as u8) as char)
+        .collect();
+    let mut text = "-".repeat(window + (1 << 20));
+    let first = window - 80_000;
+    let second = window + 200_000;
+    text.replace_range(first..first + needle.len(), &needle);
+    text.replace_range(second..second + needle.len(), &needle);
+    let mut doc = open(dir.path(), "long", text.as_bytes());
+    let m = literal(&needle, false).unwrap();
+    assert_eq!(
+        all(&doc, &m),
+        [first..first + needle.len(), second..second + needle.len()]
+    );
+    assert_eq!(
+        doc.view()
+            .find(&m, text.len(), Direction::Backward, false, &c)
+            .unwrap(),
+        Some(second..second + needle.len())
+    );
+    // Replace-all goes through the same matcher.
+    assert_eq!(doc.replace_all(&m, b"<needle>", &c).unwrap(), 2);
+    let out = content(&doc);
+    assert_eq!(out.len(), text.len() - 2 * needle.len() + 16);
+    assert_eq!(&out[first..first + 8], b"<needle>");
+}
+
+#[test]
+fn a_literal_of_one_mib_over_near_matches_is_searched_in_linear_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Control::new();
+    // Near-matches everywhere: quadratic matchers compare up to 1 MiB at each of 3 Mi places.
+    let text = vec![b'a'; 3 << 20];
+    let doc = open(dir.path(), "aaa", &text);
+    let mut needle = "a".repeat((1 << 20) - 1);
+    needle.push('b');
+    let m = literal(&needle, false).unwrap();
+    assert_eq!(doc.view().count_matches(&m, &c).unwrap(), 0);
+    let needle = "a".repeat(1 << 20);
+    let m = literal(&needle, false).unwrap();
+    assert_eq!(doc.view().count_matches(&m, &c).unwrap(), 3);
+}
+
+#[test]
+fn a_case_insensitive_literal_at_the_limit_over_near_matches_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Control::new();
+    let text = vec![b'a'; 4 << 20];
+    let doc = open(dir.path(), "aaa", &text);
+    let limit = tome_core::search::MAX_REGEX_PATTERN;
+    let mut needle = "A".repeat(limit - 1);
+    needle.push('b');
+    let m = literal(&needle, true).unwrap();
+    assert_eq!(doc.view().count_matches(&m, &c).unwrap(), 0);
+}
+
+#[test]
+fn patterns_too_long_or_too_complex_are_refused_with_a_clear_error() {
+    use tome_core::search::{MAX_LITERAL, MAX_REGEX_PATTERN};
+    use tome_core::Error;
+    let too_long = |r: tome_core::Result<Matcher>| match r {
+        Err(Error::PatternTooLong { bytes, limit, .. }) => Some((bytes, limit)),
+        _ => None,
+    };
+    assert!(literal(&"x".repeat(MAX_LITERAL), false).is_ok());
+    assert_eq!(
+        too_long(literal(&"x".repeat(MAX_LITERAL + 1), false)),
+        Some((MAX_LITERAL + 1, MAX_LITERAL))
+    );
+    assert!(literal(&"x".repeat(MAX_REGEX_PATTERN), true).is_ok());
+    assert_eq!(
+        too_long(literal(&"x".repeat(MAX_REGEX_PATTERN + 1), true)),
+        Some((MAX_REGEX_PATTERN + 1, MAX_REGEX_PATTERN))
+    );
+    let long_regex = Matcher::new(&Query {
+        pattern: "x".repeat(MAX_REGEX_PATTERN + 1),
+        regex: true,
+        case_insensitive: false,
+    });
+    let message = long_regex.as_ref().map(|_| ()).unwrap_err().to_string();
+    assert_eq!(
+        too_long(long_regex),
+        Some((MAX_REGEX_PATTERN + 1, MAX_REGEX_PATTERN))
+    );
+    assert!(
+        message.starts_with(&format!(
+            "pattern too long ({} bytes; the limit is {MAX_REGEX_PATTERN}",
+            MAX_REGEX_PATTERN + 1
+        )),
+        "{message}"
+    );
+    // Unicode classes with big repetitions compile to megabytes of automaton and then run for
+    // minutes: refused at once instead.
+    for pattern in [r"\w{500}z", r"(\w{40}){40}", r"\pL{200}"] {
+        match Matcher::new(&Query {
+            pattern: pattern.into(),
+            regex: true,
+            case_insensitive: false,
+        }) {
+            Err(Error::InvalidRegex(why)) => assert!(why.contains("too complex"), "{why}"),
+            other => panic!("{pattern}: {other:?}"),
+        }
+    }
+    // Ordinary patterns stay well within the limits.
+    for pattern in [
+        r"\w+",
+        r"\b\w{3,16}\b",
+        r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}",
+        r"(?i)error|warn",
+    ] {
+        assert!(Matcher::new(&Query {
+            pattern: pattern.into(),
+            regex: true,
+            case_insensitive: true,
+        })
+        .is_ok());
+    }
+}

@@ -929,6 +929,8 @@ impl LanguageServer for Backend {
                             "maxWindowWidth": MAX_WINDOW_WIDTH,
                             "maxViewportCells": MAX_VIEWPORT_CELLS,
                             "maxMatches": MAX_MATCHES,
+                            "maxLiteralBytes": tome_core::search::MAX_LITERAL,
+                            "maxRegexBytes": tome_core::search::MAX_REGEX_PATTERN,
                         }
                     }
                 })),
