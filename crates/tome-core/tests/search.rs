@@ -445,3 +445,232 @@ fn patterns_too_long_or_too_complex_are_refused_with_a_clear_error() {
         .is_ok());
     }
 }
+
+// ---- Property: windows and pieces never change what is found ----------------------------------
+
+mod oracle_property {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Text fragments: ASCII, 2-, 3- and 4-byte characters, every line break, invalid bytes
+    /// (a lone continuation byte, a cut 3-byte and a cut 4-byte sequence, 0xFF).
+    const FRAGMENTS: &[&[u8]] = &[
+        b"a",
+        b"b",
+        b"x",
+        b"xx",
+        b"o",
+        b"ab",
+        b" ",
+        "é".as_bytes(),
+        "É".as_bytes(),
+        "漢".as_bytes(),
+        "😀".as_bytes(),
+        b"\n",
+        b"\r",
+        b"\r\n",
+        b"\x82",
+        b"\xE2\x82",
+        b"\xF0\x9F\x98",
+        b"\xFF",
+    ];
+
+    /// `(pattern, regex, case_insensitive)`: empty-matching ones, anchors, classes, literals
+    /// on both literal engines.
+    const PATTERNS: &[(&str, bool, bool)] = &[
+        ("x*", true, false),
+        ("(?:)", true, false),
+        ("o|", true, false),
+        ("^", true, false),
+        ("$", true, false),
+        (r"\z", true, false),
+        ("^$", true, false),
+        (r"\b", true, false),
+        ("é|x", true, false),
+        ("a.", true, false),
+        (r"[^\n]$", true, false),
+        ("b{1,3}", true, false),
+        ("(?i)É", true, false),
+        (r"\r\n?", true, false),
+        ("ab", false, false),
+        ("é😀", false, false),
+        ("\r\n", false, false),
+        ("xa", false, true),
+        ("É", false, true),
+    ];
+
+    fn bytes() -> impl Strategy<Value = Vec<u8>> {
+        prop::collection::vec(prop::sample::select(FRAGMENTS), 0..24).prop_map(|v| v.concat())
+    }
+
+    #[derive(Debug, Clone)]
+    enum Edit {
+        Insert(f64, Vec<u8>),
+        Delete(f64, usize),
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        prop_oneof![
+            (0.0..=1.0f64, bytes()).prop_map(|(at, b)| Edit::Insert(at, b)),
+            (0.0..=1.0f64, 0..6usize).prop_map(|(at, n)| Edit::Delete(at, n)),
+        ]
+    }
+
+    fn compile(pattern: &str, regex: bool, case_insensitive: bool) -> String {
+        let p = if regex {
+            pattern.to_string()
+        } else {
+            regex::escape(pattern)
+        };
+        if case_insensitive {
+            format!("(?i){p}")
+        } else {
+            p
+        }
+    }
+
+    /// All matches over the whole text, searching from `from`: `regex::Regex::find_iter` when
+    /// the text is valid UTF-8 and the search starts at 0; otherwise `regex::bytes`' `find_at`
+    /// with the documented rule for empty matches (only on character boundaries, as Tome
+    /// counts characters, and not right after the previous match).
+    fn reference(pattern: &str, text: &[u8], from: usize) -> Vec<Range<usize>> {
+        if from == 0 {
+            if let Ok(s) = std::str::from_utf8(text) {
+                return regex::RegexBuilder::new(pattern)
+                    .multi_line(true)
+                    .crlf(true)
+                    .build()
+                    .unwrap()
+                    .find_iter(s)
+                    .map(|m| m.range())
+                    .collect();
+            }
+        }
+        let re = regex::bytes::RegexBuilder::new(pattern)
+            .multi_line(true)
+            .crlf(true)
+            .build()
+            .unwrap();
+        let starts = boundaries(text);
+        let next = |at: usize| starts.iter().copied().find(|&b| b > at);
+        let mut out = Vec::new();
+        let mut at = Some(from);
+        let mut last_end = None;
+        while let Some(start) = at {
+            let Some(hit) = re.find_at(text, start) else {
+                break;
+            };
+            let r = hit.range();
+            if r.is_empty() && (last_end == Some(r.start) || !starts.contains(&r.start)) {
+                at = next(r.start);
+                continue;
+            }
+            last_end = Some(r.end);
+            at = if r.is_empty() {
+                next(r.start)
+            } else {
+                Some(r.end)
+            };
+            out.push(r);
+        }
+        out
+    }
+
+    fn run(initial: Vec<u8>, edits: Vec<Edit>, from: f64, replace: usize) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut doc = open(dir.path(), "p", &initial);
+        let mut model = initial;
+        for e in edits {
+            match e {
+                Edit::Insert(at, b) => {
+                    let at = (at * model.len() as f64) as usize;
+                    doc.insert(at, &b).unwrap();
+                    model.splice(at..at, b);
+                }
+                Edit::Delete(at, n) => {
+                    let at = (at * model.len() as f64) as usize;
+                    let end = (at + n).min(model.len());
+                    doc.delete(at..end).unwrap();
+                    model.drain(at..end);
+                }
+            }
+        }
+        assert_eq!(content(&doc), model);
+        let c = Control::new();
+        let starts = boundaries(&model);
+        let from = starts[((from * starts.len() as f64) as usize).min(starts.len() - 1)];
+        for &(pattern, regex, case_insensitive) in PATTERNS {
+            let q = Query {
+                pattern: pattern.into(),
+                regex,
+                case_insensitive,
+            };
+            let compiled = compile(pattern, regex, case_insensitive);
+            let expected = reference(&compiled, &model, 0);
+            let m = Matcher::new(&q).unwrap();
+            assert_eq!(all(&doc, &m), expected, "{pattern:?} in {model:?}");
+            assert_eq!(
+                doc.view().count_matches(&m, &c).unwrap(),
+                expected.len(),
+                "{pattern:?}"
+            );
+            let from_here = reference(&compiled, &model, from);
+            assert_eq!(
+                doc.view()
+                    .find(&m, from, Direction::Forward, false, &c)
+                    .unwrap(),
+                from_here.first().cloned(),
+                "{pattern:?} from {from} in {model:?}"
+            );
+            // Windows of a few bytes: every match of up to the overlap is still found whole.
+            let overlap = 12;
+            if expected.iter().all(|r| r.len() <= overlap) {
+                let small = m.clone().with_windows(2 * overlap + 5, overlap);
+                assert_eq!(all(&doc, &small), expected, "{pattern:?} in small windows");
+                let backward = expected.iter().rev().find(|r| r.start < from).cloned();
+                assert_eq!(
+                    doc.view()
+                        .find(&small, from, Direction::Backward, false, &c)
+                        .unwrap(),
+                    backward,
+                    "{pattern:?} backward from {from} in small windows"
+                );
+            }
+        }
+        // Replace-all replaces exactly those matches.
+        let (pattern, regex, case_insensitive) = PATTERNS[replace % PATTERNS.len()];
+        let m = Matcher::new(&Query {
+            pattern: pattern.into(),
+            regex,
+            case_insensitive,
+        })
+        .unwrap();
+        let mut expected = Vec::new();
+        let mut kept = 0;
+        for r in reference(&compile(pattern, regex, case_insensitive), &model, 0) {
+            expected.extend_from_slice(&model[kept..r.start]);
+            expected.extend_from_slice(b"<>");
+            kept = r.end;
+        }
+        expected.extend_from_slice(&model[kept..]);
+        doc.replace_all(&m, b"<>", &c).unwrap();
+        assert_eq!(content(&doc), expected, "replace {pattern:?}");
+        if std::str::from_utf8(&model).is_ok() {
+            assert!(std::str::from_utf8(&expected).is_ok());
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        #[test]
+        fn search_matches_the_regex_crate_over_the_whole_text(
+            initial in bytes(),
+            edits in prop::collection::vec(edit(), 0..8),
+            from in 0.0..=1.0f64,
+            replace in 0..64usize,
+        ) {
+            run(initial, edits, from, replace);
+        }
+    }
+}
