@@ -244,8 +244,9 @@ struct Span {
 /// Hands `found(match, haystack, haystack_start)` the matches of `span` in order, the same
 /// ones `regex`'s iterator finds searching the whole text from `span.from`, until `found`
 /// returns false or there are no more. Windows of [`WINDOW`] bytes overlapping by
-/// [`MAX_MATCH`] (more for long literals); a window is borrowed when one piece holds it, else copied into one buffer
-/// that the scan reuses and frees when it returns. Cost: O(bytes searched).
+/// [`MAX_MATCH`] (more for long literals); a window is borrowed when one piece holds it, else
+/// copied into one buffer that the scan reuses and frees when it returns. Cost: O(bytes
+/// searched).
 fn scan(
     view: View<'_>,
     m: &Matcher,
@@ -319,9 +320,11 @@ impl View<'_> {
     ///
     /// Forward: the match `regex`'s `find_at` finds from `from` (it starts at or after
     /// `from`; an empty match at the very end counts); wrapping, the first match of the whole
-    /// document (it starts before `from`). Backward: the last match of the whole document that
-    /// starts before `from`; wrapping, the last match at or after `from`. Cost: O(bytes
-    /// searched); cancellable through `control`, which also receives progress.
+    /// document (it starts before `from`). Backward: the last match that starts before `from`,
+    /// as a search from the start of the document finds them (in a document longer than a
+    /// window, from the start of the window searched, so overlapping candidates may pair up
+    /// differently); wrapping, the last match at or after `from`. Cost: O(bytes searched);
+    /// cancellable through `control`, which also receives progress.
     pub fn find(
         &self,
         m: &Matcher,
@@ -399,6 +402,7 @@ impl View<'_> {
     /// Up to `limit` matches in bytes `range` (starting in it and ending by its end; an empty
     /// match at the document's end counts when the range reaches it), in order, and where to
     /// resume if there are more: pages from each `resume_at` join up to all the matches.
+    /// Cost: O(bytes up to the first match left for the next page, or to the range end).
     pub fn find_all(
         &self,
         m: &Matcher,
@@ -429,7 +433,7 @@ impl View<'_> {
         Ok(MatchPage { matches, resume_at })
     }
 
-    /// Counts matches in the whole document.
+    /// Counts matches in the whole document. Cost: O(document), memory O(one window).
     pub fn count_matches(&self, m: &Matcher, control: &Control) -> Result<usize> {
         let mut n = 0;
         scan(*self, m, Span::whole(self), control, |_, _, _| {
