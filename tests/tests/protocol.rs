@@ -698,6 +698,64 @@ fn search_errors() {
         s.error_code("tome/search", json!({"doc": 5, "query": {"pattern": "a"}})),
         -33001
     );
+    // Patterns that would not search in linear time are refused at once.
+    let e = s
+        .request(
+            "tome/search",
+            json!({"doc": doc, "query": {"pattern": "\\w{500}z", "regex": true}}),
+        )
+        .unwrap_err();
+    assert_eq!(e["code"], -33004);
+    assert!(
+        e["message"].as_str().unwrap().contains("too complex"),
+        "{e}"
+    );
+    let long = "x".repeat(5000);
+    let e = s
+        .request(
+            "tome/search",
+            json!({"doc": doc, "query": {"pattern": long, "caseSensitive": false}}),
+        )
+        .unwrap_err();
+    assert_eq!(e["code"], -33015);
+    assert_eq!(
+        e["data"],
+        json!({"kind": "patternTooLong", "bytes": 5000, "limit": 4096})
+    );
+    let e = s
+        .request(
+            "tome/replaceAll",
+            json!({"doc": doc, "query": {"pattern": long, "regex": true}, "replacement": ""}),
+        )
+        .unwrap_err();
+    assert_eq!(e["code"], -33015);
+    // Case-sensitive text may be up to 1 MiB long.
+    let r = s
+        .request(
+            "tome/search",
+            json!({"doc": doc, "query": {"pattern": long}, "mode": "count"}),
+        )
+        .unwrap();
+    assert_eq!(r["count"], 0);
+}
+
+#[test]
+fn get_text_and_the_viewport_show_invalid_bytes_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "bad.txt", b"a\xE2\x82b\n");
+    let mut s = Server::ready();
+    let doc = open(&mut s, &path)["doc"].clone();
+    let shown = s
+        .request("tome/viewport", json!({"doc": doc, "first": 0, "count": 1}))
+        .unwrap();
+    let copied = s
+        .request(
+            "tome/getText",
+            json!({"doc": doc, "offsets": {"start": 0, "end": 4}}),
+        )
+        .unwrap();
+    assert_eq!(copied["text"], "a\u{FFFD}\u{FFFD}b");
+    assert_eq!(copied["text"], shown["lines"][0]["text"]);
 }
 
 #[test]

@@ -34,6 +34,19 @@ pub enum Error {
     /// The search pattern does not compile.
     #[error("invalid regex: {0}")]
     InvalidRegex(String),
+    /// The search pattern is longer than its engine takes: search time would no longer be
+    /// linear in the text (see [`crate::search::MAX_LITERAL`] and
+    /// [`crate::search::MAX_REGEX_PATTERN`]).
+    #[error("pattern too long ({bytes} bytes; the limit is {limit} for {what})")]
+    PatternTooLong {
+        /// Bytes of the pattern.
+        bytes: usize,
+        /// The most this kind of pattern may have.
+        limit: usize,
+        /// Which kind of pattern ("case-sensitive text", "regular expressions and
+        /// case-insensitive text").
+        what: &'static str,
+    },
     /// The operation was cancelled through its [`crate::Control`].
     #[error("cancelled")]
     Cancelled,

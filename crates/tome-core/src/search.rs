@@ -3,24 +3,68 @@
 //!
 //! The document is searched in windows of [`WINDOW`] bytes. A window that lies inside one piece
 //! (the usual case for the original file) is searched in place, with no copy; one that spans
-//! pieces is copied into a reused buffer. Consecutive windows overlap by [`MAX_MATCH`] bytes, so
+//! pieces is copied into a buffer that the search reuses and frees when it ends. Consecutive
+//! windows overlap by [`MAX_MATCH`] bytes (by the pattern's length for longer literal text), so
 //! any match of up to that length is found whole, even across piece and window boundaries;
-//! a longer match is cut at a window's end. `^`, `$` and `\b` see the bytes before a window
-//! (`find_at`), so they behave as on the whole text. `^` and `$` match at line starts and ends.
+//! a longer regex match is cut at a window's end. `^`, `$` and `\b` see the bytes before a
+//! window (`find_at`), so they behave as on the whole text.
+//!
+//! Engines, chosen for time linear in the text whatever the pattern:
+//! * case-sensitive literal text: `memchr::memmem` (Two-Way with SIMD prefilters), O(n + m)
+//!   for a pattern of up to [`MAX_LITERAL`] bytes; no regex is built;
+//! * regular expressions and case-insensitive text: `regex::bytes`, whose lazy DFA is linear
+//!   in the text as long as its states fit in its cache. Patterns whose automaton would not
+//!   (long patterns, big repetitions of Unicode classes like `\w{500}`) make the engine fall
+//!   back to an O(n·m) simulation that runs for minutes, so patterns longer than
+//!   [`MAX_REGEX_PATTERN`] bytes, or compiling to more than 2 MiB, are refused at once
+//!   ([`Error::PatternTooLong`], [`Error::InvalidRegex`] "too complex"), and the DFA cache
+//!   gets 16 MiB, enough for every pattern within those limits.
+//!
+//! What is found is what `regex` finds over the whole text, with multi-line and CRLF mode on:
+//! `^` and `$` match at the starts and ends of lines as Tome counts them (a line ends at LF,
+//! CRLF or a lone CR, and nothing matches between the CR and the LF of a CRLF; `.` matches
+//! neither CR nor LF); `$` and `\z` also match at the very end of the document, and `^` at the
+//! start of the empty line after a final line break, so `^` matches once per line.
+//!
+//! Empty matches (of `x*`, `^`, `(?:)`…) land only on character boundaries, as with `regex`'s
+//! `find_iter` over a `&str`: a position inside a UTF-8 character is never a match, so a
+//! replace-all never inserts text between the bytes of a character. An invalid byte counts as
+//! one character, as everywhere in Tome (it shows as one U+FFFD).
 
 use std::ops::Range;
 
 use regex::bytes::{Regex, RegexBuilder};
 
+use crate::text::{is_char_boundary, next_char_boundary};
 use crate::tree::Piece;
 use crate::view::View;
 use crate::{Control, Error, Result};
 
 /// Bytes searched per window.
 pub const WINDOW: usize = 4 << 20;
-/// The longest match found whole; also the overlap between windows.
+/// The longest regex match found whole; also the overlap between windows (at least).
 pub const MAX_MATCH: usize = 64 << 10;
-/// Bytes before a window that assertions (`^`, `\b`) may look at.
+/// The longest case-sensitive literal pattern, in bytes. Windows overlap by the pattern's
+/// length when it is longer than [`MAX_MATCH`], so it is found whole anywhere; the window stays
+/// at least four times the overlap.
+pub const MAX_LITERAL: usize = 1 << 20;
+/// The longest pattern given to the regex engine, in bytes: regular expressions and
+/// case-insensitive text. Measured: a case-insensitive pattern of 4 KiB that nearly matches
+/// everywhere searches 4 MiB in 0.2 s with the DFA cache below (8 KiB: 0.8 s); at 16 KiB the
+/// cache no longer holds its states and the same search ran past 100 s.
+pub const MAX_REGEX_PATTERN: usize = 4 << 10;
+/// Bytes the compiled program of a regex may take; larger ones are refused as too complex.
+/// `\w` alone takes 50 KB (it is all of Unicode's word characters), so this admits `\w{40}`
+/// and refuses `\w{50}` (and the probe's `\w{500}z`, 25 MB): a margin below where the DFA
+/// runs out of cache (`\w{60}z` with regex's default 2 MiB cache: 7 s on 4 MB of words instead
+/// of 10 ms).
+const REGEX_SIZE_LIMIT: usize = 2 << 20;
+/// Bytes of lazy DFA cache a search may fill (regex's default is 2 MiB, which `\w{60}z` or a
+/// case-insensitive pattern of 4 KiB overflow). It is filled only as states are needed, and
+/// freed with the matcher.
+const REGEX_DFA_LIMIT: usize = 16 << 20;
+/// Bytes before a window that assertions (`^`, `\b`) may look at; also enough to tell whether
+/// a position is inside a character.
 const CONTEXT: usize = 8;
 /// In replace-all, runs of kept text shorter than this are rewritten together with the
 /// replacements around them instead of becoming pieces of their own.
@@ -49,39 +93,130 @@ pub enum Direction {
 /// A compiled query.
 #[derive(Clone, Debug)]
 pub struct Matcher {
-    re: Regex,
+    engine: Engine,
     regex: bool,
     query: Query,
+    /// Bytes searched per window.
+    window: usize,
+    /// Overlap between windows: the longest match found whole.
+    overlap: usize,
+}
+
+#[derive(Clone, Debug)]
+enum Engine {
+    /// Case-sensitive literal text, never empty (boxed: a finder is 288 bytes).
+    Literal(Box<memchr::memmem::Finder<'static>>),
+    /// A regular expression, or case-insensitive text.
+    Regex(Regex),
 }
 
 impl Matcher {
-    /// Compiles `query`. Errors: [`Error::InvalidRegex`] with the parser's explanation.
+    /// Compiles `query`. Cost: O(m) for literal text; a regex compiles in time and memory
+    /// bounded by the limits above.
+    ///
+    /// Errors: [`Error::InvalidRegex`] for an empty pattern, one that does not parse (with the
+    /// parser's explanation) or one too complex to run in linear time;
+    /// [`Error::PatternTooLong`] past [`MAX_LITERAL`] (case-sensitive text) or
+    /// [`MAX_REGEX_PATTERN`] (regular expressions, case-insensitive text).
     pub fn new(query: &Query) -> Result<Matcher> {
+        let bytes = query.pattern.len();
+        if bytes == 0 {
+            return Err(Error::InvalidRegex("the pattern is empty".into()));
+        }
+        if !query.regex && !query.case_insensitive {
+            if bytes > MAX_LITERAL {
+                return Err(Error::PatternTooLong {
+                    bytes,
+                    limit: MAX_LITERAL,
+                    what: "case-sensitive text",
+                });
+            }
+            let finder = memchr::memmem::Finder::new(query.pattern.as_bytes()).into_owned();
+            return Ok(Matcher::with(
+                Engine::Literal(Box::new(finder)),
+                query,
+                bytes,
+            ));
+        }
+        if bytes > MAX_REGEX_PATTERN {
+            return Err(Error::PatternTooLong {
+                bytes,
+                limit: MAX_REGEX_PATTERN,
+                what: "regular expressions and case-insensitive text",
+            });
+        }
         let pattern = if query.regex {
             query.pattern.clone()
         } else {
             regex::escape(&query.pattern)
         };
-        if pattern.is_empty() {
-            return Err(Error::InvalidRegex("the pattern is empty".into()));
-        }
         let re = RegexBuilder::new(&pattern)
             .case_insensitive(query.case_insensitive)
             .multi_line(true)
             .crlf(true)
-            .size_limit(64 << 20)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .dfa_size_limit(REGEX_DFA_LIMIT)
             .build()
-            .map_err(|e| Error::InvalidRegex(e.to_string()))?;
-        Ok(Matcher {
-            re,
+            .map_err(|e| match e {
+                regex::Error::CompiledTooBig(_) => Error::InvalidRegex(format!(
+                    "the pattern is too complex: compiled, it would take more than {} MiB, and \
+                     searching with it could take minutes; use smaller repetition counts or \
+                     narrower classes (such as [a-z] or (?-u:\\w) instead of \\w)",
+                    REGEX_SIZE_LIMIT >> 20
+                )),
+                other => Error::InvalidRegex(other.to_string()),
+            })?;
+        Ok(Matcher::with(Engine::Regex(re), query, 0))
+    }
+
+    fn with(engine: Engine, query: &Query, literal_len: usize) -> Matcher {
+        let overlap = MAX_MATCH.max(literal_len);
+        Matcher {
+            engine,
             regex: query.regex,
             query: query.clone(),
-        })
+            window: WINDOW.max(4 * overlap),
+            overlap,
+        }
     }
 
     /// The query this matcher was compiled from.
     pub fn query(&self) -> &Query {
         &self.query
+    }
+
+    /// For tests: searches windows of `window` bytes overlapping by `overlap` instead of
+    /// [`WINDOW`] and [`MAX_MATCH`], so that small texts cross window boundaries. The overlap
+    /// stays at least a literal pattern's length, the window at least twice the overlap.
+    #[doc(hidden)]
+    pub fn with_windows(mut self, window: usize, overlap: usize) -> Matcher {
+        let literal = match &self.engine {
+            Engine::Literal(f) => f.needle().len(),
+            Engine::Regex(_) => 0,
+        };
+        self.overlap = overlap.max(literal).max(1);
+        self.window = window.max(2 * self.overlap);
+        self
+    }
+
+    /// The leftmost match starting at or after `at` in `hay`, the bytes before `at` counting
+    /// as context for assertions.
+    fn find_at(&self, hay: &[u8], at: usize) -> Option<Range<usize>> {
+        match &self.engine {
+            Engine::Literal(finder) => {
+                let start = at + finder.find(hay.get(at..)?)?;
+                Some(start..start + finder.needle().len())
+            }
+            Engine::Regex(re) => re.find_at(hay, at).map(|m| m.range()),
+        }
+    }
+
+    /// The regex, when `$1`-style groups can be expanded in replacements.
+    fn groups(&self) -> Option<&Regex> {
+        match &self.engine {
+            Engine::Regex(re) if self.regex => Some(re),
+            _ => None,
+        }
     }
 }
 
@@ -94,69 +229,101 @@ pub struct MatchPage {
     pub resume_at: Option<usize>,
 }
 
-/// Scans `[start, end)` forward, calling `found(match, haystack, haystack_start)` for each match
-/// until it returns false. Returns where scanning stopped (the end of the last match handed out
-/// when stopped early, else `end`).
+/// Which matches a [`scan`] hands out.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    /// Where the search starts: matches start here or later, as `regex`'s `find_at` finds them
+    /// (the bytes before still count for `^`, `\b`…).
+    from: usize,
+    /// Matches must start before this. `len + 1` takes in an empty match at the very end.
+    starts_before: usize,
+    /// Matches must end by this.
+    ends_by: usize,
+}
+
+/// Hands `found(match, haystack, haystack_start)` the matches of `span` in order, the same
+/// ones `regex`'s iterator finds searching the whole text from `span.from`, until `found`
+/// returns false or there are no more. Windows of [`WINDOW`] bytes overlapping by
+/// [`MAX_MATCH`] (more for long literals); a window is borrowed when one piece holds it, else
+/// copied into one buffer that the scan reuses and frees when it returns. Cost: O(bytes
+/// searched).
 fn scan(
     view: View<'_>,
     m: &Matcher,
-    start: usize,
-    end: usize,
+    span: Span,
     control: &Control,
     mut found: impl FnMut(Range<usize>, &[u8], usize) -> bool,
-) -> Result<usize> {
+) -> Result<()> {
     let len = view.len();
-    let mut pos = start;
+    let Span {
+        from,
+        starts_before,
+        ends_by,
+    } = span;
+    let total = starts_before.min(len).saturating_sub(from) as u64;
+    let mut pos = from;
     let mut buf = Vec::new();
     let mut last_end: Option<usize> = None;
-    while pos < end || (pos == end && start == end) {
+    loop {
         control.check()?;
-        control.set_progress((pos - start) as u64, (end - start) as u64);
+        control.set_progress((pos - from) as u64, total);
         let w_start = pos.saturating_sub(CONTEXT);
-        let w_end = (pos + WINDOW).min(len);
-        let accept_below = if w_end == len {
-            len + 1
-        } else {
-            w_end - MAX_MATCH
-        };
+        let w_end = pos.saturating_add(m.window).min(len);
+        let last = w_end == len;
+        // Matches starting here or later are left to the next window, which sees them whole.
+        let accept_below = if last { len + 1 } else { w_end - m.overlap };
         let hay = view.contiguous(w_start, w_end, &mut buf);
         let mut at = pos - w_start;
+        let mut done = false;
         while at <= hay.len() {
-            let Some(hit) = m.re.find_at(hay, at) else {
+            let Some(hit) = m.find_at(hay, at) else {
                 break;
             };
-            let range = w_start + hit.start()..w_start + hit.end();
-            if range.start >= accept_below || range.end > end || range.start >= end.max(start + 1) {
+            let range = w_start + hit.start..w_start + hit.end;
+            if range.start >= accept_below {
                 break;
             }
-            if range.is_empty() && last_end == Some(range.start) {
-                at = hit.end() + 1;
+            if range.start >= starts_before || range.end > ends_by {
+                // Every later match starts later still.
+                done = true;
+                break;
+            }
+            // An empty match right after the previous match, or inside a character, is not one:
+            // look again from the next character.
+            if range.is_empty()
+                && (last_end == Some(range.start) || !is_char_boundary(hay, hit.start))
+            {
+                at = next_char_boundary(hay, hit.start);
                 continue;
             }
             last_end = Some(range.end);
             if !found(range.clone(), hay, w_start) {
-                view.intact()?;
-                return Ok(range.end);
+                return view.intact();
             }
             at = if hit.is_empty() {
-                hit.end() + 1
+                next_char_boundary(hay, hit.end)
             } else {
-                hit.end()
+                hit.end
             };
         }
-        if w_end == len || accept_below > end {
+        if done || last || accept_below >= starts_before {
             break;
         }
         pos = accept_below.max(last_end.unwrap_or(0));
     }
-    control.set_progress((end - start) as u64, (end - start) as u64);
-    view.intact()?;
-    Ok(end)
+    control.set_progress(total, total);
+    view.intact()
 }
 
 impl View<'_> {
-    /// The next match from byte `from` (forward: starting at or after `from`; backward: starting
-    /// before `from`), wrapping around the document's end if `wrap`. Cost: O(bytes searched);
+    /// The next match from byte `from`, wrapping around the document's end if `wrap`.
+    ///
+    /// Forward: the match `regex`'s `find_at` finds from `from` (it starts at or after
+    /// `from`; an empty match at the very end counts); wrapping, the first match of the whole
+    /// document (it starts before `from`). Backward: the last match that starts before `from`,
+    /// as a search from the start of the document finds them (in a document longer than a
+    /// window, from the start of the window searched, so overlapping candidates may pair up
+    /// differently); wrapping, the last match at or after `from`. Cost: O(bytes searched);
     /// cancellable through `control`, which also receives progress.
     pub fn find(
         &self,
@@ -167,8 +334,9 @@ impl View<'_> {
         control: &Control,
     ) -> Result<Option<Range<usize>>> {
         self.check_range(from, from)?;
+        let end = self.len() + 1;
         let first = match direction {
-            Direction::Forward => self.find_forward(m, from, self.len(), control)?,
+            Direction::Forward => self.find_forward(m, from, end, control)?,
             Direction::Backward => self.find_backward(m, 0, from, control)?,
         };
         if first.is_some() || !wrap {
@@ -176,26 +344,33 @@ impl View<'_> {
         }
         match direction {
             Direction::Forward => self.find_forward(m, 0, from, control),
-            Direction::Backward => self.find_backward(m, from, self.len() + 1, control),
+            Direction::Backward => self.find_backward(m, from, end, control),
         }
     }
 
+    /// The first match from `from` that starts before `before`.
     fn find_forward(
         &self,
         m: &Matcher,
-        start: usize,
-        end: usize,
+        from: usize,
+        before: usize,
         control: &Control,
     ) -> Result<Option<Range<usize>>> {
         let mut hit = None;
-        scan(*self, m, start, end, control, |r, _, _| {
+        let span = Span {
+            from,
+            starts_before: before,
+            ends_by: self.len(),
+        };
+        scan(*self, m, span, control, |r, _, _| {
             hit = Some(r);
             false
         })?;
         Ok(hit)
     }
 
-    /// The last match starting in `[lo, before)`.
+    /// The last match starting in `[lo, before)` (`before` up to `len + 1`, to take in an
+    /// empty match at the end). Scans back a window at a time, each from its start.
     fn find_backward(
         &self,
         m: &Matcher,
@@ -205,16 +380,16 @@ impl View<'_> {
     ) -> Result<Option<Range<usize>>> {
         let mut cursor = before.min(self.len() + 1);
         while cursor > lo {
-            let w_start = cursor.saturating_sub(WINDOW).max(lo);
-            let w_end = (cursor + MAX_MATCH).min(self.len());
+            let w_start = cursor.saturating_sub(m.window).max(lo);
+            let span = Span {
+                from: w_start,
+                starts_before: cursor,
+                ends_by: self.len(),
+            };
             let mut last = None;
-            scan(*self, m, w_start, w_end, control, |r, _, _| {
-                if r.start < cursor {
-                    last = Some(r);
-                    true
-                } else {
-                    false
-                }
+            scan(*self, m, span, control, |r, _, _| {
+                last = Some(r);
+                true
             })?;
             if last.is_some() {
                 return Ok(last);
@@ -224,7 +399,10 @@ impl View<'_> {
         Ok(None)
     }
 
-    /// Up to `limit` matches in bytes `range`, in order, and where to resume if there are more.
+    /// Up to `limit` matches in bytes `range` (starting in it and ending by its end; an empty
+    /// match at the document's end counts when the range reaches it), in order, and where to
+    /// resume if there are more: pages from each `resume_at` join up to all the matches.
+    /// Cost: O(bytes up to the first match left for the next page, or to the range end).
     pub fn find_all(
         &self,
         m: &Matcher,
@@ -235,7 +413,16 @@ impl View<'_> {
         self.check_range(range.start, range.end)?;
         let mut matches = Vec::new();
         let mut resume_at = None;
-        scan(*self, m, range.start, range.end, control, |r, _, _| {
+        let span = Span {
+            from: range.start,
+            starts_before: if range.end == self.len() {
+                range.end + 1
+            } else {
+                range.end
+            },
+            ends_by: range.end,
+        };
+        scan(*self, m, span, control, |r, _, _| {
             if matches.len() == limit {
                 resume_at = Some(r.start);
                 return false;
@@ -246,14 +433,25 @@ impl View<'_> {
         Ok(MatchPage { matches, resume_at })
     }
 
-    /// Counts matches in the whole document.
+    /// Counts matches in the whole document. Cost: O(document), memory O(one window).
     pub fn count_matches(&self, m: &Matcher, control: &Control) -> Result<usize> {
         let mut n = 0;
-        scan(*self, m, 0, self.len(), control, |_, _, _| {
+        scan(*self, m, Span::whole(self), control, |_, _, _| {
             n += 1;
             true
         })?;
         Ok(n)
+    }
+}
+
+impl Span {
+    /// Every match of the document.
+    fn whole(view: &View<'_>) -> Span {
+        Span {
+            from: 0,
+            starts_before: view.len() + 1,
+            ends_by: view.len(),
+        }
     }
 }
 
@@ -279,7 +477,7 @@ pub(crate) fn plan_replace_all(
     replacement: &[u8],
     control: &Control,
 ) -> Result<Plan> {
-    let expand = m.regex && replacement.contains(&b'$');
+    let groups = m.groups().filter(|_| replacement.contains(&b'$'));
     let mut parts = Vec::new();
     let mut text = Vec::new();
     let mut kept_to = 0;
@@ -295,11 +493,11 @@ pub(crate) fn plan_replace_all(
             parts.push(Part::Keep(view.tree.pieces_in(from, to, &view.bufs)));
         }
     };
-    scan(view, m, 0, view.len(), control, |r, hay, hay_start| {
+    scan(view, m, Span::whole(&view), control, |r, hay, hay_start| {
         first.get_or_insert(r.start);
         keep(&mut parts, &mut text, kept_to, r.start);
-        if expand {
-            if let Some(caps) = m.re.captures_at(hay, r.start - hay_start) {
+        if let Some(re) = groups {
+            if let Some(caps) = re.captures_at(hay, r.start - hay_start) {
                 caps.expand(replacement, &mut text);
             }
         } else {

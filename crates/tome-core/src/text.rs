@@ -80,6 +80,10 @@ pub(crate) fn unit_at(bytes: &[u8]) -> Unit {
 
 /// Decodes `bytes`, replacing each invalid byte by U+FFFD. Returns the text and whether anything
 /// was replaced. Cost: O(n), one validation pass for valid input.
+///
+/// This is the one rule by which Tome turns a document's bytes into text (viewport lines,
+/// `tome/getText`): one U+FFFD per invalid byte, never one per invalid sequence as
+/// `String::from_utf8_lossy` does, so what is copied matches what is shown, column for column.
 pub fn decode_lossy(bytes: &[u8]) -> (String, bool) {
     if let Ok(s) = std::str::from_utf8(bytes) {
         return (s.to_owned(), false);
@@ -104,6 +108,15 @@ pub fn decode_lossy(bytes: &[u8]) -> (String, bool) {
         }
     }
     (out, true)
+}
+
+/// [`decode_lossy`] of bytes the caller owns: valid UTF-8 (the usual case) becomes the text
+/// without a copy. Cost: O(n).
+pub fn decode_lossy_owned(bytes: Vec<u8>) -> (String, bool) {
+    match String::from_utf8(bytes) {
+        Ok(text) => (text, false),
+        Err(e) => decode_lossy(e.as_bytes()),
+    }
 }
 
 /// Counts the columns of `bytes` in `enc`. Cost: O(n), ASCII runs at memory speed.
@@ -172,6 +185,24 @@ pub(crate) fn floor_boundary(bytes: &[u8], at: usize) -> usize {
     at
 }
 
+/// True if `at` is where a character starts (or the end of `bytes`), counting as characters the
+/// valid UTF-8 sequences and each invalid byte on its own, the way Tome shows text. Looks at
+/// most 3 bytes back, so `bytes` needs no more context than that; a character cut by the end of
+/// `bytes` is taken as invalid bytes. O(1).
+pub(crate) fn is_char_boundary(bytes: &[u8], at: usize) -> bool {
+    floor_boundary(bytes, at) == at
+}
+
+/// The first character boundary after `at` (see [`is_char_boundary`]); `at + 1` at or past the
+/// end of `bytes`. O(1).
+pub(crate) fn next_char_boundary(bytes: &[u8], at: usize) -> usize {
+    if at >= bytes.len() {
+        return at + 1;
+    }
+    let start = floor_boundary(bytes, at);
+    start + unit_at(&bytes[start..]).bytes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +216,11 @@ mod tests {
         );
         assert_eq!(decode_lossy("é".as_bytes()), ("é".into(), false));
         assert_eq!(decode_lossy(b"\xFF"), ("\u{FFFD}".into(), true));
+        assert_eq!(
+            decode_lossy_owned(b"a\xE2\x82b\xF0\x9F\x98".to_vec()),
+            ("a\u{FFFD}\u{FFFD}b\u{FFFD}\u{FFFD}\u{FFFD}".into(), true)
+        );
+        assert_eq!(decode_lossy_owned("é".into()), ("é".into(), false));
     }
 
     #[test]
@@ -199,6 +235,16 @@ mod tests {
         assert_eq!(walk_columns(s, 6, Utf16), Walk::Short(1));
         assert_eq!(walk_columns(s, 2, Utf8), Walk::InsideChar);
         assert_eq!(count_columns(b"a\xFFb", Utf16), 3);
+    }
+
+    #[test]
+    fn boundaries_count_invalid_bytes_as_characters() {
+        // é, \xE2, \x82, b, \xFF, 😀
+        let s = b"\xC3\xA9\xE2\x82b\xFF\xF0\x9F\x98\x80";
+        let starts: Vec<usize> = (0..=s.len()).filter(|&i| is_char_boundary(s, i)).collect();
+        assert_eq!(starts, [0, 2, 3, 4, 5, 6, 10]);
+        let next: Vec<usize> = (0..=s.len()).map(|i| next_char_boundary(s, i)).collect();
+        assert_eq!(next, [2, 2, 3, 4, 5, 6, 10, 10, 10, 10, 11]);
     }
 
     #[test]

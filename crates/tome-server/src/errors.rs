@@ -46,6 +46,8 @@ pub const BUSY: i64 = -33013;
 /// An in-place save of the file was interrupted; the user must choose what to do with its
 /// backup before the file opens.
 pub const INTERRUPTED_SAVE: i64 = -33014;
+/// The search pattern is longer than the engine takes (`data.bytes`, `data.limit`).
+pub const PATTERN_TOO_LONG: i64 = -33015;
 
 /// A JSON-RPC or LSP error of the protocol's own (no `data`).
 pub fn plain(code: i64, message: &'static str) -> Error {
@@ -134,6 +136,11 @@ pub fn from_core(e: CoreError) -> Error {
             json!({"kind": "notIndexedYet", "indexedLines": indexed_lines}),
         ),
         CoreError::InvalidRegex(_) => error(INVALID_REGEX, "invalidRegex", message),
+        CoreError::PatternTooLong { bytes, limit, .. } => with_data(
+            PATTERN_TOO_LONG,
+            message,
+            json!({"kind": "patternTooLong", "bytes": bytes, "limit": limit}),
+        ),
         // The framework answers cancelled requests itself; this one is reached only when the
         // work noticed the cancel before the framework dropped the handler.
         CoreError::Cancelled => error(-32800, "cancelled", "cancelled"),
@@ -154,4 +161,28 @@ pub fn stale_version(given: u64, current: u64) -> Error {
         format!("the edit is based on version {given}, but the document is at version {current}"),
         json!({"kind": "staleVersion", "given": given, "current": current}),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pattern_too_long_has_its_own_code_and_says_the_limit() {
+        let e = from_core(CoreError::PatternTooLong {
+            bytes: 5000,
+            limit: 4096,
+            what: "regular expressions and case-insensitive text",
+        });
+        assert_eq!(e.code, ErrorCode::from(PATTERN_TOO_LONG));
+        assert_eq!(
+            e.message,
+            "pattern too long (5000 bytes; the limit is 4096 for regular expressions and \
+             case-insensitive text)"
+        );
+        assert_eq!(
+            e.data,
+            Some(json!({"kind": "patternTooLong", "bytes": 5000, "limit": 4096}))
+        );
+    }
 }

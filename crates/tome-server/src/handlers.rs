@@ -15,8 +15,8 @@ use std::sync::{Arc, OnceLock};
 
 use serde_json::json;
 use tome_core::{
-    decode_lossy, ColumnWindow, Control, Direction, Document, Edit, Error as CoreError, Matcher,
-    OnInterruptedSave, PositionEncoding, Query, Snapshot, View,
+    decode_lossy, decode_lossy_owned, ColumnWindow, Control, Direction, Document, Edit,
+    Error as CoreError, Matcher, OnInterruptedSave, PositionEncoding, Query, Snapshot, View,
 };
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::{
@@ -294,10 +294,8 @@ fn read_text(doc: &Document, p: GetTextParams, enc: PositionEncoding) -> Result<
         ));
     }
     let bytes = view.read(range.start, range.end).map_err(from_core)?;
-    let (text, invalid) = match String::from_utf8(bytes) {
-        Ok(text) => (text, false),
-        Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
-    };
+    // The viewport's rule (one U+FFFD per invalid byte), so a copy is what the user sees.
+    let (text, invalid) = decode_lossy_owned(bytes);
     Ok(GetTextResult {
         text,
         bytes: len,
@@ -1070,6 +1068,8 @@ impl LanguageServer for Backend {
                             "maxWindowWidth": MAX_WINDOW_WIDTH,
                             "maxViewportCells": MAX_VIEWPORT_CELLS,
                             "maxMatches": MAX_MATCHES,
+                            "maxLiteralBytes": tome_core::search::MAX_LITERAL,
+                            "maxRegexBytes": tome_core::search::MAX_REGEX_PATTERN,
                         }
                     }
                 })),
@@ -1088,5 +1088,46 @@ impl LanguageServer for Backend {
     async fn shutdown(&self) -> Result<()> {
         self.lifecycle.set_shut_down();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `tome/getText` returns for a copy is what `tome/viewport` shows: one U+FFFD per
+    /// invalid byte (`a\xE2\x82b` is four columns on screen, so four characters copied).
+    #[test]
+    fn get_text_shows_invalid_bytes_as_the_viewport_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.txt");
+        let bytes = b"a\xE2\x82b \xF0\x9F\x98 \xFF\xFE end\n";
+        std::fs::write(&path, bytes).unwrap();
+        let mut doc = Document::open(&path).unwrap();
+        doc.wait_for_index(&Control::new()).unwrap();
+        let line_len = bytes.len() - 1;
+        let got = read_text(
+            &doc,
+            GetTextParams {
+                doc: 1,
+                version: None,
+                range: None,
+                offsets: Some(Offsets {
+                    start: 0,
+                    end: line_len as u64,
+                }),
+                max_bytes: None,
+            },
+            PositionEncoding::Utf16,
+        )
+        .unwrap();
+        let shown = &doc.view().lines(0, 1, None).unwrap()[0];
+        assert_eq!(got.text, shown.text);
+        assert_eq!(
+            got.text,
+            "a\u{FFFD}\u{FFFD}b \u{FFFD}\u{FFFD}\u{FFFD} \u{FFFD}\u{FFFD} end"
+        );
+        assert!(got.invalid && shown.invalid);
+        assert_eq!(got.bytes, line_len as u64);
     }
 }
