@@ -42,24 +42,8 @@ const MAX_STEPS: usize = 40;
 /// Deadline for one awaited reply, and for the end of the session.
 const DEADLINE: Duration = Duration::from_secs(20);
 
-const METHODS: &[&str] = &[
-    "tome/open",
-    "tome/close",
-    "tome/info",
-    "tome/viewport",
-    "tome/getText",
-    "tome/edit",
-    "tome/undo",
-    "tome/redo",
-    "tome/search",
-    "tome/replaceAll",
-    "tome/save",
-    "tome/saveAs",
-    "tome/reload",
-    "tome/recover",
-    "tome/recoverAsNew",
-    "tome/discardRecovery",
-];
+/// The `tome/*` methods: the server's own list.
+const METHODS: &[&str] = tome_server::METHODS;
 
 /// Methods for free-form messages: the `tome/*` ones and a few others.
 const OTHER_METHODS: &[&str] = &[
