@@ -28,10 +28,12 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{DirBuilderExt, FileExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use crate::journal::Reader;
 use crate::save::sync_dir;
+use crate::source::read_fully_at;
 
 const MAGIC: &[u8; 8] = b"TOMEBAK1";
 /// Blocks of the new content sampled (first and last included).
@@ -93,15 +95,7 @@ pub(crate) fn sample_blocks(
 /// Reads up to `want` bytes of `file` at `at` (fewer at its end).
 pub(crate) fn read_block(file: &File, at: u64, want: usize) -> io::Result<Vec<u8>> {
     let mut buf = vec![0u8; want];
-    let mut got = 0;
-    while got < want {
-        match file.read_at(&mut buf[got..], at + got as u64) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
+    let got = read_fully_at(file, &mut buf, at as usize)?;
     buf.truncate(got);
     Ok(buf)
 }
@@ -145,7 +139,7 @@ impl BackupRecord {
         let pid = r.u32()?;
         let target_id = (r.u64()?, r.u64()?);
         let old_size = r.u64()?;
-        let old_mtime_ns = i128::from_le_bytes(r.take(16)?.try_into().ok()?);
+        let old_mtime_ns = r.i128()?;
         let backup_id = (r.u64()?, r.u64()?);
         let new_size = r.u64()?;
         let n = r.u32()? as usize;
@@ -155,8 +149,8 @@ impl BackupRecord {
         let new_samples = (0..n)
             .map(|_| Some((r.u64()?, r.u32()?)))
             .collect::<Option<Vec<_>>>()?;
-        let target = r.path()?;
-        let backup = r.path()?;
+        let target = path(&mut r)?;
+        let backup = path(&mut r)?;
         r.0.is_empty().then_some(BackupRecord {
             pid,
             target,
@@ -231,26 +225,11 @@ pub(crate) fn is_private_to_us(meta: &std::fs::Metadata) -> bool {
     meta.is_file() && meta.uid() == euid && meta.mode() & 0o077 == 0
 }
 
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let (head, rest) = self.0.split_at_checked(n)?;
-        self.0 = rest;
-        Some(head)
-    }
-    fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
-    }
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
-    }
-    fn path(&mut self) -> Option<PathBuf> {
-        let n = self.u32()? as usize;
-        let bytes = self.take(n)?;
-        // On Unix a path is any bytes: what `as_encoded_bytes` wrote comes back unchanged.
-        Some(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
-    }
+/// A path written as a u32 length and its bytes.
+fn path(r: &mut Reader<'_>) -> Option<PathBuf> {
+    let n = r.u32()? as usize;
+    // On Unix a path is any bytes: what `as_encoded_bytes` wrote comes back unchanged.
+    Some(PathBuf::from(std::ffi::OsStr::from_bytes(r.take(n)?)))
 }
 
 #[cfg(test)]

@@ -435,7 +435,8 @@ impl Source {
     }
 }
 
-fn read_fully_at(file: &File, buf: &mut [u8], offset: usize) -> io::Result<usize> {
+/// Reads into `buf` from `offset` until it is full or the file ends; returns the bytes read.
+pub(crate) fn read_fully_at(file: &File, buf: &mut [u8], offset: usize) -> io::Result<usize> {
     let mut done = 0;
     while done < buf.len() {
         match file.read_at(&mut buf[done..], (offset + done) as u64) {
