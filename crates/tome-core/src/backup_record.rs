@@ -32,7 +32,7 @@ use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::journal::Reader;
-use crate::save::sync_dir;
+use crate::save::{effective_uid, sync_dir};
 use crate::source::read_fully_at;
 
 const MAGIC: &[u8; 8] = b"TOMEBAK1";
@@ -220,9 +220,7 @@ pub(crate) fn open_no_follow(path: &Path) -> io::Result<File> {
 
 /// A regular file owned by this process's user that no one else may read or write.
 pub(crate) fn is_private_to_us(meta: &std::fs::Metadata) -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let euid = unsafe { libc::geteuid() };
-    meta.is_file() && meta.uid() == euid && meta.mode() & 0o077 == 0
+    meta.is_file() && meta.uid() == effective_uid() && meta.mode() & 0o077 == 0
 }
 
 /// A path written as a u32 length and its bytes.

@@ -52,9 +52,9 @@ use std::time::Instant;
 
 use crate::backup_record::{self, is_private_to_us, open_no_follow, read_block, BackupRecord};
 use crate::save::{
-    check_free_space, check_sources_unchanged, directory_of, fault, file_name, kernel_copy,
-    process_alive, reflink, resolve_symlink, sync_dir, temp_prefix, write_all, SaveReport,
-    WithPath,
+    check_free_space, check_sources_unchanged, directory_of, effective_uid, fault, file_name,
+    kernel_copy, process_alive, reflink, resolve_symlink, sync_dir, temp_prefix, write_all,
+    SaveReport, WithPath,
 };
 use crate::view::View;
 use crate::{Control, Error, Result};
@@ -63,8 +63,7 @@ use crate::{Control, Error, Result};
 /// belongs to another user and this process is not root (so a new file could not be given back
 /// to its owner).
 pub fn is_needed(meta: &std::fs::Metadata) -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let euid = unsafe { libc::geteuid() };
+    let euid = effective_uid();
     meta.nlink() > 1 || (euid != 0 && meta.uid() != euid)
 }
 
@@ -239,8 +238,7 @@ pub fn find_interrupted(path: &Path, records: Option<&Path>) -> Interrupted {
         }
         let reason = match entry_meta {
             Some(m) if !m.is_file() => "not a regular file".to_string(),
-            // SAFETY: geteuid has no preconditions and cannot fail.
-            Some(m) if m.uid() != unsafe { libc::geteuid() } => format!(
+            Some(m) if m.uid() != effective_uid() => format!(
                 "owned by another user (uid {}): not made by this user's Tome",
                 m.uid()
             ),

@@ -129,6 +129,12 @@ pub(crate) fn process_alive(pid: u32) -> bool {
     pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
 }
 
+/// The effective user id of this process (whose files it creates, and as whom it is allowed).
+pub(crate) fn effective_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
 /// Makes `to` share `from`'s extents (`FICLONE`: an instant whole-file copy on XFS, btrfs,
 /// bcachefs). False where the filesystem cannot.
 pub(crate) fn reflink(from: &File, to: &File) -> bool {
