@@ -47,8 +47,8 @@ pub fn frame(body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Reads one frame; `None` at the end of the stream.
-fn read_frame(r: &mut impl BufRead) -> Option<Value> {
+/// Reads one frame; `None` at the end of the stream (or on a frame that is not JSON).
+pub fn read_frame(r: &mut impl BufRead) -> Option<Value> {
     let mut len = None;
     loop {
         let mut line = String::new();

@@ -29,26 +29,7 @@ fn send(w: &mut impl Write, v: Value) {
 
 /// Reads one framed message.
 fn read_message(r: &mut impl BufRead) -> Value {
-    let mut len = None;
-    loop {
-        let mut line = String::new();
-        assert!(
-            r.read_line(&mut line).unwrap() > 0,
-            "the server closed its output"
-        );
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = line.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                len = v.trim().parse::<usize>().ok();
-            }
-        }
-    }
-    let mut body = vec![0; len.expect("a Content-Length header")];
-    r.read_exact(&mut body).unwrap();
-    serde_json::from_slice(&body).unwrap()
+    tome_e2e::read_frame(r).expect("the server closed its output or sent a frame that is not JSON")
 }
 
 /// A `Field:   N kB` line of /proc/PID/`file`, in KiB.
