@@ -196,6 +196,10 @@ try {
     JSON.stringify(
       {
         "tome.serverPath": BIN,
+        // VS Code in a browser (code-server) defaults to saving 1 s after each change; desktop
+        // VS Code does not. The checks below save, revert and reload on purpose, so a save of
+        // its own in between (it happens when the machine is loaded) would change what they test.
+        "files.autoSave": "off",
         "workbench.editorAssociations": { "*.log": "tome.largeFile" },
         "workbench.startupEditor": "none",
         "workbench.tips.enabled": false,
@@ -395,7 +399,8 @@ try {
     await page.keyboard.press("F1");
     await page.waitForSelector(".quick-input-widget:not([style*='display: none']) input", { timeout: 5000 });
     await page.keyboard.type(title);
-    await until(async () => !!(await page.$(`.quick-input-list .monaco-list-row[aria-label*='${title}']`)), `${title} in the palette`, 10000);
+    // Enter runs the focused row: wait until that is the command (not just listed).
+    await until(async () => !!(await page.$(`.quick-input-list .monaco-list-row.focused[aria-label*='${title}']`)), `${title} focused in the palette`, 10000);
     await page.keyboard.press("Enter");
   };
   const findCount = () => frame.$eval("#find-count", (e) => e.textContent);
