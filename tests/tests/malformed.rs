@@ -191,7 +191,12 @@ fn wrong_params_and_unknown_methods() {
         (e["code"].clone(), e["data"].clone()),
         (json!(-32601), json!("tome/frobnicate"))
     );
+    // A request for an unknown `$/…` method is answered too (the framework drops those, as it
+    // may for notifications; found by the rpc_dispatch fuzz target).
+    assert_eq!(s.error_code("$/tome/frobnicate", json!({})), -32601);
+    assert_eq!(s.error_code("$/setTrace", json!({"value": "off"})), -32601);
     // Unknown notifications and cancels of unknown ids are ignored.
+    s.notify("$/tome/frobnicate", json!({}));
     s.notify("tome/whatever", json!({}));
     s.cancel(987654);
     alive(&mut s);

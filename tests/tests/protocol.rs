@@ -93,6 +93,36 @@ fn lifecycle_exit_without_shutdown_is_code_1_and_eof_ends_cleanly() {
     assert_eq!(s.wait_exit(), Some(0));
 }
 
+#[test]
+fn lifecycle_a_shutdown_notification_is_ignored_and_shutdown_params_do_not_wedge() {
+    // Found by the rpc_dispatch fuzz target: both used to switch the framework to its
+    // shut-down state, after which every request (the real `shutdown` too) got -32600 and
+    // `exit` ended with 1.
+    let mut s = Server::ready();
+    s.notify("shutdown", Value::Null);
+    assert_eq!(s.error_code("tome/info", json!({"doc": 1})), -33001);
+    s.request("shutdown", Value::Null).unwrap();
+    s.notify("exit", Value::Null);
+    assert_eq!(s.wait_exit(), Some(0));
+
+    let mut s = Server::ready();
+    assert_eq!(
+        s.request("shutdown", json!({"force": true})),
+        Ok(Value::Null)
+    );
+    assert_eq!(s.error_code("tome/info", json!({"doc": 1})), -32600);
+    s.notify("exit", Value::Null);
+    assert_eq!(s.wait_exit(), Some(0));
+
+    // `exit` sent as a request exits, without a reply.
+    let mut s = Server::ready();
+    s.request("shutdown", Value::Null).unwrap();
+    let id = s.send("exit", Value::Null);
+    assert_eq!(s.wait_exit(), Some(0));
+    std::thread::sleep(std::time::Duration::from_millis(200)); // let the reader take the rest
+    assert!(!s.has_reply(id), "no reply to exit");
+}
+
 // ---- tome/open, tome/close, tome/info --------------------------------------------------------
 
 #[test]

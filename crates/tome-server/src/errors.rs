@@ -12,6 +12,8 @@ use tower_lsp_server::jsonrpc::{Error, ErrorCode};
 pub const PARSE_ERROR: i64 = -32700;
 /// JSON-RPC: JSON, but not a request/notification/response.
 pub const INVALID_REQUEST: i64 = -32600;
+/// JSON-RPC: no such method (only for `$/…` requests; the framework answers the others).
+pub const METHOD_NOT_FOUND: i64 = -32601;
 /// LSP: a request came before `initialize` was answered.
 pub const SERVER_NOT_INITIALIZED: i64 = -32002;
 /// LSP: the request failed for a reason not covered by a more precise code.

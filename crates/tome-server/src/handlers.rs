@@ -45,7 +45,11 @@ pub struct Backend {
     client: Client,
     docs: Arc<Registry>,
     watcher: Arc<Watcher>,
-    watching: OnceLock<()>,
+    /// The task that checks documents after watch events, started with the first watch.
+    /// Aborted when the backend is dropped: it holds the registry, so a session that ended
+    /// would otherwise keep every document (fds, mappings, journals) alive in an embedding
+    /// process (the fuzz target runs thousands of sessions in one).
+    watching: OnceLock<tokio::task::AbortHandle>,
     encoding: OnceLock<PositionEncoding>,
     client_progress: AtomicBool,
     lifecycle: Arc<Lifecycle>,
@@ -59,6 +63,14 @@ struct CancelOnDrop(Arc<Control>);
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
         self.0.cancel();
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        if let Some(checker) = self.watching.get() {
+            checker.abort();
+        }
     }
 }
 
@@ -500,7 +512,7 @@ impl Backend {
         self.watching.get_or_init(|| {
             let checker =
                 Arc::clone(&self.watcher).run(self.client.clone(), Arc::clone(&self.docs));
-            tokio::spawn(checker);
+            tokio::spawn(checker).abort_handle()
         });
         self.watcher.watch(&path);
         let old = handle

@@ -70,6 +70,13 @@ impl Lifecycle {
     /// send instead (none for a notification); `Ok` passes the message on.
     fn admit(&self, req: &Request) -> Result<(), Option<Response>> {
         let method = req.method();
+        if method == "shutdown" && req.id().is_none() {
+            // Not a shutdown (that is a request): the framework would still switch to its
+            // shut-down state and refuse everything after. Dropped like any notification
+            // the server does not know.
+            tracing::warn!("`shutdown` sent as a notification: ignored");
+            return Err(None);
+        }
         let refusal = if method == "exit" {
             return Ok(());
         } else if self.shut_down() {
@@ -294,6 +301,7 @@ where
                     let _ = client_responses.send(r).await;
                 }
                 Some(Inbound::Request(req)) => {
+                    let req = without_shutdown_params(req);
                     if let Err(refusal) = lifecycle.admit(&req) {
                         if let Some(reply) = refusal {
                             send(&out_tx, &reply);
@@ -301,7 +309,8 @@ where
                         continue;
                     }
                     let is_exit = req.method() == "exit";
-                    let id = req.id().cloned();
+                    // `exit` is a notification: even sent with an id it gets no reply.
+                    let id = if is_exit { None } else { req.id().cloned() };
                     if futures::future::poll_fn(|cx| service.poll_ready(cx)).await.is_err() {
                         break;
                     }
@@ -334,12 +343,37 @@ where
     code
 }
 
-/// The service's future for one message, with panics turned into a -32803 reply.
+/// `shutdown` takes no params. The framework answers one that has some with -32602 but
+/// switches to its shut-down state all the same, after which it refuses every request, the
+/// real `shutdown` included, and `exit` ends with 1. A client that sends `shutdown` with
+/// params means to shut down: the params are dropped (as rust-analyzer's `lsp-server` does,
+/// which looks only at the method).
+fn without_shutdown_params(req: Request) -> Request {
+    if req.method() != "shutdown" {
+        return req;
+    }
+    let (method, id, _params) = req.into_parts();
+    let request = Request::build(method);
+    match id {
+        Some(id) => request.id(id).finish(),
+        None => request.finish(),
+    }
+}
+
+/// The service's future for one message, with panics turned into a -32803 reply, and a
+/// request left unanswered by the framework (it drops requests for `$/…` methods it does not
+/// know, though they carry an id) answered with -32601.
 async fn guarded(
     fut: impl std::future::Future<Output = Result<Option<Response>, tower_lsp_server::ExitedError>>,
     id: Option<Id>,
 ) -> Option<Response> {
     match AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(Ok(None)) => id.map(|id| {
+            Response::from_error(
+                id,
+                errors::plain(errors::METHOD_NOT_FOUND, "method not found"),
+            )
+        }),
         Ok(Ok(reply)) => reply,
         Ok(Err(_exited)) => None,
         Err(_panic) => {
