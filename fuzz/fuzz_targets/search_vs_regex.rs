@@ -225,11 +225,8 @@ fn case(u: &mut Unstructured<'_>) -> arbitrary::Result<Case> {
         cut: u.arbitrary()?,
         from: u.arbitrary()?,
         windows: if u.arbitrary()? {
-            // An overlap of at least 4 bytes, as Tome's is (64 KiB): an empty match near a
-            // window's end is taken only if the window holds the whole character around it
-            // (with an overlap under 4, `with_windows` lets empty matches inside a character
-            // that the window cuts through be reported).
-            Some((u.int_in_range(1..=64)?, u.int_in_range(4..=16)?))
+            // `with_windows` raises an overlap under 4 bytes to 4 (one UTF-8 character).
+            Some((u.int_in_range(1..=64)?, u.int_in_range(1..=16)?))
         } else {
             None
         },

@@ -517,9 +517,15 @@ impl Document {
         self.tree.depth()
     }
 
-    /// Bytes held by the add buffer.
+    /// Bytes held by the add buffer (in memory or spilled to disk). O(1).
     pub fn added_bytes(&self) -> usize {
         self.add.stored_bytes()
+    }
+
+    /// Bytes of the add buffer held in memory: at most about 16 MiB plus small blocks, the
+    /// rest is spilled to disk (see `block.rs`). O(1).
+    pub fn added_bytes_in_memory(&self) -> usize {
+        self.add.bytes_in_memory()
     }
 
     /// Blocks until the index is complete (or `control` is cancelled), then refreshes.
@@ -869,6 +875,19 @@ impl Document {
                 search::Part::Text(text) => {
                     for chunk in text.chunks(MAX_ADD_PIECE) {
                         pieces.push(self.push_added(chunk));
+                    }
+                }
+                search::Part::Sealed(block) => {
+                    let chunks: Vec<Info> = block.chunks(MAX_ADD_PIECE).map(Info::of).collect();
+                    let at = self.add.push_sealed(block);
+                    let mut start = at.start;
+                    for info in chunks {
+                        pieces.push(Piece {
+                            src: Src::Add(at.block),
+                            start,
+                            info,
+                        });
+                        start += info.bytes;
                     }
                 }
             }

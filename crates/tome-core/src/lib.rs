@@ -39,6 +39,7 @@
 
 mod add_buffer;
 mod backup_record;
+mod block;
 mod breaks;
 mod control;
 mod document;

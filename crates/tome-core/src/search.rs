@@ -32,9 +32,12 @@
 //! one character, as everywhere in Tome (it shows as one U+FFFD).
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use regex::bytes::{Regex, RegexBuilder};
 
+use crate::add_buffer::BLOCK;
+use crate::block::{Block, BlockStore};
 use crate::text::{is_char_boundary, next_char_boundary};
 use crate::tree::Piece;
 use crate::view::View;
@@ -187,14 +190,16 @@ impl Matcher {
 
     /// For tests: searches windows of `window` bytes overlapping by `overlap` instead of
     /// [`WINDOW`] and [`MAX_MATCH`], so that small texts cross window boundaries. The overlap
-    /// stays at least a literal pattern's length, the window at least twice the overlap.
+    /// stays at least a literal pattern's length and at least 4 bytes (one UTF-8 character:
+    /// an empty match near a window's end is judged by the whole character around it, which
+    /// the real 64 KiB overlap always holds), the window at least twice the overlap.
     #[doc(hidden)]
     pub fn with_windows(mut self, window: usize, overlap: usize) -> Matcher {
         let literal = match &self.engine {
             Engine::Literal(f) => f.needle().len(),
             Engine::Regex(_) => 0,
         };
-        self.overlap = overlap.max(literal).max(1);
+        self.overlap = overlap.max(literal).max(4);
         self.window = window.max(2 * self.overlap);
         self
     }
@@ -461,6 +466,10 @@ pub(crate) enum Part {
     Keep(Vec<Piece>),
     /// New text: replacements, with the short runs of kept text between them.
     Text(Vec<u8>),
+    /// The same, sealed into a block as it reached the add buffer's block size (spilled to
+    /// disk past the memory budget: a replace-all of millions of matches rewrites most of the
+    /// file, and that must not all sit in memory, in the plan or in the add buffer).
+    Sealed(Arc<Block>),
 }
 
 /// The plan of a replace-all: the new document as stretches, and the number of replacements.
@@ -480,9 +489,16 @@ pub(crate) fn plan_replace_all(
     let groups = m.groups().filter(|_| replacement.contains(&b'$'));
     let mut parts = Vec::new();
     let mut text = Vec::new();
+    let mut store = BlockStore::default();
     let mut kept_to = 0;
     let mut count = 0;
     let mut first = None;
+    let seal_full = |parts: &mut Vec<Part>, text: &mut Vec<u8>, store: &mut BlockStore| {
+        if text.len() >= BLOCK {
+            parts.push(Part::Sealed(store.seal(text)));
+            text.clear();
+        }
+    };
     let keep = |parts: &mut Vec<Part>, text: &mut Vec<u8>, from: usize, to: usize| {
         if to - from < MERGE_GAP {
             text.extend(view.chunks(from, to).flatten());
@@ -503,6 +519,7 @@ pub(crate) fn plan_replace_all(
         } else {
             text.extend_from_slice(replacement);
         }
+        seal_full(&mut parts, &mut text, &mut store);
         kept_to = r.end;
         count += 1;
         true

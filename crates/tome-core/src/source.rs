@@ -449,7 +449,7 @@ pub(crate) fn read_fully_at(file: &File, buf: &mut [u8], offset: usize) -> io::R
     Ok(done)
 }
 
-fn map_read_only(file: &File, offset: usize, len: usize) -> io::Result<Mmap> {
+pub(crate) fn map_read_only(file: &File, offset: usize, len: usize) -> io::Result<Mmap> {
     // SAFETY: the mapping is read-only (PROT_READ) and shared; the engine never writes through
     // it. Another process may still change the file underneath: an in-place write changes the
     // bytes we see (detected by `disk_change`), and a truncation makes reads of lost pages fault

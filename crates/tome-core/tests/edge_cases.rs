@@ -335,6 +335,42 @@ fn replace_all_is_one_step_and_does_not_fragment() {
 }
 
 #[test]
+fn a_replace_all_that_rewrites_most_of_the_file_stays_out_of_memory() {
+    // 40 MiB with a match every 12 bytes: the rewritten text (gaps merged with replacements)
+    // is ~33 MiB of added text; past 16 MiB it goes to a spill file, not the heap.
+    let dir = tempfile::tempdir().unwrap();
+    let line = "key=1 value\n";
+    let lines = (40 << 20) / line.len();
+    let text = line.repeat(lines);
+    let (mut doc, path) = open(dir.path(), "big", text.as_bytes());
+    let m = Matcher::new(&Query {
+        pattern: "value".into(),
+        regex: false,
+        case_insensitive: false,
+    })
+    .unwrap();
+    let n = doc.replace_all(&m, b"VAL", &Control::new()).unwrap();
+    assert_eq!(n, lines);
+    let expected = "key=1 VAL\n".repeat(lines);
+    assert!(doc.added_bytes() >= expected.len() - (1 << 20));
+    assert!(
+        doc.added_bytes_in_memory() <= (16 << 20) + (3 << 20),
+        "{} bytes of added text in memory",
+        doc.added_bytes_in_memory()
+    );
+    assert_eq!(content(&doc), expected.as_bytes());
+    doc.undo().unwrap();
+    assert_eq!(content(&doc), text.as_bytes());
+    doc.redo().unwrap();
+    // A save reads the spilled blocks back.
+    let out = dir.path().join("out");
+    doc.save(Some(&out), &Control::new()).unwrap();
+    assert_eq!(std::fs::read(&out).unwrap(), expected.as_bytes());
+    drop(doc);
+    assert_eq!(std::fs::read(&path).unwrap(), text.as_bytes());
+}
+
+#[test]
 fn search_directions_case_and_invalid_regex() {
     let dir = tempfile::tempdir().unwrap();
     let (doc, _) = open(dir.path(), "s", b"Alpha beta\nALPHA gamma\nalpha\n");

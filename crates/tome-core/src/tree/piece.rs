@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::block::Block;
 use crate::breaks::{nth_standalone_end, Info};
 use crate::line_index::BLOCK;
 use crate::source::Source;
@@ -40,7 +41,7 @@ pub(crate) const MAX_ADD_PIECE: usize = 64 * 1024;
 #[derive(Clone, Copy)]
 pub(crate) struct Bufs<'a> {
     pub sources: &'a [Arc<Source>],
-    pub sealed: &'a [Arc<[u8]>],
+    pub sealed: &'a [Arc<Block>],
     pub open: &'a [u8],
 }
 
