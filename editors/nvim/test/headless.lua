@@ -73,6 +73,11 @@ end
 local function seq()
   return tonumber(api.nvim_get_current_line():match('seq=(%d+)'))
 end
+-- A step of the tests: type `keys`, then the cursor must be on the line holding seq=`want`.
+local function press(keys, want, what)
+  feed(keys)
+  eq(want, seq(), what)
+end
 
 local function bounded()
   local n = api.nvim_buf_line_count(0)
@@ -119,24 +124,19 @@ test('G shows the last line', function()
 end)
 
 test('gg and {count}G', function()
-  feed('gg')
-  eq(0, seq(), 'gg')
-  feed('1234567G')
-  eq(1234566, seq(), '1234567G')
+  press('gg', 0, 'gg')
+  press('1234567G', 1234566, '1234567G')
   eq(1234567, real())
-  feed('gg')
-  eq(0, seq())
+  press('gg', 0)
 end)
 
 test(':{N} and :$', function()
-  feed(':1000000<CR>')
-  eq(999999, seq(), ':1000000')
+  press(':1000000<CR>', 999999, ':1000000')
   eq(1000000, real())
   feed(':$<CR>')
   eq(total_lines, real(), ':$')
   eq(last_text, api.nvim_get_current_line(), ':$')
-  feed(':17<CR>')
-  eq(16, seq(), ':17')
+  press(':17<CR>', 16, ':17')
 end)
 
 test('{N}%', function()
@@ -160,10 +160,8 @@ test('j/k past the window edge, Ctrl-F/B/D/U, big counts', function()
     feed('k')
   end
   eq(50, seq(), '650 k')
-  feed('100000j')
-  eq(100050, seq(), '100000j')
-  feed('99999k')
-  eq(51, seq(), '99999k')
+  press('100000j', 100050, '100000j')
+  press('99999k', 51, '99999k')
   feed('gg')
   local h = api.nvim_win_get_height(0)
   for _ = 1, 40 do
@@ -193,18 +191,12 @@ end)
 
 test('search forward/backward, regex and literal, n/N', function()
   feed('gg')
-  feed('/seq=18000[0-9]{2} <CR>')
-  eq(1800000, seq(), '/regex')
-  feed('n')
-  eq(1800001, seq(), 'n')
-  feed('n')
-  eq(1800002, seq(), 'n again')
-  feed('N')
-  eq(1800001, seq(), 'N')
-  feed('?seq=5000 <CR>')
-  eq(5000, seq(), '?backward')
-  feed('/\\Vseq=1900000 <CR>')
-  eq(1900000, seq(), '/\\V literal')
+  press('/seq=18000[0-9]{2} <CR>', 1800000, '/regex')
+  press('n', 1800001, 'n')
+  press('n', 1800002, 'n again')
+  press('N', 1800001, 'N')
+  press('?seq=5000 <CR>', 5000, '?backward')
+  press('/\\Vseq=1900000 <CR>', 1900000, '/\\V literal')
   feed('/seq=[<CR>') -- invalid regex: an error, no move
   eq(1900000, seq(), 'invalid regex keeps the cursor')
   bounded()
@@ -237,13 +229,10 @@ local function orig_line(n) -- 0-based line of the original file
 end
 
 test('insert, delete, change, paste, . at line 1,500,001', function()
-  feed(':1500001<CR>')
-  eq(1500000, seq())
+  press(':1500001<CR>', 1500000)
   feed('0iHELLO <Esc>')
-  feed('j')
-  eq(1500001, seq())
-  feed('dd')
-  eq(1500002, seq(), 'dd leaves the next line')
+  press('j', 1500001)
+  press('dd', 1500002, 'dd leaves the next line')
   feed('0cwCHANGED<Esc>')
   feed('yyp')
   feed('j0x..')
@@ -280,22 +269,40 @@ test('u and Ctrl-R go through the server', function()
   eq(edited[1500003][1], line, 'Ctrl-R redid it')
 end)
 
-local function write_expected(path)
-  local f = assert(io.open(path, 'wb'))
-  local i = 0
-  for l in io.lines(file, 'L') do
-    local e = edited[i]
+--- Streams `src` into `dst` with `edits` (0-based line -> function(text) returning the lines
+--- that replace it, or false to delete it). Returns the original text of the edited lines and
+--- of those in `keep` (0-based line -> true).
+local function write_edited(src, dst, edits, keep)
+  local f = assert(io.open(dst, 'wb'))
+  local seen, i = {}, 0
+  for l in io.lines(src, 'L') do
+    local e = edits[i]
+    if e ~= nil or (keep and keep[i]) then
+      seen[i] = l:gsub('\r?\n$', '')
+    end
     if e == nil then
       f:write(l)
     elseif e then
       local nl = l:match('\r?\n$') or ''
-      for _, x in ipairs(e) do
+      for _, x in ipairs(e(seen[i])) do
         f:write(x, nl)
       end
     end
     i = i + 1
   end
   f:close()
+  return seen
+end
+
+-- The original file with the edits of `edited`, as the server should save it.
+local function write_expected(path)
+  local edits = {}
+  for i, e in pairs(edited) do
+    edits[i] = e and function()
+      return e
+    end
+  end
+  write_edited(file, path, edits)
 end
 
 local function cmp(a, b)
@@ -361,31 +368,6 @@ local function append(path, text)
   f:close()
 end
 
---- Streams `src` into `dst` with `edits` (0-based line -> function(text) returning the lines
---- that replace it, or false to delete it). Returns the original text of the edited lines and
---- of those in `keep` (0-based line -> true).
-local function write_edited(src, dst, edits, keep)
-  local f = assert(io.open(dst, 'wb'))
-  local seen, i = {}, 0
-  for l in io.lines(src, 'L') do
-    local e = edits[i]
-    if e ~= nil or (keep and keep[i]) then
-      seen[i] = l:gsub('\r?\n$', '')
-    end
-    if e == nil then
-      f:write(l)
-    elseif e then
-      local nl = l:match('\r?\n$') or ''
-      for _, x in ipairs(e(seen[i])) do
-        f:write(x, nl)
-      end
-    end
-    i = i + 1
-  end
-  f:close()
-  return seen
-end
-
 --- Changes `old` to `new` (same length) inside 0-based line `n` of `path`, in place. Returns
 --- the line's new text.
 local function poke(path, n, old, new)
@@ -428,8 +410,7 @@ test('appended lines show without polling; the cursor on the last line follows t
   eq({ 'tail two seq=-2' }, api.nvim_buf_get_lines(0, row - 2, row - 1, false), 'line before the last')
   assert(not vim.bo.modified, 'an append does not make the buffer modified')
   -- Elsewhere in the file the cursor stays; G finds the new end.
-  feed(':1000<CR>')
-  eq(999, seq(), ':1000')
+  press(':1000<CR>', 999, ':1000')
   events = s.disk_events
   append(path, 'tail four seq=-4\n')
   ok = vim.wait(5000, function()
@@ -457,8 +438,7 @@ test(':TomeFollow follows the end from anywhere', function()
   vim.cmd('TomeFollow')
   assert(s.follow, 'follow on')
   eq(n, real(), ':TomeFollow goes to the end')
-  feed(':1000<CR>')
-  eq(999, seq())
+  press(':1000<CR>', 999)
   append(s.path, 'tail five seq=-5\n')
   local ok = vim.wait(5000, function()
     return api.nvim_get_current_line() == 'tail five seq=-5'
@@ -594,16 +574,22 @@ local function edit_then_crash(path, prefix)
   s1.quit()
 end
 
-test('recovery: kill -9 of the server, a new session offers the edits, :TomeRecover + :w save them', function()
-  local path = copy_of('rec.log')
-  local want = workdir .. '/rec.expected'
-  local prefix = 'RECOVERED '
-  local orig = write_edited(path, want, {
+--- Writes `path` with the edits of edit_then_crash(path, prefix) into `want`. Returns the
+--- original text of lines 1,500,001 and 1,600,002 (0-based 1500000 and 1600001).
+local function write_crash_edits(path, want, prefix)
+  return write_edited(path, want, {
     [1500000] = function(l)
       return { prefix .. l }
     end,
     [1600000] = false,
   }, { [1600001] = true })
+end
+
+test('recovery: kill -9 of the server, a new session offers the edits, :TomeRecover + :w save them', function()
+  local path = copy_of('rec.log')
+  local want = workdir .. '/rec.expected'
+  local prefix = 'RECOVERED '
+  local orig = write_crash_edits(path, want, prefix)
   edit_then_crash(path, prefix)
 
   local s2 = session(path)
@@ -702,12 +688,7 @@ test('orphan recovery: the file changed between sessions; :TomeRecover opens a n
   -- Another program changes the file in place between the sessions: same size, line 100.
   local changed100 = poke(path, 99, 'seq=99 ', 'SEQ=99 ')
   local want = workdir .. '/orphan.expected'
-  local orig = write_edited(path, want, {
-    [1500000] = function(l)
-      return { prefix .. l }
-    end,
-    [1600000] = false,
-  }, { [1600001] = true })
+  local orig = write_crash_edits(path, want, prefix)
   local stat0 = vim.uv.fs_stat(path)
 
   local s2 = session(path)

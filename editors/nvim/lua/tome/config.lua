@@ -1,4 +1,4 @@
--- Settings and their defaults; `require('tome').setup{...}` merges into `options`.
+-- Settings and their defaults; `require('tome').setup{...}` merges into `options`. Requires nothing.
 local M = {}
 
 M.defaults = {

@@ -2,13 +2,13 @@
 -- is reported by nvim_buf_attach's on_bytes and sent as a `tome/edit` at the same position.
 -- Positions are {line, character} in UTF-8 bytes (negotiated at initialize): buffer row r is
 -- file line base + r, and a buffer column is a byte column, so no offsets need tracking.
+-- Also undo/redo and :w, which the server does. Requires state, client and window.
+local state = require('tome.state')
+local client = require('tome.client')
+local W = require('tome.window')
 local api = vim.api
 
 local E = {}
-
-local function tome()
-  return require('tome')
-end
 
 -- The text of the buffer from (r0, c0) spanning `rows` line breaks and ending at column
 -- `cend` of the last row. The row after the last one reads as empty (Neovim reports changes
@@ -34,11 +34,11 @@ local function resync(st, why)
     if why then
       vim.notify('Tome: ' .. why, vim.log.levels.WARN)
     end
-    local info = tome().refresh_info(st)
+    local info = client.refresh_info(st)
     if info then
       st.version = info.version
       st.dirty = info.dirty
-      require('tome.window').recentre(st)
+      W.recentre(st)
     end
   end)
 end
@@ -79,7 +79,7 @@ function E.on_bytes(st, sr, sc, oer, oec, ner, nec)
   st.version = version + 1
   st.dirty = true
   st.edits_in_flight = (st.edits_in_flight or 0) + 1
-  tome().client():request('tome/edit', {
+  client.get():request('tome/edit', {
     doc = st.doc,
     version = version,
     edits = { { range = { start = start, ['end'] = stop }, text = text } },
@@ -96,7 +96,7 @@ end
 function E.attach(st)
   api.nvim_buf_attach(st.buf, false, {
     on_bytes = function(_, buf, _, sr, sc, _, oer, oec, oeb, ner, nec, neb)
-      if tome().docs[buf] ~= st then
+      if state.docs[buf] ~= st then
         return true -- the buffer now shows another document: detach
       end
       if st.applying or (oeb == 0 and neb == 0) then
@@ -112,9 +112,9 @@ function E.undo(st, redo)
   local method = redo and 'tome/redo' or 'tome/undo'
   local offset, changed, res, err
   for _ = 1, vim.v.count1 do
-    res, err = tome().request(method, { doc = st.doc })
+    res, err = client.request(method, { doc = st.doc })
     if not res then
-      return tome().error(method, err)
+      return client.error(method, err)
     end
     st.version = res.version
     if not res.changed then
@@ -125,11 +125,10 @@ function E.undo(st, redo)
   if not changed then
     return vim.notify(redo and 'Already at newest change' or 'Already at oldest change')
   end
-  local info = tome().refresh_info(st)
+  local info = client.refresh_info(st)
   if info then
     st.dirty = info.dirty
   end
-  local W = require('tome.window')
   local line, col = W.line_of_offset(st, math.min(offset or 0, math.max(0, (info and info.size or 1) - 1)))
   W.jump(st, line or W.cursor_line(st), nil, true)
   if col then
@@ -147,10 +146,10 @@ function E.write(st, target)
     params.path = target
   end
   st.saving = true
-  local res, err = tome().request(save_as and 'tome/saveAs' or 'tome/save', params, 24 * 3600 * 1000)
+  local res, err = client.request(save_as and 'tome/saveAs' or 'tome/save', params, 24 * 3600 * 1000)
   st.saving = false
   if not res then
-    return tome().error('saving ' .. target, err)
+    return client.error('saving ' .. target, err)
   end
   if save_as then
     -- The server now watches the new path for outside changes (tome/didChangeOnDisk).

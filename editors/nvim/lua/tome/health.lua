@@ -1,4 +1,5 @@
 -- :checkhealth tome: the binary, its version, and a protocol round trip on a fresh server.
+-- Requires config, state and rpc (its own server: open documents are not disturbed).
 local M = {}
 
 function M.check()
@@ -61,7 +62,7 @@ function M.check()
   end
   h.ok(('protocol round trip %.2f ms (start + initialize %.0f ms)'):format(best, t_init))
   c:stop()
-  local n = vim.tbl_count(require('tome').docs)
+  local n = vim.tbl_count(require('tome.state').docs)
   h.info(('%d file(s) open through Tome; threshold %d MiB, window %d lines'):format(
     n, config.options.threshold / 1048576, config.window()))
 end

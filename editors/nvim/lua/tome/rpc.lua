@@ -3,7 +3,7 @@
 -- Why not vim.lsp.start: the LSP client attaches to buffers, sends didOpen/didChange with the
 -- whole text and expects textDocument/* semantics, which is exactly what a multi-GB file must
 -- avoid; its API for custom requests and progress also changed between 0.10 and 0.12. This
--- client is ~150 lines of vim.uv and behaves the same on every Neovim since 0.10.
+-- client is ~150 lines of vim.uv and behaves the same on every Neovim since 0.10. Requires nothing.
 local uv = vim.uv or vim.loop
 
 local M = {}

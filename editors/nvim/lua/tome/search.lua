@@ -3,15 +3,14 @@
 --
 -- Patterns are Rust regexes (close to Vim's \v "very magic"); a leading \V makes the pattern
 -- literal, \c / \C force case (else 'ignorecase' and 'smartcase' decide), as in Vim.
+-- Requires client and window.
+local client = require('tome.client')
+local W = require('tome.window')
 local api = vim.api
 
 local S = {}
 
 S.last = nil -- {pattern = typed text, backward = bool}
-
-local function tome()
-  return require('tome')
-end
 
 function S.parse(p)
   local literal, case = false, nil
@@ -55,7 +54,6 @@ end
 --- Finds the next match of `pattern` after the cursor (before it when `backward`) in the
 --- whole file, and moves there. Returns true when found.
 function S.find(st, pattern, backward)
-  local W = require('tome.window')
   local q = S.parse(pattern)
   if q.pattern == '' then
     return vim.notify('E35: No previous regular expression', vim.log.levels.ERROR)
@@ -72,7 +70,7 @@ function S.find(st, pattern, backward)
       from = { line = line + 1, character = 0 }
     end
   end
-  local res, err = tome().request('tome/search', {
+  local res, err = client.request('tome/search', {
     doc = st.doc,
     query = q,
     mode = 'next',
@@ -82,7 +80,7 @@ function S.find(st, pattern, backward)
     workDoneToken = 'tome/search/' .. st.doc,
   }, 24 * 3600 * 1000)
   if not res then
-    return tome().error('search', err)
+    return client.error('search', err)
   end
   set_hl(q)
   if not res.found then
@@ -131,10 +129,10 @@ function S.again(st, reverse)
 end
 
 --- :TomeGrep {pattern}: up to `grep_limit` matches in the quickfix list, with real line
---- numbers. Choosing an entry (:cc, :cn, <CR>) jumps there (see tome.check_quickfix).
+--- numbers. Choosing an entry (:cc, :cn, <CR>) jumps there (see S.check_quickfix).
 function S.grep(st, pattern, limit)
   local q = S.parse(pattern)
-  local res, err = tome().request('tome/search', {
+  local res, err = client.request('tome/search', {
     doc = st.doc,
     query = q,
     mode = 'all',
@@ -142,9 +140,9 @@ function S.grep(st, pattern, limit)
     workDoneToken = 'tome/grep/' .. st.doc,
   }, 24 * 3600 * 1000)
   if not res then
-    return tome().error('search', err)
+    return client.error('search', err)
   end
-  local c = tome().client()
+  local c = client.get()
   local items, waiting = {}, 0
   for i, m in ipairs(res.matches) do
     local lnum = m.range and m.range.start.line or nil
@@ -182,16 +180,36 @@ function S.grep(st, pattern, limit)
   local more = res.resumeAt and (' (first %d; more not listed)'):format(#items) or ''
   vim.fn.setqflist({}, ' ', { title = 'Tome: ' .. pattern .. more, items = items })
   -- Go to the first match, as :grep does; later entries (:cn, :cc N, <CR>) are followed by
-  -- tome.check_quickfix when the cursor lands in this buffer.
+  -- S.check_quickfix when the cursor lands in this buffer.
   local qf = vim.fn.getqflist({ id = 0, idx = 0 })
   st.qf_seen = qf.id .. ':' .. qf.idx
   if items[1] and items[1].user_data.tome_line then
-    local W = require('tome.window')
-    W.jump(st, items[1].user_data.tome_line, 'center')
+      W.jump(st, items[1].user_data.tome_line, 'center')
     pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], items[1].col - 1 })
   end
   api.nvim_echo({ { ('%d matches of %s%s'):format(#items, pattern, more) } }, false, {})
   set_hl(q)
+end
+
+--- Follows the quickfix list of :TomeGrep into this buffer: the entry chosen (:cc, :cn, <CR>)
+--- is a real line, which the window may not hold; jump there once per entry.
+---@param st Tome.BufState
+function S.check_quickfix(st)
+  local qf = vim.fn.getqflist({ id = 0, idx = 0, title = 0 })
+  if not qf.title or not qf.title:match('^Tome: ') then
+    return
+  end
+  local key = qf.id .. ':' .. qf.idx
+  if st.qf_seen == key then
+    return
+  end
+  local item = vim.fn.getqflist({ id = qf.id, idx = qf.idx, items = 0 }).items[1]
+  if not item or item.bufnr ~= st.buf or type(item.user_data) ~= 'table' or not item.user_data.tome_line then
+    return
+  end
+  st.qf_seen = key
+  W.jump(st, item.user_data.tome_line, 'center')
+  pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], item.col - 1 })
 end
 
 return S

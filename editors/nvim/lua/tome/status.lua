@@ -5,6 +5,13 @@
 -- which UIs and plugins such as fidget render), else in the message area; and in the status
 -- line part. A `User TomeProgress` autocmd (data = token, title, percentage, kind) lets other
 -- plugins show it their own way.
+--
+-- Also the index's progress per document: reported ($/progress of `tome/index/N`) or, where the
+-- server does not report it (after a reload, for appended lines), polled (watch_index); both
+-- make the line count exact in the end and show it. Requires state, client and window.
+local state = require('tome.state')
+local client = require('tome.client')
+local W = require('tome.window')
 local api = vim.api
 
 local S = {}
@@ -41,6 +48,66 @@ local function show(token, p, kind)
   end
 end
 
+--- The index of document `doc` is `pct`% done (`done`: complete).
+function S.on_index_progress(doc, pct, done)
+  for _, st in pairs(state.docs) do
+    if st.doc == doc then
+      st.index_percent = done and 100 or pct
+      if done then
+        -- The count is exact now; ask for it without blocking the user.
+        client.get():request('tome/info', { doc = doc }, function(_, info)
+          if info and state.docs[st.buf] == st then
+            st.line_count, st.size = info.lineCount, info.size
+            if info.lineCount.exact and info.version == st.version and not client.busy() then
+              -- The last line users see (a final line break ends the last line, as in Vim):
+              -- the status line's count then agrees with G.
+              W.last_line(st, false)
+            end
+            W.update_windows(st)
+          end
+        end)
+      end
+    end
+  end
+end
+
+--- Until the line index of `st` is complete, asks for its progress now and then: after
+--- `tome/reload`, and for appended lines, the server indexes without reporting progress.
+---@param st Tome.BufState
+function S.watch_index(st)
+  if (st.index_percent >= 100 and st.line_count and st.line_count.exact) or st.index_timer then
+    return
+  end
+  st.index_timer = true
+  local function tick()
+    local c = client.running()
+    if state.docs[st.buf] ~= st or not c then
+      st.index_timer = nil
+      return
+    end
+    c:request('tome/info', { doc = st.doc }, function(_, info)
+      if not info or state.docs[st.buf] ~= st then
+        st.index_timer = nil
+        return
+      end
+      st.line_count, st.size = info.lineCount, info.size
+      st.index_percent = info.indexComplete and 100 or info.indexPercent
+      if info.lineCount.exact then
+        st.index_timer = nil
+        if info.version == st.version and not client.busy() then
+          W.last_line(st, false)
+        end
+        W.update_windows(st)
+        vim.cmd('redrawstatus!')
+      else
+        vim.defer_fn(tick, 200)
+      end
+    end)
+  end
+  vim.defer_fn(tick, 200)
+end
+
+--- `$/progress` from the server (registered with the client below).
 function S.on_notify(method, params)
   if method ~= '$/progress' or type(params) ~= 'table' or type(params.value) ~= 'table' then
     return
@@ -68,7 +135,7 @@ function S.on_notify(method, params)
   -- The end of indexing makes the line count exact: update the documents' status.
   local doc = tostring(token):match('^tome/index/(%d+)$')
   if doc then
-    require('tome').on_index_progress(tonumber(doc), p.percentage, v.kind == 'end')
+    S.on_index_progress(tonumber(doc), p.percentage, v.kind == 'end')
   end
   api.nvim_exec_autocmds('User', {
     pattern = 'TomeProgress',
@@ -99,7 +166,7 @@ function S.status(buf)
     win = api.nvim_get_current_win()
   end
   buf = buf or api.nvim_win_get_buf(win)
-  local st = require('tome').docs[buf]
+  local st = state.docs[buf]
   if not st or not st.base then
     return ''
   end
@@ -137,4 +204,9 @@ function S.status(buf)
 end
 
 S.human = human
+
+client.handle('$/progress', function(params)
+  S.on_notify('$/progress', params)
+end)
+
 return S

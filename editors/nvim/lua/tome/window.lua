@@ -1,14 +1,14 @@
 -- The windowed buffer: a Tome buffer holds file lines [base, base + n) and nothing else, so
 -- Neovim's memory stays flat whatever the file's size. Motions that leave the window ask the
--- server for the right window and put the cursor on the same real line.
+-- server for the right window and put the cursor on the same real line. Also the options of
+-- the windows showing it: real line numbers ('statuscolumn') and the status line.
+-- Requires config, state and client.
 local config = require('tome.config')
+local state = require('tome.state')
+local client = require('tome.client')
 local api = vim.api
 
 local W = {}
-
-local function tome()
-  return require('tome')
-end
 
 --- How many lines the buffer holds: the setting, but never less than three screens so a
 --- Ctrl-F from anywhere in the window still lands inside it.
@@ -37,7 +37,7 @@ function W.last_line(st, wait)
   if st.last and st.last.version == st.version then
     return st.last.line
   end
-  local info = tome().refresh_info(st)
+  local info = client.refresh_info(st)
   if not info then
     return nil
   end
@@ -45,13 +45,13 @@ function W.last_line(st, wait)
     if not wait then
       return nil
     end
-    info = tome().wait_index(st)
+    info = client.wait_index(st)
     if not info then
       return nil
     end
   end
   local count = info.lineCount.known
-  local res = tome().request('tome/viewport', { doc = st.doc, first = count - 1, count = 1 })
+  local res = client.request('tome/viewport', { doc = st.doc, first = count - 1, count = 1 })
   if not res then
     return nil
   end
@@ -71,17 +71,17 @@ function W.fill(st, first)
       first = math.max(0, math.min(first, last + 1 - count))
     end
   end
-  local res, err = tome().request('tome/viewport', { doc = st.doc, first = first, count = count })
+  local res, err = client.request('tome/viewport', { doc = st.doc, first = first, count = count })
   if not res and err and err.code == -33002 then
     -- Past the end (the file shrank, or an estimate was off): show the end instead.
     local last = W.last_line(st, true)
     if last then
       first = math.max(0, last + 1 - count)
-      res, err = tome().request('tome/viewport', { doc = st.doc, first = first, count = count })
+      res, err = client.request('tome/viewport', { doc = st.doc, first = first, count = count })
     end
   end
   if not res then
-    tome().error('reading lines', err)
+    client.error('reading lines', err)
     return false
   end
   local rl = res.lines
@@ -113,8 +113,45 @@ function W.fill(st, first)
   end
   set_lines(st, lines)
   vim.bo[st.buf].modified = st.dirty
-  tome().update_windows(st)
+  W.update_windows(st)
   return true
+end
+
+--- Real line numbers: 'statuscolumn' calls this (as require'tome'.lnum()) for each screen line.
+function W.lnum()
+  if vim.v.virtnum ~= 0 then
+    return ''
+  end
+  local win = vim.g.statusline_winid
+  local buf = win and api.nvim_win_is_valid(win) and api.nvim_win_get_buf(win) or api.nvim_get_current_buf()
+  local st = state.docs[buf]
+  return tostring(st and st.base and st.base + vim.v.lnum or vim.v.lnum)
+end
+
+-- (Through the entry point: these strings are what users see in :set statuscolumn?, and the
+-- tests check them.)
+local STATUSCOLUMN = "%=%{v:lua.require'tome'.lnum()} "
+local STATUSLINE = "%<%f %h%w%r%=%{v:lua.require'tome'.status()}  %l:%c%V "
+
+--- Window options for windows showing `st`: real line numbers, status line part.
+---@param st Tome.BufState
+function W.update_windows(st)
+  local total = st.line_count and (st.line_count.estimate or st.line_count.known) or 1
+  for _, win in ipairs(vim.fn.win_findbuf(st.buf)) do
+    local wo = vim.wo[win]
+    if wo.statuscolumn ~= STATUSCOLUMN then
+      wo.statuscolumn = STATUSCOLUMN
+      wo.number = true
+      wo.relativenumber = false
+      wo.foldenable = false
+    end
+    -- (checked on its own: `:edit` of another Tome file in this window keeps 'statuscolumn'
+    -- but Neovim 0.12 gives the new buffer its default 'statusline')
+    if config.options.statusline and wo.statusline ~= STATUSLINE then
+      wo.statusline = STATUSLINE
+    end
+    wo.numberwidth = math.max(4, #tostring(total) + 2)
+  end
 end
 
 --- The current file line of the cursor (0-based).
@@ -192,12 +229,12 @@ end
 --- The line (0-based) holding byte `offset`, waiting for the index when needed.
 function W.line_of_offset(st, offset)
   local function ask()
-    return tome().request('tome/viewport', { doc = st.doc, around = offset, before = 0, count = 1 })
+    return client.request('tome/viewport', { doc = st.doc, around = offset, before = 0, count = 1 })
   end
   local res = ask()
   -- Past the index frontier the number is null: wait for the index, then ask again.
   if res and res.lines[1] and res.lines[1].number == nil then
-    tome().wait_index(st)
+    client.wait_index(st)
     res = ask()
   end
   if not res or not res.lines[1] or not res.lines[1].number then

@@ -1,0 +1,169 @@
+-- A Tome buffer's life: the open (the BufReadCmd that init.claim installs), attaching a
+-- document to a buffer (options, edits, keys, autocommands) and closing it.
+-- Requires config, state, client, window, edit, search, keymaps and disk; recovery only where
+-- an open found something to recover (recovery requires this module to open and attach).
+local config = require('tome.config')
+local state = require('tome.state')
+local client = require('tome.client')
+local W = require('tome.window')
+local E = require('tome.edit')
+local S = require('tome.search')
+local keymaps = require('tome.keymaps')
+local disk = require('tome.disk')
+local api = vim.api
+local uv = vim.uv or vim.loop
+
+local B = {}
+
+--- Forgets `buf`'s document and tells the server (if it still runs) to close it.
+function B.close(buf)
+  local st = state.docs[buf]
+  if not st then
+    return
+  end
+  state.docs[buf] = nil
+  local c = client.running()
+  if c then
+    c:request('tome/close', { doc = st.doc }, function() end)
+  end
+end
+
+--- Makes `buf` show document `info` (a reply shaped like `tome/open`'s): the window, edits,
+--- keys, autocommands. `path` is the file (nil for a document without one).
+---@return Tome.BufState
+function B.attach(buf, info, path)
+  local st = state.new(buf, info.doc, path)
+  state.take_info(st, info)
+  state.docs[buf] = st
+
+  local bo = vim.bo[buf]
+  bo.swapfile = false
+  bo.undolevels = -1 -- undo is the server's; Vim's would hold copies of what the window showed
+  bo.buftype = 'acwrite'
+  bo.modeline = false
+  bo.fileformat = 'unix' -- line breaks are the file's own; edit.lua converts what it sends
+  bo.readonly = info.readOnly
+
+  W.fill(st, 0)
+  E.attach(st)
+  if config.options.mappings then
+    keymaps.map(st)
+  end
+  local group = api.nvim_create_augroup('tome_buf_' .. buf, { clear = true })
+  api.nvim_create_autocmd('BufWriteCmd', {
+    group = group,
+    buffer = buf,
+    callback = function(a)
+      local s = state.docs[buf]
+      if not s then
+        return
+      end
+      -- `:w` names the buffer (its file, or tome://recovered/… for a document without one);
+      -- `:w {file}` and `:saveas {file}` name another file.
+      local target = a.file
+      if target == '' or target:match('^tome://') then
+        target = s.path
+      end
+      if not target then
+        -- A recovered document has no file yet: like an unnamed buffer, it needs a name.
+        return vim.notify('Tome: this buffer has no file yet; write it with :w {file}', vim.log.levels.ERROR)
+      end
+      E.write(s, target)
+    end,
+  })
+  api.nvim_create_autocmd({ 'CursorMoved', 'WinScrolled', 'InsertLeave' }, {
+    group = group,
+    buffer = buf,
+    callback = function()
+      local s = state.docs[buf]
+      if s and s.append_pending then
+        disk.show_append(s)
+      end
+      if s and not s.applying and api.nvim_get_current_buf() == buf then
+        S.check_quickfix(s)
+        W.after_move(s)
+      end
+    end,
+  })
+  api.nvim_create_autocmd({ 'BufWinEnter', 'BufEnter' }, {
+    group = group,
+    buffer = buf,
+    callback = function()
+      local s = state.docs[buf]
+      if s then
+        W.update_windows(s)
+        S.check_quickfix(s)
+        if s.append_pending then
+          disk.show_append(s)
+        end
+      end
+    end,
+  })
+  api.nvim_create_autocmd({ 'BufUnload', 'BufWipeout' }, {
+    group = group,
+    buffer = buf,
+    callback = function()
+      B.close(buf)
+    end,
+  })
+  W.update_windows(st)
+  return st
+end
+
+--- The server's `warnings` of an open (an ignored backup, a file journaled elsewhere).
+local function tell_warnings(warnings)
+  if type(warnings) ~= 'table' or #warnings == 0 then
+    return
+  end
+  vim.schedule(function()
+    for _, w in ipairs(warnings) do
+      vim.notify('Tome: ' .. tostring(w.message), vim.log.levels.WARN)
+    end
+  end)
+end
+
+--- Opens `path` through Tome into buffer `buf` (the BufReadCmd of big files, and :Tome).
+--- `interrupted` answers the server's question about an interrupted save ('restore',
+--- 'discard' or 'keep'); without it, such a file opens as it is and the user is told.
+function B.open(buf, path, interrupted)
+  path = vim.fn.fnamemodify(path, ':p')
+  local old = state.docs[buf]
+  local keep_line = old and old.base and api.nvim_get_current_buf() == buf and W.cursor_line(old)
+  B.close(buf)
+  local t0 = uv.hrtime()
+  local info, err = client.request('tome/open', { path = path, interruptedSave = interrupted })
+  local interrupted_data
+  if not info and type(err) == 'table' and err.code == -33014 then
+    interrupted_data = err.data or {}
+    info, err = client.request('tome/open', { path = path, interruptedSave = 'keep' })
+  end
+  if not info then
+    client.error('opening ' .. path, err)
+    return false
+  end
+  local st = B.attach(buf, info, info.path and info.path ~= '' and vim.fn.fnamemodify(info.path, ':p') or path)
+  local ft = vim.filetype.match({ filename = path })
+  if ft then
+    vim.bo[buf].filetype = ft
+  end
+  if api.nvim_get_current_buf() == buf then
+    -- Neovim leaves the cursor on line 0 after a BufReadCmd that sets the lines itself.
+    api.nvim_win_set_cursor(0, { 1, 0 })
+    if keep_line then
+      W.jump(st, keep_line, 'center')
+    end
+  end
+  -- (Required here, not at the top: recovery requires this module, to open and attach.)
+  if type(info.recovery) == 'table' then
+    st.recovery = info.recovery
+    require('tome.recovery').offer(st, info.recovery)
+  end
+  if interrupted_data then
+    require('tome.recovery').tell_interrupted(st, interrupted_data)
+  end
+  tell_warnings(info.warnings)
+  st.open_ms = (uv.hrtime() - t0) / 1e6
+  return true
+end
+
+return B

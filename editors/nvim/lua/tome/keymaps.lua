@@ -1,0 +1,94 @@
+-- The buffer-local keys of a Tome buffer (with `mappings = true`): motions, undo/redo and n/N
+-- through the server, and a cmdline <CR> that sends `:{N}`, `:$`, `/pat` and `?pat` there too.
+-- Requires state, window, edit and search.
+local state = require('tome.state')
+local W = require('tome.window')
+local E = require('tome.edit')
+local S = require('tome.search')
+local api = vim.api
+
+local K = {}
+
+--- Pending work from the cmdline <CR> mapping (an expr mapping cannot change the buffer).
+local pending
+function K.run_pending()
+  local p, st = pending, state.docs[api.nvim_get_current_buf()]
+  pending = nil
+  if not p or not st then
+    return
+  end
+  if p.kind == 'line' then
+    if p.n == '$' then
+      local last = W.last_line(st, true)
+      if last then
+        W.jump(st, last, 'center')
+      end
+    else
+      W.goto_line(st, math.max(1, tonumber(p.n)))
+    end
+  else
+    S.search(st, p.pattern, p.backward)
+  end
+end
+
+--- Cmdline <CR>: `:{N}`, `:$`, `/pat`, `?pat` go through the server; anything else runs as usual.
+function K.cmdline_cr()
+  local t, line = vim.fn.getcmdtype(), vim.fn.getcmdline()
+  if t == ':' then
+    local n = line:match('^%s*(%d+)%s*$') or line:match('^%s*(%$)%s*$')
+    if n then
+      vim.fn.histadd(':', line)
+      pending = { kind = 'line', n = n }
+      return '<C-c><Cmd>lua require("tome.keymaps").run_pending()<CR>'
+    end
+  elseif t == '/' or t == '?' then
+    pending = { kind = 'search', pattern = line, backward = t == '?' }
+    return '<C-c><Cmd>lua require("tome.keymaps").run_pending()<CR>'
+  end
+  return '<CR>'
+end
+
+--- Maps the keys in `st.buf`. Each mapping looks the state up when used: `:e!` gives the
+--- buffer a new one.
+---@param st Tome.BufState
+function K.map(st)
+  local buf = st.buf
+  local function nmap(lhs, fn)
+    vim.keymap.set('n', lhs, function()
+      local s = state.docs[buf]
+      if s then
+        fn(s)
+      end
+    end, { buffer = buf, desc = 'Tome: ' .. lhs })
+  end
+  nmap('G', W.motion_G)
+  nmap('gg', W.motion_gg)
+  nmap('%', W.motion_percent)
+  for _, k in ipairs({ { 'j', 1 }, { '<Down>', 1 }, { 'k', -1 }, { '<Up>', -1 } }) do
+    local key = api.nvim_replace_termcodes(k[1], true, false, true)
+    nmap(k[1], function(s)
+      W.motion_vertical(s, key, k[2])
+    end)
+  end
+  for _, k in ipairs({ { '<C-d>', 1 }, { '<C-u>', -1 }, { '<C-f>', 1 }, { '<C-b>', -1 } }) do
+    local key = api.nvim_replace_termcodes(k[1], true, false, true)
+    nmap(k[1], function(s)
+      W.motion_scroll(s, key, k[2])
+    end)
+  end
+  nmap('u', function(s)
+    E.undo(s, false)
+  end)
+  nmap('<C-r>', function(s)
+    E.undo(s, true)
+  end)
+  nmap('n', function(s)
+    S.again(s, false)
+  end)
+  nmap('N', function(s)
+    S.again(s, true)
+  end)
+  vim.keymap.set('c', '<CR>', K.cmdline_cr, { buffer = buf, expr = true, desc = 'Tome: :N and / through the server' })
+end
+
+return K

@@ -1,0 +1,92 @@
+-- The per-buffer state of every Tome buffer, in one typed table (as gitsigns.nvim keeps its
+-- cache entries): every module reads and writes the fields below and no others, so this class
+-- is the one list of them. Requires nothing: every other module may require it.
+local M = {}
+
+--- The server's line count of a document (`lineCount` in protocol replies).
+---@class (exact) Tome.LineCount
+---@field known integer lines counted so far (all of them when `exact`)
+---@field exact boolean true once the line index is complete
+---@field estimate? integer the expected total while the index is not complete
+
+--- The last line users see, as of one version (a final line break ends the last line, as in Vim).
+---@class (exact) Tome.LastLine
+---@field version integer the document version it was found for
+---@field line integer the line, 0-based
+
+--- One Tome buffer: the document it shows and the window of lines it holds. Fields in groups:
+--- what is shown (buffer.lua); what the server last said (state.take_info, client.refresh_info,
+--- window.fill); the window (window.lua); requests going on (edit.lua, window.lua); changes on
+--- disk (disk.lua); search (search.lua); recovery (recovery.lua).
+---@class (exact) Tome.BufState
+---@field buf integer the buffer
+---@field doc integer the server's document id
+---@field path? string the file, absolute (nil for a recovered document without one yet)
+---@field untitled? true set while the document has no file (path is nil)
+---@field line_ending? string 'lf', 'crlf' or 'cr': what edit.lua turns "\n" into
+---@field open_ms? number how long the open took, for the tests' log
+---@field info? table the last `tome/info` (or `tome/open`) reply
+---@field version integer the document version the buffer's text is of (edits add one each)
+---@field size? integer the document's size in bytes
+---@field line_count? Tome.LineCount the line count
+---@field index_percent? number how far the line index is, 0 to 100
+---@field dirty? boolean the document has unsaved changes (the server says so)
+---@field last? Tome.LastLine the last line users see, while `version` is still `last.version`
+---@field base? integer file line of buffer row 1, 0-based (nil until the first fill)
+---@field n? integer how many lines the buffer holds (at least 1)
+---@field at_end? boolean the window ends at the file's last line
+---@field hide_last? boolean the file's empty line after its final line break is left out
+---@field unsafe table<integer, string> buffer row (0-based) -> why its columns are not the file's
+---@field applying? boolean the plugin itself is setting the text: on_bytes must not send it
+---@field saving? boolean a save is waiting for its reply
+---@field edits_in_flight? integer `tome/edit` requests sent and not answered yet
+---@field index_timer? true watch_index is polling the index's progress
+---@field disk_events? integer `tome/didChangeOnDisk` notifications received (for the tests)
+---@field append_pending? true an append is to be shown when the user is not busy
+---@field changed_on_disk? string the kind of the last change by another program, for the status line
+---@field warned? table<string, true> the kinds of change already told to the user
+---@field follow? true :TomeFollow is on: windows go to the new end after an append
+---@field qf_seen? string the quickfix entry ('id:idx') last followed into this buffer
+---@field recovery? table `recovery` of the open reply: unsaved changes of an earlier session
+---@field recovery_notice? string what the user was told about them
+---@field interrupted? table `data` of the server's interrupted-save error (its backup)
+---@field recovered_from? string for a document recovered into a new buffer: the file it is of
+
+---@type table<integer, Tome.BufState> buffer -> state; the one table, never replaced
+M.docs = {}
+
+--- A new state for `buf` showing document `doc` (`path` nil for a document without a file).
+--- Not registered in `docs`: buffer.attach does that once the state is filled.
+---@return Tome.BufState
+function M.new(buf, doc, path)
+  return {
+    buf = buf,
+    doc = doc,
+    path = path,
+    untitled = path == nil or nil,
+    unsafe = {},
+    version = 0,
+  }
+end
+
+--- Sets `st` from a `tome/open`-shaped reply.
+---@param st Tome.BufState
+function M.take_info(st, info)
+  st.info, st.size, st.line_count = info, info.size, info.lineCount
+  st.index_percent = info.indexComplete and 100 or info.indexPercent
+  st.version, st.dirty, st.line_ending = info.version, info.dirty, info.lineEnding
+  st.last = nil
+end
+
+--- The state of `buf` (default: the current buffer), or nil after telling the user it is not
+--- a Tome buffer (for commands).
+---@return Tome.BufState?
+function M.current(buf)
+  local st = M.docs[buf or vim.api.nvim_get_current_buf()]
+  if not st then
+    vim.notify('Tome: not a Tome buffer', vim.log.levels.WARN)
+  end
+  return st
+end
+
+return M
