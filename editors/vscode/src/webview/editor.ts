@@ -3,22 +3,9 @@
 // Enter, cut/copy/paste, keyboard navigation, Ctrl+G, find, follow mode. Bundled by esbuild
 // into out/webview/editor.js.
 
-import { editOverSelection, lineSpan, selectedLineCount, selectionRange, wholeLine, type Range } from "../selection";
-import type { CursorStatus } from "../session";
-import {
-  LineCache,
-  scrollHeight,
-  scrollToTarget,
-  targetToScroll,
-  translateEdit,
-  totalLines,
-  type CursorEdit,
-  type DocInfo,
-  type Position,
-  type ScrollState,
-  type ViewLine,
-  type ViewportResult,
-} from "../viewport";
+import { ErrorCodes, type CursorStatus, type DocInfo, type Match, type Position, type Range, type SearchResult, type ViewLine, type ViewportResult, type ViewportWindow } from "../protocol";
+import { editOverSelection, lineSpan, selectedLineCount, selectionRange, wholeLine } from "../selection";
+import { LineCache, scrollHeight, scrollToTarget, targetToScroll, translateEdit, totalLines, type CursorEdit, type ScrollState } from "../viewport";
 import { RequestError, cancellable, loadState, onHostMessage, postToHost, request, saveState } from "./host";
 
 /** What survives the webview being hidden and shown again (VS Code reloads it). */
@@ -78,7 +65,7 @@ function scrollState(): ScrollState {
 function lastLine(): number {
   return totalLines(scrollState()) - 1;
 }
-function windowParam(): Record<string, unknown> {
+function windowParam(): ViewportWindow {
   return { start: leftCol, width: visibleCols() + 2, unit: "encoding" };
 }
 function selection(): Range | null {
@@ -137,9 +124,9 @@ async function showLine(line: number): Promise<void> {
   if (!cache.has(first, Math.min(n, last - first + 1))) {
     let r: ViewportResult;
     try {
-      r = await request<ViewportResult>("viewport", { ...want, window: windowParam() });
+      r = await request("viewport", { ...want, window: windowParam() });
     } catch (e) {
-      if (e instanceof RequestError && e.code === -33002) {
+      if (e instanceof RequestError && e.code === ErrorCodes.OutOfBounds) {
         // Past the last line (the estimate was high): show the end instead.
         return showEnd();
       }
@@ -162,7 +149,7 @@ async function showLine(line: number): Promise<void> {
 /** Shows the lines around a scrollbar fraction or a byte offset (never waits for the index). */
 async function showAround(p: { fraction: number } | { around: number }, before = 0): Promise<void> {
   const seq = ++renderSeq;
-  const r = await request<ViewportResult>("viewport", { ...p, before, count: visibleLines(), window: windowParam() });
+  const r = await request("viewport", { ...p, before, count: visibleLines(), window: windowParam() });
   if (seq !== renderSeq) return;
   applyResult(r);
   frame = r.lines;
@@ -394,7 +381,7 @@ async function reveal(): Promise<void> {
 async function lineAt(n: number): Promise<ViewLine | undefined> {
   if (!cache.get(n) && n >= 0) {
     try {
-      applyResult(await request<ViewportResult>("viewport", { first: Math.max(0, n - 1), count: 3, window: windowParam() }));
+      applyResult(await request("viewport", { first: Math.max(0, n - 1), count: 3, window: windowParam() }));
     } catch {
       return undefined;
     }
@@ -453,7 +440,7 @@ async function indexed(): Promise<void> {
   while (!info!.indexComplete) {
     note("waiting for the index…");
     await new Promise((r) => setTimeout(r, 100));
-    setInfo(await request<DocInfo>("info", {}));
+    setInfo(await request("info", {}));
   }
 }
 
@@ -547,7 +534,7 @@ async function applyEdit(e: CursorEdit): Promise<void> {
   const t = translateEdit(op, cache.version, (n) => cache.get(n), info!.lineEnding);
   if (!t) return;
   try {
-    await request<{ version: number }>("edit", t.params as unknown as Record<string, unknown>);
+    await request("edit", t.params);
     lastError = "";
     notice = "";
   } catch (err) {
@@ -579,7 +566,7 @@ async function clipboardRange(): Promise<Range> {
 async function copy(): Promise<boolean> {
   const r = await clipboardRange();
   note("copying…");
-  const res = await request<{ characters: number }>("copy", { start: r.start, end: r.end }).catch((e: unknown) => {
+  const res = await request("copy", { start: r.start, end: r.end }).catch((e: unknown) => {
     notice = "";
     fail(e);
     return null;
@@ -596,10 +583,6 @@ async function cut(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Find and replace all
 
-interface Match {
-  offsets: { start: number; end: number };
-  range: { start: Position; end: Position } | null;
-}
 let match: { start: Position; end: Position; offsets: { start: number; end: number } } | null = null;
 const findEl = $("find");
 const findInput = $("find-input") as HTMLInputElement;
@@ -644,14 +627,14 @@ async function count(): Promise<void> {
     findCount.textContent = "";
     return;
   }
-  const c = cancellable<{ count: number }>("search", { query: query(), mode: "count" });
+  const c = cancellable("search", { query: query(), mode: "count" });
   counting = c;
   findCount.textContent = "…";
   try {
     const r = await c.promise;
     if (counting === c) findCount.textContent = r.count === 1 ? "1 match" : `${r.count} matches`;
   } catch (e) {
-    if (counting === c && !(e instanceof RequestError && e.code === -32800)) findCount.textContent = (e as Error).message;
+    if (counting === c && !(e instanceof RequestError && e.code === ErrorCodes.RequestCancelled)) findCount.textContent = (e as Error).message;
   }
 }
 
@@ -661,9 +644,9 @@ async function findNext(backward: boolean): Promise<void> {
   const from = match
     ? { offset: backward ? match.offsets.start : match.offsets.end }
     : { position: { line: cursor.line, character: cursor.character } };
-  let r: { found: Match | null };
+  let r: SearchResult;
   try {
-    r = await request<{ found: Match | null }>("search", {
+    r = await request("search", {
       query: query(),
       mode: "next",
       from,
@@ -704,7 +687,7 @@ async function showMatch(f: Match): Promise<void> {
 async function replaceAll(): Promise<void> {
   if (!findInput.value) return;
   try {
-    const r = await request<{ count: number; version: number }>("replaceAll", { query: query(), replacement: replaceInput.value });
+    const r = await request("replaceAll", { query: query(), replacement: replaceInput.value });
     findCount.textContent = `replaced ${r.count}`;
   } catch (e) {
     findCount.textContent = (e as Error).message;
@@ -1023,7 +1006,7 @@ onHostMessage((m) => {
 // Index progress: poll `tome/info` while indexing, so the scrollbar switches to lines.
 setInterval(() => {
   if (!info || info.indexComplete) return;
-  request<DocInfo>("info", {})
+  request("info", {})
     .then((i) => {
       setInfo(i);
       drawStatus();

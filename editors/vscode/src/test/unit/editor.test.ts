@@ -10,9 +10,9 @@ import * as stub from "./vscodeStub";
 stub.install();
 import type * as vscode from "vscode";
 import { TomeServer } from "../../rpc";
-import type { DiskChange, ServerHost, TomeDocument, TomeEditorProvider as Provider } from "../../editor";
-import type { HostMessage } from "../../session";
-import { FakeWorkbench, fakePanel, until } from "./fakes";
+import type { ServerHost, TomeDocument, TomeEditorProvider as Provider } from "../../editor";
+import type { HostMessage } from "../../protocol";
+import { FakeWorkbench, fakePanel, recordMethods, until } from "./fakes";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { TomeEditorProvider, VIEW_TYPE } = require("../../editor") as { TomeEditorProvider: typeof Provider; VIEW_TYPE: string };
 
@@ -32,7 +32,7 @@ function host(server: () => TomeServer): ServerHost {
 }
 
 async function lines(d: TomeDocument, first = 0, count = 2): Promise<string[]> {
-  const r = await d.server.request<{ lines: { text: string }[] }>("tome/viewport", { doc: d.session.doc, first, count });
+  const r = await d.server.request("tome/viewport", { doc: d.session.doc, first, count });
   return r.lines.map((l) => l.text);
 }
 
@@ -76,9 +76,7 @@ async function withEditor(
 /** Routes the server's `tome/didChangeOnDisk` to the provider, as extension.ts does. */
 function followDisk(server: TomeServer, provider: Provider): Promise<void>[] {
   const handled: Promise<void>[] = [];
-  server.connection.on("notification", (method: string, params: unknown) => {
-    if (method === "tome/didChangeOnDisk") handled.push(provider.onDiskChange(params as DiskChange, true));
-  });
+  server.onNotification("tome/didChangeOnDisk", (params) => handled.push(provider.onDiskChange(params, true)));
   return handled;
 }
 
@@ -130,12 +128,7 @@ test("edits, undo/redo, save, revert and hot-exit backup", { skip }, async () =>
 test("typing the server joins into one undo step makes one VS Code undo entry", { skip }, async () => {
   await withEditor("abc\ndef\n", async ({ provider, doc }) => {
     const wb = new FakeWorkbench(provider, doc);
-    const sent: string[] = [];
-    const request = doc.server.request.bind(doc.server);
-    doc.server.request = <T>(method: string, params?: unknown, signal?: AbortSignal): Promise<T> => {
-      sent.push(method);
-      return request<T>(method, params, signal);
-    };
+    const sent = recordMethods(doc.server);
     await edit(doc, 0, 3, "x");
     await edit(doc, 0, 4, "y");
     await edit(doc, 0, 5, "z");
@@ -245,7 +238,7 @@ test("a journal that no longer fits the file: Open Recovered Copy (never tome/re
   fs.writeFileSync(file, "abc\ndef\n");
   // An earlier session edits, then dies without saving.
   const earlier = await TomeServer.start(binary, { env });
-  const { doc: d0 } = await earlier.request<{ doc: number }>("tome/open", { path: file });
+  const { doc: d0 } = await earlier.request("tome/open", { path: file });
   await earlier.request("tome/edit", { doc: d0, version: 0, edits: [{ offsets: { start: 0, end: 0 }, text: "X" }] });
   await new Promise((r) => setTimeout(r, 500)); // the journal syncs every 200 ms
   earlier.process.kill("SIGKILL");
@@ -256,16 +249,11 @@ test("a journal that no longer fits the file: Open Recovered Copy (never tome/re
   fs.closeSync(fd);
 
   const server = await TomeServer.start(binary, { env });
-  const sent: string[] = [];
-  const request = server.request.bind(server);
-  server.request = <T>(method: string, params?: unknown, signal?: AbortSignal): Promise<T> => {
-    sent.push(method);
-    return request<T>(method, params, signal);
-  };
+  const sent = recordMethods(server);
   const ctx = { extensionUri: stub.Uri.file("/ext") } as unknown as vscode.ExtensionContext;
   const provider = new TomeEditorProvider(ctx, host(() => server));
   const text = async (d: TomeDocument): Promise<string> =>
-    (await d.server.request<{ text: string }>("tome/getText", { doc: d.session.doc, offsets: { start: 0, end: (await d.session.refreshInfo()).size } })).text;
+    (await d.server.request("tome/getText", { doc: d.session.doc, offsets: { start: 0, end: (await d.session.refreshInfo()).size } })).text;
   try {
     stub.answers.push("Open Recovered Copy");
     const original = await provider.openCustomDocument(stub.Uri.file(file) as unknown as vscode.Uri, { backupId: undefined, untitledDocumentData: undefined }, none);
@@ -307,7 +295,7 @@ test("a journal that no longer fits the file: Open Recovered Copy (never tome/re
     assert.ok(sent.includes("tome/discardRecovery"));
     const later = await TomeServer.start(binary, { env });
     try {
-      const again = await later.request<{ recovery: unknown }>("tome/open", { path: file });
+      const again = await later.request("tome/open", { path: file });
       assert.equal(again.recovery, null);
     } finally {
       await later.stop();
@@ -330,7 +318,7 @@ test("a journal that no longer fits the file: Discard deletes it", { skip }, asy
   const file = path.join(dir, "a.txt");
   fs.writeFileSync(file, "abc\ndef\n");
   const earlier = await TomeServer.start(binary, { env });
-  const { doc: d0 } = await earlier.request<{ doc: number }>("tome/open", { path: file });
+  const { doc: d0 } = await earlier.request("tome/open", { path: file });
   await earlier.request("tome/edit", { doc: d0, version: 0, edits: [{ offsets: { start: 0, end: 0 }, text: "X" }] });
   await new Promise((r) => setTimeout(r, 500));
   earlier.process.kill("SIGKILL");
@@ -347,7 +335,7 @@ test("a journal that no longer fits the file: Discard deletes it", { skip }, asy
     assert.equal(original.session.info.dirty, false);
     const later = await TomeServer.start(binary, { env });
     try {
-      assert.equal((await later.request<{ recovery: unknown }>("tome/open", { path: file })).recovery, null, "the journal is gone");
+      assert.equal((await later.request("tome/open", { path: file })).recovery, null, "the journal is gone");
     } finally {
       await later.stop();
     }
@@ -367,7 +355,7 @@ test("an interrupted in-place save: a modal asks first; Restore Backup puts the 
   const original = fs.readFileSync(file);
   // An earlier session edits, then dies in the middle of writing the file.
   const earlier = await TomeServer.start(binary, { env: { ...env, TOME_TEST_SAVE_FAULT: "mid-write" } });
-  const { doc: d0 } = await earlier.request<{ doc: number }>("tome/open", { path: file });
+  const { doc: d0 } = await earlier.request("tome/open", { path: file });
   await earlier.request("tome/edit", { doc: d0, version: 0, edits: [{ offsets: { start: 0, end: 0 }, text: "X" }] });
   await new Promise((r) => setTimeout(r, 500)); // the journal syncs every 200 ms
   await earlier.request("tome/save", { doc: d0 }).catch(() => undefined);
@@ -389,7 +377,7 @@ test("an interrupted in-place save: a modal asks first; Restore Backup puts the 
     assert.ok(fs.readFileSync(path.join(dir, "second-name.txt")).equals(original), "the file as it was before the save");
     assert.ok(stub.messages.some((m) => m.items.includes("Recover")), "then the journal's edit is offered");
     const size = (await doc.session.refreshInfo()).size;
-    const text = await doc.server.request<{ text: string }>("tome/getText", { doc: doc.session.doc, offsets: { start: 0, end: 4 } });
+    const text = await doc.server.request("tome/getText", { doc: doc.session.doc, offsets: { start: 0, end: 4 } });
     assert.equal(size, original.length + 1);
     assert.equal(text.text, "Xabc", "recovered");
   } finally {

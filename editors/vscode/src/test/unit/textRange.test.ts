@@ -8,9 +8,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { TomeServer } from "../../rpc";
-import type { Requester } from "../../session";
+import type { Position, Requester, TomeMethod, TomeParams, TomeResult } from "../../protocol";
 import { PART_BYTES, RangeTooLargeError, readRange } from "../../textRange";
-import type { Position } from "../../viewport";
 
 const binary = process.env.TOME_BIN ?? path.resolve(__dirname, "../../../../../target/release/tome");
 const skip = !fs.existsSync(binary) && "no tome binary";
@@ -34,7 +33,7 @@ async function withServer(content: Buffer | string, run: (server: TomeServer, do
   fs.writeFileSync(file, content);
   const server = await TomeServer.start(binary, { env: { ...process.env, TOME_STATE_DIR: path.join(dir, "state") } });
   try {
-    const { doc } = await server.request<{ doc: number }>("tome/open", { path: file });
+    const { doc } = await server.request("tome/open", { path: file });
     await run(server, doc, file);
   } finally {
     await server.stop();
@@ -47,13 +46,13 @@ function counting(server: Requester): Requester & { parts: number; largest: numb
   const c = {
     parts: 0,
     largest: 0,
-    request<T>(method: string, params?: unknown, signal?: AbortSignal): Promise<T> {
+    request<M extends TomeMethod>(method: M, params: TomeParams<M>, signal?: AbortSignal): Promise<TomeResult<M>> {
       const o = (params as { offsets?: { start: number; end: number } }).offsets;
       if (method === "tome/getText" && o) {
         c.parts++;
         c.largest = Math.max(c.largest, o.end - o.start);
       }
-      return server.request<T>(method, params, signal);
+      return server.request(method, params, signal);
     },
   };
   return c;
