@@ -13,7 +13,7 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { launchChromium, matchingLines } from "../shared.mjs";
+import { Checks, assert, launchChromium, matchingLines } from "../shared.mjs";
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -25,25 +25,11 @@ const { renderHtml, makeNonce } = require(path.join(ext, "out/webviewHtml.js"));
 const BIN = process.env.TOME_BIN ?? path.resolve(ext, "../../target/release/tome");
 const SIZE = process.env.TOME_TEST_SIZE ?? "200M";
 
-let passed = 0;
-let failed = 0;
+const checks = new Checks();
+const check = (name, fn) => checks.check(name, fn);
 const t0 = Date.now();
 const ms = (since) => `${Date.now() - since} ms`;
 
-async function check(name, fn) {
-  const start = Date.now();
-  try {
-    await fn();
-    passed++;
-    console.log(`ok   ${name} (${ms(start)})`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name} (${ms(start)}): ${e && e.stack ? e.stack : e}`);
-  }
-}
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
 async function until(fn, what, timeout = 15000) {
   const end = Date.now() + timeout;
   let last;
@@ -419,8 +405,7 @@ try {
     assert(!/error/i.test(status), `status: ${status}`);
   });
 } catch (e) {
-  failed++;
-  console.log(`FAIL harness: ${e && e.stack ? e.stack : e}`);
+  checks.fail("harness", e);
 } finally {
   await browser?.close().catch(() => undefined);
   httpServer?.close();
@@ -428,5 +413,4 @@ try {
   if (!process.env.KEEP) fs.rmSync(dir, { recursive: true, force: true });
 }
 console.log(`# browser test took ${ms(t0)}`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+checks.finish();

@@ -19,7 +19,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { launchChromium, matchingLines } from "../shared.mjs";
+import { Checks, assert, launchChromium, matchingLines } from "../shared.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ext = path.resolve(here, "../..");
@@ -28,15 +28,12 @@ const CODE_SERVER = process.env.CODE_SERVER;
 const VSIX = process.env.VSIX;
 const SIZE = process.env.TOME_E2E_SIZE ?? "200M";
 
-let passed = 0;
-let failed = 0;
+const checks = new Checks((name) => screenshot(name.replace(/[^a-zA-Z0-9]+/g, "-").slice(0, 60)));
+const check = (name, fn) => checks.check(name, fn);
 const t0 = Date.now();
 const ms = (since) => `${Date.now() - since} ms`;
 const sleep = (n) => new Promise((r) => setTimeout(r, n));
 
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
 async function until(fn, what, timeout = 20000) {
   const end = Date.now() + timeout;
   let last;
@@ -78,18 +75,6 @@ async function screenshot(name) {
   if (!page) return;
   const p = path.join(artifacts, `${String(++shot).padStart(2, "0")}-${name}.png`);
   await page.screenshot({ path: p }).catch(() => undefined);
-}
-async function check(name, fn) {
-  const start = Date.now();
-  try {
-    await fn();
-    passed++;
-    console.log(`ok   ${name} (${ms(start)})`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name} (${ms(start)}): ${e && e.stack ? e.stack : e}`);
-  }
-  await screenshot(name.replace(/[^a-zA-Z0-9]+/g, "-").slice(0, 60));
 }
 
 function freePort() {
@@ -564,8 +549,7 @@ try {
     if (pageErrors.length) console.log(`#   page errors (not failing): ${pageErrors.slice(0, 5).join(" | ")}`);
   });
 } catch (e) {
-  failed++;
-  console.log(`FAIL harness: ${e && e.stack ? e.stack : e}`);
+  checks.fail("harness", e);
   await screenshot("harness-failure");
 } finally {
   await browser?.close().catch(() => undefined);
@@ -584,5 +568,4 @@ try {
 }
 console.log(`# artifacts: ${artifacts}`);
 console.log(`# e2e test took ${ms(t0)}`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+checks.finish();
