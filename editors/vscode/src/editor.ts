@@ -119,11 +119,7 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
     private readonly host: ServerHost,
   ) {}
 
-  async openCustomDocument(
-    uri: vscode.Uri,
-    openContext: vscode.CustomDocumentOpenContext,
-    _token: vscode.CancellationToken,
-  ): Promise<TomeDocument> {
+  async openCustomDocument(uri: vscode.Uri, openContext: vscode.CustomDocumentOpenContext, _token: vscode.CancellationToken): Promise<TomeDocument> {
     if (uri.scheme === RECOVERED_SCHEME) return this.openRecoveredCopy(uri);
     if (uri.scheme !== "file") throw new Error(`Tome opens files on this machine only, not ${uri.scheme}: URIs`);
     const server = await this.host.get();
@@ -214,11 +210,7 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
     if (backupId) {
       recover = await isTomeBackup(backupId);
     } else {
-      const pick = await vscode.window.showWarningMessage(
-        `${uri.fsPath} has ${recovery.changes} unsaved change(s) from an earlier session.`,
-        "Recover",
-        "Discard",
-      );
+      const pick = await vscode.window.showWarningMessage(`${uri.fsPath} has ${recovery.changes} unsaved change(s) from an earlier session.`, "Recover", "Discard");
       recover = pick === "Recover";
       if (pick === "Discard") await server.request("tome/discardRecovery", { doc: info.doc });
     }

@@ -23,7 +23,7 @@ export class ProgressRelay {
   }
 
   private noteIndex(doc: number, value: ProgressValue): void {
-    const percent = value.kind === "end" ? null : value.percentage ?? 0;
+    const percent = value.kind === "end" ? null : (value.percentage ?? 0);
     if (percent === null) this.indexPercent.delete(doc);
     else this.indexPercent.set(doc, percent);
     this.onIndexProgress(doc, percent);
@@ -47,10 +47,15 @@ export class ProgressRelay {
     return new Promise<void>((started) => {
       void vscode.window.withProgress({ location, title }, (p) => {
         started();
-        return new Promise<void>((done) => this.shown.set(token, reporter(p, () => {
-          this.shown.delete(token);
-          done();
-        })));
+        return new Promise<void>((done) =>
+          this.shown.set(
+            token,
+            reporter(p, () => {
+              this.shown.delete(token);
+              done();
+            }),
+          ),
+        );
       });
     });
   }

@@ -208,9 +208,7 @@ export interface ViewportWindow {
 
 /** Exactly one of `first`, `around`, `fraction`. */
 export type ViewportParams = DocParams & { count?: number; before?: number; window?: ViewportWindow; wait?: boolean } & (
-    | { first: number }
-    | { around: number }
-    | { fraction: number }
+    { first: number } | { around: number } | { fraction: number }
   );
 
 /** One line of a `tome/viewport` reply. */

@@ -88,7 +88,10 @@ export class RpcConnection extends EventEmitter {
   /** Handlers for server→client requests; unknown ones are answered -32601. */
   readonly requestHandlers = new Map<string, (params: unknown) => unknown>();
 
-  constructor(private readonly input: Readable, private readonly output: Writable) {
+  constructor(
+    private readonly input: Readable,
+    private readonly output: Writable,
+  ) {
     super();
     input.on("data", (chunk: Buffer) => {
       for (const body of this.decoder.push(chunk)) this.dispatch(body);

@@ -237,5 +237,7 @@ export class DocSession extends EventEmitter {
 }
 
 function errorObject(e: unknown): ErrorObject {
-  return e instanceof RpcError ? { code: e.code, message: e.message, data: e.data } : { code: ErrorCodes.InternalError, message: e instanceof Error ? e.message : String(e) };
+  return e instanceof RpcError
+    ? { code: e.code, message: e.message, data: e.data }
+    : { code: ErrorCodes.InternalError, message: e instanceof Error ? e.message : String(e) };
 }

@@ -4,7 +4,17 @@
 // is read in parts by byte offsets, each part ending on a character boundary. Pure Node (no
 // `vscode`).
 
-import { ErrorCodes, type GetTextParams, type GetTextResult, type Position, type Range, type Requester, type StaleVersionData, type ViewLine, type ViewportParams } from "./protocol";
+import {
+  ErrorCodes,
+  type GetTextParams,
+  type GetTextResult,
+  type Position,
+  type Range,
+  type Requester,
+  type StaleVersionData,
+  type ViewLine,
+  type ViewportParams,
+} from "./protocol";
 import { RpcError } from "./rpc";
 
 /** Copy refuses more than this: a clipboard of gigabytes would freeze VS Code and the OS. */
@@ -19,7 +29,6 @@ export const PART_BYTES = 16 * 1024 * 1024;
  * 12 MiB.
  */
 const PREFIX_UNITS = 4 * 1024 * 1024;
-
 
 export class RangeTooLargeError extends Error {
   constructor(
@@ -59,7 +68,7 @@ async function offsetOf(server: Requester, doc: number, p: Position, version: nu
     if (!(e instanceof RpcError && e.code === ErrorCodes.OutOfBounds) || line.byteLength <= PART_BYTES) throw e;
   }
   let bytes = 0;
-  for (let c = 0; c < p.character; ) {
+  for (let c = 0; c < p.character;) {
     let to = Math.min(c + PREFIX_UNITS, p.character);
     // Never end a part between the two halves of a surrogate pair.
     const piece = await prefix(c, to).catch(async (e: unknown) => {
@@ -110,7 +119,7 @@ export async function readRange(server: Requester, doc: number, r: Range, limit 
   const { start, end, version } = await measure(server, doc, r, signal);
   if (end - start > limit) throw new RangeTooLargeError(end - start, limit);
   const parts: string[] = [];
-  for (let at = start; at < end; ) {
+  for (let at = start; at < end;) {
     const to = end - at <= partBytes ? end : await boundaryAtOrBefore(server, doc, version, at, at + partBytes, signal);
     parts.push((await getText(server, { doc, version, offsets: { start: at, end: to } }, signal)).text);
     at = to;

@@ -189,12 +189,7 @@ function unitAt(l: ViewLine, col: number): number | undefined {
  * (`line(n)`). Returns null when nothing changes (Backspace at the start of the document,
  * Delete at its end) and throws when a line it needs is not cached.
  */
-export function translateEdit(
-  e: CursorEdit,
-  version: number,
-  line: (n: number) => ViewLine | undefined,
-  ending: LineEnding,
-): TranslatedEdit | null {
+export function translateEdit(e: CursorEdit, version: number, line: (n: number) => ViewLine | undefined, ending: LineEnding): TranslatedEdit | null {
   const need = (n: number): ViewLine => {
     const l = line(n);
     if (!l) throw new Error(`line ${n} is not loaded`);

@@ -6,15 +6,7 @@ import { chromium } from "playwright-core";
 
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 // Without the background-networking flags Chromium keeps trying the closed network.
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
+const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
 /** Named checks, each printed as `ok`/`FAIL` with its time, counted for the final `N passed, M failed`. */
 export class Checks {
@@ -68,7 +60,7 @@ export function matchingLines(p, re) {
   const buf = Buffer.alloc(8 << 20);
   let carry = "";
   let line = 0;
-  for (let pos = 0; ; ) {
+  for (let pos = 0; ;) {
     const n = fs.readSync(fd, buf, 0, buf.length, pos);
     const parts = (carry + buf.subarray(0, n).toString("latin1")).split("\n");
     carry = n === 0 ? "" : parts.pop();

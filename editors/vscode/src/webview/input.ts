@@ -93,7 +93,8 @@ function keyCommand(e: KeyboardEvent): boolean {
   if (ctrl && key === "g") shortcut("gotoLine");
   else if (ctrl && key === "f") shortcut("find");
   else if (ctrl && key === "a") schedule(selectAll);
-  else if (ctrl) return false; // Ctrl+C/X/V come as copy/cut/paste events; the rest is VS Code's
+  else if (ctrl)
+    return false; // Ctrl+C/X/V come as copy/cut/paste events; the rest is VS Code's
   else if (["Backspace", "Delete", "Enter", "Tab"].includes(key)) return editKey(key);
   else if (key === "Escape" && state.anchor) schedule(() => motion(false, async () => undefined));
   else return false;

@@ -89,5 +89,5 @@ export function selection(): Range | null {
 }
 
 export function topLine(): number | null {
-  return "line" in state.top ? state.top.line : state.frame[0]?.number ?? null;
+  return "line" in state.top ? state.top.line : (state.frame[0]?.number ?? null);
 }

@@ -41,7 +41,10 @@ let reqId = 1;
 async function edit(d: TomeDocument, line: number, character: number, text: string, endCharacter = character): Promise<void> {
   const posted: HostMessage[] = [];
   const range = { start: { line, character }, end: { line, character: endCharacter } };
-  await d.session.handle({ type: "request", reqId: reqId++, method: "edit", params: { version: d.session.info.version, edits: [{ range, text }] } }, (m) => void posted.push(m));
+  await d.session.handle(
+    { type: "request", reqId: reqId++, method: "edit", params: { version: d.session.info.version, edits: [{ range, text }] } },
+    (m) => void posted.push(m),
+  );
   const r = posted[0];
   assert.ok(r?.type === "response" && !r.error, `edit failed: ${JSON.stringify(r)}`);
 }
@@ -69,7 +72,10 @@ function newProvider(server: () => TomeServer): Provider {
 async function withProvider(env: NodeJS.ProcessEnv, run: (server: TomeServer, provider: Provider) => Promise<void>): Promise<void> {
   const server = await TomeServer.start(binary, { env });
   try {
-    await run(server, newProvider(() => server));
+    await run(
+      server,
+      newProvider(() => server),
+    );
   } finally {
     await server.stop();
   }
@@ -241,7 +247,10 @@ test("after Reload on a change on disk, older undo entries do nothing", { skip }
     assert.deepEqual(prompt.items, ["Reload", "Keep Mine"]);
     assert.match(prompt.text, /changed in place/);
     assert.deepEqual(await lines(doc), ["XYZW", "def"], "the file's new content");
-    assert.ok(stub.executed.some((c) => c.command === "workbench.action.files.revert"), "VS Code's revert clears its dirty state");
+    assert.ok(
+      stub.executed.some((c) => c.command === "workbench.action.files.revert"),
+      "VS Code's revert clears its dirty state",
+    );
     assert.equal(wb.dirty, false);
     await wb.undo(); // the entry of "A", from before the reload
     assert.deepEqual(await lines(doc), ["XYZW", "def"], "an entry from before the reload is a no-op");
@@ -277,117 +286,120 @@ test("deleted on disk: Keep Mine writes the document there again; appended: the 
 
 test("a journal that no longer fits the file: Open Recovered Copy (never tome/recover), Save asks a path and writes it", { skip }, async () => {
   await withDir("tome-vsc-orphan-", "abc\ndef\n", async ({ dir, file, env }) => {
-  // An earlier session edits, then dies without saving.
-  await editThenDie(env, file);
-  // Another program rewrites the file in place: same size, other bytes.
-  const fd = fs.openSync(file, "r+");
-  fs.writeSync(fd, "ABC\nDEF\n", 0);
-  fs.closeSync(fd);
+    // An earlier session edits, then dies without saving.
+    await editThenDie(env, file);
+    // Another program rewrites the file in place: same size, other bytes.
+    const fd = fs.openSync(file, "r+");
+    fs.writeSync(fd, "ABC\nDEF\n", 0);
+    fs.closeSync(fd);
 
-  await withProvider(env, async (server, provider) => {
-  const sent = recordMethods(server);
-  const text = async (d: TomeDocument): Promise<string> =>
-    (await d.server.request("tome/getText", { doc: d.session.doc, offsets: { start: 0, end: (await d.session.refreshInfo()).size } })).text;
-    stub.answers.push("Open Recovered Copy");
-    const original = await openDoc(provider, file);
-    const offer = stub.messages.at(-1)!;
-    assert.deepEqual(offer.items, ["Open Recovered Copy", "Discard"], "no Recover: the file changed since");
-    assert.match(offer.text, /changed since/);
-    assert.ok(!sent.includes("tome/recover"), `tome/recover is not called (sent: ${sent.join(", ")})`);
-    assert.ok(sent.includes("tome/recoverAsNew"));
-    assert.equal(await text(original), "ABC\nDEF\n", "the file's own document is the file as it is now");
-    assert.equal(original.session.info.dirty, false);
+    await withProvider(env, async (server, provider) => {
+      const sent = recordMethods(server);
+      const text = async (d: TomeDocument): Promise<string> =>
+        (await d.server.request("tome/getText", { doc: d.session.doc, offsets: { start: 0, end: (await d.session.refreshInfo()).size } })).text;
+      stub.answers.push("Open Recovered Copy");
+      const original = await openDoc(provider, file);
+      const offer = stub.messages.at(-1)!;
+      assert.deepEqual(offer.items, ["Open Recovered Copy", "Discard"], "no Recover: the file changed since");
+      assert.match(offer.text, /changed since/);
+      assert.ok(!sent.includes("tome/recover"), `tome/recover is not called (sent: ${sent.join(", ")})`);
+      assert.ok(sent.includes("tome/recoverAsNew"));
+      assert.equal(await text(original), "ABC\nDEF\n", "the file's own document is the file as it is now");
+      assert.equal(original.session.info.dirty, false);
 
-    // The copy opens in a new Tome tab, under an untitled URI.
-    const open = await until(() => stub.executed.find((c) => c.command === "vscode.openWith"), "vscode.openWith of the copy");
-    const copyUri = open.args[0] as vscode.Uri;
-    assert.equal(copyUri.scheme, "tome-recovered");
-    assert.equal(open.args[1], VIEW_TYPE);
-    const copy = await openDoc(provider, copyUri);
-    assert.notEqual(copy.session.doc, original.session.doc);
-    assert.equal(copy.session.info.path, "", "an untitled document on the server");
-    assert.equal(await text(copy), "XABC\nDEF\n", "the changed file plus the journal's edit");
+      // The copy opens in a new Tome tab, under an untitled URI.
+      const open = await until(() => stub.executed.find((c) => c.command === "vscode.openWith"), "vscode.openWith of the copy");
+      const copyUri = open.args[0] as vscode.Uri;
+      assert.equal(copyUri.scheme, "tome-recovered");
+      assert.equal(open.args[1], VIEW_TYPE);
+      const copy = await openDoc(provider, copyUri);
+      assert.notEqual(copy.session.doc, original.session.doc);
+      assert.equal(copy.session.info.path, "", "an untitled document on the server");
+      assert.equal(await text(copy), "XABC\nDEF\n", "the changed file plus the journal's edit");
 
-    const wb = new FakeWorkbench(provider, copy);
-    const { panel } = fakePanel();
-    await provider.resolveCustomEditor(copy, panel, none);
-    assert.equal(wb.dirty, true, "VS Code is told the copy is modified, so closing it asks to save");
+      const wb = new FakeWorkbench(provider, copy);
+      const { panel } = fakePanel();
+      await provider.resolveCustomEditor(copy, panel, none);
+      assert.equal(wb.dirty, true, "VS Code is told the copy is modified, so closing it asks to save");
 
-    // Save is Save As: a path is asked for, then tome/saveAs writes there.
-    const out = path.join(dir, "saved.txt");
-    stub.saveDialogAnswers.push(out);
-    await wb.save();
-    assert.equal(stub.saveDialogs.length, 1, "Save asked for a path");
-    assert.equal(stub.saveDialogs[0].defaultUri?.fsPath, path.join(dir, "a.recovered.txt"));
-    assert.ok(sent.includes("tome/saveAs"));
-    assert.ok(fs.readFileSync(out).equals(Buffer.from("XABC\nDEF\n")), "the saved copy, byte for byte");
-    assert.ok(fs.readFileSync(file).equals(Buffer.from("ABC\nDEF\n")), "the file itself is untouched");
-    assert.equal(wb.dirty, false);
-    assert.equal(copy.session.info.dirty, false);
-    // Once saved, the journal is discarded: the next session offers nothing.
-    assert.ok(sent.includes("tome/discardRecovery"));
-    const later = await TomeServer.start(binary, { env });
-    try {
-      const again = await later.request("tome/open", { path: file });
-      assert.equal(again.recovery, null);
-    } finally {
-      await later.stop();
-    }
-    // A second Save writes to the same file, with no dialog.
-    await edit(copy, 0, 0, "Y");
-    await wb.save();
-    assert.equal(stub.saveDialogs.length, 1);
-    assert.equal(fs.readFileSync(out, "utf8"), "YXABC\nDEF\n");
-  });
+      // Save is Save As: a path is asked for, then tome/saveAs writes there.
+      const out = path.join(dir, "saved.txt");
+      stub.saveDialogAnswers.push(out);
+      await wb.save();
+      assert.equal(stub.saveDialogs.length, 1, "Save asked for a path");
+      assert.equal(stub.saveDialogs[0].defaultUri?.fsPath, path.join(dir, "a.recovered.txt"));
+      assert.ok(sent.includes("tome/saveAs"));
+      assert.ok(fs.readFileSync(out).equals(Buffer.from("XABC\nDEF\n")), "the saved copy, byte for byte");
+      assert.ok(fs.readFileSync(file).equals(Buffer.from("ABC\nDEF\n")), "the file itself is untouched");
+      assert.equal(wb.dirty, false);
+      assert.equal(copy.session.info.dirty, false);
+      // Once saved, the journal is discarded: the next session offers nothing.
+      assert.ok(sent.includes("tome/discardRecovery"));
+      const later = await TomeServer.start(binary, { env });
+      try {
+        const again = await later.request("tome/open", { path: file });
+        assert.equal(again.recovery, null);
+      } finally {
+        await later.stop();
+      }
+      // A second Save writes to the same file, with no dialog.
+      await edit(copy, 0, 0, "Y");
+      await wb.save();
+      assert.equal(stub.saveDialogs.length, 1);
+      assert.equal(fs.readFileSync(out, "utf8"), "YXABC\nDEF\n");
+    });
   });
 });
 
 test("a journal that no longer fits the file: Discard deletes it", { skip }, async () => {
   await withDir("tome-vsc-orphan-", "abc\ndef\n", async ({ file, env }) => {
-  await editThenDie(env, file);
-  fs.writeFileSync(file, "ABC\nDEF\n");
-  await withProvider(env, async (_server, provider) => {
-    stub.answers.push("Discard");
-    const original = await openDoc(provider, file);
-    assert.deepEqual(stub.messages.at(-1)!.items, ["Open Recovered Copy", "Discard"]);
-    assert.ok(!stub.executed.some((c) => c.command === "vscode.openWith"), "no copy opened");
-    assert.equal(original.session.info.dirty, false);
-    const later = await TomeServer.start(binary, { env });
-    try {
-      assert.equal((await later.request("tome/open", { path: file })).recovery, null, "the journal is gone");
-    } finally {
-      await later.stop();
-    }
-  });
+    await editThenDie(env, file);
+    fs.writeFileSync(file, "ABC\nDEF\n");
+    await withProvider(env, async (_server, provider) => {
+      stub.answers.push("Discard");
+      const original = await openDoc(provider, file);
+      assert.deepEqual(stub.messages.at(-1)!.items, ["Open Recovered Copy", "Discard"]);
+      assert.ok(!stub.executed.some((c) => c.command === "vscode.openWith"), "no copy opened");
+      assert.equal(original.session.info.dirty, false);
+      const later = await TomeServer.start(binary, { env });
+      try {
+        assert.equal((await later.request("tome/open", { path: file })).recovery, null, "the journal is gone");
+      } finally {
+        await later.stop();
+      }
+    });
   });
 });
 
 test("an interrupted in-place save: a modal asks first; Restore Backup puts the file back and the edits are offered", { skip }, async () => {
   await withDir("tome-vsc-interrupted-", "abc\ndef\n".repeat(1000), async ({ dir, file, env }) => {
-  fs.linkSync(file, path.join(dir, "second-name.txt")); // two names: saved in place
-  const original = fs.readFileSync(file);
-  // An earlier session edits, then dies in the middle of writing the file.
-  await editThenDie({ ...env, TOME_TEST_SAVE_FAULT: "mid-write" }, file, async (earlier, doc) => {
-    await earlier.request("tome/save", { doc }).catch(() => undefined);
-    await new Promise((r) => (earlier.process.exitCode !== null || earlier.process.signalCode !== null ? r(null) : earlier.process.once("exit", r)));
-  });
-  assert.ok(!fs.readFileSync(file).equals(original), "half written");
+    fs.linkSync(file, path.join(dir, "second-name.txt")); // two names: saved in place
+    const original = fs.readFileSync(file);
+    // An earlier session edits, then dies in the middle of writing the file.
+    await editThenDie({ ...env, TOME_TEST_SAVE_FAULT: "mid-write" }, file, async (earlier, doc) => {
+      await earlier.request("tome/save", { doc }).catch(() => undefined);
+      await new Promise((r) => (earlier.process.exitCode !== null || earlier.process.signalCode !== null ? r(null) : earlier.process.once("exit", r)));
+    });
+    assert.ok(!fs.readFileSync(file).equals(original), "half written");
 
-  await withProvider(env, async (_server, provider) => {
-    stub.answers.push("Restore Backup", "Recover");
-    const doc = await openDoc(provider, file);
-    const ask = stub.messages.find((m) => m.items.includes("Restore Backup"))!;
-    assert.ok(ask, "asked about the backup");
-    assert.equal(ask.modal, true);
-    assert.deepEqual(ask.items, ["Restore Backup", "Keep File as It Is"]);
-    assert.match(ask.detail ?? "", /tome-backup/);
-    assert.doesNotMatch(ask.detail ?? "", /changed by another program/);
-    assert.ok(fs.readFileSync(path.join(dir, "second-name.txt")).equals(original), "the file as it was before the save");
-    assert.ok(stub.messages.some((m) => m.items.includes("Recover")), "then the journal's edit is offered");
-    const size = (await doc.session.refreshInfo()).size;
-    const text = await doc.server.request("tome/getText", { doc: doc.session.doc, offsets: { start: 0, end: 4 } });
-    assert.equal(size, original.length + 1);
-    assert.equal(text.text, "Xabc", "recovered");
-  });
+    await withProvider(env, async (_server, provider) => {
+      stub.answers.push("Restore Backup", "Recover");
+      const doc = await openDoc(provider, file);
+      const ask = stub.messages.find((m) => m.items.includes("Restore Backup"))!;
+      assert.ok(ask, "asked about the backup");
+      assert.equal(ask.modal, true);
+      assert.deepEqual(ask.items, ["Restore Backup", "Keep File as It Is"]);
+      assert.match(ask.detail ?? "", /tome-backup/);
+      assert.doesNotMatch(ask.detail ?? "", /changed by another program/);
+      assert.ok(fs.readFileSync(path.join(dir, "second-name.txt")).equals(original), "the file as it was before the save");
+      assert.ok(
+        stub.messages.some((m) => m.items.includes("Recover")),
+        "then the journal's edit is offered",
+      );
+      const size = (await doc.session.refreshInfo()).size;
+      const text = await doc.server.request("tome/getText", { doc: doc.session.doc, offsets: { start: 0, end: 4 } });
+      assert.equal(size, original.length + 1);
+      assert.equal(text.text, "Xabc", "recovered");
+    });
   });
 });
