@@ -1,5 +1,5 @@
 #!/bin/bash
-# The VS Code extension's tests (editors/vscode): npm ci, build (tsc + esbuild), lint (eslint),
+# The VS Code extension's tests (editors/vscode): npm ci, build (tsc + esbuild), lint (eslint, prettier --check),
 # unit tests (node --test: rpc framing/client, viewport cache, scroll mapping, edit translation,
 # selections, the undo-stack mirror, the webview relay; against the real `tome serve`: the rpc
 # client, range reads for Copy, the custom editor provider with a stub `vscode` module and a

@@ -2,9 +2,10 @@
 // the associations setting, and routes the server's notifications (progress, changes on disk).
 
 import * as vscode from "vscode";
-import { TomeEditorProvider, VIEW_TYPE, type DiskChange, type ServerHost, type TomeDocument } from "./editor";
+import { TomeEditorProvider, VIEW_TYPE, type ServerHost, type TomeDocument } from "./editor";
 import { ProgressRelay } from "./progress";
-import { TomeServer, type ProgressValue } from "./rpc";
+import type { ProgressToken, ProgressValue } from "./protocol";
+import { TomeServer } from "./rpc";
 import { TomeStatusBar, formatStatus } from "./statusBar";
 
 let server: TomeServer | undefined;
@@ -36,11 +37,10 @@ export function activate(context: vscode.ExtensionContext): void {
       throw e;
     }
     output.appendLine(`started ${configured} serve (${s.initializeResult.serverInfo?.version ?? "?"})`);
-    s.connection.on("progress", (token: string | number, value: ProgressValue) => progress.onServerProgress(token, value));
-    s.connection.on("notification", (method: string, params: unknown) => {
-      if (method !== "tome/didChangeOnDisk") return;
+    s.connection.on("progress", (token: ProgressToken, value: ProgressValue) => progress.onServerProgress(token, value));
+    s.onNotification("tome/didChangeOnDisk", (params) => {
       const follow = vscode.workspace.getConfiguration("tome").get<boolean>("follow", true);
-      provider.onDiskChange(params as DiskChange, follow).catch((e: unknown) => output.appendLine(`change on disk: ${String(e)}`));
+      provider.onDiskChange(params, follow).catch((e: unknown) => output.appendLine(`change on disk: ${String(e)}`));
     });
     s.connection.on("close", (reason?: Error) => {
       output.appendLine(`server stopped: ${reason?.message ?? ""}\n${s.stderr}`);

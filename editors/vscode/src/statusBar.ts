@@ -2,8 +2,7 @@
 // encoding and line ending.
 
 import * as vscode from "vscode";
-import type { CursorStatus } from "./session";
-import type { DocInfo } from "./viewport";
+import type { CursorStatus, DocInfo } from "./protocol";
 
 const EOL_NAMES = { lf: "LF", crlf: "CRLF", cr: "CR" } as const;
 

@@ -131,7 +131,10 @@ export const window = {
   showWarningMessage: show("warning"),
   showErrorMessage: show("error"),
   showInformationMessage: show("info"),
-  async withProgress<T>(options: { location: ProgressLocation; title: string }, task: (p: { report(v: { increment?: number; message?: string }): void }) => Promise<T>): Promise<T> {
+  async withProgress<T>(
+    options: { location: ProgressLocation; title: string },
+    task: (p: { report(v: { increment?: number; message?: string }): void }) => Promise<T>,
+  ): Promise<T> {
     const entry = { location: options.location, title: options.title, reports: [] as { increment?: number; message?: string }[], done: false };
     progress.push(entry);
     try {
