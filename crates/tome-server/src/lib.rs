@@ -25,6 +25,9 @@
 //! and change of a document runs on a blocking thread or the document's own worker thread,
 //! searches and saves run on snapshots, so a viewport never waits behind them.
 
+// Only the engine touches memory maps, signals and raw file descriptors (with `// SAFETY:`
+// comments); the server and the binary use its safe API.
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod columns;
