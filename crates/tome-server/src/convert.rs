@@ -2,7 +2,7 @@
 //! the engine's byte offsets and types, and engine documents, lines and matches into the
 //! protocol's results. Pure functions of a [`View`] or [`Document`]: no locking, no waiting.
 
-use tome_core::{decode_lossy, Document, Edit, PositionEncoding, Query, View};
+use tome_core::{count_columns, decode_lossy, Document, Edit, PositionEncoding, Query, View};
 use tower_lsp_server::jsonrpc::Result;
 
 use crate::columns;
@@ -103,12 +103,8 @@ pub fn window_of(view: &View<'_>, line: &tome_core::Line, r: &ViewportRequest) -
     let length = match r.enc {
         PositionEncoding::Utf8 => len,
         // Not read to its end yet: a lower bound (documented).
-        _ if !line.len_known => {
-            start_column + columns::count(|s, e| bytes[s..e].to_vec(), bytes.len(), r.enc)
-        }
-        _ if from == 0 && to == len => {
-            start_column + columns::count(|s, e| bytes[s..e].to_vec(), bytes.len(), r.enc)
-        }
+        _ if !line.len_known => start_column + count_columns(&bytes, r.enc),
+        _ if from == 0 && to == len => start_column + count_columns(&bytes, r.enc),
         _ if len <= MAX_COUNTED_LINE => columns::count(fetch(0), len, r.enc),
         _ => len, // documented: an upper bound for very long lines
     };
