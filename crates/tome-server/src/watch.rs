@@ -22,43 +22,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use notify::{RecursiveMode, Watcher as _};
-use serde::{Deserialize, Serialize};
 use tome_core::{DiskChange, Document};
-use tower_lsp_server::ls_types::notification::Notification;
 use tower_lsp_server::Client;
 
 use crate::documents::{DocHandle, Registry};
+use crate::protocol::{DidChangeOnDisk, DiskNotice};
 
 /// Events closer together than this are handled as one.
 const DEBOUNCE: Duration = Duration::from_millis(100);
-
-/// `tome/didChangeOnDisk`: the file behind a document changed.
-pub enum DidChangeOnDisk {}
-
-/// Params of `tome/didChangeOnDisk`.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DiskNotice {
-    /// The document.
-    pub doc: u64,
-    /// `appended`, `rewritten`, `truncated`, `replaced` or `deleted`.
-    pub change: String,
-    /// The document's version after handling the change.
-    pub version: u64,
-    /// Whether the document has unsaved edits.
-    pub dirty: bool,
-    /// The document's length in bytes.
-    pub size: u64,
-    /// Lines known so far.
-    pub line_count: u64,
-    /// For people.
-    pub message: String,
-}
-
-impl Notification for DidChangeOnDisk {
-    type Params = DiskNotice;
-    const METHOD: &'static str = "tome/didChangeOnDisk";
-}
 
 /// What the event callback leaves for the checker.
 #[derive(Default)]
