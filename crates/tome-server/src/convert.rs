@@ -64,6 +64,7 @@ pub fn info_of(id: u64, doc: &mut Document, token: Option<String>) -> DocInfo {
         index_progress_token: token,
         recovery: None,
         warnings: Vec::new(),
+        journal_error: doc.journal_failure(),
     }
 }
 

@@ -141,6 +141,10 @@ pub struct DocInfo {
     /// What the user should know about this document (only in `tome/open`'s reply).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
+    /// Why the journal stopped recording edits (its disk is full or failing), or `null`:
+    /// edits made since are not protected against a crash until a save or reload restarts
+    /// the journal.
+    pub journal_error: Option<String>,
 }
 
 /// A journal of an earlier session, found at open.
