@@ -122,14 +122,14 @@ impl Backend {
                 Arc::clone(&self.watcher).run(self.client.clone(), Arc::clone(&self.docs));
             tokio::spawn(checker).abort_handle()
         });
-        self.watcher.watch(&path);
+        self.watcher.watch(path.clone());
         let old = handle
             .watched
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .replace(path);
         if let Some(old) = old {
-            self.watcher.unwatch(&old);
+            self.watcher.unwatch(old);
         }
     }
 
@@ -174,7 +174,7 @@ impl Backend {
             .unwrap_or_else(|e| e.into_inner())
             .take();
         if let Some(path) = watched {
-            self.watcher.unwatch(&path);
+            self.watcher.unwatch(path);
         }
         match queued {
             Ok(rx) => outcome(rx).await,
