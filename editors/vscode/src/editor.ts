@@ -17,6 +17,7 @@ import {
 } from "./protocol";
 import { RpcError, TomeServer } from "./rpc";
 import { DocSession, type EditedEvent } from "./session";
+import { journalWarning } from "./statusBar";
 import { makeNonce, renderHtml } from "./webviewHtml";
 
 export const VIEW_TYPE = "tome.largeFile";
@@ -60,6 +61,8 @@ export class TomeDocument implements vscode.CustomDocument {
    * copy): its first editor tells VS Code the document is modified, so closing asks to save.
    */
   announceDirty = false;
+  /** `journalError` as last told to the user (warned once each time it becomes set). */
+  journalWarned: string | null = null;
 
   constructor(
     readonly uri: vscode.Uri,
@@ -86,6 +89,7 @@ export class TomeDocument implements vscode.CustomDocument {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.session.dispose();
     // `tome/close` deletes the journal: keep it while VS Code holds a backup of this document.
     if (!this.backupAlive) void this.server.request("tome/close", { doc: this.session.doc }).catch(() => undefined);
   }
@@ -256,10 +260,24 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
       document.cursorStatus = s;
       if (this.activeDocument === document) this.host.showStatus(document);
     });
-    session.on("info", () => {
+    session.on("info", (info: DocInfo) => {
+      this.noteJournal(document, info);
       if (this.activeDocument === document) this.host.showStatus(document);
     });
+    this.noteJournal(document, session.info);
     session.on("warning", (message: string) => void vscode.window.showWarningMessage(message));
+  }
+
+  /**
+   * The journal stopped recording edits (`journalError`: its disk is full or failing): a warning,
+   * once each time it becomes set (the status bar shows a marker while it is set). A save or a
+   * reload restarts it.
+   */
+  private noteJournal(document: TomeDocument, info: DocInfo): void {
+    const reason = info.journalError ?? null;
+    const was = document.journalWarned;
+    document.journalWarned = reason;
+    if (reason && !was) void vscode.window.showWarningMessage(journalWarning(document.uri.fsPath || info.path, reason));
   }
 
   /** One VS Code undo entry per server undo step (edits that joined the last step add none). */

@@ -6,7 +6,7 @@ import { TomeEditorProvider, VIEW_TYPE, type ServerHost, type TomeDocument } fro
 import { ProgressRelay } from "./progress";
 import type { ProgressToken, ProgressValue } from "./protocol";
 import { TomeServer } from "./rpc";
-import { TomeStatusBar, formatStatus } from "./statusBar";
+import { TomeStatusBar } from "./statusBar";
 
 let server: TomeServer | undefined;
 let starting: Promise<TomeServer> | undefined;
@@ -67,7 +67,7 @@ export function activate(context: vscode.ExtensionContext): void {
     showStatus(document) {
       shown = document;
       if (!document) return status.hide();
-      status.show(formatStatus(document.session.info, document.cursorStatus, progress.indexPercent.get(document.session.doc)));
+      status.showDocument(document.session.info, document.cursorStatus, progress.indexPercent.get(document.session.doc));
     },
   };
 

@@ -176,6 +176,11 @@ export interface DocInfo {
   redoSteps: number;
   /** Present when indexing progress will be reported on this token. */
   indexProgressToken?: string;
+  /**
+   * Null, or why the journal stopped recording edits (its disk is full or failing): unsaved
+   * changes are not protected against a crash until a save or `tome/reload` restarts it.
+   */
+  journalError: string | null;
 }
 
 export interface Warning {

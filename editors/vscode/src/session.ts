@@ -62,14 +62,26 @@ export interface SessionHooks {
 let tokenSeq = 1;
 
 /**
+ * After edits, one `tome/info` to learn whether the journal still records them (its disk may
+ * have filled up: `journalError`). The server writes the journal every 200 ms: the info is asked
+ * once edits have paused for `settleMs` (so the last one was written), and at least every
+ * `everyMs` while they go on; at most one such request is pending.
+ */
+export const JOURNAL_CHECK = { settleMs: 300, everyMs: 1000 };
+
+/**
  * Events: `edited` (EditedEvent) after a change made from the webview, `status` (CursorStatus),
- * `info` (DocInfo) when the document's state was read again, `warning` (message).
+ * `info` (DocInfo) when the document's state was read again (also when a check after edits
+ * found `journalError` changed), `warning` (message).
  */
 export class DocSession extends EventEmitter {
   private posts = new Set<(m: HostMessage) => void>();
   private aborts = new Map<number, AbortController>();
   /** The server's undo steps at a version, as last read (`tome/info`, or an edit's reply). */
   private steps: { version: number; undoSteps: number } | null;
+  /** The pending journal check after edits (JOURNAL_CHECK), and when edits were last made. */
+  private journalCheck: { timer: NodeJS.Timeout; since: number } | null = null;
+  private editedAt = 0;
 
   constructor(
     readonly server: Requester,
@@ -103,6 +115,43 @@ export class DocSession extends EventEmitter {
 
   async refreshInfo(): Promise<DocInfo> {
     return this.setInfo(await this.server.request("tome/info", { doc: this.doc }));
+  }
+
+  /**
+   * Schedules the journal check after an edit (see JOURNAL_CHECK). Only `journalError` is taken
+   * from its reply: the rest of the info may be older than edits answered meanwhile.
+   */
+  private checkJournalSoon(): void {
+    this.editedAt = Date.now();
+    if (this.journalCheck) return;
+    const tick = (): void => {
+      const now = Date.now();
+      const quiet = now - this.editedAt;
+      const check = this.journalCheck!;
+      if (quiet < JOURNAL_CHECK.settleMs && now - check.since < JOURNAL_CHECK.everyMs) {
+        check.timer = setTimeout(tick, JOURNAL_CHECK.settleMs - quiet);
+        check.timer.unref?.();
+        return;
+      }
+      this.journalCheck = null;
+      this.server.request("tome/info", { doc: this.doc }).then(
+        (info) => {
+          const journalError = info.journalError ?? null;
+          if (journalError === (this.info.journalError ?? null)) return;
+          this.info = { ...this.info, journalError };
+          this.emit("info", this.info);
+        },
+        () => undefined, // closed meanwhile, or the server stopped (reported elsewhere)
+      );
+    };
+    this.journalCheck = { timer: setTimeout(tick, JOURNAL_CHECK.settleMs), since: Date.now() };
+    this.journalCheck.timer.unref?.();
+  }
+
+  /** Stops the pending journal check (the document is closed). */
+  dispose(): void {
+    if (this.journalCheck) clearTimeout(this.journalCheck.timer);
+    this.journalCheck = null;
   }
 
   /** Re-reads the document state and tells every webview to redraw (after undo, revert…). */
@@ -214,6 +263,7 @@ export class DocSession extends EventEmitter {
     if (version === before) return;
     if (this.info.version < version) this.info = { ...this.info, version, dirty: true };
     this.emit("edited", { method, versionBefore: before, version, newStep } satisfies EditedEvent);
+    this.checkJournalSoon();
   }
 
   /** Copies a range to the clipboard, reading it from the server (it may span millions of lines). */

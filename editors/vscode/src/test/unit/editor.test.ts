@@ -1,8 +1,10 @@
 // The custom editor provider (src/editor.ts) against the real `tome serve`, with a stub of the
 // `vscode` module and a model of VS Code's undo stack (fakes.ts): undo/redo, save, revert and
-// undo after it, hot-exit backup, and changes of the file on disk.
+// undo after it, hot-exit backup, changes of the file on disk, and (as root) a journal whose
+// disk is full.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -401,5 +403,46 @@ test("an interrupted in-place save: a modal asks first; Restore Backup puts the 
       assert.equal(size, original.length + 1);
       assert.equal(text.text, "Xabc", "recovered");
     });
+  });
+});
+
+/** Mounts a 64 KiB tmpfs on `dir` (a state directory a 128 KiB edit fills); why not, if it cannot. */
+function mountSmallTmpfs(dir: string): string | null {
+  if (process.getuid?.() !== 0) return "not root (mount -t tmpfs needs it)";
+  fs.mkdirSync(dir, { recursive: true });
+  const r = spawnSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tome-journal-full", dir], { encoding: "utf8" });
+  return r.status === 0 ? null : `mount -t tmpfs failed: ${r.stderr || r.error?.message}`;
+}
+
+test("a full journal disk: one warning, the document's journalError set after the edit, cleared by Save", { skip }, async (t) => {
+  await withDir("tome-vsc-journal-", "a line\n".repeat(100), async ({ file, env }) => {
+    const state = env.TOME_STATE_DIR!;
+    const why = mountSmallTmpfs(state);
+    if (why) return t.skip(why);
+    try {
+      await withProvider(env, async (_server, provider) => {
+        const doc = await openDoc(provider, file);
+        assert.equal(doc.session.info.journalError, null, "the journal records at open");
+        const wb = new FakeWorkbench(provider, doc);
+        // 128 KiB in one edit: more than the tmpfs holds. The session asks `tome/info` after it.
+        await edit(doc, 0, 0, "x".repeat(128 << 10));
+        await until(() => doc.session.info.journalError, "journalError after the edit", 10000);
+        assert.match(doc.session.info.journalError!, /No space left/);
+        const warnings = (): string[] => stub.messages.filter((m) => m.kind === "warning" && m.text.includes("not protected against a crash")).map((m) => m.text);
+        assert.equal(warnings().length, 1, JSON.stringify(stub.messages));
+        assert.ok(warnings()[0].includes(file) && warnings()[0].includes("No space left"), warnings()[0]);
+        await edit(doc, 1, 0, "more ");
+        await new Promise((r) => setTimeout(r, 600));
+        assert.equal(warnings().length, 1, "told once");
+
+        await wb.save(); // restarts the journal
+        assert.equal(doc.session.info.journalError, null, "after the save");
+        assert.equal(warnings().length, 1);
+        assert.equal(fs.readFileSync(file, "utf8"), "x".repeat(128 << 10) + "a line\nmore a line\n" + "a line\n".repeat(98));
+        doc.dispose();
+      });
+    } finally {
+      spawnSync("umount", [state]);
+    }
   });
 });
