@@ -516,6 +516,28 @@ mod oracle_property {
         ]
     }
 
+    /// True if two non-empty matches of `pattern` starting at different places in `text`
+    /// overlap, so that where a search starts decides which of them it finds.
+    fn candidates_overlap(pattern: &str, text: &[u8]) -> bool {
+        let re = regex::bytes::RegexBuilder::new(pattern)
+            .multi_line(true)
+            .crlf(true)
+            .build()
+            .unwrap();
+        let mut reach = 0;
+        for at in boundaries(text) {
+            if let Some(m) = re.find_at(text, at) {
+                if m.start() == at && !m.is_empty() {
+                    if at < reach {
+                        return true;
+                    }
+                    reach = m.end();
+                }
+            }
+        }
+        false
+    }
+
     fn compile(pattern: &str, regex: bool, case_insensitive: bool) -> String {
         let p = if regex {
             pattern.to_string()
@@ -627,14 +649,20 @@ mod oracle_property {
             if expected.iter().all(|r| r.len() <= overlap) {
                 let small = m.clone().with_windows(2 * overlap + 5, overlap);
                 assert_eq!(all(&doc, &small), expected, "{pattern:?} in small windows");
-                let backward = expected.iter().rev().find(|r| r.start < from).cloned();
-                assert_eq!(
-                    doc.view()
-                        .find(&small, from, Direction::Backward, false, &c)
-                        .unwrap(),
-                    backward,
-                    "{pattern:?} backward from {from} in small windows"
-                );
+                // Backward, a search runs from the start of the window it looks in (the
+                // documented rule): where candidate matches overlap ("a." in "aaa"), they may
+                // pair up differently there than from the document's start, so the oracle
+                // (the whole text from 0) only holds where they do not.
+                if !candidates_overlap(&compiled, &model) {
+                    let backward = expected.iter().rev().find(|r| r.start < from).cloned();
+                    assert_eq!(
+                        doc.view()
+                            .find(&small, from, Direction::Backward, false, &c)
+                            .unwrap(),
+                        backward,
+                        "{pattern:?} backward from {from} in small windows"
+                    );
+                }
             }
         }
         // Replace-all replaces exactly those matches.
