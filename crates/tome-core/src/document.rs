@@ -7,12 +7,13 @@ use std::sync::Arc;
 use crate::add_buffer::{AddBuffer, SealedBlocks};
 use crate::backup_record;
 use crate::breaks::Info;
-use crate::in_place;
 use crate::journal::{self, Journal, Part as JPart, Record, Recoverable, Splice as JSplice};
 use crate::line_index::IndexProgress;
+use crate::save::in_place;
 use crate::save::{self, SaveReport};
 use crate::search::{self, Matcher, Query};
 use crate::source::{DiskChange, Encoding, LineEnding, Source};
+use crate::sys;
 use crate::tree::{Bufs, Piece, PieceTree, Src, MAX_ADD_PIECE};
 use crate::view::View;
 use crate::{Control, Error, Result};
@@ -284,7 +285,7 @@ impl Document {
         }
         let source = Source::open(path)?;
         save::remove_stale_temps(path);
-        let read_only = !save::writable(path);
+        let read_only = !sys::writable(path);
         let mut doc = Document {
             path: Some(path.to_path_buf()),
             line_ending: source.line_ending(),
