@@ -571,6 +571,83 @@ pub(crate) fn base_matches(replay: &Replay, path: &Path) -> bool {
     sample_hashes(&file, 0, was.size as usize) == replay.samples
 }
 
+// Files of journals set aside: a journal of an earlier session is renamed `.recover` (it fits
+// the file) or `.orphan` (it does not) until recovered or discarded; one displaced by a newer
+// one is kept as `.<ext>.<time>.old`, which no open looks at.
+
+/// The journal at `path`, if there is one that holds changes.
+fn read_changes(path: &Path) -> Option<Replay> {
+    let bytes = std::fs::read(path).ok()?;
+    read(&bytes).filter(|r| !r.records.is_empty())
+}
+
+/// The journal set aside as `found`, read back (an error if it is gone or unreadable).
+pub(crate) fn load_journal(found: &Recoverable) -> Result<Replay> {
+    let bytes = std::fs::read(&found.path).map_err(|e| Error::io(&found.path, "cannot read", e))?;
+    read(&bytes).ok_or_else(|| Error::FileChanged("the journal is unreadable".into()))
+}
+
+/// Sets aside the journal at `jpath` left by an earlier session, if it holds changes: as
+/// `.recover` when it still fits the file at `path`, else as `.orphan`. One set aside earlier
+/// under that name (offered then, neither recovered nor discarded) is kept as `.<time>.old`
+/// rather than overwritten.
+pub(crate) fn set_aside(jpath: &Path, path: &Path) -> Result<Option<Recoverable>> {
+    let Some(replay) = read_changes(jpath) else {
+        return Ok(None);
+    };
+    let fits = base_matches(&replay, path);
+    let aside = jpath.with_extension(if fits { "recover" } else { "orphan" });
+    keep_older(&aside);
+    std::fs::rename(jpath, &aside).map_err(|e| Error::io(jpath, "cannot set aside", e))?;
+    Ok(Some(Recoverable {
+        path: aside,
+        records: replay.records.len(),
+        fits,
+    }))
+}
+
+/// Moves `aside` (if there) out of the way, to a name no open looks at, so that it is not lost.
+fn keep_older(aside: &Path) {
+    if aside.exists() {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let ext = aside
+            .extension()
+            .map(|e| e.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let _ = std::fs::rename(aside, aside.with_extension(format!("{ext}.{secs}.old")));
+    }
+}
+
+/// A journal set aside by an earlier open and neither recovered nor discarded: offered again.
+/// A `.recover` that no longer fits the file (it changed since) becomes an `.orphan`, and an
+/// `.orphan` that fits again (the file was put back as it was, say by restoring the backup of
+/// an interrupted save) becomes a `.recover`.
+pub(crate) fn set_aside_earlier(jpath: &Path, path: &Path) -> Option<Recoverable> {
+    for ext in ["recover", "orphan"] {
+        let aside = jpath.with_extension(ext);
+        let Some(replay) = read_changes(&aside) else {
+            continue;
+        };
+        let fits = base_matches(&replay, path);
+        let belongs = jpath.with_extension(if fits { "recover" } else { "orphan" });
+        let aside = if belongs != aside {
+            keep_older(&belongs);
+            std::fs::rename(&aside, &belongs).ok()?;
+            belongs
+        } else {
+            aside
+        };
+        return Some(Recoverable {
+            path: aside,
+            records: replay.records.len(),
+            fits,
+        });
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
