@@ -56,10 +56,19 @@ pub enum Error {
     /// The file on disk changed in a way that makes the mapped bytes unreliable.
     #[error("file changed on disk: {0}")]
     FileChanged(String),
-    /// The document is not in the state the operation needs (for example, recovering a
-    /// journal after editing).
+    /// The document changed since the operation was prepared on one of its versions (a
+    /// replace-all planned on a snapshot, applied after another change): nothing was done.
+    /// The server answers it as a stale version.
     #[error("{0}")]
     Stale(String),
+    /// A journal was to be recovered into a document that was already edited (or has undo
+    /// history): its changes apply to the file as opened, so nothing was done.
+    #[error("recover before editing: the journal's changes apply to the file as opened")]
+    EditedBeforeRecovery,
+    /// The journal file is locked by another live session of the same file, which keeps
+    /// journaling it; this document gets no journal.
+    #[error("{} is in use by another session of this file", .0.display())]
+    JournalInUse(PathBuf),
     /// The disk is full.
     #[error("disk full while writing {}", .0.display())]
     DiskFull(PathBuf),

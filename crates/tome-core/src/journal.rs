@@ -165,8 +165,8 @@ fn header(salt: u64, base: &Source) -> Vec<u8> {
 
 impl Journal {
     /// Starts a journal for a document whose base is `base`, replacing any journal at `path`.
-    /// Fails if another live session (this process or another) has the journal open: each
-    /// journal is held with an exclusive `flock` while in use.
+    /// Fails with [`Error::JournalInUse`] if another live session (this process or another)
+    /// has the journal open: each journal is held with an exclusive `flock` while in use.
     pub fn create(path: PathBuf, base: &Source) -> Result<Journal> {
         if let Some(dir) = path.parent() {
             // Private: journals hold the user's unsaved text.
@@ -185,10 +185,7 @@ impl Journal {
             .open(&path)
             .map_err(|e| Error::io(&path, "cannot create journal", e))?;
         if file.try_lock().is_err() {
-            return Err(Error::Stale(format!(
-                "{} is in use by another session of this file",
-                path.display()
-            )));
+            return Err(Error::JournalInUse(path));
         }
         let inner = Arc::new(Mutex::new(Inner {
             file,

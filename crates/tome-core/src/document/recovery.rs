@@ -101,9 +101,7 @@ impl Document {
         // Start from the file as the journal saw it: bytes appended later are replayed from
         // their own records (and any appended after the crash are followed as usual).
         if self.is_dirty() || self.history_len() != (0, 0) {
-            return Err(Error::Stale(
-                "recover before editing: the journal's changes apply to the file as opened".into(),
-            ));
+            return Err(Error::EditedBeforeRecovery);
         }
         if self.current_source().len() as u64 != replay.identity.size {
             let base = Source::open_prefix(&path, replay.identity.size as usize)?;
