@@ -42,7 +42,8 @@ const MAX_RECORD: usize = 1 << 30;
 pub(crate) enum Record {
     /// Splices applied in order, as one undo step: at `at`, remove `remove` bytes, insert parts.
     Splices(Vec<Splice>),
-    /// Undo of a step that replaced the whole tree (replace-all): replayed with `undo`.
+    /// Undo of a step that replaced the whole tree (a replace-all, or a batch removing many
+    /// pieces): replayed with `undo`.
     Undo,
     /// Redo of such a step.
     Redo,
@@ -234,7 +235,9 @@ impl Journal {
             .clear();
     }
 
-    /// Syncs, then removes the journal file (the document was closed or saved cleanly).
+    /// Removes the journal file (the document was closed on purpose, or is clean). Records
+    /// still buffered are not synced first: dropping the journal writes them to the removed
+    /// file, where they are lost with it.
     pub fn remove(self) {
         let _ = std::fs::remove_file(&self.path);
     }
