@@ -5,7 +5,8 @@
 # ~/.cache/tome/nvim, reused when present), tmux and luacheck (apt-get), target/release/tome
 # (cargo). Takes about 15 s once installed.
 # The headless suite also starts second and third Neovims over RPC (crash recovery: the server
-# is killed with SIGKILL between sessions) and changes files from outside (tome/didChangeOnDisk).
+# is killed with SIGKILL between sessions) and changes files from outside (tome/didChangeOnDisk);
+# as root, one more whose server keeps its journals on a 64 KiB tmpfs (a full journal disk).
 # Prints "N passed, M failed" last; exits non-zero on failure.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -1,10 +1,11 @@
 #!/bin/bash
-# The VS Code extension's tests (editors/vscode): npm ci, build (tsc + esbuild), lint (eslint),
+# The VS Code extension's tests (editors/vscode): npm ci, build (tsc + esbuild), lint (eslint, prettier --check),
 # unit tests (node --test: rpc framing/client, viewport cache, scroll mapping, edit translation,
 # selections, the undo-stack mirror, the webview relay; against the real `tome serve`: the rpc
 # client, range reads for Copy, the custom editor provider with a stub `vscode` module and a
 # model of VS Code's undo stack (undo/redo, save, revert and undo after it, hot exit, changes
-# on disk, a journal that no longer fits its file), and the activated extension on a 200 MiB file (progress, status bar, clipboard)),
+# on disk, a journal that no longer fits its file, as root a full journal disk), the journal warning (status bar
+# marker, one message; a fake server), and the activated extension on a 200 MiB file (progress, status bar, clipboard)),
 # then the browser test: the real webview page in headless Chromium (playwright-core, Debian's
 # /usr/bin/chromium) relayed to a real `tome serve` on a generated 200 MiB file.
 # Installs what it needs: Node/npm must be there (Node 20); chromium (apt-get) when missing;

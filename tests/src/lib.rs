@@ -2,8 +2,9 @@
 //! binary with `serve`, frames messages, matches replies to requests by id, answers the
 //! server's own requests (`window/workDoneProgress/create`) and records notifications.
 //!
-//! The binary is the one `scripts/test-all.sh` builds first (`cargo build --release -p tome`):
-//! `$TOME_BIN` if set, else `target/release/tome`, else `target/debug/tome`.
+//! The binary is `$TOME_BIN` if set (CI and the editor scripts point it at a release build);
+//! otherwise [`tome_bin`] builds it first, with the profile of these tests, so a plain
+//! `cargo test` (or `cargo test --release`) in a fresh clone tests the current sources.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -18,26 +19,73 @@ use serde_json::{json, Value};
 /// How long a reply may take before a test fails (generous: CI machines are slow).
 pub const TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The `tome` binary under test.
+/// The `tome` binary under test: `$TOME_BIN` if set, else the one [`build_tome`] makes.
 pub fn tome_bin() -> PathBuf {
     if let Some(p) = std::env::var_os("TOME_BIN") {
         return PathBuf::from(p);
     }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    for profile in ["release", "debug"] {
-        let p = target.join(profile).join("tome");
-        if p.exists() {
-            return p;
-        }
-    }
-    panic!(
-        "no tome binary in {}/{{release,debug}}: run `cargo build --release -p tome` first \
-         (scripts/test-all.sh does), or set TOME_BIN",
-        target.display()
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT.get_or_init(build_tome).clone()
+}
+
+/// Runs `cargo build -p tome` once per test process, with the profile these tests were built
+/// with and into their target directory, and returns the binary. Always run, not only when the
+/// binary is missing: cargo's own freshness check (a no-op when nothing changed) is what keeps
+/// a stale binary from being tested. Test processes building at once are serialised by cargo's
+/// lock on the target directory.
+///
+/// The profile and target directory come from this test executable's path
+/// (`<target>/<profile dir>/deps/<test>`), which also covers `--target-dir` and
+/// `CARGO_TARGET_DIR`. A debug test run builds with the `test` profile (optimised, see the
+/// workspace's Cargo.toml): an unoptimised server would be far too slow for the big files.
+pub fn build_tome() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test executable's path");
+    let profile_dir = exe
+        .parent()
+        .filter(|deps| deps.ends_with("deps"))
+        .and_then(|deps| deps.parent())
+        .expect("a test executable in <target>/<profile>/deps: else set TOME_BIN");
+    let target = profile_dir.parent().expect("a target directory");
+    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") => "test",
+        Some("release") => "release",
+        Some(other) => other,
+        None => panic!("no profile in {}: set TOME_BIN", profile_dir.display()),
+    };
+    // The cargo running these tests (it sets CARGO), else the one that built them.
+    let cargo = std::env::var_os("CARGO")
+        .or_else(|| option_env!("CARGO").map(Into::into))
+        .unwrap_or_else(|| "cargo".into());
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+    eprintln!(
+        "tome-e2e: cargo build -p tome --profile {profile} (set TOME_BIN to test another binary)"
     );
+    let status = Command::new(&cargo)
+        .args([
+            "build",
+            "-p",
+            "tome",
+            "--profile",
+            profile,
+            "--manifest-path",
+        ])
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(target)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {cargo:?} to build tome ({e}): set TOME_BIN"));
+    assert!(
+        status.success(),
+        "building tome failed ({status}): see above"
+    );
+    let bin = profile_dir.join(format!("tome{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "cargo built tome, but not at {}",
+        bin.display()
+    );
+    bin
 }
 
 /// Frames one body.

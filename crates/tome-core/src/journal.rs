@@ -74,18 +74,30 @@ pub(crate) enum Part {
     File { offset: u64, len: u64 },
 }
 
+/// A journal's state, behind two locks so that logging an edit never waits for the disk: the
+/// flusher holds `file` across its write and sync, and takes `records` only to swap the
+/// buffer out. Lock order: `file`, then `records`.
 struct Inner {
-    file: File,
+    /// The journal file, held by whoever writes it (the flusher, a sync, a restart).
+    file: Mutex<File>,
+    records: Mutex<Records>,
+}
+
+/// What logging an edit touches.
+struct Records {
+    /// Encoded records not written yet.
     pending: Vec<u8>,
     seq: u64,
     salt: u64,
+    /// Why writing failed: from then on records are dropped (the buffer would only grow)
+    /// until the journal is restarted; [`Journal::failure`] says so.
     failed: Option<String>,
 }
 
 /// An open journal, appending.
 pub(crate) struct Journal {
     path: PathBuf,
-    inner: Arc<Mutex<Inner>>,
+    inner: Arc<Inner>,
 }
 
 /// A journal found at open, set aside until the user recovers or discards it.
@@ -188,13 +200,15 @@ impl Journal {
         if file.try_lock().is_err() {
             return Err(Error::JournalInUse(path));
         }
-        let inner = Arc::new(Mutex::new(Inner {
-            file,
-            pending: Vec::new(),
-            seq: 0,
-            salt: 0,
-            failed: None,
-        }));
+        let inner = Arc::new(Inner {
+            file: Mutex::new(file),
+            records: Mutex::new(Records {
+                pending: Vec::new(),
+                seq: 0,
+                salt: 0,
+                failed: None,
+            }),
+        });
         start(&inner, base).map_err(|e| Error::io(&path, "cannot write journal", e))?;
         flusher::register(Arc::downgrade(&inner));
         Ok(Journal { path, inner })
@@ -208,7 +222,10 @@ impl Journal {
 
     /// Buffers a record; the flusher writes and syncs it within [`SYNC_INTERVAL`].
     pub fn log(&self, record: &Record) {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut inner = self.inner.lock_records();
+        if inner.failed.is_some() {
+            return;
+        }
         inner.seq += 1;
         let (seq, salt) = (inner.seq, inner.salt);
         let (kind, payload) = encode(record);
@@ -226,13 +243,15 @@ impl Journal {
         flush(&self.inner);
     }
 
+    /// Why the journal stopped recording (a write or sync failed: disk full, I/O error), if
+    /// it did. Edits made since are not protected against a crash. Cost: O(1).
+    pub fn failure(&self) -> Option<String> {
+        self.inner.lock_records().failed.clone()
+    }
+
     /// Drops what is not synced yet and closes the journal, leaving the file as a crash would.
     pub fn abandon(self) {
-        self.inner
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pending
-            .clear();
+        self.inner.lock_records().pending.clear();
     }
 
     /// Removes the journal file (the document was closed on purpose, or is clean). Records
@@ -249,19 +268,39 @@ impl Drop for Journal {
     }
 }
 
-/// Empties the journal file and writes a fresh header (new salt) for `base`.
-fn start(inner: &Mutex<Inner>, base: &Source) -> std::io::Result<()> {
+impl Inner {
+    fn lock_file(&self) -> std::sync::MutexGuard<'_, File> {
+        self.file.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock_records(&self) -> std::sync::MutexGuard<'_, Records> {
+        self.records.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Empties the journal file and writes a fresh header (new salt) for `base`. On failure the
+/// journal is marked failed (records are dropped until a restart succeeds).
+fn start(inner: &Inner, base: &Source) -> std::io::Result<()> {
     use std::io::Seek;
-    let mut inner = inner.lock().unwrap_or_else(|p| p.into_inner());
-    inner.salt = random_salt();
-    inner.seq = 0;
-    inner.pending.clear();
-    inner.failed = None;
-    let head = header(inner.salt, base);
-    inner.file.set_len(0)?;
-    inner.file.rewind()?;
-    inner.file.write_all(&head)?;
-    inner.file.sync_data()
+    let mut file = inner.lock_file();
+    let salt = random_salt();
+    {
+        let mut records = inner.lock_records();
+        records.salt = salt;
+        records.seq = 0;
+        records.pending.clear();
+        records.failed = None;
+    }
+    let head = header(salt, base);
+    let written = file
+        .set_len(0)
+        .and_then(|()| file.rewind().map(|_| ()))
+        .and_then(|()| file.write_all(&head))
+        .and_then(|()| file.sync_data());
+    if let Err(e) = &written {
+        inner.lock_records().failed = Some(e.to_string());
+    }
+    written
 }
 
 /// True if a live session holds the journal at `path`.
@@ -279,9 +318,9 @@ mod flusher {
     use super::{flush, Inner, SYNC_INTERVAL};
     use std::sync::{Mutex, OnceLock, Weak};
 
-    static JOURNALS: OnceLock<Mutex<Vec<Weak<Mutex<Inner>>>>> = OnceLock::new();
+    static JOURNALS: OnceLock<Mutex<Vec<Weak<Inner>>>> = OnceLock::new();
 
-    pub(super) fn register(journal: Weak<Mutex<Inner>>) {
+    pub(super) fn register(journal: Weak<Inner>) {
         let mut started = false;
         let list = JOURNALS.get_or_init(|| {
             started = true;
@@ -297,7 +336,7 @@ mod flusher {
         }
     }
 
-    fn run(list: &Mutex<Vec<Weak<Mutex<Inner>>>>) {
+    fn run(list: &Mutex<Vec<Weak<Inner>>>) {
         loop {
             std::thread::sleep(SYNC_INTERVAL);
             // Flush outside the list's lock: a slow disk must not stop journals from opening.
@@ -313,18 +352,23 @@ mod flusher {
     }
 }
 
-fn flush(inner: &Mutex<Inner>) {
-    let mut inner = inner.lock().unwrap_or_else(|p| p.into_inner());
-    if inner.pending.is_empty() || inner.failed.is_some() {
-        return;
-    }
-    let pending = std::mem::take(&mut inner.pending);
-    let written = inner
-        .file
-        .write_all(&pending)
-        .and_then(|()| inner.file.sync_data());
+/// Writes and syncs the pending records. Holds the file's lock throughout (so records reach
+/// the file in order) but the records' lock only to take the buffer: an edit logged meanwhile
+/// goes into a fresh buffer without waiting for the disk.
+fn flush(inner: &Inner) {
+    let mut file = inner.lock_file();
+    let pending = {
+        let mut records = inner.lock_records();
+        if records.pending.is_empty() || records.failed.is_some() {
+            return;
+        }
+        std::mem::take(&mut records.pending)
+    };
+    let written = file.write_all(&pending).and_then(|()| file.sync_data());
     if let Err(e) = written {
-        inner.failed = Some(e.to_string());
+        let mut records = inner.lock_records();
+        records.failed = Some(e.to_string());
+        records.pending = Vec::new();
     }
 }
 
@@ -677,5 +721,29 @@ mod tests {
             let (kind, payload) = encode(&r);
             assert_eq!(decode(kind, &payload), Some(r));
         }
+    }
+
+    /// Logging an edit never waits for the disk: with the file held as a slow sync holds it,
+    /// a record is still logged at once (it used to wait for the sync).
+    #[test]
+    fn logging_does_not_wait_for_a_write_in_progress() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("base.txt");
+        std::fs::write(&file, b"base\n").unwrap();
+        let base = Source::open(&file).unwrap();
+        let journal = Journal::create(dir.path().join("j.journal"), &base).unwrap();
+        let held = journal.inner.lock_file();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                journal.log(&Record::Undo);
+                tx.send(()).unwrap();
+            });
+            let logged = rx.recv_timeout(std::time::Duration::from_secs(10));
+            drop(held);
+            assert!(logged.is_ok(), "log() waited for the file's lock");
+        });
+        journal.sync();
+        assert!(journal.failure().is_none());
     }
 }

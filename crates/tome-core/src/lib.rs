@@ -65,5 +65,5 @@ pub use line_index::{IndexProgress, LineIndex};
 pub use save::SaveReport;
 pub use search::{Direction, MatchPage, Matcher, Query};
 pub use source::{DiskChange, Encoding, FileIdentity, LineEnding, Source};
-pub use text::{decode_lossy, decode_lossy_owned, PositionEncoding};
+pub use text::{count_columns, decode_lossy, decode_lossy_owned, unit_at, PositionEncoding, Unit};
 pub use view::{Chunks, ColumnWindow, Line, LineCount, Position, View};

@@ -312,9 +312,12 @@ fn scan(
             };
         }
         if done || last || accept_below >= starts_before {
+            view.release(w_start, w_end);
             break;
         }
         pos = accept_below.max(last_end.unwrap_or(0));
+        // Behind the scan: what the next window does not read again.
+        view.release(w_start, pos.saturating_sub(CONTEXT));
     }
     control.set_progress(total, total);
     view.intact()

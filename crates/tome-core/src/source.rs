@@ -169,6 +169,19 @@ pub struct Source {
     line_ending: LineEnding,
     encoding: Encoding,
     index: LineIndex,
+    /// Opened by [`Source::open_tail`]: the next append replaces it with a longer one.
+    is_tail: bool,
+}
+
+/// What [`Source::open_tail`] expects of the file.
+#[derive(Clone, Copy)]
+struct Tail<'a> {
+    /// The file must still be this one…
+    expect: FileIdentity,
+    /// …and longer than this offset.
+    end: usize,
+    /// The tail source being replaced (its bytes are the new one's first bytes).
+    grows: Option<&'a Source>,
 }
 
 impl Source {
@@ -186,24 +199,32 @@ impl Source {
         Source::open_from(path, 0, Some(upto), None)
     }
 
-    /// Opens the part of `path` from byte `from` on: the bytes another program appended after
-    /// `from`, as a source of their own. Fails with [`Error::FileChanged`] if the file is no
-    /// longer the one `expect` describes (replaced) or is not longer than `from`.
-    /// With `upto`, only the bytes before that file offset are taken.
-    pub fn open_tail(
-        path: &Path,
-        from: usize,
-        upto: Option<usize>,
-        expect: &FileIdentity,
-    ) -> Result<Arc<Source>> {
-        Source::open_from(path, from, upto, Some(expect))
+    /// The bytes another program appended to the file of `newest` (the newest source of a
+    /// document), up to file offset `upto` if given. If `newest` is itself such a tail, the
+    /// result **replaces** it: it starts where `newest` starts, holds the same bytes first
+    /// (the caller checked that the file was only appended to) and reuses its line counts, so
+    /// a followed log keeps one tail source (one fd, one mapping, one guard slot, one index
+    /// thread at most) however often it grows. Otherwise it is a new source starting where
+    /// `newest` ends. Fails with [`Error::FileChanged`] if the file is no longer the one
+    /// `newest` mapped (replaced) or is not longer than `newest`'s end.
+    /// Cost: a mapping, and indexing only the bytes the tail did not have (from its last whole
+    /// 64 KiB block).
+    pub(crate) fn open_tail(newest: &Source, upto: Option<usize>) -> Result<Arc<Source>> {
+        let end = newest.base + newest.len;
+        let tail = Tail {
+            expect: newest.identity,
+            end,
+            grows: newest.is_tail.then_some(newest),
+        };
+        let base = if newest.is_tail { newest.base } else { end };
+        Source::open_from(&newest.path, base, upto, Some(tail))
     }
 
     fn open_from(
         path: &Path,
         base: usize,
         upto: Option<usize>,
-        expect: Option<&FileIdentity>,
+        tail: Option<Tail<'_>>,
     ) -> Result<Arc<Source>> {
         let file = open_regular(path)?;
         let meta = file
@@ -212,8 +233,8 @@ impl Source {
         let size = usize::try_from(meta.len())
             .map_err(|_| Error::OutOfBounds(format!("{} is too large", path.display())))?;
         let size = upto.map_or(size, |u| u.min(size));
-        if let Some(expect) = expect {
-            if (meta.dev(), meta.ino()) != (expect.dev, expect.ino) || size <= base {
+        if let Some(Tail { expect, end, .. }) = tail {
+            if (meta.dev(), meta.ino()) != (expect.dev, expect.ino) || size <= end {
                 return Err(Error::FileChanged(format!(
                     "{} was replaced or shortened, not appended to",
                     path.display()
@@ -262,7 +283,11 @@ impl Source {
             },
             line_ending: detect_line_ending(&sample),
             encoding: detect_encoding(&sample, len > SAMPLE),
-            index: LineIndex::new(len),
+            index: match tail.and_then(|t| t.grows) {
+                Some(shorter) => LineIndex::with_prefix(len, &shorter.index),
+                None => LineIndex::new(len),
+            },
+            is_tail: tail.is_some(),
         });
         LineIndex::spawn_builder(&source);
         Ok(source)
@@ -306,6 +331,11 @@ impl Source {
     /// The sampled block hashes taken at open.
     pub(crate) fn samples(&self) -> &[(usize, u64)] {
         &self.samples
+    }
+
+    /// True for the bytes appended to a file after it was opened ([`Source::open_tail`]).
+    pub(crate) fn is_tail(&self) -> bool {
+        self.is_tail
     }
 
     /// Offset in the file of this source's byte `at`.

@@ -37,7 +37,7 @@ impl PositionEncoding {
 
 /// One unit of text as columns see it: a valid character, or one invalid byte.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Unit {
+pub struct Unit {
     /// Bytes it takes in the file.
     pub bytes: usize,
     /// Whether it is a valid character (else one invalid byte, shown as U+FFFD).
@@ -57,8 +57,10 @@ impl Unit {
     }
 }
 
-/// The unit starting at `bytes[0]` (non-empty input).
-pub(crate) fn unit_at(bytes: &[u8]) -> Unit {
+/// The unit starting at `bytes[0]` (non-empty input); a character cut by the end of `bytes` is
+/// taken as invalid bytes, so pass at least 4 bytes when more follow. Cost: O(1), it reads at
+/// most 4 bytes.
+pub fn unit_at(bytes: &[u8]) -> Unit {
     let len = match bytes[0] {
         0x00..=0x7F => 1,
         0xC2..=0xDF => 2,
@@ -120,7 +122,7 @@ pub fn decode_lossy_owned(bytes: Vec<u8>) -> (String, bool) {
 }
 
 /// Counts the columns of `bytes` in `enc`. Cost: O(n), ASCII runs at memory speed.
-pub(crate) fn count_columns(bytes: &[u8], enc: PositionEncoding) -> usize {
+pub fn count_columns(bytes: &[u8], enc: PositionEncoding) -> usize {
     if enc == PositionEncoding::Utf8 {
         return bytes.len();
     }

@@ -267,3 +267,86 @@ fn undoing_a_replace_all_keeps_lines_appended_since() {
 fn bytecount_lines(bytes: &[u8]) -> usize {
     bytes.iter().filter(|&&b| b == b'\n').count()
 }
+
+/// Descriptors and mappings of this process that name `path`.
+fn fds_and_maps_on(path: &std::path::Path) -> (usize, usize) {
+    let fds = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .flatten()
+        .filter(|e| std::fs::read_link(e.path()).is_ok_and(|t| t == path))
+        .count();
+    let name = path.to_string_lossy().into_owned();
+    let maps = std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .lines()
+        .filter(|l| l.ends_with(&name))
+        .count();
+    (fds, maps)
+}
+
+/// A log followed through hundreds of appends keeps one tail: the descriptors and mappings of
+/// the file stay constant (each append used to open a source of its own: a descriptor, a
+/// mapping, a guard slot and an index thread per append, until `ulimit -n` stopped following),
+/// and the reused line counts stay exact, a CR at the end of a 64 KiB block included.
+#[test]
+fn a_followed_log_keeps_one_tail_however_often_it_grows() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path().canonicalize().unwrap();
+    let path = dir.join("follow.log");
+    let mut model: Vec<u8> = b"first line\r\nsecond\n".to_vec();
+    std::fs::write(&path, &model).unwrap();
+    let original = model.len();
+    let mut doc = Document::open(&path).unwrap();
+    let control = Control::new();
+    doc.wait_for_index(&control).unwrap();
+    let mut log = OpenOptions::new().append(true).open(&path).unwrap();
+    let mut append = |doc: &mut Document, model: &mut Vec<u8>, bytes: &[u8]| {
+        log.write_all(bytes).unwrap();
+        model.extend_from_slice(bytes);
+        doc.follow_append().unwrap().expect("an append");
+    };
+    // The tail ends with a CR exactly at a 64 KiB block of the tail; the LF comes next.
+    let mut chunk = Vec::new();
+    while chunk.len() < 2 * 65536 - 1 {
+        let line = format!("line {} of the first chunk\r\n", chunk.len());
+        chunk.extend_from_slice(line.as_bytes());
+    }
+    chunk.truncate(2 * 65536 - 1);
+    chunk.push(b'\r');
+    append(&mut doc, &mut model, &chunk);
+    doc.wait_for_index(&control).unwrap();
+    append(&mut doc, &mut model, b"\nafter the split CRLF\n");
+    let after_two = fds_and_maps_on(&path);
+    let mut seq = 0;
+    for i in 0..400 {
+        let mut bytes = Vec::new();
+        for _ in 0..(1 + i % 7) * 40 {
+            let end = if seq % 3 == 0 { "\r\n" } else { "\n" };
+            bytes.extend_from_slice(format!("seq={seq} appended{end}").as_bytes());
+            seq += 1;
+        }
+        append(&mut doc, &mut model, &bytes);
+        if i % 50 == 0 {
+            doc.wait_for_index(&control).unwrap();
+        }
+    }
+    doc.wait_for_index(&control).unwrap();
+    let after_all = fds_and_maps_on(&path);
+    assert_eq!(after_all, after_two, "descriptors and mappings of the file");
+    // The original, the tail, and this test's own `log`; the original's mapping and the tail's.
+    assert!(after_all.0 <= 3 && after_all.1 <= 2, "{after_all:?}");
+    assert_eq!(doc.view().read(0, doc.len()).unwrap(), model);
+    assert!(model.len() > original + 2 * 65536);
+    let breaks = model.iter().filter(|&&b| b == b'\n').count();
+    let lone_cr = model
+        .windows(2)
+        .filter(|w| w[0] == b'\r' && w[1] != b'\n')
+        .count();
+    assert_eq!(lone_cr, 0);
+    assert_eq!(doc.view().line_count().known, breaks + 1);
+    assert!(doc.view().line_count().exact);
+    let last = doc.view().lines(breaks - 1, 1, None).unwrap();
+    assert_eq!(last[0].text, format!("seq={} appended", seq - 1));
+    assert!(!doc.is_dirty());
+}

@@ -268,3 +268,60 @@ fn an_ignored_journal_is_offered_again() {
     doc.recover(found).unwrap();
     assert!(content(&doc) == *states.last().unwrap());
 }
+
+/// The journal's filesystem fills up: the document says why its journal stopped (edits are
+/// no longer protected), editing goes on, a save works, and the save restarts the journal.
+/// Needs a small tmpfs, so root (CI runs as root); elsewhere it says so and passes.
+#[test]
+fn a_full_journal_disk_is_reported_and_editing_and_saving_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tome-journal-full"])
+        .arg(&state)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a tmpfs here (not root?)");
+        return;
+    }
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _unmount = Unmount(&state);
+    let path = dir.path().join("doc.txt");
+    std::fs::write(&path, "first line\n".repeat(1000)).unwrap();
+    let mut doc = Document::open(&path).unwrap();
+    assert!(doc.enable_journal(&state).unwrap().is_none());
+    doc.insert(0, "small edit\n").unwrap();
+    doc.sync_journal();
+    assert_eq!(doc.journal_failure(), None);
+    // 128 KiB of typed text: more than the journal's disk holds.
+    let big = "x".repeat(128 << 10);
+    doc.insert(0, &big).unwrap();
+    doc.sync_journal();
+    let why = doc
+        .journal_failure()
+        .expect("the journal reports its failure");
+    assert!(why.contains("space"), "{why}");
+    // Editing goes on; the document is what was typed.
+    doc.insert(0, "after\n").unwrap();
+    doc.sync_journal();
+    assert!(content(&doc).starts_with(b"after\nxxx"));
+    // A save works, and restarts the journal on the saved file (the disk has room again).
+    doc.save(None, &Control::new()).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), content(&doc));
+    assert_eq!(
+        doc.journal_failure(),
+        None,
+        "the save restarted the journal"
+    );
+    doc.insert(0, "journaled again\n").unwrap();
+    doc.sync_journal();
+    assert_eq!(doc.journal_failure(), None);
+}

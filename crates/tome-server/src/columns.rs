@@ -1,48 +1,17 @@
-//! Column arithmetic for viewport windows, with the engine's rules: a valid character takes
-//! 1 column (2 in UTF-16 for characters outside the BMP, its byte length in UTF-8), and each
-//! invalid byte takes exactly 1 column in every encoding (it is shown as one U+FFFD).
+//! Column windows over lines that may be far too long to copy: walks a line block by block, so
+//! that a window far into a line of a gigabyte never copies the line whole.
 //!
-//! The engine's own helpers for this are private, and the engine's column window counts bytes,
-//! so the server walks lines itself. It reads lines in blocks, so that a window far into a
-//! line of a gigabyte never copies the line whole.
+//! The column rules are the engine's ([`tome_core::unit_at`], [`tome_core::Unit::columns`]): a
+//! valid character takes 1 column (2 in UTF-16 for characters outside the BMP, its byte length
+//! in UTF-8), and each invalid byte takes exactly 1 column in every encoding (it is shown as one
+//! U+FFFD). The engine's own walks take the whole text as one slice; this one reads blocks.
 
-use tome_core::PositionEncoding;
+use tome_core::{unit_at, PositionEncoding};
 
 /// Bytes read at a time while walking a line.
 const BLOCK: usize = 64 * 1024;
-
-/// Byte length and validity of the unit at `bytes[0]`; `None` if `bytes` ends inside what may
-/// still become a valid character (more bytes are needed to decide).
-fn unit_at(bytes: &[u8]) -> Option<(usize, bool)> {
-    let len = match bytes[0] {
-        0x00..=0x7F => return Some((1, true)),
-        0xC2..=0xDF => 2,
-        0xE0..=0xEF => 3,
-        0xF0..=0xF4 => 4,
-        _ => return Some((1, false)),
-    };
-    if bytes.len() < len {
-        // Incomplete so far: invalid already if what is there cannot start a character.
-        return match std::str::from_utf8(bytes) {
-            Err(e) if e.error_len().is_some() => Some((1, false)),
-            _ => None,
-        };
-    }
-    if std::str::from_utf8(&bytes[..len]).is_ok() {
-        Some((len, true))
-    } else {
-        Some((1, false))
-    }
-}
-
-fn columns(bytes: usize, valid: bool, enc: PositionEncoding) -> usize {
-    match (enc, valid) {
-        (PositionEncoding::Utf8, _) => bytes,
-        (_, false) => 1,
-        (PositionEncoding::Utf16, true) if bytes == 4 => 2,
-        _ => 1,
-    }
-}
+/// The longest UTF-8 character, in bytes.
+const MAX_CHAR: usize = 4;
 
 /// Walks at most `cols` columns into the `len` bytes that `fetch(start, end)` returns, never
 /// stopping inside a character (a column inside one is floored to the character's start).
@@ -70,21 +39,19 @@ pub fn walk(
                 i += take;
                 continue;
             }
-            let (bytes, valid) = match unit_at(&block[i..]) {
-                Some(u) => u,
-                None if last => (1, false),
-                None if i == 0 => {
-                    // Cannot happen with BLOCK > 4, but never loop forever.
-                    (1, false)
-                }
-                None => break, // refetch from here so the character is whole
-            };
-            let c = columns(bytes, valid, enc);
+            // A character the block cuts is read whole from the next block (refetched from
+            // here); only the end of the line makes a cut sequence invalid bytes. `i > 0`: a
+            // block holds more than MAX_CHAR bytes, but never loop forever.
+            if !last && i > 0 && block.len() - i < MAX_CHAR {
+                break;
+            }
+            let unit = unit_at(&block[i..]);
+            let c = unit.columns(enc);
             if acc + c > cols {
                 return (pos + i, acc);
             }
             acc += c;
-            i += bytes;
+            i += unit.bytes;
         }
         pos += i;
     }
@@ -128,6 +95,40 @@ mod tests {
         assert_eq!(walk(on(s), s.len(), 5, Utf16), (10, 5));
         assert_eq!(walk(on(s), s.len(), 2, Utf8), (1, 1)); // inside é
         assert_eq!(walk(on(s), s.len(), 99, Utf32), (11, 5));
+    }
+
+    /// The block walk counts as the engine does on the whole slice, wherever a block boundary
+    /// cuts a character, a truncated sequence or a run of invalid bytes (the server's own copy
+    /// of the rules, replaced by the engine's, handled cut characters separately).
+    #[test]
+    fn counts_as_the_engine_across_block_boundaries() {
+        let tails: [&[u8]; 10] = [
+            "漢".as_bytes(),
+            "🦀".as_bytes(),
+            "é".as_bytes(),
+            b"\xE2\x82",
+            b"\xF0\x9F\x98",
+            b"\xE0\x80\x80",
+            b"\xED\xA0\x80",
+            b"\xF4\x90\x80\x80",
+            b"\xC0\xAF",
+            b"\xFF\xFE\x80",
+        ];
+        for tail in tails {
+            for cut in 0..=MAX_CHAR + 1 {
+                for after in [&b""[..], b"x", "漢".as_bytes(), b"\x80\x80"] {
+                    let mut s = vec![b'a'; BLOCK - cut];
+                    s.extend_from_slice(tail);
+                    s.extend_from_slice(after);
+                    for enc in [Utf8, Utf16, Utf32] {
+                        let want = tome_core::count_columns(&s, enc);
+                        assert_eq!(count(on(&s), s.len(), enc), want, "{tail:?} {cut} {enc:?}");
+                        let (bytes, cols) = walk(on(&s), s.len(), usize::MAX, enc);
+                        assert_eq!((bytes, cols), (s.len(), want));
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -15,15 +15,23 @@
 //! * `session`: the dispatch loop that keeps arrival order for changes, plus reader, writer;
 //! * `protocol`: wire types; `errors`: stable error codes;
 //! * `documents`: open documents and each one's ordered change queue;
-//! * `handlers`: the methods; `progress`: `$/progress` reporting; `columns`: column windows.
+//! * `handlers`: the `Backend`, the lifecycle and the method table; the methods by concern in
+//!   `handlers::{open, read, edit, search, save, recovery}`;
+//! * `convert`: wire ↔ engine (positions, ranges, queries, lines, matches, document info);
+//! * `progress`: `$/progress` reporting; `columns`: column windows over long lines;
+//!   `watch`: outside changes to open files.
 //!
 //! Concurrency in one sentence: handlers are polled on one task and only await, every read
 //! and change of a document runs on a blocking thread or the document's own worker thread,
 //! searches and saves run on snapshots, so a viewport never waits behind them.
 
+// Only the engine touches memory maps, signals and raw file descriptors (with `// SAFETY:`
+// comments); the server and the binary use its safe API.
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod columns;
+mod convert;
 mod documents;
 mod errors;
 mod handlers;
@@ -34,9 +42,6 @@ pub mod transport;
 mod watch;
 
 pub use session::serve;
-
-use handlers::Backend;
-use tower_lsp_server::LspServiceBuilder;
 
 /// The `tome/*` methods this server answers (also listed in the `initialize` reply).
 pub const METHODS: &[&str] = &[
@@ -57,25 +62,6 @@ pub const METHODS: &[&str] = &[
     "tome/recoverAsNew",
     "tome/discardRecovery",
 ];
-
-fn register(b: LspServiceBuilder<Backend>) -> LspServiceBuilder<Backend> {
-    b.custom_method("tome/open", Backend::open)
-        .custom_method("tome/close", Backend::close)
-        .custom_method("tome/info", Backend::info)
-        .custom_method("tome/viewport", Backend::viewport)
-        .custom_method("tome/getText", Backend::get_text)
-        .custom_method("tome/edit", Backend::edit)
-        .custom_method("tome/undo", Backend::undo)
-        .custom_method("tome/redo", Backend::redo)
-        .custom_method("tome/search", Backend::search)
-        .custom_method("tome/replaceAll", Backend::replace_all)
-        .custom_method("tome/save", Backend::save)
-        .custom_method("tome/saveAs", Backend::save_as)
-        .custom_method("tome/reload", Backend::reload)
-        .custom_method("tome/recover", Backend::recover)
-        .custom_method("tome/recoverAsNew", Backend::recover_as_new)
-        .custom_method("tome/discardRecovery", Backend::discard_recovery)
-}
 
 /// Runs the server on stdin/stdout until `exit` or the end of input, then ends the process
 /// with the exit code of [`serve`]. Exits the process directly: blocking work of cancelled

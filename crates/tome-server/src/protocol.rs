@@ -1,9 +1,10 @@
-//! The wire types of the `tome/*` methods: parameters and results, exactly as documented in
-//! docs/protocol.md. Field names are camelCase on the wire. Unknown fields are ignored (so
+//! The wire types of the `tome/*` methods and notifications: parameters and results, exactly
+//! as documented in docs/protocol.md. Field names are camelCase on the wire. Unknown fields are ignored (so
 //! clients may send more than a server knows); missing required fields and wrong types are
 //! answered with -32602 by the framework before any handler runs.
 
 use serde::{Deserialize, Serialize};
+use tower_lsp_server::ls_types::notification::Notification;
 use tower_lsp_server::ls_types::ProgressToken;
 
 /// Most lines one `tome/viewport` returns.
@@ -140,6 +141,10 @@ pub struct DocInfo {
     /// What the user should know about this document (only in `tome/open`'s reply).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
+    /// Why the journal stopped recording edits (its disk is full or failing), or `null`:
+    /// edits made since are not protected against a crash until a save or reload restarts
+    /// the journal.
+    pub journal_error: Option<String>,
 }
 
 /// A journal of an earlier session, found at open.
@@ -519,4 +524,32 @@ pub struct SaveResult {
 pub struct CloseResult {
     /// True if the document had unsaved changes (now discarded).
     pub discarded: bool,
+}
+
+/// `tome/didChangeOnDisk`: the file behind a document changed.
+pub enum DidChangeOnDisk {}
+
+/// Params of `tome/didChangeOnDisk`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiskNotice {
+    /// The document.
+    pub doc: u64,
+    /// `appended`, `rewritten`, `truncated`, `replaced` or `deleted`.
+    pub change: String,
+    /// The document's version after handling the change.
+    pub version: u64,
+    /// Whether the document has unsaved edits.
+    pub dirty: bool,
+    /// The document's length in bytes.
+    pub size: u64,
+    /// Lines known so far.
+    pub line_count: u64,
+    /// For people.
+    pub message: String,
+}
+
+impl Notification for DidChangeOnDisk {
+    type Params = DiskNotice;
+    const METHOD: &'static str = "tome/didChangeOnDisk";
 }

@@ -240,7 +240,7 @@ where
     let (out_tx, out_rx, backlog) = transport::outgoing(transport::MAX_QUEUED_OUTPUT);
     let lifecycle = Arc::new(Lifecycle::default());
     let (recorder, gauge) = (Arc::clone(&lifecycle), Arc::clone(&backlog));
-    let (mut service, socket) = crate::register(LspService::build(move |client| {
+    let (mut service, socket) = crate::handlers::register(LspService::build(move |client| {
         Backend::new(client, recorder, gauge)
     }))
     .finish();

@@ -18,47 +18,18 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use notify::{RecursiveMode, Watcher as _};
-use serde::{Deserialize, Serialize};
 use tome_core::{DiskChange, Document};
-use tower_lsp_server::ls_types::notification::Notification;
 use tower_lsp_server::Client;
 
 use crate::documents::{DocHandle, Registry};
+use crate::protocol::{DidChangeOnDisk, DiskNotice};
 
 /// Events closer together than this are handled as one.
 const DEBOUNCE: Duration = Duration::from_millis(100);
-
-/// `tome/didChangeOnDisk`: the file behind a document changed.
-pub enum DidChangeOnDisk {}
-
-/// Params of `tome/didChangeOnDisk`.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DiskNotice {
-    /// The document.
-    pub doc: u64,
-    /// `appended`, `rewritten`, `truncated`, `replaced` or `deleted`.
-    pub change: String,
-    /// The document's version after handling the change.
-    pub version: u64,
-    /// Whether the document has unsaved edits.
-    pub dirty: bool,
-    /// The document's length in bytes.
-    pub size: u64,
-    /// Lines known so far.
-    pub line_count: u64,
-    /// For people.
-    pub message: String,
-}
-
-impl Notification for DidChangeOnDisk {
-    type Params = DiskNotice;
-    const METHOD: &'static str = "tome/didChangeOnDisk";
-}
 
 /// What the event callback leaves for the checker.
 #[derive(Default)]
@@ -68,73 +39,62 @@ struct Pending {
 }
 
 /// The watcher of all open documents' directories.
+///
+/// Adding and removing watches resolves paths (`canonicalize`) and talks to inotify: on a slow
+/// or hung filesystem (NFS) either can block. They run in order on a thread of the watcher's
+/// own (`tome-watch`, started with the first watch, ended when the watcher is dropped), never
+/// on the task that dispatches messages.
 pub struct Watcher {
-    inner: Mutex<Option<notify::RecommendedWatcher>>,
-    dirs: Mutex<HashMap<PathBuf, usize>>,
+    ops: Mutex<Option<mpsc::Sender<Op>>>,
     pending: Arc<Pending>,
 }
 
+/// A change to the set of watched directories, for the watch thread.
+enum Op {
+    Watch(PathBuf),
+    Unwatch(PathBuf),
+}
+
 impl Watcher {
-    /// A watcher; without inotify (or another backend) it logs and watches nothing.
+    /// A watcher; nothing is watched (and no thread runs) until the first [`Watcher::watch`].
     pub fn new() -> Watcher {
-        let pending = Arc::new(Pending::default());
-        let p = Arc::clone(&pending);
-        let inner = notify::recommended_watcher(move |_event: notify::Result<notify::Event>| {
-            // Whatever happened (an event, an overflow, an error), look at every document.
-            p.dirty.store(true, Ordering::Release);
-            p.wake.notify_one();
-        });
-        let inner = match inner {
-            Ok(w) => Some(w),
-            Err(e) => {
-                tracing::warn!("cannot watch files for outside changes: {e}");
-                None
-            }
-        };
         Watcher {
-            inner: Mutex::new(inner),
-            dirs: Mutex::new(HashMap::new()),
-            pending,
+            ops: Mutex::new(None),
+            pending: Arc::new(Pending::default()),
         }
     }
 
-    /// Starts watching the directory of `file` (counted: one watch per directory).
-    pub fn watch(&self, file: &Path) {
-        let Some(dir) = dir_of(file) else { return };
-        let mut dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
-        let count = dirs.entry(dir.clone()).or_insert(0);
-        *count += 1;
-        if *count == 1 {
-            if let Some(w) = self
-                .inner
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .as_mut()
-            {
-                if let Err(e) = w.watch(&dir, RecursiveMode::NonRecursive) {
-                    tracing::warn!("cannot watch {}: {e}", dir.display());
+    /// Starts watching the directory of `file` (counted: one watch per directory). Returns at
+    /// once; the watch is added on the watch thread.
+    pub fn watch(&self, file: PathBuf) {
+        self.send(Op::Watch(file));
+    }
+
+    /// Stops watching the directory of `file` once no open document is in it. Returns at once.
+    pub fn unwatch(&self, file: PathBuf) {
+        self.send(Op::Unwatch(file));
+    }
+
+    fn send(&self, op: Op) {
+        let mut ops = self.ops.lock().unwrap_or_else(|e| e.into_inner());
+        if ops.is_none() {
+            let (tx, rx) = mpsc::channel();
+            let pending = Arc::clone(&self.pending);
+            let started = std::thread::Builder::new()
+                .name("tome-watch".into())
+                .spawn(move || watch_thread(&rx, &pending));
+            match started {
+                Ok(_) => *ops = Some(tx),
+                Err(e) => {
+                    tracing::warn!(
+                        "cannot start the watch thread: {e}; outside changes are not noticed"
+                    );
+                    return;
                 }
             }
         }
-    }
-
-    /// Stops watching the directory of `file` once no open document is in it.
-    pub fn unwatch(&self, file: &Path) {
-        let Some(dir) = dir_of(file) else { return };
-        let mut dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(count) = dirs.get_mut(&dir) {
-            *count -= 1;
-            if *count == 0 {
-                dirs.remove(&dir);
-                if let Some(w) = self
-                    .inner
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .as_mut()
-                {
-                    let _ = w.unwatch(&dir);
-                }
-            }
+        if let Some(tx) = ops.as_ref() {
+            let _ = tx.send(op);
         }
     }
 
@@ -164,6 +124,53 @@ impl Watcher {
 impl Default for Watcher {
     fn default() -> Self {
         Watcher::new()
+    }
+}
+
+/// The watch thread: owns the inotify watcher and the count of documents per directory, and
+/// applies watch changes in the order they were asked for, until the watcher is dropped.
+fn watch_thread(ops: &mpsc::Receiver<Op>, pending: &Arc<Pending>) {
+    let p = Arc::clone(pending);
+    let watcher = notify::recommended_watcher(move |_event: notify::Result<notify::Event>| {
+        // Whatever happened (an event, an overflow, an error), look at every document.
+        p.dirty.store(true, Ordering::Release);
+        p.wake.notify_one();
+    });
+    let mut watcher = match watcher {
+        Ok(w) => Some(w),
+        Err(e) => {
+            tracing::warn!("cannot watch files for outside changes: {e}");
+            None
+        }
+    };
+    let mut dirs: HashMap<PathBuf, usize> = HashMap::new();
+    while let Ok(op) = ops.recv() {
+        match op {
+            Op::Watch(file) => {
+                let Some(dir) = dir_of(&file) else { continue };
+                let count = dirs.entry(dir.clone()).or_insert(0);
+                *count += 1;
+                if *count == 1 {
+                    if let Some(w) = watcher.as_mut() {
+                        if let Err(e) = w.watch(&dir, RecursiveMode::NonRecursive) {
+                            tracing::warn!("cannot watch {}: {e}", dir.display());
+                        }
+                    }
+                }
+            }
+            Op::Unwatch(file) => {
+                let Some(dir) = dir_of(&file) else { continue };
+                if let Some(count) = dirs.get_mut(&dir) {
+                    *count -= 1;
+                    if *count == 0 {
+                        dirs.remove(&dir);
+                        if let Some(w) = watcher.as_mut() {
+                            let _ = w.unwatch(&dir);
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -7,6 +7,9 @@
 //! * `tome serve` speaks the `tome/*` JSON-RPC protocol over stdio (crate `tome-server`,
 //!   contract in docs/protocol.md).
 
+// Wiring only: whatever needs `unsafe` belongs in the engine, behind a safe API.
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -762,6 +762,113 @@ test('orphan recovery: the file changed between sessions; :TomeRecover opens a n
   end
 end)
 
+-- The journal's disk fills up: a fresh server (in a second Neovim) keeps its journals on a
+-- 64 KiB tmpfs, a 128 KiB insert fills it, and the user is told once; :w restarts the journal.
+-- Needs root for the mount (CI runs as root); elsewhere it is skipped, saying why.
+local function mount_small_tmpfs(dir)
+  if vim.uv.getuid() ~= 0 then
+    return false, 'not root (mount -t tmpfs needs it)'
+  end
+  vim.fn.mkdir(dir, 'p')
+  local r = vim.system({ 'mount', '-t', 'tmpfs', '-o', 'size=64k', 'tome-journal-full', dir }):wait()
+  if r.code ~= 0 then
+    return false, 'mount -t tmpfs failed: ' .. (r.stderr or ''):gsub('%s+$', '')
+  end
+  return true
+end
+
+local full_state = workdir .. '/state-full'
+local mounted, why_not = mount_small_tmpfs(full_state)
+local journal_test = 'a full journal disk: one warning, [no journal] in the status line until :w'
+if not mounted then
+  log(('skip %s: %s'):format(journal_test, why_not))
+else
+  test(journal_test, function()
+    local path = workdir .. '/journal-full.txt'
+    local f = assert(io.open(path, 'wb'))
+    f:write(('a line\n'):rep(100))
+    f:close()
+    -- Its own server (a second Neovim): TOME_STATE_DIR on the tmpfs; every file through Tome.
+    local s = session(path, { TOME_STATE_DIR = full_state, TOME_THRESHOLD = '0' })
+    local ok, err = xpcall(function()
+      local r = s.lua([[
+        T.levels = {}
+        local notify = vim.notify
+        vim.notify = function(msg, level, opts)
+          table.insert(T.levels, { msg = msg, level = level })
+          return notify(msg, level, opts)
+        end
+        local function status() return vim.api.nvim_eval_statusline(vim.wo.statusline, {}).str end
+        T.status = status
+        local before = { journal = T.st().journal_error or false, status = status() }
+        -- 2048 lines of 64 bytes (128 KiB) in one change: one tome/edit.
+        local lines = {}
+        for i = 1, 2048 do
+          lines[i] = ('%04d '):format(i) .. ('x'):rep(58)
+        end
+        vim.api.nvim_buf_set_lines(0, 0, 0, false, lines)
+        T.settle()
+        -- The journal is written every 200 ms; the plugin asks for the info once edits settle.
+        vim.wait(5000, function() return T.st().journal_error ~= nil end, 10)
+        return { before = before, journal = T.st().journal_error or false, notes = T.levels, status = status() }
+      ]])
+      eq(false, r.before.journal, 'no journal error at open')
+      assert(not r.before.status:find('no journal', 1, true), r.before.status)
+      assert(r.journal and r.journal:find('No space left', 1, true), 'journal_error: ' .. tostring(r.journal))
+      local warned = {}
+      for _, n in ipairs(r.notes) do
+        if n.msg:find('not protected against a crash', 1, true) then
+          warned[#warned + 1] = n
+        end
+      end
+      eq(1, #warned, 'warnings about the journal: ' .. vim.inspect(r.notes))
+      eq(vim.log.levels.WARN, warned[1].level, 'level')
+      assert(warned[1].msg:find('journal-full.txt', 1, true) and warned[1].msg:find('No space left', 1, true)
+        and warned[1].msg:find('Save', 1, true), warned[1].msg)
+      assert(r.status:find('[no journal]', 1, true), 'status line: ' .. r.status)
+
+      -- More edits while it is set: still shown, not told again.
+      r = s.lua([[
+        T.feed('ggAmore<Esc>')
+        T.settle()
+        vim.wait(1500)
+        local warnings = 0
+        for _, n in ipairs(T.levels) do
+          warnings = warnings + (n.msg:find('not protected against a crash', 1, true) and 1 or 0)
+        end
+        return { journal = T.st().journal_error or false, warnings = warnings, status = T.status() }
+      ]])
+      assert(r.journal, 'journal_error still set after more edits')
+      eq(1, r.warnings, 'warnings after more edits (once per transition)')
+      assert(r.status:find('[no journal]', 1, true), 'status line after more edits: ' .. r.status)
+
+      -- :w saves and restarts the journal: the marker goes.
+      r = s.lua([[
+        local n = #T.levels
+        vim.cmd('write')
+        return { journal = T.st().journal_error or false, modified = vim.bo.modified, status = T.status(),
+          notes = vim.list_slice(T.levels, n + 1) }
+      ]])
+      eq(false, r.modified, 'clean after :w')
+      eq(false, r.journal, 'journal_error after :w')
+      assert(not r.status:find('no journal', 1, true), 'status line after :w: ' .. r.status)
+      assert(#r.notes >= 1 and r.notes[#r.notes].msg:find('journal', 1, true)
+        and r.notes[#r.notes].level == vim.log.levels.INFO, 'told at :w: ' .. vim.inspect(r.notes))
+      local g = assert(io.open(path, 'rb'))
+      local text = g:read('a')
+      g:close()
+      eq(7 * 100 + 64 * 2048 + 4, #text, 'saved size')
+      eq('0001 ' .. ('x'):rep(58) .. 'more\n0002 ', text:sub(1, 73), 'saved text')
+    end, debug.traceback)
+    s.quit()
+    os.remove(path)
+    if not ok then
+      error(err, 0)
+    end
+  end)
+  vim.system({ 'umount', full_state }):wait()
+end
+
 test(':checkhealth tome', function()
   vim.cmd('checkhealth tome')
   local text = table.concat(api.nvim_buf_get_lines(0, 0, -1, false), '\n')

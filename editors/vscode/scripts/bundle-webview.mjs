@@ -1,4 +1,5 @@
-// Bundles the webview (src/webview/editor.ts + src/viewport.ts) into out/webview/editor.js.
+// Bundles the webview (src/webview/editor.ts and the modules it imports: src/webview/*.ts,
+// src/protocol.ts, src/viewport.ts, src/selection.ts) into out/webview/editor.js.
 import { build } from "esbuild";
 
 await build({

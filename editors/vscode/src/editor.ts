@@ -5,34 +5,22 @@
 import * as fs from "node:fs/promises";
 import * as vscode from "vscode";
 import { EditHistory } from "./editHistory";
-import { ErrorCodes, RpcError, TomeServer } from "./rpc";
-import { DocSession, type CursorStatus, type EditedEvent, type HostMessage, type WebviewMessage } from "./session";
-import type { DocInfo } from "./viewport";
+import {
+  ErrorCodes,
+  type CursorStatus,
+  type DiskChange,
+  type DocInfo,
+  type HostMessage,
+  type InterruptedSaveData,
+  type OpenResult,
+  type WebviewMessage,
+} from "./protocol";
+import { RpcError, TomeServer } from "./rpc";
+import { DocSession, type EditedEvent } from "./session";
+import { journalWarning } from "./statusBar";
 import { makeNonce, renderHtml } from "./webviewHtml";
 
 export const VIEW_TYPE = "tome.largeFile";
-
-interface OpenResult extends DocInfo {
-  /** A journal of an earlier session: `fits` false when the file changed since (docs/protocol.md). */
-  recovery: { changes: number; fits?: boolean } | null;
-  /** What the user should know (an ignored backup, a file journaled by another session). */
-  warnings?: { kind: string; message: string; path?: string }[];
-}
-
-/** `data` of the -33014 `interruptedSave` error of `tome/open`. */
-interface InterruptedSaveData {
-  backup: string;
-  pid: number;
-  savedMtimeMs: number;
-  changedSince: boolean;
-}
-
-/** `tome/recoverAsNew`'s result: a new untitled document (path ""). */
-interface RecoverAsNewResult {
-  document: DocInfo;
-  applied: number;
-  stoppedEarly: string | null;
-}
 
 /**
  * The scheme of a recovered copy's editor: an untitled document of the server, opened in a new
@@ -55,13 +43,6 @@ interface BackupMarker {
   version: number;
 }
 
-/** `tome/didChangeOnDisk` params (docs/protocol.md). */
-export interface DiskChange {
-  doc: number;
-  change: "appended" | "rewritten" | "truncated" | "replaced" | "deleted";
-  message: string;
-}
-
 export class TomeDocument implements vscode.CustomDocument {
   /** A backup marker VS Code still holds: keep the journal when disposed (hot exit). */
   backupAlive = false;
@@ -80,6 +61,8 @@ export class TomeDocument implements vscode.CustomDocument {
    * copy): its first editor tells VS Code the document is modified, so closing asks to save.
    */
   announceDirty = false;
+  /** `journalError` as last told to the user (warned once each time it becomes set). */
+  journalWarned: string | null = null;
 
   constructor(
     readonly uri: vscode.Uri,
@@ -106,6 +89,7 @@ export class TomeDocument implements vscode.CustomDocument {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.session.dispose();
     // `tome/close` deletes the journal: keep it while VS Code holds a backup of this document.
     if (!this.backupAlive) void this.server.request("tome/close", { doc: this.session.doc }).catch(() => undefined);
   }
@@ -139,11 +123,7 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
     private readonly host: ServerHost,
   ) {}
 
-  async openCustomDocument(
-    uri: vscode.Uri,
-    openContext: vscode.CustomDocumentOpenContext,
-    _token: vscode.CancellationToken,
-  ): Promise<TomeDocument> {
+  async openCustomDocument(uri: vscode.Uri, openContext: vscode.CustomDocumentOpenContext, _token: vscode.CancellationToken): Promise<TomeDocument> {
     if (uri.scheme === RECOVERED_SCHEME) return this.openRecoveredCopy(uri);
     if (uri.scheme !== "file") throw new Error(`Tome opens files on this machine only, not ${uri.scheme}: URIs`);
     const server = await this.host.get();
@@ -166,7 +146,7 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
    */
   private async openAsking(server: TomeServer, uri: vscode.Uri): Promise<OpenResult> {
     try {
-      return await server.request<OpenResult>("tome/open", { path: uri.fsPath });
+      return await server.request("tome/open", { path: uri.fsPath });
     } catch (e) {
       if (!(e instanceof RpcError) || e.code !== ErrorCodes.InterruptedSave) throw e;
       const d = e.data as InterruptedSaveData;
@@ -182,7 +162,7 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
         "Keep File as It Is",
       );
       const choice = pick === "Restore Backup" ? "restore" : pick === "Keep File as It Is" ? "discard" : "keep";
-      return server.request<OpenResult>("tome/open", { path: uri.fsPath, interruptedSave: choice });
+      return server.request("tome/open", { path: uri.fsPath, interruptedSave: choice });
     }
   }
 
@@ -234,16 +214,12 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
     if (backupId) {
       recover = await isTomeBackup(backupId);
     } else {
-      const pick = await vscode.window.showWarningMessage(
-        `${uri.fsPath} has ${recovery.changes} unsaved change(s) from an earlier session.`,
-        "Recover",
-        "Discard",
-      );
+      const pick = await vscode.window.showWarningMessage(`${uri.fsPath} has ${recovery.changes} unsaved change(s) from an earlier session.`, "Recover", "Discard");
       recover = pick === "Recover";
       if (pick === "Discard") await server.request("tome/discardRecovery", { doc: info.doc });
     }
     if (!recover) return false;
-    const r = await server.request<{ applied: number; stoppedEarly: string | null }>("tome/recover", { doc: info.doc });
+    const r = await server.request("tome/recover", { doc: info.doc });
     if (r.stoppedEarly) void vscode.window.showWarningMessage(`Tome recovered ${r.applied} change(s), then stopped: ${r.stoppedEarly}`);
     return true;
   }
@@ -265,7 +241,7 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
       return;
     }
     if (pick !== "Open Recovered Copy") return;
-    const r = await server.request<RecoverAsNewResult>("tome/recoverAsNew", { doc: info.doc });
+    const r = await server.request("tome/recoverAsNew", { doc: info.doc });
     if (r.stoppedEarly) void vscode.window.showWarningMessage(`Tome recovered ${r.applied} change(s) into the copy, then stopped: ${r.stoppedEarly}`);
     this.pendingCopies.set(r.document.doc, { info: r.document, fromDoc: info.doc, fromPath: uri.fsPath });
     const copy = vscode.Uri.from({ scheme: RECOVERED_SCHEME, path: recoveredName(uri.path), query: `doc=${r.document.doc}` });
@@ -284,10 +260,24 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
       document.cursorStatus = s;
       if (this.activeDocument === document) this.host.showStatus(document);
     });
-    session.on("info", () => {
+    session.on("info", (info: DocInfo) => {
+      this.noteJournal(document, info);
       if (this.activeDocument === document) this.host.showStatus(document);
     });
+    this.noteJournal(document, session.info);
     session.on("warning", (message: string) => void vscode.window.showWarningMessage(message));
+  }
+
+  /**
+   * The journal stopped recording edits (`journalError`: its disk is full or failing): a warning,
+   * once each time it becomes set (the status bar shows a marker while it is set). A save or a
+   * reload restarts it.
+   */
+  private noteJournal(document: TomeDocument, info: DocInfo): void {
+    const reason = info.journalError ?? null;
+    const was = document.journalWarned;
+    document.journalWarned = reason;
+    if (reason && !was) void vscode.window.showWarningMessage(journalWarning(document.uri.fsPath || info.path, reason));
   }
 
   /** One VS Code undo entry per server undo step (edits that joined the last step add none). */
@@ -309,7 +299,7 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
       if (generation !== document.history.generation) return;
       if (method === "tome/undo") document.history.undone();
       else document.history.redone();
-      const r = await document.server.request<{ changed: boolean; offset: number | null }>(method, { doc: document.session.doc });
+      const r = await document.server.request(method, { doc: document.session.doc });
       await document.session.refresh(r.offset);
     });
   }
@@ -398,7 +388,7 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
    * the server has stopped writing, so the second waits for the first and retries while the
    * server still says it is busy.
    */
-  private save(document: TomeDocument, method: string, extra: Record<string, unknown>, cancellation: vscode.CancellationToken): Promise<void> {
+  private save(document: TomeDocument, method: "tome/save" | "tome/saveAs", extra: { path?: string }, cancellation: vscode.CancellationToken): Promise<void> {
     return document.serially(async () => {
       if (cancellation.isCancellationRequested) throw new vscode.CancellationError();
       const token = `tome/save/${tokenSeq++}`;
@@ -448,7 +438,7 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
     if (steps === null) return false;
     const method = steps > 0 ? "tome/undo" : "tome/redo";
     for (let i = 0; i < Math.abs(steps); i++) {
-      const r = await document.server.request<{ changed: boolean }>(method, { doc: document.session.doc });
+      const r = await document.server.request(method, { doc: document.session.doc });
       if (!r.changed) return false;
     }
     if ((await document.session.refreshInfo()).dirty) return false;
@@ -508,7 +498,7 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
   async reloadFromDisk(document: TomeDocument): Promise<void> {
     const vscodeDirty = document.history.dirty;
     await document.serially(async () => {
-      await document.server.request<DocInfo>("tome/reload", { doc: document.session.doc });
+      await document.server.request("tome/reload", { doc: document.session.doc });
       document.history.reloaded();
       await document.session.refresh();
     });

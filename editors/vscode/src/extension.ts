@@ -2,10 +2,11 @@
 // the associations setting, and routes the server's notifications (progress, changes on disk).
 
 import * as vscode from "vscode";
-import { TomeEditorProvider, VIEW_TYPE, type DiskChange, type ServerHost, type TomeDocument } from "./editor";
+import { TomeEditorProvider, VIEW_TYPE, type ServerHost, type TomeDocument } from "./editor";
 import { ProgressRelay } from "./progress";
-import { TomeServer, type ProgressValue } from "./rpc";
-import { TomeStatusBar, formatStatus } from "./statusBar";
+import type { ProgressToken, ProgressValue } from "./protocol";
+import { TomeServer } from "./rpc";
+import { TomeStatusBar } from "./statusBar";
 
 let server: TomeServer | undefined;
 let starting: Promise<TomeServer> | undefined;
@@ -36,11 +37,10 @@ export function activate(context: vscode.ExtensionContext): void {
       throw e;
     }
     output.appendLine(`started ${configured} serve (${s.initializeResult.serverInfo?.version ?? "?"})`);
-    s.connection.on("progress", (token: string | number, value: ProgressValue) => progress.onServerProgress(token, value));
-    s.connection.on("notification", (method: string, params: unknown) => {
-      if (method !== "tome/didChangeOnDisk") return;
+    s.connection.on("progress", (token: ProgressToken, value: ProgressValue) => progress.onServerProgress(token, value));
+    s.onNotification("tome/didChangeOnDisk", (params) => {
       const follow = vscode.workspace.getConfiguration("tome").get<boolean>("follow", true);
-      provider.onDiskChange(params as DiskChange, follow).catch((e: unknown) => output.appendLine(`change on disk: ${String(e)}`));
+      provider.onDiskChange(params, follow).catch((e: unknown) => output.appendLine(`change on disk: ${String(e)}`));
     });
     s.connection.on("close", (reason?: Error) => {
       output.appendLine(`server stopped: ${reason?.message ?? ""}\n${s.stderr}`);
@@ -67,7 +67,7 @@ export function activate(context: vscode.ExtensionContext): void {
     showStatus(document) {
       shown = document;
       if (!document) return status.hide();
-      status.show(formatStatus(document.session.info, document.cursorStatus, progress.indexPercent.get(document.session.doc)));
+      status.showDocument(document.session.info, document.cursorStatus, progress.indexPercent.get(document.session.doc));
     },
   };
 

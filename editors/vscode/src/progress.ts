@@ -2,18 +2,18 @@
 // UI through `vscode.window.withProgress`.
 
 import * as vscode from "vscode";
-import type { ProgressValue } from "./rpc";
+import type { ProgressToken, ProgressValue } from "./protocol";
 
 export class ProgressRelay {
   /** Tokens → the progress UI showing them. */
-  private shown = new Map<string | number, (v: ProgressValue) => void>();
+  private shown = new Map<ProgressToken, (v: ProgressValue) => void>();
   /** Index progress by document id (what the status bar shows). */
   readonly indexPercent = new Map<number, number>();
 
   constructor(private readonly onIndexProgress: (doc: number, percent: number | null) => void = () => undefined) {}
 
   /** Feeds one `$/progress` notification. */
-  onServerProgress(token: string | number, value: ProgressValue): void {
+  onServerProgress(token: ProgressToken, value: ProgressValue): void {
     const doc = indexedDoc(token);
     if (doc !== null) this.noteIndex(doc, value);
     if (doc !== null && value.kind === "begin" && !this.shown.has(token)) {
@@ -23,7 +23,7 @@ export class ProgressRelay {
   }
 
   private noteIndex(doc: number, value: ProgressValue): void {
-    const percent = value.kind === "end" ? null : value.percentage ?? 0;
+    const percent = value.kind === "end" ? null : (value.percentage ?? 0);
     if (percent === null) this.indexPercent.delete(doc);
     else this.indexPercent.set(doc, percent);
     this.onIndexProgress(doc, percent);
@@ -43,14 +43,19 @@ export class ProgressRelay {
   }
 
   /** Opens a progress UI for `token`; resolves once it is up (it closes on `end`). */
-  private show(token: string | number, location: vscode.ProgressLocation, title: string): Promise<void> {
+  private show(token: ProgressToken, location: vscode.ProgressLocation, title: string): Promise<void> {
     return new Promise<void>((started) => {
       void vscode.window.withProgress({ location, title }, (p) => {
         started();
-        return new Promise<void>((done) => this.shown.set(token, reporter(p, () => {
-          this.shown.delete(token);
-          done();
-        })));
+        return new Promise<void>((done) =>
+          this.shown.set(
+            token,
+            reporter(p, () => {
+              this.shown.delete(token);
+              done();
+            }),
+          ),
+        );
       });
     });
   }
@@ -72,7 +77,7 @@ function reporter(p: vscode.Progress<{ message?: string; increment?: number }>, 
  * The document id of an index progress token, else null: `tome/index/<doc>` after `tome/open`,
  * `tome/index/<doc>/<version>` after `tome/reload` (docs/protocol.md).
  */
-export function indexedDoc(token: string | number): number | null {
+export function indexedDoc(token: ProgressToken): number | null {
   const m = /^tome\/index\/(\d+)(?:\/\d+)?$/.exec(String(token));
   return m ? Number(m[1]) : null;
 }

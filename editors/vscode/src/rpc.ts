@@ -8,17 +8,25 @@
 import { spawn, ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { Readable, Writable } from "node:stream";
-
-export interface RpcErrorObject {
-  code: number;
-  message: string;
-  data?: unknown;
-}
+import {
+  ErrorCodes,
+  WORK_DONE_PROGRESS_CREATE,
+  type ErrorObject,
+  type InitializeParams,
+  type InitializeResult,
+  type ProgressParams,
+  type Requester,
+  type ServerNotification,
+  type ServerNotifications,
+  type TomeMethod,
+  type TomeParams,
+  type TomeResult,
+} from "./protocol";
 
 export class RpcError extends Error {
   readonly code: number;
   readonly data: unknown;
-  constructor(e: RpcErrorObject) {
+  constructor(e: ErrorObject) {
     super(e.message);
     this.name = "RpcError";
     this.code = e.code;
@@ -29,16 +37,6 @@ export class RpcError extends Error {
     return d && typeof d.kind === "string" ? d.kind : undefined;
   }
 }
-
-/** Tome's error codes (docs/protocol.md, "Errors"). */
-export const ErrorCodes = {
-  RequestCancelled: -32800,
-  StaleVersion: -33003,
-  NotIndexedYet: -33008,
-  FileNotFound: -33005,
-  Busy: -33013,
-  InterruptedSave: -33014,
-} as const;
 
 /** Splits a byte stream into Content-Length framed messages. */
 export class FrameDecoder {
@@ -76,13 +74,6 @@ export function encodeFrame(message: unknown): Buffer {
   return Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, "ascii"), body]);
 }
 
-export interface ProgressValue {
-  kind: "begin" | "report" | "end";
-  title?: string;
-  percentage?: number;
-  message?: string;
-}
-
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; method: string };
 
 /**
@@ -97,7 +88,10 @@ export class RpcConnection extends EventEmitter {
   /** Handlers for server→client requests; unknown ones are answered -32601. */
   readonly requestHandlers = new Map<string, (params: unknown) => unknown>();
 
-  constructor(private readonly input: Readable, private readonly output: Writable) {
+  constructor(
+    private readonly input: Readable,
+    private readonly output: Writable,
+  ) {
     super();
     input.on("data", (chunk: Buffer) => {
       for (const body of this.decoder.push(chunk)) this.dispatch(body);
@@ -105,7 +99,7 @@ export class RpcConnection extends EventEmitter {
     input.on("close", () => this.dispose(new Error("the server closed its output")));
     output.on("error", (e: Error) => this.dispose(e));
     // Answer the index progress token creation (docs/protocol.md, "progress").
-    this.requestHandlers.set("window/workDoneProgress/create", () => null);
+    this.requestHandlers.set(WORK_DONE_PROGRESS_CREATE, () => null);
   }
 
   get isClosed(): boolean {
@@ -118,7 +112,7 @@ export class RpcConnection extends EventEmitter {
       method?: string;
       params?: unknown;
       result?: unknown;
-      error?: RpcErrorObject;
+      error?: ErrorObject;
     };
     try {
       msg = JSON.parse(body);
@@ -133,7 +127,7 @@ export class RpcConnection extends EventEmitter {
           try {
             result = handler(msg.params) ?? null;
           } catch (e) {
-            this.write({ jsonrpc: "2.0", id: msg.id, error: { code: -32603, message: String(e) } });
+            this.write({ jsonrpc: "2.0", id: msg.id, error: { code: ErrorCodes.InternalError, message: String(e) } });
             return;
           }
           this.write({ jsonrpc: "2.0", id: msg.id, result });
@@ -141,13 +135,13 @@ export class RpcConnection extends EventEmitter {
           this.write({
             jsonrpc: "2.0",
             id: msg.id,
-            error: { code: -32601, message: `method not found: ${msg.method}` },
+            error: { code: ErrorCodes.MethodNotFound, message: `method not found: ${msg.method}` },
           });
         }
         return;
       }
       if (msg.method === "$/progress") {
-        const p = msg.params as { token: string | number; value: ProgressValue };
+        const p = msg.params as ProgressParams;
         this.emit("progress", p.token, p.value);
       }
       this.emit("notification", msg.method, msg.params);
@@ -166,13 +160,16 @@ export class RpcConnection extends EventEmitter {
     this.output.write(encodeFrame(message));
   }
 
-  /** Sends a request; `signal` aborts it with `$/cancelRequest`. */
-  request<T = unknown>(method: string, params?: unknown, signal?: AbortSignal): Promise<T> {
+  /**
+   * Sends a request; `signal` aborts it with `$/cancelRequest`. Any method: the transport does
+   * not know Tome's (TomeServer.request is typed by protocol.ts's method table).
+   */
+  request(method: string, params?: unknown, signal?: AbortSignal): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error("the Tome server is not running"));
     const id = this.nextId++;
     if (this.nextId > 0x7fffffff) this.nextId = 1;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, method });
+    return new Promise<unknown>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, method });
       this.write({ jsonrpc: "2.0", id, method, params: params ?? {} });
       if (signal) {
         const onAbort = (): void => this.notify("$/cancelRequest", { id });
@@ -196,16 +193,8 @@ export class RpcConnection extends EventEmitter {
   }
 }
 
-export interface InitializeResult {
-  capabilities: {
-    positionEncoding: string;
-    experimental?: { tome?: { protocolVersion: number; methods: string[]; limits: Record<string, number> } };
-  };
-  serverInfo?: { name: string; version: string };
-}
-
 /** A started and initialized `tome serve`. */
-export class TomeServer {
+export class TomeServer implements Requester {
   private constructor(
     readonly process: ChildProcess,
     readonly connection: RpcConnection,
@@ -241,14 +230,15 @@ export class TomeServer {
     });
     const conn = new RpcConnection(child.stdout!, child.stdin!);
     child.on("exit", (code, sig) => conn.dispose(new Error(`the Tome server exited (${sig ?? code})`)));
-    const init = await conn.request<InitializeResult>("initialize", {
+    const params: InitializeParams = {
       processId: process.pid,
       clientInfo: { name: "tome-vscode" },
       capabilities: {
         general: { positionEncodings: ["utf-16"] },
         window: { workDoneProgress: true },
       },
-    });
+    };
+    const init = (await conn.request("initialize", params)) as InitializeResult;
     if (init.capabilities.positionEncoding !== "utf-16") {
       child.kill();
       throw new Error(`the Tome server chose position encoding ${init.capabilities.positionEncoding}, not utf-16`);
@@ -257,8 +247,16 @@ export class TomeServer {
     return new TomeServer(child, conn, init, () => tail);
   }
 
-  request<T = unknown>(method: string, params?: unknown, signal?: AbortSignal): Promise<T> {
-    return this.connection.request<T>(method, params, signal);
+  /** Sends a `tome/*` request, typed by protocol.ts's method table. */
+  request<M extends TomeMethod>(method: M, params: TomeParams<M>, signal?: AbortSignal): Promise<TomeResult<M>> {
+    return this.connection.request(method, params, signal) as Promise<TomeResult<M>>;
+  }
+
+  /** Calls `handler` with the params of each `method` notification from the server. */
+  onNotification<M extends ServerNotification>(method: M, handler: (params: ServerNotifications[M]) => void): void {
+    this.connection.on("notification", (m: string, params: unknown) => {
+      if (m === method) handler(params as ServerNotifications[M]);
+    });
   }
 
   /** `shutdown` then `exit`; kills the process if it does not stop within `timeoutMs`. */

@@ -2,12 +2,8 @@
 // cursor, both (line, UTF-16 column) positions that may lie on lines far from the screen. Pure
 // logic shared by the webview and the host; unit-tested with `node --test`.
 
-import type { CursorEdit, Position } from "./viewport";
-
-export interface Range {
-  start: Position;
-  end: Position;
-}
+import type { Position, Range } from "./protocol";
+import type { CursorEdit } from "./viewport";
 
 export function comparePositions(a: Position, b: Position): number {
   return a.line !== b.line ? a.line - b.line : a.character - b.character;

@@ -5,61 +5,37 @@
 // extension relays.
 
 import { EventEmitter } from "node:events";
+import {
+  ErrorCodes,
+  HostErrorCodes,
+  RELAYED,
+  type CursorStatus,
+  type DocInfo,
+  type EditParams,
+  type EditResult,
+  type ErrorObject,
+  type HostMessage,
+  type Range,
+  type Requester,
+  type ViewportResult,
+  type WebviewMessage,
+  type WebviewRequest,
+  type WebviewResult,
+} from "./protocol";
 import { RpcError } from "./rpc";
-import type { Range } from "./selection";
 import { RangeTooLargeError, readRange } from "./textRange";
-import type { DocInfo, Position, ViewportResult } from "./viewport";
-
-export interface Requester {
-  request<T = unknown>(method: string, params?: unknown, signal?: AbortSignal): Promise<T>;
-}
-
-/** What the webview reports for the status bar. */
-export interface CursorStatus {
-  cursor: Position;
-  /** Lines touched by the selection; 0 without one. */
-  selectedLines: number;
-  /** Follow mode (the view stays at the end of a growing file). */
-  following: boolean;
-}
-
-/** Messages the webview posts. */
-export type WebviewMessage =
-  | { type: "ready" }
-  | { type: "request"; reqId: number; method: string; params: Record<string, unknown> }
-  | { type: "cancel"; reqId: number }
-  | ({ type: "status" } & CursorStatus);
-
-/** Messages the host posts to the webview. */
-export type HostMessage =
-  | { type: "init"; info: DocInfo; echoesShortcuts: boolean }
-  | { type: "response"; reqId: number; result?: unknown; error?: { code: number; message: string; data?: unknown } }
-  | { type: "refresh"; info: DocInfo; reveal?: number | null }
-  | { type: "diskChange"; change: string; message: string; info: DocInfo; follow: boolean }
-  | { type: "follow"; on: boolean | "toggle" }
-  | { type: "gotoLine" }
-  | { type: "find" };
-
-/** Webview method → server method. Only these are relayed. */
-export const RELAYED: Record<string, string> = {
-  viewport: "tome/viewport",
-  edit: "tome/edit",
-  info: "tome/info",
-  search: "tome/search",
-  replaceAll: "tome/replaceAll",
-};
 
 /** Relayed methods that report `$/progress` on a `workDoneToken`, and their progress titles. */
-const WITH_PROGRESS: Record<string, string> = {
+const WITH_PROGRESS = {
   "tome/search": "Searching",
   "tome/replaceAll": "Replacing",
-};
+} as const;
 
-/** Error code of a copy refused for its size (the message says why). */
-export const COPY_TOO_LARGE = -32001;
+/** A change made from the webview. */
+type ChangeMethod = "tome/edit" | "tome/replaceAll";
 
 export interface EditedEvent {
-  method: string;
+  method: ChangeMethod;
   versionBefore: number;
   version: number;
   /**
@@ -86,14 +62,26 @@ export interface SessionHooks {
 let tokenSeq = 1;
 
 /**
+ * After edits, one `tome/info` to learn whether the journal still records them (its disk may
+ * have filled up: `journalError`). The server writes the journal every 200 ms: the info is asked
+ * once edits have paused for `settleMs` (so the last one was written), and at least every
+ * `everyMs` while they go on; at most one such request is pending.
+ */
+export const JOURNAL_CHECK = { settleMs: 300, everyMs: 1000 };
+
+/**
  * Events: `edited` (EditedEvent) after a change made from the webview, `status` (CursorStatus),
- * `info` (DocInfo) when the document's state was read again, `warning` (message).
+ * `info` (DocInfo) when the document's state was read again (also when a check after edits
+ * found `journalError` changed), `warning` (message).
  */
 export class DocSession extends EventEmitter {
   private posts = new Set<(m: HostMessage) => void>();
   private aborts = new Map<number, AbortController>();
   /** The server's undo steps at a version, as last read (`tome/info`, or an edit's reply). */
   private steps: { version: number; undoSteps: number } | null;
+  /** The pending journal check after edits (JOURNAL_CHECK), and when edits were last made. */
+  private journalCheck: { timer: NodeJS.Timeout; since: number } | null = null;
+  private editedAt = 0;
 
   constructor(
     readonly server: Requester,
@@ -126,7 +114,44 @@ export class DocSession extends EventEmitter {
   }
 
   async refreshInfo(): Promise<DocInfo> {
-    return this.setInfo(await this.server.request<DocInfo>("tome/info", { doc: this.doc }));
+    return this.setInfo(await this.server.request("tome/info", { doc: this.doc }));
+  }
+
+  /**
+   * Schedules the journal check after an edit (see JOURNAL_CHECK). Only `journalError` is taken
+   * from its reply: the rest of the info may be older than edits answered meanwhile.
+   */
+  private checkJournalSoon(): void {
+    this.editedAt = Date.now();
+    if (this.journalCheck) return;
+    const tick = (): void => {
+      const now = Date.now();
+      const quiet = now - this.editedAt;
+      const check = this.journalCheck!;
+      if (quiet < JOURNAL_CHECK.settleMs && now - check.since < JOURNAL_CHECK.everyMs) {
+        check.timer = setTimeout(tick, JOURNAL_CHECK.settleMs - quiet);
+        check.timer.unref?.();
+        return;
+      }
+      this.journalCheck = null;
+      this.server.request("tome/info", { doc: this.doc }).then(
+        (info) => {
+          const journalError = info.journalError ?? null;
+          if (journalError === (this.info.journalError ?? null)) return;
+          this.info = { ...this.info, journalError };
+          this.emit("info", this.info);
+        },
+        () => undefined, // closed meanwhile, or the server stopped (reported elsewhere)
+      );
+    };
+    this.journalCheck = { timer: setTimeout(tick, JOURNAL_CHECK.settleMs), since: Date.now() };
+    this.journalCheck.timer.unref?.();
+  }
+
+  /** Stops the pending journal check (the document is closed). */
+  dispose(): void {
+    if (this.journalCheck) clearTimeout(this.journalCheck.timer);
+    this.journalCheck = null;
   }
 
   /** Re-reads the document state and tells every webview to redraw (after undo, revert…). */
@@ -151,11 +176,11 @@ export class DocSession extends EventEmitter {
     }
   }
 
-  private async answer(msg: { reqId: number; method: string; params: Record<string, unknown> }, post: (m: HostMessage) => void): Promise<void> {
+  private async answer(msg: WebviewRequest, post: (m: HostMessage) => void): Promise<void> {
     const ac = new AbortController();
     this.aborts.set(msg.reqId, ac);
     try {
-      const result = msg.method === "copy" ? await this.copy(msg.params as unknown as Range, ac.signal) : await this.relay(msg.method, msg.params, ac.signal);
+      const result = await this.relay(msg, ac.signal);
       post({ type: "response", reqId: msg.reqId, result });
     } catch (e) {
       post({ type: "response", reqId: msg.reqId, error: errorObject(e) });
@@ -164,22 +189,41 @@ export class DocSession extends EventEmitter {
     }
   }
 
-  private async relay(webviewMethod: string, params: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
-    const method = RELAYED[webviewMethod];
-    if (!method) throw new RpcError({ code: -32601, message: `not relayed: ${webviewMethod}` });
-    const full = { ...params, doc: this.doc };
-    if (method === "tome/edit") return this.edit(full, signal);
-    const title = WITH_PROGRESS[method];
-    const result = title && this.hooks.progress ? await this.withProgress(method, title, full, signal) : await this.server.request<Record<string, unknown>>(method, full, signal);
-    if (method === "tome/info") this.setInfo(result as unknown as DocInfo);
-    if (method === "tome/viewport") this.noteLineCount(result as unknown as ViewportResult);
-    if (method === "tome/replaceAll") this.noteChange(method, params.version, result, true);
-    return result;
+  /** Answers a webview request: `copy` here, the others relayed to the server (RELAYED) with the doc id. */
+  private async relay(msg: WebviewRequest, signal: AbortSignal): Promise<WebviewResult<WebviewRequest["method"]>> {
+    const doc = this.doc;
+    // The page is not trusted to send only the methods it is typed for.
+    if (msg.method !== "copy" && !Object.hasOwn(RELAYED, msg.method)) {
+      throw new RpcError({ code: ErrorCodes.MethodNotFound, message: `not relayed: ${String(msg.method)}` });
+    }
+    switch (msg.method) {
+      case "copy":
+        return this.copy(msg.params, signal);
+      case "edit":
+        return this.edit({ ...msg.params, doc }, signal);
+      case "info":
+        return this.setInfo(await this.server.request(RELAYED.info, { ...msg.params, doc }, signal));
+      case "viewport": {
+        const result = await this.server.request(RELAYED.viewport, { ...msg.params, doc }, signal);
+        this.noteLineCount(result);
+        return result;
+      }
+      case "search":
+        return this.withProgress(RELAYED.search, (token) => this.server.request(RELAYED.search, { ...msg.params, doc, workDoneToken: token }, signal));
+      case "replaceAll": {
+        const { params } = msg;
+        const result = await this.withProgress(RELAYED.replaceAll, (token) => this.server.request(RELAYED.replaceAll, { ...params, doc, workDoneToken: token }, signal));
+        this.noteChange(RELAYED.replaceAll, params.version, result.version, true);
+        return result;
+      }
+    }
   }
 
-  private withProgress(method: string, title: string, params: Record<string, unknown>, signal: AbortSignal): Promise<Record<string, unknown>> {
+  /** Sends `request` with a progress token when the owner shows progress, else without one. */
+  private withProgress<T>(method: keyof typeof WITH_PROGRESS, request: (token: string | undefined) => Promise<T>): Promise<T> {
+    if (!this.hooks.progress) return request(undefined);
     const token = `tome/client/${tokenSeq++}`;
-    return this.hooks.progress!(token, title, () => this.server.request<Record<string, unknown>>(method, { ...params, workDoneToken: token }, signal));
+    return this.hooks.progress(token, WITH_PROGRESS[method], () => request(token));
   }
 
   /**
@@ -189,17 +233,17 @@ export class DocSession extends EventEmitter {
    * edit at another version fails as stale, so nothing came in between); otherwise the edit
    * counts as a new step, as edits do by default.
    */
-  private async edit(params: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
+  private async edit(params: EditParams, signal: AbortSignal): Promise<EditResult> {
     // Read before sending: an info answered meanwhile may already count this edit.
     const before = this.steps;
-    const result = await this.server.request<{ version: number; undoSteps?: number }>("tome/edit", params, signal);
+    const result: { version: number; undoSteps?: number } = await this.server.request("tome/edit", params, signal);
     const joined = typeof result.undoSteps === "number" && before !== null && before.version === params.version && result.undoSteps === before.undoSteps;
     if (typeof result.undoSteps === "number") {
       this.steps = { version: result.version, undoSteps: result.undoSteps };
       if (this.info.version <= result.version) this.info = { ...this.info, undoSteps: result.undoSteps, redoSteps: 0 };
     }
-    this.noteChange("tome/edit", params.version, result, !joined);
-    return result;
+    this.noteChange("tome/edit", params.version, result.version, !joined);
+    return result as EditResult;
   }
 
   /** Keeps the line count (status bar) current from the views' reads, with no extra request. */
@@ -212,20 +256,20 @@ export class DocSession extends EventEmitter {
     this.emit("info", this.info);
   }
 
-  private noteChange(method: string, sentVersion: unknown, result: unknown, newStep: boolean): void {
-    const version = (result as { version?: unknown }).version;
+  private noteChange(method: ChangeMethod, sentVersion: number | undefined, version: number | undefined, newStep: boolean): void {
     if (typeof version !== "number") return;
     // Without a version (replaceAll), compare with the last version this session saw.
     const before = typeof sentVersion === "number" ? sentVersion : this.info.version;
     if (version === before) return;
     if (this.info.version < version) this.info = { ...this.info, version, dirty: true };
     this.emit("edited", { method, versionBefore: before, version, newStep } satisfies EditedEvent);
+    this.checkJournalSoon();
   }
 
   /** Copies a range to the clipboard, reading it from the server (it may span millions of lines). */
-  private async copy(r: Range, signal: AbortSignal): Promise<{ characters: number }> {
+  private async copy(r: Range, signal: AbortSignal): Promise<WebviewResult<"copy">> {
     const clipboard = this.hooks.clipboard;
-    if (!clipboard) throw new RpcError({ code: -32601, message: "no clipboard here" });
+    if (!clipboard) throw new RpcError({ code: ErrorCodes.MethodNotFound, message: "no clipboard here" });
     const read = (): Promise<string> => readRange(this.server, this.doc, r, undefined, signal);
     let text: string;
     try {
@@ -233,7 +277,7 @@ export class DocSession extends EventEmitter {
     } catch (e) {
       if (e instanceof RangeTooLargeError) {
         this.emit("warning", e.message);
-        throw new RpcError({ code: COPY_TOO_LARGE, message: e.message, data: { bytes: e.bytes, limit: e.limit } });
+        throw new RpcError({ code: HostErrorCodes.CopyTooLarge, message: e.message, data: { bytes: e.bytes, limit: e.limit } });
       }
       throw e;
     }
@@ -242,6 +286,8 @@ export class DocSession extends EventEmitter {
   }
 }
 
-function errorObject(e: unknown): { code: number; message: string; data?: unknown } {
-  return e instanceof RpcError ? { code: e.code, message: e.message, data: e.data } : { code: -32603, message: e instanceof Error ? e.message : String(e) };
+function errorObject(e: unknown): ErrorObject {
+  return e instanceof RpcError
+    ? { code: e.code, message: e.message, data: e.data }
+    : { code: ErrorCodes.InternalError, message: e instanceof Error ? e.message : String(e) };
 }

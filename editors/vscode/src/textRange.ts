@@ -4,10 +4,18 @@
 // is read in parts by byte offsets, each part ending on a character boundary. Pure Node (no
 // `vscode`).
 
+import {
+  ErrorCodes,
+  type GetTextParams,
+  type GetTextResult,
+  type Position,
+  type Range,
+  type Requester,
+  type StaleVersionData,
+  type ViewLine,
+  type ViewportParams,
+} from "./protocol";
 import { RpcError } from "./rpc";
-import type { Requester } from "./session";
-import type { Range } from "./selection";
-import type { Position, ViewLine, ViewportResult } from "./viewport";
 
 /** Copy refuses more than this: a clipboard of gigabytes would freeze VS Code and the OS. */
 export const MAX_COPY_BYTES = 64 * 1024 * 1024;
@@ -21,8 +29,6 @@ export const PART_BYTES = 16 * 1024 * 1024;
  * 12 MiB.
  */
 const PREFIX_UNITS = 4 * 1024 * 1024;
-
-const OUT_OF_BOUNDS = -33002;
 
 export class RangeTooLargeError extends Error {
   constructor(
@@ -38,20 +44,13 @@ function mib(n: number): string {
   return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
-interface GetTextResult {
-  text: string;
-  bytes: number;
-  invalid: boolean;
-  version: number;
+function getText(server: Requester, params: GetTextParams, signal?: AbortSignal): Promise<GetTextResult> {
+  return server.request("tome/getText", params, signal);
 }
 
-function getText(server: Requester, params: Record<string, unknown>, signal?: AbortSignal): Promise<GetTextResult> {
-  return server.request<GetTextResult>("tome/getText", params, signal);
-}
-
-async function viewLine(server: Requester, params: Record<string, unknown>, signal?: AbortSignal): Promise<{ line: ViewLine; version: number }> {
-  const r = await server.request<ViewportResult>("tome/viewport", { count: 1, ...params }, signal);
-  if (!r.lines.length) throw new RpcError({ code: OUT_OF_BOUNDS, message: "the range lies past the end of the document" });
+async function viewLine(server: Requester, params: ViewportParams, signal?: AbortSignal): Promise<{ line: ViewLine; version: number }> {
+  const r = await server.request("tome/viewport", { count: 1, ...params }, signal);
+  if (!r.lines.length) throw new RpcError({ code: ErrorCodes.OutOfBounds, message: "the range lies past the end of the document" });
   return { line: r.lines[0], version: r.version };
 }
 
@@ -66,10 +65,10 @@ async function offsetOf(server: Requester, doc: number, p: Position, version: nu
     return { offset: line.offset + (await prefix(0, p.character)).bytes, version: v };
   } catch (e) {
     // The start of the line up to the column is over 16 MiB: measure it in parts.
-    if (!(e instanceof RpcError && e.code === OUT_OF_BOUNDS) || line.byteLength <= PART_BYTES) throw e;
+    if (!(e instanceof RpcError && e.code === ErrorCodes.OutOfBounds) || line.byteLength <= PART_BYTES) throw e;
   }
   let bytes = 0;
-  for (let c = 0; c < p.character; ) {
+  for (let c = 0; c < p.character;) {
     let to = Math.min(c + PREFIX_UNITS, p.character);
     // Never end a part between the two halves of a surrogate pair.
     const piece = await prefix(c, to).catch(async (e: unknown) => {
@@ -84,7 +83,8 @@ async function offsetOf(server: Requester, doc: number, p: Position, version: nu
 }
 
 function staleError(given: number, current: number): RpcError {
-  return new RpcError({ code: -33003, message: `the document changed while copying (version ${given}, now ${current})`, data: { kind: "staleVersion", given, current } });
+  const data: StaleVersionData = { kind: "staleVersion", given, current };
+  return new RpcError({ code: ErrorCodes.StaleVersion, message: `the document changed while copying (version ${given}, now ${current})`, data });
 }
 
 /**
@@ -119,7 +119,7 @@ export async function readRange(server: Requester, doc: number, r: Range, limit 
   const { start, end, version } = await measure(server, doc, r, signal);
   if (end - start > limit) throw new RangeTooLargeError(end - start, limit);
   const parts: string[] = [];
-  for (let at = start; at < end; ) {
+  for (let at = start; at < end;) {
     const to = end - at <= partBytes ? end : await boundaryAtOrBefore(server, doc, version, at, at + partBytes, signal);
     parts.push((await getText(server, { doc, version, offsets: { start: at, end: to } }, signal)).text);
     at = to;

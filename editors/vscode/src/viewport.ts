@@ -3,55 +3,7 @@
 // the file, and the translation of the webview's cursor edits into `tome/edit` params.
 // No DOM, no `vscode`, no Node: unit-tested with `node --test`.
 
-export interface Position {
-  line: number;
-  character: number;
-}
-
-export interface LineCount {
-  known: number;
-  estimate: number;
-  exact: boolean;
-}
-
-/** One line of a `tome/viewport` reply (docs/protocol.md). */
-export interface ViewLine {
-  number: number | null;
-  offset: number;
-  text: string;
-  startColumn: number;
-  length: number;
-  byteLength: number;
-  breakLength: number;
-  cutBefore: boolean;
-  cutAfter: boolean;
-  invalid: boolean;
-}
-
-export interface ViewportResult {
-  version: number;
-  lines: ViewLine[];
-  width: number;
-  lineCount: LineCount;
-}
-
-/** The `tome/open` / `tome/info` result, as far as the client uses it. */
-export interface DocInfo {
-  doc: number;
-  path: string;
-  size: number;
-  lineCount: LineCount;
-  indexComplete: boolean;
-  indexPercent: number;
-  lineEnding: "lf" | "crlf" | "cr";
-  /** What the file looked like at open, e.g. "utf-8". */
-  encoding?: string;
-  version: number;
-  dirty: boolean;
-  readOnly: boolean;
-  undoSteps: number;
-  redoSteps: number;
-}
+import type { Edit, LineCount, LineEnding, Position, ViewLine, ViewportResult } from "./protocol";
 
 // ---------------------------------------------------------------------------------------------
 // Line cache
@@ -196,23 +148,19 @@ export type CursorEdit =
   | { kind: "deleteForward"; at: Position }
   | { kind: "replace"; start: Position; end: Position; text: string };
 
-export type TomeEdit =
-  | { range: { start: Position; end: Position }; text: string }
-  | { offsets: { start: number; end: number }; text: string };
-
 export interface TranslatedEdit {
   /** `tome/edit` params without `doc`. */
-  params: { version: number; edits: TomeEdit[] };
+  params: { version: number; edits: Edit[] };
   /** Where the cursor goes once the edit is applied. */
   cursor: Position;
 }
 
-export function lineBreak(ending: "lf" | "crlf" | "cr"): string {
+export function lineBreak(ending: LineEnding): string {
   return ending === "crlf" ? "\r\n" : ending === "cr" ? "\r" : "\n";
 }
 
 /** Text to insert: line breaks of any kind become the document's. */
-export function normalizeBreaks(text: string, ending: "lf" | "crlf" | "cr"): string {
+export function normalizeBreaks(text: string, ending: LineEnding): string {
   return text.replace(/\r\n|\r|\n/g, lineBreak(ending));
 }
 
@@ -241,12 +189,7 @@ function unitAt(l: ViewLine, col: number): number | undefined {
  * (`line(n)`). Returns null when nothing changes (Backspace at the start of the document,
  * Delete at its end) and throws when a line it needs is not cached.
  */
-export function translateEdit(
-  e: CursorEdit,
-  version: number,
-  line: (n: number) => ViewLine | undefined,
-  ending: "lf" | "crlf" | "cr",
-): TranslatedEdit | null {
+export function translateEdit(e: CursorEdit, version: number, line: (n: number) => ViewLine | undefined, ending: LineEnding): TranslatedEdit | null {
   const need = (n: number): ViewLine => {
     const l = line(n);
     if (!l) throw new Error(`line ${n} is not loaded`);

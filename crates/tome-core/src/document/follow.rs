@@ -78,20 +78,31 @@ impl Document {
     }
 
     /// Maps the file's bytes after the newest source, up to `upto` (file offset) if given, and
-    /// adds them at the end.
+    /// adds them at the end. The first append adds a tail source; later ones replace that
+    /// tail by a longer one with the same first bytes (`Source::open_tail`), so pieces that
+    /// point into it stay valid and a followed log holds two sources however long it grows.
     pub(super) fn append_tail(&mut self, upto: Option<usize>) -> Result<u64> {
         let newest = self.current_source().clone();
-        let from = newest.file_offset(newest.len()) as usize;
-        let tail = Source::open_tail(newest.path(), from, upto, &newest.identity())?;
-        let tail_len = tail.len();
+        let tail = Source::open_tail(&newest, upto)?;
+        let (from, to) = if newest.is_tail() {
+            (newest.len(), tail.len())
+        } else {
+            (0, tail.len())
+        };
         self.log(|| Record::Appended {
-            upto: (from + tail_len) as u64,
+            upto: tail.file_offset(tail.len()),
         });
         let was_clean = !self.is_dirty();
-        self.sources.push(tail);
+        if newest.is_tail() {
+            let last = self.sources.len() - 1;
+            self.sources[last] = tail;
+        } else {
+            self.sources.push(tail);
+        }
+        drop(newest);
         let index = (self.sources.len() - 1) as u32;
         let bufs = bufs(&self.sources, &self.add);
-        let piece = bufs.original(index, 0, tail_len);
+        let piece = bufs.original(index, from, to);
         let end = self.tree.len();
         self.tree.insert(end, piece, &bufs);
         self.revision = self.next_revision;

@@ -153,12 +153,17 @@ impl Document {
 
     pub(super) fn restart_journal(&mut self, base: &Arc<Source>) {
         if let Some(j) = &mut self.journal {
-            if let Err(e) = j.restart(base) {
-                // Journaling stops rather than recording against the wrong base.
-                let _ = e;
-                self.journal = None;
-            }
+            // On failure the journal records nothing more (never against the wrong base) and
+            // says why through `journal_failure`; the next save or reload tries again.
+            let _ = j.restart(base);
         }
+    }
+
+    /// Why the journal stopped recording edits (its disk is full or failing), if it did:
+    /// edits made since are not protected against a crash until a save or reload restarts
+    /// it. `None` when it records, or when the document is not journaled. Cost: O(1).
+    pub fn journal_failure(&self) -> Option<String> {
+        self.journal.as_ref()?.failure()
     }
 
     /// The (device, inode) of the file the journal records ranges of.

@@ -116,6 +116,7 @@ function M.refresh_info(st)
   st.info, st.size, st.line_count = info, info.size, info.lineCount
   st.index_percent = info.indexComplete and 100 or info.indexPercent
   st.dirty = info.dirty
+  state.take_journal(st, info)
   return info
 end
 

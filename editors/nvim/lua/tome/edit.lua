@@ -7,8 +7,45 @@ local state = require('tome.state')
 local client = require('tome.client')
 local W = require('tome.window')
 local api = vim.api
+local uv = vim.uv or vim.loop
 
 local E = {}
+
+-- After edits, one `tome/info` to learn whether the journal still records them (`journalError`:
+-- its disk may have filled up). The server writes the journal every 200 ms: the info is asked
+-- once edits have paused for `settle_ms` (so the last one was written), and at least every
+-- `every_ms` while they go on. At most one such request is pending per buffer.
+E.settle_ms, E.every_ms = 300, 1000
+
+--- Checks the journal of `st` soon after an edit (see above).
+---@param st Tome.BufState
+function E.check_journal(st)
+  st.edited_ms = uv.now()
+  if st.journal_check then
+    return
+  end
+  st.journal_check = true
+  local since_first = uv.now()
+  local function tick()
+    local c = client.running()
+    if state.docs[st.buf] ~= st or not c then
+      st.journal_check = nil
+      return
+    end
+    local now = uv.now()
+    local quiet = now - st.edited_ms
+    if quiet < E.settle_ms and now - since_first < E.every_ms then
+      return vim.defer_fn(tick, E.settle_ms - quiet)
+    end
+    st.journal_check = nil
+    c:request('tome/info', { doc = st.doc }, function(_, info)
+      if info and state.docs[st.buf] == st then
+        state.take_journal(st, info)
+      end
+    end)
+  end
+  vim.defer_fn(tick, E.settle_ms)
+end
 
 -- The text of the buffer from (r0, c0) spanning `rows` line breaks and ending at column
 -- `cend` of the last row. The row after the last one reads as empty (Neovim reports changes
@@ -89,6 +126,8 @@ function E.on_bytes(st, sr, sc, oer, oec, ner, nec)
       resync(st, 'edit refused by the server: ' .. (err.message or vim.inspect(err)))
     elseif res and res.version ~= version + 1 then
       resync(st, 'version out of step; reloaded the window')
+    else
+      E.check_journal(st)
     end
   end)
 end
@@ -162,6 +201,8 @@ function E.write(st, target)
     st.dirty = false
     vim.bo[st.buf].modified = false
   end
+  -- A save restarts the journal (`journalError` becomes null, unless the restart fails too).
+  client.refresh_info(st)
   local name = vim.fn.fnamemodify(res.path, ':~:.')
   api.nvim_echo({ { ('"%s" %dB written in %d ms (Tome)'):format(name, res.bytes, res.elapsedMs) } }, false, {})
 end

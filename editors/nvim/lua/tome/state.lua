@@ -31,6 +31,10 @@ local M = {}
 ---@field line_count? Tome.LineCount the line count
 ---@field index_percent? number how far the line index is, 0 to 100
 ---@field dirty? boolean the document has unsaved changes (the server says so)
+---@field journal_error? string why the journal stopped recording (`journalError`): unsaved
+---changes are not protected against a crash until a save restarts it (status line: [no journal])
+---@field journal_check? true edit.lua's `tome/info` after an edit burst is due (check_journal)
+---@field edited_ms? number when the last edit was answered (uv.now()), for check_journal
 ---@field last? Tome.LastLine the last line users see, while `version` is still `last.version`
 ---@field base? integer file line of buffer row 1, 0-based (nil until the first fill)
 ---@field n? integer how many lines the buffer holds (at least 1)
@@ -69,6 +73,27 @@ function M.new(buf, doc, path)
   }
 end
 
+--- Takes `journalError` of a `tome/open` or `tome/info` reply: the user is told once when the
+--- journal stops recording (a full or failing disk), and again when it records again (after a
+--- save or reload); the status line shows [no journal] in between.
+---@param st Tome.BufState
+function M.take_journal(st, info)
+  local err, was = info.journalError, st.journal_error
+  st.journal_error = err
+  if (err == nil) == (was == nil) then
+    return
+  end
+  local name = st.path and vim.fn.fnamemodify(st.path, ':~:.') or vim.api.nvim_buf_get_name(st.buf)
+  if err then
+    vim.notify(('Tome: unsaved changes to %s are not protected against a crash: the journal cannot be '
+      .. 'written (%s). Save to protect them.'):format(name, err), vim.log.levels.WARN)
+  else
+    vim.notify(('Tome: the journal of %s is written again: unsaved changes are protected'):format(name),
+      vim.log.levels.INFO)
+  end
+  vim.cmd('redrawstatus!')
+end
+
 --- Sets `st` from a `tome/open`-shaped reply.
 ---@param st Tome.BufState
 function M.take_info(st, info)
@@ -76,6 +101,7 @@ function M.take_info(st, info)
   st.index_percent = info.indexComplete and 100 or info.indexPercent
   st.version, st.dirty, st.line_ending = info.version, info.dirty, info.lineEnding
   st.last = nil
+  M.take_journal(st, info)
 end
 
 --- The state of `buf` (default: the current buffer), or nil after telling the user it is not

@@ -58,6 +58,7 @@ function S.on_index_progress(doc, pct, done)
         client.get():request('tome/info', { doc = doc }, function(_, info)
           if info and state.docs[st.buf] == st then
             st.line_count, st.size = info.lineCount, info.size
+            state.take_journal(st, info)
             if info.lineCount.exact and info.version == st.version and not client.busy() then
               -- The last line users see (a final line break ends the last line, as in Vim):
               -- the status line's count then agrees with G.
@@ -92,6 +93,7 @@ function S.watch_index(st)
       end
       st.line_count, st.size = info.lineCount, info.size
       st.index_percent = info.indexComplete and 100 or info.indexPercent
+      state.take_journal(st, info)
       if info.lineCount.exact then
         st.index_timer = nil
         if info.version == st.version and not client.busy() then
@@ -159,7 +161,7 @@ local function group(n)
 end
 
 --- The status line part for buffer `buf` (default: the window being drawn):
---- "line N of M · 200.0 MiB · indexing 45% · [+]". Empty for other buffers.
+--- "line N of M · 200.0 MiB · indexing 45% · [no journal] · [+]". Empty for other buffers.
 function S.status(buf)
   local win = vim.g.statusline_winid or api.nvim_get_current_win()
   if not api.nvim_win_is_valid(win) then
@@ -196,6 +198,10 @@ function S.status(buf)
   end
   if st.recovery then
     parts[#parts + 1] = 'recovery: :TomeRecover'
+  end
+  if st.journal_error then
+    -- Unsaved changes are not protected against a crash (the journal's disk is full or failing).
+    parts[#parts + 1] = '[no journal]'
   end
   if vim.bo[buf].modified then
     parts[#parts + 1] = '[+]'

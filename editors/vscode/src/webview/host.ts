@@ -1,7 +1,7 @@
 // The webview's side of the message protocol with its host (src/session.ts): requests with
 // replies matched by id, cancellation, and the state VS Code keeps while the webview is hidden.
 
-import type { HostMessage } from "../session";
+import type { HostMessage, WebviewMessage, WebviewMethod, WebviewParams, WebviewResult } from "../protocol";
 
 interface VsCodeApi {
   postMessage(m: unknown): void;
@@ -24,22 +24,22 @@ const vscode = acquireVsCodeApi();
 let nextReq = 1;
 const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
-export function postToHost(m: unknown): void {
+export function postToHost(m: WebviewMessage): void {
   vscode.postMessage(m);
 }
 
-export function request<T>(method: string, params: Record<string, unknown>): Promise<T> {
-  return cancellable<T>(method, params).promise;
+export function request<M extends WebviewMethod>(method: M, params: WebviewParams<M>): Promise<WebviewResult<M>> {
+  return cancellable(method, params).promise;
 }
 
 /** A request that can be cancelled (`$/cancelRequest` on the server; it then fails with -32800). */
-export function cancellable<T>(method: string, params: Record<string, unknown>): { promise: Promise<T>; cancel(): void } {
+export function cancellable<M extends WebviewMethod>(method: M, params: WebviewParams<M>): { promise: Promise<WebviewResult<M>>; cancel(): void } {
   const reqId = nextReq++;
-  const promise = new Promise<T>((resolve, reject) => {
+  const promise = new Promise<WebviewResult<M>>((resolve, reject) => {
     pending.set(reqId, { resolve: resolve as (v: unknown) => void, reject });
-    vscode.postMessage({ type: "request", reqId, method, params });
+    postToHost({ type: "request", reqId, method, params } as WebviewMessage);
   });
-  return { promise, cancel: () => vscode.postMessage({ type: "cancel", reqId }) };
+  return { promise, cancel: () => postToHost({ type: "cancel", reqId }) };
 }
 
 /** Settles the request a `response` answers. */

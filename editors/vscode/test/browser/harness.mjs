@@ -13,7 +13,7 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { launchChromium, matchingLines } from "../shared.mjs";
+import { Checks, assert, launchChromium, matchingLines } from "../shared.mjs";
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -25,25 +25,11 @@ const { renderHtml, makeNonce } = require(path.join(ext, "out/webviewHtml.js"));
 const BIN = process.env.TOME_BIN ?? path.resolve(ext, "../../target/release/tome");
 const SIZE = process.env.TOME_TEST_SIZE ?? "200M";
 
-let passed = 0;
-let failed = 0;
+const checks = new Checks();
+const check = (name, fn) => checks.check(name, fn);
 const t0 = Date.now();
 const ms = (since) => `${Date.now() - since} ms`;
 
-async function check(name, fn) {
-  const start = Date.now();
-  try {
-    await fn();
-    passed++;
-    console.log(`ok   ${name} (${ms(start)})`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name} (${ms(start)}): ${e && e.stack ? e.stack : e}`);
-  }
-}
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
 async function until(fn, what, timeout = 15000) {
   const end = Date.now() + timeout;
   let last;
@@ -78,8 +64,7 @@ try {
     const i = await session.refreshInfo();
     session.broadcast({ type: "diskChange", change: params.change, message: params.message, info: i, follow: true });
   });
-  const serverLines = async (first, count) =>
-    (await server.request("tome/viewport", { doc: info.doc, first, count })).lines;
+  const serverLines = async (first, count) => (await server.request("tome/viewport", { doc: info.doc, first, count })).lines;
 
   // The page, served over http like the webview's resources.
   httpServer = http.createServer((req, res) => {
@@ -120,8 +105,7 @@ try {
   await page.goto(url);
   console.log(`# browser up and page loaded in ${ms(start)}`);
 
-  const rows = () =>
-    page.$$eval(".row", (els) => els.map((e) => ({ ln: e.querySelector(".ln").textContent, tx: e.querySelector(".tx").textContent })));
+  const rows = () => page.$$eval(".row", (els) => els.map((e) => ({ ln: e.querySelector(".ln").textContent, tx: e.querySelector(".tx").textContent })));
   const dataset = (key) => page.evaluate((k) => document.body.dataset[k], key);
   const statusText = () => page.$eval("#status", (e) => e.textContent);
   /** Lines [first, first + count) of the file as it is on disk, read here (not through Tome). */
@@ -256,11 +240,15 @@ try {
     const i = await server.request("tome/info", { doc: info.doc });
     assert(i.dirty && i.version === v0 + 8, `dirty ${i.dirty}, version ${i.version} (8 edits after ${v0})`);
     // The screen shows it too.
-    const r = await until(async () => {
-      const x = await rows();
-      const k = x.findIndex((row) => row.ln === String(target));
-      return k >= 0 && x[k].tx === "HELLO" && x[k + 1].tx.startsWith(before.slice(0, 20)) && x;
-    }, "HELLO on screen", 3000).catch(async (e) => {
+    const r = await until(
+      async () => {
+        const x = await rows();
+        const k = x.findIndex((row) => row.ln === String(target));
+        return k >= 0 && x[k].tx === "HELLO" && x[k + 1].tx.startsWith(before.slice(0, 20)) && x;
+      },
+      "HELLO on screen",
+      3000,
+    ).catch(async (e) => {
       console.log(JSON.stringify((await rows()).filter((r) => Math.abs(Number(r.ln) - target) < 2)), await page.$eval("#status", (x) => x.textContent));
       throw e;
     });
@@ -390,7 +378,12 @@ try {
       const r = await rows();
       return r.length && r[0].ln === top;
     }, `top line ${top} after reload`).catch(async (e) => {
-      console.log("# after reload:", JSON.stringify((await rows()).slice(0, 2)), await statusText(), JSON.stringify(await page.evaluate(() => sessionStorage.getItem("tome-state"))));
+      console.log(
+        "# after reload:",
+        JSON.stringify((await rows()).slice(0, 2)),
+        await statusText(),
+        JSON.stringify(await page.evaluate(() => sessionStorage.getItem("tome-state"))),
+      );
       throw e;
     });
     const after = await page.evaluate(() => document.body.dataset.cursor);
@@ -404,10 +397,13 @@ try {
     assert((await dataset("following")) === "true", "following");
     const added = ["tail line one", "tail line two", "tail line three"];
     fs.appendFileSync(file, added.join("\n") + "\n");
-    const r = await until(async () => {
-      const x = await rows();
-      return x.at(-1)?.ln === String(n + 3) && x;
-    }, `line ${n + 3} on screen`);
+    const r = await until(
+      async () => {
+        const x = await rows();
+        return x.at(-1)?.ln === String(n + 3) && x;
+      },
+      `line ${n + 3} on screen`,
+    );
     assert(JSON.stringify(r.slice(-4, -1).map((x) => x.tx)) === JSON.stringify(added), `appended lines: ${JSON.stringify(r.slice(-4))}`);
     await page.keyboard.press("ArrowUp");
     await until(async () => (await dataset("following")) === "false", "a key stops following");
@@ -419,8 +415,7 @@ try {
     assert(!/error/i.test(status), `status: ${status}`);
   });
 } catch (e) {
-  failed++;
-  console.log(`FAIL harness: ${e && e.stack ? e.stack : e}`);
+  checks.fail("harness", e);
 } finally {
   await browser?.close().catch(() => undefined);
   httpServer?.close();
@@ -428,5 +423,4 @@ try {
   if (!process.env.KEEP) fs.rmSync(dir, { recursive: true, force: true });
 }
 console.log(`# browser test took ${ms(t0)}`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+checks.finish();

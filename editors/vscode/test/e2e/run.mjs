@@ -19,7 +19,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { launchChromium, matchingLines } from "../shared.mjs";
+import { Checks, assert, launchChromium, matchingLines } from "../shared.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ext = path.resolve(here, "../..");
@@ -28,15 +28,12 @@ const CODE_SERVER = process.env.CODE_SERVER;
 const VSIX = process.env.VSIX;
 const SIZE = process.env.TOME_E2E_SIZE ?? "200M";
 
-let passed = 0;
-let failed = 0;
+const checks = new Checks((name) => screenshot(name.replace(/[^a-zA-Z0-9]+/g, "-").slice(0, 60)));
+const check = (name, fn) => checks.check(name, fn);
 const t0 = Date.now();
 const ms = (since) => `${Date.now() - since} ms`;
 const sleep = (n) => new Promise((r) => setTimeout(r, n));
 
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
 async function until(fn, what, timeout = 20000) {
   const end = Date.now() + timeout;
   let last;
@@ -79,18 +76,6 @@ async function screenshot(name) {
   const p = path.join(artifacts, `${String(++shot).padStart(2, "0")}-${name}.png`);
   await page.screenshot({ path: p }).catch(() => undefined);
 }
-async function check(name, fn) {
-  const start = Date.now();
-  try {
-    await fn();
-    passed++;
-    console.log(`ok   ${name} (${ms(start)})`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name} (${ms(start)}): ${e && e.stack ? e.stack : e}`);
-  }
-  await screenshot(name.replace(/[^a-zA-Z0-9]+/g, "-").slice(0, 60));
-}
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -132,7 +117,10 @@ function readAt(p, offset, length) {
 }
 /** Lines [first, first + count) (0-based) of `p`, reading from the byte offset of line `first`. */
 function linesAt(p, firstOffset, count) {
-  return readAt(p, firstOffset, 1 << 20).toString("utf8").split("\n").slice(0, count);
+  return readAt(p, firstOffset, 1 << 20)
+    .toString("utf8")
+    .split("\n")
+    .slice(0, count);
 }
 /** Compares `actual` with `expected` = `orig` with `insert` inserted at `offset`, in chunks. */
 function compareWithInsert(actual, orig, offset, insert) {
@@ -152,7 +140,7 @@ function compareWithInsert(actual, orig, offset, insert) {
     const ins = readAt(actual, offset, insert.length);
     if (!ins.equals(insert)) return `inserted bytes at ${offset}: ${JSON.stringify(ins.toString())}`;
     for (const p of parts) {
-      for (let o = p.from; o < p.to; ) {
+      for (let o = p.from; o < p.to;) {
         const len = Math.min(ba.length, p.to - o);
         fs.readSync(fo, bo, 0, len, o);
         fs.readSync(fa, ba, 0, len, p.aAt + (o - p.from));
@@ -188,7 +176,9 @@ try {
   const { targetOffset } = scan(original, target);
   const targetLine = readAt(original, targetOffset, 300).toString().split("\n")[0];
   const firstLines = readAt(original, 0, 4096).toString().split("\n");
-  const tail = readAt(original, Math.max(0, pre.size - 4096), 4096).toString().split("\n");
+  const tail = readAt(original, Math.max(0, pre.size - 4096), 4096)
+    .toString()
+    .split("\n");
   console.log(`# ${lineCount} lines, target line ${target} at byte ${targetOffset} (scan ${ms(start)})`);
 
   fs.writeFileSync(
@@ -227,17 +217,20 @@ try {
   const log = fs.openSync(path.join(artifacts, "code-server.log"), "w");
   codeServer = spawn(
     CODE_SERVER,
-    ["--bind-addr", `127.0.0.1:${port}`, "--auth", "none", "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
-      ...common, workspace],
+    ["--bind-addr", `127.0.0.1:${port}`, "--auth", "none", "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", ...common, workspace],
     { env, stdio: ["ignore", log, log], detached: true },
   );
   let exited = null;
   codeServer.on("exit", (code) => (exited = code));
   const base = `http://127.0.0.1:${port}`;
-  await until(async () => {
-    if (exited !== null) throw new Error(`code-server exited (${exited}); see ${artifacts}/code-server.log`);
-    return (await fetch(`${base}/healthz`)).ok;
-  }, "code-server /healthz", 60000).catch((e) => {
+  await until(
+    async () => {
+      if (exited !== null) throw new Error(`code-server exited (${exited}); see ${artifacts}/code-server.log`);
+      return (await fetch(`${base}/healthz`)).ok;
+    },
+    "code-server /healthz",
+    60000,
+  ).catch((e) => {
     throw exited !== null ? new Error(`code-server exited with ${exited}: ${fs.readFileSync(path.join(artifacts, "code-server.log"), "utf8").slice(0, 500)}`) : e;
   });
   console.log(`# code-server up in ${ms(start)} on ${base}`);
@@ -266,8 +259,7 @@ try {
     return null;
   };
   let frame;
-  const rows = () =>
-    frame.$$eval(".row", (els) => els.map((e) => ({ ln: e.querySelector(".ln").textContent, tx: e.querySelector(".tx").textContent })));
+  const rows = () => frame.$$eval(".row", (els) => els.map((e) => ({ ln: e.querySelector(".ln").textContent, tx: e.querySelector(".tx").textContent })));
   const cursor = () => frame.evaluate(() => document.body.dataset.cursor);
   const activeTab = () => page.$(".tabs-container .tab.active");
   const isDirty = async () => {
@@ -311,10 +303,14 @@ try {
   await check("Ctrl+End shows the last line", async () => {
     await frame.click("#lines", { position: { x: 200, y: 10 } });
     await page.keyboard.press("Control+End");
-    const r = await until(async () => {
-      const x = await rows();
-      return x.length && x[x.length - 1].ln === String(lineCount) && x;
-    }, `last line ${lineCount} on screen`, 60000);
+    const r = await until(
+      async () => {
+        const x = await rows();
+        return x.length && x[x.length - 1].ln === String(lineCount) && x;
+      },
+      `last line ${lineCount} on screen`,
+      60000,
+    );
     const last = r[r.length - 1];
     const secondLast = r[r.length - 2];
     assert(prefix(last.tx, tail[tail.length - 1]) || (last.tx === "" && tail[tail.length - 1] === ""), `last: ${JSON.stringify(last.tx)}`);
@@ -368,10 +364,14 @@ try {
 
   await check("Ctrl+Z undoes it", async () => {
     await page.keyboard.press("Control+z");
-    await until(async () => {
-      const t = await rowText(target);
-      return t !== undefined && prefix(t, targetLine) && t.startsWith(targetLine.slice(0, 10));
-    }, "original line back on screen", 10000);
+    await until(
+      async () => {
+        const t = await rowText(target);
+        return t !== undefined && prefix(t, targetLine) && t.startsWith(targetLine.slice(0, 10));
+      },
+      "original line back on screen",
+      10000,
+    );
     const c = await cursor();
     console.log(`#   cursor after undo: ${c}, dirty: ${await isDirty()}`);
   });
@@ -417,7 +417,10 @@ try {
     await page.keyboard.press("Enter");
     await until(async () => (await cursorLine()) === far[0], `cursor on line ${far[0]}`, 30000);
     const rowsNow = await rows();
-    assert(rowsNow.some((r) => r.ln === String(far[0]) && r.tx.includes("seq=1234567 ")), "the match is on screen");
+    assert(
+      rowsNow.some((r) => r.ln === String(far[0]) && r.tx.includes("seq=1234567 ")),
+      "the match is on screen",
+    );
     // Several matches: the count, then Enter / Shift+Enter step through them in order.
     const many = matchingLines(file, /seq=17[0-9]{4}5 /g);
     assert(many.length > 3, `several matches (${many.length})`);
@@ -436,10 +439,14 @@ try {
 
   await check("the status bar shows the cursor, line count, encoding and line ending", async () => {
     const want = `Ln ${(await cursorLine()).toLocaleString("en-US")}, Col`;
-    const item = await until(async () => {
-      const texts = await page.$$eval(".statusbar-item", (els) => els.map((e) => e.textContent ?? ""));
-      return texts.find((t) => t.includes(want) && t.includes(`${lineCount.toLocaleString("en-US")} lines`));
-    }, `a status bar item with "${want}"`, 10000);
+    const item = await until(
+      async () => {
+        const texts = await page.$$eval(".statusbar-item", (els) => els.map((e) => e.textContent ?? ""));
+        return texts.find((t) => t.includes(want) && t.includes(`${lineCount.toLocaleString("en-US")} lines`));
+      },
+      `a status bar item with "${want}"`,
+      10000,
+    );
     assert(/UTF-8 · LF/.test(item), `status bar: ${item}`);
   });
 
@@ -460,10 +467,14 @@ try {
     assert(!shown.includes(first), `line ${first}, where the selection starts, is off screen`);
     await page.evaluate(() => navigator.clipboard.writeText("before"));
     await page.keyboard.press("Control+c");
-    const clip = await until(async () => {
-      const t = await page.evaluate(() => navigator.clipboard.readText());
-      return t !== "before" && t;
-    }, "the clipboard to change", 20000);
+    const clip = await until(
+      async () => {
+        const t = await page.evaluate(() => navigator.clipboard.readText());
+        return t !== "before" && t;
+      },
+      "the clipboard to change",
+      20000,
+    );
     assert(clip === want, `clipboard: ${clip.length} characters, expected ${want.length}: ${JSON.stringify(clip.slice(0, 60))}`);
   });
 
@@ -474,10 +485,14 @@ try {
     await until(async () => (await rows()).at(-1)?.ln === String(lineCount), `the last line ${lineCount} on screen`);
     const added = ["appended one", "appended two", "appended three"];
     fs.appendFileSync(file, added.join("\n") + "\n");
-    const r = await until(async () => {
-      const x = await rows();
-      return x.at(-1)?.ln === String(lineCount + added.length) && x;
-    }, `line ${lineCount + added.length} on screen`, 30000);
+    const r = await until(
+      async () => {
+        const x = await rows();
+        return x.at(-1)?.ln === String(lineCount + added.length) && x;
+      },
+      `line ${lineCount + added.length} on screen`,
+      30000,
+    );
     assert(JSON.stringify(r.slice(-4, -1).map((x) => x.tx)) === JSON.stringify(added), `appended lines: ${JSON.stringify(r.slice(-4))}`);
   });
 
@@ -539,19 +554,27 @@ try {
     fs.writeSync(fd, mark, 0);
     fs.closeSync(fd);
     const toast = ".notifications-toasts .notification-toast";
-    const button = await until(async () => {
-      for (const t of await page.$$(toast)) {
-        if (!/Keep Mine/.test((await t.textContent()) ?? "")) continue;
-        const b = await t.$(".monaco-button:has-text('Reload')");
-        if (b) return b;
-      }
-      return null;
-    }, "the notification with Reload and Keep Mine", 30000);
+    const button = await until(
+      async () => {
+        for (const t of await page.$$(toast)) {
+          if (!/Keep Mine/.test((await t.textContent()) ?? "")) continue;
+          const b = await t.$(".monaco-button:has-text('Reload')");
+          if (b) return b;
+        }
+        return null;
+      },
+      "the notification with Reload and Keep Mine",
+      30000,
+    );
     await button.click();
     // The new line break moved the old line 2 to line 3, without the unsaved edit.
     await until(async () => (await rowText(3)) === line2, "the old line 2 on line 3, no DIRTY anywhere", 20000);
     assert(!(await rows()).some((r) => r.tx.includes("DIRTY")), "the unsaved edit is gone");
-    await until(async () => (await rowText(1)) === "RELOADED" && (await rowText(2))?.startsWith(before.slice(mark.length, mark.length + 10)), "line 1 reads RELOADED, line 2 the rest", 20000);
+    await until(
+      async () => (await rowText(1)) === "RELOADED" && (await rowText(2))?.startsWith(before.slice(mark.length, mark.length + 10)),
+      "line 1 reads RELOADED, line 2 the rest",
+      20000,
+    );
     await until(async () => (await isDirty()) === false, "clean after Reload", 20000);
     assert(readAt(file, 0, mark.length).toString() === mark, "the file is as the other program wrote it");
   });
@@ -564,8 +587,7 @@ try {
     if (pageErrors.length) console.log(`#   page errors (not failing): ${pageErrors.slice(0, 5).join(" | ")}`);
   });
 } catch (e) {
-  failed++;
-  console.log(`FAIL harness: ${e && e.stack ? e.stack : e}`);
+  checks.fail("harness", e);
   await screenshot("harness-failure");
 } finally {
   await browser?.close().catch(() => undefined);
@@ -584,5 +606,4 @@ try {
 }
 console.log(`# artifacts: ${artifacts}`);
 console.log(`# e2e test took ${ms(t0)}`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+checks.finish();

@@ -1,8 +1,10 @@
 // The custom editor provider (src/editor.ts) against the real `tome serve`, with a stub of the
 // `vscode` module and a model of VS Code's undo stack (fakes.ts): undo/redo, save, revert and
-// undo after it, hot-exit backup, and changes of the file on disk.
+// undo after it, hot-exit backup, changes of the file on disk, and (as root) a journal whose
+// disk is full.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -10,9 +12,9 @@ import * as stub from "./vscodeStub";
 stub.install();
 import type * as vscode from "vscode";
 import { TomeServer } from "../../rpc";
-import type { DiskChange, ServerHost, TomeDocument, TomeEditorProvider as Provider } from "../../editor";
-import type { HostMessage } from "../../session";
-import { FakeWorkbench, fakePanel, until } from "./fakes";
+import type { ServerHost, TomeDocument, TomeEditorProvider as Provider } from "../../editor";
+import type { HostMessage } from "../../protocol";
+import { FakeWorkbench, fakePanel, recordMethods, until } from "./fakes";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { TomeEditorProvider, VIEW_TYPE } = require("../../editor") as { TomeEditorProvider: typeof Provider; VIEW_TYPE: string };
 
@@ -32,7 +34,7 @@ function host(server: () => TomeServer): ServerHost {
 }
 
 async function lines(d: TomeDocument, first = 0, count = 2): Promise<string[]> {
-  const r = await d.server.request<{ lines: { text: string }[] }>("tome/viewport", { doc: d.session.doc, first, count });
+  const r = await d.server.request("tome/viewport", { doc: d.session.doc, first, count });
   return r.lines.map((l) => l.text);
 }
 
@@ -41,9 +43,67 @@ let reqId = 1;
 async function edit(d: TomeDocument, line: number, character: number, text: string, endCharacter = character): Promise<void> {
   const posted: HostMessage[] = [];
   const range = { start: { line, character }, end: { line, character: endCharacter } };
-  await d.session.handle({ type: "request", reqId: reqId++, method: "edit", params: { version: d.session.info.version, edits: [{ range, text }] } }, (m) => void posted.push(m));
+  await d.session.handle(
+    { type: "request", reqId: reqId++, method: "edit", params: { version: d.session.info.version, edits: [{ range, text }] } },
+    (m) => void posted.push(m),
+  );
   const r = posted[0];
   assert.ok(r?.type === "response" && !r.error, `edit failed: ${JSON.stringify(r)}`);
+}
+
+/** A fresh stub, and a fresh directory holding `a.txt` (`text`), removed after `run`; `env` names a state directory in it. */
+async function withDir(prefix: string, text: string | Buffer, run: (t: { dir: string; file: string; env: NodeJS.ProcessEnv }) => Promise<void>): Promise<void> {
+  stub.reset();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const env = { ...process.env, TOME_STATE_DIR: path.join(dir, "state") };
+  const file = path.join(dir, "a.txt");
+  fs.writeFileSync(file, text);
+  try {
+    await run({ dir, file, env });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function newProvider(server: () => TomeServer): Provider {
+  const ctx = { extensionUri: stub.Uri.file("/ext") } as unknown as vscode.ExtensionContext;
+  return new TomeEditorProvider(ctx, host(server));
+}
+
+/** A server and a provider on it, for `run`; the server is stopped after. */
+async function withProvider(env: NodeJS.ProcessEnv, run: (server: TomeServer, provider: Provider) => Promise<void>): Promise<void> {
+  const server = await TomeServer.start(binary, { env });
+  try {
+    await run(
+      server,
+      newProvider(() => server),
+    );
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Opens a file (a path) or a URI as VS Code does, optionally from a hot-exit backup. */
+function openDoc(provider: Provider, target: string | vscode.Uri, backupId?: string): Promise<TomeDocument> {
+  const uri = typeof target === "string" ? (stub.Uri.file(target) as unknown as vscode.Uri) : target;
+  return provider.openCustomDocument(uri, { backupId, untitledDocumentData: undefined }, none);
+}
+
+/**
+ * An earlier session opens `file`, inserts "X" at its start, waits for the journal to be
+ * synced, then `dies` (default: killed): the journal is left for the next open.
+ */
+async function editThenDie(env: NodeJS.ProcessEnv, file: string, dies: (s: TomeServer, doc: number) => Promise<void> = kill): Promise<void> {
+  const earlier = await TomeServer.start(binary, { env });
+  const { doc } = await earlier.request("tome/open", { path: file });
+  await earlier.request("tome/edit", { doc, version: 0, edits: [{ offsets: { start: 0, end: 0 }, text: "X" }] });
+  await new Promise((r) => setTimeout(r, 500)); // the journal syncs every 200 ms
+  await dies(earlier, doc);
+}
+
+async function kill(server: TomeServer): Promise<void> {
+  server.process.kill("SIGKILL");
+  await new Promise((r) => server.process.once("exit", r));
 }
 
 /** A fresh directory, file, server and provider; `run` gets them and everything is cleaned up. */
@@ -51,34 +111,26 @@ async function withEditor(
   text: string,
   run: (t: { file: string; dir: string; provider: Provider; doc: TomeDocument; server: () => TomeServer; restart(): Promise<void> }) => Promise<void>,
 ): Promise<void> {
-  stub.reset();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-vsc-ed-"));
-  const env = { ...process.env, TOME_STATE_DIR: path.join(dir, "state") };
-  const file = path.join(dir, "a.txt");
-  fs.writeFileSync(file, text);
-  let server = await TomeServer.start(binary, { env });
-  const ctx = { extensionUri: stub.Uri.file("/ext") } as unknown as vscode.ExtensionContext;
-  const provider = new TomeEditorProvider(ctx, host(() => server));
-  try {
-    const doc = await provider.openCustomDocument(stub.Uri.file(file) as unknown as vscode.Uri, { backupId: undefined, untitledDocumentData: undefined }, none);
-    const restart = async (): Promise<void> => {
-      server.process.kill("SIGKILL");
-      await new Promise((r) => server.process.once("exit", r));
-      server = await TomeServer.start(binary, { env });
-    };
-    await run({ file, dir, provider, doc, server: () => server, restart });
-  } finally {
-    await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  await withDir("tome-vsc-ed-", text, async ({ dir, file, env }) => {
+    let server = await TomeServer.start(binary, { env });
+    const provider = newProvider(() => server);
+    try {
+      const doc = await openDoc(provider, file);
+      const restart = async (): Promise<void> => {
+        await kill(server);
+        server = await TomeServer.start(binary, { env });
+      };
+      await run({ file, dir, provider, doc, server: () => server, restart });
+    } finally {
+      await server.stop();
+    }
+  });
 }
 
 /** Routes the server's `tome/didChangeOnDisk` to the provider, as extension.ts does. */
 function followDisk(server: TomeServer, provider: Provider): Promise<void>[] {
   const handled: Promise<void>[] = [];
-  server.connection.on("notification", (method: string, params: unknown) => {
-    if (method === "tome/didChangeOnDisk") handled.push(provider.onDiskChange(params as DiskChange, true));
-  });
+  server.onNotification("tome/didChangeOnDisk", (params) => handled.push(provider.onDiskChange(params, true)));
   return handled;
 }
 
@@ -114,8 +166,7 @@ test("edits, undo/redo, save, revert and hot-exit backup", { skip }, async () =>
     doc.dispose(); // keeps the journal: a backup is alive
     await new Promise((r) => setTimeout(r, 400)); // the journal syncs every 200 ms
     await restart();
-    const uri = stub.Uri.file(file) as unknown as vscode.Uri;
-    const restored = await provider.openCustomDocument(uri, { backupId: backup.id, untitledDocumentData: undefined }, none);
+    const restored = await openDoc(provider, file, backup.id);
     assert.equal((await lines(restored))[0], "abc!!");
     assert.equal(restored.session.info.dirty, true);
     assert.equal(fs.readFileSync(file, "utf8"), "abc!\ndef\n", "the file itself is untouched");
@@ -130,12 +181,7 @@ test("edits, undo/redo, save, revert and hot-exit backup", { skip }, async () =>
 test("typing the server joins into one undo step makes one VS Code undo entry", { skip }, async () => {
   await withEditor("abc\ndef\n", async ({ provider, doc }) => {
     const wb = new FakeWorkbench(provider, doc);
-    const sent: string[] = [];
-    const request = doc.server.request.bind(doc.server);
-    doc.server.request = <T>(method: string, params?: unknown, signal?: AbortSignal): Promise<T> => {
-      sent.push(method);
-      return request<T>(method, params, signal);
-    };
+    const sent = recordMethods(doc.server);
     await edit(doc, 0, 3, "x");
     await edit(doc, 0, 4, "y");
     await edit(doc, 0, 5, "z");
@@ -203,7 +249,10 @@ test("after Reload on a change on disk, older undo entries do nothing", { skip }
     assert.deepEqual(prompt.items, ["Reload", "Keep Mine"]);
     assert.match(prompt.text, /changed in place/);
     assert.deepEqual(await lines(doc), ["XYZW", "def"], "the file's new content");
-    assert.ok(stub.executed.some((c) => c.command === "workbench.action.files.revert"), "VS Code's revert clears its dirty state");
+    assert.ok(
+      stub.executed.some((c) => c.command === "workbench.action.files.revert"),
+      "VS Code's revert clears its dirty state",
+    );
     assert.equal(wb.dirty, false);
     await wb.undo(); // the entry of "A", from before the reload
     assert.deepEqual(await lines(doc), ["XYZW", "def"], "an entry from before the reload is a no-op");
@@ -238,162 +287,162 @@ test("deleted on disk: Keep Mine writes the document there again; appended: the 
 });
 
 test("a journal that no longer fits the file: Open Recovered Copy (never tome/recover), Save asks a path and writes it", { skip }, async () => {
-  stub.reset();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-vsc-orphan-"));
-  const env = { ...process.env, TOME_STATE_DIR: path.join(dir, "state") };
-  const file = path.join(dir, "a.txt");
-  fs.writeFileSync(file, "abc\ndef\n");
-  // An earlier session edits, then dies without saving.
-  const earlier = await TomeServer.start(binary, { env });
-  const { doc: d0 } = await earlier.request<{ doc: number }>("tome/open", { path: file });
-  await earlier.request("tome/edit", { doc: d0, version: 0, edits: [{ offsets: { start: 0, end: 0 }, text: "X" }] });
-  await new Promise((r) => setTimeout(r, 500)); // the journal syncs every 200 ms
-  earlier.process.kill("SIGKILL");
-  await new Promise((r) => earlier.process.once("exit", r));
-  // Another program rewrites the file in place: same size, other bytes.
-  const fd = fs.openSync(file, "r+");
-  fs.writeSync(fd, "ABC\nDEF\n", 0);
-  fs.closeSync(fd);
+  await withDir("tome-vsc-orphan-", "abc\ndef\n", async ({ dir, file, env }) => {
+    // An earlier session edits, then dies without saving.
+    await editThenDie(env, file);
+    // Another program rewrites the file in place: same size, other bytes.
+    const fd = fs.openSync(file, "r+");
+    fs.writeSync(fd, "ABC\nDEF\n", 0);
+    fs.closeSync(fd);
 
-  const server = await TomeServer.start(binary, { env });
-  const sent: string[] = [];
-  const request = server.request.bind(server);
-  server.request = <T>(method: string, params?: unknown, signal?: AbortSignal): Promise<T> => {
-    sent.push(method);
-    return request<T>(method, params, signal);
-  };
-  const ctx = { extensionUri: stub.Uri.file("/ext") } as unknown as vscode.ExtensionContext;
-  const provider = new TomeEditorProvider(ctx, host(() => server));
-  const text = async (d: TomeDocument): Promise<string> =>
-    (await d.server.request<{ text: string }>("tome/getText", { doc: d.session.doc, offsets: { start: 0, end: (await d.session.refreshInfo()).size } })).text;
-  try {
-    stub.answers.push("Open Recovered Copy");
-    const original = await provider.openCustomDocument(stub.Uri.file(file) as unknown as vscode.Uri, { backupId: undefined, untitledDocumentData: undefined }, none);
-    const offer = stub.messages.at(-1)!;
-    assert.deepEqual(offer.items, ["Open Recovered Copy", "Discard"], "no Recover: the file changed since");
-    assert.match(offer.text, /changed since/);
-    assert.ok(!sent.includes("tome/recover"), `tome/recover is not called (sent: ${sent.join(", ")})`);
-    assert.ok(sent.includes("tome/recoverAsNew"));
-    assert.equal(await text(original), "ABC\nDEF\n", "the file's own document is the file as it is now");
-    assert.equal(original.session.info.dirty, false);
+    await withProvider(env, async (server, provider) => {
+      const sent = recordMethods(server);
+      const text = async (d: TomeDocument): Promise<string> =>
+        (await d.server.request("tome/getText", { doc: d.session.doc, offsets: { start: 0, end: (await d.session.refreshInfo()).size } })).text;
+      stub.answers.push("Open Recovered Copy");
+      const original = await openDoc(provider, file);
+      const offer = stub.messages.at(-1)!;
+      assert.deepEqual(offer.items, ["Open Recovered Copy", "Discard"], "no Recover: the file changed since");
+      assert.match(offer.text, /changed since/);
+      assert.ok(!sent.includes("tome/recover"), `tome/recover is not called (sent: ${sent.join(", ")})`);
+      assert.ok(sent.includes("tome/recoverAsNew"));
+      assert.equal(await text(original), "ABC\nDEF\n", "the file's own document is the file as it is now");
+      assert.equal(original.session.info.dirty, false);
 
-    // The copy opens in a new Tome tab, under an untitled URI.
-    const open = await until(() => stub.executed.find((c) => c.command === "vscode.openWith"), "vscode.openWith of the copy");
-    const copyUri = open.args[0] as vscode.Uri;
-    assert.equal(copyUri.scheme, "tome-recovered");
-    assert.equal(open.args[1], VIEW_TYPE);
-    const copy = await provider.openCustomDocument(copyUri, { backupId: undefined, untitledDocumentData: undefined }, none);
-    assert.notEqual(copy.session.doc, original.session.doc);
-    assert.equal(copy.session.info.path, "", "an untitled document on the server");
-    assert.equal(await text(copy), "XABC\nDEF\n", "the changed file plus the journal's edit");
+      // The copy opens in a new Tome tab, under an untitled URI.
+      const open = await until(() => stub.executed.find((c) => c.command === "vscode.openWith"), "vscode.openWith of the copy");
+      const copyUri = open.args[0] as vscode.Uri;
+      assert.equal(copyUri.scheme, "tome-recovered");
+      assert.equal(open.args[1], VIEW_TYPE);
+      const copy = await openDoc(provider, copyUri);
+      assert.notEqual(copy.session.doc, original.session.doc);
+      assert.equal(copy.session.info.path, "", "an untitled document on the server");
+      assert.equal(await text(copy), "XABC\nDEF\n", "the changed file plus the journal's edit");
 
-    const wb = new FakeWorkbench(provider, copy);
-    const { panel } = fakePanel();
-    await provider.resolveCustomEditor(copy, panel, none);
-    assert.equal(wb.dirty, true, "VS Code is told the copy is modified, so closing it asks to save");
+      const wb = new FakeWorkbench(provider, copy);
+      const { panel } = fakePanel();
+      await provider.resolveCustomEditor(copy, panel, none);
+      assert.equal(wb.dirty, true, "VS Code is told the copy is modified, so closing it asks to save");
 
-    // Save is Save As: a path is asked for, then tome/saveAs writes there.
-    const out = path.join(dir, "saved.txt");
-    stub.saveDialogAnswers.push(out);
-    await wb.save();
-    assert.equal(stub.saveDialogs.length, 1, "Save asked for a path");
-    assert.equal(stub.saveDialogs[0].defaultUri?.fsPath, path.join(dir, "a.recovered.txt"));
-    assert.ok(sent.includes("tome/saveAs"));
-    assert.ok(fs.readFileSync(out).equals(Buffer.from("XABC\nDEF\n")), "the saved copy, byte for byte");
-    assert.ok(fs.readFileSync(file).equals(Buffer.from("ABC\nDEF\n")), "the file itself is untouched");
-    assert.equal(wb.dirty, false);
-    assert.equal(copy.session.info.dirty, false);
-    // Once saved, the journal is discarded: the next session offers nothing.
-    assert.ok(sent.includes("tome/discardRecovery"));
-    const later = await TomeServer.start(binary, { env });
-    try {
-      const again = await later.request<{ recovery: unknown }>("tome/open", { path: file });
-      assert.equal(again.recovery, null);
-    } finally {
-      await later.stop();
-    }
-    // A second Save writes to the same file, with no dialog.
-    await edit(copy, 0, 0, "Y");
-    await wb.save();
-    assert.equal(stub.saveDialogs.length, 1);
-    assert.equal(fs.readFileSync(out, "utf8"), "YXABC\nDEF\n");
-  } finally {
-    await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+      // Save is Save As: a path is asked for, then tome/saveAs writes there.
+      const out = path.join(dir, "saved.txt");
+      stub.saveDialogAnswers.push(out);
+      await wb.save();
+      assert.equal(stub.saveDialogs.length, 1, "Save asked for a path");
+      assert.equal(stub.saveDialogs[0].defaultUri?.fsPath, path.join(dir, "a.recovered.txt"));
+      assert.ok(sent.includes("tome/saveAs"));
+      assert.ok(fs.readFileSync(out).equals(Buffer.from("XABC\nDEF\n")), "the saved copy, byte for byte");
+      assert.ok(fs.readFileSync(file).equals(Buffer.from("ABC\nDEF\n")), "the file itself is untouched");
+      assert.equal(wb.dirty, false);
+      assert.equal(copy.session.info.dirty, false);
+      // Once saved, the journal is discarded: the next session offers nothing.
+      assert.ok(sent.includes("tome/discardRecovery"));
+      const later = await TomeServer.start(binary, { env });
+      try {
+        const again = await later.request("tome/open", { path: file });
+        assert.equal(again.recovery, null);
+      } finally {
+        await later.stop();
+      }
+      // A second Save writes to the same file, with no dialog.
+      await edit(copy, 0, 0, "Y");
+      await wb.save();
+      assert.equal(stub.saveDialogs.length, 1);
+      assert.equal(fs.readFileSync(out, "utf8"), "YXABC\nDEF\n");
+    });
+  });
 });
 
 test("a journal that no longer fits the file: Discard deletes it", { skip }, async () => {
-  stub.reset();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-vsc-orphan-"));
-  const env = { ...process.env, TOME_STATE_DIR: path.join(dir, "state") };
-  const file = path.join(dir, "a.txt");
-  fs.writeFileSync(file, "abc\ndef\n");
-  const earlier = await TomeServer.start(binary, { env });
-  const { doc: d0 } = await earlier.request<{ doc: number }>("tome/open", { path: file });
-  await earlier.request("tome/edit", { doc: d0, version: 0, edits: [{ offsets: { start: 0, end: 0 }, text: "X" }] });
-  await new Promise((r) => setTimeout(r, 500));
-  earlier.process.kill("SIGKILL");
-  await new Promise((r) => earlier.process.once("exit", r));
-  fs.writeFileSync(file, "ABC\nDEF\n");
-  const server = await TomeServer.start(binary, { env });
-  const ctx = { extensionUri: stub.Uri.file("/ext") } as unknown as vscode.ExtensionContext;
-  const provider = new TomeEditorProvider(ctx, host(() => server));
-  try {
-    stub.answers.push("Discard");
-    const original = await provider.openCustomDocument(stub.Uri.file(file) as unknown as vscode.Uri, { backupId: undefined, untitledDocumentData: undefined }, none);
-    assert.deepEqual(stub.messages.at(-1)!.items, ["Open Recovered Copy", "Discard"]);
-    assert.ok(!stub.executed.some((c) => c.command === "vscode.openWith"), "no copy opened");
-    assert.equal(original.session.info.dirty, false);
-    const later = await TomeServer.start(binary, { env });
-    try {
-      assert.equal((await later.request<{ recovery: unknown }>("tome/open", { path: file })).recovery, null, "the journal is gone");
-    } finally {
-      await later.stop();
-    }
-  } finally {
-    await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  await withDir("tome-vsc-orphan-", "abc\ndef\n", async ({ file, env }) => {
+    await editThenDie(env, file);
+    fs.writeFileSync(file, "ABC\nDEF\n");
+    await withProvider(env, async (_server, provider) => {
+      stub.answers.push("Discard");
+      const original = await openDoc(provider, file);
+      assert.deepEqual(stub.messages.at(-1)!.items, ["Open Recovered Copy", "Discard"]);
+      assert.ok(!stub.executed.some((c) => c.command === "vscode.openWith"), "no copy opened");
+      assert.equal(original.session.info.dirty, false);
+      const later = await TomeServer.start(binary, { env });
+      try {
+        assert.equal((await later.request("tome/open", { path: file })).recovery, null, "the journal is gone");
+      } finally {
+        await later.stop();
+      }
+    });
+  });
 });
 
 test("an interrupted in-place save: a modal asks first; Restore Backup puts the file back and the edits are offered", { skip }, async () => {
-  stub.reset();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-vsc-interrupted-"));
-  const env = { ...process.env, TOME_STATE_DIR: path.join(dir, "state") };
-  const file = path.join(dir, "a.txt");
-  fs.writeFileSync(file, "abc\ndef\n".repeat(1000));
-  fs.linkSync(file, path.join(dir, "second-name.txt")); // two names: saved in place
-  const original = fs.readFileSync(file);
-  // An earlier session edits, then dies in the middle of writing the file.
-  const earlier = await TomeServer.start(binary, { env: { ...env, TOME_TEST_SAVE_FAULT: "mid-write" } });
-  const { doc: d0 } = await earlier.request<{ doc: number }>("tome/open", { path: file });
-  await earlier.request("tome/edit", { doc: d0, version: 0, edits: [{ offsets: { start: 0, end: 0 }, text: "X" }] });
-  await new Promise((r) => setTimeout(r, 500)); // the journal syncs every 200 ms
-  await earlier.request("tome/save", { doc: d0 }).catch(() => undefined);
-  await new Promise((r) => (earlier.process.exitCode !== null || earlier.process.signalCode !== null ? r(null) : earlier.process.once("exit", r)));
-  assert.ok(!fs.readFileSync(file).equals(original), "half written");
+  await withDir("tome-vsc-interrupted-", "abc\ndef\n".repeat(1000), async ({ dir, file, env }) => {
+    fs.linkSync(file, path.join(dir, "second-name.txt")); // two names: saved in place
+    const original = fs.readFileSync(file);
+    // An earlier session edits, then dies in the middle of writing the file.
+    await editThenDie({ ...env, TOME_TEST_SAVE_FAULT: "mid-write" }, file, async (earlier, doc) => {
+      await earlier.request("tome/save", { doc }).catch(() => undefined);
+      await new Promise((r) => (earlier.process.exitCode !== null || earlier.process.signalCode !== null ? r(null) : earlier.process.once("exit", r)));
+    });
+    assert.ok(!fs.readFileSync(file).equals(original), "half written");
 
-  const server = await TomeServer.start(binary, { env });
-  const ctx = { extensionUri: stub.Uri.file("/ext") } as unknown as vscode.ExtensionContext;
-  const provider = new TomeEditorProvider(ctx, host(() => server));
-  try {
-    stub.answers.push("Restore Backup", "Recover");
-    const doc = await provider.openCustomDocument(stub.Uri.file(file) as unknown as vscode.Uri, { backupId: undefined, untitledDocumentData: undefined }, none);
-    const ask = stub.messages.find((m) => m.items.includes("Restore Backup"))!;
-    assert.ok(ask, "asked about the backup");
-    assert.equal(ask.modal, true);
-    assert.deepEqual(ask.items, ["Restore Backup", "Keep File as It Is"]);
-    assert.match(ask.detail ?? "", /tome-backup/);
-    assert.doesNotMatch(ask.detail ?? "", /changed by another program/);
-    assert.ok(fs.readFileSync(path.join(dir, "second-name.txt")).equals(original), "the file as it was before the save");
-    assert.ok(stub.messages.some((m) => m.items.includes("Recover")), "then the journal's edit is offered");
-    const size = (await doc.session.refreshInfo()).size;
-    const text = await doc.server.request<{ text: string }>("tome/getText", { doc: doc.session.doc, offsets: { start: 0, end: 4 } });
-    assert.equal(size, original.length + 1);
-    assert.equal(text.text, "Xabc", "recovered");
-  } finally {
-    await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+    await withProvider(env, async (_server, provider) => {
+      stub.answers.push("Restore Backup", "Recover");
+      const doc = await openDoc(provider, file);
+      const ask = stub.messages.find((m) => m.items.includes("Restore Backup"))!;
+      assert.ok(ask, "asked about the backup");
+      assert.equal(ask.modal, true);
+      assert.deepEqual(ask.items, ["Restore Backup", "Keep File as It Is"]);
+      assert.match(ask.detail ?? "", /tome-backup/);
+      assert.doesNotMatch(ask.detail ?? "", /changed by another program/);
+      assert.ok(fs.readFileSync(path.join(dir, "second-name.txt")).equals(original), "the file as it was before the save");
+      assert.ok(
+        stub.messages.some((m) => m.items.includes("Recover")),
+        "then the journal's edit is offered",
+      );
+      const size = (await doc.session.refreshInfo()).size;
+      const text = await doc.server.request("tome/getText", { doc: doc.session.doc, offsets: { start: 0, end: 4 } });
+      assert.equal(size, original.length + 1);
+      assert.equal(text.text, "Xabc", "recovered");
+    });
+  });
+});
+
+/** Mounts a 64 KiB tmpfs on `dir` (a state directory a 128 KiB edit fills); why not, if it cannot. */
+function mountSmallTmpfs(dir: string): string | null {
+  if (process.getuid?.() !== 0) return "not root (mount -t tmpfs needs it)";
+  fs.mkdirSync(dir, { recursive: true });
+  const r = spawnSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tome-journal-full", dir], { encoding: "utf8" });
+  return r.status === 0 ? null : `mount -t tmpfs failed: ${r.stderr || r.error?.message}`;
+}
+
+test("a full journal disk: one warning, the document's journalError set after the edit, cleared by Save", { skip }, async (t) => {
+  await withDir("tome-vsc-journal-", "a line\n".repeat(100), async ({ file, env }) => {
+    const state = env.TOME_STATE_DIR!;
+    const why = mountSmallTmpfs(state);
+    if (why) return t.skip(why);
+    try {
+      await withProvider(env, async (_server, provider) => {
+        const doc = await openDoc(provider, file);
+        assert.equal(doc.session.info.journalError, null, "the journal records at open");
+        const wb = new FakeWorkbench(provider, doc);
+        // 128 KiB in one edit: more than the tmpfs holds. The session asks `tome/info` after it.
+        await edit(doc, 0, 0, "x".repeat(128 << 10));
+        await until(() => doc.session.info.journalError, "journalError after the edit", 10000);
+        assert.match(doc.session.info.journalError!, /No space left/);
+        const warnings = (): string[] => stub.messages.filter((m) => m.kind === "warning" && m.text.includes("not protected against a crash")).map((m) => m.text);
+        assert.equal(warnings().length, 1, JSON.stringify(stub.messages));
+        assert.ok(warnings()[0].includes(file) && warnings()[0].includes("No space left"), warnings()[0]);
+        await edit(doc, 1, 0, "more ");
+        await new Promise((r) => setTimeout(r, 600));
+        assert.equal(warnings().length, 1, "told once");
+
+        await wb.save(); // restarts the journal
+        assert.equal(doc.session.info.journalError, null, "after the save");
+        assert.equal(warnings().length, 1);
+        assert.equal(fs.readFileSync(file, "utf8"), "x".repeat(128 << 10) + "a line\nmore a line\n" + "a line\n".repeat(98));
+        doc.dispose();
+      });
+    } finally {
+      spawnSync("umount", [state]);
+    }
+  });
 });

@@ -2,7 +2,7 @@
 // custom document, and a webview panel. Used with the stub `vscode` module (vscodeStub.ts).
 import type * as vscode from "vscode";
 import type { TomeDocument, TomeEditorProvider } from "../../editor";
-import type { HostMessage, WebviewMessage } from "../../session";
+import type { HostMessage, Requester, WebviewMessage, WebviewMethod, WebviewParams, WebviewResult } from "../../protocol";
 import * as stub from "./vscodeStub";
 
 const none = new stub.CancellationTokenSource().token as unknown as vscode.CancellationToken;
@@ -88,12 +88,23 @@ export function fakePanel(): { panel: vscode.WebviewPanel; posted: HostMessage[]
 
 let reqSeq = 1000;
 /** Sends a request as the webview does and waits for its response. */
-export async function ask<T>(p: ReturnType<typeof fakePanel>, method: string, params: Record<string, unknown>): Promise<T> {
+export async function ask<M extends WebviewMethod>(p: ReturnType<typeof fakePanel>, method: M, params: WebviewParams<M>): Promise<WebviewResult<M>> {
   const reqId = reqSeq++;
-  p.send({ type: "request", reqId, method, params });
+  p.send({ type: "request", reqId, method, params } as WebviewMessage);
   const r = await until(() => p.posted.find((m) => m.type === "response" && m.reqId === reqId), `reply to ${method}`);
   if (r.type === "response" && r.error) throw Object.assign(new Error(r.error.message), { code: r.error.code });
-  return (r as { result: T }).result;
+  return (r as { result: WebviewResult<M> }).result;
+}
+
+/** Records the method of every request `server` sends from now on (wraps its `request`). */
+export function recordMethods(server: Requester): string[] {
+  const sent: string[] = [];
+  const request = server.request.bind(server);
+  server.request = (method, params, signal) => {
+    sent.push(method);
+    return request(method, params, signal);
+  };
+  return sent;
 }
 
 export async function until<T>(f: () => T | undefined | null | false, what: string, timeout = 20000): Promise<T> {

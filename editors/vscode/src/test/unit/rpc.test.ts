@@ -40,9 +40,7 @@ test("replies are matched by id in any order; errors become RpcError", async () 
   const p1 = conn.request("a");
   const p2 = conn.request("b");
   toClient.write(encodeFrame({ jsonrpc: "2.0", id: 2, result: "two" }));
-  toClient.write(
-    encodeFrame({ jsonrpc: "2.0", id: 1, error: { code: -33003, message: "stale", data: { kind: "staleVersion", given: 0, current: 2 } } }),
-  );
+  toClient.write(encodeFrame({ jsonrpc: "2.0", id: 1, error: { code: -33003, message: "stale", data: { kind: "staleVersion", given: 0, current: 2 } } }));
   assert.equal(await p2, "two");
   await assert.rejects(p1, (e: unknown) => e instanceof RpcError && e.code === -33003 && e.kind === "staleVersion");
 });
@@ -60,7 +58,10 @@ test("server requests are answered; progress and notifications are emitted; abor
   await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(progress, [["t", "begin"]]);
   const msgs = sent() as { id?: number; method?: string; result?: unknown; error?: { code: number }; params?: { id: number } }[];
-  assert.deepEqual(msgs.find((m) => m.id === 0 && !m.method), { jsonrpc: "2.0", id: 0, result: null });
+  assert.deepEqual(
+    msgs.find((m) => m.id === 0 && !m.method),
+    { jsonrpc: "2.0", id: 0, result: null },
+  );
   assert.equal(msgs.find((m) => m.id === 5 && !m.method)?.error?.code, -32601);
   const req = msgs.find((m) => m.method === "slow")!;
   assert.equal(msgs.find((m) => m.method === "$/cancelRequest")?.params?.id, req.id);
@@ -77,8 +78,8 @@ test("against the real tome serve: open, viewport, edit, save", { skip: !fs.exis
   const s = await TomeServer.start(binary, { env: { ...process.env, TOME_STATE_DIR: dir } });
   try {
     assert.equal(s.initializeResult.capabilities.positionEncoding, "utf-16");
-    const info = await s.request<{ doc: number }>("tome/open", { path: file });
-    const vp = await s.request<{ lines: { text: string; length: number }[] }>("tome/viewport", { doc: info.doc, first: 1, count: 1 });
+    const info = await s.request("tome/open", { path: file });
+    const vp = await s.request("tome/viewport", { doc: info.doc, first: 1, count: 1 });
     assert.equal(vp.lines[0].text, "two 🦀");
     assert.equal(vp.lines[0].length, 6, "UTF-16 units");
     await s.request("tome/edit", {

@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DocSession, type EditedEvent, type HostMessage } from "../../session";
+import { DocSession, type EditedEvent } from "../../session";
 import { RpcError } from "../../rpc";
-import type { DocInfo } from "../../viewport";
+import type { DocInfo, HostMessage, WebviewMessage } from "../../protocol";
 
 const info = { doc: 3, version: 0, undoSteps: 0, redoSteps: 0 } as DocInfo;
 
@@ -38,8 +38,8 @@ test("requests are relayed with the doc id; only relayed methods", async () => {
   const posted: HostMessage[] = [];
   const post = (m: HostMessage): void => void posted.push(m);
   await s.handle({ type: "request", reqId: 2, method: "viewport", params: { first: 99 } }, post);
-  await s.handle({ type: "request", reqId: 3, method: "save", params: {} }, post);
-  await s.handle({ type: "request", reqId: 4, method: "copy", params: {} }, post);
+  await s.handle({ type: "request", reqId: 3, method: "save", params: {} } as unknown as WebviewMessage, post);
+  await s.handle({ type: "request", reqId: 4, method: "copy", params: {} } as unknown as WebviewMessage, post);
   assert.deepEqual(calls[0], ["tome/viewport", { first: 99, doc: 3 }]);
   assert.equal((posted[0] as { error: { code: number } }).error.code, -33002);
   assert.equal((posted[1] as { error: { code: number } }).error.code, -32601, "save is not relayed from the webview");
@@ -58,7 +58,7 @@ test("an edit is announced as a new undo step unless its reply says the server j
   await edit(1, 0);
   join = true;
   await edit(2, 1); // joined: undoSteps stays 1
-  await s.handle({ type: "request", reqId: 3, method: "replaceAll", params: { query: { pattern: "x" } } }, post);
+  await s.handle({ type: "request", reqId: 3, method: "replaceAll", params: { query: { pattern: "x" }, replacement: "" } }, post);
   await edit(4, 3); // joined, but the steps at version 3 (after replaceAll) were never read: a new step
   await edit(5, 4); // joined, and the steps at version 4 came with the last reply
   join = false;
@@ -121,6 +121,6 @@ test("a change that kept the version is no undo step", async () => {
   const s = new DocSession(server, info);
   const edited: unknown[] = [];
   s.on("edited", (e) => edited.push(e));
-  await s.handle({ type: "request", reqId: 1, method: "replaceAll", params: { query: { pattern: "x" } } }, () => undefined);
+  await s.handle({ type: "request", reqId: 1, method: "replaceAll", params: { query: { pattern: "x" }, replacement: "" } }, () => undefined);
   assert.equal(edited.length, 0);
 });

@@ -8,9 +8,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { TomeServer } from "../../rpc";
-import type { Requester } from "../../session";
+import type { Position, Requester, TomeMethod, TomeParams, TomeResult } from "../../protocol";
 import { PART_BYTES, RangeTooLargeError, readRange } from "../../textRange";
-import type { Position } from "../../viewport";
 
 const binary = process.env.TOME_BIN ?? path.resolve(__dirname, "../../../../../target/release/tome");
 const skip = !fs.existsSync(binary) && "no tome binary";
@@ -34,7 +33,7 @@ async function withServer(content: Buffer | string, run: (server: TomeServer, do
   fs.writeFileSync(file, content);
   const server = await TomeServer.start(binary, { env: { ...process.env, TOME_STATE_DIR: path.join(dir, "state") } });
   try {
-    const { doc } = await server.request<{ doc: number }>("tome/open", { path: file });
+    const { doc } = await server.request("tome/open", { path: file });
     await run(server, doc, file);
   } finally {
     await server.stop();
@@ -47,13 +46,13 @@ function counting(server: Requester): Requester & { parts: number; largest: numb
   const c = {
     parts: 0,
     largest: 0,
-    request<T>(method: string, params?: unknown, signal?: AbortSignal): Promise<T> {
+    request<M extends TomeMethod>(method: M, params: TomeParams<M>, signal?: AbortSignal): Promise<TomeResult<M>> {
       const o = (params as { offsets?: { start: number; end: number } }).offsets;
       if (method === "tome/getText" && o) {
         c.parts++;
         c.largest = Math.max(c.largest, o.end - o.start);
       }
-      return server.request<T>(method, params, signal);
+      return server.request(method, params, signal);
     },
   };
   return c;
@@ -65,16 +64,46 @@ test("readRange gives the file's exact bytes: lone CR, CRLF, multi-byte, long li
   await withServer(content, async (server, doc) => {
     const last = lines.length - 1;
     const ranges: [Position, Position][] = [
-      [{ line: 0, character: 0 }, { line: last, character: 4 }], // everything
-      [{ line: 0, character: 3 }, { line: 3, character: 1030 }], // into the long line, past a pair on a boundary
-      [{ line: 1, character: 2 }, { line: 2, character: 3 }], // across the lone CR
-      [{ line: 1, character: 7 }, { line: 2, character: 0 }], // the lone CR alone
-      [{ line: 2, character: 0 }, { line: 3, character: 0 }], // a CRLF line, break included
-      [{ line: 3, character: 2000 }, { line: last, character: 2 }], // starting far right in a line
-      [{ line: 3, character: 16000 }, { line: 3, character: 17000 }], // within one line
-      [{ line: 3, character: long.length - 3 }, { line: 4, character: 0 }], // the last pair of the line
-      [{ line: 5, character: 1 }, { line: 5, character: 3 }], // one pair
-      [{ line: 4, character: 0 }, { line: 4, character: 0 }], // empty
+      [
+        { line: 0, character: 0 },
+        { line: last, character: 4 },
+      ], // everything
+      [
+        { line: 0, character: 3 },
+        { line: 3, character: 1030 },
+      ], // into the long line, past a pair on a boundary
+      [
+        { line: 1, character: 2 },
+        { line: 2, character: 3 },
+      ], // across the lone CR
+      [
+        { line: 1, character: 7 },
+        { line: 2, character: 0 },
+      ], // the lone CR alone
+      [
+        { line: 2, character: 0 },
+        { line: 3, character: 0 },
+      ], // a CRLF line, break included
+      [
+        { line: 3, character: 2000 },
+        { line: last, character: 2 },
+      ], // starting far right in a line
+      [
+        { line: 3, character: 16000 },
+        { line: 3, character: 17000 },
+      ], // within one line
+      [
+        { line: 3, character: long.length - 3 },
+        { line: 4, character: 0 },
+      ], // the last pair of the line
+      [
+        { line: 5, character: 1 },
+        { line: 5, character: 3 },
+      ], // one pair
+      [
+        { line: 4, character: 0 },
+        { line: 4, character: 0 },
+      ], // empty
     ];
     for (const [start, end] of ranges) {
       const want = file.subarray(byteOffset(lines, breaks, start), byteOffset(lines, breaks, end));
@@ -122,9 +151,15 @@ test("readRange reads a range over 16 MiB in parts of at most 16 MiB, byte for b
   const file = Buffer.from(ls.map((l, i) => l + bs[i]).join(""));
   assert.ok(file.length > PART_BYTES + PART_BYTES / 2, `a file of ${file.length} bytes`);
   await withServer(file, async (server, doc) => {
-    const all: [Position, Position] = [{ line: 0, character: 0 }, { line: ls.length - 1, character: ls.at(-1)!.length }];
+    const all: [Position, Position] = [
+      { line: 0, character: 0 },
+      { line: ls.length - 1, character: ls.at(-1)!.length },
+    ];
     // Starting 18 MiB into the long line: measuring that column takes several requests too.
-    const inLong: [Position, Position] = [{ line: big, character: 6 * M - 10 }, { line: big + 1000, character: 3 }];
+    const inLong: [Position, Position] = [
+      { line: big, character: 6 * M - 10 },
+      { line: big + 1000, character: 3 },
+    ];
     for (const [start, end] of [all, inLong]) {
       const want = file.subarray(byteOffset(ls, bs, start), byteOffset(ls, bs, end));
       const c = counting(server);

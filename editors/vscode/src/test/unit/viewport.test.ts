@@ -10,9 +10,8 @@ import {
   targetToScroll,
   translateEdit,
   type ScrollState,
-  type ViewLine,
-  type ViewportResult,
 } from "../../viewport";
+import type { ViewLine, ViewportResult } from "../../protocol";
 
 function line(number: number | null, text: string, extra: Partial<ViewLine> = {}): ViewLine {
   return {

@@ -79,6 +79,9 @@ export enum ProgressLocation {
   Window = 10,
   Notification = 15,
 }
+export class ThemeColor {
+  constructor(readonly id: string) {}
+}
 export enum StatusBarAlignment {
   Left = 1,
   Right = 2,
@@ -101,10 +104,11 @@ export const progress: { location: ProgressLocation; title: string; reports: { i
 export const executed: { command: string; args: unknown[] }[] = [];
 export const settings: Record<string, unknown> = {};
 
-class StatusBarItem {
+export class StatusBarItem {
   text = "";
   name = "";
   tooltip = "";
+  backgroundColor: ThemeColor | undefined = undefined;
   visible = false;
   show(): void {
     this.visible = true;
@@ -131,7 +135,10 @@ export const window = {
   showWarningMessage: show("warning"),
   showErrorMessage: show("error"),
   showInformationMessage: show("info"),
-  async withProgress<T>(options: { location: ProgressLocation; title: string }, task: (p: { report(v: { increment?: number; message?: string }): void }) => Promise<T>): Promise<T> {
+  async withProgress<T>(
+    options: { location: ProgressLocation; title: string },
+    task: (p: { report(v: { increment?: number; message?: string }): void }) => Promise<T>,
+  ): Promise<T> {
     const entry = { location: options.location, title: options.title, reports: [] as { increment?: number; message?: string }[], done: false };
     progress.push(entry);
     try {

@@ -1,0 +1,216 @@
+//! Wire ↔ engine conversions: protocol positions, ranges, queries and viewport windows into
+//! the engine's byte offsets and types, and engine documents, lines and matches into the
+//! protocol's results. Pure functions of a [`View`] or [`Document`]: no locking, no waiting.
+
+use tome_core::{count_columns, decode_lossy, Document, Edit, PositionEncoding, Query, View};
+use tower_lsp_server::jsonrpc::Result;
+
+use crate::columns;
+use crate::errors::{self, from_core, invalid_params};
+use crate::protocol::*;
+
+/// Lines longer than this (in bytes) get no `length` in UTF-16/UTF-32 units: computing it
+/// would read the whole line for every viewport.
+const MAX_COUNTED_LINE: usize = 1 << 20;
+
+/// A client's number as a `usize`, saturating (a huge number is out of bounds, never wraps).
+pub fn usize_of(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// The engine's query for a request's `query`.
+pub fn query(q: &QueryIn) -> Query {
+    Query {
+        pattern: q.pattern.clone(),
+        regex: q.regex,
+        case_insensitive: !q.case_sensitive,
+    }
+}
+
+/// The wire form of the view's line count (known, estimate, exact).
+pub fn line_count(view: &View<'_>) -> LineCount {
+    let c = view.line_count();
+    LineCount {
+        known: c.known as u64,
+        estimate: c.estimate as u64,
+        exact: c.exact,
+    }
+}
+
+/// `tome/info`'s answer for document `id`, with `token` as its indexing progress token;
+/// `recovery` and `warnings` are left for `tome/open` to fill in.
+pub fn info_of(id: u64, doc: &mut Document, token: Option<String>) -> DocInfo {
+    doc.poll_index();
+    let progress = doc.index_progress();
+    let (undo, redo) = doc.history_len();
+    DocInfo {
+        doc: id,
+        path: doc
+            .path()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        size: doc.len() as u64,
+        line_count: line_count(&doc.view()),
+        index_complete: progress.complete,
+        index_percent: progress.percent(),
+        line_ending: doc.line_ending().name(),
+        encoding: doc.encoding().name(),
+        read_only: doc.is_read_only(),
+        snapshot: doc.is_snapshot(),
+        version: doc.version(),
+        dirty: doc.is_dirty(),
+        undo_steps: undo as u64,
+        redo_steps: redo as u64,
+        index_progress_token: token,
+        recovery: None,
+        warnings: Vec::new(),
+        journal_error: doc.journal_failure(),
+    }
+}
+
+/// What a viewport asks for, validated.
+#[derive(Clone, Copy)]
+pub struct ViewportRequest {
+    pub start: Start,
+    pub count: usize,
+    pub before: usize,
+    pub window_start: usize,
+    pub width: usize,
+    pub enc: PositionEncoding,
+}
+
+/// Where a viewport starts: a line, the line around an offset, or a fraction of the length.
+#[derive(Clone, Copy)]
+pub enum Start {
+    Line(usize),
+    Offset(usize),
+    Fraction(f64),
+}
+
+/// Cuts `line` to the request's column window and decodes it.
+pub fn window_of(view: &View<'_>, line: &tome_core::Line, r: &ViewportRequest) -> LineOut {
+    let (start, len) = (line.start, line.len);
+    let fetch = |from: usize| {
+        move |s: usize, e: usize| {
+            view.read(start + from + s, start + from + e)
+                .unwrap_or_default()
+        }
+    };
+    let (from, start_column) = columns::walk(fetch(0), len, r.window_start, r.enc);
+    let (shown, _) = columns::walk(fetch(from), len - from, r.width, r.enc);
+    let to = from + shown;
+    let bytes = view.read(start + from, start + to).unwrap_or_default();
+    let (text, invalid) = decode_lossy(&bytes);
+    let length = match r.enc {
+        PositionEncoding::Utf8 => len,
+        // Not read to its end yet: a lower bound (documented).
+        _ if !line.len_known => start_column + count_columns(&bytes, r.enc),
+        _ if from == 0 && to == len => start_column + count_columns(&bytes, r.enc),
+        _ if len <= MAX_COUNTED_LINE => columns::count(fetch(0), len, r.enc),
+        _ => len, // documented: an upper bound for very long lines
+    };
+    LineOut {
+        number: line.number.map(|n| n as u64),
+        offset: start as u64,
+        text,
+        start_column: start_column as u64,
+        length: length as u64,
+        byte_length: len as u64,
+        break_length: line.break_len as u8,
+        cut_before: from > 0,
+        cut_after: to < len || !line.len_known,
+        invalid,
+        length_known: line.len_known,
+    }
+}
+
+/// Converts one edit to byte offsets on the current version.
+pub fn edit_offsets(view: &View<'_>, e: EditIn, enc: PositionEncoding) -> Result<Edit> {
+    Ok(Edit {
+        range: byte_range(view, e.range, e.offsets, enc)?,
+        text: e.text.into_bytes(),
+    })
+}
+
+/// The byte range a request names by `range` (positions) or `offsets`, exactly one of them.
+pub fn byte_range(
+    view: &View<'_>,
+    range: Option<Range>,
+    offsets: Option<Offsets>,
+    enc: PositionEncoding,
+) -> Result<std::ops::Range<usize>> {
+    let range = match (range, offsets) {
+        (Some(r), None) => {
+            let at = |p: Position| {
+                view.offset_of(
+                    tome_core::Position {
+                        line: usize_of(p.line),
+                        column: usize_of(p.character),
+                    },
+                    enc,
+                )
+                .map_err(from_core)
+            };
+            at(r.start)?..at(r.end)?
+        }
+        (None, Some(o)) => usize_of(o.start)..usize_of(o.end),
+        _ => return Err(invalid_params("give exactly one of `range` and `offsets`")),
+    };
+    if range.start > range.end {
+        return Err(errors::error(
+            errors::OUT_OF_BOUNDS,
+            "outOfBounds",
+            format!(
+                "the range ends ({}) before it starts ({})",
+                range.end, range.start
+            ),
+        ));
+    }
+    Ok(range)
+}
+
+/// The wire form of a match: its byte offsets and, when they can be computed, its positions.
+pub fn match_out(view: &View<'_>, r: std::ops::Range<usize>, enc: PositionEncoding) -> MatchOut {
+    let pos = |at: usize| {
+        view.position_of(at, enc).ok().map(|p| Position {
+            line: p.line as u64,
+            character: p.column as u64,
+        })
+    };
+    let range = match (pos(r.start), pos(r.end)) {
+        (Some(start), Some(end)) => Some(Range { start, end }),
+        _ => None,
+    };
+    MatchOut {
+        offsets: Offsets {
+            start: r.start as u64,
+            end: r.end as u64,
+        },
+        range,
+    }
+}
+
+/// The byte offset a search starts from: `from`'s position or offset, exactly one of them.
+pub fn start_offset(view: &View<'_>, f: From, enc: PositionEncoding) -> Result<usize> {
+    match f {
+        From {
+            position: Some(pos),
+            offset: None,
+        } => view
+            .offset_of(
+                tome_core::Position {
+                    line: usize_of(pos.line),
+                    column: usize_of(pos.character),
+                },
+                enc,
+            )
+            .map_err(from_core),
+        From {
+            position: None,
+            offset: Some(o),
+        } => Ok(usize_of(o)),
+        _ => Err(invalid_params(
+            "`from` needs exactly one of `position` and `offset`",
+        )),
+    }
+}

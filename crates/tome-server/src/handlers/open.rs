@@ -1,0 +1,201 @@
+//! A document's life: `tome/open` (with the journal and the file watch), `tome/info`,
+//! `tome/reload`, `tome/close`.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use tome_core::{Document, OnInterruptedSave};
+use tower_lsp_server::jsonrpc::Result;
+
+use super::save::wait_for_saves;
+use super::{blocking, outcome, Backend};
+use crate::convert::info_of;
+use crate::documents::DocHandle;
+use crate::errors::{from_core, invalid_params};
+use crate::progress;
+use crate::protocol::*;
+
+impl Backend {
+    /// `tome/open`.
+    pub async fn open(&self, p: OpenParams) -> Result<DocInfo> {
+        if p.path.is_empty() {
+            return Err(invalid_params("`path` is empty"));
+        }
+        let path = std::path::PathBuf::from(&p.path);
+        let opened = path.clone();
+        let choice = match p.interrupted_save {
+            None => OnInterruptedSave::Refuse,
+            Some(InterruptedSaveChoice::Restore) => OnInterruptedSave::Restore,
+            Some(InterruptedSaveChoice::Discard) => OnInterruptedSave::Discard,
+            Some(InterruptedSaveChoice::Keep) => OnInterruptedSave::Keep,
+        };
+        let (doc, found, warnings) = blocking(move || {
+            let mut doc = Document::open_with(&path, choice).map_err(from_core)?;
+            let mut warnings: Vec<Warning> = doc
+                .ignored_backups()
+                .iter()
+                .map(|b| {
+                    tracing::warn!("not trusted: {}: {}", b.path.display(), b.reason);
+                    Warning {
+                        kind: "ignoredBackup",
+                        message: format!(
+                            "{} looks like a backup of this file left by an interrupted save, \
+                             but was not used: {}",
+                            b.path.display(),
+                            b.reason
+                        ),
+                        path: Some(b.path.to_string_lossy().into_owned()),
+                    }
+                })
+                .collect();
+            // Journaling is best effort: a document without a state directory still opens,
+            // and the user is told that a crash would lose its unsaved changes.
+            let found = match tome_core::journal::default_dir() {
+                Some(dir) => doc.enable_journal(&dir).unwrap_or_else(|e| {
+                    tracing::warn!("no journal for {}: {e}", path.display());
+                    warnings.push(Warning {
+                        kind: "noJournal",
+                        message: format!(
+                            "unsaved changes to this file are not journaled ({e}): a crash \
+                             would lose them"
+                        ),
+                        path: None,
+                    });
+                    None
+                }),
+                None => {
+                    warnings.push(Warning {
+                        kind: "noJournal",
+                        message: "unsaved changes to this file are not journaled (no state \
+                                  directory: set TOME_STATE_DIR or HOME): a crash would lose them"
+                            .into(),
+                        path: None,
+                    });
+                    None
+                }
+            };
+            if !doc.is_journaled() && warnings.iter().all(|w| w.kind != "noJournal") {
+                warnings.push(Warning {
+                    kind: "journalInUse",
+                    message: "this file is open in another Tome session, which journals it: \
+                              unsaved changes made here are not protected against a crash \
+                              (only those of the other session are)"
+                        .into(),
+                    path: None,
+                });
+            }
+            Ok((doc, found, warnings))
+        })
+        .await?;
+        let handle = self.docs.insert(doc);
+        let recovery = found.as_ref().map(|f| RecoveryInfo {
+            changes: f.records as u64,
+            fits: f.fits,
+        });
+        *handle.recoverable.lock().unwrap_or_else(|e| e.into_inner()) = found;
+        self.watch(&handle, opened);
+        let report = self.client_progress.load(Ordering::Relaxed);
+        let h = Arc::clone(&handle);
+        let mut info = blocking(move || {
+            let id = h.id;
+            Ok(info_of(id, &mut h.lock(), None))
+        })
+        .await?;
+        info.recovery = recovery;
+        info.warnings = warnings;
+        if report && !info.index_complete {
+            let token = progress::index_token(handle.id);
+            info.index_progress_token = Some(token.clone());
+            tokio::spawn(progress::report_indexing(
+                self.client.clone(),
+                handle,
+                token,
+            ));
+        }
+        Ok(info)
+    }
+
+    /// Watches `path` for outside changes on behalf of `handle` (replacing what it watched).
+    pub(super) fn watch(&self, handle: &DocHandle, path: std::path::PathBuf) {
+        self.watching.get_or_init(|| {
+            let checker =
+                Arc::clone(&self.watcher).run(self.client.clone(), Arc::clone(&self.docs));
+            tokio::spawn(checker).abort_handle()
+        });
+        self.watcher.watch(path.clone());
+        let old = handle
+            .watched
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(path);
+        if let Some(old) = old {
+            self.watcher.unwatch(old);
+        }
+    }
+
+    /// `tome/reload`: reads the file again, dropping unsaved edits and the undo history.
+    pub async fn reload(&self, p: DocParams) -> Result<DocInfo> {
+        let handle = self.docs.get(p.doc)?;
+        let h = Arc::clone(&handle);
+        let id = handle.id;
+        let mut info = outcome(handle.submit(move |doc| {
+            doc.reload().map_err(from_core)?;
+            *h.disk_state.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            Ok(info_of(id, doc, None))
+        })?)
+        .await?;
+        if self.client_progress.load(Ordering::Relaxed) && !info.index_complete {
+            let token = progress::reindex_token(id, info.version);
+            info.index_progress_token = Some(token.clone());
+            tokio::spawn(progress::report_indexing(
+                self.client.clone(),
+                handle,
+                token,
+            ));
+        }
+        Ok(info)
+    }
+
+    /// `tome/close`: queued behind everything sent before it (changes, reads, saves), then the
+    /// document leaves the registry, both before the first `.await`: requests sent after the
+    /// close find no document, and the close sees the outcome of every save sent before it.
+    pub async fn close(&self, p: DocParams) -> Result<CloseResult> {
+        let handle = self.docs.get(p.doc)?;
+        let queued = handle.submit_unlocked(|h| {
+            // A save sent before the close began in the queue and writes on its own thread:
+            // wait for it, so that what it saved counts as saved.
+            wait_for_saves(h);
+            Ok(close_document(&mut h.lock()))
+        });
+        let handle = self.docs.remove(p.doc)?;
+        let watched = handle
+            .watched
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(path) = watched {
+            self.watcher.unwatch(path);
+        }
+        match queued {
+            Ok(rx) => outcome(rx).await,
+            // No worker (it could not be started): nothing is queued, close at once.
+            Err(_) => blocking(move || Ok(close_document(&mut handle.lock()))).await,
+        }
+    }
+
+    /// `tome/info`.
+    pub async fn info(&self, p: DocParams) -> Result<DocInfo> {
+        let handle = self.docs.get(p.doc)?;
+        let id = handle.id;
+        outcome(handle.submit(move |doc| Ok(info_of(id, doc, None)))?).await
+    }
+}
+
+/// Closes `doc` on purpose (its journal is not needed any more); says whether unsaved
+/// changes were dropped.
+fn close_document(doc: &mut Document) -> CloseResult {
+    doc.close_journal();
+    CloseResult {
+        discarded: doc.is_dirty(),
+    }
+}

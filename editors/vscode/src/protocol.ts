@@ -1,0 +1,496 @@
+// Every message the extension exchanges: with `tome serve` (the `tome/*` methods of
+// docs/protocol.md: params and result per method, notifications, error codes) and between the
+// extension host and its webview (WebviewMessage, HostMessage). The RPC client (rpc.ts), the
+// host side (session.ts, editor.ts, extension.ts) and the webview (webview/*.ts) all import
+// these types from here: none of them declares a wire type of its own. Types and constants
+// only (no Node, no DOM, no `vscode`), so the webview bundle can import it too.
+
+// ---------------------------------------------------------------------------------------------
+// Concepts (docs/protocol.md, "Concepts")
+
+/** `{line, character}`, zero-based; `character` in the negotiated encoding (UTF-16 here). */
+export interface Position {
+  line: number;
+  character: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+/** Byte offsets into the document's current text. */
+export interface Offsets {
+  start: number;
+  end: number;
+}
+
+export interface LineCount {
+  /** Lines counted so far (a lower bound until `exact`). */
+  known: number;
+  estimate: number;
+  exact: boolean;
+}
+
+export type LineEnding = "lf" | "crlf" | "cr";
+
+/** Id of a progress report: any string or integer. */
+export type ProgressToken = string | number;
+
+// ---------------------------------------------------------------------------------------------
+// Errors (docs/protocol.md, "Errors")
+
+/** The error codes of `tome serve`, and JSON-RPC's. */
+export const ErrorCodes = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  /** JSON-RPC's internal error: what the client answers when its own handler throws. */
+  InternalError: -32603,
+  ServerNotInitialized: -32002,
+  RequestCancelled: -32800,
+  RequestFailed: -32803,
+  UnknownDocument: -33001,
+  OutOfBounds: -33002,
+  StaleVersion: -33003,
+  InvalidRegex: -33004,
+  FileNotFound: -33005,
+  PermissionDenied: -33006,
+  NotRegularFile: -33007,
+  NotIndexedYet: -33008,
+  OverlappingEdits: -33009,
+  FileChanged: -33010,
+  DiskFull: -33011,
+  Io: -33012,
+  Busy: -33013,
+  InterruptedSave: -33014,
+  PatternTooLong: -33015,
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** `data.kind` of Tome's own errors. */
+export type ErrorKind =
+  | "invalidParams"
+  | "requestFailed"
+  | "unknownDocument"
+  | "outOfBounds"
+  | "staleVersion"
+  | "invalidRegex"
+  | "fileNotFound"
+  | "permissionDenied"
+  | "notRegularFile"
+  | "notIndexedYet"
+  | "overlappingEdits"
+  | "fileChanged"
+  | "diskFull"
+  | "io"
+  | "busy"
+  | "interruptedSave"
+  | "patternTooLong";
+
+/** Codes of the host's own errors to the webview (not the server's). */
+export const HostErrorCodes = {
+  /** A copy refused for its size (the message says why); `data: {bytes, limit}`. */
+  CopyTooLarge: -32001,
+} as const;
+
+/** A JSON-RPC error object. */
+export interface ErrorObject {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+/** `data` of -33003 `staleVersion`. */
+export interface StaleVersionData {
+  kind: "staleVersion";
+  given: number;
+  current: number;
+}
+
+/** `data` of -33014 `interruptedSave` (`tome/open`). */
+export interface InterruptedSaveData {
+  kind: "interruptedSave";
+  path: string;
+  backup: string;
+  pid: number;
+  /** The file's modification time before the interrupted save. */
+  savedMtimeMs: number;
+  /** Another program wrote the file since: restoring would lose that. */
+  changedSince: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle
+
+export interface InitializeParams {
+  processId: number;
+  clientInfo: { name: string; version?: string };
+  capabilities: {
+    general: { positionEncodings: ("utf-8" | "utf-16" | "utf-32")[] };
+    window: { workDoneProgress: boolean };
+  };
+}
+
+export interface InitializeResult {
+  capabilities: {
+    positionEncoding: string;
+    experimental?: { tome?: { protocolVersion: number; methods: string[]; limits: Record<string, number> } };
+  };
+  serverInfo?: { name: string; version: string };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Documents: tome/open, tome/info, tome/reload, tome/close
+
+export interface DocParams {
+  doc: number;
+}
+
+export interface OpenParams {
+  path: string;
+  /** The user's answer after a -33014 `interruptedSave`. */
+  interruptedSave?: "restore" | "discard" | "keep";
+}
+
+/** The `tome/info` result (and the part of `tome/open`'s the client uses). */
+export interface DocInfo {
+  doc: number;
+  /** The path it saves to ("" for an untitled document of `tome/recoverAsNew`). */
+  path: string;
+  size: number;
+  lineCount: LineCount;
+  indexComplete: boolean;
+  indexPercent: number;
+  lineEnding: LineEnding;
+  /** What the file looked like at open, e.g. "utf-8". */
+  encoding?: string;
+  version: number;
+  dirty: boolean;
+  readOnly: boolean;
+  /** The document reads a reflink snapshot of its file. */
+  snapshot?: boolean;
+  undoSteps: number;
+  redoSteps: number;
+  /** Present when indexing progress will be reported on this token. */
+  indexProgressToken?: string;
+  /**
+   * Null, or why the journal stopped recording edits (its disk is full or failing): unsaved
+   * changes are not protected against a crash until a save or `tome/reload` restarts it.
+   */
+  journalError: string | null;
+}
+
+export interface Warning {
+  kind: "ignoredBackup" | "journalInUse" | "noJournal";
+  message: string;
+  path?: string;
+}
+
+/** The `tome/open` result. */
+export interface OpenResult extends DocInfo {
+  /** A journal of an earlier session: `fits` false when the file changed since. */
+  recovery: { changes: number; fits?: boolean } | null;
+  /** What the user should know (an ignored backup, a file journaled by another session). */
+  warnings?: Warning[];
+}
+
+export interface CloseResult {
+  /** Unsaved changes were dropped. */
+  discarded: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading: tome/viewport, tome/getText
+
+export interface ViewportWindow {
+  start: number;
+  width: number;
+  unit: "encoding" | "bytes";
+}
+
+/** Exactly one of `first`, `around`, `fraction`. */
+export type ViewportParams = DocParams & { count?: number; before?: number; window?: ViewportWindow; wait?: boolean } & (
+    { first: number } | { around: number } | { fraction: number }
+  );
+
+/** One line of a `tome/viewport` reply. */
+export interface ViewLine {
+  /** Null past the index frontier. */
+  number: number | null;
+  offset: number;
+  text: string;
+  startColumn: number;
+  length: number;
+  byteLength: number;
+  breakLength: number;
+  cutBefore: boolean;
+  cutAfter: boolean;
+  invalid: boolean;
+  /** False for a line whose end was not read: `length`, `byteLength` are lower bounds. */
+  lengthKnown?: boolean;
+}
+
+export interface ViewportResult {
+  version: number;
+  lines: ViewLine[];
+  width: number;
+  lineCount: LineCount;
+}
+
+export type GetTextParams = DocParams & { version?: number; maxBytes?: number } & ({ range: Range } | { offsets: Offsets });
+
+export interface GetTextResult {
+  text: string;
+  bytes: number;
+  invalid: boolean;
+  version: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Changes: tome/edit, tome/undo, tome/redo
+
+export type Edit = { range: Range; text: string } | { offsets: Offsets; text: string };
+
+export interface EditParams extends DocParams {
+  version: number;
+  edits: Edit[];
+}
+
+export interface EditResult {
+  version: number;
+  /** Undo steps after the edit (one more than before when it started a step). */
+  undoSteps: number;
+}
+
+export interface UndoRedoParams extends DocParams {
+  version?: number;
+}
+
+export interface UndoRedoResult {
+  changed: boolean;
+  version: number;
+  /** Byte offset where the restored change starts. */
+  offset: number | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Search: tome/search, tome/replaceAll
+
+export interface Query {
+  pattern: string;
+  regex?: boolean;
+  caseSensitive?: boolean;
+}
+
+export interface SearchParams extends DocParams {
+  query: Query;
+  mode?: "next" | "all" | "count";
+  from?: { position: Position } | { offset: number };
+  direction?: "forward" | "backward";
+  wrap?: boolean;
+  offsets?: Offsets;
+  limit?: number;
+  workDoneToken?: ProgressToken;
+}
+
+export interface Match {
+  offsets: Offsets;
+  /** Null where the index has not reached the match yet. */
+  range: Range | null;
+}
+
+/** By mode: `found` ("next"), `matches` and `resumeAt` ("all"), `count` ("count"). */
+export interface SearchResult {
+  version: number;
+  found?: Match | null;
+  matches?: Match[];
+  resumeAt?: number | null;
+  count?: number;
+}
+
+export interface ReplaceAllParams extends DocParams {
+  version?: number;
+  query: Query;
+  replacement: string;
+  workDoneToken?: ProgressToken;
+}
+
+export interface ReplaceAllResult {
+  count: number;
+  version: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Saving and recovery: tome/save, tome/saveAs, tome/recover, tome/recoverAsNew,
+// tome/discardRecovery
+
+export interface SaveParams extends DocParams {
+  workDoneToken?: ProgressToken;
+}
+
+export interface SaveAsParams extends SaveParams {
+  path: string;
+}
+
+export interface SaveResult {
+  path: string;
+  bytes: number;
+  /** The version saved. */
+  version: number;
+  elapsedMs: number;
+}
+
+export interface RecoverResult {
+  applied: number;
+  stoppedEarly: string | null;
+  version: number;
+}
+
+/** A new untitled document (path ""). */
+export interface RecoverAsNewResult {
+  document: OpenResult;
+  applied: number;
+  stoppedEarly: string | null;
+}
+
+export interface DiscardRecoveryResult {
+  discarded: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The method table: what `TomeServer.request` (rpc.ts) is typed by.
+
+export interface TomeMethods {
+  initialize: { params: InitializeParams; result: InitializeResult };
+  shutdown: { params: Record<string, never>; result: null };
+  "tome/open": { params: OpenParams; result: OpenResult };
+  "tome/close": { params: DocParams; result: CloseResult };
+  "tome/info": { params: DocParams; result: DocInfo };
+  "tome/viewport": { params: ViewportParams; result: ViewportResult };
+  "tome/getText": { params: GetTextParams; result: GetTextResult };
+  "tome/edit": { params: EditParams; result: EditResult };
+  "tome/undo": { params: UndoRedoParams; result: UndoRedoResult };
+  "tome/redo": { params: UndoRedoParams; result: UndoRedoResult };
+  "tome/search": { params: SearchParams; result: SearchResult };
+  "tome/replaceAll": { params: ReplaceAllParams; result: ReplaceAllResult };
+  "tome/save": { params: SaveParams; result: SaveResult };
+  "tome/saveAs": { params: SaveAsParams; result: SaveResult };
+  "tome/reload": { params: DocParams; result: OpenResult };
+  "tome/recover": { params: DocParams; result: RecoverResult };
+  "tome/recoverAsNew": { params: DocParams; result: RecoverAsNewResult };
+  "tome/discardRecovery": { params: DocParams; result: DiscardRecoveryResult };
+}
+
+export type TomeMethod = keyof TomeMethods;
+export type TomeParams<M extends TomeMethod> = TomeMethods[M]["params"];
+export type TomeResult<M extends TomeMethod> = TomeMethods[M]["result"];
+
+/** What sends typed requests to `tome serve` (TomeServer, and the tests' fakes). */
+export interface Requester {
+  request<M extends TomeMethod>(method: M, params: TomeParams<M>, signal?: AbortSignal): Promise<TomeResult<M>>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notifications and requests from the server
+
+export interface ProgressValue {
+  kind: "begin" | "report" | "end";
+  title?: string;
+  percentage?: number;
+  message?: string;
+  cancellable?: boolean;
+}
+
+export interface ProgressParams {
+  token: ProgressToken;
+  value: ProgressValue;
+}
+
+export type DiskChangeKind = "appended" | "rewritten" | "truncated" | "replaced" | "deleted";
+
+/** `tome/didChangeOnDisk` params. */
+export interface DiskChange {
+  doc: number;
+  change: DiskChangeKind;
+  version: number;
+  dirty: boolean;
+  size: number;
+  lineCount: number;
+  message: string;
+}
+
+export interface ServerNotifications {
+  "$/progress": ProgressParams;
+  "tome/didChangeOnDisk": DiskChange;
+}
+
+export type ServerNotification = keyof ServerNotifications;
+
+/** The server's request to create the token of index progress (answered `null`). */
+export const WORK_DONE_PROGRESS_CREATE = "window/workDoneProgress/create";
+
+// ---------------------------------------------------------------------------------------------
+// Extension host ↔ webview (session.ts ↔ webview/host.ts)
+
+/**
+ * What the webview may ask the host: five methods relayed to the server (the host adds `doc`,
+ * and a `workDoneToken` where it shows progress), and `copy`, which the host does itself (it
+ * reads the range from the server and writes the clipboard).
+ */
+export interface WebviewMethods {
+  viewport: { params: DistributiveOmit<ViewportParams, "doc">; result: ViewportResult };
+  edit: { params: Omit<EditParams, "doc">; result: EditResult };
+  info: { params: Record<string, never>; result: DocInfo };
+  search: { params: Omit<SearchParams, "doc" | "workDoneToken">; result: SearchResult };
+  replaceAll: { params: Omit<ReplaceAllParams, "doc" | "workDoneToken">; result: ReplaceAllResult };
+  copy: { params: Range; result: CopyResult };
+}
+
+export type WebviewMethod = keyof WebviewMethods;
+export type WebviewParams<M extends WebviewMethod> = WebviewMethods[M]["params"];
+export type WebviewResult<M extends WebviewMethod> = WebviewMethods[M]["result"];
+
+/** Webview method → server method. Only these are relayed. */
+export const RELAYED = {
+  viewport: "tome/viewport",
+  edit: "tome/edit",
+  info: "tome/info",
+  search: "tome/search",
+  replaceAll: "tome/replaceAll",
+} as const satisfies Record<Exclude<WebviewMethod, "copy">, TomeMethod>;
+
+export interface CopyResult {
+  /** UTF-16 code units written to the clipboard. */
+  characters: number;
+}
+
+/** What the webview reports for the status bar. */
+export interface CursorStatus {
+  cursor: Position;
+  /** Lines touched by the selection; 0 without one. */
+  selectedLines: number;
+  /** Follow mode (the view stays at the end of a growing file). */
+  following: boolean;
+}
+
+/** A request of the webview: `reqId` matches the host's `response`. */
+export type WebviewRequest = { [M in WebviewMethod]: { type: "request"; reqId: number; method: M; params: WebviewParams<M> } }[WebviewMethod];
+
+/** Messages the webview posts. */
+export type WebviewMessage = { type: "ready" } | WebviewRequest | { type: "cancel"; reqId: number } | ({ type: "status" } & CursorStatus);
+
+/** Messages the host posts to the webview. */
+export type HostMessage =
+  | { type: "init"; info: DocInfo; echoesShortcuts: boolean }
+  | { type: "response"; reqId: number; result?: unknown; error?: ErrorObject }
+  | { type: "refresh"; info: DocInfo; reveal?: number | null }
+  | { type: "diskChange"; change: DiskChangeKind; message: string; info: DocInfo; follow: boolean }
+  | { type: "follow"; on: boolean | "toggle" }
+  | { type: "gotoLine" }
+  | { type: "find" };
+
+/** `Omit` applied to each member of a union (keeps `ViewportParams`' "exactly one of"). */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -1,0 +1,257 @@
+// Keyboard and mouse: keys become motions (queued, with Shift extending the selection), edits
+// and commands; typing, paste, copy and cut through the hidden textarea; clicks, drags, the
+// wheel, the scrollbar; the go-to-line box and the Ctrl+G/Ctrl+F shortcuts.
+
+import type { Position } from "../protocol";
+import { scrollToTarget } from "../viewport";
+import { editorEl, findEl, gotoEl, gotoInput, input, scroller } from "./dom";
+import { copy, cut, editKey, enqueue } from "./editing";
+import { openFind } from "./find";
+import { goToEnd, goToLine, moveCursor, motion, redraw, scrollBy, selectAll, showAround, showLine, stopFollowing } from "./navigation";
+import { schedule } from "./queue";
+import { columnAtX, drawStatus, fail } from "./render";
+import { cache, scrollState, selection, state, visibleLines } from "./state";
+
+/** A mouse drag is selecting. */
+let dragging = false;
+/** Where the drag is, not yet applied (moves are coalesced). */
+let dragTarget: Position | null = null;
+
+// In VS Code, Ctrl+G and Ctrl+F pressed here are handled at once by the page and come back a
+// little later as `gotoLine`/`find` from the extension's keybindings. Each such echo is
+// dropped: it used to reopen the go-to box after a quick "digits, Enter" and take the next
+// keys typed for the document.
+const pendingEchoes = { gotoLine: 0, find: 0 };
+
+function shortcut(kind: "gotoLine" | "find"): void {
+  if (state.echoesShortcuts) pendingEchoes[kind]++;
+  if (kind === "gotoLine") openGoto();
+  else openFind();
+}
+
+/** A `gotoLine`/`find` from the host: the echo of a key handled here, or a command. */
+export function fromHost(kind: "gotoLine" | "find"): void {
+  if (pendingEchoes[kind] > 0) {
+    pendingEchoes[kind]--;
+    return;
+  }
+  if (kind === "gotoLine") openGoto();
+  else openFind();
+}
+
+/** Motions by key; each reads `cursor` when it runs, after the actions queued before it. */
+function keyMotion(e: KeyboardEvent): (() => Promise<void>) | null {
+  const ctrl = e.ctrlKey || e.metaKey;
+  const n = visibleLines();
+  switch (e.key) {
+    case "ArrowUp":
+      return () => moveCursor({ line: state.cursor.line - 1, character: state.cursor.character }, true);
+    case "ArrowDown":
+      return () => moveCursor({ line: state.cursor.line + 1, character: state.cursor.character }, true);
+    case "ArrowLeft":
+      return async () => {
+        if (state.cursor.character > 0) await moveCursor({ line: state.cursor.line, character: state.cursor.character - 1 });
+        else if (state.cursor.line > 0) await moveCursor({ line: state.cursor.line - 1, character: Number.MAX_SAFE_INTEGER });
+      };
+    case "ArrowRight":
+      return () => {
+        const l = cache.get(state.cursor.line);
+        if (l && state.cursor.character >= l.length && l.breakLength > 0) return moveCursor({ line: state.cursor.line + 1, character: 0 });
+        return moveCursor({ line: state.cursor.line, character: state.cursor.character + 1 });
+      };
+    case "Home":
+      return ctrl ? () => goToLine(0) : () => moveCursor({ line: state.cursor.line, character: 0 });
+    case "End":
+      return ctrl ? goToEnd : () => moveCursor({ line: state.cursor.line, character: Number.MAX_SAFE_INTEGER });
+    case "PageDown":
+      return async () => {
+        await scrollBy(n - 1);
+        await moveCursor({ line: state.cursor.line + n - 1, character: state.cursor.character }, true);
+      };
+    case "PageUp":
+      return async () => {
+        await scrollBy(-(n - 1));
+        await moveCursor({ line: state.cursor.line - (n - 1), character: state.cursor.character }, true);
+      };
+  }
+  return null;
+}
+
+/** Left/Right without Shift on a selection go to its start/end, as in VS Code. */
+function collapseSelection(e: KeyboardEvent): boolean {
+  const r = selection();
+  if (!r || e.shiftKey || (e.key !== "ArrowLeft" && e.key !== "ArrowRight")) return false;
+  const to = e.key === "ArrowLeft" ? r.start : r.end;
+  schedule(() => motion(false, () => moveCursor(to)));
+  return true;
+}
+
+/** Edits and commands by key; false when the key is not ours (typing goes through `input`). */
+function keyCommand(e: KeyboardEvent): boolean {
+  const ctrl = e.ctrlKey || e.metaKey;
+  const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+  if (ctrl && key === "g") shortcut("gotoLine");
+  else if (ctrl && key === "f") shortcut("find");
+  else if (ctrl && key === "a") schedule(selectAll);
+  else if (ctrl)
+    return false; // Ctrl+C/X/V come as copy/cut/paste events; the rest is VS Code's
+  else if (["Backspace", "Delete", "Enter", "Tab"].includes(key)) return editKey(key);
+  else if (key === "Escape" && state.anchor) schedule(() => motion(false, async () => undefined));
+  else return false;
+  return true;
+}
+
+function onKey(e: KeyboardEvent): void {
+  if (!state.info) return; // not initialized yet
+  const move = keyMotion(e);
+  let handled = true;
+  if (collapseSelection(e)) stopFollowing();
+  else if (move) {
+    stopFollowing();
+    schedule(() => motion(e.shiftKey, move));
+  } else handled = keyCommand(e);
+  if (handled) e.preventDefault();
+}
+
+function openGoto(): void {
+  if (!gotoEl.hidden) {
+    gotoInput.focus();
+    return;
+  }
+  gotoEl.hidden = false;
+  gotoInput.value = "";
+  gotoInput.focus();
+}
+
+/** The document position under the mouse, if it is over a numbered line. */
+function positionAt(e: MouseEvent): Position | null {
+  const row = (e.target as HTMLElement).closest?.(".row") as HTMLElement | null;
+  if (!row || !row.dataset.line) return null;
+  return { line: Number(row.dataset.line), character: columnAtX(row, e.clientX) };
+}
+
+/** Wires the keys, the textarea, the go-to box, the mouse, the wheel and the scrollbar. */
+export function installInput(): void {
+  gotoInput.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") {
+      const n = parseInt(gotoInput.value, 10);
+      gotoEl.hidden = true;
+      input.focus();
+      if (Number.isFinite(n) && n > 0) schedule(() => motion(false, () => goToLine(n - 1)));
+      e.preventDefault();
+    } else if (e.key === "Escape") {
+      gotoEl.hidden = true;
+      input.focus();
+      e.preventDefault();
+    }
+  });
+
+  input.addEventListener("keydown", (e) => {
+    if (e.isComposing) return;
+    onKey(e);
+  });
+  // Keys that reach the page while the focus is not in the textarea (VS Code may focus the
+  // webview's body) still drive the editor; the textarea takes the focus back for typing.
+  document.addEventListener("keydown", (e) => {
+    const t = e.target as Node;
+    if (t === input || findEl.contains(t) || gotoEl.contains(t)) return;
+    input.focus();
+    onKey(e);
+  });
+  input.addEventListener("input", () => {
+    if ((input as unknown as { isComposing?: boolean }).isComposing) return;
+    const text = input.value;
+    input.value = "";
+    if (text) enqueue({ kind: "insert", at: state.cursor, text });
+  });
+  input.addEventListener("compositionend", () => {
+    const text = input.value;
+    input.value = "";
+    if (text) enqueue({ kind: "insert", at: state.cursor, text });
+  });
+  input.addEventListener("paste", (e) => {
+    const text = e.clipboardData?.getData("text/plain") ?? "";
+    e.preventDefault();
+    if (text) enqueue({ kind: "insert", at: state.cursor, text });
+  });
+  // Copy and cut never use the page's own clipboard data: the host fetches the text (see above).
+  input.addEventListener("copy", (e) => {
+    e.preventDefault();
+    schedule(async () => void (await copy()));
+  });
+  input.addEventListener("cut", (e) => {
+    e.preventDefault();
+    schedule(cut);
+  });
+
+  editorEl.addEventListener("mousedown", (e) => {
+    if (e.button !== 0 || (e.target as HTMLElement).closest("#scroller")) return; // the scrollbar drags natively
+    // Keep the focus in the textarea. Letting the browser focus #editor and refocusing later
+    // loses the keys pressed in between (Ctrl+End right after a click went nowhere, 1 run in 8).
+    e.preventDefault();
+    input.focus();
+    stopFollowing();
+    const p = positionAt(e);
+    if (!p) return;
+    dragging = true;
+    schedule(() => motion(e.shiftKey, () => moveCursor(p)));
+    // A plain click starts a selection that a drag extends.
+    if (!e.shiftKey) schedule(async () => void (state.anchor = { ...state.cursor }));
+  });
+
+  window.addEventListener("mousemove", (e) => {
+    if (!dragging || !(e.buttons & 1)) return;
+    const p = positionAt(e);
+    if (!p) return;
+    // Coalesce: only the latest position is applied once the queue gets to it.
+    const scheduled = dragTarget !== null;
+    dragTarget = p;
+    if (!scheduled) {
+      schedule(async () => {
+        const to = dragTarget!;
+        dragTarget = null;
+        await motion(true, () => moveCursor(to));
+      });
+    }
+  });
+
+  window.addEventListener("mouseup", () => {
+    if (!dragging) return;
+    dragging = false;
+    schedule(async () => {
+      if (state.anchor && selection() === null) state.anchor = null;
+      drawStatus();
+    });
+  });
+
+  editorEl.addEventListener(
+    "wheel",
+    (e) => {
+      e.preventDefault();
+      stopFollowing();
+      const dy = e.deltaMode === 1 ? e.deltaY : e.deltaY / state.lineHeight;
+      const lines = Math.trunc(dy) || Math.sign(dy);
+      if (lines) void scrollBy(lines).catch(fail);
+      if (e.deltaX) {
+        const d = Math.trunc(e.deltaX / state.charWidth) || Math.sign(e.deltaX);
+        state.leftCol = Math.max(0, state.leftCol + d);
+        cache.clear();
+        void redraw().catch(fail);
+      }
+    },
+    { passive: false },
+  );
+
+  scroller.addEventListener("scroll", () => {
+    if (Math.abs(scroller.scrollTop - state.expectedScroll) <= 1) return;
+    state.expectedScroll = -1;
+    if (!state.info) return;
+    stopFollowing();
+    const max = scroller.scrollHeight - scroller.clientHeight;
+    const t = scrollToTarget(scroller.scrollTop, max, scrollState());
+    const p = t.kind === "line" ? showLine(t.line) : showAround({ fraction: t.fraction });
+    void p.catch(fail);
+  });
+
+  window.addEventListener("resize", () => void redraw().catch(fail));
+}

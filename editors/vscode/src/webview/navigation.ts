@@ -1,0 +1,206 @@
+// Fetching and moving: reads the lines to show from the host (`viewport`), scrolls, moves the
+// cursor and the selection, goes to a line or the end, follows the end of a growing file.
+
+import { ErrorCodes, type DocInfo, type Position, type ViewLine, type ViewportResult } from "../protocol";
+import { RequestError, request } from "./host";
+import { schedule } from "./queue";
+import { draw, drawStatus, note, syncScrollbar } from "./render";
+import { cache, lastLine, selection, state, topLine, visibleCols, visibleLines, windowParam } from "./state";
+
+/**
+ * Takes a newer document state. When the index has just completed, lines shown without
+ * numbers (read by byte offset before) are read again to get them: a view left at the end
+ * while indexing would otherwise keep showing `…` for line numbers.
+ */
+export function setInfo(next: DocInfo): void {
+  const wasComplete = state.info ? state.info.indexComplete : next.indexComplete;
+  state.info = next;
+  if (!wasComplete && next.indexComplete) onIndexComplete();
+}
+
+function onIndexComplete(): void {
+  syncScrollbar();
+  if (state.endPending) schedule(goToEnd);
+  else if (!("line" in state.top) || state.frame.some((l) => l.number === null)) schedule(redraw);
+}
+
+function applyResult(r: ViewportResult): void {
+  if (state.info) {
+    const complete = state.info.indexComplete || r.lineCount.exact;
+    setInfo({ ...state.info, lineCount: r.lineCount, indexComplete: complete });
+  }
+  cache.put(r, state.leftCol);
+}
+
+/** Shows lines from `line` on (line mode). Waits for the index if needed. */
+export async function showLine(line: number): Promise<void> {
+  const seq = ++state.renderSeq;
+  const n = visibleLines();
+  const last = lastLine();
+  const first = Math.max(0, Math.min(line, Math.max(0, last - n + 1)));
+  const want = { first: Math.max(0, first - 2), count: n + 4 };
+  if (!cache.has(first, Math.min(n, last - first + 1))) {
+    let r: ViewportResult;
+    try {
+      r = await request("viewport", { ...want, window: windowParam() });
+    } catch (e) {
+      if (e instanceof RequestError && e.code === ErrorCodes.OutOfBounds) {
+        // Past the last line (the estimate was high): show the end instead.
+        return showEnd();
+      }
+      throw e;
+    }
+    if (seq !== state.renderSeq) return;
+    applyResult(r);
+  }
+  if (seq !== state.renderSeq) return;
+  state.top = { line: first };
+  state.frame = [];
+  for (let i = first; i < first + n; i++) {
+    const l = cache.get(i);
+    if (!l) break;
+    state.frame.push(l);
+  }
+  draw();
+}
+
+/** Shows the lines around a scrollbar fraction or a byte offset (never waits for the index). */
+export async function showAround(p: { fraction: number } | { around: number }, before = 0): Promise<void> {
+  const seq = ++state.renderSeq;
+  const r = await request("viewport", { ...p, before, count: visibleLines(), window: windowParam() });
+  if (seq !== state.renderSeq) return;
+  applyResult(r);
+  state.frame = r.lines;
+  const t = state.frame[0];
+  state.top = t && t.number !== null ? { line: t.number } : { offset: t ? t.offset : 0 };
+  draw();
+}
+
+export async function showEnd(): Promise<void> {
+  if (state.info!.indexComplete && state.info!.lineCount.exact) return showLine(state.info!.lineCount.known - visibleLines());
+  return showAround({ fraction: 1 }, visibleLines() - 1);
+}
+
+export async function redraw(): Promise<void> {
+  if ("line" in state.top) return showLine(state.top.line);
+  return showAround({ around: state.top.offset });
+}
+
+export async function scrollBy(lines: number): Promise<void> {
+  const t = topLine();
+  if (t !== null) return showLine(Math.max(0, t + lines));
+  // Past the index frontier: move by byte offsets of the lines on screen.
+  if (lines > 0) {
+    const target = state.frame[Math.min(state.frame.length - 1, lines)];
+    if (target) return showAround({ around: target.offset });
+  } else if (state.frame[0]) {
+    return showAround({ around: state.frame[0].offset }, -lines);
+  }
+}
+
+/** Scrolls so that the cursor's line is on screen. */
+export async function reveal(): Promise<void> {
+  const t = topLine();
+  const n = visibleLines();
+  if (t === null || state.cursor.line < t) return showLine(Math.max(0, state.cursor.line - Math.floor(n / 3)));
+  if (state.cursor.line >= t + n) return showLine(state.cursor.line - n + 1);
+  // Horizontal: keep the cursor within the window.
+  const cols = visibleCols();
+  let newLeft = state.leftCol;
+  if (state.cursor.character < state.leftCol) newLeft = Math.max(0, state.cursor.character - Math.floor(cols / 4));
+  else if (state.cursor.character > state.leftCol + cols - 1) newLeft = state.cursor.character - Math.floor((cols * 3) / 4);
+  if (newLeft !== state.leftCol) {
+    state.leftCol = newLeft;
+    cache.clear();
+    return showLine(t);
+  }
+  draw();
+}
+
+export async function lineAt(n: number): Promise<ViewLine | undefined> {
+  if (!cache.get(n) && n >= 0) {
+    try {
+      applyResult(await request("viewport", { first: Math.max(0, n - 1), count: 3, window: windowParam() }));
+    } catch {
+      return undefined;
+    }
+  }
+  return cache.get(n);
+}
+
+export async function moveCursor(p: Position, keepGoal = false): Promise<void> {
+  state.endPending = false;
+  const last = lastLine();
+  const ln = Math.max(0, Math.min(p.line, last));
+  const l = await lineAt(ln);
+  let ch = p.character;
+  if (keepGoal) {
+    if (state.goalColumn < 0) state.goalColumn = state.cursor.character;
+    ch = state.goalColumn;
+  } else state.goalColumn = -1;
+  ch = Math.max(0, l ? Math.min(ch, l.length) : ch);
+  state.cursor = { line: ln, character: ch };
+  await reveal();
+}
+
+export async function goToLine(n: number): Promise<void> {
+  state.endPending = false;
+  state.cursor = { line: Math.max(0, n), character: 0 };
+  state.goalColumn = -1;
+  if (state.leftCol !== 0) {
+    state.leftCol = 0;
+    cache.clear();
+  }
+  await showLine(Math.max(0, state.cursor.line - Math.floor(visibleLines() / 3)));
+}
+
+/** Ctrl+End: the last lines on screen, the cursor at the very end (once the line is numbered). */
+export async function goToEnd(): Promise<void> {
+  await showEnd();
+  const last = state.frame[state.frame.length - 1];
+  state.endPending = !last || last.number === null;
+  state.goalColumn = -1;
+  if (state.endPending) return draw();
+  state.cursor = { line: last.number!, character: last.length };
+  await reveal(); // horizontally: the last line may be shorter than where the view was scrolled
+}
+
+/** Runs a motion; with Shift it extends the selection from where the cursor was, else drops it. */
+export async function motion(extend: boolean, move: () => Promise<void>): Promise<void> {
+  if (extend) state.anchor ??= { ...state.cursor };
+  else state.anchor = null;
+  await move();
+  if (state.anchor && selection() === null) state.anchor = null;
+  draw();
+}
+
+/** Waits until the line index is complete (the last line's number is needed), polling `tome/info`. */
+async function indexed(): Promise<void> {
+  while (!state.info!.indexComplete) {
+    note("waiting for the index…");
+    await new Promise((r) => setTimeout(r, 100));
+    setInfo(await request("info", {}));
+  }
+}
+
+/** Ctrl+A: from the start of the document to the end of its last line (not rendered: no matter). */
+export async function selectAll(): Promise<void> {
+  await indexed();
+  const last = state.info!.lineCount.known - 1;
+  const l = await lineAt(last);
+  state.anchor = { line: 0, character: 0 };
+  state.cursor = { line: last, character: l ? l.length : 0 };
+  state.goalColumn = -1;
+  note("");
+  draw();
+}
+
+export function stopFollowing(): void {
+  state.following = false;
+}
+
+export function setFollowing(on: boolean): void {
+  state.following = on;
+  if (on) schedule(goToEnd);
+  else drawStatus();
+}

@@ -1,0 +1,93 @@
+// The webview's state: one object that the other modules read and write, the line cache, and
+// what follows from them (lines and columns on screen, the selection, the top line).
+
+import type { DocInfo, Offsets, Position, Range, ViewLine, ViewportWindow } from "../protocol";
+import { selectionRange } from "../selection";
+import { LineCache, totalLines, type ScrollState } from "../viewport";
+import { linesEl } from "./dom";
+
+/** What survives the webview being hidden and shown again (VS Code reloads it). */
+export interface SavedState {
+  top: number;
+  cursor: Position;
+}
+
+export interface EditorState {
+  /** The document's state as last heard; null until the host's `init`. */
+  info: DocInfo | null;
+  /** The lines on screen, top first. */
+  frame: ViewLine[];
+  /** Top of the screen: a line number (line mode) or, past the index frontier, a byte offset. */
+  top: { line: number } | { offset: number };
+  cursor: Position;
+  /** Where the selection started (Shift+motion, drag); null: nothing selected. */
+  anchor: Position | null;
+  /** The column Up/Down keep going back to; -1: none. */
+  goalColumn: number;
+  /** First column shown (UTF-16 units). */
+  leftCol: number;
+  lineHeight: number;
+  charWidth: number;
+  /** Bumped by each fetch of the screen: a reply for an older one is dropped. */
+  renderSeq: number;
+  lastError: string;
+  /** A short message in the status line (e.g. what Copy did). */
+  notice: string;
+  /** Follow mode: the view stays at the end as the file grows (Tome: Follow End). */
+  following: boolean;
+  /** Ctrl+End ran while the last line had no number yet: put the cursor there once indexed. */
+  endPending: boolean;
+  /** The scrollTop we last set ourselves: its scroll event is not a user's drag. */
+  expectedScroll: number;
+  /** Ctrl+G and Ctrl+F pressed here also come back from the host (input.ts). */
+  echoesShortcuts: boolean;
+  /** The find match shown. */
+  match: { start: Position; end: Position; offsets: Offsets } | null;
+}
+
+export const state: EditorState = {
+  info: null,
+  frame: [],
+  top: { line: 0 },
+  cursor: { line: 0, character: 0 },
+  anchor: null,
+  goalColumn: -1,
+  leftCol: 0,
+  lineHeight: 18,
+  charWidth: 8,
+  renderSeq: 0,
+  lastError: "",
+  notice: "",
+  following: false,
+  endPending: false,
+  expectedScroll: -1,
+  echoesShortcuts: false,
+  match: null,
+};
+
+export const cache = new LineCache(4000);
+
+export function visibleLines(): number {
+  return Math.max(1, Math.floor(linesEl.clientHeight / state.lineHeight));
+}
+export function visibleCols(): number {
+  const gutter = 10 * state.charWidth;
+  return Math.max(10, Math.floor((linesEl.clientWidth - gutter) / state.charWidth));
+}
+export function scrollState(): ScrollState {
+  const i = state.info!;
+  return { size: i.size, lineCount: i.lineCount, indexComplete: i.indexComplete, visibleLines: visibleLines(), lineHeight: state.lineHeight };
+}
+export function lastLine(): number {
+  return totalLines(scrollState()) - 1;
+}
+export function windowParam(): ViewportWindow {
+  return { start: state.leftCol, width: visibleCols() + 2, unit: "encoding" };
+}
+export function selection(): Range | null {
+  return selectionRange(state.anchor, state.cursor);
+}
+
+export function topLine(): number | null {
+  return "line" in state.top ? state.top.line : (state.frame[0]?.number ?? null);
+}
