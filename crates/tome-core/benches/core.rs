@@ -15,14 +15,7 @@ fn file() -> (tempfile::TempDir, PathBuf) {
         .unwrap_or(256);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.log");
-    tome_gen::write_file(
-        &tome_gen::GenConfig {
-            size: mib << 20,
-            ..Default::default()
-        },
-        &path,
-    )
-    .unwrap();
+    tome_gen::write_file(&tome_gen::GenConfig::sized(mib << 20), &path).unwrap();
     (dir, path)
 }
 

@@ -32,8 +32,7 @@ use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::journal::Reader;
-use crate::save::{effective_uid, sync_dir};
-use crate::source::read_fully_at;
+use crate::sys::{effective_uid, read_fully_at, sync_dir};
 
 const MAGIC: &[u8; 8] = b"TOMEBAK1";
 /// Blocks of the new content sampled (first and last included).

@@ -118,7 +118,7 @@ impl BlockStore {
         };
         let offset = end.div_ceil(ALIGN) * ALIGN;
         file.write_all_at(bytes, offset)?;
-        let map = crate::source::map_read_only(file, offset as usize, bytes.len())?;
+        let map = crate::sys::map_read_only(file, offset as usize, bytes.len())?;
         *end = offset + bytes.len() as u64;
         Ok(map)
     }

@@ -56,10 +56,19 @@ pub enum Error {
     /// The file on disk changed in a way that makes the mapped bytes unreliable.
     #[error("file changed on disk: {0}")]
     FileChanged(String),
-    /// The document is not in the state the operation needs (for example, recovering a
-    /// journal after editing).
+    /// The document changed since the operation was prepared on one of its versions (a
+    /// replace-all planned on a snapshot, applied after another change): nothing was done.
+    /// The server answers it as a stale version.
     #[error("{0}")]
     Stale(String),
+    /// A journal was to be recovered into a document that was already edited (or has undo
+    /// history): its changes apply to the file as opened, so nothing was done.
+    #[error("recover before editing: the journal's changes apply to the file as opened")]
+    EditedBeforeRecovery,
+    /// The journal file is locked by another live session of the same file, which keeps
+    /// journaling it; this document gets no journal.
+    #[error("{} is in use by another session of this file", .0.display())]
+    JournalInUse(PathBuf),
     /// The disk is full.
     #[error("disk full while writing {}", .0.display())]
     DiskFull(PathBuf),
@@ -67,7 +76,7 @@ pub enum Error {
     /// earlier content in a backup: the user must choose to restore it or not
     /// ([`crate::Document::open_with`]).
     #[error("{}", interrupted_message(.0))]
-    InterruptedSave(Box<crate::in_place::InterruptedSave>),
+    InterruptedSave(Box<InterruptedSave>),
     /// Any other I/O failure, with what was being done.
     #[error("{context}: {source}")]
     Io {
@@ -79,7 +88,31 @@ pub enum Error {
     },
 }
 
-fn interrupted_message(save: &crate::in_place::InterruptedSave) -> String {
+/// A backup that an interrupted in-place save of this file left, proven ours by its record in
+/// the state directory (`backup_record`). Nothing is done with it until the user chooses:
+/// [`InterruptedSave::restore`] or [`InterruptedSave::discard`] (in
+/// [`crate::save::in_place`], which also re-exports it). It lives here, with the error that
+/// carries it, so that this module does not depend on the save modules that depend on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InterruptedSave {
+    /// The file that was being saved (one of its names).
+    pub target: PathBuf,
+    /// The backup: the whole file as it was before that save.
+    pub backup: PathBuf,
+    /// The process that was saving.
+    pub pid: u32,
+    /// The file's modification time before that save (nanoseconds since the epoch); the backup
+    /// carries it.
+    pub saved_mtime_ns: i128,
+    /// True if the file now holds something other than what the interrupted save leaves (its
+    /// new content up to some point, the old content after it): another program wrote it
+    /// since. Restoring would then lose that program's changes.
+    pub changed_since: bool,
+    /// The record that vouches for the backup (see `backup_record`).
+    pub(crate) record: PathBuf,
+}
+
+fn interrupted_message(save: &InterruptedSave) -> String {
     format!(
         "a save of {} was interrupted (process {} died while writing it); the file as it was \
          before that save is in {}{}. Restore it (unsaved edits are then offered from the \

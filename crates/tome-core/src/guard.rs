@@ -92,10 +92,10 @@ impl Drop for Guard {
 }
 
 fn install() -> bool {
-    // SAFETY: sysconf has no preconditions.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if page > 0 {
-        PAGE.store(page as usize, Ordering::Release);
+    // `page_size` answers 1 only where sysconf did not give a usable size: keep 4096 then.
+    let page = crate::sys::page_size();
+    if page > 1 {
+        PAGE.store(page, Ordering::Release);
     }
     // SAFETY: sigaction with a null new action only writes the current one into `old`, a
     // zeroed sigaction we own.

@@ -42,7 +42,8 @@ const MAX_RECORD: usize = 1 << 30;
 pub(crate) enum Record {
     /// Splices applied in order, as one undo step: at `at`, remove `remove` bytes, insert parts.
     Splices(Vec<Splice>),
-    /// Undo of a step that replaced the whole tree (replace-all): replayed with `undo`.
+    /// Undo of a step that replaced the whole tree (a replace-all, or a batch removing many
+    /// pieces): replayed with `undo`.
     Undo,
     /// Redo of such a step.
     Redo,
@@ -177,8 +178,8 @@ fn header(salt: u64, base: &Source) -> Vec<u8> {
 
 impl Journal {
     /// Starts a journal for a document whose base is `base`, replacing any journal at `path`.
-    /// Fails if another live session (this process or another) has the journal open: each
-    /// journal is held with an exclusive `flock` while in use.
+    /// Fails with [`Error::JournalInUse`] if another live session (this process or another)
+    /// has the journal open: each journal is held with an exclusive `flock` while in use.
     pub fn create(path: PathBuf, base: &Source) -> Result<Journal> {
         if let Some(dir) = path.parent() {
             // Private: journals hold the user's unsaved text.
@@ -197,10 +198,7 @@ impl Journal {
             .open(&path)
             .map_err(|e| Error::io(&path, "cannot create journal", e))?;
         if file.try_lock().is_err() {
-            return Err(Error::Stale(format!(
-                "{} is in use by another session of this file",
-                path.display()
-            )));
+            return Err(Error::JournalInUse(path));
         }
         let inner = Arc::new(Inner {
             file: Mutex::new(file),
@@ -256,7 +254,9 @@ impl Journal {
         self.inner.lock_records().pending.clear();
     }
 
-    /// Syncs, then removes the journal file (the document was closed or saved cleanly).
+    /// Removes the journal file (the document was closed on purpose, or is clean). Records
+    /// still buffered are not synced first: dropping the journal writes them to the removed
+    /// file, where they are lost with it.
     pub fn remove(self) {
         let _ = std::fs::remove_file(&self.path);
     }
@@ -613,6 +613,83 @@ pub(crate) fn base_matches(replay: &Replay, path: &Path) -> bool {
         return false;
     }
     sample_hashes(&file, 0, was.size as usize) == replay.samples
+}
+
+// Files of journals set aside: a journal of an earlier session is renamed `.recover` (it fits
+// the file) or `.orphan` (it does not) until recovered or discarded; one displaced by a newer
+// one is kept as `.<ext>.<time>.old`, which no open looks at.
+
+/// The journal at `path`, if there is one that holds changes.
+fn read_changes(path: &Path) -> Option<Replay> {
+    let bytes = std::fs::read(path).ok()?;
+    read(&bytes).filter(|r| !r.records.is_empty())
+}
+
+/// The journal set aside as `found`, read back (an error if it is gone or unreadable).
+pub(crate) fn load_journal(found: &Recoverable) -> Result<Replay> {
+    let bytes = std::fs::read(&found.path).map_err(|e| Error::io(&found.path, "cannot read", e))?;
+    read(&bytes).ok_or_else(|| Error::FileChanged("the journal is unreadable".into()))
+}
+
+/// Sets aside the journal at `jpath` left by an earlier session, if it holds changes: as
+/// `.recover` when it still fits the file at `path`, else as `.orphan`. One set aside earlier
+/// under that name (offered then, neither recovered nor discarded) is kept as `.<time>.old`
+/// rather than overwritten.
+pub(crate) fn set_aside(jpath: &Path, path: &Path) -> Result<Option<Recoverable>> {
+    let Some(replay) = read_changes(jpath) else {
+        return Ok(None);
+    };
+    let fits = base_matches(&replay, path);
+    let aside = jpath.with_extension(if fits { "recover" } else { "orphan" });
+    keep_older(&aside);
+    std::fs::rename(jpath, &aside).map_err(|e| Error::io(jpath, "cannot set aside", e))?;
+    Ok(Some(Recoverable {
+        path: aside,
+        records: replay.records.len(),
+        fits,
+    }))
+}
+
+/// Moves `aside` (if there) out of the way, to a name no open looks at, so that it is not lost.
+fn keep_older(aside: &Path) {
+    if aside.exists() {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let ext = aside
+            .extension()
+            .map(|e| e.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let _ = std::fs::rename(aside, aside.with_extension(format!("{ext}.{secs}.old")));
+    }
+}
+
+/// A journal set aside by an earlier open and neither recovered nor discarded: offered again.
+/// A `.recover` that no longer fits the file (it changed since) becomes an `.orphan`, and an
+/// `.orphan` that fits again (the file was put back as it was, say by restoring the backup of
+/// an interrupted save) becomes a `.recover`.
+pub(crate) fn set_aside_earlier(jpath: &Path, path: &Path) -> Option<Recoverable> {
+    for ext in ["recover", "orphan"] {
+        let aside = jpath.with_extension(ext);
+        let Some(replay) = read_changes(&aside) else {
+            continue;
+        };
+        let fits = base_matches(&replay, path);
+        let belongs = jpath.with_extension(if fits { "recover" } else { "orphan" });
+        let aside = if belongs != aside {
+            keep_older(&belongs);
+            std::fs::rename(&aside, &belongs).ok()?;
+            belongs
+        } else {
+            aside
+        };
+        return Some(Recoverable {
+            path: aside,
+            records: replay.records.len(),
+            fits,
+        });
+    }
+    None
 }
 
 #[cfg(test)]

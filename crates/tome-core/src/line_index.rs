@@ -12,13 +12,31 @@
 //!
 //! Breaks are counted by the *global* rule of [`crate::breaks`]: at their last byte.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock, Weak};
 use std::time::Duration;
 
 use crate::breaks::{count_global, count_standalone, nth_global};
-use crate::source::Source;
 use crate::{Control, Error, Result};
+
+/// The file an index counts: what this module needs of [`crate::Source`], which owns its index.
+/// A trait so that the index does not depend on the source module (and the source on the
+/// index, in a circle). Implemented by `Source` only; calls are static.
+pub(crate) trait Indexed: Send + Sync + 'static {
+    /// Bytes `[start, end)` of the file (in bounds).
+    fn slice(&self, start: usize, end: usize) -> &[u8];
+    /// One byte, or `None` past the end.
+    fn byte(&self, at: usize) -> Option<u8>;
+    /// Lets the kernel drop `[start, end)` from the resident set (best effort).
+    fn release(&self, start: usize, end: usize);
+    /// True once a read faulted because the file shrank: the bytes read may be zeros.
+    fn is_damaged(&self) -> bool;
+    /// The file's path, for messages.
+    fn path(&self) -> &Path;
+    /// The index of this file.
+    fn index(&self) -> &LineIndex;
+}
 
 /// Bytes per index block.
 pub const BLOCK: usize = 64 * 1024;
@@ -135,7 +153,7 @@ impl LineIndex {
 
     /// Starts the builder thread for `source`. It holds only a weak reference, so dropping every
     /// handle to the source stops it.
-    pub(crate) fn spawn_builder(source: &Arc<Source>) {
+    pub(crate) fn spawn_builder<S: Indexed>(source: &Arc<S>) {
         if source.index().is_complete() {
             return;
         }
@@ -215,7 +233,7 @@ impl LineIndex {
 
     /// Global breaks before offset `x`, if `x` is indexed. Cost: O(log) of nothing: two array
     /// reads plus a scan of at most one 4 KiB sub-block.
-    pub(crate) fn global_before(&self, src: &Source, x: usize) -> Option<usize> {
+    pub(crate) fn global_before(&self, src: &impl Indexed, x: usize) -> Option<usize> {
         if x > self.indexed_bytes() {
             return None;
         }
@@ -235,7 +253,12 @@ impl LineIndex {
     /// Breaks in `[start, end)` under the standalone rule: from the index when it covers the
     /// range, by scanning when the range is short (so short pieces are counted even before the
     /// index gets there); `None` for a long range past the index.
-    pub(crate) fn count_range(&self, src: &Source, start: usize, end: usize) -> Option<usize> {
+    pub(crate) fn count_range(
+        &self,
+        src: &impl Indexed,
+        start: usize,
+        end: usize,
+    ) -> Option<usize> {
         if end - start <= 2 * SUB {
             return Some(count_standalone(src.slice(start, end)));
         }
@@ -251,7 +274,7 @@ impl LineIndex {
     /// `Ok(None)`: the file has fewer breaks. `Err(())`: not indexed that far yet.
     pub(crate) fn nth_break_from(
         &self,
-        src: &Source,
+        src: &impl Indexed,
         from: usize,
         n: usize,
     ) -> Result<Option<usize>, ()> {
@@ -307,7 +330,7 @@ impl Shared {
 
 /// The builder loop: count one block at a time straight from the mapping (no copy), publish
 /// every [`BLOCKS_PER_STEP`] blocks, then let the kernel drop those pages from our resident set.
-fn build(source: &Weak<Source>, shared: &Shared) {
+fn build<S: Indexed>(source: &Weak<S>, shared: &Shared) {
     let len = shared.len;
     // From 0, or from where the counts taken over from a shorter index stop.
     let mut offset = shared.indexed.load(Ordering::Acquire);

@@ -8,14 +8,15 @@
 
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use memmap2::Mmap;
 
 use crate::guard::Guard;
-use crate::line_index::LineIndex;
+use crate::line_index::{Indexed, LineIndex};
+use crate::sys;
 use crate::{Error, Result};
 
 /// The size of the sample read at open to detect line endings and encoding.
@@ -241,7 +242,7 @@ impl Source {
             }
         }
         let len = size - base;
-        let aligned = base - base % page_size();
+        let aligned = base - base % sys::page_size();
         let snapshot = if len == 0 {
             None
         } else {
@@ -252,7 +253,7 @@ impl Source {
             None
         } else {
             Some(
-                map_read_only(content, aligned, size - aligned)
+                sys::map_read_only(content, aligned, size - aligned)
                     .map_err(|e| Error::io(path, "cannot map", e))?,
             )
         };
@@ -260,7 +261,8 @@ impl Source {
             .as_ref()
             .and_then(|m| Guard::register(m.as_ptr() as usize, m.len()));
         let mut sample = vec![0; SAMPLE.min(len)];
-        read_fully_at(content, &mut sample, base).map_err(|e| Error::io(path, "cannot read", e))?;
+        sys::read_fully_at(content, &mut sample, base)
+            .map_err(|e| Error::io(path, "cannot read", e))?;
         let samples = sample_hashes(content, base, size);
         let source = Arc::new(Source {
             path: path.to_path_buf(),
@@ -420,7 +422,7 @@ impl Source {
             if copy.metadata()?.len() < (aligned + map.len()) as u64 {
                 return Err(io::Error::other("the copy is shorter than the mapping"));
             }
-            remap_fixed(map, &copy, aligned)?;
+            sys::remap_fixed(map, &copy, aligned)?;
         }
         // Only the document's save thread detaches, once; a lost race would change nothing.
         let _ = self.detached.set(copy);
@@ -443,17 +445,7 @@ impl Source {
     /// does not leave the whole file counted in the process's resident memory. Best effort.
     pub(crate) fn release(&self, start: usize, end: usize) {
         if let Some(map) = &self.map {
-            // SAFETY: the mapping is a read-only, shared mapping of a file. MADV_DONTNEED on it
-            // only drops page-table entries; the next access faults the same bytes back in from
-            // the page cache, so slices borrowed elsewhere keep reading the file's contents (the
-            // hazard memmap2 warns of concerns private or anonymous mappings, which lose data).
-            let _ = unsafe {
-                map.unchecked_advise_range(
-                    memmap2::UncheckedAdvice::DontNeed,
-                    self.delta + start,
-                    end - start,
-                )
-            };
+            sys::release_pages(map, self.delta + start, end - start);
         }
     }
 
@@ -465,76 +457,30 @@ impl Source {
     }
 }
 
-/// Reads into `buf` from `offset` until it is full or the file ends; returns the bytes read.
-pub(crate) fn read_fully_at(file: &File, buf: &mut [u8], offset: usize) -> io::Result<usize> {
-    let mut done = 0;
-    while done < buf.len() {
-        match file.read_at(&mut buf[done..], (offset + done) as u64) {
-            Ok(0) => break,
-            Ok(n) => done += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
+impl Indexed for Source {
+    fn slice(&self, start: usize, end: usize) -> &[u8] {
+        Source::slice(self, start, end)
     }
-    Ok(done)
-}
 
-pub(crate) fn map_read_only(file: &File, offset: usize, len: usize) -> io::Result<Mmap> {
-    // SAFETY: the mapping is read-only (PROT_READ) and shared; the engine never writes through
-    // it. Another process may still change the file underneath: an in-place write changes the
-    // bytes we see (detected by `disk_change`), and a truncation makes reads of lost pages fault
-    // (SIGBUS), which `guard.rs` contains. All reads go through this module.
-    unsafe {
-        memmap2::MmapOptions::new()
-            .offset(offset as u64)
-            .len(len)
-            .map(file)
+    fn byte(&self, at: usize) -> Option<u8> {
+        Source::byte(self, at)
     }
-}
 
-/// Replaces the pages of `map` by a read-only shared mapping of `file` from `offset`, at the
-/// same addresses.
-fn remap_fixed(map: &Mmap, file: &File, offset: usize) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    let offset = libc::off_t::try_from(offset).map_err(io::Error::other)?;
-    // SAFETY: `map` is a live mapping we own, from `as_ptr()` for `len()` bytes (page aligned:
-    // it was made at a page-aligned offset). MAP_FIXED replaces exactly those pages with a
-    // read-only shared mapping of `file`, whose bytes there equal the old ones (the caller
-    // copied the file), so slices borrowed from the range keep reading the same content and
-    // memmap2's later munmap of the range unmaps the new pages. `file` stays open in the
-    // source for as long as the mapping lives (not required by mmap, but keeps the intent clear).
-    let p = unsafe {
-        libc::mmap(
-            map.as_ptr() as *mut libc::c_void,
-            map.len(),
-            libc::PROT_READ,
-            libc::MAP_SHARED | libc::MAP_FIXED,
-            file.as_raw_fd(),
-            offset,
-        )
-    };
-    if p == libc::MAP_FAILED {
-        return Err(io::Error::last_os_error());
+    fn release(&self, start: usize, end: usize) {
+        Source::release(self, start, end)
     }
-    Ok(())
-}
 
-/// Filesystems that can share extents between files (`FICLONE`): XFS (with reflink, the
-/// default since 2019), btrfs, bcachefs.
-fn can_reflink(file: &File) -> bool {
-    use std::os::fd::AsRawFd;
-    const BCACHEFS_SUPER_MAGIC: u64 = 0xca45_1a4e;
-    let mut st = std::mem::MaybeUninit::<libc::statfs>::uninit();
-    // SAFETY: `file` is open and `st` points to writable memory of the right type; we read it
-    // only when fstatfs succeeded.
-    if unsafe { libc::fstatfs(file.as_raw_fd(), st.as_mut_ptr()) } != 0 {
-        return false;
+    fn is_damaged(&self) -> bool {
+        Source::is_damaged(self)
     }
-    // SAFETY: fstatfs returned 0, so it initialised `st`.
-    let kind = unsafe { st.assume_init() }.f_type as u64;
-    kind == libc::XFS_SUPER_MAGIC as u64
-        || kind == libc::BTRFS_SUPER_MAGIC as u64
-        || kind == BCACHEFS_SUPER_MAGIC
+
+    fn path(&self) -> &Path {
+        Source::path(self)
+    }
+
+    fn index(&self) -> &LineIndex {
+        Source::index(self)
+    }
 }
 
 /// An instant copy of `file` that shares its extents (`FICLONE` into an unnamed `O_TMPFILE` in
@@ -542,7 +488,7 @@ fn can_reflink(file: &File) -> bool {
 /// or the file changed while it was copied (`meta` is its state before).
 fn reflink_snapshot(file: &File, path: &Path, meta: &std::fs::Metadata) -> Option<File> {
     use std::os::unix::fs::OpenOptionsExt;
-    if std::env::var_os("TOME_NO_SNAPSHOT").is_some() || !can_reflink(file) {
+    if std::env::var_os("TOME_NO_SNAPSHOT").is_some() || !sys::can_reflink(file) {
         return None;
     }
     let copy = std::fs::OpenOptions::new()
@@ -550,9 +496,9 @@ fn reflink_snapshot(file: &File, path: &Path, meta: &std::fs::Metadata) -> Optio
         .write(true)
         .custom_flags(libc::O_TMPFILE)
         .mode(0o600)
-        .open(crate::save::directory_of(path))
+        .open(sys::directory_of(path))
         .ok()?;
-    if !crate::save::reflink(file, &copy) {
+    if !sys::reflink(file, &copy) {
         return None;
     }
     let after = file.metadata().ok()?;
@@ -561,12 +507,6 @@ fn reflink_snapshot(file: &File, path: &Path, meta: &std::fs::Metadata) -> Optio
         && after.mtime_nsec() == meta.mtime_nsec()
         && copy.metadata().ok()?.len() == meta.len();
     same.then_some(copy)
-}
-
-fn page_size() -> usize {
-    // SAFETY: sysconf has no preconditions.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    usize::try_from(page).unwrap_or(4096).max(1)
 }
 
 /// Opens `path` for reading if it is a regular file with real content, without ever blocking
@@ -592,40 +532,10 @@ pub(crate) fn open_regular(path: &Path) -> Result<File> {
     if !meta.is_file() {
         return Err(not_regular());
     }
-    if on_kernel_file_system(&file) {
+    if sys::on_kernel_file_system(&file) {
         return Err(Error::KernelFile(path.to_path_buf()));
     }
     Ok(file)
-}
-
-/// True for a file of procfs, sysfs and the other kernel interfaces, whose files report a
-/// size of 0 (or a meaningless one) and produce their content when read.
-fn on_kernel_file_system(file: &File) -> bool {
-    use std::os::fd::AsRawFd;
-    const KERNEL_FS: [i64; 11] = [
-        0x9fa0,      // proc
-        0x6265_6572, // sysfs
-        0x6462_6720, // debugfs
-        0x7472_6163, // tracefs
-        0x7363_6673, // securityfs
-        0x6265_6570, // configfs
-        0xde5e_81e4, // efivarfs
-        0x0027_e0eb, // cgroup
-        0x6367_7270, // cgroup2
-        0xcafe_4a11, // bpf
-        0x6165_676c, // pstore
-    ];
-    let mut st = std::mem::MaybeUninit::<libc::statfs>::uninit();
-    // SAFETY: the descriptor is open and `st` points to writable memory of the right type;
-    // fstatfs only writes into it, and we read it only when it succeeded.
-    if unsafe { libc::fstatfs(file.as_raw_fd(), st.as_mut_ptr()) } != 0 {
-        return false;
-    }
-    // SAFETY: fstatfs returned 0, so it initialised `st`.
-    let st = unsafe { st.assume_init() };
-    // The field's type differs between platforms.
-    #[allow(clippy::unnecessary_cast)]
-    KERNEL_FS.contains(&(st.f_type as i64))
 }
 
 /// How many blocks are sampled to tell an append from a rewrite.
@@ -650,7 +560,7 @@ pub(crate) fn sample_hashes(file: &File, base: usize, size: usize) -> Vec<(usize
         .into_iter()
         .map(|at| {
             let want = SAMPLE_BLOCK.min(size - at);
-            let got = read_fully_at(file, &mut buf[..want], at).unwrap_or(0);
+            let got = sys::read_fully_at(file, &mut buf[..want], at).unwrap_or(0);
             let mut h = std::collections::hash_map::DefaultHasher::new();
             buf[..got].hash(&mut h);
             (at, h.finish())

@@ -194,7 +194,7 @@ impl<'a> View<'a> {
             let index = src.index();
             let frontier = index.indexed_bytes().clamp(p.start, p.end());
             let counted = index
-                .count_range(src, p.start, frontier)
+                .count_range(&**src, p.start, frontier)
                 .unwrap_or_default();
             known += counted;
             let density = index.progress();

@@ -12,19 +12,11 @@ fn truncation_under_the_mapping_is_contained() {
     let dir = tempfile::tempdir().unwrap();
     let victim = dir.path().join("victim.log");
     let other = dir.path().join("other.log");
+    tome_gen::write_file(&GenConfig::sized(8 << 20), &victim).unwrap();
     tome_gen::write_file(
         &GenConfig {
-            size: 8 << 20,
-            ..Default::default()
-        },
-        &victim,
-    )
-    .unwrap();
-    tome_gen::write_file(
-        &GenConfig {
-            size: 1 << 20,
             seed: 3,
-            ..Default::default()
+            ..GenConfig::sized(1 << 20)
         },
         &other,
     )
@@ -111,10 +103,7 @@ fn changes_on_disk_are_classified_on_disk_and_tmpfs() {
     }
     for root in &roots {
         let dir = root.path();
-        let cfg = GenConfig {
-            size: 2 << 20,
-            ..Default::default()
-        };
+        let cfg = GenConfig::sized(2 << 20);
         let fresh = |name: &str| {
             let p = dir.join(name);
             tome_gen::write_file(&cfg, &p).unwrap();
@@ -235,14 +224,7 @@ fn undoing_a_replace_all_keeps_lines_appended_since() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("grow.log");
-    tome_gen::write_file(
-        &GenConfig {
-            size: 64 << 20,
-            ..Default::default()
-        },
-        &path,
-    )
-    .unwrap();
+    tome_gen::write_file(&GenConfig::sized(64 << 20), &path).unwrap();
     let original = std::fs::read(&path).unwrap();
     let control = Control::new();
     let mut doc = Document::open(&path).unwrap();

@@ -13,14 +13,7 @@ use tome_gen::{GenConfig, Rng};
 const SIZE: u64 = 128 << 20;
 
 fn generate(path: &Path, size: u64) -> Vec<u8> {
-    tome_gen::write_file(
-        &GenConfig {
-            size,
-            ..Default::default()
-        },
-        path,
-    )
-    .unwrap();
+    tome_gen::write_file(&GenConfig::sized(size), path).unwrap();
     std::fs::read(path).unwrap()
 }
 

@@ -12,14 +12,7 @@ fn a_failed_in_place_save_restores_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("data.log");
     let link = dir.path().join("link.log");
-    tome_gen::write_file(
-        &GenConfig {
-            size: 64 << 20,
-            ..Default::default()
-        },
-        &path,
-    )
-    .unwrap();
+    tome_gen::write_file(&GenConfig::sized(64 << 20), &path).unwrap();
     std::fs::hard_link(&path, &link).unwrap();
     let original = std::fs::read(&path).unwrap();
     let before = std::fs::metadata(&path).unwrap();

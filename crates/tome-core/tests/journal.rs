@@ -90,9 +90,8 @@ fn recovery_reproduces_every_synced_change() {
     let path = dir.path().join("doc.log");
     tome_gen::write_file(
         &tome_gen::GenConfig {
-            size: 1 << 20,
             unicode: true,
-            ..Default::default()
+            ..tome_gen::GenConfig::sized(1 << 20)
         },
         &path,
     )
@@ -125,14 +124,7 @@ fn recovery_reproduces_every_synced_change() {
 fn torn_and_corrupted_journals_replay_a_good_prefix_and_never_more() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("doc.log");
-    tome_gen::write_file(
-        &tome_gen::GenConfig {
-            size: 256 << 10,
-            ..Default::default()
-        },
-        &path,
-    )
-    .unwrap();
+    tome_gen::write_file(&tome_gen::GenConfig::sized(256 << 10), &path).unwrap();
     let original = std::fs::read(&path).unwrap();
     let jdir = dir.path().join("state").join("journal");
     let states = session(&path, &jdir, 11, 60);
@@ -208,14 +200,7 @@ fn a_second_session_of_the_same_file_leaves_the_first_ones_journal_alone() {
 fn an_orphan_journal_becomes_a_new_unsaved_document() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("doc.log");
-    tome_gen::write_file(
-        &tome_gen::GenConfig {
-            size: 64 << 20,
-            ..Default::default()
-        },
-        &path,
-    )
-    .unwrap();
+    tome_gen::write_file(&tome_gen::GenConfig::sized(64 << 20), &path).unwrap();
     let jdir = dir.path().join("state").join("journal");
     let edits = |doc: &mut Document| {
         doc.insert(1000, "HELLO\n").unwrap();
@@ -268,14 +253,7 @@ fn an_orphan_journal_becomes_a_new_unsaved_document() {
 fn an_ignored_journal_is_offered_again() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("doc.log");
-    tome_gen::write_file(
-        &tome_gen::GenConfig {
-            size: 1 << 20,
-            ..Default::default()
-        },
-        &path,
-    )
-    .unwrap();
+    tome_gen::write_file(&tome_gen::GenConfig::sized(1 << 20), &path).unwrap();
     let jdir = dir.path().join("state").join("journal");
     let states = session(&path, &jdir, 11, 50);
     for _ in 0..2 {

@@ -44,11 +44,10 @@ fn a_256_mib_file_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.log");
     let cfg = GenConfig {
-        size: SIZE,
         needle: Some(NEEDLE.into()),
         needle_every: 10_000,
         unicode: true,
-        ..Default::default()
+        ..GenConfig::sized(SIZE)
     };
     let stats = tome_gen::write_file(&cfg, &path).unwrap();
     let control = Control::new();
@@ -201,14 +200,7 @@ fn a_256_mib_file_end_to_end() {
 fn waiting_for_a_line_can_be_cancelled_and_reports_past_the_end() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w.log");
-    let stats = tome_gen::write_file(
-        &GenConfig {
-            size: 64 << 20,
-            ..Default::default()
-        },
-        &path,
-    )
-    .unwrap();
+    let stats = tome_gen::write_file(&GenConfig::sized(64 << 20), &path).unwrap();
     let mut doc = Document::open(&path).unwrap();
     let cancelled = Control::new();
     cancelled.cancel();
@@ -235,11 +227,10 @@ fn mixed_line_endings_over_many_blocks_match_ropey() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mixed.log");
     let cfg = GenConfig {
-        size: 24 << 20,
         line_ending: tome_gen::LineEnding::Mixed,
         unicode: true,
         seed: 7,
-        ..Default::default()
+        ..GenConfig::sized(24 << 20)
     };
     tome_gen::write_file(&cfg, &path).unwrap();
     let bytes = std::fs::read(&path).unwrap();

@@ -152,7 +152,21 @@ pub fn from_core(e: CoreError) -> Error {
             with_data(DISK_FULL, message, json!({"kind": "diskFull", "path": p}))
         }
         CoreError::Io { .. } => error(IO_ERROR, "io", message),
+        // A replace-all planned on an older version (the handler plans again; not seen by
+        // clients in practice).
         CoreError::Stale(_) => error(STALE_VERSION, "stale", message),
+        // Not a version in the request, but the same answer: the journal applies to version 0
+        // of the file as opened, and the document has moved on. Editors branch on -33003 here
+        // (nvim's `:TomeRecover` explains it), so the code stays; `kind` says which case.
+        CoreError::EditedBeforeRecovery => error(STALE_VERSION, "editedBeforeRecovery", message),
+        // `tome/open` turns a failure to start the journal into a `noJournal` warning, so
+        // clients do not see this as an error today; as one, it is a file that could not be
+        // locked: an I/O error, with its own kind.
+        CoreError::JournalInUse(p) => with_data(
+            IO_ERROR,
+            message,
+            json!({"kind": "journalInUse", "path": p}),
+        ),
     }
 }
 
@@ -186,5 +200,20 @@ mod tests {
             e.data,
             Some(json!({"kind": "patternTooLong", "bytes": 5000, "limit": 4096}))
         );
+    }
+
+    #[test]
+    fn each_former_stale_condition_has_its_code_and_kind() {
+        let e = from_core(CoreError::EditedBeforeRecovery);
+        assert_eq!(e.code, ErrorCode::from(STALE_VERSION));
+        assert_eq!(e.data, Some(json!({"kind": "editedBeforeRecovery"})));
+        let e = from_core(CoreError::JournalInUse("/j/x.journal".into()));
+        assert_eq!(e.code, ErrorCode::from(IO_ERROR));
+        assert_eq!(
+            e.data,
+            Some(json!({"kind": "journalInUse", "path": "/j/x.journal"}))
+        );
+        let e = from_core(CoreError::Stale("changed".into()));
+        assert_eq!(e.code, ErrorCode::from(STALE_VERSION));
     }
 }

@@ -3,8 +3,9 @@
 //! * Leaves hold up to [`MAX`] pieces, internal nodes up to [`MAX`] children, each child with the
 //!   [`Info`] of its subtree; every leaf is at the same depth, so the height is O(log pieces).
 //! * Nodes are shared with `Arc` and copied on write (`Arc::make_mut`): cloning a tree is O(1),
-//!   and an edit copies only the O(log n) nodes on its path. Undo history and snapshots are just
-//!   old roots.
+//!   and an edit copies only the O(log n) nodes on its path. Snapshots are just old roots; undo
+//!   history keeps the pieces each edit removed and inserted, and whole roots only for changes
+//!   of many pieces (see `document/history.rs`).
 //! * A piece over the original whose line breaks the background index has not counted yet has
 //!   `info.known == false`. Such pieces sit at the end of the indexed prefix (edits keep original
 //!   pieces in file order), so queries for positions before them never look at them; queries that

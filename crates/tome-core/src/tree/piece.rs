@@ -75,7 +75,7 @@ impl<'a> Bufs<'a> {
     pub fn original(&self, source: u32, start: usize, end: usize) -> Piece {
         let src = &self.sources[source as usize];
         let bytes = end - start;
-        let breaks = src.index().count_range(src, start, end);
+        let breaks = src.index().count_range(&**src, start, end);
         Piece {
             src: Src::Original(source),
             start,
@@ -155,7 +155,7 @@ impl<'a> Bufs<'a> {
         match p.src {
             Src::Original(s) => {
                 let src = &self.sources[s as usize];
-                let breaks = src.index().count_range(src, p.start, p.end())?;
+                let breaks = src.index().count_range(&**src, p.start, p.end())?;
                 Some(Info {
                     breaks,
                     known: true,
@@ -176,7 +176,7 @@ impl<'a> Bufs<'a> {
         }
         let src = &self.sources[s as usize];
         let (start, end) = (p.start, p.end());
-        match src.index().nth_break_from(src, start, n) {
+        match src.index().nth_break_from(&**src, start, n) {
             Err(()) => Nth::NotYet,
             Ok(None) => Nth::Beyond,
             Ok(Some(q)) if q < end => {

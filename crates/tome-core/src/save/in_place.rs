@@ -45,16 +45,17 @@
 
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::backup_record::{self, is_private_to_us, open_no_follow, read_block, BackupRecord};
-use crate::save::{
-    check_free_space, check_sources_unchanged, directory_of, effective_uid, fault, file_name,
-    kernel_copy, process_alive, reflink, resolve_symlink, sync_dir, temp_prefix, write_all,
-    SaveReport, WithPath,
+use crate::save::write::{
+    check_free_space, check_sources_unchanged, fault, file_name, resolve_symlink, temp_prefix,
+    write_all, SaveReport, WithPath,
+};
+use crate::sys::{
+    directory_of, effective_uid, kernel_copy, process_alive, reflink, set_times, sync_dir,
 };
 use crate::view::View;
 use crate::{Control, Error, Result};
@@ -139,26 +140,7 @@ fn forget(record: Option<&Path>) {
     }
 }
 
-/// A backup that an interrupted in-place save of this file left, proven ours by its record in
-/// the state directory ([`crate::backup_record`]). Nothing is done with it until the user
-/// chooses: [`InterruptedSave::restore`] or [`InterruptedSave::discard`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InterruptedSave {
-    /// The file that was being saved (one of its names).
-    pub target: PathBuf,
-    /// The backup: the whole file as it was before that save.
-    pub backup: PathBuf,
-    /// The process that was saving.
-    pub pid: u32,
-    /// The file's modification time before that save (nanoseconds since the epoch); the backup
-    /// carries it.
-    pub saved_mtime_ns: i128,
-    /// True if the file now holds something other than what the interrupted save leaves (its
-    /// new content up to some point, the old content after it): another program wrote it
-    /// since. Restoring would then lose that program's changes.
-    pub changed_since: bool,
-    record: PathBuf,
-}
+pub use crate::error::InterruptedSave;
 
 /// Something that looks like an in-place save's backup of this file but that Tome does not
 /// trust, so it is neither restored nor removed.
@@ -489,25 +471,6 @@ fn copy_whole(from: &File, to: &File, len: u64) -> io::Result<()> {
         }
         to.write_all_at(&buf[..got], done)?;
         done += got as u64;
-    }
-    Ok(())
-}
-
-/// Gives `file` the access and modification times of `meta`, to the nanosecond.
-fn set_times(file: &File, meta: &std::fs::Metadata) -> io::Result<()> {
-    let times = [
-        libc::timespec {
-            tv_sec: meta.atime(),
-            tv_nsec: meta.atime_nsec(),
-        },
-        libc::timespec {
-            tv_sec: meta.mtime(),
-            tv_nsec: meta.mtime_nsec(),
-        },
-    ];
-    // SAFETY: the descriptor is open and `times` is an array of two valid timespecs.
-    if unsafe { libc::futimens(file.as_raw_fd(), times.as_ptr()) } != 0 {
-        return Err(io::Error::last_os_error());
     }
     Ok(())
 }

@@ -1,0 +1,181 @@
+//! Editing: single edits and atomic batches, and the add-buffer plumbing under them.
+//!
+//! A batch ([`Document::apply`]) is checked whole before anything changes (ranges inside the
+//! document, none overlapping), then applied from its last edit to its first so that every
+//! range still means what it meant before the batch, journaled as one record and recorded as
+//! one undo step ([`super::history`]). Inserted text goes to the add buffer in pieces of at
+//! most [`MAX_ADD_PIECE`] bytes, so later splits stay cheap.
+//!
+//! Cost: O(edits · log pieces + inserted bytes), plus the journal's copy of the inserted text.
+
+use std::ops::Range;
+
+use super::history::{classify, Change, SPLICE_LIMIT};
+use super::{bufs, Document};
+use crate::breaks::Info;
+use crate::journal::{Part as JPart, Record, Splice as JSplice};
+use crate::tree::{Piece, Src, MAX_ADD_PIECE};
+use crate::{Error, Result};
+
+/// One replacement in a batch: bytes `range` of the document before the batch become `text`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    /// Byte range in the document as it was before the batch.
+    pub range: Range<usize>,
+    /// The new text (may be empty: a deletion).
+    pub text: Vec<u8>,
+}
+
+impl Edit {
+    /// An insertion of `text` at `at`.
+    pub fn insert(at: usize, text: impl Into<Vec<u8>>) -> Edit {
+        Edit {
+            range: at..at,
+            text: text.into(),
+        }
+    }
+
+    /// A deletion of `range`.
+    pub fn delete(range: Range<usize>) -> Edit {
+        Edit {
+            range,
+            text: Vec::new(),
+        }
+    }
+}
+
+impl Document {
+    /// Inserts `text` at byte `at`. Consecutive typing forms one undo step.
+    pub fn insert(&mut self, at: usize, text: impl AsRef<[u8]>) -> Result<u64> {
+        self.apply(vec![Edit::insert(at, text.as_ref())])
+    }
+
+    /// Deletes bytes `range`.
+    pub fn delete(&mut self, range: Range<usize>) -> Result<u64> {
+        self.apply(vec![Edit::delete(range)])
+    }
+
+    /// Replaces bytes `range` with `text`.
+    pub fn replace(&mut self, range: Range<usize>, text: impl AsRef<[u8]>) -> Result<u64> {
+        self.apply(vec![Edit {
+            range,
+            text: text.as_ref().to_vec(),
+        }])
+    }
+
+    /// Applies a batch of edits atomically: every range refers to the document before the
+    /// batch; ranges must lie in the document and not overlap (insertions at one offset apply
+    /// in the order given). Either all apply, as one undo step, or none (with an error).
+    /// Returns the new version. Cost: O(edits · log pieces + inserted bytes).
+    pub fn apply(&mut self, mut edits: Vec<Edit>) -> Result<u64> {
+        self.validate(&mut edits)?;
+        if edits
+            .iter()
+            .all(|e| e.range.is_empty() && e.text.is_empty())
+        {
+            return Ok(self.version);
+        }
+        self.poll_index();
+        let kind = classify(&edits);
+        let removed: Vec<Vec<Piece>> = {
+            let bufs = bufs(&self.sources, &self.add);
+            edits
+                .iter()
+                .map(|e| self.tree.pieces_in(e.range.start, e.range.end, &bufs))
+                .collect()
+        };
+        let swap_from =
+            (removed.iter().map(Vec::len).sum::<usize>() > SPLICE_LIMIT).then(|| self.tree.clone());
+        self.log(|| {
+            Record::Splices(
+                edits
+                    .iter()
+                    .rev()
+                    .map(|e| JSplice {
+                        at: e.range.start as u64,
+                        remove: e.range.len() as u64,
+                        parts: vec![JPart::Bytes(e.text.clone())],
+                    })
+                    .collect(),
+            )
+        });
+        let mut changes = Vec::with_capacity(edits.len());
+        for (edit, removed) in edits.iter().zip(removed).rev() {
+            let bufs = bufs(&self.sources, &self.add);
+            self.tree.remove(edit.range.start, edit.range.end, &bufs);
+            let inserted = self.insert_text(edit.range.start, &edit.text);
+            changes.push(Change::Splice {
+                at: edit.range.start,
+                removed,
+                inserted,
+            });
+        }
+        if let Some(before) = swap_from {
+            changes = vec![Change::Swap {
+                before,
+                after: self.tree.clone(),
+            }];
+        }
+        self.record(changes, edits[0].range.start, kind);
+        Ok(self.version)
+    }
+
+    fn validate(&self, edits: &mut [Edit]) -> Result<()> {
+        if let Some(bad) = edits
+            .iter()
+            .find(|e| e.range.start > e.range.end || e.range.end > self.len())
+        {
+            return Err(Error::OutOfBounds(format!(
+                "edit range {}..{} is outside the document (length {})",
+                bad.range.start,
+                bad.range.end,
+                self.len()
+            )));
+        }
+        // Insertions at an offset go before a deletion starting there; equal keys keep their order.
+        edits.sort_by_key(|e| (e.range.start, e.range.end));
+        if let Some(w) = edits.windows(2).find(|w| w[0].range.end > w[1].range.start) {
+            return Err(Error::OverlappingEdits(format!(
+                "{}..{} overlaps {}..{}",
+                w[0].range.start, w[0].range.end, w[1].range.start, w[1].range.end
+            )));
+        }
+        Ok(())
+    }
+
+    /// Appends `text` to the add buffer and inserts it at `at`, in pieces of at most
+    /// [`MAX_ADD_PIECE`] bytes so that later splits stay cheap.
+    fn insert_text(&mut self, at: usize, text: &[u8]) -> Vec<Piece> {
+        let pieces: Vec<Piece> = text
+            .chunks(MAX_ADD_PIECE)
+            .map(|c| self.push_added(c))
+            .collect();
+        self.insert_pieces(at, &pieces);
+        pieces
+    }
+
+    pub(super) fn insert_pieces(&mut self, at: usize, pieces: &[Piece]) {
+        let bufs = bufs(&self.sources, &self.add);
+        let mut offset = at;
+        for piece in pieces {
+            self.tree.insert(offset, *piece, &bufs);
+            offset += piece.len();
+        }
+    }
+
+    /// Replaces `remove_len` bytes at `at` with `pieces`.
+    pub(super) fn splice(&mut self, at: usize, remove_len: usize, pieces: &[Piece]) {
+        let bufs = bufs(&self.sources, &self.add);
+        self.tree.remove(at, at + remove_len, &bufs);
+        self.insert_pieces(at, pieces);
+    }
+
+    pub(super) fn push_added(&mut self, chunk: &[u8]) -> Piece {
+        let r = self.add.push(chunk);
+        Piece {
+            src: Src::Add(r.block),
+            start: r.start,
+            info: Info::of(chunk),
+        }
+    }
+}

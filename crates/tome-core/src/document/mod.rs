@@ -1,0 +1,386 @@
+//! A document: the piece tree of one file, its add buffer, its undo history and its versions.
+//!
+//! This module holds the document itself (opening, reading, the line index, snapshots); each
+//! other concern has a file of its own, all of them `impl Document` blocks over the fields
+//! declared here:
+//!
+//! | file | what |
+//! |---|---|
+//! | `edit.rs` | [`Edit`], single edits and atomic batches |
+//! | `history.rs` | undo and redo ([`Restored`]), and how typing is grouped |
+//! | `replace.rs` | replace-all planned on a [`Snapshot`] ([`ReplaceAllPlan`]), applied here |
+//! | `save.rs` | [`SaveJob`]: prepare, run on any thread, finish |
+//! | `follow.rs` | the file on disk: changes, followed appends, reload |
+//! | `recovery.rs` | the edit journal: logging, setting aside, recovery and replay |
+//!
+//! Invariants: the tree's pieces refer to the add buffer and to `sources` by index, and
+//! `sources` only grows while the document lives (reload and recovery replace it whole, with
+//! the tree); the newest source is the file the document stands for. `version` grows by one
+//! at every change of content (edit, undo, redo, followed append, reload) and never goes back;
+//! `revision` names the content (undo returns to an earlier revision), so the document is
+//! clean exactly when `revision == saved_revision`.
+
+mod edit;
+mod follow;
+mod history;
+mod recovery;
+mod replace;
+mod save;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::add_buffer::{AddBuffer, SealedBlocks};
+use crate::backup_record;
+use crate::journal::Journal;
+use crate::line_index::IndexProgress;
+use crate::save::in_place;
+use crate::source::{Encoding, LineEnding, Source};
+use crate::sys;
+use crate::tree::{Bufs, PieceTree};
+use crate::view::View;
+use crate::{Control, Error, Result};
+use history::History;
+use save::Rebase;
+
+pub use edit::Edit;
+pub use history::Restored;
+pub use replace::ReplaceAllPlan;
+pub use save::SaveJob;
+
+/// A frozen version of a document that other threads can read (search, save) while the
+/// document goes on being edited. Cheap to take: O(1) for the tree, plus sealing the add
+/// buffer's open block (at most 1 MiB copied).
+#[derive(Clone)]
+pub struct Snapshot {
+    tree: PieceTree,
+    sources: Arc<[Arc<Source>]>,
+    sealed: SealedBlocks,
+    version: u64,
+    revision: u64,
+}
+
+impl Snapshot {
+    /// A reader over this version.
+    pub fn view(&self) -> View<'_> {
+        View {
+            tree: &self.tree,
+            bufs: Bufs {
+                sources: &self.sources,
+                sealed: &self.sealed,
+                open: &[],
+            },
+        }
+    }
+
+    /// The document version this snapshot was taken at.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+}
+
+/// An open document.
+///
+/// Cost model: open is O(1) in the file's size; edits, line/offset conversion and a viewport
+/// are O(log pieces) (plus the bytes shown); undo/redo are O(1) plus a refresh of summaries;
+/// a snapshot is O(1). Memory: the tree (about 40 bytes a piece), the add buffer (the inserted
+/// bytes), and the line index (8 bytes per 64 KiB of file). The file itself is only mapped.
+///
+/// ```
+/// # fn main() -> tome_core::Result<()> {
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("hello.txt");
+/// std::fs::write(&path, "hello\nworld\n").unwrap();
+/// let mut doc = tome_core::Document::open(&path)?;
+/// doc.wait_for_index(&tome_core::Control::new())?;
+/// doc.insert(6, "big ")?;
+/// assert_eq!(doc.view().lines(1, 1, None)?[0].text, "big world");
+/// doc.undo();
+/// assert_eq!(doc.view().read(0, doc.len())?, b"hello\nworld\n");
+/// # Ok(()) }
+/// ```
+pub struct Document {
+    path: Option<PathBuf>,
+    sources: Vec<Arc<Source>>,
+    add: AddBuffer,
+    tree: PieceTree,
+    history: History,
+    version: u64,
+    revision: u64,
+    next_revision: u64,
+    saved_revision: u64,
+    line_ending: LineEnding,
+    encoding: Encoding,
+    read_only: bool,
+    rebase: Option<Rebase>,
+    journal: Option<Journal>,
+    /// How many of the latest versions came from followed appends only (see
+    /// [`Document::positions_valid_since`]).
+    appends_since_change: u64,
+    /// Files next to ours named like backups that were not trusted, found at open.
+    ignored_backups: Vec<in_place::IgnoredBackup>,
+}
+
+/// What [`Document::open_with`] does with the backup of an interrupted in-place save.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnInterruptedSave {
+    /// Fail with [`Error::InterruptedSave`], so that the user is asked.
+    #[default]
+    Refuse,
+    /// Put the file as it was before that save back ([`in_place::InterruptedSave::restore`]).
+    Restore,
+    /// Keep the file as it is now and delete the backup.
+    Discard,
+    /// Open the file as it is, leaving the backup for later (the next open asks again).
+    Keep,
+}
+
+fn bufs<'a>(sources: &'a [Arc<Source>], add: &'a AddBuffer) -> Bufs<'a> {
+    let (sealed, open) = add.parts();
+    Bufs {
+        sources,
+        sealed,
+        open,
+    }
+}
+
+impl Document {
+    /// Opens `path`: maps it and starts its line index. O(1) in the file's size.
+    ///
+    /// Fails with [`Error::InterruptedSave`] if an in-place save of this file by this user was
+    /// interrupted (its backup holds the file as it was): the caller asks the user and opens
+    /// again with [`Document::open_with`].
+    pub fn open(path: &Path) -> Result<Document> {
+        Document::open_with(path, OnInterruptedSave::Refuse)
+    }
+
+    /// Opens `path` like [`Document::open`], doing `choice` with the backup of an interrupted
+    /// in-place save if there is one (see [`crate::in_place`]). Files that only look like such
+    /// backups are never used; they are listed by [`Document::ignored_backups`].
+    pub fn open_with(path: &Path, choice: OnInterruptedSave) -> Result<Document> {
+        let found = in_place::find_interrupted(path, backup_record::default_dir().as_deref());
+        if let Some(save) = found.saves.first() {
+            match choice {
+                OnInterruptedSave::Refuse => {
+                    return Err(Error::InterruptedSave(Box::new(save.clone())))
+                }
+                OnInterruptedSave::Restore => save.restore()?,
+                OnInterruptedSave::Discard => save.discard()?,
+                OnInterruptedSave::Keep => {}
+            }
+        }
+        let source = Source::open(path)?;
+        crate::save::remove_stale_temps(path);
+        let read_only = !sys::writable(path);
+        let mut doc = Document {
+            path: Some(path.to_path_buf()),
+            line_ending: source.line_ending(),
+            encoding: source.encoding(),
+            sources: vec![source],
+            add: AddBuffer::default(),
+            tree: PieceTree::default(),
+            history: History::default(),
+            version: 0,
+            revision: 0,
+            next_revision: 1,
+            saved_revision: 0,
+            read_only,
+            rebase: None,
+            journal: None,
+            appends_since_change: 0,
+            ignored_backups: found.ignored,
+        };
+        doc.tree = doc.whole_source_tree(0);
+        Ok(doc)
+    }
+
+    fn whole_source_tree(&self, source: u32) -> PieceTree {
+        let len = self.sources[source as usize].len();
+        let pieces = if len == 0 {
+            Vec::new()
+        } else {
+            vec![bufs(&self.sources, &self.add).original(source, 0, len)]
+        };
+        PieceTree::from_pieces(pieces)
+    }
+
+    /// A reader over the current version. O(1).
+    pub fn view(&self) -> View<'_> {
+        View {
+            tree: &self.tree,
+            bufs: bufs(&self.sources, &self.add),
+        }
+    }
+
+    /// A frozen copy of the current version for another thread.
+    pub fn snapshot(&mut self) -> Snapshot {
+        Snapshot {
+            tree: self.tree.clone(),
+            sources: self.sources.clone().into(),
+            sealed: self.add.seal(),
+            version: self.version,
+            revision: self.revision,
+        }
+    }
+
+    /// Length in bytes. O(1).
+    pub fn len(&self) -> usize {
+        self.tree.len()
+    }
+
+    /// True for an empty document.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The version: 0 at open, one more after each change of content (edit, undo, redo).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// A change of content other than a followed append: the next version.
+    fn bump_version(&mut self) {
+        self.version += 1;
+        self.appends_since_change = 0;
+    }
+
+    /// True if offsets and positions computed against version `v` still mean the same bytes
+    /// now: `v` is the current version, or every version since only appended at the end (a
+    /// followed log). Lets a client's edit made while a log grew apply instead of being refused.
+    pub fn positions_valid_since(&self, v: u64) -> bool {
+        v <= self.version && self.version - v <= self.appends_since_change
+    }
+
+    /// True if the content differs from the last save (or the file as opened).
+    pub fn is_dirty(&self) -> bool {
+        self.revision != self.saved_revision
+    }
+
+    /// The file this document saves to.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The dominant line ending of the file as opened.
+    pub fn line_ending(&self) -> LineEnding {
+        self.line_ending
+    }
+
+    /// The encoding seen at open.
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// True if the file's permissions forbid writing it.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Files named like backups of interrupted saves of this file that were found at open and
+    /// not trusted (planted by another user, or with no record in this user's state
+    /// directory): left alone, for the user to look at.
+    pub fn ignored_backups(&self) -> &[in_place::IgnoredBackup] {
+        &self.ignored_backups
+    }
+
+    /// True if the document reads a reflink snapshot of its file taken at open (XFS, btrfs):
+    /// outside writes and truncations cannot change what it shows.
+    pub fn is_snapshot(&self) -> bool {
+        self.current_source().is_snapshot()
+    }
+
+    /// True if a file the document reads from was truncated under its mapping: reads answer
+    /// [`Error::FileChanged`] until the document is reopened.
+    pub fn is_damaged(&self) -> bool {
+        self.sources.iter().any(|s| s.is_damaged())
+    }
+
+    /// Progress of the line index of the file currently backing the document.
+    pub fn index_progress(&self) -> IndexProgress {
+        self.current_source().index().progress()
+    }
+
+    /// The newest file: the one opened, or the last one saved (indexing after a save).
+    fn current_source(&self) -> &Arc<Source> {
+        &self.sources[self.sources.len() - 1]
+    }
+
+    /// Number of pieces (for diagnostics and benchmarks). O(pieces).
+    pub fn piece_count(&self) -> usize {
+        self.tree.piece_count()
+    }
+
+    /// Height of the piece tree (for diagnostics and benchmarks). O(log pieces).
+    pub fn tree_depth(&self) -> usize {
+        self.tree.depth()
+    }
+
+    /// Bytes held by the add buffer (in memory or spilled to disk). O(1).
+    pub fn added_bytes(&self) -> usize {
+        self.add.stored_bytes()
+    }
+
+    /// Bytes of the add buffer held in memory: at most about 16 MiB plus small blocks, the
+    /// rest is spilled to disk (see `block.rs`). O(1).
+    pub fn added_bytes_in_memory(&self) -> usize {
+        self.add.bytes_in_memory()
+    }
+
+    /// Blocks until the index is complete (or `control` is cancelled), then refreshes.
+    pub fn wait_for_index(&mut self, control: &Control) -> Result<()> {
+        let sources = self.sources.clone();
+        for s in &sources {
+            s.index().wait_until(s.len(), control)?;
+        }
+        self.poll_index();
+        Ok(())
+    }
+
+    /// Blocks until line `line`'s start is known (or the index ends, or `control` is
+    /// cancelled), then returns it. Errors: [`Error::OutOfBounds`], [`Error::Cancelled`].
+    pub fn wait_for_line(&mut self, line: usize, control: &Control) -> Result<usize> {
+        loop {
+            match self.view().line_start(line) {
+                Err(Error::NotIndexedYet { .. }) => {}
+                other => return other,
+            }
+            let sources = self.sources.clone();
+            let Some(pending) = sources.iter().find(|s| !s.index().is_complete()) else {
+                self.poll_index();
+                return self.view().line_start(line);
+            };
+            let next = pending.index().indexed_bytes() + 4 * crate::line_index::BLOCK * 16;
+            pending.index().wait_until(next, control)?;
+            self.poll_index();
+        }
+    }
+
+    /// Brings summaries up to date with the line index, and moves onto a saved file once it is
+    /// indexed. Cheap when there is nothing to do; called by every edit.
+    pub fn poll_index(&mut self) {
+        if let Some(r) = &self.rebase {
+            let src = &self.sources[r.source as usize];
+            if r.revision != self.revision {
+                // Edited since the save: keep reading the old buffers, which stay valid.
+                self.rebase = None;
+            } else if src.index().is_complete() {
+                self.tree = self.whole_source_tree(r.source);
+                self.rebase = None;
+            }
+        }
+        if !self.tree.info().known {
+            let bufs = bufs(&self.sources, &self.add);
+            self.tree.refresh(&bufs);
+        }
+    }
+}
+
+impl Drop for Document {
+    /// A clean document needs no journal: delete it. A dirty one keeps its journal, so the
+    /// next session can offer its unsaved changes.
+    fn drop(&mut self) {
+        if !self.is_dirty() {
+            self.close_journal();
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Saving a document: a job prepared on the document (a snapshot and a target), run on any
+//! thread ([`crate::save`] does the writing), and finished on the document.
+//!
+//! After a save the document is clean at the saved revision, its path is the target, its
+//! journal restarts against the new file, and once the new file is indexed the document moves
+//! onto it ([`Rebase`]): one piece over the saved file instead of the pieces of the old one.
+//! Edits made meanwhile keep reading the old buffers, which stay valid. The undo history
+//! survives a save.
+
+use std::path::{Path, PathBuf};
+
+use super::{Document, Snapshot};
+use crate::save::{self, SaveReport};
+use crate::source::Source;
+use crate::{Control, Error, Result};
+
+/// A save prepared by [`Document::begin_save`]: run it on any thread, then hand the outcome to
+/// [`Document::finish_save`].
+pub struct SaveJob {
+    snapshot: Snapshot,
+    target: PathBuf,
+}
+
+impl SaveJob {
+    /// Writes the snapshot atomically to the target. See [`crate::save`].
+    pub fn run(&self, control: &Control) -> Result<SaveReport> {
+        save::save_atomically(self.snapshot.view(), &self.target, control)
+    }
+
+    /// The path being written.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+}
+
+/// After a save, the document moves onto the saved file once its index is complete.
+pub(super) struct Rebase {
+    pub(super) source: u32,
+    pub(super) revision: u64,
+}
+
+impl Document {
+    /// Prepares a save of the current version to `target` (the document's own path when
+    /// `None`). Run the job on any thread, then pass its outcome to [`Document::finish_save`].
+    pub fn begin_save(&mut self, target: Option<&Path>) -> Result<SaveJob> {
+        let target = match (target, &self.path) {
+            (Some(t), _) => t.to_path_buf(),
+            (None, Some(p)) => p.clone(),
+            (None, None) => {
+                return Err(Error::Io {
+                    context: "save".into(),
+                    source: std::io::Error::other("the document has no path: use save-as"),
+                })
+            }
+        };
+        Ok(SaveJob {
+            snapshot: self.snapshot(),
+            target,
+        })
+    }
+
+    /// Records a finished save: the saved version becomes clean, the document's path becomes the
+    /// target, and the document moves onto the new file once it is indexed. The undo history
+    /// survives. On error nothing changes (the document stays dirty) and the error is returned.
+    pub fn finish_save(&mut self, job: SaveJob, outcome: Result<SaveReport>) -> Result<SaveReport> {
+        let report = outcome?;
+        self.saved_revision = job.snapshot.revision;
+        self.history.group = None;
+        self.path = Some(job.target);
+        if let Ok(source) = Source::open(&report.path) {
+            self.restart_journal(&source);
+            self.sources.push(source);
+            self.rebase = Some(Rebase {
+                source: (self.sources.len() - 1) as u32,
+                revision: job.snapshot.revision,
+            });
+        }
+        self.read_only = false;
+        Ok(report)
+    }
+
+    /// Saves to the document's path (`None`) or to `target`, on this thread.
+    pub fn save(&mut self, target: Option<&Path>, control: &Control) -> Result<SaveReport> {
+        let job = self.begin_save(target)?;
+        let outcome = job.run(control);
+        self.finish_save(job, outcome)
+    }
+}
