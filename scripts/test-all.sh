@@ -9,7 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked -p tome
-cargo test --workspace --locked
+# The end-to-end tests (tests/) drive this release binary; without TOME_BIN they would build a
+# test-profile one of their own (what a plain `cargo test` in a fresh clone does).
+TOME_BIN="$PWD/target/release/tome" cargo test --workspace --locked
 ./scripts/test-nvim.sh
 ./scripts/test-vscode.sh
 ./scripts/test-vscode-e2e.sh
