@@ -154,7 +154,7 @@ pub fn from_core(e: CoreError) -> Error {
         CoreError::Io { .. } => error(IO_ERROR, "io", message),
         // A replace-all planned on an older version (the handler plans again; not seen by
         // clients in practice).
-        CoreError::Stale(_) => error(STALE_VERSION, "stale", message),
+        CoreError::Stale(_) => error(STALE_VERSION, "staleVersion", message),
         // Not a version in the request, but the same answer: the journal applies to version 0
         // of the file as opened, and the document has moved on. Editors branch on -33003 here
         // (nvim's `:TomeRecover` explains it), so the code stays; `kind` says which case.
