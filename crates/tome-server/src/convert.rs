@@ -87,19 +87,26 @@ pub enum Start {
     Fraction(f64),
 }
 
-/// Cuts `line` to the request's column window and decodes it.
-pub fn window_of(view: &View<'_>, line: &tome_core::Line, r: &ViewportRequest) -> LineOut {
+/// Cuts `line` to the request's column window and decodes it. A read that fails (the file
+/// was truncated under the mapping meanwhile) fails the whole line, never shows it empty.
+pub fn window_of(view: &View<'_>, line: &tome_core::Line, r: &ViewportRequest) -> Result<LineOut> {
     let (start, len) = (line.start, line.len);
+    // The column walks take plain byte reads: the first failure is kept and answered after.
+    let failed = std::cell::RefCell::new(None);
     let fetch = |from: usize| {
-        move |s: usize, e: usize| {
-            view.read(start + from + s, start + from + e)
-                .unwrap_or_default()
+        let failed = &failed;
+        move |s: usize, e: usize| match view.read(start + from + s, start + from + e) {
+            Ok(bytes) => bytes,
+            Err(err) => {
+                failed.borrow_mut().get_or_insert(err);
+                Vec::new()
+            }
         }
     };
     let (from, start_column) = columns::walk(fetch(0), len, r.window_start, r.enc);
     let (shown, _) = columns::walk(fetch(from), len - from, r.width, r.enc);
     let to = from + shown;
-    let bytes = view.read(start + from, start + to).unwrap_or_default();
+    let bytes = view.read(start + from, start + to).map_err(from_core)?;
     let (text, invalid) = decode_lossy(&bytes);
     let length = match r.enc {
         PositionEncoding::Utf8 => len,
@@ -109,7 +116,10 @@ pub fn window_of(view: &View<'_>, line: &tome_core::Line, r: &ViewportRequest) -
         _ if len <= MAX_COUNTED_LINE => columns::count(fetch(0), len, r.enc),
         _ => len, // documented: an upper bound for very long lines
     };
-    LineOut {
+    if let Some(err) = failed.into_inner() {
+        return Err(from_core(err));
+    }
+    Ok(LineOut {
         number: line.number.map(|n| n as u64),
         offset: start as u64,
         text,
@@ -121,7 +131,7 @@ pub fn window_of(view: &View<'_>, line: &tome_core::Line, r: &ViewportRequest) -
         cut_after: to < len || !line.len_known,
         invalid,
         length_known: line.len_known,
-    }
+    })
 }
 
 /// Converts one edit to byte offsets on the current version.

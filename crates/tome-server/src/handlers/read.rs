@@ -44,8 +44,11 @@ fn read_viewport(doc: &mut Document, r: &ViewportRequest) -> Result<ViewportResu
     .map_err(from_core)?;
     let mut out = Vec::with_capacity(lines.len());
     for line in lines {
-        out.push(window_of(&view, &line, r));
+        out.push(window_of(&view, &line, r)?);
     }
+    // Every read above went through the mapping: if a page of it was lost meanwhile (the file
+    // truncated under it), the zeros read are not shown (`fileChanged`).
+    view.intact().map_err(from_core)?;
     Ok(ViewportResult {
         version: doc.version(),
         lines: out,
