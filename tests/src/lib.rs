@@ -379,6 +379,17 @@ impl Server {
             .map(|n| n["params"]["value"].clone())
             .collect()
     }
+
+    /// The params of the `tome/didChangeOnDisk` notifications so far for document `doc`.
+    pub fn disk_notices(&self, doc: u64) -> Vec<Value> {
+        self.notifications
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|n| n["method"] == "tome/didChangeOnDisk" && n["params"]["doc"] == doc)
+            .map(|n| n["params"].clone())
+            .collect()
+    }
 }
 
 impl Drop for Server {

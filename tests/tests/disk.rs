@@ -9,20 +9,10 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use tome_e2e::Server;
 
-fn disk_notices(s: &Server, doc: u64) -> Vec<Value> {
-    s.notifications
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|n| n["method"] == "tome/didChangeOnDisk" && n["params"]["doc"] == doc)
-        .map(|n| n["params"].clone())
-        .collect()
-}
-
 fn wait_notice(s: &Server, doc: u64, count: usize) -> Value {
     let t = Instant::now();
     loop {
-        let got = disk_notices(s, doc);
+        let got = s.disk_notices(doc);
         if got.len() >= count {
             return got[count - 1].clone();
         }
@@ -126,12 +116,7 @@ fn outside_changes_are_reported_followed_and_reloadable() {
         s.request("tome/edit", json!({"doc": doc, "version": info["version"], "edits": [{"offsets": {"start": 0, "end": 0}, "text": "saved "}]})).unwrap();
         s.request("tome/save", json!({"doc": doc})).unwrap();
         std::thread::sleep(Duration::from_millis(600));
-        assert_eq!(
-            disk_notices(&s, doc).len(),
-            2,
-            "{:?}",
-            disk_notices(&s, doc)
-        );
+        assert_eq!(s.disk_notices(doc).len(), 2, "{:?}", s.disk_notices(doc));
 
         // Replaced by rename (another editor's save), then deleted.
         let tmp = dir.join("app.log.new");
@@ -199,7 +184,7 @@ fn outside_changes_are_reported_followed_and_reloadable() {
             )
             .unwrap();
         assert_eq!(texts(&v), ["bystander"]);
-        assert!(disk_notices(&s, other).is_empty());
+        assert!(s.disk_notices(other).is_empty());
         assert_eq!(s.shutdown(), Some(0));
     }
 }

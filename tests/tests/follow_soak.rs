@@ -11,7 +11,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
 use tome_e2e::Server;
 
 #[derive(Debug, Clone, Copy)]
@@ -40,16 +40,6 @@ fn sample(pid: u32, secs: u64) -> Sample {
         maps,
         anon_kib,
     }
-}
-
-fn notices(s: &Server, doc: u64) -> Vec<Value> {
-    s.notifications
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|n| n["method"] == "tome/didChangeOnDisk" && n["params"]["doc"] == doc)
-        .map(|n| n["params"].clone())
-        .collect()
 }
 
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
@@ -126,7 +116,9 @@ fn a_log_followed_for_a_minute_keeps_resources_flat_and_equals_the_file() {
         "the document differs from the file"
     );
     assert!(
-        notices(&s, doc).iter().all(|n| n["change"] == "appended"),
+        s.disk_notices(doc)
+            .iter()
+            .all(|n| n["change"] == "appended"),
         "only appends were reported"
     );
     // The first sample is before any append; the bound is against the one taken at 10 s.
@@ -153,13 +145,15 @@ fn a_log_followed_for_a_minute_keeps_resources_flat_and_equals_the_file() {
         .set_len(0)
         .unwrap();
     wait_for("a truncation notice", || {
-        notices(&s, doc).iter().any(|n| n["change"] == "truncated")
+        s.disk_notices(doc)
+            .iter()
+            .any(|n| n["change"] == "truncated")
     });
     // Rotation by rename: a new file takes the name.
     std::fs::rename(&path, dir.path().join("app.log.2")).unwrap();
     std::fs::write(&path, "new log\n").unwrap();
     wait_for("a replacement notice", || {
-        notices(&s, doc)
+        s.disk_notices(doc)
             .iter()
             .any(|n| n["change"] == "replaced" || n["change"] == "deleted")
     });
