@@ -84,8 +84,36 @@ impl Document {
                 .map(|e| self.tree.pieces_in(e.range.start, e.range.end, &bufs))
                 .collect()
         };
-        let swap_from =
-            (removed.iter().map(Vec::len).sum::<usize>() > SPLICE_LIMIT).then(|| self.tree.clone());
+        let large = removed.iter().map(Vec::len).sum::<usize>() > SPLICE_LIMIT;
+        // All or nothing, even if applying panics (a bug): the batch is applied while `before`
+        // keeps the old tree (O(1) to take; the nodes the batch touches are copied, O(depth)
+        // each), and only a batch applied whole is journaled and recorded. On a panic the
+        // old tree comes back and the panic goes on (the server answers -32803); the bytes
+        // already appended to the add buffer are unused, which the buffer allows.
+        let before = self.tree.clone();
+        let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut changes = Vec::with_capacity(edits.len());
+            for (edit, removed) in edits.iter().zip(removed).rev() {
+                #[cfg(test)]
+                tests::maybe_panic();
+                let bufs = bufs(&self.sources, &self.add);
+                self.tree.remove(edit.range.start, edit.range.end, &bufs);
+                let inserted = self.insert_text(edit.range.start, &edit.text);
+                changes.push(Change::Splice {
+                    at: edit.range.start,
+                    removed,
+                    inserted,
+                });
+            }
+            changes
+        }));
+        let mut changes = match applied {
+            Ok(changes) => changes,
+            Err(panic) => {
+                self.tree = before;
+                std::panic::resume_unwind(panic);
+            }
+        };
         self.log(|| {
             Record::Splices(
                 edits
@@ -99,18 +127,7 @@ impl Document {
                     .collect(),
             )
         });
-        let mut changes = Vec::with_capacity(edits.len());
-        for (edit, removed) in edits.iter().zip(removed).rev() {
-            let bufs = bufs(&self.sources, &self.add);
-            self.tree.remove(edit.range.start, edit.range.end, &bufs);
-            let inserted = self.insert_text(edit.range.start, &edit.text);
-            changes.push(Change::Splice {
-                at: edit.range.start,
-                removed,
-                inserted,
-            });
-        }
-        if let Some(before) = swap_from {
+        if large {
             changes = vec![Change::Swap {
                 before,
                 after: self.tree.clone(),
@@ -177,5 +194,55 @@ impl Document {
             start: r.start,
             info: Info::of(chunk),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use crate::Document;
+
+    thread_local! {
+        /// Makes `apply` panic after this many more edits applied, on this thread.
+        static PANIC_BEFORE: Cell<Option<usize>> = const { Cell::new(None) };
+    }
+
+    pub(super) fn maybe_panic() {
+        match PANIC_BEFORE.with(Cell::get) {
+            Some(0) => panic!("injected panic in the middle of a batch"),
+            Some(n) => PANIC_BEFORE.with(|p| p.set(Some(n - 1))),
+            None => {}
+        }
+    }
+
+    #[test]
+    fn a_batch_that_panics_halfway_leaves_the_document_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("doc.txt");
+        std::fs::write(&path, b"one\ntwo\nthree\n").unwrap();
+        let mut doc = Document::open(&path).unwrap();
+        doc.enable_journal(&dir.path().join("state")).unwrap();
+        doc.insert(0, ">").unwrap();
+        let (version, history) = (doc.version(), doc.history_len());
+        let content = |doc: &Document| doc.view().read(0, doc.len()).unwrap();
+        let before = content(&doc);
+        let batch = vec![
+            super::Edit::insert(1, "A"),
+            super::Edit::insert(5, "B"),
+            super::Edit::insert(9, "C"),
+        ];
+        PANIC_BEFORE.with(|p| p.set(Some(2)));
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| doc.apply(batch.clone())));
+        PANIC_BEFORE.with(|p| p.set(None));
+        assert!(outcome.is_err(), "the injected panic happened");
+        assert_eq!(content(&doc), before, "no part of the batch stayed");
+        assert_eq!((doc.version(), doc.history_len()), (version, history));
+        // The document goes on: the same batch applies whole, and undo takes it back whole.
+        doc.apply(batch).unwrap();
+        assert_eq!(content(&doc), b">Aone\nBtwo\nCthree\n");
+        doc.undo().unwrap();
+        assert_eq!(content(&doc), before);
     }
 }
