@@ -51,7 +51,8 @@ pub struct Watcher {
 
 /// A change to the set of watched directories, for the watch thread.
 enum Op {
-    Watch(PathBuf),
+    /// Watch a file's directory; the sender is told once the watch is in place.
+    Watch(PathBuf, tokio::sync::oneshot::Sender<()>),
     Unwatch(PathBuf),
 }
 
@@ -64,10 +65,14 @@ impl Watcher {
         }
     }
 
-    /// Starts watching the directory of `file` (counted: one watch per directory). Returns at
-    /// once; the watch is added on the watch thread.
-    pub fn watch(&self, file: PathBuf) {
-        self.send(Op::Watch(file));
+    /// Starts watching the directory of `file` (counted: one watch per directory), on the
+    /// watch thread; resolves once the watch is in place, so that a change made right after
+    /// the caller answers (an open, a save) is seen.
+    pub async fn watch(&self, file: PathBuf) {
+        let (placed, wait) = tokio::sync::oneshot::channel();
+        self.send(Op::Watch(file, placed));
+        // An error means no watch thread: nothing will be watched, nothing to wait for.
+        let _ = wait.await;
     }
 
     /// Stops watching the directory of `file` once no open document is in it. Returns at once.
@@ -146,7 +151,9 @@ fn watch_thread(ops: &mpsc::Receiver<Op>, pending: &Arc<Pending>) {
     let mut dirs: HashMap<PathBuf, usize> = HashMap::new();
     while let Ok(op) = ops.recv() {
         match op {
-            Op::Watch(file) => {
+            Op::Watch(file, placed) => {
+                // Told when this arm ends, whatever happens (dropping the sender also wakes).
+                let _placed = placed;
                 let Some(dir) = dir_of(&file) else { continue };
                 let count = dirs.entry(dir.clone()).or_insert(0);
                 *count += 1;

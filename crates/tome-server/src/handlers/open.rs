@@ -93,7 +93,7 @@ impl Backend {
             fits: f.fits,
         });
         *handle.recoverable.lock().unwrap_or_else(|e| e.into_inner()) = found;
-        self.watch(&handle, opened);
+        self.watch(&handle, opened).await;
         let report = self.client_progress.load(Ordering::Relaxed);
         let h = Arc::clone(&handle);
         let mut info = blocking(move || {
@@ -116,13 +116,13 @@ impl Backend {
     }
 
     /// Watches `path` for outside changes on behalf of `handle` (replacing what it watched).
-    pub(super) fn watch(&self, handle: &DocHandle, path: std::path::PathBuf) {
+    pub(super) async fn watch(&self, handle: &DocHandle, path: std::path::PathBuf) {
         self.watching.get_or_init(|| {
             let checker =
                 Arc::clone(&self.watcher).run(self.client.clone(), Arc::clone(&self.docs));
             tokio::spawn(checker).abort_handle()
         });
-        self.watcher.watch(path.clone());
+        self.watcher.watch(path.clone()).await;
         let old = handle
             .watched
             .lock()

@@ -72,7 +72,8 @@ impl Backend {
             // Watch where the document now lives (unless a close sent meanwhile has stopped
             // watching it); look again for changes made during the save.
             if !handle.closed.load(Ordering::Acquire) {
-                self.watch(&handle, std::path::PathBuf::from(&done.path));
+                self.watch(&handle, std::path::PathBuf::from(&done.path))
+                    .await;
             }
             self.watcher.poke();
         }
