@@ -246,3 +246,85 @@ fn a_refused_recovery_is_offered_again() {
     assert_eq!(v["lines"][0]["text"], "RECOVER ME alpha");
     assert_eq!(s.shutdown(), Some(0));
 }
+
+/// Edits acknowledged while a save is writing are journaled against the saved file once the
+/// save ends: a crash after that brings them back on top of the saved content.
+#[test]
+fn edits_made_during_a_save_survive_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let path = dir.path().join("doc.log");
+    tome_gen::write_file(
+        &tome_gen::GenConfig {
+            size: 300 << 20,
+            ..Default::default()
+        },
+        &path,
+    )
+    .unwrap();
+    let mut s = ready(&state);
+    let doc = s.request("tome/open", json!({"path": path})).unwrap()["doc"]
+        .as_u64()
+        .unwrap();
+    let r = s
+        .request(
+            "tome/edit",
+            json!({"doc": doc, "version": 0, "edits": [{"offsets": {"start": 0, "end": 0}, "text": "BEFORE THE SAVE\n"}]}),
+        )
+        .unwrap();
+    let mut version = r["version"].as_u64().unwrap();
+    let save = s.send("tome/save", json!({"doc": doc}));
+    // Edits while the save writes (a 300 MiB save takes a while): at the start, in the middle,
+    // and one that copies nothing from the file.
+    let mut edits = Vec::new();
+    for i in 0..20u64 {
+        let at = i * 10_000_000;
+        let text = format!("<during {i}>");
+        let r = s
+            .request(
+                "tome/edit",
+                json!({"doc": doc, "version": version, "edits": [{"offsets": {"start": at, "end": at + 3}, "text": text}]}),
+            )
+            .unwrap();
+        version = r["version"].as_u64().unwrap();
+        edits.push((at as usize, text));
+    }
+    let saved = s.wait(save).expect("the save succeeds");
+    assert_eq!(saved["version"], 1, "{saved}");
+    // One more edit after the save, then let the journal sync and crash.
+    let r = s
+        .request(
+            "tome/edit",
+            json!({"doc": doc, "version": version, "edits": [{"offsets": {"start": 5, "end": 5}, "text": "AFTER"}]}),
+        )
+        .unwrap();
+    assert_eq!(r["version"].as_u64().unwrap(), version + 1);
+    std::thread::sleep(Duration::from_millis(800));
+    s.kill9();
+
+    let mut expected = std::fs::read(&path).unwrap();
+    assert!(
+        expected.starts_with(b"BEFORE THE SAVE\n"),
+        "the save wrote the snapshot"
+    );
+    for (at, text) in &edits {
+        expected.splice(*at..*at + 3, text.bytes());
+    }
+    expected.splice(5..5, b"AFTER".iter().copied());
+
+    let mut s = ready(&state);
+    let info = s.request("tome/open", json!({"path": path})).unwrap();
+    assert!(
+        info["recovery"]["changes"].as_u64().is_some(),
+        "the edits made during the save are offered: {info}"
+    );
+    let doc = info["doc"].as_u64().unwrap();
+    let r = s.request("tome/recover", json!({"doc": doc})).unwrap();
+    assert_eq!(r["stoppedEarly"], Value::Null, "{r}");
+    let got = saved_copy(&mut s, doc, dir.path(), "recovered.log");
+    assert!(
+        got == expected,
+        "recovered content differs from the edits made"
+    );
+    assert_eq!(s.shutdown(), Some(0));
+}

@@ -325,3 +325,94 @@ fn a_full_journal_disk_is_reported_and_editing_and_saving_go_on() {
     doc.sync_journal();
     assert_eq!(doc.journal_failure(), None);
 }
+
+/// Recovers the journal left in `jdir` for `path` and returns the recovered content.
+fn recovered(path: &Path, jdir: &Path) -> Vec<u8> {
+    let mut doc = Document::open(path).unwrap();
+    let found = doc
+        .enable_journal(jdir)
+        .unwrap()
+        .expect("a journal to recover");
+    let (_, stopped) = doc.recover(found).unwrap();
+    assert_eq!(stopped, None);
+    content(&doc)
+}
+
+fn matcher(pattern: &str) -> Matcher {
+    Matcher::new(&Query {
+        pattern: pattern.into(),
+        regex: false,
+        case_insensitive: false,
+    })
+    .unwrap()
+}
+
+/// Undoing a replace-all after typing (a typing group is one live step but several records)
+/// recovers to what the user saw, not to an undo of another step.
+#[test]
+fn undo_of_a_replace_all_after_typing_recovers_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.log");
+    std::fs::write(&path, "alpha beta\n".repeat(1000)).unwrap();
+    let jdir = dir.path().join("journal");
+    let mut doc = Document::open(&path).unwrap();
+    assert!(doc.enable_journal(&jdir).unwrap().is_none());
+    doc.replace_all(&matcher("beta"), b"BETA", &Control::new())
+        .unwrap();
+    for (i, c) in "typed".chars().enumerate() {
+        doc.insert(3 + i, c.to_string()).unwrap();
+    }
+    doc.undo().unwrap(); // the typing (one step live)
+    doc.undo().unwrap(); // the replace-all
+    doc.redo().unwrap(); // the replace-all again
+    doc.undo().unwrap();
+    let expected = content(&doc);
+    doc.sync_journal();
+    doc.simulate_crash();
+    assert!(
+        recovered(&path, &jdir) == expected,
+        "recovered content differs"
+    );
+}
+
+/// Edits made while a save writes are journaled against the saved file: a crash after the
+/// save recovers them on top of it.
+#[test]
+fn edits_made_during_a_save_are_recovered_after_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.log");
+    tome_gen::write_file(&tome_gen::GenConfig::sized(4 << 20), &path).unwrap();
+    let jdir = dir.path().join("journal");
+    let mut doc = Document::open(&path).unwrap();
+    assert!(doc.enable_journal(&jdir).unwrap().is_none());
+    doc.wait_for_index(&Control::new()).unwrap();
+    doc.insert(0, "before the save\n").unwrap();
+    doc.replace_all(&matcher("seq=1"), b"SEQ=1", &Control::new())
+        .unwrap();
+    let job = doc.begin_save(None).unwrap();
+    // While it writes: typing, a paste of text from far away, a deletion, an undo.
+    doc.insert(10, "typed during the save").unwrap();
+    let far = doc.view().read(3 << 20, (3 << 20) + 5000).unwrap();
+    let paste = String::from_utf8_lossy(&far).into_owned();
+    doc.insert(1 << 20, &paste).unwrap();
+    doc.delete(2 << 20..(2 << 20) + 777).unwrap();
+    doc.undo().unwrap();
+    doc.delete(100..200).unwrap();
+    let ran = job.run(&Control::new());
+    doc.finish_save(job, ran).unwrap();
+    let saved = std::fs::read(&path).unwrap();
+    assert!(saved.starts_with(b"before the save\n"));
+    // After the save: undo back past it (the replace-all made before the save), then type.
+    doc.undo().unwrap();
+    doc.undo().unwrap();
+    doc.undo().unwrap();
+    doc.insert(0, "after").unwrap();
+    let expected = content(&doc);
+    assert!(expected != saved);
+    doc.sync_journal();
+    doc.simulate_crash();
+    assert!(
+        recovered(&path, &jdir) == expected,
+        "recovered content differs"
+    );
+}

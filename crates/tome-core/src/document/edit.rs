@@ -131,6 +131,7 @@ impl Document {
             changes = vec![Change::Swap {
                 before,
                 after: self.tree.clone(),
+                redo_as: None,
             }];
         }
         self.record(changes, edits[0].range.start, kind);

@@ -38,6 +38,7 @@
 use std::ops::Range;
 
 use super::{bufs, Document, Edit};
+use crate::journal::Record;
 use crate::tree::{Piece, PieceTree, MAX_ADD_PIECE};
 
 /// What an undo or redo did.
@@ -72,8 +73,13 @@ pub(super) enum Change {
         inserted: Vec<Piece>,
     },
     /// The whole tree was replaced (replace-all, or a batch removing many pieces): both versions
-    /// are kept, which costs O(1) to take.
-    Swap { before: PieceTree, after: PieceTree },
+    /// are kept, which costs O(1) to take. `redo_as` is the journal record that makes `after`
+    /// from `before` when replayed on exactly `before` (a replace-all's own record).
+    Swap {
+        before: PieceTree,
+        after: PieceTree,
+        redo_as: Option<Record>,
+    },
 }
 
 /// Batches removing more pieces than this are recorded as a [`Change::Swap`].
@@ -141,7 +147,14 @@ impl Document {
     /// log pieces).
     pub fn undo(&mut self) -> Option<Restored> {
         let step = self.history.undo.pop()?;
-        self.log_restore(&step, true);
+        let was = self.tree.clone();
+        let swaps = step
+            .changes
+            .iter()
+            .any(|c| matches!(c, Change::Swap { .. }));
+        if !swaps {
+            self.log_restore(&step, true);
+        }
         for change in step.changes.iter().rev() {
             match change {
                 Change::Splice {
@@ -149,8 +162,11 @@ impl Document {
                     removed,
                     inserted,
                 } => self.splice(*at, total_len(inserted), removed),
-                Change::Swap { before, after } => self.swap_keeping_tail(after.len(), before),
+                Change::Swap { before, after, .. } => self.swap_keeping_tail(after.len(), before),
             }
+        }
+        if swaps {
+            self.log_tree_change(&was);
         }
         self.revision = step.before_rev;
         let at = step.at;
@@ -161,7 +177,23 @@ impl Document {
     /// Redoes the last undone step. `None` if there is nothing to redo.
     pub fn redo(&mut self) -> Option<Restored> {
         let step = self.history.redo.pop()?;
-        self.log_restore(&step, false);
+        let was = self.tree.clone();
+        // A replace-all redone on exactly the content it was made on replays as itself.
+        let redo_as = match step.changes.as_slice() {
+            [Change::Swap {
+                before,
+                redo_as: Some(record),
+                ..
+            }] if before.len() == was.len() => Some(record.clone()),
+            _ => None,
+        };
+        let swaps = step
+            .changes
+            .iter()
+            .any(|c| matches!(c, Change::Swap { .. }));
+        if !swaps {
+            self.log_restore(&step, false);
+        }
         for change in &step.changes {
             match change {
                 Change::Splice {
@@ -169,8 +201,13 @@ impl Document {
                     removed,
                     inserted,
                 } => self.splice(*at, total_len(removed), inserted),
-                Change::Swap { before, after } => self.swap_keeping_tail(before.len(), after),
+                Change::Swap { before, after, .. } => self.swap_keeping_tail(before.len(), after),
             }
+        }
+        match redo_as {
+            Some(record) => self.log(|| record),
+            None if swaps => self.log_tree_change(&was),
+            None => {}
         }
         self.revision = step.after_rev;
         let at = step.at;

@@ -12,6 +12,7 @@
 //! | `save.rs` | [`SaveJob`]: prepare, run on any thread, finish |
 //! | `follow.rs` | the file on disk: changes, followed appends, reload |
 //! | `recovery.rs` | the edit journal: logging, setting aside, recovery and replay |
+//! | `rejournal.rs` | changes journaled as a difference of trees (edits during a save, undo of a replace-all) |
 //!
 //! Invariants: the tree's pieces refer to the add buffer and to `sources` by index, and
 //! `sources` only grows while the document lives (reload and recovery replace it whole, with
@@ -24,6 +25,7 @@ mod edit;
 mod follow;
 mod history;
 mod recovery;
+mod rejournal;
 mod replace;
 mod save;
 

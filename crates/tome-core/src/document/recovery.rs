@@ -201,8 +201,10 @@ impl Document {
                         parts: self.journal_parts(back),
                     });
                 }
+                // Steps with whole-tree changes are recorded by their difference instead
+                // (`rejournal`): a replayed "undo" could undo another step.
                 Change::Swap { .. } => {
-                    self.log(|| if undo { Record::Undo } else { Record::Redo });
+                    debug_assert!(false, "log_restore of a whole-tree change");
                     return;
                 }
             }
@@ -212,7 +214,7 @@ impl Document {
 
     /// How to record `pieces`: ranges of the journal's base file by reference, the rest by
     /// value.
-    fn journal_parts(&self, pieces: &[Piece]) -> Vec<JPart> {
+    pub(super) fn journal_parts(&self, pieces: &[Piece]) -> Vec<JPart> {
         let base = self.journal_base();
         let bufs = bufs(&self.sources, &self.add);
         pieces

@@ -89,12 +89,13 @@ impl Document {
             regex,
             case_insensitive,
         } = query;
-        self.log(|| Record::ReplaceAll {
+        let record = Record::ReplaceAll {
             pattern,
             regex,
             case_insensitive,
             replacement,
-        });
+        };
+        self.log(|| record.clone());
         let mut pieces = Vec::with_capacity(plan.parts.len());
         for part in plan.parts {
             match part {
@@ -123,6 +124,7 @@ impl Document {
         let changes = vec![Change::Swap {
             before,
             after: self.tree.clone(),
+            redo_as: Some(record),
         }];
         self.record(changes, plan.first, None);
         Ok(plan.count)

@@ -8,6 +8,7 @@
 //! survives a save.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use super::{Document, Snapshot};
 use crate::save::{self, SaveReport};
@@ -19,12 +20,21 @@ use crate::{Control, Error, Result};
 pub struct SaveJob {
     snapshot: Snapshot,
     target: PathBuf,
+    /// The saved file, opened by [`SaveJob::run`] (on the save's thread: opening can clone the
+    /// whole file on XFS and btrfs, which [`Document::finish_save`] must not do under the
+    /// document's lock).
+    opened: OnceLock<Arc<Source>>,
 }
 
 impl SaveJob {
-    /// Writes the snapshot atomically to the target. See [`crate::save`].
+    /// Writes the snapshot atomically to the target, then opens what it wrote. See
+    /// [`crate::save`].
     pub fn run(&self, control: &Control) -> Result<SaveReport> {
-        save::save_atomically(self.snapshot.view(), &self.target, control)
+        let report = save::save_atomically(self.snapshot.view(), &self.target, control)?;
+        if let Ok(source) = Source::open(&report.path) {
+            let _ = self.opened.set(source);
+        }
+        Ok(report)
     }
 
     /// The path being written.
@@ -56,6 +66,7 @@ impl Document {
         Ok(SaveJob {
             snapshot: self.snapshot(),
             target,
+            opened: OnceLock::new(),
         })
     }
 
@@ -67,8 +78,14 @@ impl Document {
         self.saved_revision = job.snapshot.revision;
         self.history.group = None;
         self.path = Some(job.target);
-        if let Ok(source) = Source::open(&report.path) {
+        let opened = match job.opened.into_inner() {
+            Some(source) => Ok(source),
+            None => Source::open(&report.path),
+        };
+        if let Ok(source) = opened {
             self.restart_journal(&source);
+            // Edits made while the save was writing are not in the saved file.
+            self.rejournal_since_save(&job.snapshot);
             self.sources.push(source);
             self.rebase = Some(Rebase {
                 source: (self.sources.len() - 1) as u32,

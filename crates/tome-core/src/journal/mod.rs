@@ -48,10 +48,12 @@ const MAX_RECORD: usize = 1 << 30;
 pub(crate) enum Record {
     /// Splices applied in order, as one undo step: at `at`, remove `remove` bytes, insert parts.
     Splices(Vec<Splice>),
-    /// Undo of a step that replaced the whole tree (a replace-all, or a batch removing many
-    /// pieces): replayed with `undo`.
+    /// Undo of a step that replaced the whole tree, replayed with `undo`. No longer written
+    /// (the replayed history's steps are not the live ones, so it could undo another step:
+    /// such undos are recorded as splices, see `document::rejournal`); still read, so that a
+    /// journal of an older version recovers as it did.
     Undo,
-    /// Redo of such a step.
+    /// Redo of such a step; no longer written either.
     Redo,
     /// A replace-all.
     ReplaceAll {
@@ -199,7 +201,6 @@ impl Journal {
 
     /// Starts again from a new base (after a save or a reload): the old records are dropped.
     pub fn restart(&mut self, base: &Source) -> Result<()> {
-        self.sync();
         start(&self.inner, base).map_err(|e| Error::io(&self.path, "cannot write journal", e))
     }
 
