@@ -8,7 +8,9 @@
 # 4.100.3 from npm on first use, then takes about 15 s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked -p tome
+# A test build: its fault hooks (tome_core::fault: aborted saves, slow journal syncs) are what
+# the crash tests use. `cargo build --release -p tome` builds the same binary without them.
+cargo build --release --locked -p tome --features fault-injection
 # The end-to-end tests (tests/) drive this release binary; without TOME_BIN they would build a
 # test-profile one of their own (what a plain `cargo test` in a fresh clone does).
 TOME_BIN="$PWD/target/release/tome" cargo test --workspace --locked

@@ -58,13 +58,15 @@ pub fn build_tome() -> PathBuf {
         .unwrap_or_else(|| "cargo".into());
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
     eprintln!(
-        "tome-e2e: cargo build -p tome --profile {profile} (set TOME_BIN to test another binary)"
+        "tome-e2e: cargo build -p tome --features fault-injection --profile {profile} (set TOME_BIN to test another binary)"
     );
     let status = Command::new(&cargo)
         .args([
             "build",
             "-p",
             "tome",
+            "--features",
+            "fault-injection",
             "--profile",
             profile,
             "--manifest-path",
@@ -86,6 +88,23 @@ pub fn build_tome() -> PathBuf {
         bin.display()
     );
     bin
+}
+
+/// Fails the test unless the binary under test has the fault hooks (`tome --version` of a
+/// build with `--features fault-injection` says so): without them a `TOME_TEST_*` variable is
+/// ignored and the test would fail for the wrong reason.
+pub fn require_fault_injection() {
+    let out = Command::new(tome_bin())
+        .arg("--version")
+        .output()
+        .expect("tome --version runs");
+    let version = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        version.contains("fault injection"),
+        "{} is not a test build (`tome --version`: {version:?}): build it with \
+         `cargo build -p tome --features fault-injection`, or unset TOME_BIN",
+        tome_bin().display()
+    );
 }
 
 /// Frames one body.
@@ -149,7 +168,11 @@ impl Server {
     }
 
     /// Starts `tome serve` keeping its journals under `state`, with extra environment.
+    /// A `TOME_TEST_*` variable needs a test build: this fails clearly if the binary is not one.
     pub fn start_with_env(state: &std::path::Path, env: &[(&str, &str)]) -> Server {
+        if env.iter().any(|(k, _)| k.starts_with("TOME_TEST_")) {
+            require_fault_injection();
+        }
         Server::spawn(Command::new(tome_bin()), state, env)
     }
 

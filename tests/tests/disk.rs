@@ -188,3 +188,55 @@ fn outside_changes_are_reported_followed_and_reloadable() {
         assert_eq!(s.shutdown(), Some(0));
     }
 }
+
+/// An append that cannot be read (here: the server is out of file descriptors) is reported as
+/// `followFailed` with the reason, not as a rewrite; once descriptors are free again, the next
+/// append is followed and the document holds every line.
+#[test]
+fn an_append_that_cannot_be_read_is_reported_and_the_next_one_follows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    std::fs::write(&path, "one\n").unwrap();
+    let mut s = Server::ready();
+    let doc = open(&mut s, &path);
+    s.request("tome/viewport", json!({"doc": doc, "first": 0, "count": 1}))
+        .unwrap();
+    let pid = s.pid().to_string();
+    let limit = |n: usize| {
+        let ok = std::process::Command::new("prlimit")
+            .args(["--pid", &pid, &format!("--nofile={n}:")])
+            .status()
+            .is_ok_and(|st| st.success());
+        assert!(ok, "prlimit failed");
+    };
+    // No descriptor left for opening the file again (those open stay usable).
+    limit(3);
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    f.write_all(b"two\n").unwrap();
+    drop(f);
+    let notice = wait_notice(&s, doc, 1);
+    assert_eq!(notice["change"], "followFailed", "{notice}");
+    assert!(
+        notice["message"].as_str().unwrap().contains("open files"),
+        "{notice}"
+    );
+    limit(1024);
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    f.write_all(b"three\n").unwrap();
+    drop(f);
+    let notice = wait_notice(&s, doc, 2);
+    assert_eq!(notice["change"], "appended", "{notice}");
+    let r = s
+        .request(
+            "tome/viewport",
+            json!({"doc": doc, "first": 0, "count": 10}),
+        )
+        .unwrap();
+    assert_eq!(texts(&r), ["one", "two", "three", ""]);
+}

@@ -44,6 +44,7 @@ mod breaks;
 mod control;
 mod document;
 mod error;
+pub mod fault;
 mod guard;
 pub mod journal;
 pub mod line_index;

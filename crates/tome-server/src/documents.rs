@@ -37,6 +37,53 @@ struct JobQueue {
     closed: bool,
 }
 
+/// Whether a save of a document is running: saves of one document run one at a time, and a
+/// close waits for a running one. Waiting blocks the waiting thread on a condition variable
+/// (never a sleep loop): it wakes when the save ends.
+#[derive(Default)]
+pub struct SaveGate {
+    running: Mutex<bool>,
+    ended: std::sync::Condvar,
+}
+
+impl SaveGate {
+    /// Marks a save as running, after waiting up to `limit` for a running one to end. False if
+    /// one still runs after that long.
+    pub fn begin(&self, limit: std::time::Duration) -> bool {
+        let running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        let (mut running, _) = self
+            .ended
+            .wait_timeout_while(running, limit, |r| *r)
+            .unwrap_or_else(|e| e.into_inner());
+        if *running {
+            return false;
+        }
+        *running = true;
+        true
+    }
+
+    /// Marks the running save as ended and wakes whoever waits for it.
+    pub fn end(&self) {
+        *self.running.lock().unwrap_or_else(|e| e.into_inner()) = false;
+        self.ended.notify_all();
+    }
+
+    /// Waits until no save runs (a save always ends: it finishes, fails, or stops at once when
+    /// cancelled).
+    pub fn wait_idle(&self) {
+        let running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        let _idle = self
+            .ended
+            .wait_while(running, |r| *r)
+            .unwrap_or_else(|e| e.into_inner());
+    }
+
+    /// Whether a save runs now.
+    pub fn is_running(&self) -> bool {
+        *self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// One open document.
 pub struct DocHandle {
     /// The id clients use.
@@ -45,8 +92,8 @@ pub struct DocHandle {
     queue: Mutex<JobQueue>,
     /// Set by `tome/close`: waits on the index give up.
     pub closed: AtomicBool,
-    /// A save is running (only one at a time: a second one is refused).
-    pub saving: AtomicBool,
+    /// Whether a save is running (one at a time per document).
+    pub saving: SaveGate,
     /// The last change on disk reported to the client (so each is reported once).
     pub disk_state: Mutex<Option<&'static str>>,
     /// The path being watched for this document.
@@ -177,7 +224,7 @@ impl Registry {
             doc: Mutex::new(doc),
             queue: Mutex::new(JobQueue::default()),
             closed: AtomicBool::new(false),
-            saving: AtomicBool::new(false),
+            saving: SaveGate::default(),
             disk_state: Mutex::new(None),
             watched: Mutex::new(None),
             recoverable: Mutex::new(None),

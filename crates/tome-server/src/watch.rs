@@ -189,7 +189,7 @@ fn dir_of(file: &Path) -> Option<PathBuf> {
 
 /// Checks one document on its queue; returns what to tell the client, if anything.
 async fn check(handle: &Arc<DocHandle>) -> Option<DiskNotice> {
-    if handle.saving.load(Ordering::Acquire) {
+    if handle.saving.is_running() {
         return None;
     }
     let h = Arc::clone(handle);
@@ -211,10 +211,26 @@ fn classify(handle: &DocHandle, doc: &mut Document) -> Option<DiskNotice> {
                 "new lines were appended to the file".to_string(),
             ),
             Ok(None) => return None,
-            Err(e) => ("rewritten", format!("the file changed: {e}")),
+            // It changed again while being followed (rotated, cut): say what it is now.
+            Err(tome_core::Error::FileChanged(_))
+                if !matches!(doc.disk_change(), DiskChange::Appended { .. }) =>
+            {
+                let now = doc.disk_change();
+                (now.name(), describe(now))
+            }
+            // The new part could not be read (too many open files, an I/O error): following
+            // stopped here; the next change tries again, a reload reads the whole file.
+            Err(e) => (
+                "followFailed",
+                format!("new lines were appended but could not be read: {e}"),
+            ),
         },
         other => (other.name(), describe(other)),
     };
+    if name == "unchanged" {
+        *last = None;
+        return None;
+    }
     if name != "appended" {
         if *last == Some(name) {
             return None;

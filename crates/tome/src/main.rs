@@ -19,10 +19,16 @@ mod demo;
 mod demo_rpc;
 mod size;
 
+/// What `tome --version` prints after the name; a test build says it is one.
+#[cfg(not(feature = "fault-injection"))]
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+#[cfg(feature = "fault-injection")]
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (test build: fault injection)");
+
 #[derive(Parser)]
 #[command(
     name = "tome",
-    version,
+    version = VERSION,
     about = "Open, read, edit, search and save multi-gigabyte text files."
 )]
 struct Cli {

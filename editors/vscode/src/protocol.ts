@@ -409,7 +409,7 @@ export interface ProgressParams {
   value: ProgressValue;
 }
 
-export type DiskChangeKind = "appended" | "rewritten" | "truncated" | "replaced" | "deleted";
+export type DiskChangeKind = "appended" | "rewritten" | "truncated" | "replaced" | "deleted" | "followFailed";
 
 /** `tome/didChangeOnDisk` params. */
 export interface DiskChange {

@@ -348,7 +348,10 @@ fn flush(inner: &Inner) {
         }
         std::mem::take(&mut records.pending)
     };
-    let written = file.write_all(&pending).and_then(|()| file.sync_data());
+    let written = file.write_all(&pending).and_then(|()| {
+        crate::fault::slow_journal_sync();
+        file.sync_data()
+    });
     if let Err(e) = written {
         let mut records = inner.lock_records();
         records.failed = Some(e.to_string());

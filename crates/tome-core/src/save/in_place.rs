@@ -51,8 +51,8 @@ use std::time::Instant;
 
 use crate::backup_record::{self, is_private_to_us, open_no_follow, read_block, BackupRecord};
 use crate::save::write::{
-    check_free_space, check_sources_unchanged, fault, file_name, resolve_symlink, temp_prefix,
-    write_all, SaveReport, WithPath,
+    check_free_space, check_sources_unchanged, file_name, resolve_symlink, temp_prefix, write_all,
+    SaveReport, WithPath,
 };
 use crate::sys::{
     directory_of, effective_uid, kernel_copy, process_alive, reflink, set_times, sync_dir,
@@ -100,7 +100,7 @@ pub(crate) fn save(
             return Err(e);
         }
     };
-    fault("after-backup");
+    crate::fault::abort_at("after-backup");
     let mut report = SaveReport {
         path: target.to_path_buf(),
         bytes: new_len,
@@ -126,7 +126,7 @@ pub(crate) fn save(
             },
         });
     }
-    fault("after-sync");
+    crate::fault::abort_at("after-sync");
     backup.remove(&dir);
     forget(record.as_deref());
     report.elapsed = started.elapsed();
@@ -444,7 +444,7 @@ fn write_over(
 ) -> Result<()> {
     write_all(view, out, report, control).map_err(|e| e.with_path(target))?;
     view.intact()?;
-    fault("after-write");
+    crate::fault::abort_at("after-write");
     out.set_len(report.bytes)
         .map_err(|e| Error::io(target, "cannot cut", e))?;
     out.sync_all()

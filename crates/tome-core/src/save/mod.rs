@@ -15,7 +15,7 @@
 //! other names or hand it to us.
 //!
 //! Files: this module (the rename save, and the choice between the two), `write.rs` (what both
-//! share: writing a view, checks, temp names, fault points) and `in_place.rs`.
+//! share: writing a view, checks, temp names; fault points are in `crate::fault`) and `in_place.rs`.
 //!
 //! Kill the process at any moment and the target is wholly the old file or wholly the new one.
 //! `TOME_TEST_SAVE_FAULT` (`mid-write`, `after-write`, `after-sync`, `after-rename`) aborts the process at that
@@ -33,8 +33,8 @@ use crate::sys;
 use crate::view::View;
 use crate::{Control, Error, Result};
 use write::{
-    check_free_space, check_sources_unchanged, fault, file_name, resolve_symlink, temp_prefix,
-    write_all, WithPath,
+    check_free_space, check_sources_unchanged, file_name, resolve_symlink, temp_prefix, write_all,
+    WithPath,
 };
 
 pub use write::SaveReport;
@@ -66,11 +66,11 @@ pub fn save_atomically(view: View<'_>, target: &Path, control: &Control) -> Resu
     };
     write_all(view, tmp.as_file(), &mut report, control).map_err(|e| e.with_path(&target))?;
     view.intact()?;
-    fault("after-write");
+    crate::fault::abort_at("after-write");
     tmp.as_file()
         .sync_all()
         .map_err(|e| Error::io(&target, "cannot flush", e))?;
-    fault("after-sync");
+    crate::fault::abort_at("after-sync");
     let mode = existing
         .as_ref()
         .map_or_else(default_mode, |m| m.permissions().mode());
@@ -84,7 +84,7 @@ pub fn save_atomically(view: View<'_>, target: &Path, control: &Control) -> Resu
     check_sources_unchanged(&view)?;
     tmp.persist(&target)
         .map_err(|e| Error::io(&target, "cannot replace", e.error))?;
-    fault("after-rename");
+    crate::fault::abort_at("after-rename");
     sys::sync_dir(&dir);
     report.elapsed = started.elapsed();
     Ok(report)

@@ -49,24 +49,6 @@ pub(crate) fn file_name(target: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// The crash tests' fault points: abort here if `TOME_TEST_SAVE_FAULT` names this point.
-pub(crate) fn fault(point: &str) {
-    if std::env::var_os("TOME_TEST_SAVE_FAULT").is_some_and(|v| v == point) {
-        std::process::abort();
-    }
-}
-
-/// The tests' injected failure: an I/O error here if `TOME_TEST_SAVE_FAULT` is `fail-` and this
-/// point's name (a disk filling up, say).
-fn injected_error(point: &str) -> std::io::Result<()> {
-    match std::env::var("TOME_TEST_SAVE_FAULT") {
-        Ok(v) if v.strip_prefix("fail-") == Some(point) => Err(std::io::Error::other(
-            "injected fault (TOME_TEST_SAVE_FAULT)",
-        )),
-        _ => Ok(()),
-    }
-}
-
 /// Refuses to finish a save if a file the document reads from was rewritten in place or
 /// truncated meanwhile: the bytes just copied from it may not be the ones the user saw.
 pub(crate) fn check_sources_unchanged(view: &View<'_>) -> Result<()> {
@@ -148,8 +130,8 @@ pub(crate) fn write_all(
         report.copied_by_kernel += copied;
         report.written += rest.len() as u64;
         if at == 0 {
-            fault("mid-write");
-            injected_error("mid-write")?;
+            crate::fault::abort_at("mid-write");
+            crate::fault::error_at("mid-write")?;
         }
         at += piece.len() as u64;
         control.set_progress(at, total);

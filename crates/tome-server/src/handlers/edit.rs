@@ -69,23 +69,23 @@ impl Backend {
         // on), but inside the queue job, so changes sent after this request still apply after it.
         let rx = handle.submit_unlocked(move |h| {
             let matcher = Matcher::new(&query(&p.query)).map_err(from_core)?;
-            let snapshot = {
-                let mut doc = h.lock();
-                check_version(&doc, p.version)?;
-                doc.snapshot()
-            };
             let replacement = p.replacement.as_bytes();
-            let plan = snapshot
-                .plan_replace_all(&matcher, replacement, &c)
-                .map_err(from_core)?;
-            let mut doc = h.lock();
-            // Only this queue changes content, but a followed append may have come in between:
-            // then scan again, holding the document.
-            let count = match doc.apply_replace_all(plan) {
-                Err(tome_core::Error::Stale(_)) => doc.replace_all(&matcher, replacement, &c),
-                other => other,
-            }
-            .map_err(from_core)?;
+            check_version(&h.lock(), p.version)?;
+            // Only this queue changes content, so the plan is current when applied; should
+            // anything else ever change it meanwhile, plan again on a new snapshot, never
+            // scanning while holding the document.
+            let mut attempts = 0;
+            let (count, doc) = loop {
+                let snapshot = h.lock().snapshot();
+                let plan = snapshot
+                    .plan_replace_all(&matcher, replacement, &c)
+                    .map_err(from_core)?;
+                let mut doc = h.lock();
+                match doc.apply_replace_all(plan) {
+                    Err(tome_core::Error::Stale(_)) if attempts < 3 => attempts += 1,
+                    other => break (other.map_err(from_core)?, doc),
+                }
+            };
             Ok(ReplaceAllResult {
                 count: count as u64,
                 version: doc.version(),

@@ -54,7 +54,7 @@ impl Backend {
             match begun {
                 Ok((job, version)) => writer.spawn(job, version),
                 Err(e) => {
-                    h.saving.store(false, Ordering::Release);
+                    h.saving.end();
                     Err(from_core(e))
                 }
             }
@@ -96,7 +96,7 @@ impl SaveWriter {
             .name(format!("tome-save-{}", handle.id))
             .spawn(move || self.run(job, version));
         spawned.map(|_| ()).map_err(|e| {
-            handle.saving.store(false, Ordering::Release);
+            handle.saving.end();
             errors::internal(format!("cannot start the save: {e}"))
         })
     }
@@ -104,7 +104,7 @@ impl SaveWriter {
     fn run(self, job: tome_core::SaveJob, version: u64) {
         let ran = job.run(&self.control);
         let finished = self.handle.lock().finish_save(job, ran);
-        self.handle.saving.store(false, Ordering::Release);
+        self.handle.saving.end();
         let answer = finished.map_err(from_core).map(|report| SaveResult {
             path: report.path.display().to_string(),
             bytes: report.bytes,
@@ -115,12 +115,9 @@ impl SaveWriter {
     }
 }
 
-/// Waits (on the document's worker) until no save of `h` is running. A save always ends: it
-/// finishes, fails, or stops at once when cancelled.
+/// Waits (on the document's worker) until no save of `h` is running.
 pub(super) fn wait_for_saves(h: &DocHandle) {
-    while h.saving.load(Ordering::Acquire) {
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    h.saving.wait_idle();
 }
 
 /// How long a save waits for an earlier save of the same document before answering busy.
@@ -130,16 +127,13 @@ const SAVE_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 /// document's worker thread: later changes keep waiting behind this save). A close sent after
 /// this save does not cut the wait short: it is queued behind it.
 fn wait_for_earlier_save(h: &DocHandle) -> Result<()> {
-    let started = std::time::Instant::now();
-    while h.saving.swap(true, Ordering::AcqRel) {
-        if started.elapsed() > SAVE_WAIT {
-            return Err(errors::error(
-                errors::BUSY,
-                "busy",
-                "a save of this document is still running",
-            ));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
+    if h.saving.begin(SAVE_WAIT) {
+        Ok(())
+    } else {
+        Err(errors::error(
+            errors::BUSY,
+            "busy",
+            "a save of this document is still running",
+        ))
     }
-    Ok(())
 }

@@ -1,0 +1,60 @@
+//! Fault injection for the crash, failure and slow-disk tests: compiled in only with the
+//! `fault-injection` feature (the test suite builds `tome` with it; `cargo build` and
+//! `cargo install` do not), so that no environment variable can make a user's server abort
+//! or slow down.
+//!
+//! * `TOME_TEST_SAVE_FAULT=<point>` aborts the process at that point of a save
+//!   (`mid-write`, `after-write`, `after-sync`, `after-rename`, `after-backup`);
+//!   `TOME_TEST_SAVE_FAULT=fail-<point>` makes the write there fail with an I/O error.
+//! * `TOME_TEST_JOURNAL_SYNC_DELAY_MS=<n>` makes every journal sync take `n` ms longer (a slow
+//!   or network disk).
+//!
+//! Without the feature every hook is an empty inline function.
+
+/// Whether this build has the hooks (`tome --version` says so; the tests check it).
+pub const ENABLED: bool = cfg!(feature = "fault-injection");
+
+/// Aborts the process here if `TOME_TEST_SAVE_FAULT` names `point`.
+#[inline]
+pub(crate) fn abort_at(point: &str) {
+    #[cfg(feature = "fault-injection")]
+    if std::env::var_os("TOME_TEST_SAVE_FAULT").is_some_and(|v| v == point) {
+        std::process::abort();
+    }
+    #[cfg(not(feature = "fault-injection"))]
+    let _ = point;
+}
+
+/// An I/O error here if `TOME_TEST_SAVE_FAULT` is `fail-` and `point` (a disk filling up).
+#[inline]
+pub(crate) fn error_at(point: &str) -> std::io::Result<()> {
+    #[cfg(feature = "fault-injection")]
+    if let Ok(v) = std::env::var("TOME_TEST_SAVE_FAULT") {
+        if v.strip_prefix("fail-") == Some(point) {
+            return Err(std::io::Error::other(
+                "injected fault (TOME_TEST_SAVE_FAULT)",
+            ));
+        }
+    }
+    #[cfg(not(feature = "fault-injection"))]
+    let _ = point;
+    Ok(())
+}
+
+/// Sleeps as long as `TOME_TEST_JOURNAL_SYNC_DELAY_MS` says, before a journal sync.
+#[inline]
+pub(crate) fn slow_journal_sync() {
+    #[cfg(feature = "fault-injection")]
+    {
+        static DELAY: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        let ms = *DELAY.get_or_init(|| {
+            std::env::var("TOME_TEST_JOURNAL_SYNC_DELAY_MS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        });
+        if ms > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+        }
+    }
+}
