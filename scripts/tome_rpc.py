@@ -5,9 +5,11 @@ import json, os, subprocess, sys, time
 
 
 class Tome:
-    def __init__(self, binary):
+    def __init__(self, binary, wrapper=()):
+        """`wrapper`: a command the server is started through (its arguments end with the
+        binary and `serve`), e.g. one that joins a cgroup first."""
         state = os.environ.get("TOME_STATE_DIR", "/tmp/tome-probe-state")
-        self.p = subprocess.Popen([binary, "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        self.p = subprocess.Popen([*wrapper, binary, "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   env={**os.environ, "TOME_STATE_DIR": state})
         self.next_id = 0
 

@@ -275,7 +275,8 @@ fn reference(re: &Regex, text: &[u8], from: usize) -> Vec<Range<usize>> {
             break;
         };
         let r = m.range();
-        if r.is_empty() && (last_end == Some(r.start) || !boundary[r.start]) {
+        let inside_crlf = r.start > 0 && text[r.start - 1] == b'\r' && text.get(r.start) == Some(&b'\n');
+        if r.is_empty() && (last_end == Some(r.start) || !boundary[r.start] || inside_crlf) {
             at = next(r.start);
             continue;
         }

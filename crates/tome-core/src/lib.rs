@@ -48,6 +48,8 @@ pub mod fault;
 mod guard;
 pub mod journal;
 pub mod line_index;
+mod lines;
+mod plan;
 pub mod save;
 pub use save::in_place;
 pub mod search;
@@ -58,11 +60,10 @@ mod tree;
 mod view;
 
 pub use control::Control;
-pub use document::{
-    Document, Edit, OnInterruptedSave, ReplaceAllPlan, Restored, SaveJob, Snapshot,
-};
+pub use document::{Document, Edit, OnInterruptedSave, PlannedChange, Restored, SaveJob, Snapshot};
 pub use error::{Error, Result};
 pub use line_index::{IndexProgress, LineIndex};
+pub use lines::Scope;
 pub use save::SaveReport;
 pub use search::{Direction, MatchPage, Matcher, Query};
 pub use source::{DiskChange, Encoding, FileIdentity, LineEnding, Source};

@@ -28,18 +28,17 @@
 //!
 //! Empty matches (of `x*`, `^`, `(?:)`…) land only on character boundaries, as with `regex`'s
 //! `find_iter` over a `&str`: a position inside a UTF-8 character is never a match, so a
-//! replace-all never inserts text between the bytes of a character. An invalid byte counts as
+//! replace-all never inserts text between the bytes of a character; nor between the CR and
+//! the LF of a CRLF (one line break), so it never splits one. An invalid byte counts as
 //! one character, as everywhere in Tome (it shows as one U+FFFD).
 
 use std::ops::Range;
-use std::sync::Arc;
 
 use regex::bytes::{Regex, RegexBuilder};
 
-use crate::add_buffer::BLOCK;
-use crate::block::{Block, BlockStore};
+use crate::lines::{line_start_at, next_line_start, Scope};
+use crate::plan::{Plan, PlanBuilder};
 use crate::text::{is_char_boundary, next_char_boundary};
-use crate::tree::Piece;
 use crate::view::View;
 use crate::{Control, Error, Result};
 
@@ -69,9 +68,8 @@ const REGEX_DFA_LIMIT: usize = 16 << 20;
 /// Bytes before a window that assertions (`^`, `\b`) may look at; also enough to tell whether
 /// a position is inside a character.
 const CONTEXT: usize = 8;
-/// In replace-all, runs of kept text shorter than this are rewritten together with the
-/// replacements around them instead of becoming pieces of their own.
-pub const MERGE_GAP: usize = 1024;
+/// Kept runs shorter than this between two replacements are rewritten with them.
+pub use crate::plan::MERGE_GAP;
 
 /// What to look for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -296,7 +294,9 @@ fn scan(
             // An empty match right after the previous match, or inside a character, is not one:
             // look again from the next character.
             if range.is_empty()
-                && (last_end == Some(range.start) || !is_char_boundary(hay, hit.start))
+                && (last_end == Some(range.start)
+                    || !is_char_boundary(hay, hit.start)
+                    || inside_crlf(hay, hit.start))
             {
                 at = next_char_boundary(hay, hit.start);
                 continue;
@@ -321,6 +321,13 @@ fn scan(
     }
     control.set_progress(total, total);
     view.intact()
+}
+
+/// Whether `at` lies between the CR and the LF of a CRLF (one line break: an empty match there
+/// would split it; the byte before `at` is in `hay` whenever a match can start there, see
+/// [`CONTEXT`]).
+fn inside_crlf(hay: &[u8], at: usize) -> bool {
+    at > 0 && hay[at - 1] == b'\r' && hay.get(at) == Some(&b'\n')
 }
 
 impl View<'_> {
@@ -463,77 +470,132 @@ impl Span {
     }
 }
 
-/// One stretch of the document after a replace-all.
-pub(crate) enum Part {
-    /// Existing pieces, kept.
-    Keep(Vec<Piece>),
-    /// New text: replacements, with the short runs of kept text between them.
-    Text(Vec<u8>),
-    /// The same, sealed into a block as it reached the add buffer's block size (spilled to
-    /// disk past the memory budget: a replace-all of millions of matches rewrites most of the
-    /// file, and that must not all sit in memory, in the plan or in the add buffer).
-    Sealed(Arc<Block>),
-}
-
-/// The plan of a replace-all: the new document as stretches, and the number of replacements.
-pub(crate) struct Plan {
-    pub parts: Vec<Part>,
-    pub count: usize,
-    pub first: usize,
-}
-
-/// Plans a replace-all over `view`.
+/// Plans a replace-all over `view`: of every match in `scope` (or of the first one starting on
+/// each of its lines). Cost: O(bytes of the scope), plus O(length of each line holding a match)
+/// when `scope` is per line.
 pub(crate) fn plan_replace_all(
     view: View<'_>,
     m: &Matcher,
     replacement: &[u8],
+    scope: &Scope,
     control: &Control,
 ) -> Result<Plan> {
     let groups = m.groups().filter(|_| replacement.contains(&b'$'));
-    let mut parts = Vec::new();
-    let mut text = Vec::new();
-    let mut store = BlockStore::default();
-    let mut kept_to = 0;
-    let mut count = 0;
-    let mut first = None;
-    let seal_full = |parts: &mut Vec<Part>, text: &mut Vec<u8>, store: &mut BlockStore| {
-        if text.len() >= BLOCK {
-            parts.push(Part::Sealed(store.seal(text)));
-            text.clear();
-        }
+    let mut plan = PlanBuilder::new(view);
+    let mut lines = LineTally::default();
+    let (from, starts_before) = scope.starts(&view);
+    let span = Span {
+        from,
+        starts_before,
+        ends_by: view.len(),
     };
-    let keep = |parts: &mut Vec<Part>, text: &mut Vec<u8>, from: usize, to: usize| {
-        if to - from < MERGE_GAP {
-            text.extend(view.chunks(from, to).flatten());
-        } else {
-            if !text.is_empty() {
-                parts.push(Part::Text(std::mem::take(text)));
-            }
-            parts.push(Part::Keep(view.tree.pieces_in(from, to, &view.bufs)));
+    scan(view, m, span, control, |r, hay, hay_start| {
+        if !lines.take(&view, r.start, scope.first_per_line) {
+            return true;
         }
-    };
-    scan(view, m, Span::whole(&view), control, |r, hay, hay_start| {
-        first.get_or_insert(r.start);
-        keep(&mut parts, &mut text, kept_to, r.start);
-        if let Some(re) = groups {
-            if let Some(caps) = re.captures_at(hay, r.start - hay_start) {
-                caps.expand(replacement, &mut text);
-            }
-        } else {
-            text.extend_from_slice(replacement);
+        plan.keep_to(r.start);
+        match groups.and_then(|re| re.captures_at(hay, r.start - hay_start)) {
+            Some(caps) => plan.write_with(|text| caps.expand(replacement, text)),
+            None => plan.write_with(|text| text.extend_from_slice(replacement)),
         }
-        seal_full(&mut parts, &mut text, &mut store);
-        kept_to = r.end;
-        count += 1;
+        plan.skip_to(r.end);
         true
     })?;
-    keep(&mut parts, &mut text, kept_to, view.len());
-    if !text.is_empty() {
-        parts.push(Part::Text(text));
+    Ok(plan.finish(lines.count))
+}
+
+/// Plans deleting the lines of `scope` on which a match starts (or, `invert`, those on which
+/// none does): Vim's `:g/pat/d` and `:v/pat/d`. Each line goes with its line break. The plan's
+/// `count` and `lines` are the number of lines deleted. Cost: O(bytes of the scope), plus
+/// O(length of each line holding a match), plus O(bytes deleted) when inverted.
+pub(crate) fn plan_delete_lines(
+    view: View<'_>,
+    m: &Matcher,
+    scope: &Scope,
+    invert: bool,
+    control: &Control,
+) -> Result<Plan> {
+    let (from, starts_before) = scope.starts(&view);
+    // Where the scope's last line ends (the document's end for the whole document).
+    let lines_end = scope
+        .range
+        .as_ref()
+        .map_or(view.len(), |r| r.end.min(view.len()));
+    let mut plan = PlanBuilder::new(view);
+    let mut tally = LineTally::default();
+    // Inverted: the lines from here to the next matched line go.
+    let mut unmatched_from = from;
+    let mut deleted = 0usize;
+    let span = Span {
+        from,
+        starts_before,
+        ends_by: view.len(),
+    };
+    scan(view, m, span, control, |r, _, _| {
+        if !tally.take(&view, r.start, true) {
+            return true;
+        }
+        // (`line_end` passes the end for the empty line after a final line break.)
+        let line = line_start_at(&view, r.start)..tally.line_end.min(view.len());
+        if invert {
+            deleted += delete_lines(&mut plan, &view, unmatched_from..line.start);
+            unmatched_from = line.end;
+        } else {
+            deleted += delete_lines(&mut plan, &view, line);
+        }
+        true
+    })?;
+    if invert {
+        deleted += delete_lines(&mut plan, &view, unmatched_from..lines_end);
     }
-    Ok(Plan {
-        parts,
-        count,
-        first: first.unwrap_or(0),
-    })
+    let mut plan = plan.finish(deleted);
+    plan.count = deleted;
+    Ok(plan)
+}
+
+/// Plans deleting the whole lines in `range`; returns how many there are.
+fn delete_lines(plan: &mut PlanBuilder<'_>, view: &View<'_>, range: Range<usize>) -> usize {
+    if range.is_empty() {
+        return 0;
+    }
+    let n = count_lines(view, range.clone());
+    plan.keep_to(range.start);
+    plan.skip_to(range.end);
+    n
+}
+
+/// How many lines the bytes `range` hold (each line break ends one; a last line without a
+/// break counts too).
+fn count_lines(view: &View<'_>, range: Range<usize>) -> usize {
+    let mut n = 0;
+    let mut pos = range.start;
+    while pos < range.end {
+        pos = next_line_start(view, pos).clamp(pos + 1, range.end);
+        n += 1;
+    }
+    n
+}
+
+/// Which lines matches fall on, in order: whether a match starts a new line, and how many
+/// lines have had one.
+#[derive(Default)]
+struct LineTally {
+    /// Where the line after the last one counted starts.
+    line_end: usize,
+    count: usize,
+    seen: bool,
+}
+
+impl LineTally {
+    /// Takes a match starting at `start`: true if it is on a new line, or if `first_only` is
+    /// false (every match counts, on a line counted once).
+    fn take(&mut self, view: &View<'_>, start: usize, first_only: bool) -> bool {
+        if self.seen && start < self.line_end {
+            return !first_only;
+        }
+        self.seen = true;
+        self.line_end = next_line_start(view, start).max(start + 1);
+        self.count += 1;
+        true
+    }
 }

@@ -534,9 +534,9 @@ fn a_replace_all_planned_on_a_snapshot_refuses_a_changed_document() {
     let plan = doc.snapshot().plan_replace_all(&m, b"A", &control).unwrap();
     assert_eq!(plan.count(), 3);
     doc.insert(0, "z").unwrap();
-    assert!(matches!(doc.apply_replace_all(plan), Err(Error::Stale(_))));
+    assert!(matches!(doc.apply_planned(plan), Err(Error::Stale(_))));
     assert_eq!(doc.view().read(0, doc.len()).unwrap(), b"za b a b a\n");
     let plan = doc.snapshot().plan_replace_all(&m, b"A", &control).unwrap();
-    assert_eq!(doc.apply_replace_all(plan).unwrap(), 3);
+    assert_eq!(doc.apply_planned(plan).unwrap(), 3);
     assert_eq!(doc.view().read(0, doc.len()).unwrap(), b"zA b A b A\n");
 }

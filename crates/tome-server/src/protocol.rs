@@ -480,14 +480,64 @@ pub struct ReplaceAllParams {
     pub query: QueryIn,
     /// Replacement; `$1`, `${name}` expand for regex queries.
     pub replacement: String,
+    /// Only matches starting in these bytes: whole lines, from a line start to the start of
+    /// the line after the last one (default: the whole document).
+    pub offsets: Option<Offsets>,
+    /// `"all"` (default) or `"first"`: only the first match starting on each line.
+    #[serde(default)]
+    pub per_line: PerLine,
+    /// Plan only: report `count` and `lines`, change nothing.
+    #[serde(default)]
+    pub dry_run: bool,
     /// Token for `$/progress` reports.
     pub work_done_token: Option<ProgressToken>,
+}
+
+/// Which matches of a line `tome/replaceAll` replaces.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum PerLine {
+    /// Every match.
+    #[default]
+    All,
+    /// The first match starting on each line.
+    First,
 }
 
 /// Result of `tome/replaceAll`.
 #[derive(Debug, Serialize)]
 pub struct ReplaceAllResult {
     /// Replacements made.
+    pub count: u64,
+    /// On how many lines.
+    pub lines: u64,
+    /// The version after (unchanged when `count` is 0).
+    pub version: u64,
+}
+
+/// `tome/deleteLines` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteLinesParams {
+    /// Document id.
+    pub doc: u64,
+    /// When given, must be the current version.
+    pub version: Option<u64>,
+    /// The lines to delete are those on which a match starts.
+    pub query: QueryIn,
+    /// Delete the lines on which no match starts instead.
+    #[serde(default)]
+    pub invert: bool,
+    /// Only lines in these bytes (whole lines, as for `tome/replaceAll`); default: all.
+    pub offsets: Option<Offsets>,
+    /// Token for `$/progress` reports.
+    pub work_done_token: Option<ProgressToken>,
+}
+
+/// Result of `tome/deleteLines`.
+#[derive(Debug, Serialize)]
+pub struct DeleteLinesResult {
+    /// Lines deleted.
     pub count: u64,
     /// The version after (unchanged when `count` is 0).
     pub version: u64,

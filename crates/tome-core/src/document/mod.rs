@@ -8,7 +8,7 @@
 //! |---|---|
 //! | `edit.rs` | [`Edit`], single edits and atomic batches |
 //! | `history.rs` | undo and redo ([`Restored`]), and how typing is grouped |
-//! | `replace.rs` | replace-all planned on a [`Snapshot`] ([`ReplaceAllPlan`]), applied here |
+//! | `replace.rs` | whole-document changes (replace-all, deletion of matching lines) planned on a [`Snapshot`] ([`PlannedChange`]), applied here |
 //! | `save.rs` | [`SaveJob`]: prepare, run on any thread, finish |
 //! | `follow.rs` | the file on disk: changes, followed appends, reload |
 //! | `recovery.rs` | the edit journal: logging, setting aside, recovery and replay |
@@ -47,7 +47,7 @@ use save::Rebase;
 
 pub use edit::Edit;
 pub use history::Restored;
-pub use replace::ReplaceAllPlan;
+pub use replace::PlannedChange;
 pub use save::SaveJob;
 
 /// A frozen version of a document that other threads can read (search, save) while the

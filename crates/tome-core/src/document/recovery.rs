@@ -330,6 +330,7 @@ impl Document {
                 regex,
                 case_insensitive,
                 replacement,
+                scope,
             } => {
                 let m = Matcher::new(&Query {
                     pattern,
@@ -337,7 +338,24 @@ impl Document {
                     case_insensitive,
                 })
                 .map_err(|e| e.to_string())?;
-                self.replace_all(&m, &replacement, &Control::new())
+                self.replace_in(&m, &replacement, &scope, &Control::new())
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+            Record::DeleteLines {
+                pattern,
+                regex,
+                case_insensitive,
+                scope,
+                invert,
+            } => {
+                let m = Matcher::new(&Query {
+                    pattern,
+                    regex,
+                    case_insensitive,
+                })
+                .map_err(|e| e.to_string())?;
+                self.delete_lines(&m, &scope, invert, &Control::new())
                     .map(|_| ())
                     .map_err(|e| e.to_string())
             }

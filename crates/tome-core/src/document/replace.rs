@@ -1,49 +1,110 @@
-//! Replace-all: planned on a snapshot (the O(file) scan, without holding the document), then
-//! applied to the document as one undo step.
+//! Whole-document changes: a replace-all (of every match, in a range of lines, or of the first
+//! match of each line) and the deletion of the lines that match (or do not). Planned on a
+//! snapshot (the O(file) scan, without holding the document), then applied to the document as
+//! one undo step.
 //!
-//! The plan comes from [`crate::search`]; applying it builds a new tree from the plan's parts
-//! (kept pieces, new text, sealed blocks of rewritten text) and records both trees
-//! ([`super::history`]), so applying and undoing cost O(pieces). A plan applies only to the
-//! version it was made on; otherwise nothing changes and [`Error::Stale`] says so.
+//! The plan comes from [`crate::search`] ([`crate::plan`]); applying it builds a new tree from
+//! the plan's parts (kept pieces, new text, sealed blocks of rewritten text) and records both
+//! trees ([`super::history`]), so applying and undoing cost O(pieces). A plan applies only to
+//! the version it was made on; otherwise nothing changes and [`Error::Stale`] says so. The
+//! journal records the request (pattern, replacement, scope), which replays to the same result
+//! on the same content.
 
 use super::history::Change;
 use super::{Document, Snapshot};
 use crate::breaks::Info;
 use crate::journal::Record;
+use crate::lines::Scope;
+use crate::plan::{Part, Plan};
 use crate::search::{self, Matcher, Query};
 use crate::tree::{Piece, PieceTree, Src, MAX_ADD_PIECE};
 use crate::{Control, Error, Result};
 
-/// A replace-all planned on a snapshot, to apply with [`Document::apply_replace_all`].
-pub struct ReplaceAllPlan {
-    plan: search::Plan,
+/// A whole-document change planned on a snapshot, to apply with
+/// [`Document::apply_planned`].
+pub struct PlannedChange {
+    plan: Plan,
     version: u64,
-    query: Query,
-    replacement: Vec<u8>,
+    record: Record,
 }
 
-impl ReplaceAllPlan {
-    /// How many matches it replaces.
+impl PlannedChange {
+    /// How many changes it makes: replacements, or lines deleted.
     pub fn count(&self) -> usize {
         self.plan.count
+    }
+
+    /// On how many lines: lines holding a replacement, or lines deleted.
+    pub fn lines(&self) -> usize {
+        self.plan.lines
     }
 }
 
 impl Snapshot {
     /// Plans replacing every match of `matcher` with `replacement` (with `$1`-style groups for
     /// a regex) in this version: the scan, O(file), done here so that it can run without
-    /// holding the document. Apply it with [`Document::apply_replace_all`]. Cancellable.
+    /// holding the document. Apply it with [`Document::apply_planned`]. Cancellable.
     pub fn plan_replace_all(
         &self,
         matcher: &Matcher,
         replacement: &[u8],
         control: &Control,
-    ) -> Result<ReplaceAllPlan> {
-        Ok(ReplaceAllPlan {
-            plan: search::plan_replace_all(self.view(), matcher, replacement, control)?,
+    ) -> Result<PlannedChange> {
+        self.plan_replace_in(matcher, replacement, &Scope::whole(), control)
+    }
+
+    /// Plans a replace-all limited to `scope` (a range of lines, the first match of each
+    /// line). O(bytes of the scope).
+    pub fn plan_replace_in(
+        &self,
+        matcher: &Matcher,
+        replacement: &[u8],
+        scope: &Scope,
+        control: &Control,
+    ) -> Result<PlannedChange> {
+        let Query {
+            pattern,
+            regex,
+            case_insensitive,
+        } = matcher.query().clone();
+        Ok(PlannedChange {
+            plan: search::plan_replace_all(self.view(), matcher, replacement, scope, control)?,
             version: self.version,
-            query: matcher.query().clone(),
-            replacement: replacement.to_vec(),
+            record: Record::ReplaceAll {
+                pattern,
+                regex,
+                case_insensitive,
+                replacement: replacement.to_vec(),
+                scope: scope.clone(),
+            },
+        })
+    }
+
+    /// Plans deleting the lines of `scope` on which a match of `matcher` starts (`invert`: on
+    /// which none does), each with its line break: Vim's `:g/pat/d` and `:v/pat/d`.
+    /// O(bytes of the scope).
+    pub fn plan_delete_lines(
+        &self,
+        matcher: &Matcher,
+        scope: &Scope,
+        invert: bool,
+        control: &Control,
+    ) -> Result<PlannedChange> {
+        let Query {
+            pattern,
+            regex,
+            case_insensitive,
+        } = matcher.query().clone();
+        Ok(PlannedChange {
+            plan: search::plan_delete_lines(self.view(), matcher, scope, invert, control)?,
+            version: self.version,
+            record: Record::DeleteLines {
+                pattern,
+                regex,
+                case_insensitive,
+                scope: scope.clone(),
+                invert,
+            },
         })
     }
 }
@@ -59,53 +120,64 @@ impl Document {
         replacement: &[u8],
         control: &Control,
     ) -> Result<usize> {
-        let plan = self
-            .snapshot()
-            .plan_replace_all(matcher, replacement, control)?;
-        self.apply_replace_all(plan)
+        self.replace_in(matcher, replacement, &Scope::whole(), control)
     }
 
-    /// Applies a replace-all planned on a [`Snapshot`] of this document
-    /// ([`Snapshot::plan_replace_all`]): as one undo step, O(pieces). Fails with
+    /// [`Document::replace_all`] limited to `scope`, on this thread. Returns the number of
+    /// replacements.
+    pub fn replace_in(
+        &mut self,
+        matcher: &Matcher,
+        replacement: &[u8],
+        scope: &Scope,
+        control: &Control,
+    ) -> Result<usize> {
+        let plan = self
+            .snapshot()
+            .plan_replace_in(matcher, replacement, scope, control)?;
+        self.apply_planned(plan)
+    }
+
+    /// Deletes the lines of `scope` on which `matcher` matches (`invert`: does not), on this
+    /// thread, as one undo step. Returns the number of lines deleted.
+    pub fn delete_lines(
+        &mut self,
+        matcher: &Matcher,
+        scope: &Scope,
+        invert: bool,
+        control: &Control,
+    ) -> Result<usize> {
+        let plan = self
+            .snapshot()
+            .plan_delete_lines(matcher, scope, invert, control)?;
+        self.apply_planned(plan)
+    }
+
+    /// Applies a change planned on a [`Snapshot`] of this document: as one undo step,
+    /// O(pieces). Returns its count (replacements, or lines deleted). Fails with
     /// [`Error::Stale`] (and changes nothing) if the document changed since the snapshot.
-    pub fn apply_replace_all(&mut self, planned: ReplaceAllPlan) -> Result<usize> {
+    pub fn apply_planned(&mut self, planned: PlannedChange) -> Result<usize> {
         if planned.version != self.version {
             return Err(Error::Stale(format!(
-                "the document changed (version {} → {}) while the replace-all was planned",
+                "the document changed (version {} → {}) while the change was planned",
                 planned.version, self.version
             )));
         }
-        let ReplaceAllPlan {
-            plan,
-            query,
-            replacement,
-            ..
-        } = planned;
+        let PlannedChange { plan, record, .. } = planned;
         if plan.count == 0 {
             return Ok(0);
         }
-        let Query {
-            pattern,
-            regex,
-            case_insensitive,
-        } = query;
-        let record = Record::ReplaceAll {
-            pattern,
-            regex,
-            case_insensitive,
-            replacement,
-        };
         self.log(|| record.clone());
         let mut pieces = Vec::with_capacity(plan.parts.len());
         for part in plan.parts {
             match part {
-                search::Part::Keep(ps) => pieces.extend(ps),
-                search::Part::Text(text) => {
+                Part::Keep(ps) => pieces.extend(ps),
+                Part::Text(text) => {
                     for chunk in text.chunks(MAX_ADD_PIECE) {
                         pieces.push(self.push_added(chunk));
                     }
                 }
-                search::Part::Sealed(block) => {
+                Part::Sealed(block) => {
                     let chunks: Vec<Info> = block.chunks(MAX_ADD_PIECE).map(Info::of).collect();
                     let at = self.add.push_sealed(block);
                     let mut start = at.start;

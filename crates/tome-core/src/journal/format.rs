@@ -4,6 +4,7 @@
 //! `journal_reader` feeds `check` random bytes). Layout: see the module doc of `journal`.
 
 use super::{Part, Record, Splice, MAGIC, MAX_RECORD, VERSION};
+use crate::lines::Scope;
 use crate::source::{FileIdentity, Source};
 
 pub(super) fn header(salt: u64, base: &Source) -> Vec<u8> {
@@ -73,11 +74,32 @@ pub(super) fn encode(record: &Record) -> (u8, Vec<u8>) {
             regex,
             case_insensitive,
             replacement,
+            scope,
         } => {
             put_bytes(&mut p, pattern.as_bytes());
             p.push(u8::from(*regex) | (u8::from(*case_insensitive) << 1));
             put_bytes(&mut p, replacement);
-            4
+            // Kind 4 (the whole document) as before scopes existed; 6 with the scope after.
+            if scope.is_whole() {
+                4
+            } else {
+                put_scope(&mut p, scope);
+                6
+            }
+        }
+        Record::DeleteLines {
+            pattern,
+            regex,
+            case_insensitive,
+            scope,
+            invert,
+        } => {
+            put_bytes(&mut p, pattern.as_bytes());
+            p.push(
+                u8::from(*regex) | (u8::from(*case_insensitive) << 1) | (u8::from(*invert) << 2),
+            );
+            put_scope(&mut p, scope);
+            7
         }
         Record::Appended { upto } => {
             p.extend_from_slice(&upto.to_le_bytes());
@@ -85,6 +107,15 @@ pub(super) fn encode(record: &Record) -> (u8, Vec<u8>) {
         }
     };
     (kind, p)
+}
+
+/// Writes a [`Scope`]: flags (1: a range follows, 2: first match per line), then the range.
+fn put_scope(p: &mut Vec<u8>, scope: &Scope) {
+    p.push(u8::from(scope.range.is_some()) | (u8::from(scope.first_per_line) << 1));
+    if let Some(r) = &scope.range {
+        p.extend_from_slice(&(r.start as u64).to_le_bytes());
+        p.extend_from_slice(&(r.end as u64).to_le_bytes());
+    }
 }
 
 /// A cursor over bytes that fails (returns `None`) instead of panicking on short input.
@@ -112,6 +143,25 @@ impl<'a> Reader<'a> {
     pub(crate) fn i128(&mut self) -> Option<i128> {
         Some(i128::from_le_bytes(self.take(16)?.try_into().ok()?))
     }
+    /// A [`Scope`] as [`put_scope`] writes it.
+    fn scope(&mut self) -> Option<Scope> {
+        let flags = self.u8()?;
+        let range = if flags & 1 != 0 {
+            let (start, end) = (self.u64()?, self.u64()?);
+            let (start, end) = (usize::try_from(start).ok()?, usize::try_from(end).ok()?);
+            if start > end {
+                return None;
+            }
+            Some(start..end)
+        } else {
+            None
+        };
+        Some(Scope {
+            range,
+            first_per_line: flags & 2 != 0,
+        })
+    }
+
     fn bytes(&mut self) -> Option<&'a [u8]> {
         let n = usize::try_from(self.u64()?).ok()?;
         self.take(n)
@@ -144,18 +194,35 @@ pub(super) fn decode(kind: u8, payload: &[u8]) -> Option<Record> {
         }
         2 => Record::Undo,
         3 => Record::Redo,
-        4 => {
+        4 | 6 => {
             let pattern = String::from_utf8(r.bytes()?.to_vec()).ok()?;
             let flags = r.u8()?;
             let replacement = r.bytes()?.to_vec();
+            let scope = if kind == 6 {
+                r.scope()?
+            } else {
+                Scope::whole()
+            };
             Record::ReplaceAll {
                 pattern,
                 regex: flags & 1 != 0,
                 case_insensitive: flags & 2 != 0,
                 replacement,
+                scope,
             }
         }
         5 => Record::Appended { upto: r.u64()? },
+        7 => {
+            let pattern = String::from_utf8(r.bytes()?.to_vec()).ok()?;
+            let flags = r.u8()?;
+            Record::DeleteLines {
+                pattern,
+                regex: flags & 1 != 0,
+                case_insensitive: flags & 2 != 0,
+                invert: flags & 4 != 0,
+                scope: r.scope()?,
+            }
+        }
         _ => return None,
     };
     r.0.is_empty().then_some(record)
@@ -273,6 +340,27 @@ mod tests {
                 regex: true,
                 case_insensitive: false,
                 replacement: b"b".to_vec(),
+                scope: Scope::whole(),
+            },
+            Record::ReplaceAll {
+                pattern: "a".into(),
+                regex: false,
+                case_insensitive: true,
+                replacement: b"$0".to_vec(),
+                scope: Scope {
+                    range: Some(10..2000),
+                    first_per_line: true,
+                },
+            },
+            Record::DeleteLines {
+                pattern: "x".into(),
+                regex: true,
+                case_insensitive: false,
+                scope: Scope {
+                    range: None,
+                    first_per_line: false,
+                },
+                invert: true,
             },
             Record::Appended { upto: 77 },
         ];

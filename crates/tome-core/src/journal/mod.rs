@@ -55,13 +55,24 @@ pub(crate) enum Record {
     Undo,
     /// Redo of such a step; no longer written either.
     Redo,
-    /// A replace-all.
+    /// A replace-all, in a scope (every match of the document, a range of lines, the first
+    /// match of each line).
     ReplaceAll {
         /// Pattern, regex flag, case-insensitive flag.
         pattern: String,
         regex: bool,
         case_insensitive: bool,
         replacement: Vec<u8>,
+        scope: crate::lines::Scope,
+    },
+    /// The deletion of the lines of a scope on which the pattern matches (or, `invert`, does
+    /// not).
+    DeleteLines {
+        pattern: String,
+        regex: bool,
+        case_insensitive: bool,
+        scope: crate::lines::Scope,
+        invert: bool,
     },
     /// The file grew by an append, followed up to this file offset.
     Appended { upto: u64 },

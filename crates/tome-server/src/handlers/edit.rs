@@ -1,14 +1,16 @@
-//! Changes: `tome/edit`, `tome/undo`, `tome/redo` and `tome/replaceAll`, each queued on the
+//! Changes: `tome/edit`, `tome/undo`, `tome/redo`, `tome/replaceAll` and `tome/deleteLines`,
+//! each queued on the
 //! document's worker in arrival order.
 
 use std::sync::Arc;
 
 use tome_core::{Control, Matcher};
 use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::ProgressToken;
 
 use super::{check_version, outcome, Backend, CancelOnDrop};
 use crate::convert::{edit_offsets, query};
-use crate::errors::from_core;
+use crate::errors::{from_core, invalid_params};
 use crate::progress::RequestProgress;
 use crate::protocol::*;
 
@@ -60,40 +62,119 @@ impl Backend {
 
     /// `tome/replaceAll`: a change, so it runs in queue order on the document's worker.
     pub async fn replace_all(&self, mut p: ReplaceAllParams) -> Result<ReplaceAllResult> {
-        let handle = self.docs.get(p.doc)?;
+        let token = p.work_done_token.take();
+        let scope = scope(p.offsets, p.per_line == PerLine::First)?;
+        let replacement = p.replacement.into_bytes();
+        let dry_run = p.dry_run;
+        let (count, lines, version) = self
+            .whole_change(
+                p.doc,
+                p.version,
+                &p.query,
+                token,
+                "Replacing",
+                dry_run,
+                move |snapshot, m, c| snapshot.plan_replace_in(m, &replacement, &scope, c),
+            )
+            .await?;
+        Ok(ReplaceAllResult {
+            count,
+            lines,
+            version,
+        })
+    }
+
+    /// `tome/deleteLines`: a change, so it runs in queue order on the document's worker.
+    pub async fn delete_lines(&self, mut p: DeleteLinesParams) -> Result<DeleteLinesResult> {
+        let token = p.work_done_token.take();
+        let scope = scope(p.offsets, false)?;
+        let invert = p.invert;
+        let (count, _, version) = self
+            .whole_change(
+                p.doc,
+                p.version,
+                &p.query,
+                token,
+                "Deleting lines",
+                false,
+                move |snapshot, m, c| snapshot.plan_delete_lines(m, &scope, invert, c),
+            )
+            .await?;
+        Ok(DeleteLinesResult { count, version })
+    }
+
+    /// A whole-document change planned by `plan` on a snapshot: queued in order, with progress
+    /// and cancellation. The scan runs without the document's lock (viewports of the document
+    /// go on), but inside the queue job, so changes sent after this request still apply after
+    /// it. Returns (count, lines, version).
+    #[allow(clippy::too_many_arguments)]
+    async fn whole_change(
+        &self,
+        doc: u64,
+        version: Option<u64>,
+        query_in: &QueryIn,
+        token: Option<ProgressToken>,
+        title: &str,
+        dry_run: bool,
+        plan: impl Fn(
+                &tome_core::Snapshot,
+                &Matcher,
+                &Control,
+            ) -> tome_core::Result<tome_core::PlannedChange>
+            + Send
+            + 'static,
+    ) -> Result<(u64, u64, u64)> {
+        let handle = self.docs.get(doc)?;
         let control = Arc::new(Control::new());
         let guard = CancelOnDrop(Arc::clone(&control));
         let c = Arc::clone(&control);
-        let token = p.work_done_token.take();
-        // The scan runs on a snapshot without the document's lock (viewports of the document go
-        // on), but inside the queue job, so changes sent after this request still apply after it.
+        let q = query(query_in);
         let rx = handle.submit_unlocked(move |h| {
-            let matcher = Matcher::new(&query(&p.query)).map_err(from_core)?;
-            let replacement = p.replacement.as_bytes();
-            check_version(&h.lock(), p.version)?;
+            let matcher = Matcher::new(&q).map_err(from_core)?;
+            check_version(&h.lock(), version)?;
             // Only this queue changes content, so the plan is current when applied; should
             // anything else ever change it meanwhile, plan again on a new snapshot, never
             // scanning while holding the document.
             let mut attempts = 0;
-            let (count, doc) = loop {
+            loop {
                 let snapshot = h.lock().snapshot();
-                let plan = snapshot
-                    .plan_replace_all(&matcher, replacement, &c)
-                    .map_err(from_core)?;
+                let planned = plan(&snapshot, &matcher, &c).map_err(from_core)?;
                 let mut doc = h.lock();
-                match doc.apply_replace_all(plan) {
-                    Err(tome_core::Error::Stale(_)) if attempts < 3 => attempts += 1,
-                    other => break (other.map_err(from_core)?, doc),
+                if dry_run {
+                    return Ok((
+                        planned.count() as u64,
+                        planned.lines() as u64,
+                        doc.version(),
+                    ));
                 }
-            };
-            Ok(ReplaceAllResult {
-                count: count as u64,
-                version: doc.version(),
-            })
+                let lines = planned.lines() as u64;
+                match doc.apply_planned(planned) {
+                    Err(tome_core::Error::Stale(_)) if attempts < 3 => attempts += 1,
+                    other => {
+                        let count = other.map_err(from_core)? as u64;
+                        return Ok((count, lines, doc.version()));
+                    }
+                }
+            }
         })?;
-        let progress = RequestProgress::begin(&self.client, token, "Replacing").await;
+        let progress = RequestProgress::begin(&self.client, token, title).await;
         let out = progress.track(&control, outcome(rx)).await;
         drop(guard);
         out
     }
+}
+
+/// The scope of a line-wise change: `offsets` (whole lines) or the whole document.
+fn scope(offsets: Option<Offsets>, first_per_line: bool) -> Result<tome_core::Scope> {
+    let range = match offsets {
+        Some(o) if o.start > o.end => {
+            return Err(invalid_params("`offsets.start` is after `offsets.end`"))
+        }
+        Some(o) => Some(o.start as usize..o.end as usize),
+        None => None,
+    };
+    Ok(tome_core::Scope {
+        range,
+        first_per_line,
+    })
 }

@@ -127,6 +127,7 @@ pub fn register(b: LspServiceBuilder<Backend>) -> LspServiceBuilder<Backend> {
         .custom_method("tome/redo", Backend::redo)
         .custom_method("tome/search", Backend::search)
         .custom_method("tome/replaceAll", Backend::replace_all)
+        .custom_method("tome/deleteLines", Backend::delete_lines)
         .custom_method("tome/save", Backend::save)
         .custom_method("tome/saveAs", Backend::save_as)
         .custom_method("tome/reload", Backend::reload)
