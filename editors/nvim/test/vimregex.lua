@@ -12,7 +12,7 @@ local V = require('tome.vimregex')
 local rpc = require('tome.rpc')
 local api = vim.api
 
-local bin = vim.env.TOME_BIN or '/work/wt-vimre/target/release/tome'
+local bin = vim.env.TOME_BIN or vim.fn.fnamemodify(plugin .. '../../target/release/tome', ':p')
 local verbose = vim.env.TOME_TEST_VERBOSE == '1'
 local passed, failed, known = 0, 0, 0
 local function say(s)

@@ -5,7 +5,7 @@
 -- refuses with a message naming the construct it cannot express. Pure: requires nothing.
 --
 -- Supported: 'magic' and \v \m \M \V (anywhere, from there on); \c \C (anywhere); ^ and $
--- where Vim treats them as special (else literal), \_^ \_$, \%^ \%$; . \_. ~; \( \) \%( \) \|;
+-- where Vim treats them as special (else literal), \_^ \_$, \%^; . \_. ~; \( \) \%( \) \|;
 -- * \+ \= \? \{n,m} \{-n,m} and their short forms; \< \>; [...] collections (ranges, ^,
 -- [:alpha:]-style classes, [.a.], \e \t \r \b \n \\ \] \^ \- \d123 \o40 \x20 \u20AC \U...),
 -- \_[...]; \n; \s \S \d \D \w \W \a \A \l \L \u \U \x \X \o \O \h \H and their \_ forms;
@@ -14,7 +14,9 @@
 --
 -- Refused (nil, message): \zs \ze (a match's bounds would need look-around), \& (branch-and),
 -- \@= \@! \@<= \@<! \@> (look-around), \1..\9 and \z( \z1 (backreferences), \%V \%# \%23l
--- \%23c \%23v \%'m \%.l and the < > forms (positions of the window or cursor), \%[...]
+-- \%23c \%23v \%'m \%.l and the < > forms (positions of the window or cursor), \%$ (the end
+-- of the last line, before its line break: needs a look-ahead), ~ with no (or an empty)
+-- previous substitute string (E33, as in Neovim), \%[...]
 -- (optional sequence), \%C \Z (composing characters), [[=a=]] (equivalence classes), and
 -- what Vim itself rejects (a multi after nothing, nested multis, unmatched \( \), [z-a]).
 -- In replacements: \u \U \l \L \e \E (case conversion) and \= (expressions).
@@ -31,18 +33,31 @@
 --   starts a word where the script (character class) changes. A changed 'iskeyword' is not
 --   followed; nor is it for \k \i \f \p, which assume the defaults.
 -- * \k is [0-9A-Za-z_\xC0-\xFF] plus every Unicode \w above U+00FF; \f is the default
---   'isfname' plus everything above U+00FF; \p is \x20-\x7E \xA0-\xFF plus everything above
+--   'isfname' plus everything above U+00FF; \p is \x20-\x7E \xA1-\xFF plus everything above
 --   U+00FF (Vim: utf_printable, which excludes a few invisible characters).
 -- * Case folding is Unicode simple case folding (Rust), close to Vim's but not identical
 --   (e.g. K U+212A KELVIN SIGN matches k).
 -- * Empty matches: the server's matches are those of the `regex` crate's iterator. Vim's
---   :s///g skips an empty match at the end of a line that follows another match on the same
---   line (`:s/x*/-/g` on "ab" gives "-a-b" in Vim, "-a-b-" here); the server also matches at
+--   :s///g stops looking on a line when the previous match ended at its end, or one character
+--   before it: it skips a match starting there (`:s/x*/-/g` on "ab" gives "-a-b" in Vim,
+--   "-a-b-" here; `n` does find it); the server also matches at
 --   the start of the empty last line after a final line break (`^`, `x*`), which Vim's
 --   buffer does not have.
 -- * Invalid UTF-8 bytes: `.` and classes do not match them (Vim's `.` does).
--- * `~` with no previous substitute string matches the empty string, as in Vim; Neovim has no
---   API to read that string, so callers pass it (`opts.previous_sub`).
+-- * Vim's NFA engine (the default 'regexpengine') does not always keep the order of
+--   alternatives when the first one matches empty: `^\|x` matches "x" at the start of "xy".
+--   Tome matches as Vim's backtracking engine does (the empty match).
+-- * Repeating a group that can match empty (`\%(.\{-}\|a\)\{-1,}x`, `\<*`) can end matches
+--   elsewhere: the engines treat an empty iteration differently. Rare in practice.
+-- * :s cannot remove the last line's line break in Vim; tome/replaceAll can (`:s/\n//`).
+-- * Vim's classes (\u \l \a ... [:upper:] [:lower:]) ignore 'ignorecase'; they do here too
+--   (written as (?-i:...)). A [^...] holding [:upper:] or [:lower:] and other items cannot be
+--   written so when ignoring case, and is refused.
+-- * Neovim has no API to read the previous substitute string: callers pass it
+--   (`opts.previous_sub`) for `~`.
+-- * 'smartcase' applies to typed patterns, :s and :g alike (`:help 'smartcase'`); pass
+--   `typed = false` for `*`, `#`, `gd`. Uppercase letters count as in Vim's pat_has_uppercase:
+--   not in items such as \S, \_X, \%X.
 local M = {}
 
 -- Magic levels, as Vim's MAGIC_NONE .. MAGIC_ALL.
