@@ -207,7 +207,9 @@ def wait_ready(tm, sess, timeout=15.0):
     return False
 
 
-def first_difference(a, b):
+def first_difference(a, b, reg=False):
+    """None if files a and b are equal, else where they differ. reg: register contents (lines
+    joined by line breaks, none after the last), counted in lines as getreg() lists them."""
     with open(a, 'rb') as f:
         da = f.read()
     with open(b, 'rb') as f:
@@ -220,9 +222,11 @@ def first_difference(a, b):
         n += 1
     def show(ls):
         return repr(ls[n][:100]) if n < len(ls) else '(end of file)'
-    return ('files differ (plain %d bytes, %d lines; tome %d bytes, %d lines); first at line %d:\n'
-            '      plain: %s\n      tome:  %s') % (len(da), da.count(b'\n'), len(db), db.count(b'\n'),
-                                                   n + 1, show(la), show(lb))
+    extra = 1 if reg else 0
+    return ('%s differ (plain %d bytes, %d lines; tome %d bytes, %d lines); first at line %d:\n'
+            '      plain: %s\n      tome:  %s') % ('contents' if reg else 'files', len(da),
+                                                   da.count(b'\n') + extra, len(db),
+                                                   db.count(b'\n') + extra, n + 1, show(la), show(lb))
 
 
 def read_result(d):
@@ -255,9 +259,9 @@ def compare(case, pd, td, fname):
             suffix = '.reg%d' % ord(r)
             a, b = os.path.join(pd, 'result' + suffix), os.path.join(td, 'result' + suffix)
             if os.path.exists(a) and os.path.exists(b):
-                diff = first_difference(a, b)
+                diff = first_difference(a, b, reg=True)
                 if diff:
-                    why.append('register %s: %s' % (r, diff.replace('files differ', 'contents differ')))
+                    why.append('register %s: %s' % (r, diff))
     diff = first_difference(os.path.join(pd, fname), os.path.join(td, fname))
     if diff:
         why.append(diff)
