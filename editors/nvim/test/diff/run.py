@@ -1,0 +1,397 @@
+#!/usr/bin/env python3
+"""Differential test of the Neovim plugin against plain Neovim (issue 13).
+
+Usage: run.py NVIM TOME_BIN [CASE_GLOB]   (run.sh is the same; CASE_GLOB matches case names,
+       e.g. '0*' or '*undo*'; default: every case in cases/)
+
+Every case (cases/NN-name.keys) is typed, key by key, into two real terminals (tmux, 120x40):
+plain `nvim -u NONE` on one copy of a generated file and Neovim with Tome (threshold 0, so the
+file opens through the server) on another copy. The runner then types `<Esc>`,
+`:call DiffResult()<CR>` (common.vim: the cursor's file line and column, chosen registers) and
+`:wq<CR>`, waits for both editors to exit, and compares the two files byte for byte, and the
+results. Plain Neovim is the oracle.
+
+Files (generated once per run, in a temporary directory):
+  big  `TOME_BIN gen --size 24M`: 236 246 lines, `seq=N` on line N+1, ends with a line break
+  odd  big with, after line 1000 and after line 120 000, a group of 6 lines: invalid UTF-8
+       bytes, latin1, valid multibyte text, a 3 000-byte line (shown whole by Tome) and a
+       200 000-byte line (shown in part by Tome); see make_odd()
+
+Case files: lines starting with `#` are comments; `# file: odd`, `# regs: "0a` (registers to
+compare besides the cursor; default none), `# args: +150000` (extra arguments for both nvims,
+before the file), `# timeout: 90` (seconds to wait for both to exit after :wq; default 30) and
+`# pause: 0.5` (seconds after each line; default 0.15) are settings. Every other line is keys,
+typed as written, with Vim's notation for special keys: <CR> <Esc> <BS> <Tab> <Space> <lt>
+<Up> <Down> <Left> <Right> <Home> <End> <Del> <C-x> <M-x> <S-Tab>, and <sleep:MS> to pause.
+Line breaks in the file are not keys: each line is sent at once (tmux send-keys), then the
+runner pauses, so autocommands that wait for typeahead to be empty (CursorMoved) run between
+lines, as they would for a person typing.
+
+xfail.txt lists the cases known to fail (name, then the reason): a listed case that fails is
+`xfail`, one that passes is `XPASS` and counts as a failure (remove it from the list).
+Exit status non-zero on any FAIL or XPASS. DIFF_KEEP=1 keeps the work directory.
+
+Options both editors share are in common.vim (why each one is there); the Tome side's init is
+tome_init.lua (minimal_init.lua with threshold 0). Both run with -i NONE -n --noplugin (plain:
+-u NONE, which implies it).
+
+The expected result could also be computed by a script for a 1 GiB run through Tome alone:
+run_side() takes any file, and compare() takes any two directories with a result.
+"""
+import fnmatch
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COLS, ROWS = 120, 40
+
+SPECIAL = {
+    'cr': 'Enter', 'enter': 'Enter', 'return': 'Enter', 'esc': 'Escape', 'bs': 'BSpace',
+    'tab': 'Tab', 's-tab': 'BTab', 'space': 'Space', 'up': 'Up', 'down': 'Down',
+    'left': 'Left', 'right': 'Right', 'home': 'Home', 'end': 'End', 'del': 'DC',
+    'pageup': 'PPage', 'pagedown': 'NPage', 'bar': None, 'lt': None,
+}
+
+
+def parse_keys(line):
+    """A case line -> a list of ('lit', text) / ('key', tmux key) / ('sleep', seconds)."""
+    out = []
+    pos = 0
+    for m in re.finditer(r'<([A-Za-z0-9:-]+)>', line):
+        name = m.group(1)
+        low = name.lower()
+        tok = None
+        if low == 'lt':
+            tok = ('lit', '<')
+        elif low == 'bar':
+            tok = ('lit', '|')
+        elif low in SPECIAL:
+            tok = ('key', SPECIAL[low])
+        elif re.fullmatch(r'[cm]-.', low):
+            tok = ('key', low[0].upper() + '-' + name[2:].lower())
+        elif low.startswith('sleep:'):
+            tok = ('sleep', int(low[6:]) / 1000.0)
+        if tok is None:
+            continue  # not a key name: typed as written
+        if m.start() > pos:
+            out.append(('lit', line[pos:m.start()]))
+        out.append(tok)
+        pos = m.end()
+    if pos < len(line):
+        out.append(('lit', line[pos:]))
+    return out
+
+
+class Case:
+    def __init__(self, path):
+        self.path = path
+        self.name = os.path.basename(path)[:-len('.keys')]
+        self.file = 'big'
+        self.regs = ''
+        self.args = []
+        self.timeout = 30.0
+        self.pause = 0.15
+        self.about = ''
+        self.lines = []
+        with open(path, encoding='utf-8') as f:
+            for raw in f.read().split('\n'):
+                if raw.startswith('#'):
+                    m = re.match(r'#\s*(file|regs|args|timeout|pause):\s?(.*)$', raw)
+                    if not m:
+                        if not self.about:
+                            self.about = raw.lstrip('# ').strip()
+                        continue
+                    k, v = m.group(1), m.group(2).strip()
+                    if k == 'file':
+                        self.file = v
+                    elif k == 'regs':
+                        self.regs = v
+                    elif k == 'args':
+                        self.args = v.split()
+                    elif k == 'timeout':
+                        self.timeout = float(v)
+                    elif k == 'pause':
+                        self.pause = float(v)
+                elif raw.strip():
+                    self.lines.append(parse_keys(raw))
+
+
+class Tmux:
+    def __init__(self, sock):
+        self.sock = sock
+
+    def run(self, *args, check=False):
+        return subprocess.run(['tmux', '-L', self.sock] + list(args), capture_output=True,
+                              text=True, check=check)
+
+    def alive(self, sess):
+        return self.run('has-session', '-t', '=' + sess).returncode == 0
+
+    def send(self, sess, toks):
+        for kind, val in toks:
+            if kind == 'lit':
+                self.run('send-keys', '-t', '=' + sess + ':', '-l', '--', val)
+            elif kind == 'key':
+                self.run('send-keys', '-t', '=' + sess + ':', val)
+            else:
+                time.sleep(val)
+
+    def screen(self, sess):
+        r = self.run('capture-pane', '-p', '-t', '=' + sess + ':')
+        return r.stdout if r.returncode == 0 else '(no screen: the session ended)\n'
+
+    def kill(self):
+        self.run('kill-server')
+
+
+def make_odd(big, odd):
+    """big plus two groups of unusual lines (after line 1000 and after line 120000)."""
+    with open(big, 'rb') as f:
+        lines = f.read().split(b'\n')
+    assert lines[-1] == b''
+    lines.pop()
+
+    def group(tag):
+        words = b' '.join(b'w%05d' % i for i in range(600))  # 3 599 bytes
+        return [
+            b'ODD-' + tag + b' bad bytes \xff\xfe here and \xc3 there end',
+            b'ODD-' + tag + b' latin1 caf\xe9 na\xefve r\xe9sum\xe9 end',
+            b'ODD-' + tag + b' utf8 h\xc3\xa9llo w\xc3\xb6rld \xe2\x9c\x93 \xe6\x97\xa5\xe6\x9c\xac end',
+            b'ODD-' + tag + b' long3k ' + words[:2980] + b' end',
+            b'ODD-' + tag + b' long200k ' + (words + b' ') * 55 + b'end',
+            b'ODD-' + tag + b' after the long lines end',
+        ]
+    out = lines[:1000] + group(b'A') + lines[1000:120000] + group(b'B') + lines[120000:]
+    with open(odd, 'wb') as f:
+        f.write(b'\n'.join(out) + b'\n')
+
+
+def start_side(tm, side, nvim, tome_bin, case, workdir, fixture):
+    d = os.path.join(workdir, side)
+    os.makedirs(d)
+    target = os.path.join(d, os.path.basename(fixture))
+    shutil.copyfile(fixture, target)
+    env = {
+        'DIFF_OUT': os.path.join(d, 'result'),
+        'DIFF_REGS': case.regs,
+        'TOME_BIN': tome_bin,
+        'TOME_STATE_DIR': os.path.join(d, 'state'),
+    }
+    if side == 'plain':
+        cmd = [nvim, '-u', 'NONE', '-i', 'NONE', '-n', '--cmd',
+               'source ' + os.path.join(HERE, 'common.vim')]
+    else:
+        cmd = [nvim, '-u', os.path.join(HERE, 'tome_init.lua'), '--noplugin', '-i', 'NONE', '-n']
+    cmd += case.args + [os.path.basename(target)]
+    shell = ' '.join("%s='%s'" % (k, v) for k, v in env.items()) + ' exec ' + \
+        ' '.join("'%s'" % c.replace("'", "'\\''") for c in cmd) + \
+        ' 2>' + os.path.join(d, 'stderr')
+    tm.run('new-session', '-d', '-s', side, '-x', str(COLS), '-y', str(ROWS), '-c', d, shell, check=True)
+    return d
+
+
+def wait_ready(tm, sess, timeout=15.0):
+    """Waits until the editor drew its first screen (a line of the file or a ~ shows)."""
+    end = time.time() + timeout
+    while time.time() < end:
+        s = tm.screen(sess)
+        if s.strip() and not s.startswith('(no screen'):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def first_difference(a, b, reg=False):
+    """None if files a and b are equal, else where they differ. reg: register contents (lines
+    joined by line breaks, none after the last), counted in lines as getreg() lists them."""
+    with open(a, 'rb') as f:
+        da = f.read()
+    with open(b, 'rb') as f:
+        db = f.read()
+    if da == db:
+        return None
+    la, lb = da.split(b'\n'), db.split(b'\n')
+    n = 0
+    while n < min(len(la), len(lb)) and la[n] == lb[n]:
+        n += 1
+    def show(ls):
+        return repr(ls[n][:100]) if n < len(ls) else '(end of file)'
+    extra = 1 if reg else 0
+    return ('%s differ (plain %d bytes, %d lines; tome %d bytes, %d lines); first at line %d:\n'
+            '      plain: %s\n      tome:  %s') % ('contents' if reg else 'files', len(da),
+                                                   da.count(b'\n') + extra, len(db),
+                                                   db.count(b'\n') + extra, n + 1, show(la), show(lb))
+
+
+def read_result(d):
+    p = os.path.join(d, 'result')
+    if not os.path.exists(p):
+        return None
+    res = {}
+    with open(p, encoding='utf-8', errors='replace') as f:
+        for line in f.read().splitlines():
+            k, _, v = line.partition('=')
+            res[k] = v
+    return res
+
+
+def compare(case, pd, td, fname):
+    """-> list of differences (empty: the case passes)."""
+    why = []
+    pr, tr = read_result(pd), read_result(td)
+    if pr is None:
+        why.append('plain Neovim wrote no result (its screen is below)')
+    if tr is None:
+        why.append('the Tome side wrote no result (its screen is below)')
+    if pr is not None and tr is not None:
+        if tr.get('tome') != 'yes':
+            why.append('the Tome side did not open the file through Tome')
+        for k in sorted(set(pr) | set(tr)):
+            if k != 'tome' and pr.get(k) != tr.get(k):
+                why.append('%s: plain %s, tome %s' % (k, pr.get(k), tr.get(k)))
+        for r in case.regs:
+            suffix = '.reg%d' % ord(r)
+            a, b = os.path.join(pd, 'result' + suffix), os.path.join(td, 'result' + suffix)
+            if os.path.exists(a) and os.path.exists(b):
+                diff = first_difference(a, b, reg=True)
+                if diff:
+                    why.append('register %s: %s' % (r, diff))
+    diff = first_difference(os.path.join(pd, fname), os.path.join(td, fname))
+    if diff:
+        why.append(diff)
+    return why
+
+
+def run_case(case, nvim, tome_bin, work, fixtures, n):
+    workdir = os.path.join(work, case.name)
+    os.makedirs(workdir)
+    tm = Tmux('tome-diff-%d-%d' % (os.getpid(), n))
+    fixture = fixtures[case.file]
+    fname = os.path.basename(fixture)
+    screens = {}
+    problems = []
+    try:
+        pd = start_side(tm, 'plain', nvim, tome_bin, case, workdir, fixture)
+        td = start_side(tm, 'tome', nvim, tome_bin, case, workdir, fixture)
+        for side in ('plain', 'tome'):
+            if not wait_ready(tm, side):
+                problems.append('%s: no screen after 15 s' % side)
+        for toks in case.lines:
+            for side in ('plain', 'tome'):
+                tm.send(side, [t for t in toks if t[0] != 'sleep'])
+            for t in toks:
+                if t[0] == 'sleep':
+                    time.sleep(t[1])
+            time.sleep(case.pause)
+        time.sleep(0.3)
+        for side in ('plain', 'tome'):
+            screens[side] = tm.screen(side)
+        finish = [('key', 'Escape')]
+        for side in ('plain', 'tome'):
+            tm.send(side, finish)
+        time.sleep(0.1)
+        for side in ('plain', 'tome'):
+            tm.send(side, [('lit', ':call DiffResult()'), ('key', 'Enter'), ('lit', ':wq'), ('key', 'Enter')])
+        end = time.time() + case.timeout
+        left = ['plain', 'tome']
+        while left and time.time() < end:
+            left = [s for s in left if tm.alive(s)]
+            time.sleep(0.05)
+        for side in left:
+            problems.append('%s: still running %d s after :wq (screen then below); forced :qa!'
+                            % (side, case.timeout))
+            screens[side + ' at timeout'] = tm.screen(side)
+            tm.send(side, [('key', 'Escape'), ('key', 'Escape'), ('key', 'C-c'), ('lit', ':qa!'), ('key', 'Enter')])
+        end = time.time() + 5
+        while left and time.time() < end:
+            left = [s for s in left if tm.alive(s)]
+            time.sleep(0.1)
+    finally:
+        tm.kill()
+    why = problems + compare(case, pd, td, fname)
+    return why, screens, pd, td
+
+
+def main():
+    if len(sys.argv) < 3:
+        print(__doc__.split('\n\n')[1], file=sys.stderr)
+        sys.exit(2)
+    nvim, tome_bin = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    pattern = sys.argv[3] if len(sys.argv) > 3 else '*'
+    cases = [Case(p) for p in sorted(glob.glob(os.path.join(HERE, 'cases', '*.keys')))]
+    cases = [c for c in cases if fnmatch.fnmatch(c.name, pattern)]
+    if not cases:
+        print('no case matches %r' % pattern)
+        sys.exit(2)
+    xfail = {}
+    with open(os.path.join(HERE, 'xfail.txt'), encoding='utf-8') as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith('#'):
+                name, _, reason = line.partition(' ')
+                xfail[name] = reason.strip()
+    stale = [n for n in xfail if n not in {os.path.basename(p)[:-5] for p in glob.glob(os.path.join(HERE, 'cases', '*.keys'))}]
+    work = tempfile.mkdtemp(prefix='tome-diff.')
+    fixtures = {'big': os.path.join(work, 'big.log'), 'odd': os.path.join(work, 'odd.log')}
+    subprocess.run([tome_bin, 'gen', '--size', '24M', fixtures['big']], check=True, stdout=subprocess.DEVNULL)
+    if any(c.file == 'odd' for c in cases):
+        make_odd(fixtures['big'], fixtures['odd'])
+    for c in cases:
+        if c.file not in fixtures:
+            print('%s: unknown file %r' % (c.name, c.file))
+            sys.exit(2)
+    passed = failed = expected = 0
+    t0 = time.time()
+    for i, case in enumerate(cases):
+        t = time.time()
+        why, screens, pd, td = run_case(case, nvim, tome_bin, work, fixtures, i)
+        secs = time.time() - t
+        if not why:
+            if case.name in xfail:
+                failed += 1
+                print('XPASS %s (%.1fs): listed in xfail.txt but passes: remove it' % (case.name, secs))
+            else:
+                passed += 1
+                print('ok    %s (%.1fs)' % (case.name, secs))
+            continue
+        if case.name in xfail:
+            expected += 1
+            print('xfail %s (%.1fs): %s' % (case.name, secs, xfail[case.name]))
+            if os.environ.get('DIFF_VERBOSE'):
+                for w in why:
+                    print('      ' + w)
+            continue
+        failed += 1
+        print('FAIL  %s (%.1fs): %s' % (case.name, secs, case.about))
+        for w in why:
+            print('      ' + w)
+        for side, s in screens.items():
+            print('      --- %s screen:' % side)
+            for line in s.rstrip('\n').split('\n'):
+                print('      | ' + line)
+        msgs = os.path.join(td, 'result.msgs')
+        if os.path.exists(msgs):
+            with open(msgs, encoding='utf-8', errors='replace') as f:
+                m = [l for l in f.read().splitlines() if l.strip()]
+            if m:
+                print('      --- tome :messages (last 10):')
+                for line in m[-10:]:
+                    print('      | ' + line)
+    for n in stale:
+        print('note: xfail.txt lists %s, which is not a case' % n)
+    if os.environ.get('DIFF_KEEP'):
+        print('work directory kept: ' + work)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    print('%d passed, %d failed, %d expected failures (%.0f s)' % (passed, failed, expected, time.time() - t0))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == '__main__':
+    main()
