@@ -15,5 +15,6 @@ cargo build --release --locked -p tome --features fault-injection
 # test-profile one of their own (what a plain `cargo test` in a fresh clone does).
 TOME_BIN="$PWD/target/release/tome" cargo test --workspace --locked
 ./scripts/test-nvim.sh
+./scripts/test-nvim-diff.sh
 ./scripts/test-vscode.sh
 ./scripts/test-vscode-e2e.sh

@@ -1,5 +1,7 @@
 //! Sealed blocks of inserted text, and where their bytes live: in memory, or in a spill file
-//! on disk once a store holds more than [`HEAP_BUDGET`] bytes in memory.
+//! on disk once a store holds more than [`HEAP_BUDGET`] bytes in memory, or the whole process
+//! more than [`PROCESS_HEAP_BUDGET`] (twenty documents, or twenty replace-alls each planned in
+//! a store of its own, must not each keep their own budget's worth).
 //!
 //! Why: the add buffer only grows (see `add_buffer.rs`), and some edits add a lot at once. A
 //! replace-all of millions of matches rewrites most of the file into added text (a 512 MiB
@@ -20,12 +22,20 @@ use std::io;
 use std::ops::Deref;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use memmap2::Mmap;
 
 /// Bytes of sealed blocks a store keeps in memory before it spills new ones.
 pub(crate) const HEAP_BUDGET: usize = 16 << 20;
+
+/// Bytes of sealed blocks the whole process keeps in memory before every store spills new
+/// ones.
+pub(crate) const PROCESS_HEAP_BUDGET: usize = 32 << 20;
+
+/// Bytes of all sealed blocks in memory now, in every store (blocks count until dropped).
+static HEAP_IN_USE: AtomicUsize = AtomicUsize::new(0);
 
 /// Blocks smaller than this always stay in memory: a mapping of a few bytes costs more than
 /// the bytes (each spilled block is its own mapping, at an aligned offset).
@@ -49,6 +59,22 @@ impl Deref for Block {
         match self {
             Block::Heap(b) => b,
             Block::Mapped(m) => m,
+        }
+    }
+}
+
+impl Block {
+    /// A block in memory, counted in the process's total until dropped.
+    fn heap(bytes: &[u8]) -> Block {
+        HEAP_IN_USE.fetch_add(bytes.len(), Ordering::Relaxed);
+        Block::Heap(bytes.into())
+    }
+}
+
+impl Drop for Block {
+    fn drop(&mut self) {
+        if let Block::Heap(b) = self {
+            HEAP_IN_USE.fetch_sub(b.len(), Ordering::Relaxed);
         }
     }
 }
@@ -79,10 +105,9 @@ pub(crate) struct BlockStore {
 impl BlockStore {
     /// A block holding `bytes`. Cost: O(len) (a copy into memory, or a write and a mapping).
     pub fn seal(&mut self, bytes: &[u8]) -> Arc<Block> {
-        if bytes.len() >= MIN_SPILL
-            && self.heap_bytes + bytes.len() > HEAP_BUDGET
-            && !self.spill_failed
-        {
+        let over = self.heap_bytes + bytes.len() > HEAP_BUDGET
+            || HEAP_IN_USE.load(Ordering::Relaxed) + bytes.len() > PROCESS_HEAP_BUDGET;
+        if bytes.len() >= MIN_SPILL && over && !self.spill_failed {
             match self.spill(bytes) {
                 Ok(map) => {
                     self.spilled_bytes += bytes.len();
@@ -92,7 +117,7 @@ impl BlockStore {
             }
         }
         self.heap_bytes += bytes.len();
-        Arc::new(Block::Heap(bytes.into()))
+        Arc::new(Block::heap(bytes))
     }
 
     /// Takes a block made by another store (a replace-all planned on another thread) into
@@ -147,8 +172,12 @@ fn spill_file() -> io::Result<File> {
 mod tests {
     use super::*;
 
+    /// The process budget is shared: these tests, which fill it, run one at a time.
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     #[test]
     fn blocks_past_the_budget_are_spilled_and_read_back() {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let mut store = BlockStore::default();
         let a: Vec<u8> = (0..HEAP_BUDGET).map(|i| (i % 251) as u8).collect();
         let first = store.seal(&a);
@@ -164,5 +193,25 @@ mod tests {
         // Small blocks stay in memory whatever the budget.
         assert!(matches!(*store.seal(b"tiny"), Block::Heap(_)));
         assert_eq!(store.bytes(), (HEAP_BUDGET + 4, 2 * MIN_SPILL + 17));
+    }
+
+    /// Stores each under their own budget still spill once the process holds
+    /// [`PROCESS_HEAP_BUDGET`] in memory (twenty replace-alls each plan in a store of their own).
+    #[test]
+    fn the_process_budget_spills_across_stores() {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let block: Vec<u8> = vec![b'x'; 12 << 20];
+        let (mut a, mut b, mut c) = (
+            BlockStore::default(),
+            BlockStore::default(),
+            BlockStore::default(),
+        );
+        let (x, y) = (a.seal(&block), b.seal(&block));
+        let z = c.seal(&block);
+        // (Other tests running at once may hold blocks too: they can only make a spill sooner.)
+        if matches!(*x, Block::Heap(_)) && matches!(*y, Block::Heap(_)) {
+            assert!(matches!(*z, Block::Mapped(_)), "{z:?}");
+        }
+        assert_eq!(&z[..], &block[..]);
     }
 }

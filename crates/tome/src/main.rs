@@ -79,6 +79,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Before any thread starts: a long-running server gives freed buffers back.
+    tome_core::return_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve => tome_server::run_stdio(),

@@ -103,6 +103,45 @@ function E.on_bytes(st, sr, sc, oer, oec, ner, nec)
     end
     st.unsafe = moved
   end
+  -- The new text is read once the change is complete (`E.flush`, from on_lines): during `:s`
+  -- Neovim reports each substitution before the line holds it, so reading it here would send
+  -- the old text (or, for another length, a garbled line).
+  st.pending = st.pending or {}
+  table.insert(st.pending, { sr, sc, oer, oec, ner, nec })
+  if #st.pending == 1 then
+    -- (on_lines follows every change; this is only a safety net)
+    vim.schedule(function()
+      E.flush(st)
+    end)
+  end
+end
+
+--- Sends the changes reported since the last flush, reading their text from the buffer now.
+--- A change reported later that lies before an earlier one's end would have moved or changed
+--- its text: then nothing is sent and the window is read again from the server (the change is
+--- lost, and the user is told, rather than sent wrong).
+---@param st Tome.BufState
+function E.flush(st)
+  local pending = st.pending
+  if not pending or #pending == 0 then
+    return
+  end
+  st.pending = nil
+  for i = 2, #pending do
+    local p, q = pending[i - 1], pending[i]
+    local end_row = p[1] + p[5]
+    local end_col = (p[5] == 0 and p[2] or 0) + p[6]
+    if q[1] < end_row or (q[1] == end_row and q[2] < end_col) then
+      return resync(st, 'a change made by this command could not be sent to the server; the window was reloaded')
+    end
+  end
+  for _, p in ipairs(pending) do
+    E.send(st, unpack(p))
+  end
+end
+
+--- Sends one change whose new text is in the buffer now.
+function E.send(st, sr, sc, oer, oec, ner, nec)
   local text = slice(st.buf, sr, sc, ner, nec)
   local brk = breaks[st.line_ending] or '\n'
   if brk ~= '\n' then
@@ -143,7 +182,16 @@ function E.attach(st)
       end
       E.on_bytes(st, sr, sc, oer, oec, ner, nec)
     end,
+    -- After each change, once the buffer holds its new text.
+    on_lines = function(_, buf)
+      if state.docs[buf] == st then
+        E.flush(st)
+      end
+    end,
   })
+  st.flush_edits = function()
+    E.flush(st)
+  end
 end
 
 --- `u` and Ctrl-R: the server's undo/redo, {count} times, then show where it happened.

@@ -42,6 +42,8 @@ local M = {}
 ---@field hide_last? boolean the file's empty line after its final line break is left out
 ---@field unsafe table<integer, string> buffer row (0-based) -> why its columns are not the file's
 ---@field applying? boolean the plugin itself is setting the text: on_bytes must not send it
+---@field pending? table[] changes reported by on_bytes, sent by edit.flush once the buffer holds them
+---@field flush_edits? fun() sends `pending` now (before the window is replaced)
 ---@field saving? boolean a save is waiting for its reply
 ---@field edits_in_flight? integer `tome/edit` requests sent and not answered yet
 ---@field index_timer? true watch_index is polling the index's progress

@@ -22,6 +22,10 @@ end
 
 -- Replaces the buffer's text without sending it to the server as an edit.
 local function set_lines(st, lines)
+  -- Changes not sent yet are read from the buffer: send them before it is replaced.
+  if st.flush_edits then
+    st.flush_edits()
+  end
   st.applying = true
   local ok, err = pcall(api.nvim_buf_set_lines, st.buf, 0, -1, false, lines)
   st.applying = false
