@@ -45,6 +45,8 @@ fn scoped_replace_all_and_delete_lines_over_the_protocol() {
         .request("tome/replaceAll", json!({"doc": doc, "query": q, "replacement": "X", "offsets": {"start": 4, "end": 13}, "perLine": "first"}))
         .unwrap();
     assert_eq!(r["count"], 2);
+    assert_eq!(r["lastLine"], 2, "the last replacement is on line 2: {r}");
+    assert_eq!(dry["lastLine"], Value::Null);
     assert_eq!(text(&mut s, doc), "a a\nb X\r\nX b\nb b\n");
     // Every line holding a `b` goes, as one undo step; then those holding none.
     let d: Value = s
@@ -54,6 +56,7 @@ fn scoped_replace_all_and_delete_lines_over_the_protocol() {
         )
         .unwrap();
     assert_eq!(d["count"], 3);
+    assert_eq!(d["lastLine"], 1, "after the last deleted line: the end {d}");
     assert_eq!(text(&mut s, doc), "a a\n");
     s.request("tome/undo", json!({"doc": doc})).unwrap();
     assert_eq!(text(&mut s, doc), "a a\nb X\r\nX b\nb b\n");

@@ -35,6 +35,8 @@ pub(crate) struct Plan {
     pub count: usize,
     pub lines: usize,
     pub first: usize,
+    /// Where the last change starts in the new document (where an editor leaves the cursor).
+    pub last: usize,
 }
 
 /// Builds a [`Plan`] from left to right: keep up to here, write this, skip to there.
@@ -45,6 +47,10 @@ pub(crate) struct PlanBuilder<'a> {
     store: BlockStore,
     /// Everything before this is planned.
     done_to: usize,
+    /// Bytes of the new document planned so far.
+    new_len: usize,
+    /// Where the last change starts in the new document.
+    last: usize,
     count: usize,
     first: Option<usize>,
 }
@@ -57,6 +63,8 @@ impl<'a> PlanBuilder<'a> {
             text: Vec::new(),
             store: BlockStore::default(),
             done_to: 0,
+            new_len: 0,
+            last: 0,
             count: 0,
             first: None,
         }
@@ -68,6 +76,7 @@ impl<'a> PlanBuilder<'a> {
         if to <= from {
             return;
         }
+        self.new_len += to - from;
         if to - from < MERGE_GAP {
             self.text.extend(self.view.chunks(from, to).flatten());
         } else {
@@ -87,13 +96,17 @@ impl<'a> PlanBuilder<'a> {
     /// match or run of lines).
     pub(crate) fn skip_to(&mut self, to: usize) {
         self.first.get_or_insert(self.done_to);
+        self.last = self.new_len;
         self.done_to = self.done_to.max(to);
     }
 
     /// Writes new text where the plan is (a replacement), through `write`: one change.
     pub(crate) fn write_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
         self.first.get_or_insert(self.done_to);
+        self.last = self.new_len;
+        let before = self.text.len();
         write(&mut self.text);
+        self.new_len += self.text.len() - before;
         self.count += 1;
         if self.text.len() >= BLOCK {
             self.parts.push(Part::Sealed(self.store.seal(&self.text)));
@@ -112,6 +125,7 @@ impl<'a> PlanBuilder<'a> {
             count: self.count,
             lines,
             first: self.first.unwrap_or(0),
+            last: self.last,
         }
     }
 }

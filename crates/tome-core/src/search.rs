@@ -494,11 +494,11 @@ pub(crate) fn plan_replace_all(
             return true;
         }
         plan.keep_to(r.start);
+        plan.skip_to(r.end);
         match groups.and_then(|re| re.captures_at(hay, r.start - hay_start)) {
             Some(caps) => plan.write_with(|text| caps.expand(replacement, text)),
             None => plan.write_with(|text| text.extend_from_slice(replacement)),
         }
-        plan.skip_to(r.end);
         true
     })?;
     Ok(plan.finish(lines.count))

@@ -506,11 +506,16 @@ pub enum PerLine {
 
 /// Result of `tome/replaceAll`.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ReplaceAllResult {
     /// Replacements made.
     pub count: u64,
     /// On how many lines.
     pub lines: u64,
+    /// The line (0-based, in the document after the change) where the last replacement
+    /// starts: where Vim leaves the cursor. Null when nothing changed, on a dry run, or where
+    /// the index has not reached it.
+    pub last_line: Option<u64>,
     /// The version after (unchanged when `count` is 0).
     pub version: u64,
 }
@@ -536,9 +541,13 @@ pub struct DeleteLinesParams {
 
 /// Result of `tome/deleteLines`.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DeleteLinesResult {
     /// Lines deleted.
     pub count: u64,
+    /// The line (0-based, after the change) that now stands where the last deleted line was:
+    /// where Vim's `:g/pat/d` leaves the cursor. Null as for `tome/replaceAll`.
+    pub last_line: Option<u64>,
     /// The version after (unchanged when `count` is 0).
     pub version: u64,
 }

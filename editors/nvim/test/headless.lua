@@ -191,7 +191,7 @@ end)
 
 test('search forward/backward, regex and literal, n/N', function()
   feed('gg')
-  press('/seq=18000[0-9]{2} <CR>', 1800000, '/regex')
+  press('/seq=18000[0-9]\\{2} <CR>', 1800000, '/regex (Vim syntax)')
   press('n', 1800001, 'n')
   press('n', 1800002, 'n again')
   press('N', 1800001, 'N')

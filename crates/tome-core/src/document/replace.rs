@@ -38,6 +38,13 @@ impl PlannedChange {
     pub fn lines(&self) -> usize {
         self.plan.lines
     }
+
+    /// Where the last change starts in the document once applied (the start of the last
+    /// replacement; where the lines after the last deleted ones start): where an editor
+    /// leaves the cursor.
+    pub fn last_at(&self) -> usize {
+        self.plan.last
+    }
 }
 
 impl Snapshot {

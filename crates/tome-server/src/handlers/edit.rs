@@ -66,7 +66,7 @@ impl Backend {
         let scope = scope(p.offsets, p.per_line == PerLine::First)?;
         let replacement = p.replacement.into_bytes();
         let dry_run = p.dry_run;
-        let (count, lines, version) = self
+        let (count, lines, last_line, version) = self
             .whole_change(
                 p.doc,
                 p.version,
@@ -80,6 +80,7 @@ impl Backend {
         Ok(ReplaceAllResult {
             count,
             lines,
+            last_line,
             version,
         })
     }
@@ -89,7 +90,7 @@ impl Backend {
         let token = p.work_done_token.take();
         let scope = scope(p.offsets, false)?;
         let invert = p.invert;
-        let (count, _, version) = self
+        let (count, _, last_line, version) = self
             .whole_change(
                 p.doc,
                 p.version,
@@ -100,13 +101,17 @@ impl Backend {
                 move |snapshot, m, c| snapshot.plan_delete_lines(m, &scope, invert, c),
             )
             .await?;
-        Ok(DeleteLinesResult { count, version })
+        Ok(DeleteLinesResult {
+            count,
+            last_line,
+            version,
+        })
     }
 
     /// A whole-document change planned by `plan` on a snapshot: queued in order, with progress
     /// and cancellation. The scan runs without the document's lock (viewports of the document
     /// go on), but inside the queue job, so changes sent after this request still apply after
-    /// it. Returns (count, lines, version).
+    /// it. Returns (count, lines, the line of the last change, version).
     #[allow(clippy::too_many_arguments)]
     async fn whole_change(
         &self,
@@ -123,7 +128,7 @@ impl Backend {
             ) -> tome_core::Result<tome_core::PlannedChange>
             + Send
             + 'static,
-    ) -> Result<(u64, u64, u64)> {
+    ) -> Result<(u64, u64, Option<u64>, u64)> {
         let handle = self.docs.get(doc)?;
         let control = Arc::new(Control::new());
         let guard = CancelOnDrop(Arc::clone(&control));
@@ -141,18 +146,19 @@ impl Backend {
                 let planned = plan(&snapshot, &matcher, &c).map_err(from_core)?;
                 let mut doc = h.lock();
                 if dry_run {
-                    return Ok((
-                        planned.count() as u64,
-                        planned.lines() as u64,
-                        doc.version(),
-                    ));
+                    let (count, lines) = (planned.count() as u64, planned.lines() as u64);
+                    return Ok((count, lines, None, doc.version()));
                 }
-                let lines = planned.lines() as u64;
+                let (lines, last_at) = (planned.lines() as u64, planned.last_at());
                 match doc.apply_planned(planned) {
                     Err(tome_core::Error::Stale(_)) if attempts < 3 => attempts += 1,
                     other => {
                         let count = other.map_err(from_core)? as u64;
-                        return Ok((count, lines, doc.version()));
+                        let last_line = (count > 0)
+                            .then(|| doc.view().line_of(last_at).ok())
+                            .flatten()
+                            .map(|l| l as u64);
+                        return Ok((count, lines, last_line, doc.version()));
                     }
                 }
             }

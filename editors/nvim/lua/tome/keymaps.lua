@@ -1,5 +1,6 @@
 -- The buffer-local keys of a Tome buffer (with `mappings = true`): motions, undo/redo and n/N
--- through the server, and a cmdline <CR> that sends `:{N}`, `:$`, `/pat` and `?pat` there too.
+-- through the server, and a cmdline <CR> that sends `:{N}`, `:$`, `/pat` and `?pat` there too,
+-- and the ex commands that act on ranges of lines (excmd.lua: :s, :g, :v, :d, :m, :t, :j…).
 -- Requires state, window, edit and search.
 local state = require('tome.state')
 local W = require('tome.window')
@@ -17,7 +18,9 @@ function K.run_pending()
   if not p or not st then
     return
   end
-  if p.kind == 'line' then
+  if p.kind == 'ex' then
+    require('tome.excmd').run(st, p.line)
+  elseif p.kind == 'line' then
     if p.n == '$' then
       local last = W.last_line(st, true)
       if last then
@@ -31,7 +34,8 @@ function K.run_pending()
   end
 end
 
---- Cmdline <CR>: `:{N}`, `:$`, `/pat`, `?pat` go through the server; anything else runs as usual.
+--- Cmdline <CR>: `:{N}`, `:$`, `/pat`, `?pat` and the line commands of excmd.lua go through
+--- the server; anything else runs as usual.
 function K.cmdline_cr()
   local t, line = vim.fn.getcmdtype(), vim.fn.getcmdline()
   if t == ':' then
@@ -39,6 +43,10 @@ function K.cmdline_cr()
     if n then
       vim.fn.histadd(':', line)
       pending = { kind = 'line', n = n }
+      return '<C-c><Cmd>lua require("tome.keymaps").run_pending()<CR>'
+    end
+    if require('tome.excmd').handles(line) then
+      pending = { kind = 'ex', line = line }
       return '<C-c><Cmd>lua require("tome.keymaps").run_pending()<CR>'
     end
   elseif t == '/' or t == '?' then

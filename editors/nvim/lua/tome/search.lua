@@ -1,10 +1,11 @@
 -- Search through the server: `/` `?` `n` `N` find matches anywhere in the file (not just in
 -- the window), :TomeGrep lists them in the quickfix list.
 --
--- Patterns are Rust regexes (close to Vim's \v "very magic"); a leading \V makes the pattern
--- literal, \c / \C force case (else 'ignorecase' and 'smartcase' decide), as in Vim.
--- Requires client and window.
+-- Patterns are Vim's, translated for the server by tome.vimregex (what it cannot express is
+-- refused with a message, never searched as something else).
+-- Requires client, window and vimregex.
 local client = require('tome.client')
+local vimregex = require('tome.vimregex')
 local W = require('tome.window')
 local api = vim.api
 
@@ -12,41 +13,21 @@ local S = {}
 
 S.last = nil -- {pattern = typed text, backward = bool}
 
+--- The server's query for Vim pattern `p` (tome.vimregex: magic, \v, \c, \<…, with
+--- 'ignorecase' and 'smartcase'), or nil and a message naming what it cannot match.
 function S.parse(p)
-  local literal, case = false, nil
-  while true do
-    local flag = p:match('^\\([VvcC])')
-    if not flag then
-      break
-    end
-    p = p:sub(3)
-    if flag == 'V' then
-      literal = true
-    elseif flag == 'c' then
-      case = false
-    elseif flag == 'C' then
-      case = true
-    end
+  local q, why = vimregex.pattern(p, { typed = true })
+  if not q then
+    return nil, 'Tome: ' .. why
   end
-  if case == nil then
-    case = not vim.o.ignorecase or (vim.o.smartcase and p:find('%u') ~= nil)
-  end
-  return { pattern = p, regex = not literal, caseSensitive = case }
+  return q
 end
 
--- Highlight what the server found where Vim can: the window's matches via 'hlsearch'.
-local function set_hl(q)
-  local vpat
-  if q.regex then
-    vpat = '\\v' .. q.pattern
-  else
-    vpat = '\\V' .. q.pattern:gsub('\\', '\\\\')
-  end
-  if not q.caseSensitive then
-    vpat = '\\c' .. vpat
-  end
-  if pcall(vim.fn.match, '', vpat) then
-    vim.fn.setreg('/', vpat)
+-- Highlight what the server found where Vim can: the typed pattern is Vim's, so 'hlsearch'
+-- shows the window's matches.
+local function set_hl(pattern)
+  if pcall(vim.fn.match, '', pattern) then
+    vim.fn.setreg('/', pattern)
     vim.v.hlsearch = 1
   end
 end
@@ -54,9 +35,13 @@ end
 --- Finds the next match of `pattern` after the cursor (before it when `backward`) in the
 --- whole file, and moves there. Returns true when found.
 function S.find(st, pattern, backward)
-  local q = S.parse(pattern)
-  if q.pattern == '' then
+  if pattern == '' then
     return vim.notify('E35: No previous regular expression', vim.log.levels.ERROR)
+  end
+  local q, why = S.parse(pattern)
+  if not q then
+    api.nvim_echo({ { why, 'ErrorMsg' } }, true, {})
+    return false
   end
   local row, col = unpack(api.nvim_win_get_cursor(0))
   local line = st.base + row - 1
@@ -82,7 +67,7 @@ function S.find(st, pattern, backward)
   if not res then
     return client.error('search', err)
   end
-  set_hl(q)
+  set_hl(pattern)
   if not res.found then
     api.nvim_echo({ { 'E486: Pattern not found: ' .. pattern, 'ErrorMsg' } }, false, {})
     return false
@@ -131,7 +116,10 @@ end
 --- :TomeGrep {pattern}: up to `grep_limit` matches in the quickfix list, with real line
 --- numbers. Choosing an entry (:cc, :cn, <CR>) jumps there (see S.check_quickfix).
 function S.grep(st, pattern, limit)
-  local q = S.parse(pattern)
+  local q, why = S.parse(pattern)
+  if not q then
+    return api.nvim_echo({ { why, 'ErrorMsg' } }, true, {})
+  end
   local res, err = client.request('tome/search', {
     doc = st.doc,
     query = q,
@@ -188,7 +176,7 @@ function S.grep(st, pattern, limit)
     pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], items[1].col - 1 })
   end
   api.nvim_echo({ { ('%d matches of %s%s'):format(#items, pattern, more) } }, false, {})
-  set_hl(q)
+  set_hl(pattern)
 end
 
 --- Follows the quickfix list of :TomeGrep into this buffer: the entry chosen (:cc, :cn, <CR>)
