@@ -311,6 +311,29 @@ local function cmp(a, b)
 end
 
 local expected = workdir .. '/expected.log'
+test('the status line counts lines added by plain edits', function()
+  local function status()
+    return api.nvim_eval_statusline(vim.wo.statusline, {}).str
+  end
+  local function of()
+    local n = status():match('of ([%d,]+)')
+    return n and tonumber((n:gsub(',', '')))
+  end
+  require('tome.client').wait_index(st())
+  vim.cmd('redrawstatus')
+  local before = of()
+  assert(before, 'a line count in the status line: ' .. status())
+  feed('o<Esc>o<Esc>')
+  assert(vim.wait(3000, function()
+    vim.cmd('redrawstatus')
+    return of() == before + 2
+  end, 50), ('status line after adding two lines: %s (was %d)'):format(status(), before))
+  feed('u')
+  assert(vim.wait(3000, function()
+    return of() == before
+  end, 50), 'status line after u: ' .. status())
+end)
+
 test(':w saves through the server, byte for byte', function()
   local t0 = vim.uv.hrtime()
   vim.cmd('write')

@@ -28,6 +28,37 @@ function B.close(buf)
   end
 end
 
+--- `nvim +N FILE`, `nvim + FILE` and `nvim +/pat FILE`: Neovim runs the command on the
+--- window's lines once the file is read; when startup is over (VimEnter), this repeats it on
+--- the whole file. (Other +commands are left as Neovim ran them.)
+---@param st Tome.BufState
+function B.startup_command(st)
+  local cmd
+  for _, a in ipairs(vim.v.argv) do
+    if a == '+' or a:match('^%+%d+$') or a:match('^%+/') then
+      cmd = a
+    end
+  end
+  if not cmd then
+    return
+  end
+  api.nvim_create_autocmd('VimEnter', {
+    once = true,
+    callback = function()
+      if state.docs[st.buf] ~= st or api.nvim_get_current_buf() ~= st.buf then
+        return
+      end
+      if cmd == '+' then
+        W.motion_G(st)
+      elseif cmd:match('^%+%d+$') then
+        W.goto_line(st, math.max(1, tonumber(cmd:sub(2))))
+      else
+        S.search(st, cmd:sub(3), false)
+      end
+    end,
+  })
+end
+
 --- Makes `buf` show document `info` (a reply shaped like `tome/open`'s): the window, edits,
 --- keys, autocommands. `path` is the file (nil for a document without one).
 ---@return Tome.BufState
@@ -48,6 +79,9 @@ function B.attach(buf, info, path)
   E.attach(st)
   if config.options.mappings then
     keymaps.map(st)
+  end
+  if vim.v.vim_did_enter == 0 then
+    B.startup_command(st)
   end
   local group = api.nvim_create_augroup('tome_buf_' .. buf, { clear = true })
   api.nvim_create_autocmd('BufWriteCmd', {

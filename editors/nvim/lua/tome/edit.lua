@@ -41,6 +41,13 @@ function E.check_journal(st)
     c:request('tome/info', { doc = st.doc }, function(_, info)
       if info and state.docs[st.buf] == st then
         state.take_journal(st, info)
+        -- The status line's count and size, unless more edits went out since (they would
+        -- be wrong for the text shown).
+        if info.version == st.version then
+          st.info, st.size, st.line_count = info, info.size, info.lineCount
+          st.last = nil
+          vim.cmd('redrawstatus!')
+        end
       end
     end)
   end

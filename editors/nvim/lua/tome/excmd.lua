@@ -653,7 +653,6 @@ end
 --- Runs ex command `line` on the whole file of `st`. Returns false after an error.
 ---@param st Tome.BufState
 function X.run(st, line)
-  vim.fn.histadd(':', line)
   local r, rest = range(st, line)
   if r == false then
     return err(rest)

@@ -46,6 +46,7 @@ function K.cmdline_cr()
       return '<C-c><Cmd>lua require("tome.keymaps").run_pending()<CR>'
     end
     if require('tome.excmd').handles(line) then
+      vim.fn.histadd(':', line)
       pending = { kind = 'ex', line = line }
       return '<C-c><Cmd>lua require("tome.keymaps").run_pending()<CR>'
     end
@@ -82,6 +83,24 @@ function K.map(st)
     local key = api.nvim_replace_termcodes(k[1], true, false, true)
     nmap(k[1], function(s)
       W.motion_scroll(s, key, k[2])
+    end)
+  end
+  -- Operators to the first or last line (or line {count}): the lines may lie outside the
+  -- window, so they run as the line command that does the same (excmd.lua).
+  local X = require('tome.excmd')
+  for _, op in ipairs({ { 'dG', 'd', true }, { 'dgg', 'd', false }, { 'yG', 'y', true }, { 'ygg', 'y', false } }) do
+    nmap(op[1], function(s)
+      local cur = W.cursor_line(s)
+      local target = vim.v.count > 0 and vim.v.count - 1 or (op[3] and W.last_line(s, true) or 0)
+      if not target then
+        return
+      end
+      local reg = vim.v.register ~= '"' and (' ' .. vim.v.register) or ''
+      local a, b = math.min(cur, target), math.max(cur, target)
+      X.run(s, ('%d,%d%s%s'):format(a + 1, b + 1, op[2], reg))
+      if op[2] == 'y' then
+        W.jump(s, a) -- a yank leaves the cursor at the start of what it yanked
+      end
     end)
   end
   nmap('u', function(s)
