@@ -6,6 +6,7 @@
 local state = require('tome.state')
 local client = require('tome.client')
 local W = require('tome.window')
+local marks = require('tome.marks')
 local api = vim.api
 local uv = vim.uv or vim.loop
 
@@ -46,6 +47,8 @@ function E.check_journal(st)
         if info.version == st.version then
           st.info, st.size, st.line_count = info, info.size, info.lineCount
           st.last = nil
+          -- The last line users see (a final line break ends the last line, as in Vim).
+          W.last_line(st, false)
           vim.cmd('redrawstatus!')
         end
       end
@@ -97,6 +100,9 @@ function E.on_bytes(st, sr, sc, oer, oec, ner, nec)
     if st.unsafe[r] and col_used then
       return resync(st, ('line %d is %s; edit it with another tool'):format(st.base + r + 1, st.unsafe[r]))
     end
+  end
+  if ner ~= oer then
+    marks.shift(st, ner - oer)
   end
   if ner ~= oer and next(st.unsafe) then
     -- Rows below the change moved: keep the marks on their lines.
@@ -222,6 +228,7 @@ function E.undo(st, redo)
   local info = client.refresh_info(st)
   if info then
     st.dirty = info.dirty
+    W.last_line(st, false) -- the count users see, for the status line
   end
   local line, col = W.line_of_offset(st, math.min(offset or 0, math.max(0, (info and info.size or 1) - 1)))
   W.jump(st, line or W.cursor_line(st), nil, true)

@@ -14,9 +14,10 @@
 -- each with +N / -N offsets, joined by , or ;. Patterns are Vim's (tome.vimregex translates
 -- them; what the server cannot match is refused with a message naming it). Anything else on
 -- the command line runs as Neovim's own command.
--- Requires client, window, vimregex.
+-- Requires client, window, marks, vimregex.
 local client = require('tome.client')
 local W = require('tome.window')
+local marks = require('tome.marks')
 local vimregex = require('tome.vimregex')
 local api = vim.api
 
@@ -121,12 +122,11 @@ local function address(st, s, i, cur)
       return false, 'Tome: the line count is not known'
     end
   elseif c == "'" then
-    local name = s:sub(i + 1, i + 1)
-    local mark = api.nvim_buf_get_mark(st.buf, name)
-    if not mark or mark[1] == 0 then
+    local mark = marks.get(st, s:sub(i + 1, i + 1))
+    if not mark then
       return false, 'E20: Mark not set'
     end
-    line, i = st.base + mark[1] - 1, i + 2
+    line, i = mark, i + 2
   elseif c == '/' or c == '?' then
     local pat
     pat, i = field(s, i + 1, c)

@@ -103,6 +103,48 @@ function K.map(st)
       end
     end)
   end
+  -- Marks outside the window (marks.lua): 'x `x d'x y'x.
+  local M = require('tome.marks')
+  for _, key in ipairs({ "'", '`' }) do
+    vim.keymap.set('n', key, function()
+      local s = state.docs[buf]
+      local c = vim.fn.getcharstr()
+      if not s or not c:match('^%l$') then
+        return vim.cmd('normal! ' .. key .. c)
+      end
+      local line, col = M.get(s, c)
+      if not line then
+        return api.nvim_echo({ { 'E20: Mark not set', 'ErrorMsg' } }, true, {})
+      end
+      vim.cmd("normal! m'") -- the jumplist, as a mark jump does
+      W.jump(s, line)
+      if key == '`' then
+        pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], col })
+      else
+        vim.cmd('keepjumps normal! ^')
+      end
+    end, { buffer = buf, desc = 'Tome: jump to a mark' })
+  end
+  for _, op in ipairs({ 'd', 'y' }) do
+    vim.keymap.set('n', op .. "'", function()
+      local s = state.docs[buf]
+      local c = vim.fn.getcharstr()
+      if not s or not c:match('^%l$') then
+        return vim.cmd('normal! ' .. op .. "'" .. c)
+      end
+      local line = M.get(s, c)
+      if not line then
+        return api.nvim_echo({ { 'E20: Mark not set', 'ErrorMsg' } }, true, {})
+      end
+      local cur = W.cursor_line(s)
+      local a, b = math.min(cur, line), math.max(cur, line)
+      local reg = vim.v.register ~= '"' and (' ' .. vim.v.register) or ''
+      X.run(s, ('%d,%d%s%s'):format(a + 1, b + 1, op, reg))
+      if op == 'y' then
+        W.jump(s, a)
+      end
+    end, { buffer = buf, desc = 'Tome: ' .. op .. "' to a mark" })
+  end
   nmap('u', function(s)
     E.undo(s, false)
   end)

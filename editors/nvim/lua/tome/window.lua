@@ -2,10 +2,11 @@
 -- Neovim's memory stays flat whatever the file's size. Motions that leave the window ask the
 -- server for the right window and put the cursor on the same real line. Also the options of
 -- the windows showing it: real line numbers ('statuscolumn') and the status line.
--- Requires config, state and client.
+-- Requires config, state, client and marks.
 local config = require('tome.config')
 local state = require('tome.state')
 local client = require('tome.client')
+local marks = require('tome.marks')
 local api = vim.api
 
 local W = {}
@@ -110,12 +111,14 @@ function W.fill(st, first)
   if n == 0 then
     lines = { '' }
   end
+  marks.save(st) -- (on the old window's lines)
   st.base, st.n, st.at_end, st.hide_last = first, math.max(n, 1), at_end, hide
   st.version, st.line_count, st.unsafe = res.version, res.lineCount, unsafe
   if at_end and res.lineCount.exact then
     st.last = { version = res.version, line = first + st.n - 1 }
   end
   set_lines(st, lines)
+  marks.restore(st)
   vim.bo[st.buf].modified = st.dirty
   W.update_windows(st)
   return true
