@@ -67,6 +67,7 @@ try:
     step("saveAs", lambda: t.request("tome/saveAs", {"doc": doc, "path": out})["bytes"])
     os.remove(out)
     t.shutdown()
+    t.p.stdin.close()  # (the exit: the server ends at end of input)
     alive = True
 except SystemExit as e:
     print(e)

@@ -107,6 +107,41 @@ pub fn require_fault_injection() {
     );
 }
 
+/// What a process holds, read from `/proc` (the soak tests sample the server with it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessUse {
+    /// Open file descriptors.
+    pub fds: usize,
+    /// Threads.
+    pub threads: usize,
+    /// Mappings (lines of `/proc/PID/maps`).
+    pub maps: usize,
+    /// Anonymous resident memory (`RssAnon`), KiB.
+    pub anon_kib: usize,
+    /// Resident memory (`VmRSS`), KiB.
+    pub rss_kib: usize,
+}
+
+/// Samples process `pid` (zeros for what cannot be read: the process ended).
+pub fn process_use(pid: u32) -> ProcessUse {
+    let count = |dir: String| std::fs::read_dir(dir).map_or(0, |d| d.count());
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    ProcessUse {
+        fds: count(format!("/proc/{pid}/fd")),
+        threads: count(format!("/proc/{pid}/task")),
+        maps: std::fs::read_to_string(format!("/proc/{pid}/maps")).map_or(0, |m| m.lines().count()),
+        anon_kib: field("RssAnon:"),
+        rss_kib: field("VmRSS:"),
+    }
+}
+
 /// Frames one body.
 pub fn frame(body: &[u8]) -> Vec<u8> {
     let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();

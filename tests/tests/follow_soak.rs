@@ -24,21 +24,13 @@ struct Sample {
 }
 
 fn sample(pid: u32, secs: u64) -> Sample {
-    let count = |dir: String| std::fs::read_dir(dir).map_or(0, |d| d.count());
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let anon_kib = status
-        .lines()
-        .find_map(|l| l.strip_prefix("RssAnon:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0);
-    let maps =
-        std::fs::read_to_string(format!("/proc/{pid}/maps")).map_or(0, |m| m.lines().count());
+    let u = tome_e2e::process_use(pid);
     Sample {
         secs,
-        fds: count(format!("/proc/{pid}/fd")),
-        threads: count(format!("/proc/{pid}/task")),
-        maps,
-        anon_kib,
+        fds: u.fds,
+        threads: u.threads,
+        maps: u.maps,
+        anon_kib: u.anon_kib,
     }
 }
 

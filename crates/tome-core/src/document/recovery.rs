@@ -332,12 +332,7 @@ impl Document {
                 replacement,
                 scope,
             } => {
-                let m = Matcher::new(&Query {
-                    pattern,
-                    regex,
-                    case_insensitive,
-                })
-                .map_err(|e| e.to_string())?;
+                let m = matcher(pattern, regex, case_insensitive)?;
                 self.replace_in(&m, &replacement, &scope, &Control::new())
                     .map(|_| ())
                     .map_err(|e| e.to_string())
@@ -349,12 +344,7 @@ impl Document {
                 scope,
                 invert,
             } => {
-                let m = Matcher::new(&Query {
-                    pattern,
-                    regex,
-                    case_insensitive,
-                })
-                .map_err(|e| e.to_string())?;
+                let m = matcher(pattern, regex, case_insensitive)?;
                 self.delete_lines(&m, &scope, invert, &Control::new())
                     .map(|_| ())
                     .map_err(|e| e.to_string())
@@ -365,4 +355,18 @@ impl Document {
                 .map_err(|e| e.to_string()),
         }
     }
+}
+
+/// The matcher of a journaled query (a pattern that compiled when it was journaled).
+fn matcher(
+    pattern: String,
+    regex: bool,
+    case_insensitive: bool,
+) -> std::result::Result<Matcher, String> {
+    Matcher::new(&Query {
+        pattern,
+        regex,
+        case_insensitive,
+    })
+    .map_err(|e| e.to_string())
 }
