@@ -640,8 +640,9 @@ function X.handles(line)
     or cmd:match('^su?b?s?t?i?t?u?t?e?/') ~= nil
     or cmd:match('^g!?[^%a]') ~= nil
     or cmd:match('^v[^%a]') ~= nil
-    or cmd:match('^de?l?e?t?e?%s*[%a"_]?%s*$') ~= nil
-    or cmd:match('^ya?n?k?%s*[%a"_]?%s*$') ~= nil
+    -- (a register after a space: `:di` is :display, not :d i)
+    or cmd:match('^de?l?e?t?e?%s*$') ~= nil or cmd:match('^de?l?e?t?e?%s+[%a"_*+-]%s*$') ~= nil
+    or cmd:match('^ya?n?k?%s*$') ~= nil or cmd:match('^ya?n?k?%s+[%a"_*+-]%s*$') ~= nil
     or cmd:match("^m[%s%d%$%.'+-]") ~= nil or cmd:match('^mo?v?e?%s') ~= nil
     or cmd:match("^t[%s%d%$%.'+-]") ~= nil
     or cmd:match('^co?p?y?%s') ~= nil
