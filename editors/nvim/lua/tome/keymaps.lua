@@ -151,6 +151,11 @@ function K.map(st)
   nmap('<C-r>', function(s)
     E.undo(s, true)
   end)
+  for _, star in ipairs({ { '*', false, true }, { '#', true, true }, { 'g*', false, false }, { 'g#', true, false } }) do
+    nmap(star[1], function(s)
+      S.star(s, star[2], star[3])
+    end)
+  end
   nmap('n', function(s)
     S.again(s, false)
   end)

@@ -11,12 +11,13 @@ local api = vim.api
 
 local S = {}
 
-S.last = nil -- {pattern = typed text, backward = bool}
+S.last = nil -- {pattern = typed text, backward = bool, typed = false for * and #}
 
 --- The server's query for Vim pattern `p` (tome.vimregex: magic, \v, \c, \<…, with
---- 'ignorecase' and 'smartcase'), or nil and a message naming what it cannot match.
-function S.parse(p)
-  local q, why = vimregex.pattern(p, { typed = true })
+--- 'ignorecase', and 'smartcase' unless `typed` is false: `*` and `#` do not use it), or nil
+--- and a message naming what it cannot match.
+function S.parse(p, typed)
+  local q, why = vimregex.pattern(p, { typed = typed ~= false })
   if not q then
     return nil, 'Tome: ' .. why
   end
@@ -34,11 +35,11 @@ end
 
 --- Finds the next match of `pattern` after the cursor (before it when `backward`) in the
 --- whole file, and moves there. Returns true when found.
-function S.find(st, pattern, backward)
+function S.find(st, pattern, backward, typed)
   if pattern == '' then
     return vim.notify('E35: No previous regular expression', vim.log.levels.ERROR)
   end
-  local q, why = S.parse(pattern)
+  local q, why = S.parse(pattern, typed)
   if not q then
     api.nvim_echo({ { why, 'ErrorMsg' } }, true, {})
     return false
@@ -92,13 +93,38 @@ function S.find(st, pattern, backward)
   return true
 end
 
-function S.search(st, pattern, backward)
+function S.search(st, pattern, backward, typed)
   if pattern == '' and S.last then
-    pattern = S.last.pattern
+    pattern, typed = S.last.pattern, S.last.typed
   end
-  S.last = { pattern = pattern, backward = backward }
+  S.last = { pattern = pattern, backward = backward, typed = typed }
   vim.fn.histadd(backward and '?' or '/', pattern)
-  return S.find(st, pattern, backward)
+  return S.find(st, pattern, backward, typed)
+end
+
+--- `*` and `#` (`whole`: as whole words), `g*` and `g#` (not): the keyword under the cursor,
+--- searched in the whole file. Like Vim, 'smartcase' is not used; `#` starts from the start of
+--- the word. A "word" of other characters goes to Neovim's own command (within the window).
+function S.star(st, backward, whole)
+  local word = vim.fn.expand('<cword>')
+  if word == '' or not word:match('^[%w_\128-\255]+$') then
+    return vim.cmd('normal! ' .. (whole and '' or 'g') .. (backward and '#' or '*'))
+  end
+  local pattern = whole and ('\\<' .. word .. '\\>') or word
+  if backward then
+    -- To the start of the word under (or after) the cursor on this line.
+    vim.fn.search('\\V' .. word, 'bc', vim.fn.line('.'))
+    local col = api.nvim_win_get_cursor(0)[2]
+    local line = api.nvim_get_current_line()
+    if line:sub(col + 1, col + #word) ~= word then
+      vim.fn.search('\\V' .. word, 'c', vim.fn.line('.'))
+    end
+  end
+  for _ = 1, vim.v.count1 do
+    if not S.search(st, pattern, backward, false) then
+      break
+    end
+  end
 end
 
 --- `n` (reverse = false) and `N`.
@@ -107,7 +133,7 @@ function S.again(st, reverse)
     return vim.notify('E35: No previous regular expression', vim.log.levels.ERROR)
   end
   for _ = 1, vim.v.count1 do
-    if not S.find(st, S.last.pattern, S.last.backward ~= reverse) then
+    if not S.find(st, S.last.pattern, S.last.backward ~= reverse, S.last.typed) then
       break
     end
   end
