@@ -94,11 +94,15 @@ pub fn build_tome() -> PathBuf {
 /// build with `--features fault-injection` says so): without them a `TOME_TEST_*` variable is
 /// ignored and the test would fail for the wrong reason.
 pub fn require_fault_injection() {
-    let out = Command::new(tome_bin())
-        .arg("--version")
-        .output()
-        .expect("tome --version runs");
-    let version = String::from_utf8_lossy(&out.stdout);
+    // Asked once per test process: the crash tests start servers in loops.
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let version = VERSION.get_or_init(|| {
+        let out = Command::new(tome_bin())
+            .arg("--version")
+            .output()
+            .expect("tome --version runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    });
     assert!(
         version.contains("fault injection"),
         "{} is not a test build (`tome --version`: {version:?}): build it with \

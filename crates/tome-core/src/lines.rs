@@ -48,11 +48,8 @@ impl Scope {
             Some(r) => {
                 let end = r.end.min(len);
                 let ends_open =
-                    end == len && !matches!(view.byte_at(len.wrapping_sub(1)), Some(b'\n' | b'\r'));
-                (
-                    r.start.min(end),
-                    if ends_open && len > 0 { len + 1 } else { end },
-                )
+                    end == len && len > 0 && !matches!(view.byte_at(len - 1), Some(b'\n' | b'\r'));
+                (r.start.min(end), if ends_open { len + 1 } else { end })
             }
         }
     }

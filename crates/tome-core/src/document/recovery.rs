@@ -20,7 +20,7 @@ use std::sync::Arc;
 use super::history::{total_len, Change, Step};
 use super::{bufs, Document, OnInterruptedSave};
 use crate::journal::{self, Journal, Part as JPart, Record, Recoverable, Splice as JSplice};
-use crate::search::{Matcher, Query};
+use crate::search::Matcher;
 use crate::source::Source;
 use crate::tree::{Piece, Src, MAX_ADD_PIECE};
 use crate::{Control, Error, Result};
@@ -326,25 +326,21 @@ impl Document {
                 .map(|_| ())
                 .ok_or_else(|| "nothing to redo".to_string()),
             Record::ReplaceAll {
-                pattern,
-                regex,
-                case_insensitive,
+                query,
                 replacement,
                 scope,
             } => {
-                let m = matcher(pattern, regex, case_insensitive)?;
+                let m = Matcher::new(&query).map_err(|e| e.to_string())?;
                 self.replace_in(&m, &replacement, &scope, &Control::new())
                     .map(|_| ())
                     .map_err(|e| e.to_string())
             }
             Record::DeleteLines {
-                pattern,
-                regex,
-                case_insensitive,
+                query,
                 scope,
                 invert,
             } => {
-                let m = matcher(pattern, regex, case_insensitive)?;
+                let m = Matcher::new(&query).map_err(|e| e.to_string())?;
                 self.delete_lines(&m, &scope, invert, &Control::new())
                     .map(|_| ())
                     .map_err(|e| e.to_string())
@@ -355,18 +351,4 @@ impl Document {
                 .map_err(|e| e.to_string()),
         }
     }
-}
-
-/// The matcher of a journaled query (a pattern that compiled when it was journaled).
-fn matcher(
-    pattern: String,
-    regex: bool,
-    case_insensitive: bool,
-) -> std::result::Result<Matcher, String> {
-    Matcher::new(&Query {
-        pattern,
-        regex,
-        case_insensitive,
-    })
-    .map_err(|e| e.to_string())
 }

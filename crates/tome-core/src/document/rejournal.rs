@@ -35,12 +35,12 @@ impl Document {
         {
             return;
         }
-        let (at, remove, middle) = changed_middle(&saved.tree, &self.tree, self.bufs());
+        let bufs = bufs(&self.sources, &self.add);
+        let (at, remove, middle) = changed_middle(&saved.tree, &self.tree, bufs);
         if remove == 0 && middle.is_empty() {
             return;
         }
         let in_saved = SavedRanges::of(&saved.tree);
-        let bufs = self.bufs();
         let mut parts = Vec::new();
         for piece in &middle {
             let mut done = 0;
@@ -82,7 +82,8 @@ impl Document {
         if self.journal.is_none() {
             return;
         }
-        let (at, remove, middle) = changed_middle(before, &self.tree, self.bufs());
+        let bufs = bufs(&self.sources, &self.add);
+        let (at, remove, middle) = changed_middle(before, &self.tree, bufs);
         if remove == 0 && middle.is_empty() {
             return;
         }
@@ -94,10 +95,6 @@ impl Document {
                 parts,
             }])
         });
-    }
-
-    fn bufs(&self) -> crate::tree::Bufs<'_> {
-        bufs(&self.sources, &self.add)
     }
 }
 

@@ -16,7 +16,7 @@ use crate::breaks::Info;
 use crate::journal::Record;
 use crate::lines::Scope;
 use crate::plan::{Part, Plan};
-use crate::search::{self, Matcher, Query};
+use crate::search::{self, Matcher};
 use crate::tree::{Piece, PieceTree, Src, MAX_ADD_PIECE};
 use crate::{Control, Error, Result};
 
@@ -69,18 +69,11 @@ impl Snapshot {
         scope: &Scope,
         control: &Control,
     ) -> Result<PlannedChange> {
-        let Query {
-            pattern,
-            regex,
-            case_insensitive,
-        } = matcher.query().clone();
         Ok(PlannedChange {
             plan: search::plan_replace_all(self.view(), matcher, replacement, scope, control)?,
             version: self.version,
             record: Record::ReplaceAll {
-                pattern,
-                regex,
-                case_insensitive,
+                query: matcher.query().clone(),
                 replacement: replacement.to_vec(),
                 scope: scope.clone(),
             },
@@ -97,18 +90,11 @@ impl Snapshot {
         invert: bool,
         control: &Control,
     ) -> Result<PlannedChange> {
-        let Query {
-            pattern,
-            regex,
-            case_insensitive,
-        } = matcher.query().clone();
         Ok(PlannedChange {
             plan: search::plan_delete_lines(self.view(), matcher, scope, invert, control)?,
             version: self.version,
             record: Record::DeleteLines {
-                pattern,
-                regex,
-                case_insensitive,
+                query: matcher.query().clone(),
                 scope: scope.clone(),
                 invert,
             },

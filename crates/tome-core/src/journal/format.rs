@@ -5,6 +5,7 @@
 
 use super::{Part, Record, Splice, MAGIC, MAX_RECORD, VERSION};
 use crate::lines::Scope;
+use crate::search::Query;
 use crate::source::{FileIdentity, Source};
 
 pub(super) fn header(salt: u64, base: &Source) -> Vec<u8> {
@@ -70,14 +71,11 @@ pub(super) fn encode(record: &Record) -> (u8, Vec<u8>) {
         Record::Undo => 2,
         Record::Redo => 3,
         Record::ReplaceAll {
-            pattern,
-            regex,
-            case_insensitive,
+            query,
             replacement,
             scope,
         } => {
-            put_bytes(&mut p, pattern.as_bytes());
-            p.push(u8::from(*regex) | (u8::from(*case_insensitive) << 1));
+            put_query(&mut p, query, false);
             put_bytes(&mut p, replacement);
             // Kind 4 (the whole document) as before scopes existed; 6 with the scope after.
             if scope.is_whole() {
@@ -88,16 +86,11 @@ pub(super) fn encode(record: &Record) -> (u8, Vec<u8>) {
             }
         }
         Record::DeleteLines {
-            pattern,
-            regex,
-            case_insensitive,
+            query,
             scope,
             invert,
         } => {
-            put_bytes(&mut p, pattern.as_bytes());
-            p.push(
-                u8::from(*regex) | (u8::from(*case_insensitive) << 1) | (u8::from(*invert) << 2),
-            );
+            put_query(&mut p, query, *invert);
             put_scope(&mut p, scope);
             7
         }
@@ -107,6 +100,15 @@ pub(super) fn encode(record: &Record) -> (u8, Vec<u8>) {
         }
     };
     (kind, p)
+}
+
+/// Writes a [`Query`]: the pattern, then flags (1: regex, 2: case-insensitive, 4: `extra`,
+/// the deletion's inversion).
+fn put_query(p: &mut Vec<u8>, query: &Query, extra: bool) {
+    put_bytes(p, query.pattern.as_bytes());
+    p.push(
+        u8::from(query.regex) | (u8::from(query.case_insensitive) << 1) | (u8::from(extra) << 2),
+    );
 }
 
 /// Writes a [`Scope`]: flags (1: a range follows, 2: first match per line), then the range.
@@ -143,6 +145,18 @@ impl<'a> Reader<'a> {
     pub(crate) fn i128(&mut self) -> Option<i128> {
         Some(i128::from_le_bytes(self.take(16)?.try_into().ok()?))
     }
+    /// A [`Query`] and the extra flag as [`put_query`] writes them.
+    fn query(&mut self) -> Option<(Query, bool)> {
+        let pattern = String::from_utf8(self.bytes()?.to_vec()).ok()?;
+        let flags = self.u8()?;
+        let query = Query {
+            pattern,
+            regex: flags & 1 != 0,
+            case_insensitive: flags & 2 != 0,
+        };
+        Some((query, flags & 4 != 0))
+    }
+
     /// A [`Scope`] as [`put_scope`] writes it.
     fn scope(&mut self) -> Option<Scope> {
         let flags = self.u8()?;
@@ -195,8 +209,7 @@ pub(super) fn decode(kind: u8, payload: &[u8]) -> Option<Record> {
         2 => Record::Undo,
         3 => Record::Redo,
         4 | 6 => {
-            let pattern = String::from_utf8(r.bytes()?.to_vec()).ok()?;
-            let flags = r.u8()?;
+            let (query, _) = r.query()?;
             let replacement = r.bytes()?.to_vec();
             let scope = if kind == 6 {
                 r.scope()?
@@ -204,22 +217,17 @@ pub(super) fn decode(kind: u8, payload: &[u8]) -> Option<Record> {
                 Scope::whole()
             };
             Record::ReplaceAll {
-                pattern,
-                regex: flags & 1 != 0,
-                case_insensitive: flags & 2 != 0,
+                query,
                 replacement,
                 scope,
             }
         }
         5 => Record::Appended { upto: r.u64()? },
         7 => {
-            let pattern = String::from_utf8(r.bytes()?.to_vec()).ok()?;
-            let flags = r.u8()?;
+            let (query, invert) = r.query()?;
             Record::DeleteLines {
-                pattern,
-                regex: flags & 1 != 0,
-                case_insensitive: flags & 2 != 0,
-                invert: flags & 4 != 0,
+                query,
+                invert,
                 scope: r.scope()?,
             }
         }
@@ -336,16 +344,20 @@ mod tests {
             Record::Undo,
             Record::Redo,
             Record::ReplaceAll {
-                pattern: "a+".into(),
-                regex: true,
-                case_insensitive: false,
+                query: Query {
+                    pattern: "a+".into(),
+                    regex: true,
+                    case_insensitive: false,
+                },
                 replacement: b"b".to_vec(),
                 scope: Scope::whole(),
             },
             Record::ReplaceAll {
-                pattern: "a".into(),
-                regex: false,
-                case_insensitive: true,
+                query: Query {
+                    pattern: "a".into(),
+                    regex: false,
+                    case_insensitive: true,
+                },
                 replacement: b"$0".to_vec(),
                 scope: Scope {
                     range: Some(10..2000),
@@ -353,9 +365,11 @@ mod tests {
                 },
             },
             Record::DeleteLines {
-                pattern: "x".into(),
-                regex: true,
-                case_insensitive: false,
+                query: Query {
+                    pattern: "x".into(),
+                    regex: true,
+                    case_insensitive: false,
+                },
                 scope: Scope {
                     range: None,
                     first_per_line: false,

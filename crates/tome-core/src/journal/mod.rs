@@ -55,22 +55,17 @@ pub(crate) enum Record {
     Undo,
     /// Redo of such a step; no longer written either.
     Redo,
-    /// A replace-all, in a scope (every match of the document, a range of lines, the first
-    /// match of each line).
+    /// A replace-all of `query`, in a scope (every match of the document, a range of lines,
+    /// the first match of each line).
     ReplaceAll {
-        /// Pattern, regex flag, case-insensitive flag.
-        pattern: String,
-        regex: bool,
-        case_insensitive: bool,
+        query: crate::search::Query,
         replacement: Vec<u8>,
         scope: crate::lines::Scope,
     },
-    /// The deletion of the lines of a scope on which the pattern matches (or, `invert`, does
+    /// The deletion of the lines of a scope on which `query` matches (or, `invert`, does
     /// not).
     DeleteLines {
-        pattern: String,
-        regex: bool,
-        case_insensitive: bool,
+        query: crate::search::Query,
         scope: crate::lines::Scope,
         invert: bool,
     },

@@ -217,8 +217,8 @@ local function line_offset(st, l)
   return res and res.lines[1] and res.lines[1].offset
 end
 
--- The bytes of lines [first, last] (with their line breaks), or nil and a message when more
--- than the budget.
+-- The bytes of lines [first, last] (with their line breaks) and their offsets; or nil, a
+-- message and the offsets (when known) when they cannot be read into Neovim.
 local function read_lines(st, first, last)
   local a, b = line_offset(st, first), line_offset(st, last + 1)
   if not a or not b then
@@ -226,15 +226,15 @@ local function read_lines(st, first, last)
   end
   if b - a > X.budget then
     local msg = 'Tome: lines %d-%d hold %d MiB; this command reads them into Neovim, which Tome limits to %d MiB'
-    return nil, msg:format(first + 1, last + 1, math.floor((b - a) / 1048576), X.budget / 1048576)
+    return nil, msg:format(first + 1, last + 1, math.floor((b - a) / 1048576), X.budget / 1048576), a, b
   end
   local res, e =
     client.request('tome/getText', { doc = st.doc, offsets = { start = a, ['end'] = b }, maxBytes = X.budget })
   if not res then
-    return nil, 'Tome: ' .. ((e and e.message) or 'cannot read the lines')
+    return nil, 'Tome: ' .. ((e and e.message) or 'cannot read the lines'), a, b
   end
   if res.invalid then
-    return nil, 'Tome: lines with invalid UTF-8 cannot be read into Neovim by this command'
+    return nil, 'Tome: lines with invalid UTF-8 cannot be read into Neovim by this command', a, b
   end
   return res.text, nil, a, b
 end
@@ -419,13 +419,17 @@ end
 
 local function delete(st, r, rest, yank_only)
   local reg = rest:match('^%s*([%a"%-*+_])') or '"'
-  local text, why, a, b = read_lines(st, r[1], r[2])
-  if not yank_only and why then
-    -- Too big for a register: delete anyway (the register keeps its old content).
-    text, a, b = nil, line_offset(st, r[1]), line_offset(st, r[2] + 1)
-    api.nvim_echo({ { why .. '; not put in a register', 'WarningMsg' } }, true, {})
+  local text, why, a, b
+  if reg == '_' and not yank_only then
+    a, b = line_offset(st, r[1]), line_offset(st, r[2] + 1) -- (the black hole: nothing to read)
+  else
+    text, why, a, b = read_lines(st, r[1], r[2])
+  end
+  if not a or not b or (why and yank_only) then
+    return err(why or 'Tome: cannot read the lines')
   elseif why then
-    return err(why)
+    -- Too big for a register: delete anyway (the register keeps its old content).
+    api.nvim_echo({ { why .. '; not put in a register', 'WarningMsg' } }, true, {})
   end
   if text then
     local lines = split_lines(text)
