@@ -449,6 +449,42 @@ fn edit_with_positions_and_offsets() {
     );
 }
 
+#[test]
+fn edit_undo_grouping_chosen_by_the_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "a.txt", b"one\ntwo\nthree\n");
+    let mut s = Server::ready();
+    let doc = open(&mut s, &path)["doc"].clone();
+    let edit = |s: &mut Server, version: u64, at: u64, text: &str, undo: Value| {
+        s.request(
+            "tome/edit",
+            json!({"doc": doc, "version": version, "undo": undo,
+                   "edits": [{"offsets": {"start": at, "end": at}, "text": text}]}),
+        )
+        .unwrap()["undoSteps"]
+            .clone()
+    };
+    // Typing that the server would join, kept apart ("new": Vim's `x` `x`)…
+    assert_eq!(edit(&mut s, 0, 0, "a", json!("new")), 1);
+    assert_eq!(edit(&mut s, 1, 1, "b", json!("new")), 2);
+    // …and batches it would keep apart, joined (the lines a Visual-block insert copies to).
+    assert_eq!(edit(&mut s, 2, 6, "X\nY", json!("join")), 2);
+    assert_eq!(edit(&mut s, 3, 0, "c", json!("auto")), 3);
+    let undo = s.request("tome/undo", json!({"doc": doc})).unwrap();
+    assert_eq!(undo["changed"], true);
+    let undo = s.request("tome/undo", json!({"doc": doc})).unwrap();
+    assert_eq!(undo["offset"], 1);
+    let v = s
+        .request("tome/viewport", json!({"doc": doc, "first": 0, "count": 3}))
+        .unwrap();
+    assert_eq!(texts(&v), ["aone", "two", "three"]);
+    let bad = s.error_code(
+        "tome/edit",
+        json!({"doc": doc, "version": 6, "undo": "later", "edits": []}),
+    );
+    assert_eq!(bad, -32602);
+}
+
 // ---- getText ---------------------------------------------------------------------------------
 
 #[test]

@@ -14,12 +14,24 @@ const FRAGMENTS: &[&str] = &[
 
 #[derive(Clone, Debug)]
 enum Op {
-    Insert { at: f64, text: String },
-    Delete { at: f64, len: usize },
+    Insert {
+        at: f64,
+        text: String,
+    },
+    Delete {
+        at: f64,
+        len: usize,
+    },
     Undo,
     Redo,
     Save,
-    Typing { at: f64, text: String },
+    Typing {
+        at: f64,
+        text: String,
+    },
+    /// Inserts and deletes joined into one undo step by the client (`join_undo_group`), as the
+    /// Neovim plugin sends one Vim change made of several edits.
+    Joined(Vec<(f64, usize, String)>),
 }
 
 fn text() -> impl Strategy<Value = String> {
@@ -34,6 +46,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Redo),
         1 => Just(Op::Save),
         1 => (0.0..=1.0f64, text()).prop_map(|(at, text)| Op::Typing { at, text }),
+        1 => prop::collection::vec((0.0..=1.0f64, 0..6usize, text()), 1..6).prop_map(Op::Joined),
     ]
 }
 
@@ -174,6 +187,31 @@ fn run(initial: String, ops: Vec<Op>, stride: usize) {
                 if b0 < b1 {
                     model.change(|r| r.remove(start..end));
                 }
+            }
+            Op::Joined(parts) => {
+                // Each part deletes `len` characters at `at` and inserts `text` there; the
+                // first that changes something starts a step, the others join it (a client
+                // sends no change of nothing).
+                let mut first = true;
+                for (at, len, text) in parts {
+                    let start = model.char_at(at);
+                    let end = (start + len).min(model.rope.len_chars());
+                    let (b0, b1) = (model.rope.char_to_byte(start), model.rope.char_to_byte(end));
+                    if b0 == b1 && text.is_empty() {
+                        continue;
+                    }
+                    if first {
+                        doc.break_undo_group();
+                        model.change(|_| {});
+                        first = false;
+                    } else {
+                        doc.join_undo_group();
+                    }
+                    doc.replace(b0..b1, &text).unwrap();
+                    model.rope.remove(start..end);
+                    model.rope.insert(start, &text);
+                }
+                doc.break_undo_group();
             }
             Op::Undo => {
                 let undone = doc.undo().is_some();

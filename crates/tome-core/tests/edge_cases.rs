@@ -209,6 +209,40 @@ fn typing_is_one_undo_step_and_backspaces_too() {
 }
 
 #[test]
+fn a_client_groups_undo_steps_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut doc, _) = open(dir.path(), "t", b"one\ntwo\nthree\n");
+    // A Visual-block insert as Vim makes it: typing on one line, then a batch copying it to the
+    // others; joined, the whole insert is one step.
+    doc.break_undo_group();
+    doc.insert(0, "f").unwrap();
+    doc.insert(1, "o").unwrap();
+    doc.join_undo_group();
+    doc.apply(vec![Edit::insert(6, "fo"), Edit::insert(10, "fo")])
+        .unwrap();
+    assert_eq!(content(&doc), b"foone\nfotwo\nfothree\n");
+    assert_eq!(doc.history_len(), (1, 0));
+    // Two single-character deletes, each a command of its own (Vim's `x` `x`): the shape
+    // would join them; a break keeps them apart.
+    doc.break_undo_group();
+    doc.delete(0..1).unwrap();
+    doc.break_undo_group();
+    doc.delete(0..1).unwrap();
+    assert_eq!(doc.history_len(), (3, 0));
+    doc.undo().unwrap();
+    assert_eq!(content(&doc), b"oone\nfotwo\nfothree\n");
+    doc.undo().unwrap();
+    doc.undo().unwrap();
+    assert_eq!(content(&doc), b"one\ntwo\nthree\n");
+    // A join after an undo cannot join a step that was undone: it starts one.
+    doc.redo().unwrap();
+    doc.undo().unwrap();
+    doc.join_undo_group();
+    doc.insert(0, "x").unwrap();
+    assert_eq!(doc.history_len(), (1, 0));
+}
+
+#[test]
 fn save_keeps_permissions_follows_symlinks_and_history_survives() {
     let dir = tempfile::tempdir().unwrap();
     let real = dir.path().join("real.txt");

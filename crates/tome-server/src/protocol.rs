@@ -300,6 +300,22 @@ pub struct EditParams {
     pub version: u64,
     /// The batch: ranges refer to the document before the batch and must not overlap.
     pub edits: Vec<EditIn>,
+    /// Which undo step the batch goes in.
+    #[serde(default)]
+    pub undo: UndoGroup,
+}
+
+/// `undo` of `tome/edit`: which undo step a batch goes in.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum UndoGroup {
+    /// The server decides: typing and single-character deletes join the step before.
+    #[default]
+    Auto,
+    /// A step of its own (a client whose editor counts one step per command, as Vim does).
+    New,
+    /// The step before, whatever its shape (the rest of one command: Vim's whole insert).
+    Join,
 }
 
 /// Result of `tome/edit`.

@@ -257,6 +257,11 @@ export type Edit = { range: Range; text: string } | { offsets: Offsets; text: st
 export interface EditParams extends DocParams {
   version: number;
   edits: Edit[];
+  /**
+   * Which undo step the batch goes in: "auto" (default: typing and single-character deletes
+   * join the step before), "new" (its own step) or "join" (the step before, whatever it is).
+   */
+  undo?: "auto" | "new" | "join";
 }
 
 export interface EditResult {

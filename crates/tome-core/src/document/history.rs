@@ -28,7 +28,9 @@
 //! * Grouping looks at the shape of edits, not at time: an insertion of at most 16 bytes
 //!   without a line break where the last one ended, or a deletion of at most 4 bytes next to
 //!   the last one, joins the step before. Anything else ends the group: a batch, a save, an
-//!   undo or redo, a followed append, [`Document::break_undo_group`].
+//!   undo or redo, a followed append, [`Document::break_undo_group`]. A client that groups
+//!   changes itself says so: [`Document::join_undo_group`] (the next change joins, whatever
+//!   its shape) and [`Document::break_undo_group`] (it does not).
 //! * Only the offset where a step starts is kept: no cursors, no selections.
 //! * Appends followed from disk ([`Document::follow_append`]) are not steps: undo never
 //!   removes them, and undoing a whole-tree change made before them keeps them.
@@ -58,6 +60,8 @@ pub(super) enum Group {
     /// Deleting one character at a time: the next deletion joins if it ends here (Backspace)
     /// or starts here (Delete).
     Deleting { at: usize },
+    /// The client said the next change belongs to the step before ([`Document::join_undo_group`]).
+    Joined,
 }
 
 /// One change as it was applied: enough to undo and redo it.
@@ -113,6 +117,7 @@ impl Document {
             (Some(Group::Deleting { at: prev }), Some(Kind::Delete { range })) => {
                 range.end == prev || range.start == prev
             }
+            (Some(Group::Joined), _) => true,
             _ => false,
         };
         let group = kind.map(|k| match k {
@@ -141,6 +146,13 @@ impl Document {
     /// Ends the current undo group: the next edit starts a new undo step.
     pub fn break_undo_group(&mut self) {
         self.history.group = None;
+    }
+
+    /// The next change joins the last undo step, whatever its shape (unless there is none, or
+    /// an undo left steps to redo): for a client that groups changes itself, as Vim counts a
+    /// whole insert, or a command made of several batches, as one step.
+    pub fn join_undo_group(&mut self) {
+        self.history.group = Some(Group::Joined);
     }
 
     /// Undoes the last step. `None` if there is nothing to undo. O(pieces in the step ·

@@ -27,6 +27,11 @@ impl Backend {
                 .into_iter()
                 .map(|e| edit_offsets(&view, e, enc))
                 .collect::<Result<Vec<_>>>()?;
+            match p.undo {
+                UndoGroup::Auto => {}
+                UndoGroup::New => doc.break_undo_group(),
+                UndoGroup::Join => doc.join_undo_group(),
+            }
             let version = doc.apply(edits).map_err(from_core)?;
             Ok(VersionResult {
                 version,
