@@ -58,8 +58,9 @@ local function eq(want, got, what)
   end
 end
 
+-- (as typed, 't': Neovim starts an undo step for each command, as for keys a person types)
 local function feed(keys)
-  api.nvim_feedkeys(api.nvim_replace_termcodes(keys, true, false, true), 'mx', false)
+  api.nvim_feedkeys(api.nvim_replace_termcodes(keys, true, false, true), 'mxt', false)
 end
 
 local function st()
@@ -333,7 +334,7 @@ test('the status line counts lines added by plain edits', function()
     vim.cmd('redrawstatus')
     return of() == before + 2
   end, 50), ('status line after adding two lines: %s (was %d)'):format(status(), before))
-  feed('2u') -- (two steps: a line break ends a typing group)
+  feed('2u') -- (two steps: each `o` is one Vim change)
   assert(vim.wait(3000, function()
     return of() == before
   end, 50), 'status line after 2u: ' .. status())
@@ -896,6 +897,47 @@ else
   end)
   vim.system({ 'umount', full_state }):wait()
 end
+
+test('past the reach budget: d to a far line runs on the server, gU and Visual are refused', function()
+  local path = copy_of('reach.log')
+  vim.cmd('edit ' .. path)
+  local s = st()
+  local config = require('tome.config')
+  local keep = config.options.reach_lines
+  config.options.reach_lines = 1000 -- (the window is 300 lines: W.cover may hold 1000)
+  local ok, err = pcall(function()
+    -- Within the budget: Neovim's own d, on real lines.
+    press(':5000<CR>', 4999)
+    feed('d800j')
+    eq(5800, seq(), 'd800j: the line after the 801 deleted')
+    eq(801, #vim.fn.getreg('"', 1, true), 'd800j: the register holds the lines')
+    -- Past it: the line command (:5000,8000d), on the server.
+    feed('d3000j')
+    eq(8801, seq(), 'd3000j: the line after the 3001 deleted')
+    eq(5000, real(), 'd3000j: the cursor stays on line 5000')
+    -- Refused: gU has no line command; nothing changes.
+    feed('gU3000j')
+    eq(8801, seq(), 'gU3000j: the cursor stays')
+    eq(nil, api.nvim_get_current_line():find('SEQ='), 'gU3000j: nothing changed')
+    local msgs = vim.fn.execute('messages')
+    assert(msgs:find('gU3000j was not run', 1, true), 'no refusal message: ' .. msgs)
+    -- A Visual selection is not extended past it.
+    feed('V3000j')
+    eq(5000, real(), 'V3000j: the cursor stays')
+    feed('<Esc>')
+    feed(':w<CR>')
+  end)
+  config.options.reach_lines = keep
+  assert(ok, err)
+  -- The saved file: lines 5000..8801 (1-based: seq=4999..8800) gone, nothing else.
+  local want = workdir .. '/reach.want'
+  local r = vim.system({ 'sh', '-c', ("sed '5000,8801d' %s > %s"):format(file, want) }):wait()
+  eq(0, r.code, 'sed')
+  eq(0, vim.system({ 'cmp', path, want }):wait().code, 'saved file differs from sed 5000,8801d')
+  vim.cmd('bwipeout! ' .. s.buf)
+  os.remove(want)
+  os.remove(path)
+end)
 
 test(':checkhealth tome', function()
   vim.cmd('checkhealth tome')

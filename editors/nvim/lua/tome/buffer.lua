@@ -69,7 +69,9 @@ function B.attach(buf, info, path)
 
   local bo = vim.bo[buf]
   bo.swapfile = false
-  bo.undolevels = -1 -- undo is the server's; Vim's would hold copies of what the window showed
+  -- Undo is the server's. One level of Vim's (not -1) so that each change has Vim's undo
+  -- sequence number: edit.lua sends the changes of one command as one server undo step.
+  bo.undolevels = 0
   bo.buftype = 'acwrite'
   bo.modeline = false
   bo.fileformat = 'unix' -- line breaks are the file's own; edit.lua converts what it sends
@@ -105,18 +107,30 @@ function B.attach(buf, info, path)
       E.write(s, target)
     end,
   })
-  api.nvim_create_autocmd({ 'CursorMoved', 'WinScrolled', 'InsertLeave' }, {
+  local function moved()
+    local s = state.docs[buf]
+    if s and s.append_pending then
+      disk.show_append(s)
+    end
+    if s and not s.applying and api.nvim_get_current_buf() == buf then
+      -- (a jump Neovim made in the window, while its row is still that file line)
+      require('tome.jumps').take_native(s)
+      S.check_quickfix(s)
+      W.after_move(s)
+    end
+  end
+  api.nvim_create_autocmd({ 'CursorMoved', 'WinScrolled' }, { group = group, buffer = buf, callback = moved })
+  -- InsertLeave comes before the command that inserted is done: a Visual-block insert (CTRL-V
+  -- I) copies the text to the other lines after it. A refill then would lose the copies.
+  api.nvim_create_autocmd('InsertLeave', {
     group = group,
     buffer = buf,
     callback = function()
       local s = state.docs[buf]
-      if s and s.append_pending then
-        disk.show_append(s)
+      if s then
+        require('tome.reach').insert_left(s)
       end
-      if s and not s.applying and api.nvim_get_current_buf() == buf then
-        S.check_quickfix(s)
-        W.after_move(s)
-      end
+      vim.schedule(moved)
     end,
   })
   api.nvim_create_autocmd({ 'BufWinEnter', 'BufEnter' }, {

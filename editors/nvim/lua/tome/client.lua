@@ -98,6 +98,17 @@ end
 
 --- A synchronous request; errors are returned (result, err), never thrown.
 function M.request(method, params, timeout)
+  -- Changes made in the buffer and not sent yet (edit.lua sends them once the command that
+  -- made them is done) go first, so this request sees them: a search, an undo or a save typed
+  -- right after an edit.
+  local doc = type(params) == 'table' and params.doc
+  if doc then
+    for _, st in pairs(state.docs) do
+      if st.doc == doc and st.pending and st.flush_edits then
+        st.flush_edits()
+      end
+    end
+  end
   local ok, c = pcall(M.get)
   if not ok then
     return nil, { message = c }

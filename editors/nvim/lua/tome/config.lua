@@ -9,6 +9,12 @@ M.defaults = {
   threshold = 64 * 1024 * 1024,
   -- Lines held in the buffer (at most 1000, the protocol's viewport limit).
   window = 300,
+  -- Most lines, and bytes, the buffer holds for one command that reaches past the window (an
+  -- operator with a far motion, a count, a Visual selection): such a command runs on real
+  -- lines, as Neovim's own. Beyond them, linewise d, y, > and < run on the server (as :d, :y,
+  -- :> and :<) and other commands are refused.
+  reach_lines = 200000,
+  reach_bytes = 16 * 1024 * 1024,
   -- Refill when the cursor gets this close to an edge of the window (default: window / 3).
   margin = nil,
   -- Set a window-local 'statusline' that shows Tome's status part. Set to false to place
@@ -39,6 +45,14 @@ end
 
 function M.window()
   return math.max(30, math.min(1000, M.options.window))
+end
+
+function M.reach_lines()
+  return math.max(M.window(), M.options.reach_lines)
+end
+
+function M.reach_bytes()
+  return math.max(1024 * 1024, M.options.reach_bytes)
 end
 
 function M.margin()

@@ -155,6 +155,7 @@ function D.reload(buf)
   end
   state.take_info(st, info)
   st.changed_on_disk, st.warned, st.append_pending = nil, nil, nil
+  st.undo_positions = nil -- (the server's undo history starts again)
   if line then
     W.jump(st, line, 'center', true)
   else

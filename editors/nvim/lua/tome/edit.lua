@@ -7,6 +7,8 @@ local state = require('tome.state')
 local client = require('tome.client')
 local W = require('tome.window')
 local marks = require('tome.marks')
+local undopos = require('tome.undopos')
+local jumps = require('tome.jumps')
 local api = vim.api
 local uv = vim.uv or vim.loop
 
@@ -102,7 +104,11 @@ function E.on_bytes(st, sr, sc, oer, oec, ner, nec)
     end
   end
   if ner ~= oer then
+    -- The window now holds more or fewer lines: st.n says how many (W.jump, W.cover and
+    -- reach.lua read it to know which file lines the buffer has).
+    st.n = math.max(1, st.n + ner - oer)
     marks.shift(st, ner - oer)
+    jumps.shift(st, st.base + sr, ner - oer)
   end
   if ner ~= oer and next(st.unsafe) then
     -- Rows below the change moved: keep the marks on their lines.
@@ -116,11 +122,24 @@ function E.on_bytes(st, sr, sc, oer, oec, ner, nec)
     end
     st.unsafe = moved
   end
+  -- Vim's undo sequence number (b_u_seq_last; 'undolevels' is 0, one level, just for it):
+  -- every change of one command has the same one (a whole insert, the lines a Visual-block
+  -- insert copies to after <Esc>, `.`), and the server makes them one undo step.
+  local seq = vim.fn.undotree(st.buf).seq_last
+  local cursor
+  if seq ~= st.seq_seen then
+    st.seq_seen = seq
+    -- (the cursor has not moved yet: Vim saves it with the undo step; see undopos.lua)
+    if api.nvim_get_current_buf() == st.buf then
+      local cur = api.nvim_win_get_cursor(0)
+      cursor = { st.base + cur[1] - 1, cur[2] }
+    end
+  end
   -- The new text is read once the change is complete (`E.flush`, from on_lines): during `:s`
   -- Neovim reports each substitution before the line holds it, so reading it here would send
   -- the old text (or, for another length, a garbled line).
   st.pending = st.pending or {}
-  table.insert(st.pending, { sr, sc, oer, oec, ner, nec })
+  table.insert(st.pending, { sr, sc, oer, oec, ner, nec, seq = seq, cursor = cursor })
   if #st.pending == 1 then
     -- (on_lines follows every change; this is only a safety net)
     vim.schedule(function()
@@ -149,12 +168,14 @@ function E.flush(st)
     end
   end
   for _, p in ipairs(pending) do
-    E.send(st, unpack(p))
+    E.send(st, p)
   end
 end
 
---- Sends one change whose new text is in the buffer now.
-function E.send(st, sr, sc, oer, oec, ner, nec)
+--- Sends one change whose new text is in the buffer now: the first of a Vim change starts a
+--- server undo step, the others join it.
+function E.send(st, p)
+  local sr, sc, oer, oec, ner, nec = unpack(p)
   local text = slice(st.buf, sr, sc, ner, nec)
   local brk = breaks[st.line_ending] or '\n'
   if brk ~= '\n' then
@@ -162,6 +183,9 @@ function E.send(st, sr, sc, oer, oec, ner, nec)
   end
   local start = { line = st.base + sr, character = sc }
   local stop = { line = st.base + sr + oer, character = (oer == 0 and sc or 0) + oec }
+  local undo = (p.seq ~= nil and p.seq == st.seq_sent) and 'join' or 'new'
+  st.seq_sent = p.seq
+  jumps.changed(st, start.line, start.character)
   local version = st.version
   -- Edits are pipelined: the server applies them in order, so each one's version is the
   -- previous plus one (a change of nothing keeps the version, and is not sent).
@@ -172,6 +196,7 @@ function E.send(st, sr, sc, oer, oec, ner, nec)
     doc = st.doc,
     version = version,
     edits = { { range = { start = start, ['end'] = stop }, text = text } },
+    undo = undo,
   }, function(err, res)
     st.edits_in_flight = st.edits_in_flight - 1
     if err then
@@ -179,6 +204,7 @@ function E.send(st, sr, sc, oer, oec, ner, nec)
     elseif res and res.version ~= version + 1 then
       resync(st, 'version out of step; reloaded the window')
     else
+      undopos.changed(st, res and res.undoSteps, p.cursor)
       E.check_journal(st)
     end
   end)
@@ -193,6 +219,7 @@ function E.attach(st)
       if st.applying or (oeb == 0 and neb == 0) then
         return
       end
+      st.changes_made = (st.changes_made or 0) + 1
       E.on_bytes(st, sr, sc, oer, oec, ner, nec)
     end,
     -- After each change, once the buffer holds its new text.
@@ -207,10 +234,12 @@ function E.attach(st)
   end
 end
 
---- `u` and Ctrl-R: the server's undo/redo, {count} times, then show where it happened.
+--- `u` and Ctrl-R: the server's undo/redo, {count} times, then the cursor where Vim puts it:
+--- on the first changed line, at the column saved with the step (undopos.lua), or where the
+--- change starts when that is not known.
 function E.undo(st, redo)
   local method = redo and 'tome/redo' or 'tome/undo'
-  local offset, changed, res, err
+  local offset, changed, res, err, cursor
   for _ = 1, vim.v.count1 do
     res, err = client.request(method, { doc = st.doc })
     if not res then
@@ -221,6 +250,7 @@ function E.undo(st, redo)
       break
     end
     changed, offset = true, res.offset
+    cursor = undopos.step(st, redo)
   end
   if not changed then
     return vim.notify(redo and 'Already at newest change' or 'Already at oldest change')
@@ -231,7 +261,14 @@ function E.undo(st, redo)
     W.last_line(st, false) -- the count users see, for the status line
   end
   local line, col = W.line_of_offset(st, math.min(offset or 0, math.max(0, (info and info.size or 1) - 1)))
-  W.jump(st, line or W.cursor_line(st), nil, true)
+  line = line or W.cursor_line(st)
+  if cursor then
+    line, col = undopos.place(cursor, line, function(l)
+      W.jump(st, l, nil, true)
+      return api.nvim_buf_get_lines(st.buf, l - st.base, l - st.base + 1, false)[1]
+    end)
+  end
+  W.jump(st, line, nil, true)
   if col then
     pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], col })
   end

@@ -17,6 +17,7 @@
 -- Requires client, window, marks, vimregex.
 local client = require('tome.client')
 local W = require('tome.window')
+local undopos = require('tome.undopos')
 local marks = require('tome.marks')
 local vimregex = require('tome.vimregex')
 local api = vim.api
@@ -251,9 +252,13 @@ local function apply(st, edits, line)
   return true
 end
 
---- After a change made on the server: read the window again and put the cursor on `line`
---- (clamped to the file), at its first non-blank, as Vim's line commands do.
-function X.land(st, line)
+--- After a change made on the server (`unchanged`: a command that changed nothing): read the
+--- window again and put the cursor on `line` (clamped to the file), at its first non-blank,
+--- as Vim's line commands do.
+function X.land(st, line, unchanged)
+  if not unchanged then
+    undopos.changed(st, nil, st.command_cursor)
+  end
   st.last = nil
   local info = client.refresh_info(st)
   if info then
@@ -579,7 +584,7 @@ local function move(st, r, rest, copy)
     return err('E134: Cannot move a range of lines into itself')
   end
   if not copy and (dest == r[2] or dest == r[1] - 1) then
-    X.land(st, r[2]) -- a move to where the lines are
+    X.land(st, r[2], true) -- a move to where the lines are: no change
     return true
   end
   local text, why, a, b = read_lines(st, r[1], r[2])
@@ -657,7 +662,22 @@ end
 
 --- Runs ex command `line` on the whole file of `st`. Returns false after an error.
 ---@param st Tome.BufState
+local run
+
+--- Runs the ex command `line` (one that X.handles) on file lines.
 function X.run(st, line)
+  -- The cursor before the command goes with its undo step (undopos.lua).
+  local cur = api.nvim_win_get_cursor(0)
+  st.command_cursor = { W.cursor_line(st), cur[2] }
+  local ok, e = pcall(run, st, line)
+  st.command_cursor = nil
+  if not ok then
+    error(e, 0)
+  end
+  return e
+end
+
+run = function(st, line)
   local r, rest = range(st, line)
   if r == false then
     return err(rest)

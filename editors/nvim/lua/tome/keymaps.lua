@@ -1,7 +1,8 @@
 -- The buffer-local keys of a Tome buffer (with `mappings = true`): motions, undo/redo and n/N
 -- through the server, and a cmdline <CR> that sends `:{N}`, `:$`, `/pat` and `?pat` there too,
--- and the ex commands that act on ranges of lines (excmd.lua: :s, :g, :v, :d, :m, :t, :j…).
--- Requires state, window, edit and search.
+-- and the ex commands that act on ranges of lines (excmd.lua: :s, :g, :v, :d, :m, :t, :j…);
+-- the operator-pending and Visual keys of reach.lua. Requires state, window, edit, search, marks
+-- and reach.
 local state = require('tome.state')
 local W = require('tome.window')
 local E = require('tome.edit')
@@ -20,6 +21,23 @@ function K.run_pending()
   end
   if p.kind == 'ex' then
     require('tome.excmd').run(st, p.line)
+  elseif p.kind == 'listing' then
+    -- :jumps and :changes with real line numbers (jumps.lua), each entry's text from the server.
+    local client = require('tome.client')
+    local lines = require('tome.jumps').listing(st, p.name, function(l)
+      local res = client.request('tome/viewport', {
+        doc = st.doc,
+        first = l,
+        count = 1,
+        window = { start = 0, width = 100 },
+      })
+      return res and res.lines[1] and res.lines[1].text
+    end)
+    local chunks = {}
+    for i, l in ipairs(lines) do
+      chunks[#chunks + 1] = { l .. (i < #lines and '\n' or ''), i == 1 and 'Title' or nil }
+    end
+    api.nvim_echo(chunks, false, {})
   elseif p.kind == 'line' then
     if p.n == '$' then
       local last = W.last_line(st, true)
@@ -45,16 +63,49 @@ function K.cmdline_cr()
       pending = { kind = 'line', n = n }
       return '<C-c><Cmd>lua require("tome.keymaps").run_pending()<CR>'
     end
+    local listing = line:match('^%s*(ju%a*)%s*$') or line:match('^%s*(changes)%s*$')
+    if listing and (listing == 'changes' or ('jumps'):sub(1, #listing) == listing) then
+      pending = { kind = 'listing', name = listing == 'changes' and 'changes' or 'jumps' }
+      return '<C-c><Cmd>lua require("tome.keymaps").run_pending()<CR>'
+    end
     if require('tome.excmd').handles(line) then
       vim.fn.histadd(':', line)
       pending = { kind = 'ex', line = line }
       return '<C-c><Cmd>lua require("tome.keymaps").run_pending()<CR>'
     end
   elseif t == '/' or t == '?' then
+    -- After an operator (d/pat) or in Visual mode: reach.lua runs it over the whole file.
+    local queued = require('tome.reach').take_search(line, t == '?')
+    if queued then
+      return queued
+    end
     pending = { kind = 'search', pattern = line, backward = t == '?' }
     return '<C-c><Cmd>lua require("tome.keymaps").run_pending()<CR>'
   end
   return '<CR>'
+end
+
+--- CTRL-O (`dir` -1) or CTRL-I past the ends of a Tome buffer's own jumplist: to the nearest
+--- entry of Neovim's jumplist in another buffer that way (Neovim's entries for this buffer
+--- are rows of old windows), or nothing.
+function K.native_jump(st, dir, count)
+  local jl, pos = unpack(vim.fn.getjumplist())
+  local i = pos + 1 -- (1-based index of the current entry; #jl + 1 at the end)
+  local steps = 0
+  while true do
+    i = i + dir
+    if i < 1 or i > #jl then
+      return
+    end
+    steps = steps + 1
+    if jl[i].bufnr ~= st.buf then
+      count = count - 1
+      if count == 0 then
+        local key = dir < 0 and '\15' or '\9'
+        return vim.cmd('normal! ' .. steps .. key)
+      end
+    end
+  end
 end
 
 --- Maps the keys in `st.buf`. Each mapping looks the state up when used: `:e!` gives the
@@ -85,38 +136,34 @@ function K.map(st)
       W.motion_scroll(s, key, k[2])
     end)
   end
-  -- Operators to the first or last line (or line {count}): the lines may lie outside the
-  -- window, so they run as the line command that does the same (excmd.lua).
-  local X = require('tome.excmd')
-  for _, op in ipairs({ { 'dG', 'd', true }, { 'dgg', 'd', false }, { 'yG', 'y', true }, { 'ygg', 'y', false } }) do
-    nmap(op[1], function(s)
-      local cur = W.cursor_line(s)
-      local target = vim.v.count > 0 and vim.v.count - 1 or (op[3] and W.last_line(s, true) or 0)
-      if not target then
-        return
-      end
-      local reg = vim.v.register ~= '"' and (' ' .. vim.v.register) or ''
-      local a, b = math.min(cur, target), math.max(cur, target)
-      X.run(s, ('%d,%d%s%s'):format(a + 1, b + 1, op[2], reg))
-      if op[2] == 'y' then
-        W.jump(s, a) -- a yank leaves the cursor at the start of what it yanked
-      end
-    end)
-  end
-  -- Marks outside the window (marks.lua): 'x `x d'x y'x.
+  -- Marks outside the window (marks.lua): 'x `x; '' `` (the previous context mark) and '. `.
+  -- (the last change) from jumps.lua.
   local M = require('tome.marks')
   for _, key in ipairs({ "'", '`' }) do
     vim.keymap.set('n', key, function()
       local s = state.docs[buf]
       local c = vim.fn.getcharstr()
-      if not s or not c:match('^%l$') then
+      if not s or not (c:match('^%l$') or c == "'" or c == '`' or c == '.') then
         return vim.cmd('normal! ' .. key .. c)
       end
-      local line, col = M.get(s, c)
-      if not line then
-        return api.nvim_echo({ { 'E20: Mark not set', 'ErrorMsg' } }, true, {})
+      local line, col
+      if c == "'" or c == '`' then
+        -- (before any jump: the first line, as Vim has it after opening a file)
+        local pc = s.pcmark or { 0, 0 }
+        line, col = pc[1], pc[2]
+      elseif c == '.' then
+        local ch = s.last_change
+        if not ch then
+          return api.nvim_echo({ { 'E20: Mark not set', 'ErrorMsg' } }, true, {})
+        end
+        line, col = ch[1], ch[2]
+      else
+        line, col = M.get(s, c)
+        if not line then
+          return api.nvim_echo({ { 'E20: Mark not set', 'ErrorMsg' } }, true, {})
+        end
       end
-      vim.cmd("normal! m'") -- the jumplist, as a mark jump does
+      W.setpcmark(s) -- (the jumplist, as a mark jump does)
       W.jump(s, line)
       if key == '`' then
         pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], col })
@@ -125,25 +172,30 @@ function K.map(st)
       end
     end, { buffer = buf, desc = 'Tome: jump to a mark' })
   end
-  for _, op in ipairs({ 'd', 'y' }) do
-    vim.keymap.set('n', op .. "'", function()
-      local s = state.docs[buf]
-      local c = vim.fn.getcharstr()
-      if not s or not c:match('^%l$') then
-        return vim.cmd('normal! ' .. op .. "'" .. c)
+  -- CTRL-O, CTRL-I (<Tab>): the jumplist on file lines (jumps.lua); past its ends, Neovim's own
+  -- (other files).
+  local Jm = require('tome.jumps')
+  for _, k in ipairs({ { '<C-o>', -1 }, { '<Tab>', 1 } }) do
+    nmap(k[1], function(s)
+      local count = vim.v.count1
+      local pos = Jm.move(s, k[2] * count, W.cursor_line(s), api.nvim_win_get_cursor(0)[2])
+      if not pos then
+        return K.native_jump(s, k[2], count)
       end
-      local line = M.get(s, c)
-      if not line then
-        return api.nvim_echo({ { 'E20: Mark not set', 'ErrorMsg' } }, true, {})
+      W.jump(s, pos[1])
+      pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], pos[2] })
+    end)
+  end
+  -- g; g,: the changelist on file lines.
+  for _, k in ipairs({ { 'g;', -1 }, { 'g,', 1 } }) do
+    nmap(k[1], function(s)
+      local pos, why = Jm.change(s, k[2] * vim.v.count1)
+      if not pos then
+        return api.nvim_echo({ { why, 'ErrorMsg' } }, true, {})
       end
-      local cur = W.cursor_line(s)
-      local a, b = math.min(cur, line), math.max(cur, line)
-      local reg = vim.v.register ~= '"' and (' ' .. vim.v.register) or ''
-      X.run(s, ('%d,%d%s%s'):format(a + 1, b + 1, op, reg))
-      if op == 'y' then
-        W.jump(s, a)
-      end
-    end, { buffer = buf, desc = 'Tome: ' .. op .. "' to a mark" })
+      W.jump(s, pos[1])
+      pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], pos[2] })
+    end)
   end
   nmap('u', function(s)
     E.undo(s, false)
@@ -162,6 +214,8 @@ function K.map(st)
   nmap('N', function(s)
     S.again(s, true)
   end)
+  -- Operators with far motions, counts and Visual selections past the window (reach.lua).
+  require('tome.reach').map(buf)
   vim.keymap.set('c', '<CR>', K.cmdline_cr, { buffer = buf, expr = true, desc = 'Tome: :N and / through the server' })
 end
 

@@ -6,7 +6,7 @@
 -- `d'x`, `y'x` and ranges (`:'a,'bd`) through `M.get`. Lines added or removed in the window
 -- move the kept marks below it, as Vim moves marks.
 --
--- Limits: uppercase (file) marks, the jumplist and the changelist are not kept; a change the
+-- Limits: uppercase (file) marks are not kept (the jumplist and changelist: jumps.lua); a change the
 -- server makes to the whole file (:s, :g) does not move kept marks.
 -- Requires nothing from tome.
 local api = vim.api

@@ -144,6 +144,7 @@ function R.recover(buf)
       return recovery_error(st, 'recovering into', err)
     end
     st.recovery, st.recovery_notice = nil, nil
+    st.undo_positions = nil -- (the replayed steps have no saved cursors)
     local line = api.nvim_get_current_buf() == st.buf and W.cursor_line(st) or st.base
     local info = client.refresh_info(st)
     if info then

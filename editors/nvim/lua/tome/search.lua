@@ -25,7 +25,9 @@ function S.parse(p, typed)
 end
 
 -- Highlight what the server found where Vim can: the typed pattern is Vim's, so 'hlsearch'
--- shows the window's matches.
+-- shows the window's matches. It is also Neovim's last search pattern (and S.search sets
+-- v:searchforward) for the commands that search the window itself: an operator with `n` runs
+-- as Neovim's own once the window holds the match (reach.lua).
 local function set_hl(pattern)
   if pcall(vim.fn.match, '', pattern) then
     vim.fn.setreg('/', pattern)
@@ -33,16 +35,18 @@ local function set_hl(pattern)
   end
 end
 
---- Finds the next match of `pattern` after the cursor (before it when `backward`) in the
---- whole file, and moves there. Returns true when found.
-function S.find(st, pattern, backward, typed)
+--- Where the next match of `pattern` after the cursor (before it when `backward`) is in the
+--- whole file, without moving: its file line (0-based), byte column, whether the search
+--- wrapped around the end and its byte offsets ({start, end}); nil after telling the user
+--- why not (no match: E486).
+function S.locate(st, pattern, backward, typed)
   if pattern == '' then
     return vim.notify('E35: No previous regular expression', vim.log.levels.ERROR)
   end
   local q, why = S.parse(pattern, typed)
   if not q then
     api.nvim_echo({ { why, 'ErrorMsg' } }, true, {})
-    return false
+    return nil
   end
   local row, col = unpack(api.nvim_win_get_cursor(0))
   local line = st.base + row - 1
@@ -71,7 +75,7 @@ function S.find(st, pattern, backward, typed)
   set_hl(pattern)
   if not res.found then
     api.nvim_echo({ { 'E486: Pattern not found: ' .. pattern, 'ErrorMsg' } }, false, {})
-    return false
+    return nil
   end
   local m = res.found
   local mline, mcol
@@ -81,11 +85,21 @@ function S.find(st, pattern, backward, typed)
     mline, mcol = W.line_of_offset(st, m.offsets.start)
   end
   if not mline then
+    return nil
+  end
+  return mline, mcol, (backward and mline > line) or (not backward and mline < line), m.offsets
+end
+
+--- Finds the next match of `pattern` after the cursor (before it when `backward`) in the
+--- whole file, and moves there. Returns true when found.
+function S.find(st, pattern, backward, typed)
+  local mline, mcol, wrapped = S.locate(st, pattern, backward, typed)
+  if not mline then
     return false
   end
+  W.setpcmark(st)
   W.jump(st, mline, (mline < st.base or mline >= st.base + st.n) and 'center' or nil)
   pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], mcol })
-  local wrapped = (backward and mline > line) or (not backward and mline < line)
   api.nvim_echo({
     { wrapped and (backward and 'search hit TOP, continuing at BOTTOM' or 'search hit BOTTOM, continuing at TOP')
       or ((backward and '?' or '/') .. pattern), wrapped and 'WarningMsg' or nil },
@@ -98,6 +112,7 @@ function S.search(st, pattern, backward, typed)
     pattern, typed = S.last.pattern, S.last.typed
   end
   S.last = { pattern = pattern, backward = backward, typed = typed }
+  vim.v.searchforward = backward and 0 or 1
   vim.fn.histadd(backward and '?' or '/', pattern)
   return S.find(st, pattern, backward, typed)
 end
@@ -222,6 +237,7 @@ function S.check_quickfix(st)
     return
   end
   st.qf_seen = key
+  W.setpcmark(st)
   W.jump(st, item.user_data.tome_line, 'center')
   pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], item.col - 1 })
 end

@@ -38,9 +38,20 @@ local M = {}
 ---@field last? Tome.LastLine the last line users see, while `version` is still `last.version`
 ---@field base? integer file line of buffer row 1, 0-based (nil until the first fill)
 ---@field n? integer how many lines the buffer holds (at least 1)
+---@field grown? true the window was filled past its size for one command (W.cover); the next move shrinks it
 ---@field at_end? boolean the window ends at the file's last line
 ---@field hide_last? boolean the file's empty line after its final line break is left out
 ---@field unsafe table<integer, string> buffer row (0-based) -> why its columns are not the file's
+---@field seq_seen? integer Vim's undo sequence number of the last change reported (edit.lua)
+---@field seq_sent? integer that of the last change sent: a change with the same joins its undo step
+---@field command_cursor? {[1]: integer, [2]: integer} the cursor before the line command running (excmd.lua)
+---@field undo_positions? Tome.UndoPositions the cursor saved with each server undo step (undopos.lua)
+---@field changes_made? integer changes Neovim reported in the buffer (not refills): a clock for `.`
+---@field last_reach? table the last command of reach.lua that changed the file, for `.` (q, tick, text)
+---@field repeat_next? table the command of reach.lua being typed again, remembered once it ran
+---@field repeat_insert? table a `c` of reach.lua whose insert is going on (remembered at InsertLeave)
+---@field visual_span? integer lines of the last Visual selection reach.lua extended (for `.`)
+---@field reaching? true reach.lua grew the window for a command typed again, which has not run yet
 ---@field applying? boolean the plugin itself is setting the text: on_bytes must not send it
 ---@field pending? table[] changes reported by on_bytes, sent by edit.flush once the buffer holds them
 ---@field flush_edits? fun() sends `pending` now (before the window is replaced)

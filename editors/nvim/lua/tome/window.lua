@@ -2,11 +2,12 @@
 -- Neovim's memory stays flat whatever the file's size. Motions that leave the window ask the
 -- server for the right window and put the cursor on the same real line. Also the options of
 -- the windows showing it: real line numbers ('statuscolumn') and the status line.
--- Requires config, state, client and marks.
+-- Requires config, state, client, marks and jumps.
 local config = require('tome.config')
 local state = require('tome.state')
 local client = require('tome.client')
 local marks = require('tome.marks')
+local jumps = require('tome.jumps')
 local api = vim.api
 
 local W = {}
@@ -65,9 +66,52 @@ function W.last_line(st, wait)
   return st.last.line
 end
 
---- Makes [first, first + size) the window (clamped to the file). Returns true on success.
-function W.fill(st, first)
-  local count = W.size()
+-- Reads lines [first, first + count) of the document: one `tome/viewport` per 1000 lines (the
+-- protocol's limit), all of one version. Returns the lines and the last reply, or nil and the
+-- error; nil and `over` when they hold more than `bytes` bytes.
+local function read_lines(st, first, count, bytes)
+  local lines, res = {}, nil
+  local total = 0
+  while #lines < count do
+    local want = math.min(1000, count - #lines)
+    local from = first + #lines
+    local r, err = client.request('tome/viewport', { doc = st.doc, first = from, count = want })
+    if not r then
+      if #lines > 0 and err and err.code == -33002 then
+        break -- the end fell exactly on a chunk's edge
+      end
+      return nil, err
+    end
+    if res and r.version ~= res.version then
+      -- (edits are sent before a refill, so only another client's change can do this)
+      return nil, { message = 'the document changed while its lines were read' }
+    end
+    res = r
+    for _, l in ipairs(r.lines) do
+      total = total + #l.text
+      lines[#lines + 1] = l
+    end
+    if bytes and total > bytes then
+      return nil, nil, true
+    end
+    if #r.lines < want then
+      break
+    end
+  end
+  return lines, res
+end
+
+--- Makes [first, first + count) the window (clamped to the file; `count` defaults to
+--- W.size(), and may be more for a command that reaches past the window: see W.cover).
+--- Returns true on success; false and true when the lines hold more than `bytes`.
+function W.fill(st, first, count, bytes)
+  -- Changes not sent yet go first: the lines read must include them (a change Neovim reported
+  -- in parts may still wait for on_lines; sent while the read waits, it would be undone on
+  -- screen and counted twice in the version).
+  if st.flush_edits then
+    st.flush_edits()
+  end
+  count = count or W.size()
   first = math.max(0, math.floor(first))
   local known = st.line_count and st.line_count.known or 0
   if st.line_count and st.line_count.exact and first + count > known then
@@ -76,20 +120,24 @@ function W.fill(st, first)
       first = math.max(0, math.min(first, last + 1 - count))
     end
   end
-  local res, err = client.request('tome/viewport', { doc = st.doc, first = first, count = count })
-  if not res and err and err.code == -33002 then
+  local rl, res, over = read_lines(st, first, count, bytes)
+  local err = res
+  if not rl and not over and err and err.code == -33002 then
     -- Past the end (the file shrank, or an estimate was off): show the end instead.
     local last = W.last_line(st, true)
     if last then
       first = math.max(0, last + 1 - count)
-      res, err = client.request('tome/viewport', { doc = st.doc, first = first, count = count })
+      rl, res, over = read_lines(st, first, count, bytes)
+      err = res
     end
   end
-  if not res then
+  if over then
+    return false, true
+  end
+  if not rl then
     client.error('reading lines', err)
     return false
   end
-  local rl = res.lines
   local n = #rl
   local at_end = n < count or (res.lineCount.exact and n > 0 and rl[n].number == res.lineCount.known - 1)
   local hide = at_end and n > 1 and rl[n].byteLength == 0 and rl[n - 1].breakLength > 0
@@ -113,14 +161,63 @@ function W.fill(st, first)
   end
   marks.save(st) -- (on the old window's lines)
   st.base, st.n, st.at_end, st.hide_last = first, math.max(n, 1), at_end, hide
+  st.grown = count > W.size() or nil
   st.version, st.line_count, st.unsafe = res.version, res.lineCount, unsafe
   if at_end and res.lineCount.exact then
     st.last = { version = res.version, line = first + st.n - 1 }
   end
   set_lines(st, lines)
   marks.restore(st)
+  jumps.refilled(st)
   vim.bo[st.buf].modified = st.dirty
   W.update_windows(st)
+  return true
+end
+
+--- Makes the window hold file lines [a, b] (0-based; `b` nil: to the end of the file) and some
+--- lines around them, keeping the cursor on its file line, so a command that reaches past the
+--- window (an operator with a far motion, a count, a Visual selection) runs on the real lines as
+--- Neovim's own. The window may grow past W.size() up to the reach budget (config.reach_*);
+--- the next refill shrinks it. Returns true, or false and a message when the lines do not fit.
+function W.cover(st, a, b)
+  a = math.max(0, a)
+  local last = (b == nil or b >= (st.line_count and st.line_count.known or 0) - 1) and W.last_line(st, true)
+  if b == nil then
+    if not last then
+      return false, 'the end of the file is not known'
+    end
+    b = last
+  end
+  if last and b > last then
+    b = last
+  end
+  local m = W.margin() -- (context: the screen around either end is real lines, and no refill follows)
+  local inside = a >= st.base and b < st.base + st.n
+  local ctx_before = st.base == 0 or a - st.base >= m
+  local ctx_after = st.at_end or st.base + st.n - 1 - b >= m
+  if inside and ctx_before and ctx_after then
+    return true
+  end
+  local first = math.max(0, a - m)
+  local count = b + m + 1 - first
+  local max_lines = config.reach_lines()
+  if b - a + 1 > max_lines then
+    return false, ('%d lines are more than Tome puts in the buffer for one command (%d)'):format(b - a + 1, max_lines)
+  end
+  local view = vim.fn.winsaveview()
+  local cur = st.base + view.lnum - 1
+  local top = st.base + view.topline - 1
+  local ok, over = W.fill(st, first, count, config.reach_bytes())
+  if not ok then
+    if over then
+      return false, ('lines %d to %d hold more than Tome puts in the buffer for one command (%d MiB)'):format(
+        a + 1, b + 1, math.floor(config.reach_bytes() / 1048576))
+    end
+    return false, 'could not read the lines'
+  end
+  view.lnum = math.max(1, math.min(st.n, cur - st.base + 1))
+  view.topline = math.max(1, math.min(view.lnum, top - st.base + 1))
+  vim.fn.winrestview(view)
   return true
 end
 
@@ -196,7 +293,10 @@ end
 --- where replacing the text under the user would break the insert being typed.
 function W.after_move(st)
   local mode = api.nvim_get_mode().mode
-  if mode:sub(1, 1) == 'n' and not st.applying then
+  if mode:sub(1, 1) == 'n' and not st.applying and not st.reaching then
+    if st.grown and st.n > 2 * W.size() then
+      return W.recentre(st) -- a window grown for one command (W.cover) goes back to its size
+    end
     local m = W.margin()
     W.ensure(st, m, m)
   end
@@ -252,21 +352,30 @@ end
 
 -- Motions. Each is called from a <Cmd> mapping, so v:count is the count the user typed.
 
-function W.goto_line(st, n) -- 1-based, as in :N and {count}G
+--- Before a jump (G, gg, :N, a search, a mark…): the cursor's place goes in the jumplist
+--- and becomes the previous context mark `''` (jumps.lua; Vim's setpcmark).
+function W.setpcmark(st)
+  jumps.jumped(st, W.cursor_line(st), api.nvim_win_get_cursor(0)[2])
+end
+
+function W.goto_line(st, n) -- 1-based, as in :N (not a jump in Vim) and {count}G
   W.jump(st, n - 1, 'center')
 end
 
 function W.motion_G(st)
   if vim.v.count > 0 then
+    W.setpcmark(st)
     return W.goto_line(st, vim.v.count)
   end
   local last = W.last_line(st, true)
   if last then
+    W.setpcmark(st)
     W.jump(st, last, 'bottom')
   end
 end
 
 function W.motion_gg(st)
+  W.setpcmark(st)
   W.jump(st, math.max(1, vim.v.count1) - 1, vim.v.count > 0 and 'center' or nil)
 end
 
@@ -278,6 +387,7 @@ function W.motion_percent(st)
   if last then
     -- Vim's formula: ({count} * number-of-lines + 99) / 100.
     local n = math.floor((math.min(vim.v.count, 100) * (last + 1) + 99) / 100)
+    W.setpcmark(st)
     W.jump(st, n - 1, 'center')
   end
 end
