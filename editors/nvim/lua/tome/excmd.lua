@@ -658,6 +658,10 @@ end
 --- Runs ex command `line` on the whole file of `st`. Returns false after an error.
 ---@param st Tome.BufState
 function X.run(st, line)
+  -- Ranges are real line numbers: an estimated window (window.lua) waits for the index first.
+  if not W.exact(st, 'for :' .. line:gsub('^[%s:]+', '')) then
+    return false
+  end
   local r, rest = range(st, line)
   if r == false then
     return err(rest)

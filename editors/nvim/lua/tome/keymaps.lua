@@ -22,10 +22,7 @@ function K.run_pending()
     require('tome.excmd').run(st, p.line)
   elseif p.kind == 'line' then
     if p.n == '$' then
-      local last = W.last_line(st, true)
-      if last then
-        W.jump(st, last, 'center')
-      end
+      W.goto_end(st, 'center')
     else
       W.goto_line(st, math.max(1, tonumber(p.n)))
     end
@@ -71,6 +68,11 @@ function K.map(st)
     end, { buffer = buf, desc = 'Tome: ' .. lhs })
   end
   nmap('G', W.motion_G)
+  -- CTRL-End: as G, on the last character.
+  nmap('<C-End>', function(s)
+    W.motion_G(s)
+    vim.cmd('normal! $')
+  end)
   nmap('gg', W.motion_gg)
   nmap('%', W.motion_percent)
   for _, k in ipairs({ { 'j', 1 }, { '<Down>', 1 }, { 'k', -1 }, { '<Up>', -1 } }) do
@@ -90,6 +92,9 @@ function K.map(st)
   local X = require('tome.excmd')
   for _, op in ipairs({ { 'dG', 'd', true }, { 'dgg', 'd', false }, { 'yG', 'y', true }, { 'ygg', 'y', false } }) do
     nmap(op[1], function(s)
+      if not W.exact(s, 'for ' .. op[1]) then
+        return
+      end
       local cur = W.cursor_line(s)
       local target = vim.v.count > 0 and vim.v.count - 1 or (op[3] and W.last_line(s, true) or 0)
       if not target then
@@ -125,6 +130,16 @@ function K.map(st)
       end
     end, { buffer = buf, desc = 'Tome: jump to a mark' })
   end
+  -- m{a-z}: marks are kept on real lines, so in an estimated window (window.lua) setting one
+  -- first waits for the index to number the window.
+  vim.keymap.set('n', 'm', function()
+    local s = state.docs[buf]
+    local c = vim.fn.getcharstr()
+    if s and c:match('^%l$') and s.estimated and not W.exact(s, 'to set a mark') then
+      return
+    end
+    vim.cmd('normal! m' .. c)
+  end, { buffer = buf, desc = 'Tome: set a mark' })
   for _, op in ipairs({ 'd', 'y' }) do
     vim.keymap.set('n', op .. "'", function()
       local s = state.docs[buf]
@@ -135,6 +150,9 @@ function K.map(st)
       local line = M.get(s, c)
       if not line then
         return api.nvim_echo({ { 'E20: Mark not set', 'ErrorMsg' } }, true, {})
+      end
+      if not W.exact(s, 'for ' .. op .. "'" .. c) then
+        return
       end
       local cur = W.cursor_line(s)
       local a, b = math.min(cur, line), math.max(cur, line)

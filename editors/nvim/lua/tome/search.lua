@@ -56,11 +56,14 @@ function S.find(st, pattern, backward, typed)
       from = { line = line + 1, character = 0 }
     end
   end
+  -- In an estimated window (window.lua) the cursor is known by offset, not by line.
+  local here = st.estimated and st.offsets[from.line - st.base + 1]
+  here = here and here + from.character
   local res, err = client.request('tome/search', {
     doc = st.doc,
     query = q,
     mode = 'next',
-    from = { position = from },
+    from = here and { offset = here } or { position = from },
     direction = backward and 'backward' or 'forward',
     wrap = vim.o.wrapscan,
     workDoneToken = 'tome/search/' .. st.doc,
@@ -74,18 +77,24 @@ function S.find(st, pattern, backward, typed)
     return false
   end
   local m = res.found
-  local mline, mcol
-  if m.range then
-    mline, mcol = m.range.start.line, m.range.start.character
+  local wrapped
+  if here then
+    wrapped = (backward and m.offsets.start > here) or (not backward and m.offsets.start < here)
+  elseif not m.range then
+    -- (past the index frontier, so after the cursor, whose line is numbered)
+    wrapped = backward
   else
-    mline, mcol = W.line_of_offset(st, m.offsets.start)
+    local mline = m.range.start.line
+    wrapped = (backward and mline > line) or (not backward and mline < line)
   end
-  if not mline then
-    return false
+  if m.range and not (st.estimated and m.offsets.start >= st.offsets[1]) then
+    local mline, mcol = m.range.start.line, m.range.start.character
+    W.jump(st, mline, (mline < st.base or mline >= st.base + st.n) and 'center' or nil)
+    pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], mcol })
+  else
+    -- Past the index frontier: shown by offset, in an estimated window.
+    W.show_offset(st, m.offsets.start, 'center')
   end
-  W.jump(st, mline, (mline < st.base or mline >= st.base + st.n) and 'center' or nil)
-  pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], mcol })
-  local wrapped = (backward and mline > line) or (not backward and mline < line)
   api.nvim_echo({
     { wrapped and (backward and 'search hit TOP, continuing at BOTTOM' or 'search hit BOTTOM, continuing at TOP')
       or ((backward and '?' or '/') .. pattern), wrapped and 'WarningMsg' or nil },

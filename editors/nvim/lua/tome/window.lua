@@ -65,7 +65,101 @@ function W.last_line(st, wait)
   return st.last.line
 end
 
+-- The estimated number of the line holding byte `offset`, past the index frontier: the
+-- offset's share of the estimated line count (never a number the index has already counted).
+local function estimate_line(st, lc, offset)
+  local total = math.max(lc.estimate or lc.known, lc.known)
+  local size = math.max(1, st.size or 1)
+  return math.max(lc.known, math.floor(offset / size * total))
+end
+
+-- Takes viewport reply `res` as the window. `first` is the file line of its first line when
+-- the request named it; else the reply's numbers say it, or, where the index has not reached
+-- the window yet, it is estimated: `anchor` = {offset, line} estimates the line holding
+-- `offset` (default: its share of the line count); a window ending at the end of the file
+-- ends at the estimated count.
+local function take(st, res, first, anchor)
+  local count = W.size()
+  local rl = res.lines
+  local n = #rl
+  local estimated = false
+  local at_end
+  if first then
+    at_end = n < count or (res.lineCount.exact and n > 0 and rl[n].number == res.lineCount.known - 1)
+  else
+    -- (a line without a break is the document's last; one whose length is not known is cut)
+    at_end = n > 0 and rl[n].breakLength == 0 and rl[n].lengthKnown ~= false
+    for i = 1, n do
+      if rl[i].number then
+        first = rl[i].number - (i - 1)
+        break
+      end
+    end
+    if not first then
+      estimated = true
+      local lc = res.lineCount
+      if at_end then
+        first = math.max(lc.known, math.max(lc.estimate or lc.known, lc.known) - n)
+      else
+        local offset = anchor and anchor.offset or (rl[1] and rl[1].offset or 0)
+        local line = anchor and anchor.line or estimate_line(st, lc, offset)
+        local i = 1
+        while i < n and rl[i + 1].offset <= offset do
+          i = i + 1
+        end
+        first = math.max(lc.known, line - (i - 1))
+      end
+    end
+  end
+  local hide = at_end and n > 1 and rl[n].byteLength == 0 and rl[n - 1].breakLength > 0
+  if hide then
+    n = n - 1
+  end
+  -- The window may also end on the last line shown, the empty line after it left out.
+  at_end = at_end
+    or (not estimated and st.last ~= nil and st.last.version == res.version and n > 0 and rl[n].number == st.last.line)
+  local lines, unsafe = {}, {}
+  local offsets = estimated and {} or nil
+  for i = 1, n do
+    local l = rl[i]
+    lines[i] = l.text
+    -- Lines shown in part (invalid bytes as U+FFFD, or cut at the width limit) cannot be
+    -- edited safely by column: edits touching them are refused (see edit.lua).
+    if l.invalid or l.cutAfter or l.cutBefore then
+      unsafe[i - 1] = l.invalid and 'invalid UTF-8' or 'too long to show whole'
+    end
+    if offsets then
+      offsets[i] = l.offset
+    end
+  end
+  if n == 0 then
+    lines = { '' }
+  end
+  if offsets then
+    local l = rl[n] or { offset = 0, byteLength = 0, breakLength = 0 }
+    offsets[#offsets + 1] = l.offset + l.byteLength + l.breakLength
+  end
+  marks.save(st) -- (on the old window's lines)
+  st.base, st.n, st.at_end, st.hide_last = first, math.max(n, 1), at_end, hide
+  st.version, st.line_count, st.unsafe = res.version, res.lineCount, unsafe
+  st.estimated, st.offsets = estimated or nil, offsets
+  st.fills = (st.fills or 0) + 1
+  if at_end and res.lineCount.exact then
+    st.last = { version = res.version, line = first + st.n - 1 }
+  end
+  set_lines(st, lines)
+  marks.restore(st)
+  vim.bo[st.buf].modified = st.dirty
+  W.update_windows(st)
+  if estimated and (st.index_percent or 0) >= 100 then
+    -- (the index completed while this reply was on its way: its end was already reported)
+    W.renumber(st)
+  end
+  return true
+end
+
 --- Makes [first, first + size) the window (clamped to the file). Returns true on success.
+--- Lines past the index frontier wait for the index (a viewport by `first` does).
 function W.fill(st, first)
   local count = W.size()
   first = math.max(0, math.floor(first))
@@ -89,39 +183,122 @@ function W.fill(st, first)
     client.error('reading lines', err)
     return false
   end
-  local rl = res.lines
-  local n = #rl
-  local at_end = n < count or (res.lineCount.exact and n > 0 and rl[n].number == res.lineCount.known - 1)
-  local hide = at_end and n > 1 and rl[n].byteLength == 0 and rl[n - 1].breakLength > 0
-  if hide then
-    n = n - 1
+  return take(st, res, first)
+end
+
+--- Makes the window the lines around byte `at` (a number; or {fraction = f} for that share
+--- of the file), `before` lines before the line holding it, without waiting for the index:
+--- past its frontier the numbers are estimated (`st.estimated`; `line`: the estimated number
+--- of the line holding `at`). Returns the buffer row (1-based) of the line holding `at` and that
+--- line's offset, or nil on error.
+function W.fill_at(st, at, before, line)
+  -- (`count` lines from the one holding `at`, after the `before` lines)
+  before = math.max(0, math.min(before, W.size() - 1))
+  local params = { doc = st.doc, count = W.size() - before, before = before }
+  if type(at) == 'table' then
+    params.fraction = at.fraction
+  else
+    params.around = math.max(0, at)
   end
-  -- The window may also end on the last line shown, the empty line after it left out.
-  at_end = at_end or (st.last ~= nil and st.last.version == res.version and n > 0 and rl[n].number == st.last.line)
-  local lines, unsafe = {}, {}
-  for i = 1, n do
-    local l = rl[i]
-    lines[i] = l.text
-    -- Lines shown in part (invalid bytes as U+FFFD, or cut at the width limit) cannot be
-    -- edited safely by column: edits touching them are refused (see edit.lua).
-    if l.invalid or l.cutAfter or l.cutBefore then
-      unsafe[i - 1] = l.invalid and 'invalid UTF-8' or 'too long to show whole'
+  local res, err = client.request('tome/viewport', params)
+  if not res then
+    client.error('reading lines', err)
+    return nil
+  end
+  local offset = params.around or math.floor(params.fraction * (st.size or 0))
+  -- The line holding the offset (the last one when it lies past the lines read).
+  local row = 1
+  while row < #res.lines and res.lines[row + 1].offset <= offset do
+    row = row + 1
+  end
+  local start = res.lines[row] and res.lines[row].offset or offset
+  take(st, res, nil, line and { offset = start, line = line } or nil)
+  return math.min(row, st.n), start
+end
+
+--- Refills the window with the lines it shows (after an append, a reload…).
+function W.refill(st)
+  if st.estimated then
+    return W.fill_at(st, st.offsets[1], 0, st.base) ~= nil
+  end
+  return W.fill(st, st.base)
+end
+
+--- An estimated window (`st.estimated`) now has its exact numbers: `base` for buffer row 1.
+local function set_exact(st, base)
+  st.base, st.estimated, st.offsets = base, nil, nil
+  -- (marks kept on file lines can be shown again: the rows' numbers are known)
+  marks.restore(st)
+  if st.at_end and st.line_count and st.line_count.exact then
+    W.last_line(st, false)
+  end
+  W.update_windows(st)
+  if not pcall(api.nvim__redraw, { buf = st.buf, statuscolumn = true, statusline = true }) then
+    vim.cmd('redraw!')
+  end
+end
+
+-- The request that numbers an estimated window: the line at its first row's offset (rows'
+-- offsets do not move while it is estimated: edits there are sent by offset, after it).
+local function number_request(st)
+  return { doc = st.doc, around = st.offsets[1], before = 0, count = 1, window = { start = 0, width = 1 } }
+end
+
+--- Once the index has reached an estimated window, shows its exact numbers (asked without
+--- blocking; called as the index progresses and when it completes).
+function W.renumber(st)
+  local c = client.running()
+  if not st.estimated or not c then
+    return
+  end
+  local fills = st.fills
+  c:request('tome/viewport', number_request(st), function(_, res)
+    local l = res and res.lines[1]
+    if l and l.number and st.estimated and st.fills == fills and state.docs[st.buf] == st then
+      set_exact(st, l.number)
+    end
+  end)
+end
+
+--- Makes an estimated window exact, waiting for the index to reach it (with a message;
+--- Ctrl-C stops): for what needs real line numbers (ex commands, marks, counts past the
+--- window). `why` says what for. Returns false when stopped or failed.
+function W.exact(st, why)
+  local told = false
+  while st.estimated do
+    local res, err = client.request('tome/viewport', number_request(st))
+    if not res then
+      client.error('reading lines', err)
+      return false
+    end
+    local l = res.lines[1]
+    if l and l.number then
+      set_exact(st, l.number)
+      break
+    end
+    if not told then
+      told = true
+      api.nvim_echo({ { ('Tome: waiting for the line index to number these lines %s (Ctrl-C stops)'):format(why) } },
+        false, {})
+      vim.cmd('redraw')
+    end
+    local ok = vim.wait(50, function()
+      return false
+    end)
+    if not ok and vim.fn.getchar(1) == 3 then
+      api.nvim_echo({ { 'Tome: stopped waiting for the line index', 'WarningMsg' } }, false, {})
+      return false
     end
   end
-  if n == 0 then
-    lines = { '' }
+  if told then
+    api.nvim_echo({ { '' } }, false, {})
   end
-  marks.save(st) -- (on the old window's lines)
-  st.base, st.n, st.at_end, st.hide_last = first, math.max(n, 1), at_end, hide
-  st.version, st.line_count, st.unsafe = res.version, res.lineCount, unsafe
-  if at_end and res.lineCount.exact then
-    st.last = { version = res.version, line = first + st.n - 1 }
-  end
-  set_lines(st, lines)
-  marks.restore(st)
-  vim.bo[st.buf].modified = st.dirty
-  W.update_windows(st)
   return true
+end
+
+--- The label of buffer row `row` (1-based): its file line, 1-based, with `~` while estimated.
+function W.label(st, row)
+  return (st.estimated and '~' or '') .. tostring(st.base + row)
 end
 
 --- Real line numbers: 'statuscolumn' calls this (as require'tome'.lnum()) for each screen line.
@@ -132,7 +309,7 @@ function W.lnum()
   local win = vim.g.statusline_winid
   local buf = win and api.nvim_win_is_valid(win) and api.nvim_win_get_buf(win) or api.nvim_get_current_buf()
   local st = state.docs[buf]
-  return tostring(st and st.base and st.base + vim.v.lnum or vim.v.lnum)
+  return st and st.base and W.label(st, vim.v.lnum) or tostring(vim.v.lnum)
 end
 
 -- (Through the entry point: these strings are what users see in :set statuscolumn?, and the
@@ -157,18 +334,32 @@ function W.update_windows(st)
     if config.options.statusline and wo.statusline ~= STATUSLINE then
       wo.statusline = STATUSLINE
     end
-    wo.numberwidth = math.max(4, #tostring(total) + 2)
+    -- (one more for the `~` of estimated numbers)
+    wo.numberwidth = math.max(4, #tostring(total) + 2 + ((st.line_count and not st.line_count.exact) and 1 or 0))
   end
 end
 
---- The current file line of the cursor (0-based).
+--- The current file line of the cursor (0-based); an estimate in an estimated window (what
+--- needs the real number calls W.exact first).
 function W.cursor_line(st)
   return st.base + api.nvim_win_get_cursor(0)[1] - 1
 end
 
---- Refills the window centred on the cursor, keeping what the screen shows in place.
+--- Refills the window centred on the cursor (or on file line `line`), keeping what the screen
+--- shows in place. An estimated window is refilled by the offset of the cursor's line, its
+--- numbers following on from the ones shown.
 function W.recentre(st, line)
   local view = vim.fn.winsaveview()
+  if st.estimated and not line then
+    local row = math.max(1, math.min(view.lnum, #st.offsets - 1))
+    local new = W.fill_at(st, st.offsets[row], math.floor(W.size() / 2), st.base + row - 1)
+    if new then
+      view.topline = math.max(1, math.min(new, new - (row - view.topline)))
+      view.lnum = new
+      vim.fn.winrestview(view)
+    end
+    return
+  end
   line = line or (st.base + view.lnum - 1)
   local top = st.base + view.topline - 1
   if not W.fill(st, line - math.floor(W.size() / 2)) then
@@ -206,6 +397,8 @@ end
 --- 'bottom', 'top' or nil (Vim's own scrolling). `force` refills even inside the window.
 function W.jump(st, line, view, force)
   line = math.max(0, math.floor(line))
+  -- (the rows of an estimated window have no real numbers to compare with `line`)
+  force = force or st.estimated
   local known = st.line_count and st.line_count.known or 0
   if line >= known - 1 or (st.line_count and st.line_count.exact) then
     local last = W.last_line(st, line >= known - 1)
@@ -222,6 +415,11 @@ function W.jump(st, line, view, force)
     end
   end
   local row = math.max(1, math.min(line - st.base + 1, api.nvim_buf_line_count(st.buf)))
+  return W.to_row(row, view)
+end
+
+--- Puts the cursor on buffer row `row` and scrolls as `view` says (see W.jump).
+function W.to_row(row, view)
   vim.cmd('keepjumps normal! ' .. row .. 'G')
   if view == 'center' then
     vim.cmd('normal! zz')
@@ -230,6 +428,50 @@ function W.jump(st, line, view, force)
   elseif view == 'top' then
     vim.cmd('normal! zt')
   end
+  return true
+end
+
+--- Moves the cursor `delta` lines down (up when negative). In an estimated window, by the
+--- offsets of the lines while the target lies within reach of the cursor (half a window);
+--- farther, the move needs real numbers and waits for the index.
+function W.move_lines(st, delta, view)
+  if not st.estimated then
+    return W.jump(st, W.cursor_line(st) + delta, view)
+  end
+  local half = math.floor(W.size() / 2)
+  local cur = math.max(1, math.min(api.nvim_win_get_cursor(0)[1], #st.offsets - 1))
+  local row = cur + delta
+  if row < 1 or row > #st.offsets - 1 then
+    -- Centre on the cursor: the lines on each side may then hold the target.
+    cur = W.fill_at(st, st.offsets[cur], half, st.base + cur - 1)
+    if not cur then
+      return false
+    end
+    if not st.estimated then
+      return W.jump(st, st.base + cur - 1 + delta, view)
+    end
+    row = cur + delta
+    if (row < 1 and st.base > 0) or (row > #st.offsets - 1 and not st.at_end) then
+      if not W.exact(st, ('for a move of %d lines'):format(math.abs(delta))) then
+        return false
+      end
+      return W.jump(st, W.cursor_line(st) + delta, view)
+    end
+    row = math.max(1, math.min(row, #st.offsets - 1))
+  end
+  row = W.fill_at(st, st.offsets[row], half, st.base + row - 1)
+  return row ~= nil and W.to_row(row, view)
+end
+
+--- Shows byte `offset` (the cursor on it), without waiting for the index: past its frontier
+--- the window is estimated. For places known by offset (an undone change, a match).
+function W.show_offset(st, offset, view)
+  local row, start = W.fill_at(st, offset, math.floor(W.size() / 2))
+  if not row then
+    return false
+  end
+  W.to_row(row, view)
+  pcall(api.nvim_win_set_cursor, 0, { row, math.max(0, offset - start) })
   return true
 end
 
@@ -256,14 +498,22 @@ function W.goto_line(st, n) -- 1-based, as in :N and {count}G
   W.jump(st, n - 1, 'center')
 end
 
+--- The last line (G, :$, CTRL-End, following a log): at once, even before the index is
+--- complete (the window is then estimated: the end is found by offset).
+function W.goto_end(st, view)
+  local last = W.last_line(st, false)
+  if last then
+    return W.jump(st, last, view)
+  end
+  local row = W.fill_at(st, { fraction = 1 }, W.size() - 1)
+  return row ~= nil and W.to_row(row, view)
+end
+
 function W.motion_G(st)
   if vim.v.count > 0 then
     return W.goto_line(st, vim.v.count)
   end
-  local last = W.last_line(st, true)
-  if last then
-    W.jump(st, last, 'bottom')
-  end
+  W.goto_end(st, 'bottom')
 end
 
 function W.motion_gg(st)
@@ -274,12 +524,15 @@ function W.motion_percent(st)
   if vim.v.count == 0 then
     return vim.cmd('normal! %')
   end
-  local last = W.last_line(st, true)
-  if last then
-    -- Vim's formula: ({count} * number-of-lines + 99) / 100.
-    local n = math.floor((math.min(vim.v.count, 100) * (last + 1) + 99) / 100)
-    W.jump(st, n - 1, 'center')
+  local last = W.last_line(st, false)
+  if not last then
+    -- The index is not complete: the line holding {count}% of the bytes, at once.
+    local row = W.fill_at(st, { fraction = math.min(vim.v.count, 100) / 100 }, math.floor(W.size() / 2))
+    return row ~= nil and W.to_row(row, 'center')
   end
+  -- Vim's formula: ({count} * number-of-lines + 99) / 100.
+  local n = math.floor((math.min(vim.v.count, 100) * (last + 1) + 99) / 100)
+  W.jump(st, n - 1, 'center')
 end
 
 --- j/k (and <Down>/<Up>): a big count jumps through the server; otherwise make room and let
@@ -287,8 +540,7 @@ end
 function W.motion_vertical(st, key, dir)
   local count = vim.v.count1
   if count > W.margin() then
-    local target = W.cursor_line(st) + dir * count
-    return W.jump(st, target, 'center')
+    return W.move_lines(st, dir * count, 'center')
   end
   W.ensure(st, count + 1, count + 1)
   vim.cmd('normal! ' .. count .. key)
@@ -301,7 +553,7 @@ function W.motion_scroll(st, key, dir)
   local h = api.nvim_win_get_height(0)
   local dist = (key == '\6' or key == '\2') and count * h or h
   if dist + h > W.margin() then
-    return W.jump(st, W.cursor_line(st) + dir * dist, 'center')
+    return W.move_lines(st, dir * dist, 'center')
   end
   W.ensure(st, dist + h, dist + h)
   vim.cmd('normal! ' .. (vim.v.count > 0 and count or '') .. key)
