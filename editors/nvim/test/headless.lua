@@ -954,7 +954,7 @@ test('G before the index completes: the last line at once, ~estimated number, th
   vim.cmd('bwipeout!')
 end)
 
-test('{N}% before the index completes: the line at N% of the bytes, estimated; k scrolls on by offset', function()
+test('{N}% before the index completes: the line at N% of the bytes, estimated; k, 200k, 5000k', function()
   local s = jump_open()
   feed('50%')
   assert(s.estimated, 'estimated after 50%')
@@ -971,6 +971,15 @@ test('{N}% before the index completes: the line at N% of the bytes, estimated; k
   end
   feed('50j')
   eq(at - 350, seq(), '50j')
+  -- A count past the margin: by offset within half a window, else it waits for the index.
+  feed('200k')
+  eq(at - 550, seq(), '200k')
+  if s.estimated then
+    eq(est - 550, W.cursor_line(s), 'estimated numbers follow on after 200k')
+  end
+  feed('5000k')
+  eq(at - 5550, seq(), '5000k')
+  eq(seq() + 1, real(), '5000k: real numbers')
   bounded()
   assert(vim.wait(60000, function()
     return not s.estimated

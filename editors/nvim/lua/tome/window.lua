@@ -75,9 +75,9 @@ end
 
 -- Takes viewport reply `res` as the window. `first` is the file line of its first line when
 -- the request named it; else the reply's numbers say it, or, where the index has not reached
--- the window yet, it is estimated: `anchor` = {offset, line} estimates the line holding
--- `offset` (default: its share of the line count); a window ending at the end of the file
--- ends at the estimated count.
+-- the window yet, it is estimated: `anchor` = {offset, line} says the number of the line holding
+-- `offset`; without it, a window ending at the end of the file ends at the estimated count, any
+-- other starts at its offset's share of it.
 local function take(st, res, first, anchor)
   local count = W.size()
   local rl = res.lines
@@ -98,7 +98,7 @@ local function take(st, res, first, anchor)
     if not first then
       estimated = true
       local lc = res.lineCount
-      if at_end then
+      if at_end and not (anchor and anchor.line) then
         first = math.max(lc.known, math.max(lc.estimate or lc.known, lc.known) - n)
       else
         local offset = anchor and anchor.offset or (rl[1] and rl[1].offset or 0)
@@ -212,7 +212,24 @@ function W.fill_at(st, at, before, line)
     row = row + 1
   end
   local start = res.lines[row] and res.lines[row].offset or offset
-  take(st, res, nil, line and { offset = start, line = line } or nil)
+  local anchor = line and { offset = start, line = line }
+  local offs = st.estimated and st.offsets
+  if not anchor and offs then
+    -- A line the estimated window shown now also holds keeps its number there, so the numbers
+    -- do not jump (the first one: an edit may have moved the lines after it).
+    local i, j, rl = 1, 1, res.lines
+    while i <= #rl and j < #offs do
+      if rl[i].offset == offs[j] then
+        anchor = { offset = offs[j], line = st.base + j - 1 }
+        break
+      elseif rl[i].offset < offs[j] then
+        i = i + 1
+      else
+        j = j + 1
+      end
+    end
+  end
+  take(st, res, nil, anchor)
   return math.min(row, st.n), start
 end
 
@@ -443,10 +460,12 @@ function W.move_lines(st, delta, view)
   local row = cur + delta
   if row < 1 or row > #st.offsets - 1 then
     -- Centre on the cursor: the lines on each side may then hold the target.
+    local col = api.nvim_win_get_cursor(0)[2]
     cur = W.fill_at(st, st.offsets[cur], half, st.base + cur - 1)
     if not cur then
       return false
     end
+    pcall(api.nvim_win_set_cursor, 0, { cur, col })
     if not st.estimated then
       return W.jump(st, st.base + cur - 1 + delta, view)
     end
@@ -455,7 +474,7 @@ function W.move_lines(st, delta, view)
       if not W.exact(st, ('for a move of %d lines'):format(math.abs(delta))) then
         return false
       end
-      return W.jump(st, W.cursor_line(st) + delta, view)
+      return W.jump(st, st.base + cur - 1 + delta, view)
     end
     row = math.max(1, math.min(row, #st.offsets - 1))
   end
@@ -504,6 +523,10 @@ function W.goto_end(st, view)
   local last = W.last_line(st, false)
   if last then
     return W.jump(st, last, view)
+  end
+  if st.estimated and st.at_end then
+    -- (already there: keep the numbers shown)
+    return W.to_row(api.nvim_buf_line_count(st.buf), view)
   end
   local row = W.fill_at(st, { fraction = 1 }, W.size() - 1)
   return row ~= nil and W.to_row(row, view)
