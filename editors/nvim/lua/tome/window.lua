@@ -271,7 +271,8 @@ function W.renumber(st)
   local fills = st.fills
   c:request('tome/viewport', number_request(st), function(_, res)
     local l = res and res.lines[1]
-    if l and l.number and st.estimated and st.fills == fills and state.docs[st.buf] == st then
+    if l and l.number and st.estimated and st.fills == fills and state.docs[st.buf] == st
+      and l.offset == st.offsets[1] then
       set_exact(st, l.number)
     end
   end)
