@@ -8,6 +8,8 @@
 //!   `TOME_TEST_SAVE_FAULT=fail-<point>` makes the write there fail with an I/O error.
 //! * `TOME_TEST_JOURNAL_SYNC_DELAY_MS=<n>` makes every journal sync take `n` ms longer (a slow
 //!   or network disk).
+//! * `TOME_TEST_SLOW_INDEX=<file name>:<n>` makes the line index of files with that name take
+//!   `n` ms more per MiB (a cold or slow disk: what clients do before the index completes).
 //!
 //! Without the feature every hook is an empty inline function.
 
@@ -57,4 +59,28 @@ pub(crate) fn slow_journal_sync() {
             std::thread::sleep(std::time::Duration::from_millis(ms));
         }
     }
+}
+
+/// Sleeps after the line index of `path` counted `bytes` more bytes, as long as
+/// `TOME_TEST_SLOW_INDEX` (`name:ms-per-MiB`) says for a file of that name.
+#[inline]
+pub(crate) fn slow_index(path: &std::path::Path, bytes: usize) {
+    #[cfg(feature = "fault-injection")]
+    {
+        static SLOW: std::sync::OnceLock<Option<(std::ffi::OsString, u64)>> =
+            std::sync::OnceLock::new();
+        let slow = SLOW.get_or_init(|| {
+            let v = std::env::var("TOME_TEST_SLOW_INDEX").ok()?;
+            let (name, ms) = v.rsplit_once(':')?;
+            Some((name.into(), ms.parse().ok()?))
+        });
+        if let Some((name, ms)) = slow {
+            if path.file_name() == Some(name.as_os_str()) {
+                let us = (bytes as u64).saturating_mul(*ms) * 1000 / (1 << 20);
+                std::thread::sleep(std::time::Duration::from_micros(us));
+            }
+        }
+    }
+    #[cfg(not(feature = "fault-injection"))]
+    let _ = (path, bytes);
 }

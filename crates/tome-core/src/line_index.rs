@@ -358,6 +358,7 @@ fn build<S: Indexed>(source: &Weak<S>, shared: &Shared) {
             ));
         }
         src.release(step_start, offset);
+        crate::fault::slow_index(src.path(), offset - step_start);
         drop(src);
         {
             let mut counts = shared.counts.write().unwrap_or_else(|p| p.into_inner());

@@ -72,7 +72,8 @@ function D.show_append(st)
   local wins, follow = vim.fn.win_findbuf(st.buf), {}
   for _, win in ipairs(wins) do
     local row = api.nvim_win_get_cursor(win)[1]
-    follow[win] = st.follow or (last and st.base + row - 1 >= last) or false
+    follow[win] = st.follow or (last and st.base + row - 1 >= last)
+      or (st.estimated and st.at_end and row >= api.nvim_buf_line_count(st.buf)) or false
   end
   -- Edits already sent were numbered before the append: let them land, then take the version.
   vim.wait(2000, function()
@@ -93,14 +94,11 @@ function D.show_append(st)
     for _, win in ipairs(wins) do
       views[win] = api.nvim_win_call(win, vim.fn.winsaveview)
     end
-    if W.fill(st, st.base) then
+    if W.refill(st) then
       for _, win in ipairs(wins) do
         api.nvim_win_call(win, function()
           if follow[win] then
-            local new_last = W.last_line(st, true)
-            if new_last then
-              W.jump(st, new_last, 'bottom')
-            end
+            W.goto_end(st, 'bottom')
           else
             vim.fn.winrestview(views[win])
           end
@@ -127,10 +125,7 @@ function D.follow(buf, on)
   end
   st.follow = on or nil
   if on and api.nvim_get_current_buf() == st.buf then
-    local last = W.last_line(st, true)
-    if last then
-      W.jump(st, last, 'bottom')
-    end
+    W.goto_end(st, 'bottom')
   end
   vim.notify(on and 'Tome: following the end of the file' or 'Tome: not following', vim.log.levels.INFO)
   vim.cmd('redrawstatus!')

@@ -1,7 +1,9 @@
 -- Edits: every change Neovim makes to a Tome buffer (insert, delete, change, paste, `.`, :s…)
 -- is reported by nvim_buf_attach's on_bytes and sent as a `tome/edit` at the same position.
 -- Positions are {line, character} in UTF-8 bytes (negotiated at initialize): buffer row r is
--- file line base + r, and a buffer column is a byte column, so no offsets need tracking.
+-- file line base + r, and a buffer column is a byte column. In an estimated window (its real
+-- line numbers not known yet, see window.lua) edits go by byte offset instead: the window
+-- keeps each row's offset and moves them by what it sends.
 -- Also undo/redo and :w, which the server does. Requires state, client and window.
 local state = require('tome.state')
 local client = require('tome.client')
@@ -87,7 +89,14 @@ local function resync(st, why)
     if info then
       st.version = info.version
       st.dirty = info.dirty
-      W.recentre(st)
+      if st.estimated then
+        -- (by the first row's offset, which no edit of the window moves)
+        local view = vim.fn.winsaveview()
+        W.refill(st)
+        vim.fn.winrestview(view)
+      else
+        W.recentre(st)
+      end
     end
   end)
 end
@@ -100,7 +109,7 @@ function E.on_bytes(st, sr, sc, oer, oec, ner, nec)
   for r = sr, sr + oer do
     local col_used = (r == sr and sc > 0) or (r == sr + oer and ec > 0) or (r > sr and r < sr + oer)
     if st.unsafe[r] and col_used then
-      return resync(st, ('line %d is %s; edit it with another tool'):format(st.base + r + 1, st.unsafe[r]))
+      return resync(st, ('line %s is %s; edit it with another tool'):format(W.label(st, r + 1), st.unsafe[r]))
     end
   end
   if ner ~= oer then
@@ -172,6 +181,38 @@ function E.flush(st)
   end
 end
 
+-- The edit of a change in an estimated window, by offset: rows `sr` to `sr + oer` (0-based)
+-- start at `st.offsets[sr + 1]`…; the text is `text` (line breaks `brk`). Moves the offsets of
+-- the rows after it (the window's rows now). Nil when a row's offset is not known.
+local function by_offset(st, sr, sc, oer, ec, text, brk)
+  local offs = st.offsets
+  local a, b = offs[sr + 1], offs[sr + oer + 1]
+  if not a or not b then
+    return nil
+  end
+  local start, stop = a + sc, b + ec
+  local new = {}
+  for i = 1, sr + 1 do
+    new[i] = offs[i]
+  end
+  -- Rows that begin inside the new text: after each of its line breaks.
+  local from = 1
+  while true do
+    local i, j = text:find(brk, from, true)
+    if not i then
+      break
+    end
+    new[#new + 1] = start + j
+    from = j + 1
+  end
+  local delta = #text - (stop - start)
+  for i = sr + oer + 2, #offs do
+    new[#new + 1] = offs[i] + delta
+  end
+  st.offsets = new
+  return { offsets = { start = start, ['end'] = stop }, text = text }
+end
+
 --- Sends one change whose new text is in the buffer now: the first of a Vim change starts a
 --- server undo step, the others join it.
 function E.send(st, p)
@@ -181,11 +222,21 @@ function E.send(st, p)
   if brk ~= '\n' then
     text = text:gsub('\n', brk)
   end
-  local start = { line = st.base + sr, character = sc }
-  local stop = { line = st.base + sr + oer, character = (oer == 0 and sc or 0) + oec }
+  local ec = (oer == 0 and sc or 0) + oec
+  local edit
+  if st.estimated then
+    edit = by_offset(st, sr, sc, oer, ec, text, brk)
+    if not edit then
+      return resync(st, 'a change outside the lines read could not be sent; the window was reloaded')
+    end
+  else
+    local start = { line = st.base + sr, character = sc }
+    local stop = { line = st.base + sr + oer, character = ec }
+    edit = { range = { start = start, ['end'] = stop }, text = text }
+    jumps.changed(st, start.line, start.character) -- (real line numbers only)
+  end
   local undo = (p.seq ~= nil and p.seq == st.seq_sent) and 'join' or 'new'
   st.seq_sent = p.seq
-  jumps.changed(st, start.line, start.character)
   local version = st.version
   -- Edits are pipelined: the server applies them in order, so each one's version is the
   -- previous plus one (a change of nothing keeps the version, and is not sent).
@@ -195,7 +246,7 @@ function E.send(st, p)
   client.get():request('tome/edit', {
     doc = st.doc,
     version = version,
-    edits = { { range = { start = start, ['end'] = stop }, text = text } },
+    edits = { edit },
     undo = undo,
   }, function(err, res)
     st.edits_in_flight = st.edits_in_flight - 1
@@ -260,16 +311,15 @@ function E.undo(st, redo)
     st.dirty = info.dirty
     W.last_line(st, false) -- the count users see, for the status line
   end
-  local line, col = W.line_of_offset(st, math.min(offset or 0, math.max(0, (info and info.size or 1) - 1)))
-  line = line or W.cursor_line(st)
-  if cursor then
-    line, col = undopos.place(cursor, line, function(l)
+  -- (by offset: the index need not have reached it; the window is then estimated)
+  W.show_offset(st, math.min(offset or 0, math.max(0, (info and info.size or 1) - 1)))
+  if cursor and not st.estimated then
+    -- Where Vim puts the cursor: the first changed line, at the saved column (undopos.lua).
+    local line, col = undopos.place(cursor, W.cursor_line(st), function(l)
       W.jump(st, l, nil, true)
       return api.nvim_buf_get_lines(st.buf, l - st.base, l - st.base + 1, false)[1]
     end)
-  end
-  W.jump(st, line, nil, true)
-  if col then
+    W.jump(st, line, nil, true)
     pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], col })
   end
 end

@@ -660,12 +660,16 @@ function X.handles(line)
     or cmd:match('^sort?!?%s*[inur%s]*$') ~= nil
 end
 
---- Runs ex command `line` on the whole file of `st`. Returns false after an error.
----@param st Tome.BufState
 local run
 
---- Runs the ex command `line` (one that X.handles) on file lines.
+--- Runs ex command `line` (one that X.handles) on the whole file of `st`. Returns false after
+--- an error.
+---@param st Tome.BufState
 function X.run(st, line)
+  -- Ranges are real line numbers: an estimated window (window.lua) waits for the index first.
+  if not W.exact(st, 'for :' .. line:gsub('^[%s:]+', '')) then
+    return false
+  end
   -- The cursor before the command goes with its undo step (undopos.lua).
   local cur = api.nvim_win_get_cursor(0)
   st.command_cursor = { W.cursor_line(st), cur[2] }

@@ -40,10 +40,7 @@ function K.run_pending()
     api.nvim_echo(chunks, false, {})
   elseif p.kind == 'line' then
     if p.n == '$' then
-      local last = W.last_line(st, true)
-      if last then
-        W.jump(st, last, 'center')
-      end
+      W.goto_end(st, 'center')
     else
       W.goto_line(st, math.max(1, tonumber(p.n)))
     end
@@ -122,6 +119,11 @@ function K.map(st)
     end, { buffer = buf, desc = 'Tome: ' .. lhs })
   end
   nmap('G', W.motion_G)
+  -- CTRL-End: as G, on the last character.
+  nmap('<C-End>', function(s)
+    W.motion_G(s)
+    vim.cmd('normal! $')
+  end)
   nmap('gg', W.motion_gg)
   nmap('%', W.motion_percent)
   for _, k in ipairs({ { 'j', 1 }, { '<Down>', 1 }, { 'k', -1 }, { '<Up>', -1 } }) do
@@ -172,6 +174,16 @@ function K.map(st)
       end
     end, { buffer = buf, desc = 'Tome: jump to a mark' })
   end
+  -- m{a-z}: marks are kept on real lines, so in an estimated window (window.lua) setting one
+  -- first waits for the index to number the window.
+  vim.keymap.set('n', 'm', function()
+    local s = state.docs[buf]
+    local c = vim.fn.getcharstr()
+    if s and c:match('^%l$') and s.estimated and not W.exact(s, 'to set a mark') then
+      return
+    end
+    vim.cmd('normal! m' .. c)
+  end, { buffer = buf, desc = 'Tome: set a mark' })
   -- CTRL-O, CTRL-I (<Tab>): the jumplist on file lines (jumps.lua); past its ends, Neovim's own
   -- (other files).
   local Jm = require('tome.jumps')

@@ -6,6 +6,11 @@
 -- `d'x`, `y'x` and ranges (`:'a,'bd`) through `M.get`. Lines added or removed in the window
 -- move the kept marks below it, as Vim moves marks.
 --
+-- An estimated window (window.lua: past the index frontier, numbers not known yet) holds no
+-- marks: `m` there first waits for the index (keymaps.lua), kept marks are shown again once it
+-- has its numbers, and every kept mark lies above it (a mark's line was indexed when it was set,
+-- and the index only moves on), so nothing there moves them.
+--
 -- Limits: uppercase (file) marks are not kept (the jumplist and changelist: jumps.lua); a change the
 -- server makes to the whole file (:s, :g) does not move kept marks.
 -- Requires nothing from tome.
@@ -21,6 +26,9 @@ local LETTERS = 'abcdefghijklmnopqrstuvwxyz'
 ---@param st Tome.BufState
 function M.save(st)
   st.marks = st.marks or {}
+  if st.estimated then
+    return
+  end
   local rows = api.nvim_buf_line_count(st.buf)
   for c in LETTERS:gmatch('.') do
     local m = api.nvim_buf_get_mark(st.buf, c)
@@ -38,6 +46,9 @@ end
 function M.restore(st)
   for c in LETTERS:gmatch('.') do
     pcall(api.nvim_buf_del_mark, st.buf, c)
+  end
+  if st.estimated then
+    return
   end
   for c, m in pairs(st.marks or {}) do
     local row = m[1] - st.base + 1
@@ -63,7 +74,7 @@ end
 --- Lines added (`delta` > 0) or removed in the window: kept marks below the window move.
 ---@param st Tome.BufState
 function M.shift(st, delta)
-  if delta == 0 or not st.marks then
+  if delta == 0 or not st.marks or st.estimated then
     return
   end
   -- (called after the change: the window had `delta` fewer rows before it)

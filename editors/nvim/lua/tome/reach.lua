@@ -195,7 +195,8 @@ local function search_target(st, count, reverse, pattern, backward, typed)
     end
     pattern, backward, typed = S.last.pattern, S.last.backward ~= reverse, S.last.typed
   end
-  local line, _, _, offsets = S.locate(st, pattern, backward, typed)
+  local f = S.locate(st, pattern, backward, typed)
+  local line, offsets = f and (f.line or W.line_of_offset(st, f.offsets.start)), f and f.offsets
   for _ = 2, math.max(count, 1) do
     if not line then
       return nil
@@ -395,6 +396,10 @@ end
 --- Runs operator `op` with motion `name` over the whole file (see the top of the file).
 --- `q`: {op, count, reg, extra, key (for LINES)}.
 function R.operator(st, q)
+  -- (real line numbers: an estimated window waits for the index first, see window.lua)
+  if not W.exact(st, 'for ' .. typed(q)) then
+    return
+  end
   local motion = q.key and LINES or MOTIONS[q.name]
   local cur = W.cursor_line(st)
   local target, to_end = motion.target(st, cur, q.count, q.extra)
@@ -501,6 +506,9 @@ end
 function R.visual(st, q)
   local mode = api.nvim_get_mode().mode
   if not mode:match('^[vV\22]') then
+    return
+  end
+  if not W.exact(st, 'to extend the selection') then
     return
   end
   local motion = MOTIONS[q.name]
@@ -641,6 +649,9 @@ function R.map(buf)
       if st and st.base then
         local row = vim.fn.search('^$', key == '}' and 'nW' or 'nbW')
         if count > 1 or row == 0 then
+          if not W.exact(st, 'for ' .. key) then
+            return
+          end
           local cur = W.cursor_line(st)
           local target, to_end = MOTIONS[key].target(st, cur, count)
           if not target then
@@ -671,6 +682,10 @@ function R.map(buf)
       if st and st.base then
         local cur = W.cursor_line(st)
         if not inside(st, cur, cur + n - 1) then
+          if not W.exact(st, 'for ' .. n .. key) then
+            return
+          end
+          cur = W.cursor_line(st)
           local ok, why = W.cover(st, cur, cur + n - 1)
           if not ok then
             return refuse(why .. (': %d%s was not run'):format(n, key))

@@ -36,9 +36,9 @@ local function set_hl(pattern)
 end
 
 --- Where the next match of `pattern` after the cursor (before it when `backward`) is in the
---- whole file, without moving: its file line (0-based), byte column, whether the search
---- wrapped around the end and its byte offsets ({start, end}); nil after telling the user
---- why not (no match: E486).
+--- whole file, without moving: `{line, col, wrapped, offsets}` (file line, 0-based, and byte
+--- column, both nil past the index frontier; whether the search wrapped around the end; its
+--- byte offsets {start, end}), or nil after telling the user why not (no match: E486).
 function S.locate(st, pattern, backward, typed)
   if pattern == '' then
     return vim.notify('E35: No previous regular expression', vim.log.levels.ERROR)
@@ -60,11 +60,14 @@ function S.locate(st, pattern, backward, typed)
       from = { line = line + 1, character = 0 }
     end
   end
+  -- In an estimated window (window.lua) the cursor is known by offset, not by line.
+  local here = st.estimated and st.offsets[from.line - st.base + 1]
+  here = here and here + from.character
   local res, err = client.request('tome/search', {
     doc = st.doc,
     query = q,
     mode = 'next',
-    from = { position = from },
+    from = here and { offset = here } or { position = from },
     direction = backward and 'backward' or 'forward',
     wrap = vim.o.wrapscan,
     workDoneToken = 'tome/search/' .. st.doc,
@@ -78,28 +81,39 @@ function S.locate(st, pattern, backward, typed)
     return nil
   end
   local m = res.found
+  local wrapped
+  if here then
+    wrapped = (backward and m.offsets.start > here) or (not backward and m.offsets.start < here)
+  elseif not m.range then
+    -- (past the index frontier, so after the cursor, whose line is numbered)
+    wrapped = backward
+  else
+    local mline = m.range.start.line
+    wrapped = (backward and mline > line) or (not backward and mline < line)
+  end
   local mline, mcol
   if m.range then
     mline, mcol = m.range.start.line, m.range.start.character
-  else
-    mline, mcol = W.line_of_offset(st, m.offsets.start)
   end
-  if not mline then
-    return nil
-  end
-  return mline, mcol, (backward and mline > line) or (not backward and mline < line), m.offsets
+  return { line = mline, col = mcol, wrapped = wrapped, offsets = m.offsets }
 end
 
 --- Finds the next match of `pattern` after the cursor (before it when `backward`) in the
 --- whole file, and moves there. Returns true when found.
 function S.find(st, pattern, backward, typed)
-  local mline, mcol, wrapped = S.locate(st, pattern, backward, typed)
-  if not mline then
+  local f = S.locate(st, pattern, backward, typed)
+  if not f then
     return false
   end
+  local wrapped = f.wrapped
   W.setpcmark(st)
-  W.jump(st, mline, (mline < st.base or mline >= st.base + st.n) and 'center' or nil)
-  pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], mcol })
+  if f.line and not (st.estimated and f.offsets.start >= st.offsets[1]) then
+    W.jump(st, f.line, (f.line < st.base or f.line >= st.base + st.n) and 'center' or nil)
+    pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], f.col })
+  else
+    -- Past the index frontier: shown by offset, in an estimated window.
+    W.show_offset(st, f.offsets.start, 'center')
+  end
   api.nvim_echo({
     { wrapped and (backward and 'search hit TOP, continuing at BOTTOM' or 'search hit BOTTOM, continuing at TOP')
       or ((backward and '?' or '/') .. pattern), wrapped and 'WarningMsg' or nil },

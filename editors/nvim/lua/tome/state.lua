@@ -36,7 +36,14 @@ local M = {}
 ---@field journal_check? true edit.lua's `tome/info` after an edit burst is due (check_journal)
 ---@field edited_ms? number when the last edit was answered (uv.now()), for check_journal
 ---@field last? Tome.LastLine the last line users see, while `version` is still `last.version`
----@field base? integer file line of buffer row 1, 0-based (nil until the first fill)
+---@field base? integer file line of buffer row 1, 0-based (nil until the first fill); an
+---estimate while `estimated`
+---@field estimated? true the window lies past the index frontier (placed by offset: G, {N}%,
+---a match or change found there): `base` is estimated, shown with a `~`, until the index
+---reaches the window (window.renumber, window.exact)
+---@field offsets? integer[] while `estimated`: the byte offset of each buffer row (1-based),
+---then of the end of the last one; edits there go by offset and move them (edit.lua)
+---@field fills? integer windows filled so far (an answer for an older window is ignored)
 ---@field n? integer how many lines the buffer holds (at least 1)
 ---@field grown? true the window was filled past its size for one command (W.cover); the next move shrinks it
 ---@field at_end? boolean the window ends at the file's last line

@@ -53,6 +53,8 @@ function S.on_index_progress(doc, pct, done)
   for _, st in pairs(state.docs) do
     if st.doc == doc then
       st.index_percent = done and 100 or pct
+      -- An estimated window gets its real numbers once the index reaches it.
+      W.renumber(st)
       if done then
         -- The count is exact now; ask for it without blocking the user.
         client.get():request('tome/info', { doc = doc }, function(_, info)
@@ -65,6 +67,7 @@ function S.on_index_progress(doc, pct, done)
               W.last_line(st, false)
             end
             W.update_windows(st)
+            vim.cmd('redrawstatus!')
           end
         end)
       end
@@ -94,6 +97,7 @@ function S.watch_index(st)
       st.line_count, st.size = info.lineCount, info.size
       st.index_percent = info.indexComplete and 100 or info.indexPercent
       state.take_journal(st, info)
+      W.renumber(st)
       if info.lineCount.exact then
         st.index_timer = nil
         if info.version == st.version and not client.busy() then
@@ -172,7 +176,7 @@ function S.status(buf)
   if not st or not st.base then
     return ''
   end
-  local line = st.base + api.nvim_win_get_cursor(win)[1]
+  local line = (st.estimated and '~' or '') .. group(st.base + api.nvim_win_get_cursor(win)[1])
   local total
   if st.last and st.last.version == st.version then
     total = group(st.last.line + 1)
@@ -181,7 +185,7 @@ function S.status(buf)
   else
     total = '?'
   end
-  local parts = { ('line %s of %s'):format(group(line), total), human(st.size or 0) }
+  local parts = { ('line %s of %s'):format(line, total), human(st.size or 0) }
   if st.index_percent and st.index_percent < 100 then
     parts[#parts + 1] = ('indexing %d%%'):format(st.index_percent)
   end

@@ -66,6 +66,101 @@ function W.last_line(st, wait)
   return st.last.line
 end
 
+-- The estimated number of the line holding byte `offset`, past the index frontier: the
+-- offset's share of the estimated line count (never a number the index has already counted).
+local function estimate_line(st, lc, offset)
+  local total = math.max(lc.estimate or lc.known, lc.known)
+  local size = math.max(1, st.size or 1)
+  return math.max(lc.known, math.floor(offset / size * total))
+end
+
+-- Takes viewport reply `res` as the window. `first` is the file line of its first line when
+-- the request named it; else the reply's numbers say it, or, where the index has not reached
+-- the window yet, it is estimated: `anchor` = {offset, line} says the number of the line holding
+-- `offset`; without it, a window ending at the end of the file ends at the estimated count, any
+-- other starts at its offset's share of it. `count`: the lines asked for (default W.size()).
+local function take(st, res, first, anchor, count)
+  count = count or W.size()
+  local rl = res.lines
+  local n = #rl
+  local estimated = false
+  local at_end
+  if first then
+    at_end = n < count or (res.lineCount.exact and n > 0 and rl[n].number == res.lineCount.known - 1)
+  else
+    -- (a line without a break is the document's last; one whose length is not known is cut)
+    at_end = n > 0 and rl[n].breakLength == 0 and rl[n].lengthKnown ~= false
+    for i = 1, n do
+      if rl[i].number then
+        first = rl[i].number - (i - 1)
+        break
+      end
+    end
+    if not first then
+      estimated = true
+      local lc = res.lineCount
+      if at_end and not (anchor and anchor.line) then
+        first = math.max(lc.known, math.max(lc.estimate or lc.known, lc.known) - n)
+      else
+        local offset = anchor and anchor.offset or (rl[1] and rl[1].offset or 0)
+        local line = anchor and anchor.line or estimate_line(st, lc, offset)
+        local i = 1
+        while i < n and rl[i + 1].offset <= offset do
+          i = i + 1
+        end
+        first = math.max(lc.known, line - (i - 1))
+      end
+    end
+  end
+  local hide = at_end and n > 1 and rl[n].byteLength == 0 and rl[n - 1].breakLength > 0
+  if hide then
+    n = n - 1
+  end
+  -- The window may also end on the last line shown, the empty line after it left out.
+  at_end = at_end
+    or (not estimated and st.last ~= nil and st.last.version == res.version and n > 0 and rl[n].number == st.last.line)
+  local lines, unsafe = {}, {}
+  local offsets = estimated and {} or nil
+  for i = 1, n do
+    local l = rl[i]
+    lines[i] = l.text
+    -- Lines shown in part (invalid bytes as U+FFFD, or cut at the width limit) cannot be
+    -- edited safely by column: edits touching them are refused (see edit.lua).
+    if l.invalid or l.cutAfter or l.cutBefore then
+      unsafe[i - 1] = l.invalid and 'invalid UTF-8' or 'too long to show whole'
+    end
+    if offsets then
+      offsets[i] = l.offset
+    end
+  end
+  if n == 0 then
+    lines = { '' }
+  end
+  if offsets then
+    local l = rl[n] or { offset = 0, byteLength = 0, breakLength = 0 }
+    offsets[#offsets + 1] = l.offset + l.byteLength + l.breakLength
+  end
+  marks.save(st) -- (on the old window's lines)
+  st.base, st.n, st.at_end, st.hide_last = first, math.max(n, 1), at_end, hide
+  st.version, st.line_count, st.unsafe = res.version, res.lineCount, unsafe
+  st.estimated, st.offsets = estimated or nil, offsets
+  st.grown = count > W.size() or nil
+  st.fills = (st.fills or 0) + 1
+  if at_end and res.lineCount.exact then
+    st.last = { version = res.version, line = first + st.n - 1 }
+  end
+  set_lines(st, lines)
+  marks.restore(st)
+  jumps.refilled(st)
+  vim.bo[st.buf].modified = st.dirty
+  W.update_windows(st)
+  if estimated and (st.index_percent or 0) >= 100 then
+    -- (the index completed while this reply was on its way: its end was already reported)
+    W.renumber(st)
+  end
+  return true
+end
+
 -- Reads lines [first, first + count) of the document: one `tome/viewport` per 1000 lines (the
 -- protocol's limit), all of one version. Returns the lines and the last reply, or nil and the
 -- error; nil and `over` when they hold more than `bytes` bytes.
@@ -103,7 +198,8 @@ end
 
 --- Makes [first, first + count) the window (clamped to the file; `count` defaults to
 --- W.size(), and may be more for a command that reaches past the window: see W.cover).
---- Returns true on success; false and true when the lines hold more than `bytes`.
+--- Returns true on success; false and true when the lines hold more than `bytes`. Lines past
+--- the index frontier wait for the index (a viewport by `first` does).
 function W.fill(st, first, count, bytes)
   -- Changes not sent yet go first: the lines read must include them (a change Neovim reported
   -- in parts may still wait for on_lines; sent while the read waits, it would be undone on
@@ -138,41 +234,9 @@ function W.fill(st, first, count, bytes)
     client.error('reading lines', err)
     return false
   end
-  local n = #rl
-  local at_end = n < count or (res.lineCount.exact and n > 0 and rl[n].number == res.lineCount.known - 1)
-  local hide = at_end and n > 1 and rl[n].byteLength == 0 and rl[n - 1].breakLength > 0
-  if hide then
-    n = n - 1
-  end
-  -- The window may also end on the last line shown, the empty line after it left out.
-  at_end = at_end or (st.last ~= nil and st.last.version == res.version and n > 0 and rl[n].number == st.last.line)
-  local lines, unsafe = {}, {}
-  for i = 1, n do
-    local l = rl[i]
-    lines[i] = l.text
-    -- Lines shown in part (invalid bytes as U+FFFD, or cut at the width limit) cannot be
-    -- edited safely by column: edits touching them are refused (see edit.lua).
-    if l.invalid or l.cutAfter or l.cutBefore then
-      unsafe[i - 1] = l.invalid and 'invalid UTF-8' or 'too long to show whole'
-    end
-  end
-  if n == 0 then
-    lines = { '' }
-  end
-  marks.save(st) -- (on the old window's lines)
-  st.base, st.n, st.at_end, st.hide_last = first, math.max(n, 1), at_end, hide
-  st.grown = count > W.size() or nil
-  st.version, st.line_count, st.unsafe = res.version, res.lineCount, unsafe
-  if at_end and res.lineCount.exact then
-    st.last = { version = res.version, line = first + st.n - 1 }
-  end
-  set_lines(st, lines)
-  marks.restore(st)
-  jumps.refilled(st)
-  vim.bo[st.buf].modified = st.dirty
-  W.update_windows(st)
-  return true
+  return take(st, { lines = rl, version = res.version, lineCount = res.lineCount }, first, nil, count)
 end
+
 
 --- Makes the window hold file lines [a, b] (0-based; `b` nil: to the end of the file) and some
 --- lines around them, keeping the cursor on its file line, so a command that reaches past the
@@ -221,6 +285,139 @@ function W.cover(st, a, b)
   return true
 end
 
+--- Makes the window the lines around byte `at` (a number; or {fraction = f} for that share
+--- of the file), `before` lines before the line holding it, without waiting for the index:
+--- past its frontier the numbers are estimated (`st.estimated`; `line`: the estimated number
+--- of the line holding `at`). Returns the buffer row (1-based) of the line holding `at` and that
+--- line's offset, or nil on error.
+function W.fill_at(st, at, before, line)
+  -- (`count` lines from the one holding `at`, after the `before` lines)
+  before = math.max(0, math.min(before, W.size() - 1))
+  local params = { doc = st.doc, count = W.size() - before, before = before }
+  if type(at) == 'table' then
+    params.fraction = at.fraction
+  else
+    params.around = math.max(0, at)
+  end
+  local res, err = client.request('tome/viewport', params)
+  if not res then
+    client.error('reading lines', err)
+    return nil
+  end
+  local offset = params.around or math.floor(params.fraction * (st.size or 0))
+  -- The line holding the offset (the last one when it lies past the lines read).
+  local row = 1
+  while row < #res.lines and res.lines[row + 1].offset <= offset do
+    row = row + 1
+  end
+  local start = res.lines[row] and res.lines[row].offset or offset
+  local anchor = line and { offset = start, line = line }
+  local offs = st.estimated and st.offsets
+  if not anchor and offs then
+    -- A line the estimated window shown now also holds keeps its number there, so the numbers
+    -- do not jump (the first one: an edit may have moved the lines after it).
+    local i, j, rl = 1, 1, res.lines
+    while i <= #rl and j < #offs do
+      if rl[i].offset == offs[j] then
+        anchor = { offset = offs[j], line = st.base + j - 1 }
+        break
+      elseif rl[i].offset < offs[j] then
+        i = i + 1
+      else
+        j = j + 1
+      end
+    end
+  end
+  take(st, res, nil, anchor)
+  return math.min(row, st.n), start
+end
+
+--- Refills the window with the lines it shows (after an append, a reload…).
+function W.refill(st)
+  if st.estimated then
+    return W.fill_at(st, st.offsets[1], 0, st.base) ~= nil
+  end
+  return W.fill(st, st.base)
+end
+
+--- An estimated window (`st.estimated`) now has its exact numbers: `base` for buffer row 1.
+local function set_exact(st, base)
+  st.base, st.estimated, st.offsets = base, nil, nil
+  -- (marks kept on file lines can be shown again: the rows' numbers are known)
+  marks.restore(st)
+  if st.at_end and st.line_count and st.line_count.exact then
+    W.last_line(st, false)
+  end
+  W.update_windows(st)
+  if not pcall(api.nvim__redraw, { buf = st.buf, statuscolumn = true, statusline = true }) then
+    vim.cmd('redraw!')
+  end
+end
+
+-- The request that numbers an estimated window: the line at its first row's offset (rows'
+-- offsets do not move while it is estimated: edits there are sent by offset, after it).
+local function number_request(st)
+  return { doc = st.doc, around = st.offsets[1], before = 0, count = 1, window = { start = 0, width = 1 } }
+end
+
+--- Once the index has reached an estimated window, shows its exact numbers (asked without
+--- blocking; called as the index progresses and when it completes).
+function W.renumber(st)
+  local c = client.running()
+  if not st.estimated or not c then
+    return
+  end
+  local fills = st.fills
+  c:request('tome/viewport', number_request(st), function(_, res)
+    local l = res and res.lines[1]
+    if l and l.number and st.estimated and st.fills == fills and state.docs[st.buf] == st
+      and l.offset == st.offsets[1] then
+      set_exact(st, l.number)
+    end
+  end)
+end
+
+--- Makes an estimated window exact, waiting for the index to reach it (with a message;
+--- Ctrl-C stops): for what needs real line numbers (ex commands, marks, counts past the
+--- window). `why` says what for. Returns false when stopped or failed.
+function W.exact(st, why)
+  local told = false
+  while st.estimated do
+    local res, err = client.request('tome/viewport', number_request(st))
+    if not res then
+      client.error('reading lines', err)
+      return false
+    end
+    local l = res.lines[1]
+    if l and l.number then
+      set_exact(st, l.number)
+      break
+    end
+    if not told then
+      told = true
+      api.nvim_echo({ { ('Tome: waiting for the line index to number these lines %s (Ctrl-C stops)'):format(why) } },
+        false, {})
+      vim.cmd('redraw')
+    end
+    local ok = vim.wait(50, function()
+      return false
+    end)
+    if not ok and vim.fn.getchar(1) == 3 then
+      api.nvim_echo({ { 'Tome: stopped waiting for the line index', 'WarningMsg' } }, false, {})
+      return false
+    end
+  end
+  if told then
+    api.nvim_echo({ { '' } }, false, {})
+  end
+  return true
+end
+
+--- The label of buffer row `row` (1-based): its file line, 1-based, with `~` while estimated.
+function W.label(st, row)
+  return (st.estimated and '~' or '') .. tostring(st.base + row)
+end
+
 --- Real line numbers: 'statuscolumn' calls this (as require'tome'.lnum()) for each screen line.
 function W.lnum()
   if vim.v.virtnum ~= 0 then
@@ -229,7 +426,7 @@ function W.lnum()
   local win = vim.g.statusline_winid
   local buf = win and api.nvim_win_is_valid(win) and api.nvim_win_get_buf(win) or api.nvim_get_current_buf()
   local st = state.docs[buf]
-  return tostring(st and st.base and st.base + vim.v.lnum or vim.v.lnum)
+  return st and st.base and W.label(st, vim.v.lnum) or tostring(vim.v.lnum)
 end
 
 -- (Through the entry point: these strings are what users see in :set statuscolumn?, and the
@@ -254,18 +451,32 @@ function W.update_windows(st)
     if config.options.statusline and wo.statusline ~= STATUSLINE then
       wo.statusline = STATUSLINE
     end
-    wo.numberwidth = math.max(4, #tostring(total) + 2)
+    -- (one more for the `~` of estimated numbers)
+    wo.numberwidth = math.max(4, #tostring(total) + 2 + ((st.line_count and not st.line_count.exact) and 1 or 0))
   end
 end
 
---- The current file line of the cursor (0-based).
+--- The current file line of the cursor (0-based); an estimate in an estimated window (what
+--- needs the real number calls W.exact first).
 function W.cursor_line(st)
   return st.base + api.nvim_win_get_cursor(0)[1] - 1
 end
 
---- Refills the window centred on the cursor, keeping what the screen shows in place.
+--- Refills the window centred on the cursor (or on file line `line`), keeping what the screen
+--- shows in place. An estimated window is refilled by the offset of the cursor's line, its
+--- numbers following on from the ones shown.
 function W.recentre(st, line)
   local view = vim.fn.winsaveview()
+  if st.estimated and not line then
+    local row = math.max(1, math.min(view.lnum, #st.offsets - 1))
+    local new = W.fill_at(st, st.offsets[row], math.floor(W.size() / 2), st.base + row - 1)
+    if new then
+      view.topline = math.max(1, math.min(new, new - (row - view.topline)))
+      view.lnum = new
+      vim.fn.winrestview(view)
+    end
+    return
+  end
   line = line or (st.base + view.lnum - 1)
   local top = st.base + view.topline - 1
   if not W.fill(st, line - math.floor(W.size() / 2)) then
@@ -306,6 +517,8 @@ end
 --- 'bottom', 'top' or nil (Vim's own scrolling). `force` refills even inside the window.
 function W.jump(st, line, view, force)
   line = math.max(0, math.floor(line))
+  -- (the rows of an estimated window have no real numbers to compare with `line`)
+  force = force or st.estimated
   local known = st.line_count and st.line_count.known or 0
   if line >= known - 1 or (st.line_count and st.line_count.exact) then
     local last = W.last_line(st, line >= known - 1)
@@ -322,6 +535,11 @@ function W.jump(st, line, view, force)
     end
   end
   local row = math.max(1, math.min(line - st.base + 1, api.nvim_buf_line_count(st.buf)))
+  return W.to_row(row, view)
+end
+
+--- Puts the cursor on buffer row `row` and scrolls as `view` says (see W.jump).
+function W.to_row(row, view)
   vim.cmd('keepjumps normal! ' .. row .. 'G')
   if view == 'center' then
     vim.cmd('normal! zz')
@@ -330,6 +548,52 @@ function W.jump(st, line, view, force)
   elseif view == 'top' then
     vim.cmd('normal! zt')
   end
+  return true
+end
+
+--- Moves the cursor `delta` lines down (up when negative). In an estimated window, by the
+--- offsets of the lines while the target lies within reach of the cursor (half a window);
+--- farther, the move needs real numbers and waits for the index.
+function W.move_lines(st, delta, view)
+  if not st.estimated then
+    return W.jump(st, W.cursor_line(st) + delta, view)
+  end
+  local half = math.floor(W.size() / 2)
+  local cur = math.max(1, math.min(api.nvim_win_get_cursor(0)[1], #st.offsets - 1))
+  local row = cur + delta
+  if row < 1 or row > #st.offsets - 1 then
+    -- Centre on the cursor: the lines on each side may then hold the target.
+    local col = api.nvim_win_get_cursor(0)[2]
+    cur = W.fill_at(st, st.offsets[cur], half, st.base + cur - 1)
+    if not cur then
+      return false
+    end
+    pcall(api.nvim_win_set_cursor, 0, { cur, col })
+    if not st.estimated then
+      return W.jump(st, st.base + cur - 1 + delta, view)
+    end
+    row = cur + delta
+    if (row < 1 and st.base > 0) or (row > #st.offsets - 1 and not st.at_end) then
+      if not W.exact(st, ('for a move of %d lines'):format(math.abs(delta))) then
+        return false
+      end
+      return W.jump(st, st.base + cur - 1 + delta, view)
+    end
+    row = math.max(1, math.min(row, #st.offsets - 1))
+  end
+  row = W.fill_at(st, st.offsets[row], half, st.base + row - 1)
+  return row ~= nil and W.to_row(row, view)
+end
+
+--- Shows byte `offset` (the cursor on it), without waiting for the index: past its frontier
+--- the window is estimated. For places known by offset (an undone change, a match).
+function W.show_offset(st, offset, view)
+  local row, start = W.fill_at(st, offset, math.floor(W.size() / 2))
+  if not row then
+    return false
+  end
+  W.to_row(row, view)
+  pcall(api.nvim_win_set_cursor, 0, { row, math.max(0, offset - start) })
   return true
 end
 
@@ -352,26 +616,40 @@ end
 
 -- Motions. Each is called from a <Cmd> mapping, so v:count is the count the user typed.
 
---- Before a jump (G, gg, :N, a search, a mark…): the cursor's place goes in the jumplist
---- and becomes the previous context mark `''` (jumps.lua; Vim's setpcmark).
+--- Before a jump (G, gg, a search, a mark…): the cursor's place goes in the jumplist
+--- and becomes the previous context mark `''` (jumps.lua; Vim's setpcmark). Not in an
+--- estimated window (its line numbers are not known).
 function W.setpcmark(st)
-  jumps.jumped(st, W.cursor_line(st), api.nvim_win_get_cursor(0)[2])
+  if not st.estimated then
+    jumps.jumped(st, W.cursor_line(st), api.nvim_win_get_cursor(0)[2])
+  end
 end
 
 function W.goto_line(st, n) -- 1-based, as in :N (not a jump in Vim) and {count}G
   W.jump(st, n - 1, 'center')
 end
 
+--- The last line (G, :$, CTRL-End, following a log): at once, even before the index is
+--- complete (the window is then estimated: the end is found by offset).
+function W.goto_end(st, view)
+  local last = W.last_line(st, false)
+  if last then
+    return W.jump(st, last, view)
+  end
+  if st.estimated and st.at_end then
+    -- (already there: keep the numbers shown)
+    return W.to_row(api.nvim_buf_line_count(st.buf), view)
+  end
+  local row = W.fill_at(st, { fraction = 1 }, W.size() - 1)
+  return row ~= nil and W.to_row(row, view)
+end
+
 function W.motion_G(st)
+  W.setpcmark(st)
   if vim.v.count > 0 then
-    W.setpcmark(st)
     return W.goto_line(st, vim.v.count)
   end
-  local last = W.last_line(st, true)
-  if last then
-    W.setpcmark(st)
-    W.jump(st, last, 'bottom')
-  end
+  W.goto_end(st, 'bottom')
 end
 
 function W.motion_gg(st)
@@ -383,13 +661,16 @@ function W.motion_percent(st)
   if vim.v.count == 0 then
     return vim.cmd('normal! %')
   end
-  local last = W.last_line(st, true)
-  if last then
-    -- Vim's formula: ({count} * number-of-lines + 99) / 100.
-    local n = math.floor((math.min(vim.v.count, 100) * (last + 1) + 99) / 100)
-    W.setpcmark(st)
-    W.jump(st, n - 1, 'center')
+  W.setpcmark(st)
+  local last = W.last_line(st, false)
+  if not last then
+    -- The index is not complete: the line holding {count}% of the bytes, at once.
+    local row = W.fill_at(st, { fraction = math.min(vim.v.count, 100) / 100 }, math.floor(W.size() / 2))
+    return row ~= nil and W.to_row(row, 'center')
   end
+  -- Vim's formula: ({count} * number-of-lines + 99) / 100.
+  local n = math.floor((math.min(vim.v.count, 100) * (last + 1) + 99) / 100)
+  W.jump(st, n - 1, 'center')
 end
 
 --- j/k (and <Down>/<Up>): a big count jumps through the server; otherwise make room and let
@@ -397,8 +678,7 @@ end
 function W.motion_vertical(st, key, dir)
   local count = vim.v.count1
   if count > W.margin() then
-    local target = W.cursor_line(st) + dir * count
-    return W.jump(st, target, 'center')
+    return W.move_lines(st, dir * count, 'center')
   end
   W.ensure(st, count + 1, count + 1)
   vim.cmd('normal! ' .. count .. key)
@@ -411,7 +691,7 @@ function W.motion_scroll(st, key, dir)
   local h = api.nvim_win_get_height(0)
   local dist = (key == '\6' or key == '\2') and count * h or h
   if dist + h > W.margin() then
-    return W.jump(st, W.cursor_line(st) + dir * dist, 'center')
+    return W.move_lines(st, dir * dist, 'center')
   end
   W.ensure(st, dist + h, dist + h)
   vim.cmd('normal! ' .. (vim.v.count > 0 and count or '') .. key)
