@@ -2,11 +2,12 @@
 -- is reported by nvim_buf_attach's on_bytes and sent as a `tome/edit` at the same position.
 -- Positions are {line, character} in UTF-8 bytes (negotiated at initialize): buffer row r is
 -- file line base + r, and a buffer column is a byte column, so no offsets need tracking.
--- Also undo/redo and :w, which the server does. Requires state, client and window.
+-- Also undo/redo and :w, which the server does. Requires state, client, window, marks, bytes.
 local state = require('tome.state')
 local client = require('tome.client')
 local W = require('tome.window')
 local marks = require('tome.marks')
+local bytes = require('tome.bytes')
 local api = vim.api
 local uv = vim.uv or vim.loop
 
@@ -91,9 +92,10 @@ local function resync(st, why)
 end
 
 function E.on_bytes(st, sr, sc, oer, oec, ner, nec)
-  -- Columns on lines shown in part do not match the file's bytes one to one: a change that
-  -- needs a column other than 0 on such a line is refused (and the text restored). Whole
-  -- lines can still be inserted before, or deleted (column 0 to column 0).
+  -- Columns on lines shown in part (longer than the budgets of config.lua) do not match the
+  -- file's bytes one to one: a change that needs a column other than 0 on such a line is
+  -- refused (and the text restored). Whole lines can still be inserted before, or deleted
+  -- (column 0 to column 0). Lines with invalid UTF-8 hold their exact bytes: edited as usual.
   local ec = (oer == 0 and sc or 0) + oec
   for r = sr, sr + oer do
     local col_used = (r == sr and sc > 0) or (r == sr + oer and ec > 0) or (r > sr and r < sr + oer)
@@ -162,6 +164,9 @@ function E.send(st, sr, sc, oer, oec, ner, nec)
   end
   local start = { line = st.base + sr, character = sc }
   local stop = { line = st.base + sr + oer, character = (oer == 0 and sc or 0) + oec }
+  -- The text exactly (base64 when it is not valid UTF-8: a line with invalid bytes).
+  local edit = bytes.insert(text)
+  edit.range = { start = start, ['end'] = stop }
   local version = st.version
   -- Edits are pipelined: the server applies them in order, so each one's version is the
   -- previous plus one (a change of nothing keeps the version, and is not sent).
@@ -171,7 +176,7 @@ function E.send(st, sr, sc, oer, oec, ner, nec)
   client.get():request('tome/edit', {
     doc = st.doc,
     version = version,
-    edits = { { range = { start = start, ['end'] = stop }, text = text } },
+    edits = { edit },
   }, function(err, res)
     st.edits_in_flight = st.edits_in_flight - 1
     if err then

@@ -65,6 +65,50 @@ function W.last_line(st, wait)
   return st.last.line
 end
 
+--- The params of a viewport for the window: lines whole within the byte budgets (see
+--- config.lua), exact bytes for lines that are not valid UTF-8.
+function W.params(st, first, count)
+  return {
+    doc = st.doc,
+    first = first,
+    count = count,
+    rawBytes = true,
+    wholeLines = { maxLineBytes = config.options.line_bytes, maxBytes = config.options.window_bytes },
+  }
+end
+
+local MiB = 1024 * 1024
+
+local function mib(n)
+  return n % MiB == 0 and ('%d MiB'):format(n / MiB) or ('%.1f MiB'):format(n / MiB)
+end
+
+--- The buffer text of viewport line `l` (its exact bytes: Neovim lines hold any bytes), and,
+--- when the buffer cannot hold the line as it is in the file, why (its columns are then not
+--- the file's: edits touching it are refused, see edit.lua).
+function W.line_text(l)
+  local text, exact = l.text, not l.invalid
+  if l.base64 then
+    local ok, bytes = pcall(vim.base64.decode, l.base64)
+    if ok then
+      text, exact = bytes, true
+    end
+  end
+  if l.cutAfter or l.cutBefore then
+    local o = config.options
+    if l.byteLength > o.line_bytes then
+      return text, ('%s long, over the %s a line may take in the buffer (line_bytes)'):format(mib(l.byteLength),
+        mib(o.line_bytes))
+    end
+    return text, ('not held whole: the lines above it in the window take the %s it may hold (window_bytes)'):format(
+      mib(o.window_bytes))
+  elseif not exact then
+    -- (a server without `rawBytes`, or bad base64: U+FFFD for each invalid byte)
+    return text, 'invalid UTF-8'
+  end
+  return text
+end
+
 --- Makes [first, first + size) the window (clamped to the file). Returns true on success.
 function W.fill(st, first)
   local count = W.size()
@@ -76,13 +120,13 @@ function W.fill(st, first)
       first = math.max(0, math.min(first, last + 1 - count))
     end
   end
-  local res, err = client.request('tome/viewport', { doc = st.doc, first = first, count = count })
+  local res, err = client.request('tome/viewport', W.params(st, first, count))
   if not res and err and err.code == -33002 then
     -- Past the end (the file shrank, or an estimate was off): show the end instead.
     local last = W.last_line(st, true)
     if last then
       first = math.max(0, last + 1 - count)
-      res, err = client.request('tome/viewport', { doc = st.doc, first = first, count = count })
+      res, err = client.request('tome/viewport', W.params(st, first, count))
     end
   end
   if not res then
@@ -101,12 +145,7 @@ function W.fill(st, first)
   local lines, unsafe = {}, {}
   for i = 1, n do
     local l = rl[i]
-    lines[i] = l.text
-    -- Lines shown in part (invalid bytes as U+FFFD, or cut at the width limit) cannot be
-    -- edited safely by column: edits touching them are refused (see edit.lua).
-    if l.invalid or l.cutAfter or l.cutBefore then
-      unsafe[i - 1] = l.invalid and 'invalid UTF-8' or 'too long to show whole'
-    end
+    lines[i], unsafe[i - 1] = W.line_text(l)
   end
   if n == 0 then
     lines = { '' }
