@@ -32,7 +32,7 @@ if ! command -v tmux >/dev/null; then
   (apt-get update -q && apt-get install -y -q tmux) >/dev/null 2>&1 || echo "tmux could not be installed" >&2
 fi
 
-bin=$root/target/release/tome
+bin=${TOME_BIN:-$root/target/release/tome} # TOME_BIN: test another build
 if [ ! -x "$bin" ]; then
   (cd "$root" && cargo build --release -p tome) || { echo "0 passed, 1 failed"; exit 1; }
 fi
@@ -74,7 +74,7 @@ count "$work/vimregex.log" vimregex
 
 echo "== tmux suite"
 if command -v tmux >/dev/null; then
-  "$root/target/release/tome" gen "$work/big.log" --size "$size" >/dev/null # fresh: the headless suite edited it
+  "$bin" gen "$work/big.log" --size "$size" >/dev/null # fresh: the headless suite edited it
   timeout 120 bash "$plugin/test/tmux.sh" "$nvim" "$bin" "$work/big.log" > "$work/tmux.log" 2>&1
   cat "$work/tmux.log"
   count "$work/tmux.log" tmux

@@ -350,6 +350,119 @@ fn viewport_shows_invalid_utf8_as_one_replacement_per_byte() {
     assert_eq!(v["lines"][0]["text"], "a-b\u{FFFD}c");
 }
 
+/// An editor that holds lines as bytes (Neovim) reads invalid lines exactly (`rawBytes`),
+/// long lines whole (`wholeLines`), and writes exact bytes back (`base64` edits): a yank and
+/// paste of an invalid line, and deleting one invalid byte, leave every other byte as it was.
+#[test]
+fn exact_bytes_round_trip_through_viewport_edit_and_save() {
+    use base64::{decode, encode};
+    let dir = tempfile::tempdir().unwrap();
+    let bad: &[u8] = b"bad \xFF\xFE here \xC3 end";
+    let long = "w".repeat(200_000);
+    let mut bytes = b"keep\n".to_vec();
+    bytes.extend_from_slice(bad);
+    bytes.extend_from_slice(format!("\n{long}\ntail\n").as_bytes());
+    let path = write(&dir, "bad.txt", &bytes);
+    let (mut s, _) = Server::initialized(json!({"general": {"positionEncodings": ["utf-8"]}}));
+    let doc = open(&mut s, &path)["doc"].clone();
+    let v = s
+        .request(
+            "tome/viewport",
+            json!({"doc": doc, "first": 0, "count": 10, "rawBytes": true,
+                   "wholeLines": {"maxLineBytes": 8 << 20, "maxBytes": 16 << 20}}),
+        )
+        .unwrap();
+    let lines = v["lines"].as_array().unwrap();
+    assert!(
+        lines[0].get("base64").is_none(),
+        "valid lines carry no bytes"
+    );
+    assert_eq!(lines[1]["invalid"], true);
+    assert_eq!(decode(lines[1]["base64"].as_str().unwrap()), bad);
+    assert_eq!(lines[2]["text"].as_str().unwrap().len(), 200_000);
+    assert_eq!(lines[2]["cutAfter"], false);
+    // Without `wholeLines` the long line is cut at the width limit, as before.
+    let v = s
+        .request(
+            "tome/viewport",
+            json!({"doc": doc, "first": 2, "count": 300}),
+        )
+        .unwrap();
+    assert_eq!(v["lines"][0]["cutAfter"], true);
+
+    // x on \xFF (column 4: one column per invalid byte); the bad line pasted after "tail".
+    let pasted = [bad, b"\n"].concat();
+    let r = s
+        .request(
+            "tome/edit",
+            json!({"doc": doc, "version": 0, "edits": [
+                {"range": {"start": {"line": 1, "character": 4}, "end": {"line": 1, "character": 5}}, "text": ""},
+                {"range": {"start": {"line": 4, "character": 0}, "end": {"line": 4, "character": 0}},
+                 "base64": encode(&pasted)}]}),
+        )
+        .unwrap();
+    assert_eq!(r["version"], 1);
+    // Bad base64, or both forms: -32602, nothing changes.
+    let err = s
+        .request(
+            "tome/edit",
+            json!({"doc": doc, "version": 1, "edits": [
+                {"offsets": {"start": 0, "end": 0}, "base64": "not base64"}]}),
+        )
+        .unwrap_err();
+    assert_eq!(err["code"], -32602);
+    assert!(err["message"]
+        .as_str()
+        .unwrap()
+        .contains("`base64` of edit 0 is not base64"));
+    let both = json!({"doc": doc, "version": 1, "edits": [
+        {"offsets": {"start": 0, "end": 0}, "text": "a", "base64": "YQ=="}]});
+    assert_eq!(s.error_code("tome/edit", both), -32602);
+    // A copy of the pasted line, exactly.
+    let at = bytes.len() - 1;
+    let got = s
+        .request(
+            "tome/getText",
+            json!({"doc": doc, "offsets": {"start": at, "end": at + pasted.len()}, "rawBytes": true}),
+        )
+        .unwrap();
+    assert_eq!(decode(got["base64"].as_str().unwrap()), pasted);
+    s.request("tome/save", json!({"doc": doc})).unwrap();
+    let mut want = b"keep\nbad \xFE here \xC3 end\n".to_vec();
+    want.extend_from_slice(format!("{long}\ntail\n").as_bytes());
+    want.extend_from_slice(&pasted);
+    assert_eq!(std::fs::read(&path).unwrap(), want);
+}
+
+/// Base64 for the tests above (the server's own is not public).
+mod base64 {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    pub fn encode(bytes: &[u8]) -> String {
+        let mut out = String::new();
+        for g in bytes.chunks(3) {
+            let n = (0..3).fold(0u32, |n, i| n << 8 | u32::from(*g.get(i).unwrap_or(&0)));
+            for i in 0..4 {
+                let c = ALPHABET[(n >> (18 - 6 * i) & 63) as usize];
+                out.push(if i <= g.len() { char::from(c) } else { '=' });
+            }
+        }
+        out
+    }
+
+    pub fn decode(text: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        for q in text.as_bytes().chunks(4) {
+            let pad = q.iter().filter(|&&c| c == b'=').count();
+            let n = q.iter().fold(0u32, |n, &c| {
+                n << 6 | ALPHABET.iter().position(|&a| a == c).unwrap_or(0) as u32
+            });
+            out.extend_from_slice(&n.to_be_bytes()[1..4 - pad]);
+        }
+        out
+    }
+}
+
 #[test]
 fn viewport_limits_and_errors() {
     let dir = tempfile::tempdir().unwrap();

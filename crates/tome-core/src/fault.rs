@@ -62,25 +62,21 @@ pub(crate) fn slow_journal_sync() {
 }
 
 /// Sleeps after the line index of `path` counted `bytes` more bytes, as long as
-/// `TOME_TEST_SLOW_INDEX` (`name:ms-per-MiB`) says for a file of that name.
-#[inline]
+/// `TOME_TEST_SLOW_INDEX` (`name:ms-per-MiB`) says for a file of that name. (Only in test
+/// builds: the index builder calls it under the feature.)
+#[cfg(feature = "fault-injection")]
 pub(crate) fn slow_index(path: &std::path::Path, bytes: usize) {
-    #[cfg(feature = "fault-injection")]
-    {
-        static SLOW: std::sync::OnceLock<Option<(std::ffi::OsString, u64)>> =
-            std::sync::OnceLock::new();
-        let slow = SLOW.get_or_init(|| {
-            let v = std::env::var("TOME_TEST_SLOW_INDEX").ok()?;
-            let (name, ms) = v.rsplit_once(':')?;
-            Some((name.into(), ms.parse().ok()?))
-        });
-        if let Some((name, ms)) = slow {
-            if path.file_name() == Some(name.as_os_str()) {
-                let us = (bytes as u64).saturating_mul(*ms) * 1000 / (1 << 20);
-                std::thread::sleep(std::time::Duration::from_micros(us));
-            }
+    static SLOW: std::sync::OnceLock<Option<(std::ffi::OsString, u64)>> =
+        std::sync::OnceLock::new();
+    let slow = SLOW.get_or_init(|| {
+        let v = std::env::var("TOME_TEST_SLOW_INDEX").ok()?;
+        let (name, ms) = v.rsplit_once(':')?;
+        Some((name.into(), ms.parse().ok()?))
+    });
+    if let Some((name, ms)) = slow {
+        if path.file_name() == Some(name.as_os_str()) {
+            let us = (bytes as u64).saturating_mul(*ms) * 1000 / (1 << 20);
+            std::thread::sleep(std::time::Duration::from_micros(us));
         }
     }
-    #[cfg(not(feature = "fault-injection"))]
-    let _ = (path, bytes);
 }

@@ -69,4 +69,4 @@ pub use search::{Direction, MatchPage, Matcher, Query};
 pub use source::{DiskChange, Encoding, FileIdentity, LineEnding, Source};
 pub use sys::return_freed_memory;
 pub use text::{count_columns, decode_lossy, decode_lossy_owned, unit_at, PositionEncoding, Unit};
-pub use view::{Chunks, ColumnWindow, Line, LineCount, Position, View};
+pub use view::{Chunks, ColumnWindow, Line, LineCount, Position, View, WholeLines};

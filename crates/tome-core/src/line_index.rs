@@ -358,7 +358,10 @@ fn build<S: Indexed>(source: &Weak<S>, shared: &Shared) {
             ));
         }
         src.release(step_start, offset);
-        crate::fault::slow_index(src.path(), offset - step_start);
+        // (a test build's slow disk: after the step is published, so the first one is there
+        // at once and clients have a density to estimate from)
+        #[cfg(feature = "fault-injection")]
+        let slow = (src.path().to_path_buf(), offset - step_start);
         drop(src);
         {
             let mut counts = shared.counts.write().unwrap_or_else(|p| p.into_inner());
@@ -376,6 +379,8 @@ fn build<S: Indexed>(source: &Weak<S>, shared: &Shared) {
         if offset >= len || offset % (8 << 20) < BLOCK * BLOCKS_PER_STEP {
             shared.notify();
         }
+        #[cfg(feature = "fault-injection")]
+        crate::fault::slow_index(&slow.0, slow.1);
     }
 }
 

@@ -31,6 +31,20 @@ pub struct ColumnWindow {
     pub len: usize,
 }
 
+/// Lines read whole when short enough, whatever the column window: each line of at most
+/// `max_line` bytes is read whole (from its first byte, `window` ignored) while the bytes spent
+/// on whole lines stay within `max_total`; other lines are cut to the window as usual. Bytes
+/// scanned only to learn whether a line fits (a line past the index frontier found longer than
+/// `max_line`) count against `max_total` too, so a viewport reads at most `max_total` bytes more
+/// than its window would.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WholeLines {
+    /// Longest line (bytes, without its break) read whole.
+    pub max_line: usize,
+    /// Most bytes spent on whole lines in one read.
+    pub max_total: usize,
+}
+
 /// One line as read for display.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Line {
@@ -59,6 +73,9 @@ pub struct Line {
     pub cut_after: bool,
     /// True if `text` holds replacement characters for invalid UTF-8.
     pub invalid: bool,
+    /// True if the line was read whole under a [`WholeLines`] budget (`text` is the whole line,
+    /// the window was not applied).
+    pub whole: bool,
 }
 
 /// The number of lines of a document.
@@ -250,14 +267,19 @@ impl<'a> View<'a> {
         }
     }
 
-    /// `(end of content, start of next line, exact)` for the line starting at `start`: scans
-    /// forward for the break, asking the index instead once the line proves longer than
-    /// [`SCAN_LIMIT`] and its number is known (the index then says where the next line starts,
-    /// or that there is none). While the index has not reached the line's end, the scan stops
-    /// [`SCAN_LIMIT`] bytes past `need` (a byte offset within the line that the caller must
-    /// see) and the end is reported inexact: the scanned length, a lower bound. Cost:
-    /// O(min(line length, need + SCAN_LIMIT)) bytes, plus O(log n) index queries.
-    fn line_bounds(&self, start: usize, line: Option<usize>, need: usize) -> (usize, usize, bool) {
+    /// `(end of content, start of next line, exact, bytes scanned)` for the line starting at
+    /// `start`: scans forward for the break, asking the index instead once the line proves
+    /// longer than [`SCAN_LIMIT`] and its number is known (the index then says where the next
+    /// line starts, or that there is none). While the index has not reached the line's end, the
+    /// scan stops [`SCAN_LIMIT`] bytes past `need` (a byte offset within the line that the
+    /// caller must see) and the end is reported inexact: the scanned length, a lower bound.
+    /// Cost: O(min(line length, need + SCAN_LIMIT)) bytes, plus O(log n) index queries.
+    fn line_bounds(
+        &self,
+        start: usize,
+        line: Option<usize>,
+        need: usize,
+    ) -> (usize, usize, bool, usize) {
         let mut at = start;
         let mut next_check = SCAN_LIMIT;
         // A piece may be the whole file: look at it in SCAN_LIMIT slices.
@@ -267,7 +289,7 @@ impl<'a> View<'a> {
         for chunk in slices {
             if let Some(i) = memchr::memchr2(b'\n', b'\r', chunk) {
                 let brk = break_len_at(&chunk[i..], self.byte_at(at + i + 1));
-                return (at + i, at + i + brk, true);
+                return (at + i, at + i + brk, true, at + i - start);
             }
             at += chunk.len();
             if at - start <= next_check {
@@ -278,18 +300,18 @@ impl<'a> View<'a> {
             match line.map(|l| self.tree.seek_line(l + 1, &self.bufs)) {
                 Some(Seek::At(_)) => {
                     if let Some(next) = line.and_then(|l| self.line_start(l + 1).ok()) {
-                        return (next - self.break_before(next), next, true);
+                        return (next - self.break_before(next), next, true, at - start);
                     }
                 }
                 // No next line: this one runs to the end of the document.
-                Some(Seek::Beyond) => return (self.len(), self.len(), true),
+                Some(Seek::Beyond) => return (self.len(), self.len(), true, at - start),
                 Some(Seek::NotYet) | None => {}
             }
             if at - start > need.saturating_add(SCAN_LIMIT) {
-                return (at, at, false);
+                return (at, at, false, at - start);
             }
         }
-        (self.len(), self.len(), true)
+        (self.len(), self.len(), true, at - start)
     }
 
     /// Length of the line break that ends right before `at` (0 if none).
@@ -314,8 +336,19 @@ impl<'a> View<'a> {
         count: usize,
         window: Option<ColumnWindow>,
     ) -> Result<Vec<Line>> {
+        self.lines_whole(first, count, window, None)
+    }
+
+    /// [`View::lines`], with the lines that fit `whole` read whole (see [`WholeLines`]).
+    pub fn lines_whole(
+        &self,
+        first: usize,
+        count: usize,
+        window: Option<ColumnWindow>,
+        whole: Option<WholeLines>,
+    ) -> Result<Vec<Line>> {
         let start = self.line_start(first)?;
-        let lines = self.lines_from(start, Some(first), count, window);
+        let lines = self.lines_from(start, Some(first), count, window, whole);
         self.intact()?;
         Ok(lines)
     }
@@ -328,6 +361,18 @@ impl<'a> View<'a> {
         before: usize,
         count: usize,
         window: Option<ColumnWindow>,
+    ) -> Result<Vec<Line>> {
+        self.lines_around_whole(at, before, count, window, None)
+    }
+
+    /// [`View::lines_around`], with the lines that fit `whole` read whole (see [`WholeLines`]).
+    pub fn lines_around_whole(
+        &self,
+        at: usize,
+        before: usize,
+        count: usize,
+        window: Option<ColumnWindow>,
+        whole: Option<WholeLines>,
     ) -> Result<Vec<Line>> {
         self.check_range(at, at)?;
         // The index knows where the line starts without reading it (a line may be gigabytes
@@ -343,7 +388,7 @@ impl<'a> View<'a> {
             start = self.line_start_before(start - self.break_before(start));
         }
         let number = self.line_of(start).ok();
-        let lines = self.lines_from(start, number, count + before, window);
+        let lines = self.lines_from(start, number, count + before, window, whole);
         self.intact()?;
         Ok(lines)
     }
@@ -378,14 +423,36 @@ impl<'a> View<'a> {
         mut number: Option<usize>,
         count: usize,
         window: Option<ColumnWindow>,
+        whole: Option<WholeLines>,
     ) -> Vec<Line> {
         let mut lines = Vec::with_capacity(count.min(1024));
         // Bytes of each line the caller must see: up to the window's end (every byte without
         // a window).
         let need = window.map_or(usize::MAX, |w| w.start.saturating_add(w.len));
+        // What is left of the whole-line budget.
+        let mut left = whole.map_or(0, |w| w.max_total);
         for _ in 0..count {
-            let (end, next, exact) = self.line_bounds(start, number, need);
-            let mut line = self.make_line(start, end, next - end, number, window);
+            // The longest line this one may be to be read whole; to know whether it is, its
+            // end must be found (one byte past that suffices).
+            let reach = whole.map_or(0, |w| w.max_line.min(left));
+            let need_here = if whole.is_some() {
+                need.max(reach.saturating_add(1))
+            } else {
+                need
+            };
+            let (end, next, exact, scanned) = self.line_bounds(start, number, need_here);
+            let len = end - start;
+            let take_whole = whole.is_some() && exact && len <= reach;
+            let mut line = if take_whole {
+                left -= len;
+                self.make_line(start, end, next - end, number, None)
+            } else {
+                // Scanned further than a window alone would have (past the index frontier)
+                // only to learn that the line does not fit.
+                left = left.saturating_sub(scanned.saturating_sub(need.saturating_add(SCAN_LIMIT)));
+                self.make_line(start, end, next - end, number, window)
+            };
+            line.whole = take_whole;
             line.len_known = exact;
             if !exact {
                 line.cut_after = true;
@@ -437,6 +504,7 @@ impl<'a> View<'a> {
             cut_before: from > 0,
             cut_after: to < len,
             invalid,
+            whole: false,
         }
     }
 
@@ -444,7 +512,7 @@ impl<'a> View<'a> {
     /// Errors: line past the end, column past the end of the line or inside a character.
     pub fn offset_of(&self, pos: Position, enc: PositionEncoding) -> Result<usize> {
         let start = self.line_start(pos.line)?;
-        let (end, _, _) = self.line_bounds(start, Some(pos.line), usize::MAX);
+        let (end, _, _, _) = self.line_bounds(start, Some(pos.line), usize::MAX);
         let want = match enc {
             PositionEncoding::Utf8 => pos.column,
             _ => pos.column.saturating_mul(4),

@@ -5,6 +5,7 @@
 use tome_core::{count_columns, decode_lossy, Document, Edit, PositionEncoding, Query, View};
 use tower_lsp_server::jsonrpc::Result;
 
+use crate::base64;
 use crate::columns;
 use crate::errors::{self, from_core, invalid_params};
 use crate::protocol::*;
@@ -77,6 +78,10 @@ pub struct ViewportRequest {
     pub window_start: usize,
     pub width: usize,
     pub enc: PositionEncoding,
+    /// Lines sent whole when short enough (`wholeLines`).
+    pub whole: Option<tome_core::WholeLines>,
+    /// Send the exact bytes of `invalid` lines (`rawBytes`).
+    pub raw_bytes: bool,
 }
 
 /// Where a viewport starts: a line, the line around an offset, or a fraction of the length.
@@ -87,9 +92,13 @@ pub enum Start {
     Fraction(f64),
 }
 
-/// Cuts `line` to the request's column window and decodes it. A read that fails (the file
-/// was truncated under the mapping meanwhile) fails the whole line, never shows it empty.
+/// Cuts `line` to the request's column window and decodes it (a line the engine read whole
+/// under `wholeLines` is sent whole). A read that fails (the file was truncated under the
+/// mapping meanwhile) fails the whole line, never shows it empty.
 pub fn window_of(view: &View<'_>, line: &tome_core::Line, r: &ViewportRequest) -> Result<LineOut> {
+    if line.whole {
+        return whole_line(view, line, r);
+    }
     let (start, len) = (line.start, line.len);
     // The column walks take plain byte reads: the first failure is kept and answered after.
     let failed = std::cell::RefCell::new(None);
@@ -108,6 +117,7 @@ pub fn window_of(view: &View<'_>, line: &tome_core::Line, r: &ViewportRequest) -
     let to = from + shown;
     let bytes = view.read(start + from, start + to).map_err(from_core)?;
     let (text, invalid) = decode_lossy(&bytes);
+    let base64 = (invalid && r.raw_bytes).then(|| base64::encode(&bytes));
     let length = match r.enc {
         PositionEncoding::Utf8 => len,
         // Not read to its end yet: a lower bound (documented).
@@ -130,15 +140,68 @@ pub fn window_of(view: &View<'_>, line: &tome_core::Line, r: &ViewportRequest) -
         cut_before: from > 0,
         cut_after: to < len || !line.len_known,
         invalid,
+        base64,
         length_known: line.len_known,
     })
 }
 
+/// A line the engine read whole: its text is already decoded.
+fn whole_line(view: &View<'_>, line: &tome_core::Line, r: &ViewportRequest) -> Result<LineOut> {
+    let base64 = match line.invalid && r.raw_bytes {
+        true => Some(base64::encode(
+            &view
+                .read(line.start, line.start + line.len)
+                .map_err(from_core)?,
+        )),
+        false => None,
+    };
+    // (Each invalid byte is one U+FFFD in the text: one UTF-16 or UTF-32 unit, as the byte
+    // counts; in UTF-8 columns are the line's bytes.)
+    let length = match r.enc {
+        PositionEncoding::Utf8 => line.len,
+        enc => count_columns(line.text.as_bytes(), enc),
+    };
+    Ok(LineOut {
+        number: line.number.map(|n| n as u64),
+        offset: line.start as u64,
+        text: line.text.clone(),
+        start_column: 0,
+        length: length as u64,
+        byte_length: line.len as u64,
+        break_length: line.break_len as u8,
+        cut_before: false,
+        cut_after: false,
+        invalid: line.invalid,
+        base64,
+        length_known: line.len_known,
+    })
+}
+
+/// The bytes an edit inserts: its `text`, or its `base64` decoded (exactly one of them).
+/// `index` names the edit in messages.
+pub fn edit_bytes(e: &mut EditIn, index: usize) -> Result<Vec<u8>> {
+    match (e.text.take(), e.base64.take()) {
+        (Some(text), None) => Ok(text.into_bytes()),
+        (None, Some(coded)) => base64::decode(&coded).map_err(|why| {
+            invalid_params(format!("`base64` of edit {index} is not base64: {why}"))
+        }),
+        _ => Err(invalid_params(format!(
+            "edit {index}: give exactly one of `text` and `base64`"
+        ))),
+    }
+}
+
 /// Converts one edit to byte offsets on the current version.
-pub fn edit_offsets(view: &View<'_>, e: EditIn, enc: PositionEncoding) -> Result<Edit> {
+pub fn edit_offsets(
+    view: &View<'_>,
+    mut e: EditIn,
+    index: usize,
+    enc: PositionEncoding,
+) -> Result<Edit> {
+    let text = edit_bytes(&mut e, index)?;
     Ok(Edit {
         range: byte_range(view, e.range, e.offsets, enc)?,
-        text: e.text.into_bytes(),
+        text,
     })
 }
 
@@ -222,5 +285,42 @@ pub fn start_offset(view: &View<'_>, f: From, enc: PositionEncoding) -> Result<u
         _ => Err(invalid_params(
             "`from` needs exactly one of `position` and `offset`",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edit(text: Option<&str>, coded: Option<&str>) -> EditIn {
+        EditIn {
+            range: None,
+            offsets: Some(Offsets { start: 0, end: 0 }),
+            text: text.map(Into::into),
+            base64: coded.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn an_edit_inserts_text_or_exact_bytes() {
+        assert_eq!(
+            edit_bytes(&mut edit(Some("é"), None), 0).unwrap(),
+            "é".as_bytes()
+        );
+        assert_eq!(
+            edit_bytes(&mut edit(None, Some("Yf/+Yg==")), 0).unwrap(),
+            b"a\xFF\xFEb"
+        );
+        let bad = edit_bytes(&mut edit(None, Some("YW!=")), 3).unwrap_err();
+        assert_eq!(bad.code.code(), -32602);
+        assert_eq!(
+            bad.message,
+            "`base64` of edit 3 is not base64: it has a character outside base64 at 2"
+        );
+        for neither_or_both in [edit(None, None), edit(Some("a"), Some("YQ=="))] {
+            let e = edit_bytes(&mut { neither_or_both }, 1).unwrap_err();
+            assert_eq!(e.code.code(), -32602);
+            assert_eq!(e.message, "edit 1: give exactly one of `text` and `base64`");
+        }
     }
 }

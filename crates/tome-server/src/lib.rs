@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod base64;
 mod columns;
 mod convert;
 mod documents;

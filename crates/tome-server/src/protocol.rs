@@ -13,6 +13,8 @@ pub const MAX_VIEWPORT_LINES: usize = 1000;
 pub const MAX_WINDOW_WIDTH: usize = 16 * 1024;
 /// Most columns (lines × width) in one viewport: keeps a reply to a few MiB.
 pub const MAX_VIEWPORT_CELLS: usize = 1 << 20;
+/// Most bytes of one line, and of all lines together, a viewport reads whole (`wholeLines`).
+pub const MAX_WHOLE_BYTES: usize = 16 << 20;
 /// Most matches in one page of `tome/search`.
 pub const MAX_MATCHES: usize = 10_000;
 
@@ -230,6 +232,22 @@ pub struct ViewportParams {
     /// With `first`: wait for the index to reach the line (default) or fail at once.
     #[serde(default = "yes")]
     pub wait: bool,
+    /// Lines short enough are sent whole, whatever `window` says.
+    pub whole_lines: Option<WholeLinesIn>,
+    /// Lines whose `text` is not their exact bytes (`invalid`) also carry them in `base64`.
+    #[serde(default)]
+    pub raw_bytes: bool,
+}
+
+/// `tome/viewport`'s `wholeLines`: lines of at most `maxLineBytes` are sent whole while the
+/// lines sent whole hold at most `maxBytes` (both clamped to [`MAX_WHOLE_BYTES`]).
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WholeLinesIn {
+    /// Longest line sent whole (bytes, without its break).
+    pub max_line_bytes: u64,
+    /// Most bytes of whole lines in the reply.
+    pub max_bytes: u64,
 }
 
 fn yes() -> bool {
@@ -260,6 +278,9 @@ pub struct LineOut {
     pub cut_after: bool,
     /// `text` holds replacement characters for invalid UTF-8.
     pub invalid: bool,
+    /// With `rawBytes`, on `invalid` lines: the exact bytes `text` shows, in base64.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base64: Option<String>,
     /// False for a line so long that its end was not read and the index has not reached it
     /// yet: `length` and `byteLength` are then lower bounds, `breakLength` is 0, `cutAfter` is
     /// true, and it is the last line of the reply. Ask again once indexed for the exact values.
@@ -280,7 +301,8 @@ pub struct ViewportResult {
     pub line_count: LineCount,
 }
 
-/// One edit: `range` (positions) or `offsets` (bytes), and the new text.
+/// One edit: `range` (positions) or `offsets` (bytes), and the new text as `text` or as exact
+/// bytes in `base64` (exactly one of them).
 #[derive(Debug, Deserialize)]
 pub struct EditIn {
     /// Positions, in the negotiated encoding.
@@ -288,7 +310,9 @@ pub struct EditIn {
     /// Byte offsets.
     pub offsets: Option<Offsets>,
     /// Replacement text.
-    pub text: String,
+    pub text: Option<String>,
+    /// Replacement bytes (any bytes, e.g. invalid UTF-8), in base64.
+    pub base64: Option<String>,
 }
 
 /// `tome/edit` parameters.
@@ -343,6 +367,9 @@ pub struct GetTextParams {
     pub offsets: Option<Offsets>,
     /// Refuse ranges longer than this many bytes (at most, and by default, 16 MiB).
     pub max_bytes: Option<u64>,
+    /// When the bytes are not valid UTF-8, also send them exactly, in `base64`.
+    #[serde(default)]
+    pub raw_bytes: bool,
 }
 
 /// Result of `tome/getText`.
@@ -355,6 +382,9 @@ pub struct GetTextResult {
     pub bytes: u64,
     /// True if the bytes were not all valid UTF-8 (the text then differs from them).
     pub invalid: bool,
+    /// With `rawBytes`, when `invalid`: the exact bytes, in base64.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base64: Option<String>,
     /// The version read.
     pub version: u64,
 }

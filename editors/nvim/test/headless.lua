@@ -1068,27 +1068,75 @@ test(':checkhealth tome', function()
   vim.cmd('bwipeout')
 end)
 
-test(':Tome on a small CRLF file with invalid UTF-8: line breaks kept, invalid line protected', function()
+test(':Tome on a small CRLF file with invalid UTF-8: line breaks kept, invalid bytes edited exactly', function()
   local small = workdir .. '/crlf.txt'
   local f = assert(io.open(small, 'wb'))
   f:write('one\r\ntwo\r\nbad \xff\xfe here\r\nfour\r\n')
   f:close()
   vim.cmd('Tome ' .. small)
-  eq({ 'one', 'two', 'bad \u{FFFD}\u{FFFD} here', 'four' }, api.nvim_buf_get_lines(0, 0, -1, false))
+  -- The buffer holds the exact bytes (Neovim shows them as <ff><fe>).
+  eq({ 'one', 'two', 'bad \xff\xfe here', 'four' }, api.nvim_buf_get_lines(0, 0, -1, false))
   api.nvim_win_set_cursor(0, { 2, 0 })
   feed('oNEW<Esc>')
   feed('ggAX<Esc>')
-  api.nvim_win_set_cursor(0, { 4, 3 })
-  feed('x') -- on the invalid line: refused, restored
-  vim.wait(2000, function()
-    return api.nvim_buf_get_lines(0, 3, 4, false)[1] == 'bad \u{FFFD}\u{FFFD} here'
-  end)
+  api.nvim_win_set_cursor(0, { 4, 4 })
+  feed('x') -- the byte \xff itself
+  eq('bad \xfe here', api.nvim_buf_get_lines(0, 3, 4, false)[1])
+  feed('yyGp') -- the invalid line, pasted below the last: sent as base64
   api.nvim_win_set_cursor(0, { 5, 0 })
   feed('x')
   vim.cmd('write')
   local g = assert(io.open(small, 'rb'))
-  eq('oneX\r\ntwo\r\nNEW\r\nbad \xff\xfe here\r\nour\r\n', g:read('a'))
+  eq('oneX\r\ntwo\r\nNEW\r\nbad \xfe here\r\nour\r\nbad \xfe here\r\n', g:read('a'))
   g:close()
+  -- What the server holds is what the buffer shows, after a refill too.
+  W.recentre(st())
+  eq({ 'oneX', 'two', 'NEW', 'bad \xfe here', 'our', 'bad \xfe here' }, api.nvim_buf_get_lines(0, 0, -1, false))
+  vim.cmd('bwipeout')
+end)
+
+test('invalid bytes yanked far from where they are put, and long lines held whole', function()
+  local path = workdir .. '/odd.txt'
+  local f = assert(io.open(path, 'wb'))
+  local long = ('w'):rep(200000)
+  local huge = ('h'):rep(9 * 1024 * 1024)
+  local lines = {}
+  for i = 1, 2000 do
+    lines[i] = 'line ' .. i
+  end
+  lines[10] = 'odd \xc3 \xe9t\xe9 \x00 nul \xed\xa0\x80 end'
+  lines[20] = long
+  lines[30] = huge
+  f:write(table.concat(lines, '\n') .. '\n')
+  f:close()
+  vim.cmd('Tome ' .. path)
+  eq(lines[10], api.nvim_buf_get_lines(0, 9, 10, false)[1], 'exact bytes, NUL included')
+  eq(#long, #api.nvim_buf_get_lines(0, 19, 20, false)[1], 'the 200 000-byte line whole')
+  -- Yank the odd line, paste it 1 500 lines further (through a refill).
+  api.nvim_win_set_cursor(0, { 10, 0 })
+  feed('yy')
+  feed(':1600<CR>')
+  feed('p')
+  -- Edit the long line at its end and its start.
+  feed(':20<CR>')
+  feed('A END<Esc>0x')
+  -- The 9 MiB line is over line_bytes: shown in part, its edits refused with the budget named.
+  local from = #notes + 1
+  feed(':30<CR>')
+  feed('$x')
+  vim.wait(2000, function()
+    return #notes_matching('8 MiB', from) > 0
+  end)
+  assert(#notes_matching('line 30 is 9 MiB long, over the 8 MiB', from) == 1, vim.inspect(notes_matching('', from)))
+  vim.cmd('write')
+  local want = vim.deepcopy(lines)
+  want[20] = long:sub(2) .. ' END'
+  table.insert(want, 1601, lines[10])
+  local g = assert(io.open(path, 'rb'))
+  local got = g:read('a')
+  g:close()
+  assert(got == table.concat(want, '\n') .. '\n', 'the file differs from the expected bytes')
+  vim.cmd('bwipeout')
 end)
 
 log(('headless: %d passed, %d failed'):format(passed, failed))

@@ -211,10 +211,21 @@ export interface ViewportWindow {
   unit: "encoding" | "bytes";
 }
 
-/** Exactly one of `first`, `around`, `fraction`. */
-export type ViewportParams = DocParams & { count?: number; before?: number; window?: ViewportWindow; wait?: boolean } & (
-    { first: number } | { around: number } | { fraction: number }
-  );
+/** Lines sent whole whatever the window, within byte budgets (each clamped to 16 MiB). */
+export interface WholeLines {
+  maxLineBytes: number;
+  maxBytes: number;
+}
+
+/** Exactly one of `first`, `around`, `fraction`. `rawBytes`: `invalid` lines carry `base64`. */
+export type ViewportParams = DocParams & {
+  count?: number;
+  before?: number;
+  window?: ViewportWindow;
+  wait?: boolean;
+  wholeLines?: WholeLines;
+  rawBytes?: boolean;
+} & ({ first: number } | { around: number } | { fraction: number });
 
 /** One line of a `tome/viewport` reply. */
 export interface ViewLine {
@@ -229,6 +240,8 @@ export interface ViewLine {
   cutBefore: boolean;
   cutAfter: boolean;
   invalid: boolean;
+  /** With `rawBytes`, on `invalid` lines: the exact bytes `text` shows, in base64. */
+  base64?: string;
   /** False for a line whose end was not read: `length`, `byteLength` are lower bounds. */
   lengthKnown?: boolean;
 }
@@ -240,19 +253,22 @@ export interface ViewportResult {
   lineCount: LineCount;
 }
 
-export type GetTextParams = DocParams & { version?: number; maxBytes?: number } & ({ range: Range } | { offsets: Offsets });
+export type GetTextParams = DocParams & { version?: number; maxBytes?: number; rawBytes?: boolean } & ({ range: Range } | { offsets: Offsets });
 
 export interface GetTextResult {
   text: string;
   bytes: number;
   invalid: boolean;
+  /** With `rawBytes`, when `invalid`: the exact bytes, in base64. */
+  base64?: string;
   version: number;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Changes: tome/edit, tome/undo, tome/redo
 
-export type Edit = { range: Range; text: string } | { offsets: Offsets; text: string };
+/** The new text as `text`, or as exact bytes (any, invalid UTF-8 included) in `base64`. */
+export type Edit = { range: Range; text: string } | { offsets: Offsets; text: string } | { range: Range; base64: string } | { offsets: Offsets; base64: string };
 
 export interface EditParams extends DocParams {
   version: number;

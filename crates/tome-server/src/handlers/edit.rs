@@ -25,7 +25,8 @@ impl Backend {
             let edits = p
                 .edits
                 .into_iter()
-                .map(|e| edit_offsets(&view, e, enc))
+                .enumerate()
+                .map(|(i, e)| edit_offsets(&view, e, i, enc))
                 .collect::<Result<Vec<_>>>()?;
             match p.undo {
                 UndoGroup::Auto => {}

@@ -176,6 +176,7 @@ impl LanguageServer for Backend {
                             "maxViewportLines": MAX_VIEWPORT_LINES,
                             "maxWindowWidth": MAX_WINDOW_WIDTH,
                             "maxViewportCells": MAX_VIEWPORT_CELLS,
+                            "maxWholeLineBytes": MAX_WHOLE_BYTES,
                             "maxMatches": MAX_MATCHES,
                             "maxLiteralBytes": tome_core::search::MAX_LITERAL,
                             "maxRegexBytes": tome_core::search::MAX_REGEX_PATTERN,

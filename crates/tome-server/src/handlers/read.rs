@@ -6,10 +6,12 @@ use std::sync::Arc;
 
 use tome_core::{
     decode_lossy_owned, ColumnWindow, Control, Document, Error as CoreError, PositionEncoding,
+    WholeLines,
 };
 use tower_lsp_server::jsonrpc::Result;
 
 use super::{blocking, check_version, outcome, Backend, CancelOnDrop};
+use crate::base64;
 use crate::convert::{byte_range, line_count, usize_of, window_of, Start, ViewportRequest};
 use crate::errors::{self, from_core, invalid_params};
 use crate::protocol::*;
@@ -19,7 +21,8 @@ const INDEX_POLL: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// About how many bytes of JSON a viewport reply takes (for flow control).
 fn viewport_bytes(v: &ViewportResult) -> usize {
-    v.lines.iter().map(|l| l.text.len() + 200).sum::<usize>() + 200
+    let line = |l: &LineOut| l.text.len() + l.base64.as_ref().map_or(0, String::len) + 200;
+    v.lines.iter().map(line).sum::<usize>() + 200
 }
 
 fn read_viewport(doc: &mut Document, r: &ViewportRequest) -> Result<ViewportResult> {
@@ -34,11 +37,11 @@ fn read_viewport(doc: &mut Document, r: &ViewportRequest) -> Result<ViewportResu
         len: 0,
     });
     let lines = match r.start {
-        Start::Line(first) => view.lines(first, r.count, probe),
-        Start::Offset(at) => view.lines_around(at, r.before, r.count, probe),
+        Start::Line(first) => view.lines_whole(first, r.count, probe, r.whole),
+        Start::Offset(at) => view.lines_around_whole(at, r.before, r.count, probe, r.whole),
         Start::Fraction(f) => {
             let at = ((view.len() as f64) * f).floor() as usize;
-            view.lines_around(at.min(view.len()), r.before, r.count, probe)
+            view.lines_around_whole(at.min(view.len()), r.before, r.count, probe, r.whole)
         }
     }
     .map_err(from_core)?;
@@ -75,11 +78,13 @@ fn read_text(doc: &Document, p: GetTextParams, enc: PositionEncoding) -> Result<
     }
     let bytes = view.read(range.start, range.end).map_err(from_core)?;
     // The viewport's rule (one U+FFFD per invalid byte), so a copy is what the user sees.
+    let base64 = p.raw_bytes.then(|| base64::encode(&bytes));
     let (text, invalid) = decode_lossy_owned(bytes);
     Ok(GetTextResult {
         text,
         bytes: len,
         invalid,
+        base64: base64.filter(|_| invalid),
         version: doc.version(),
     })
 }
@@ -93,7 +98,8 @@ impl Backend {
         let (text, _made) = outcome(handle.submit(move |doc| {
             let text = read_text(doc, p, enc)?;
             // Counted as output from now on (flow control): see `Backlog::reserve`.
-            let made = backlog.reserve(text.text.len());
+            let made =
+                backlog.reserve(text.text.len() + text.base64.as_ref().map_or(0, String::len));
             Ok((text, made))
         })?)
         .await?;
@@ -139,6 +145,11 @@ impl Backend {
                 Unit::Bytes => PositionEncoding::Utf8,
                 Unit::Encoding => self.enc(),
             },
+            whole: p.whole_lines.map(|w| WholeLines {
+                max_line: usize_of(w.max_line_bytes).min(MAX_WHOLE_BYTES),
+                max_total: usize_of(w.max_bytes).min(MAX_WHOLE_BYTES),
+            }),
+            raw_bytes: p.raw_bytes,
         };
         // First try in queue order, so the lines reflect every change sent before. The lines
         // count as output from when they are read (flow control: see `Backlog::reserve`).
@@ -210,6 +221,7 @@ mod tests {
                     end: line_len as u64,
                 }),
                 max_bytes: None,
+                raw_bytes: true,
             },
             PositionEncoding::Utf16,
         )
@@ -221,6 +233,76 @@ mod tests {
             "a\u{FFFD}\u{FFFD}b \u{FFFD}\u{FFFD}\u{FFFD} \u{FFFD}\u{FFFD} end"
         );
         assert!(got.invalid && shown.invalid);
+        assert_eq!(
+            base64::decode(got.base64.as_deref().unwrap()).unwrap(),
+            &bytes[..line_len]
+        );
         assert_eq!(got.bytes, line_len as u64);
+    }
+
+    fn request(whole: Option<WholeLines>, raw_bytes: bool) -> ViewportRequest {
+        ViewportRequest {
+            start: Start::Line(0),
+            count: 10,
+            before: 0,
+            window_start: 0,
+            width: 8,
+            enc: PositionEncoding::Utf8,
+            whole,
+            raw_bytes,
+        }
+    }
+
+    /// `rawBytes`: invalid lines carry their exact bytes (whole or cut to the window); valid
+    /// ones do not. `wholeLines`: lines within the budget come whole, past the window.
+    #[test]
+    fn viewport_sends_exact_bytes_and_whole_lines_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.txt");
+        let long = "y".repeat(40);
+        let bytes = format!(
+            "ok
+bad \u{1}{long}\nlast line, valid\n"
+        )
+        .into_bytes();
+        let mut bytes = bytes;
+        // line 1: "bad " then \xFF\xFE in place of the \u{1}
+        let at = bytes.iter().position(|&b| b == 1).unwrap();
+        bytes.splice(at..at + 1, *b"\xFF\xFE");
+        std::fs::write(&path, &bytes).unwrap();
+        let mut doc = Document::open(&path).unwrap();
+        doc.wait_for_index(&Control::new()).unwrap();
+        let line1 = &bytes[3..bytes.iter().skip(3).position(|&b| b == b'\n').unwrap() + 3];
+
+        // Neither: as before (cut to 8 columns, no bytes).
+        let v = read_viewport(&mut doc, &request(None, false)).unwrap();
+        assert_eq!(v.lines[1].text, "bad \u{FFFD}\u{FFFD}yy");
+        assert!(v.lines[1].cut_after && v.lines[1].base64.is_none());
+
+        // rawBytes: the window's exact bytes; valid lines carry none.
+        let v = read_viewport(&mut doc, &request(None, true)).unwrap();
+        let raw = base64::decode(v.lines[1].base64.as_deref().unwrap()).unwrap();
+        assert_eq!(raw, &line1[..8]);
+        assert!(v.lines[0].base64.is_none() && v.lines[2].base64.is_none());
+
+        // Both: the whole line, exactly; a budget too small for line 1 cuts it again.
+        let whole = WholeLines {
+            max_line: 1000,
+            max_total: 1000,
+        };
+        let v = read_viewport(&mut doc, &request(Some(whole), true)).unwrap();
+        let l = &v.lines[1];
+        assert!(!l.cut_after && l.invalid);
+        assert_eq!(base64::decode(l.base64.as_deref().unwrap()).unwrap(), line1);
+        assert_eq!(l.length, line1.len() as u64);
+        assert_eq!(v.lines[2].text, "last line, valid");
+        let small = WholeLines {
+            max_line: 20,
+            max_total: 1000,
+        };
+        let v = read_viewport(&mut doc, &request(Some(small), true)).unwrap();
+        assert!(v.lines[1].cut_after);
+        assert_eq!(v.lines[2].text, "last line, valid", "16 bytes: whole");
+        assert!(!v.lines[2].cut_after);
     }
 }

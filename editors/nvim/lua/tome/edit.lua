@@ -3,14 +3,17 @@
 -- Positions are {line, character} in UTF-8 bytes (negotiated at initialize): buffer row r is
 -- file line base + r, and a buffer column is a byte column. In an estimated window (its real
 -- line numbers not known yet, see window.lua) edits go by byte offset instead: the window
--- keeps each row's offset and moves them by what it sends.
--- Also undo/redo and :w, which the server does. Requires state, client and window.
+-- keeps each row's offset and moves them by what it sends. Text that is not valid UTF-8 (a
+-- line with invalid bytes) goes as base64 (bytes.lua).
+-- Also undo/redo and :w, which the server does. Requires state, client, window, marks,
+-- undopos, jumps and bytes.
 local state = require('tome.state')
 local client = require('tome.client')
 local W = require('tome.window')
 local marks = require('tome.marks')
 local undopos = require('tome.undopos')
 local jumps = require('tome.jumps')
+local bytes = require('tome.bytes')
 local api = vim.api
 local uv = vim.uv or vim.loop
 
@@ -102,9 +105,10 @@ local function resync(st, why)
 end
 
 function E.on_bytes(st, sr, sc, oer, oec, ner, nec)
-  -- Columns on lines shown in part do not match the file's bytes one to one: a change that
-  -- needs a column other than 0 on such a line is refused (and the text restored). Whole
-  -- lines can still be inserted before, or deleted (column 0 to column 0).
+  -- Columns on lines shown in part (longer than the budgets of config.lua) do not match the
+  -- file's bytes one to one: a change that needs a column other than 0 on such a line is
+  -- refused (and the text restored). Whole lines can still be inserted before, or deleted
+  -- (column 0 to column 0). Lines with invalid UTF-8 hold their exact bytes: edited as usual.
   local ec = (oer == 0 and sc or 0) + oec
   for r = sr, sr + oer do
     local col_used = (r == sr and sc > 0) or (r == sr + oer and ec > 0) or (r > sr and r < sr + oer)
@@ -210,7 +214,9 @@ local function by_offset(st, sr, sc, oer, ec, text, brk)
     new[#new + 1] = offs[i] + delta
   end
   st.offsets = new
-  return { offsets = { start = start, ['end'] = stop }, text = text }
+  local edit = bytes.insert(text) -- (exactly: base64 when not valid UTF-8)
+  edit.offsets = { start = start, ['end'] = stop }
+  return edit
 end
 
 --- Sends one change whose new text is in the buffer now: the first of a Vim change starts a
@@ -232,7 +238,9 @@ function E.send(st, p)
   else
     local start = { line = st.base + sr, character = sc }
     local stop = { line = st.base + sr + oer, character = ec }
-    edit = { range = { start = start, ['end'] = stop }, text = text }
+    -- The text exactly (base64 when it is not valid UTF-8: a line with invalid bytes).
+    edit = bytes.insert(text)
+    edit.range = { start = start, ['end'] = stop }
     jumps.changed(st, start.line, start.character) -- (real line numbers only)
   end
   local undo = (p.seq ~= nil and p.seq == st.seq_sent) and 'join' or 'new'

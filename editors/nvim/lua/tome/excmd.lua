@@ -14,12 +14,13 @@
 -- each with +N / -N offsets, joined by , or ;. Patterns are Vim's (tome.vimregex translates
 -- them; what the server cannot match is refused with a message naming it). Anything else on
 -- the command line runs as Neovim's own command.
--- Requires client, window, marks, vimregex.
+-- Requires client, window, marks, vimregex, bytes.
 local client = require('tome.client')
 local W = require('tome.window')
 local undopos = require('tome.undopos')
 local marks = require('tome.marks')
 local vimregex = require('tome.vimregex')
+local bytes = require('tome.bytes')
 local api = vim.api
 
 local X = {}
@@ -229,15 +230,26 @@ local function read_lines(st, first, last)
     local msg = 'Tome: lines %d-%d hold %d MiB; this command reads them into Neovim, which Tome limits to %d MiB'
     return nil, msg:format(first + 1, last + 1, math.floor((b - a) / 1048576), X.budget / 1048576), a, b
   end
-  local res, e =
-    client.request('tome/getText', { doc = st.doc, offsets = { start = a, ['end'] = b }, maxBytes = X.budget })
+  local res, e = client.request(
+    'tome/getText',
+    { doc = st.doc, offsets = { start = a, ['end'] = b }, maxBytes = X.budget, rawBytes = true }
+  )
   if not res then
     return nil, 'Tome: ' .. ((e and e.message) or 'cannot read the lines'), a, b
   end
-  if res.invalid then
+  -- The exact bytes (invalid UTF-8 included), as Neovim's own commands would see them.
+  local text = bytes.of_text(res)
+  if not text then
     return nil, 'Tome: lines with invalid UTF-8 cannot be read into Neovim by this command', a, b
   end
-  return res.text, nil, a, b
+  return text, nil, a, b
+end
+
+-- The edit that replaces bytes [a, b) with `text` exactly (base64 when not valid UTF-8).
+local function replace(a, b, text)
+  local e = bytes.insert(text)
+  e.offsets = { start = a, ['end'] = b }
+  return e
 end
 
 -- Sends one batch of edits (offsets) as one change; refreshes the window and puts the cursor
@@ -463,7 +475,7 @@ local function put_lines(st, r, new_lines, line)
   end
   local ends = text:sub(-1) == '\n'
   local out = table.concat(new_lines, '\n') .. (ends and '\n' or '')
-  return apply(st, { { offsets = { start = a, ['end'] = b }, text = out } }, line)
+  return apply(st, { replace(a, b, out) }, line)
 end
 
 local function transform(st, r, fn, line)
@@ -607,7 +619,7 @@ local function move(st, r, rest, copy)
       insert = '\n' .. text:sub(1, -2)
     end
   end
-  local edits = { { offsets = { start = at, ['end'] = at }, text = insert } }
+  local edits = { replace(at, at, insert) }
   local n = r[2] - r[1] + 1
   local landing
   if copy then

@@ -66,6 +66,50 @@ function W.last_line(st, wait)
   return st.last.line
 end
 
+--- The params of a viewport for the window: lines whole within the byte budgets (see
+--- config.lua), exact bytes for lines that are not valid UTF-8.
+function W.params(st, first, count)
+  return {
+    doc = st.doc,
+    first = first,
+    count = count,
+    rawBytes = true,
+    wholeLines = { maxLineBytes = config.options.line_bytes, maxBytes = config.options.window_bytes },
+  }
+end
+
+local MiB = 1024 * 1024
+
+local function mib(n)
+  return n % MiB == 0 and ('%d MiB'):format(n / MiB) or ('%.1f MiB'):format(n / MiB)
+end
+
+--- The buffer text of viewport line `l` (its exact bytes: Neovim lines hold any bytes), and,
+--- when the buffer cannot hold the line as it is in the file, why (its columns are then not
+--- the file's: edits touching it are refused, see edit.lua).
+function W.line_text(l)
+  local text, exact = l.text, not l.invalid
+  if l.base64 then
+    local ok, bytes = pcall(vim.base64.decode, l.base64)
+    if ok then
+      text, exact = bytes, true
+    end
+  end
+  if l.cutAfter or l.cutBefore then
+    local o = config.options
+    if l.byteLength > o.line_bytes then
+      return text, ('%s long, over the %s a line may take in the buffer (line_bytes)'):format(mib(l.byteLength),
+        mib(o.line_bytes))
+    end
+    return text, ('not held whole: the lines above it in the window take the %s it may hold (window_bytes)'):format(
+      mib(o.window_bytes))
+  elseif not exact then
+    -- (a server without `rawBytes`, or bad base64: U+FFFD for each invalid byte)
+    return text, 'invalid UTF-8'
+  end
+  return text
+end
+
 -- The estimated number of the line holding byte `offset`, past the index frontier: the
 -- offset's share of the estimated line count (never a number the index has already counted).
 local function estimate_line(st, lc, offset)
@@ -123,12 +167,7 @@ local function take(st, res, first, anchor, count)
   local offsets = estimated and {} or nil
   for i = 1, n do
     local l = rl[i]
-    lines[i] = l.text
-    -- Lines shown in part (invalid bytes as U+FFFD, or cut at the width limit) cannot be
-    -- edited safely by column: edits touching them are refused (see edit.lua).
-    if l.invalid or l.cutAfter or l.cutBefore then
-      unsafe[i - 1] = l.invalid and 'invalid UTF-8' or 'too long to show whole'
-    end
+    lines[i], unsafe[i - 1] = W.line_text(l)
     if offsets then
       offsets[i] = l.offset
     end
@@ -170,7 +209,7 @@ local function read_lines(st, first, count, bytes)
   while #lines < count do
     local want = math.min(1000, count - #lines)
     local from = first + #lines
-    local r, err = client.request('tome/viewport', { doc = st.doc, first = from, count = want })
+    local r, err = client.request('tome/viewport', W.params(st, from, want))
     if not r then
       if #lines > 0 and err and err.code == -33002 then
         break -- the end fell exactly on a chunk's edge
@@ -293,7 +332,8 @@ end
 function W.fill_at(st, at, before, line)
   -- (`count` lines from the one holding `at`, after the `before` lines)
   before = math.max(0, math.min(before, W.size() - 1))
-  local params = { doc = st.doc, count = W.size() - before, before = before }
+  local params = W.params(st, nil, W.size() - before)
+  params.before = before
   if type(at) == 'table' then
     params.fraction = at.fraction
   else

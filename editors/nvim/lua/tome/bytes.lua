@@ -1,0 +1,76 @@
+-- Text as bytes on the wire. A Neovim line holds any bytes, but JSON strings only valid UTF-8:
+-- text that is not valid UTF-8 travels in base64 (the protocol's `base64` fields), so invalid
+-- bytes are shown, yanked and pasted unchanged. Requires nothing.
+local B = {}
+
+-- Continuation bytes allowed after each lead byte (RFC 3629: no overlong forms, no
+-- surrogates, nothing past U+10FFFF), as the server's JSON parser checks them.
+local function cont(s, i, n, lo, hi)
+  local b = s:byte(i + 1)
+  if not b or b < lo or b > hi then
+    return false
+  end
+  for k = 2, n do
+    b = s:byte(i + k)
+    if not b or b < 0x80 or b > 0xBF then
+      return false
+    end
+  end
+  return true
+end
+
+--- True if `s` is valid UTF-8.
+---@param s string
+function B.valid(s)
+  local i = s:find('[\128-\255]')
+  while i do
+    local c = s:byte(i)
+    local n, lo, hi
+    if c >= 0xC2 and c <= 0xDF then
+      n, lo, hi = 1, 0x80, 0xBF
+    elseif c == 0xE0 then
+      n, lo, hi = 2, 0xA0, 0xBF
+    elseif c == 0xED then
+      n, lo, hi = 2, 0x80, 0x9F
+    elseif c >= 0xE1 and c <= 0xEF then
+      n, lo, hi = 2, 0x80, 0xBF
+    elseif c == 0xF0 then
+      n, lo, hi = 3, 0x90, 0xBF
+    elseif c == 0xF4 then
+      n, lo, hi = 3, 0x80, 0x8F
+    elseif c >= 0xF1 and c <= 0xF3 then
+      n, lo, hi = 3, 0x80, 0xBF
+    else
+      return false
+    end
+    if not cont(s, i, n, lo, hi) then
+      return false
+    end
+    i = s:find('[\128-\255]', i + n + 1)
+  end
+  return true
+end
+
+--- The edit fields that insert `s` exactly: `{text = s}`, or `{base64 = …}` when `s` is not
+--- valid UTF-8.
+---@param s string
+---@return table
+function B.insert(s)
+  if B.valid(s) then
+    return { text = s }
+  end
+  return { base64 = vim.base64.encode(s) }
+end
+
+--- The exact bytes of a `tome/getText` result asked with `rawBytes`: its `base64` when the
+--- text is not exact, else its text. Nil when the text is not exact and no bytes came (a
+--- server without `rawBytes`).
+function B.of_text(res)
+  if not res.invalid then
+    return res.text
+  end
+  local ok, bytes = pcall(vim.base64.decode, res.base64 or '')
+  return ok and res.base64 and bytes or nil
+end
+
+return B
