@@ -29,7 +29,8 @@ runner pauses, so autocommands that wait for typeahead to be empty (CursorMoved)
 lines, as they would for a person typing.
 
 xfail.txt lists the cases known to fail (name, then the reason): a listed case that fails is
-`xfail`, one that passes is `XPASS` and counts as a failure (remove it from the list).
+`xfail`, one that passes is `XPASS` and counts as a failure (remove it from the list). A name
+written `name@512M` is listed only when the file is at least that big (DIFF_SIZE).
 Exit status non-zero on any FAIL or XPASS. DIFF_KEEP=1 keeps the work directory.
 
 Options both editors share are in common.vim (why each one is there); the Tome side's init is
@@ -453,16 +454,18 @@ def main():
     if not cases:
         print('no case matches %r' % pattern)
         sys.exit(2)
+    size_text = os.environ.get('DIFF_SIZE', '24M')
+    size = parse_size(size_text)
     xfail = {}
     with open(os.path.join(HERE, 'xfail.txt'), encoding='utf-8') as f:
         for line in f:
             line = line.strip()
             if line and not line.startswith('#'):
                 name, _, reason = line.partition(' ')
-                xfail[name] = reason.strip()
+                name, _, at_least = name.partition('@')
+                if not at_least or size >= parse_size(at_least):
+                    xfail[name] = reason.strip()
     stale = [n for n in xfail if n not in {os.path.basename(p)[:-5] for p in glob.glob(os.path.join(HERE, 'cases', '*.keys'))}]
-    size_text = os.environ.get('DIFF_SIZE', '24M')
-    size = parse_size(size_text)
     limit = os.environ.get('DIFF_RSS_LIMIT_MIB')
     limit = float(limit) if limit else (150.0 if size >= 512 * MIB else 0.0)
     work = tempfile.mkdtemp(prefix='tome-diff.')
