@@ -19,7 +19,8 @@ each on a fresh copy of the file (so both read it from a warm page cache). Neovi
 wall-clock time at VimEnter (file loaded), after the substitution and after the write; the
 runner measures from starting the process. Every saved file must equal the first plain one
 byte for byte. Resident memory is sampled every 50 ms from /proc: Neovim itself and,
-separately, its child processes (Tome's server). Prints each run, then the medians and the
+separately, its child processes (Tome's server: VmRSS, and RssAnon, its own memory without the
+file's pages). Prints each run, then the medians and the
 ratio Tome / plain (below 1: Tome faster). Exits non-zero if a saved file differs or the
 Tome side did not open the file through Tome.
 """
@@ -50,11 +51,11 @@ def mark(name):
             "f:write(('%s=%%d.%%06d\\n'):format(s, us)); f:close()" % name)
 
 
-def vm_rss(pid):
+def vm_rss(pid, field='VmRSS:'):
     try:
         with open('/proc/%d/status' % pid) as f:
             for line in f:
-                if line.startswith('VmRSS:'):
+                if line.startswith(field):
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError):
         pass
@@ -77,18 +78,22 @@ def descendants(pid):
 
 
 class Sampler(threading.Thread):
-    """Peak VmRSS of a process (`nvim`) and of the sum of its descendants (`children`)."""
+    """Peak VmRSS of a process (`nvim`) and of the sum of its descendants (`children`), and
+    the peak RssAnon of the descendants (`children_anon`: the server's own memory; the rest of
+    its VmRSS is pages of the mapped file and of its spill file, which the kernel can drop)."""
 
     def __init__(self, pid):
         super().__init__(daemon=True)
         self.pid = pid
-        self.nvim = self.children = 0
+        self.nvim = self.children = self.children_anon = 0
         self.halt = threading.Event()
 
     def run(self):
         while not self.halt.is_set():
             self.nvim = max(self.nvim, vm_rss(self.pid))
-            self.children = max(self.children, sum(vm_rss(c) for c in descendants(self.pid)))
+            kids = descendants(self.pid)
+            self.children = max(self.children, sum(vm_rss(c) for c in kids))
+            self.children_anon = max(self.children_anon, sum(vm_rss(c, 'RssAnon:') for c in kids))
             self.halt.wait(0.05)
 
 
@@ -131,7 +136,7 @@ def run_side(side, nvim, tome_bin, src, work, sub):
         'side': side, 'file': target, 'tome': m.get('tome'), 'msgs': msgs, 'rc': p.returncode,
         'load': float(m['loaded']) - t0, 'sub': float(m['substituted']) - float(m['loaded']),
         'write': float(m['written']) - float(m['substituted']), 'to_written': float(m['written']) - t0,
-        'exit': t1 - t0, 'rss': s.nvim, 'server': s.children,
+        'exit': t1 - t0, 'rss': s.nvim, 'server': s.children, 'server_anon': s.children_anon,
     }
 
 
@@ -186,20 +191,20 @@ def main():
                 # equal to plain Neovim's is the check)
                 last = [l for l in r['msgs'].splitlines() if 'substitution' in l]
                 print('run %d %-5s start->written %6.2f s (load %.2f, :%%s %.2f, :w %.2f; exited at %.2f); '
-                      'peak RSS nvim %4.0f MiB, server %4.0f MiB; %s%s' % (
+                      'peak RSS nvim %4.0f MiB, server %4.0f MiB (anon %3.0f); %s%s' % (
                           i + 1, side, r['to_written'], r['load'], r['sub'], r['write'], r['exit'],
-                          r['rss'] / MIB, r['server'] / MIB, last[-1].strip() if last else '', note),
+                          r['rss'] / MIB, r['server'] / MIB, r['server_anon'] / MIB, last[-1].strip() if last else '', note),
                       flush=True)
                 results[side].append(r)
         med = {s: {k: statistics.median(r[k] for r in rs)
-                   for k in ('to_written', 'load', 'sub', 'write', 'exit', 'rss', 'server')}
+                   for k in ('to_written', 'load', 'sub', 'write', 'exit', 'rss', 'server', 'server_anon')}
                for s, rs in results.items()}
         for s in ('plain', 'tome'):
             m = med[s]
             print('median %-5s start->written %.2f s (load %.2f, :%%s %.2f, :w %.2f; exited at %.2f); '
-                  'peak RSS nvim %.0f MiB, server %.0f MiB' % (
+                  'peak RSS nvim %.0f MiB, server %.0f MiB (anon %.0f)' % (
                       s, m['to_written'], m['load'], m['sub'], m['write'], m['exit'],
-                      m['rss'] / MIB, m['server'] / MIB))
+                      m['rss'] / MIB, m['server'] / MIB, m['server_anon'] / MIB))
         print('ratio tome/plain: start->written %.2fx, to exit %.2fx' % (
             med['tome']['to_written'] / med['plain']['to_written'], med['tome']['exit'] / med['plain']['exit']))
         if bad:
