@@ -9,10 +9,12 @@ build:
 test:
     ./scripts/test-all.sh
 
-# Criterion benchmarks plus the scripted comparison with real peers (wc -l, rg, cp, ropey).
+# Criterion benchmarks plus the scripted comparison with real peers (wc -l, rg, cp, ropey), and
+# `:%s` on a 1 GiB file in Neovim with Tome against plain Neovim.
 bench size="4G":
     cargo bench -p tome-core
     ./scripts/bench-peers.sh {{size}}
+    ./scripts/bench-nvim-substitute.sh 1G
 
 # Formatting and lints, as CI would want them (Rust, Lua, TypeScript).
 lint:

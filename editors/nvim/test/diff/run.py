@@ -19,7 +19,8 @@ Files (generated once per run, in a temporary directory):
 
 Case files: lines starting with `#` are comments; `# file: odd`, `# regs: "0a` (registers to
 compare besides the cursor; default none), `# args: +150000` (extra arguments for both nvims,
-before the file), `# timeout: 90` (seconds to wait for both to exit after :wq; default 30) and
+before the file), `# timeout: 90` (seconds to wait for both to exit after :wq; default 30, plus
+`# timeout-per-gib: 600` seconds per GiB of file, default 180: see Size below) and
 `# pause: 0.5` (seconds after each line; default 0.15) are settings. Every other line is keys,
 typed as written, with Vim's notation for special keys: <CR> <Esc> <BS> <Tab> <Space> <lt>
 <Up> <Down> <Left> <Right> <Home> <End> <Del> <C-x> <M-x> <S-Tab>, and <sleep:MS> to pause.
@@ -28,12 +29,30 @@ runner pauses, so autocommands that wait for typeahead to be empty (CursorMoved)
 lines, as they would for a person typing.
 
 xfail.txt lists the cases known to fail (name, then the reason): a listed case that fails is
-`xfail`, one that passes is `XPASS` and counts as a failure (remove it from the list).
+`xfail`, one that passes is `XPASS` and counts as a failure (remove it from the list). A name
+written `name@512M` is listed only when the file is at least that big (DIFF_SIZE).
 Exit status non-zero on any FAIL or XPASS. DIFF_KEEP=1 keeps the work directory.
 
 Options both editors share are in common.vim (why each one is there); the Tome side's init is
 tome_init.lua (minimal_init.lua with threshold 0). Both run with -i NONE -n --noplugin (plain:
 -u NONE, which implies it).
+
+Size (issue 13): DIFF_SIZE=1G (any size `tome gen --size` takes; default 24M) generates a
+bigger `big` (same `seq=N` structure: at 1G, 9 953 441 lines) and `odd` (the same groups,
+after the same lines). Plain Neovim stays the oracle on its own copy (at 1 GiB it needs ~1.2 GiB
+of RAM to load it and minutes for a whole-file :%s). The copies of a case are removed once it
+is compared (unless DIFF_KEEP=1), so the disk needs ~3 sizes free, not 2 per case. Waiting
+scales with the size: a case's deadline after :wq is its `# timeout:` (seconds at 24M) plus
+`# timeout-per-gib:` seconds for each GiB of the file (default 180; whole-file cases set
+more), and the first screen is awaited 15 s + 60 s per GiB. scripts/test-nvim-diff-1g.sh runs
+the suite at 1 GiB (not in CI: about an hour).
+
+Memory (issue 13: Neovim under 150 MiB at 1 GiB): while a case runs, the VmRSS of each side's
+Neovim and of the Tome side's server is sampled every 100 ms (/proc/PID/status; "Neovim" is
+the sum of its two processes, the UI and `nvim --embed`); each result line shows the peaks.
+DIFF_RSS_LIMIT_MIB fails a case whose Tome-side Neovim peaks above it, xfail or not (default:
+150 when the file is 512 MiB or more, else off; 0 turns it off). The summary gives the maximum
+and median peak over the cases, per process.
 
 The expected result could also be computed by a script for a 1 GiB run through Tome alone:
 run_side() takes any file, and compare() takes any two directories with a result.
@@ -46,10 +65,21 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COLS, ROWS = 120, 40
+GIB = 1 << 30
+MIB = 1 << 20
+
+
+def parse_size(text):
+    """'24M', '1G', '4096' (bytes) -> bytes, as `tome gen --size` reads them."""
+    m = re.fullmatch(r'\s*(\d+)\s*([KMGT]?)i?B?\s*', text, re.I)
+    if not m:
+        raise ValueError('bad size %r (e.g. 24M, 1G)' % text)
+    return int(m.group(1)) << (10 * ' KMGT'.index(m.group(2).upper() or ' '))
 
 SPECIAL = {
     'cr': 'Enter', 'enter': 'Enter', 'return': 'Enter', 'esc': 'Escape', 'bs': 'BSpace',
@@ -96,13 +126,14 @@ class Case:
         self.regs = ''
         self.args = []
         self.timeout = 30.0
+        self.timeout_per_gib = 180.0
         self.pause = 0.15
         self.about = ''
         self.lines = []
         with open(path, encoding='utf-8') as f:
             for raw in f.read().split('\n'):
                 if raw.startswith('#'):
-                    m = re.match(r'#\s*(file|regs|args|timeout|pause):\s?(.*)$', raw)
+                    m = re.match(r'#\s*(file|regs|args|timeout-per-gib|timeout|pause):\s?(.*)$', raw)
                     if not m:
                         if not self.about:
                             self.about = raw.lstrip('# ').strip()
@@ -116,6 +147,8 @@ class Case:
                         self.args = v.split()
                     elif k == 'timeout':
                         self.timeout = float(v)
+                    elif k == 'timeout-per-gib':
+                        self.timeout_per_gib = float(v)
                     elif k == 'pause':
                         self.pause = float(v)
                 elif raw.strip():
@@ -151,12 +184,8 @@ class Tmux:
 
 
 def make_odd(big, odd):
-    """big plus two groups of unusual lines (after line 1000 and after line 120000)."""
-    with open(big, 'rb') as f:
-        lines = f.read().split(b'\n')
-    assert lines[-1] == b''
-    lines.pop()
-
+    """big plus two groups of unusual lines (after line 1000 and after line 120000); streamed,
+    so a 1 GiB big costs no memory."""
     def group(tag):
         words = b' '.join(b'w%05d' % i for i in range(600))  # 3 599 bytes
         return [
@@ -167,9 +196,17 @@ def make_odd(big, odd):
             b'ODD-' + tag + b' long200k ' + (words + b' ') * 55 + b'end',
             b'ODD-' + tag + b' after the long lines end',
         ]
-    out = lines[:1000] + group(b'A') + lines[1000:120000] + group(b'B') + lines[120000:]
-    with open(odd, 'wb') as f:
-        f.write(b'\n'.join(out) + b'\n')
+    groups = {1000: group(b'A'), 120000: group(b'B')}
+    with open(big, 'rb') as f, open(odd, 'wb', buffering=1 << 20) as out:
+        n = 0
+        for line in f:
+            assert line.endswith(b'\n')
+            out.write(line)
+            n += 1
+            if n in groups:
+                out.write(b'\n'.join(groups.pop(n)) + b'\n')
+        assert not groups, 'big has fewer than 120 000 lines'
+        shutil.copyfileobj(f, out, 1 << 20)
 
 
 def start_side(tm, side, nvim, tome_bin, case, workdir, fixture):
@@ -194,6 +231,87 @@ def start_side(tm, side, nvim, tome_bin, case, workdir, fixture):
         ' 2>' + os.path.join(d, 'stderr')
     tm.run('new-session', '-d', '-s', side, '-x', str(COLS), '-y', str(ROWS), '-c', d, shell, check=True)
     return d
+
+
+def vm_rss(pid):
+    """VmRSS of a process in bytes (0 if it is gone or has none)."""
+    try:
+        with open('/proc/%d/status' % pid) as f:
+            for line in f:
+                if line.startswith('VmRSS:'):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def children(pid):
+    """Direct children of a process (every thread's list)."""
+    out = []
+    for task in glob.glob('/proc/%d/task/*/children' % pid):
+        try:
+            with open(task) as f:
+                out += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def comm(pid):
+    try:
+        with open('/proc/%d/comm' % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return ''
+
+
+class RssSampler(threading.Thread):
+    """Samples, every `period` seconds until stop(), the VmRSS of each side's process tree: the
+    tmux pane's process (Neovim's UI: run_case starts it with exec) and its descendants, which
+    are Neovim's own `nvim --embed` (the editor, holding the buffers) and, on the Tome side, the
+    server. Keeps the peaks of the sums: {'plain': bytes, 'tome': bytes} for the processes
+    named nvim, 'server' for the others (the Tome side's `tome serve`)."""
+
+    def __init__(self, tm, period=0.1):
+        super().__init__(daemon=True)
+        self.tm, self.period = tm, period
+        self.pids = {}
+        self.peaks = {'plain': 0, 'tome': 0, 'server': 0}
+        self.halt = threading.Event()
+
+    def pane_pid(self, side):
+        r = self.tm.run('list-panes', '-t', '=' + side + ':', '-F', '#{pane_pid}')
+        try:
+            return int(r.stdout.split()[0])
+        except (IndexError, ValueError):
+            return None
+
+    def run(self):
+        while not self.halt.is_set():
+            for side in ('plain', 'tome'):
+                if side not in self.pids:
+                    pid = self.pane_pid(side)
+                    if pid:
+                        self.pids[side] = pid
+                pid = self.pids.get(side)
+                if not pid:
+                    continue
+                todo, nv, other = [pid], 0, 0
+                while todo:
+                    p = todo.pop()
+                    if comm(p) == 'nvim':
+                        nv += vm_rss(p)
+                    else:
+                        other += vm_rss(p)
+                    todo += children(p)
+                self.peaks[side] = max(self.peaks[side], nv)
+                if side == 'tome':
+                    self.peaks['server'] = max(self.peaks['server'], other)
+            self.halt.wait(self.period)
+
+    def stop(self):
+        self.halt.set()
+        self.join()
 
 
 def wait_ready(tm, sess, timeout=15.0):
@@ -268,7 +386,7 @@ def compare(case, pd, td, fname):
     return why
 
 
-def run_case(case, nvim, tome_bin, work, fixtures, n):
+def run_case(case, nvim, tome_bin, work, fixtures, n, size):
     workdir = os.path.join(work, case.name)
     os.makedirs(workdir)
     tm = Tmux('tome-diff-%d-%d' % (os.getpid(), n))
@@ -276,12 +394,17 @@ def run_case(case, nvim, tome_bin, work, fixtures, n):
     fname = os.path.basename(fixture)
     screens = {}
     problems = []
+    gib = size / GIB
+    ready = 15.0 + 60.0 * gib
+    timeout = case.timeout + case.timeout_per_gib * gib
+    sampler = RssSampler(tm)
     try:
         pd = start_side(tm, 'plain', nvim, tome_bin, case, workdir, fixture)
         td = start_side(tm, 'tome', nvim, tome_bin, case, workdir, fixture)
+        sampler.start()
         for side in ('plain', 'tome'):
-            if not wait_ready(tm, side):
-                problems.append('%s: no screen after 15 s' % side)
+            if not wait_ready(tm, side, ready):
+                problems.append('%s: no screen after %d s' % (side, ready))
         for toks in case.lines:
             for side in ('plain', 'tome'):
                 tm.send(side, [t for t in toks if t[0] != 'sleep'])
@@ -298,14 +421,14 @@ def run_case(case, nvim, tome_bin, work, fixtures, n):
         time.sleep(0.1)
         for side in ('plain', 'tome'):
             tm.send(side, [('lit', ':call DiffResult()'), ('key', 'Enter'), ('lit', ':wq'), ('key', 'Enter')])
-        end = time.time() + case.timeout
+        end = time.time() + timeout
         left = ['plain', 'tome']
         while left and time.time() < end:
             left = [s for s in left if tm.alive(s)]
             time.sleep(0.05)
         for side in left:
             problems.append('%s: still running %d s after :wq (screen then below); forced :qa!'
-                            % (side, case.timeout))
+                            % (side, timeout))
             screens[side + ' at timeout'] = tm.screen(side)
             tm.send(side, [('key', 'Escape'), ('key', 'Escape'), ('key', 'C-c'), ('lit', ':qa!'), ('key', 'Enter')])
         end = time.time() + 5
@@ -313,9 +436,11 @@ def run_case(case, nvim, tome_bin, work, fixtures, n):
             left = [s for s in left if tm.alive(s)]
             time.sleep(0.1)
     finally:
+        if sampler.is_alive():
+            sampler.stop()
         tm.kill()
     why = problems + compare(case, pd, td, fname)
-    return why, screens, pd, td
+    return why, screens, pd, td, sampler.peaks
 
 
 def main():
@@ -329,46 +454,75 @@ def main():
     if not cases:
         print('no case matches %r' % pattern)
         sys.exit(2)
+    size_text = os.environ.get('DIFF_SIZE', '24M')
+    size = parse_size(size_text)
     xfail = {}
     with open(os.path.join(HERE, 'xfail.txt'), encoding='utf-8') as f:
         for line in f:
             line = line.strip()
             if line and not line.startswith('#'):
                 name, _, reason = line.partition(' ')
-                xfail[name] = reason.strip()
+                name, _, at_least = name.partition('@')
+                if not at_least or size >= parse_size(at_least):
+                    xfail[name] = reason.strip()
     stale = [n for n in xfail if n not in {os.path.basename(p)[:-5] for p in glob.glob(os.path.join(HERE, 'cases', '*.keys'))}]
+    limit = os.environ.get('DIFF_RSS_LIMIT_MIB')
+    limit = float(limit) if limit else (150.0 if size >= 512 * MIB else 0.0)
     work = tempfile.mkdtemp(prefix='tome-diff.')
     fixtures = {'big': os.path.join(work, 'big.log'), 'odd': os.path.join(work, 'odd.log')}
-    subprocess.run([tome_bin, 'gen', '--size', '24M', fixtures['big']], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([tome_bin, 'gen', '--size', size_text, fixtures['big']], check=True,
+                   stdout=subprocess.DEVNULL)
     if any(c.file == 'odd' for c in cases):
         make_odd(fixtures['big'], fixtures['odd'])
     for c in cases:
         if c.file not in fixtures:
             print('%s: unknown file %r' % (c.name, c.file))
             sys.exit(2)
+    print('file: %s (%d bytes); Tome-side Neovim RSS limit: %s' % (
+        size_text, os.path.getsize(fixtures['big']), '%g MiB' % limit if limit else 'none'),
+        flush=True)
     passed = failed = expected = 0
+    peaks = []
     t0 = time.time()
     for i, case in enumerate(cases):
         t = time.time()
-        why, screens, pd, td = run_case(case, nvim, tome_bin, work, fixtures, i)
+        why, screens, pd, td, peak = run_case(case, nvim, tome_bin, work, fixtures, i, size)
         secs = time.time() - t
+        peaks.append(peak)
+        mem = 'RSS peak: tome nvim %.0f MiB, server %.0f MiB, plain nvim %.0f MiB' % (
+            peak['tome'] / MIB, peak['server'] / MIB, peak['plain'] / MIB)
+        over = limit and peak['tome'] > limit * MIB
+        if not os.environ.get('DIFF_KEEP'):
+            for d in (pd, td):
+                try:
+                    os.remove(os.path.join(d, os.path.basename(fixtures[case.file])))
+                except OSError:
+                    pass
+        if over:
+            failed += 1
+            print('FAIL  %s (%.1fs; %s): the Tome side\'s Neovim went over %g MiB%s' % (
+                case.name, secs, mem, limit, ' (and the case fails: listed in xfail.txt)'
+                if why and case.name in xfail else ''), flush=True)
+            for w in why:
+                print('      ' + w)
+            continue
         if not why:
             if case.name in xfail:
                 failed += 1
-                print('XPASS %s (%.1fs): listed in xfail.txt but passes: remove it' % (case.name, secs))
+                print('XPASS %s (%.1fs; %s): listed in xfail.txt but passes: remove it' % (case.name, secs, mem))
             else:
                 passed += 1
-                print('ok    %s (%.1fs)' % (case.name, secs))
+                print('ok    %s (%.1fs; %s)' % (case.name, secs, mem), flush=True)
             continue
         if case.name in xfail:
             expected += 1
-            print('xfail %s (%.1fs): %s' % (case.name, secs, xfail[case.name]))
+            print('xfail %s (%.1fs; %s): %s' % (case.name, secs, mem, xfail[case.name]), flush=True)
             if os.environ.get('DIFF_VERBOSE'):
                 for w in why:
                     print('      ' + w)
             continue
         failed += 1
-        print('FAIL  %s (%.1fs): %s' % (case.name, secs, case.about))
+        print('FAIL  %s (%.1fs; %s): %s' % (case.name, secs, mem, case.about))
         for w in why:
             print('      ' + w)
         for side, s in screens.items():
@@ -383,12 +537,17 @@ def main():
                 print('      --- tome :messages (last 10):')
                 for line in m[-10:]:
                     print('      | ' + line)
+        sys.stdout.flush()
     for n in stale:
         print('note: xfail.txt lists %s, which is not a case' % n)
     if os.environ.get('DIFF_KEEP'):
         print('work directory kept: ' + work)
     else:
         shutil.rmtree(work, ignore_errors=True)
+    for key, what in (('tome', 'Tome-side Neovim'), ('server', 'Tome server'), ('plain', 'plain Neovim')):
+        v = sorted(p[key] for p in peaks)
+        med = (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
+        print('RSS peak of %s over %d cases: max %.0f MiB, median %.0f MiB' % (what, len(v), v[-1] / MIB, med / MIB))
     print('%d passed, %d failed, %d expected failures (%.0f s)' % (passed, failed, expected, time.time() - t0))
     sys.exit(1 if failed else 0)
 
