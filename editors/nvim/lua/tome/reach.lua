@@ -327,32 +327,7 @@ local MOTIONS = {
       return count_prefix(count) .. 'N'
     end,
   },
-  -- 'x and `x: `extra` is the mark's letter.
-  ["'"] = {
-    linewise = true,
-    target = function(st, _, _, c)
-      local line = marks.get(st, c)
-      if not line then
-        return refuse('E20: Mark not set')
-      end
-      return line
-    end,
-    again = function(_, _, c)
-      return "'" .. c
-    end,
-  },
-  ['`'] = {
-    target = function(st, _, _, c)
-      local line = marks.get(st, c)
-      if not line then
-        return refuse('E20: Mark not set')
-      end
-      return line
-    end,
-    again = function(_, _, c)
-      return '`' .. c
-    end,
-  },
+  -- 'x and `x (`extra` is the mark's letter): below.
   -- / and ?: `extra` is {pattern, backward}.
   ['/'] = {
     target = function(st, _, count, s)
@@ -365,6 +340,21 @@ local MOTIONS = {
 }
 MOTIONS['<Down>'] = MOTIONS.j
 MOTIONS['<Up>'] = MOTIONS.k
+for _, key in ipairs({ "'", '`' }) do
+  MOTIONS[key] = {
+    linewise = key == "'",
+    target = function(st, _, _, c)
+      local line = marks.get(st, c)
+      if not line then
+        return refuse('E20: Mark not set')
+      end
+      return line
+    end,
+    again = function(_, _, c)
+      return key .. c
+    end,
+  }
+end
 
 --- The same key as the operator (dd, yy, cc, >>, <<, ==, guu, gUU, g~~): {count} lines from
 --- the cursor's.
@@ -458,29 +448,32 @@ end
 
 local RUN = '<Cmd>lua require("tome.reach").run_queued()<CR>'
 
+-- Whether motion `name` (with v:count) lands inside the window, so the command can run as it
+-- is: the cheap cases, which need no server.
+local function lands_inside(st, name, extra)
+  local cur = W.cursor_line(st)
+  if name == 'j' or name == '<Down>' then
+    return inside(st, cur, cur + vim.v.count1)
+  elseif name == 'k' or name == '<Up>' then
+    return inside(st, cur - vim.v.count1, cur)
+  elseif name == 'G' and vim.v.count == 0 then
+    return st.at_end
+  elseif name == 'gg' and vim.v.count == 0 then
+    return st.base == 0
+  elseif name == "'" or name == '`' then
+    local line = marks.get(st, extra)
+    return line ~= nil and inside(st, line, line)
+  end
+  return false
+end
+
 --- Operator-pending `name`: the motion as it is when it stays in the window, else the
 --- operator cancelled and queued. `extra`: the mark letter for ' and `.
 local function pending_motion(st, name, extra)
-  local q = { op = vim.v.operator, count = vim.v.count, reg = vim.v.register, name = name, extra = extra }
-  local cur = W.cursor_line(st)
-  -- Cheap cases that need no server: the target is in the window.
-  local near
-  if name == 'j' or name == '<Down>' then
-    near = inside(st, cur, cur + vim.v.count1)
-  elseif name == 'k' or name == '<Up>' then
-    near = inside(st, cur - vim.v.count1, cur)
-  elseif name == 'G' and q.count == 0 then
-    near = st.at_end
-  elseif name == 'gg' and q.count == 0 then
-    near = st.base == 0
-  elseif name == "'" or name == '`' then
-    local line = marks.get(st, extra)
-    near = line ~= nil and inside(st, line, line)
+  if lands_inside(st, name, extra) then
+    return name .. (extra or '')
   end
-  if near then
-    return (name == "'" or name == '`') and (name .. extra) or name
-  end
-  queued = q
+  queued = { op = vim.v.operator, count = vim.v.count, reg = vim.v.register, name = name, extra = extra }
   return '<C-\\><C-n>' .. RUN
 end
 
@@ -539,22 +532,8 @@ end
 
 --- Visual-mode `name`: the motion itself when it stays in the window, else queued.
 local function visual_motion(st, name, extra)
-  local cur = W.cursor_line(st)
-  local near
-  if name == 'j' or name == '<Down>' then
-    near = inside(st, cur, cur + vim.v.count1)
-  elseif name == 'k' or name == '<Up>' then
-    near = inside(st, cur - vim.v.count1, cur)
-  elseif name == 'G' and vim.v.count == 0 then
-    near = st.at_end
-  elseif name == 'gg' and vim.v.count == 0 then
-    near = st.base == 0
-  elseif name == "'" or name == '`' then
-    local line = marks.get(st, extra)
-    near = line ~= nil and inside(st, line, line)
-  end
-  if near then
-    return (name == "'" or name == '`') and (name .. extra) or name
+  if lands_inside(st, name, extra) then
+    return name .. (extra or '')
   end
   queued = { visual = true, count = vim.v.count, name = name, extra = extra }
   return RUN
@@ -598,26 +577,20 @@ function R.map(buf)
   for name, _ in pairs(MOTIONS) do
     if name ~= '/' then
       local mark = name == "'" or name == '`'
-      local function o(st)
-        if name == '%' and vim.v.count == 0 then
-          return '%'
+      -- (the same in both modes but for what runs the motion)
+      local function mapped(motion)
+        return function(st)
+          if name == '%' and vim.v.count == 0 then
+            return '%'
+          end
+          local extra = mark and vim.fn.getcharstr() or nil
+          if mark and not extra:match('^%l$') then
+            return name .. extra
+          end
+          return motion(st, name, extra)
         end
-        local extra = mark and vim.fn.getcharstr() or nil
-        if mark and not extra:match('^%l$') then
-          return name .. extra
-        end
-        return pending_motion(st, name, extra)
       end
-      local function x(st)
-        if name == '%' and vim.v.count == 0 then
-          return '%'
-        end
-        local extra = mark and vim.fn.getcharstr() or nil
-        if mark and not extra:match('^%l$') then
-          return name .. extra
-        end
-        return visual_motion(st, name, extra)
-      end
+      local o, x = mapped(pending_motion), mapped(visual_motion)
       local opts = { buffer = buf, expr = true, desc = 'Tome: ' .. name .. ' in the file' }
       vim.keymap.set('o', name, with_state(o, name), opts)
       vim.keymap.set('x', name, with_state(x, name), opts)
