@@ -67,6 +67,6 @@ pub use lines::Scope;
 pub use save::SaveReport;
 pub use search::{Direction, MatchPage, Matcher, Query};
 pub use source::{DiskChange, Encoding, FileIdentity, LineEnding, Source};
-pub use sys::return_freed_memory;
+pub use sys::{return_freed_memory, trim_freed_memory};
 pub use text::{count_columns, decode_lossy, decode_lossy_owned, unit_at, PositionEncoding, Unit};
 pub use view::{Chunks, ColumnWindow, Line, LineCount, Position, View, WholeLines};

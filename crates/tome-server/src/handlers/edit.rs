@@ -172,6 +172,11 @@ impl Backend {
         let progress = RequestProgress::begin(&self.client, token, title).await;
         let out = progress.track(&control, outcome(rx)).await;
         drop(guard);
+        if !dry_run {
+            // The plan and the trees it replaced are freed by now; the allocator would keep
+            // them (hundreds of MiB after a big replace-all).
+            tome_core::trim_freed_memory();
+        }
         out
     }
 }
