@@ -98,9 +98,10 @@ end
 
 --- A synchronous request; errors are returned (result, err), never thrown.
 function M.request(method, params, timeout)
-  -- Changes made in the buffer and not sent yet (edit.lua sends them once the command that
-  -- made them is done) go first, so this request sees them: a search, an undo or a save typed
-  -- right after an edit.
+  -- Changes made in the buffer and not sent yet (edit.lua sends each once the buffer holds
+  -- it, from on_lines; a change Neovim reports in parts may still wait) go first, so this
+  -- request sees them: a refill (else it would show the old text and the change would be
+  -- counted twice in the version), a search, an undo or a save typed right after an edit.
   local doc = type(params) == 'table' and params.doc
   if doc then
     for _, st in pairs(state.docs) do

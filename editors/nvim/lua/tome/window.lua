@@ -240,12 +240,7 @@ end
 --- Returns true on success; false and true when the lines hold more than `bytes`. Lines past
 --- the index frontier wait for the index (a viewport by `first` does).
 function W.fill(st, first, count, bytes)
-  -- Changes not sent yet go first: the lines read must include them (a change Neovim reported
-  -- in parts may still wait for on_lines; sent while the read waits, it would be undone on
-  -- screen and counted twice in the version).
-  if st.flush_edits then
-    st.flush_edits()
-  end
+  -- (changes not sent yet go first: client.request sends them before reading)
   count = count or W.size()
   first = math.max(0, math.floor(first))
   local known = st.line_count and st.line_count.known or 0
