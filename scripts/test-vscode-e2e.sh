@@ -51,7 +51,7 @@ fi
 [ -x "$code_server" ] || fail "code-server not found at $code_server"
 echo "-- code-server ready ($((SECONDS - t)) s)"
 
-bin=$root/target/release/tome
+bin=${TOME_BIN:-$root/target/release/tome} # TOME_BIN: test another build
 if [ ! -x "$bin" ]; then
   (cd "$root" && cargo build --release -p tome) || fail "building tome failed"
 fi

@@ -52,7 +52,7 @@ step "build" npm run -s build
 step "lint" npm run -s lint
 [ "$failed" -eq 0 ] || finish
 
-bin=$root/target/release/tome
+bin=${TOME_BIN:-$root/target/release/tome} # TOME_BIN: test another build
 if [ ! -x "$bin" ]; then
   (cd "$root" && cargo build --release -p tome) || { failed=$((failed + 1)); finish; }
 fi

@@ -1,0 +1,285 @@
+// Benchmark (not a test): how fast typed keys reach the screen in code-server, in Tome's editor
+// and in VS Code's own editor, on copies of one small file, in the same run. Two figures per
+// editor: key-to-screen for single keys (a key pressed, then a pause), and the time for a burst
+// of 100 characters typed at once to be on screen. Rounds alternate which editor goes first.
+//
+// A key's time runs from just before Playwright sends it (Node's clock) to the animation frame
+// after the page's text first holds it (a MutationObserver in the page, then
+// requestAnimationFrame: the frame about to be painted). Both clocks are the machine's wall
+// clock (timeOrigin + now), so the webview's iframe and Node compare directly. The automation's
+// own overhead (one CDP round trip per key) is in both editors' figures.
+//
+// VS Code's editor runs with word-based suggestions off (so its figures are not slowed by the
+// suggest widget; that makes the comparison stricter for Tome). `small.txt` opens in VS Code's
+// editor, `small.log` in Tome's (`workbench.editorAssociations`), side by side.
+//
+// Env: CODE_SERVER, VSIX (required), TOME_BIN, CHROMIUM, ROUNDS (default 3), SINGLES (keys per
+// round, default 20), BURSTS (per round, default 3). Prints a table and one JSON line (`# json`).
+
+import { execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { launchChromium } from "../shared.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ext = path.resolve(here, "../..");
+const BIN = path.resolve(process.env.TOME_BIN ?? path.resolve(ext, "../../target/release/tome"));
+const CODE_SERVER = process.env.CODE_SERVER;
+const VSIX = process.env.VSIX;
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const SINGLES = Number(process.env.SINGLES ?? 20);
+const BURSTS = Number(process.env.BURSTS ?? 3);
+const BURST = "thequickbrownfoxjumpsoverthelazydog".repeat(3).slice(0, 100);
+const sleep = (n) => new Promise((r) => setTimeout(r, n));
+const now = () => performance.timeOrigin + performance.now();
+
+async function until(fn, what, timeout = 30000) {
+  const end = Date.now() + timeout;
+  let last;
+  while (Date.now() < end) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = String(e);
+    }
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "tome-bench-typing-"));
+const home = path.join(root, "home");
+const userData = path.join(root, "user-data");
+const extDir = path.join(root, "extensions");
+const workspace = path.join(root, "workspace");
+for (const d of [home, path.join(userData, "User"), extDir, workspace]) fs.mkdirSync(d, { recursive: true });
+// One small file, two copies: each line starts with a unique tag the checks look for.
+const lines = [];
+for (let i = 1; i <= 200; i++) lines.push(`L${String(i).padStart(4, "0")}-alpha-beta-gamma ${"x".repeat(i % 30)} end`);
+const text = lines.join("\n") + "\n";
+fs.writeFileSync(path.join(workspace, "small.txt"), text);
+fs.writeFileSync(path.join(workspace, "small.log"), text);
+const env = {
+  ...process.env,
+  HOME: home,
+  XDG_CONFIG_HOME: path.join(home, ".config"),
+  XDG_DATA_HOME: path.join(home, ".local/share"),
+  XDG_CACHE_HOME: path.join(home, ".cache"),
+  XDG_STATE_HOME: path.join(home, ".local/state"),
+  TOME_STATE_DIR: path.join(root, "tome-state"),
+};
+fs.writeFileSync(
+  path.join(userData, "User", "settings.json"),
+  JSON.stringify({
+    "tome.serverPath": BIN,
+    "files.autoSave": "off",
+    "workbench.editorAssociations": { "*.log": "tome.largeFile" },
+    "workbench.startupEditor": "none",
+    "workbench.tips.enabled": false,
+    "workbench.enableExperiments": false,
+    "security.workspace.trust.enabled": false,
+    "telemetry.telemetryLevel": "off",
+    "extensions.autoCheckUpdates": false,
+    "extensions.autoUpdate": false,
+    "update.mode": "none",
+    "chat.commandCenter.enabled": false,
+    "editor.quickSuggestions": { other: "off", comments: "off", strings: "off" },
+    "editor.wordBasedSuggestions": "off",
+    "editor.suggestOnTriggerCharacters": false,
+  }),
+);
+
+// In-page probe: `__arm(s)` starts watching `sel` for text holding `s`; `__seen()` resolves
+// with the wall-clock time of the animation frame after it first did.
+const PROBE = (sel) => {
+  const el = document.querySelector(sel);
+  let want = null;
+  let resolveSeen;
+  let seen;
+  const test = () => {
+    if (want !== null && el.textContent.replace(/\u00a0/g, " ").includes(want)) {
+      want = null;
+      requestAnimationFrame(() => resolveSeen(performance.timeOrigin + performance.now()));
+    }
+  };
+  new MutationObserver(test).observe(el, { childList: true, subtree: true, characterData: true });
+  window.__arm = (s) => {
+    want = s;
+    seen = new Promise((r) => (resolveSeen = r));
+    test();
+  };
+  window.__seen = () => seen;
+};
+
+let codeServer;
+let browser;
+let exitCode = 0;
+try {
+  if (!CODE_SERVER || !VSIX) throw new Error("CODE_SERVER and VSIX are required");
+  const common = ["--user-data-dir", userData, "--extensions-dir", extDir];
+  execFileSync(CODE_SERVER, ["--install-extension", VSIX, ...common], { env, stdio: ["ignore", "ignore", "inherit"] });
+  const port = await freePort();
+  const log = fs.openSync(path.join(root, "code-server.log"), "w");
+  codeServer = spawn(
+    CODE_SERVER,
+    ["--bind-addr", `127.0.0.1:${port}`, "--auth", "none", "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", ...common, workspace],
+    { env, stdio: ["ignore", log, log], detached: true },
+  );
+  const base = `http://127.0.0.1:${port}`;
+  await until(async () => (await fetch(`${base}/healthz`)).ok, "code-server", 60000);
+  browser = await launchChromium();
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  await page.goto(`${base}/?folder=${encodeURIComponent(workspace)}`);
+  await page.waitForSelector(".monaco-workbench", { timeout: 60000 });
+
+  const quickOpen = async (name) => {
+    await until(async () => {
+      await page.keyboard.press("Control+p");
+      return !!(await page.waitForSelector(".quick-input-widget:not([style*='display: none']) input", { timeout: 3000 }).catch(() => null));
+    }, "quick open");
+    await page.keyboard.type(name);
+    await until(async () => !!(await page.$(`.quick-input-list .monaco-list-row[aria-label*='${name}']`)), `${name} in Quick Open`);
+    await page.keyboard.press("Enter");
+  };
+
+  // VS Code's editor on small.txt (opened first: it stays in its own editor group tab).
+  await quickOpen("small.txt");
+  await until(async () => (await page.$eval(".editor-instance .view-lines", (e) => e.textContent).catch(() => "")).includes("L0001-alpha"), "small.txt shown");
+  await page.evaluate(PROBE, ".editor-instance .view-lines");
+  // Tome on small.log, in a second group so both stay open (alternating costs no reopen).
+  await page.keyboard.press("Control+\\");
+  await quickOpen("small.log");
+  const frame = await until(async () => {
+    for (const f of page.frames()) if (await f.$("#lines").catch(() => null)) return f;
+    return null;
+  }, "the Tome webview");
+  await until(async () => (await frame.$eval("#lines", (e) => e.textContent)).includes("L0001-alpha"), "small.log shown in Tome");
+  await frame.evaluate(PROBE, "#lines");
+
+  const editors = {
+    vscode: {
+      ctx: page,
+      focus: async () => {
+        await page.click(".editor-instance .view-lines", { position: { x: 300, y: 5 } });
+      },
+    },
+    tome: {
+      ctx: frame,
+      focus: async () => {
+        await frame.click("#lines", { position: { x: 300, y: 5 } });
+      },
+    },
+  };
+
+  /** Types on the line whose text starts with `tag` (the cursor is at its start). */
+  async function single(ed, ch, expect) {
+    await ed.ctx.evaluate((s) => window.__arm(s), expect);
+    const t0 = now();
+    await page.keyboard.press(ch);
+    const t1 = await ed.ctx.evaluate(() => window.__seen());
+    return t1 - t0;
+  }
+  async function burst(ed, expect) {
+    await ed.ctx.evaluate((s) => window.__arm(s), expect);
+    const t0 = now();
+    await page.keyboard.type(BURST);
+    const t1 = await ed.ctx.evaluate(() => window.__seen());
+    return t1 - t0;
+  }
+  async function toLine(n) {
+    await page.keyboard.press("Control+Home");
+    for (let i = 1; i < n; i++) await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Home");
+    await sleep(300);
+  }
+
+  const results = { vscode: { single: [], burst: [] }, tome: { single: [], burst: [] } };
+  const perRound = [];
+  const LETTERS = "kqzjvwxyhgfdsamnbcrt";
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 ? ["tome", "vscode"] : ["vscode", "tome"];
+    const r = {};
+    for (const name of order) {
+      const ed = editors[name];
+      await ed.focus();
+      const first = round * (BURSTS + 1) + 1;
+      await toLine(first);
+      const tag = `L${String(first).padStart(4, "0")}-`;
+      const s = [];
+      let typed = "";
+      for (let i = 0; i < SINGLES; i++) {
+        const ch = LETTERS[i % LETTERS.length];
+        typed += ch;
+        s.push(await single(ed, ch, typed + tag));
+        await sleep(120);
+      }
+      const b = [];
+      for (let k = 1; k <= BURSTS; k++) {
+        await page.keyboard.press("ArrowDown");
+        await page.keyboard.press("Home");
+        await sleep(300);
+        b.push(await burst(ed, BURST + `L${String(first + k).padStart(4, "0")}-`));
+        await sleep(300);
+      }
+      results[name].single.push(...s);
+      results[name].burst.push(...b);
+      r[name] = { single: median(s), burst: median(b) };
+    }
+    perRound.push(r);
+    console.log(
+      `# round ${round + 1}: single ${r.tome.single.toFixed(1)} / ${r.vscode.single.toFixed(1)} ms, burst ${r.tome.burst.toFixed(0)} / ${r.vscode.burst.toFixed(0)} ms (Tome / VS Code)`,
+    );
+  }
+  const summary = {};
+  for (const k of ["single", "burst"]) {
+    const t = median(results.tome[k]);
+    const v = median(results.vscode[k]);
+    summary[k] = { tome: Number(t.toFixed(1)), vscode: Number(v.toFixed(1)), ratio: Number((t / v).toFixed(2)), samples: results.tome[k].length };
+  }
+  console.log(`| measure | Tome | VS Code | ratio |`);
+  console.log(`| --- | --- | --- | --- |`);
+  console.log(
+    `| single key, key-to-screen median (${summary.single.samples} keys each) | ${summary.single.tome} ms | ${summary.single.vscode} ms | ${summary.single.ratio}x |`,
+  );
+  console.log(
+    `| 100-character burst on screen, median (${summary.burst.samples} bursts each) | ${summary.burst.tome} ms | ${summary.burst.vscode} ms | ${summary.burst.ratio}x |`,
+  );
+  console.log(`# json ${JSON.stringify({ summary, perRound })}`);
+} catch (e) {
+  console.error(`benchmark failed: ${e && e.stack ? e.stack : e}`);
+  console.error(`(code-server log: ${path.join(root, "code-server.log")})`);
+  exitCode = 1;
+} finally {
+  await browser?.close().catch(() => undefined);
+  if (codeServer?.pid) {
+    try {
+      process.kill(-codeServer.pid, "SIGTERM");
+    } catch {
+      /* gone */
+    }
+  }
+  await sleep(300);
+  if (!exitCode && !process.env.KEEP) fs.rmSync(root, { recursive: true, force: true });
+}
+process.exit(exitCode);
