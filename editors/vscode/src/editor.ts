@@ -299,6 +299,7 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
       if (generation !== document.history.generation) return;
       if (method === "tome/undo") document.history.undone();
       else document.history.redone();
+      document.session.beginChange(); // edits the webview made before it hears of this: refused
       const r = await document.server.request(method, { doc: document.session.doc });
       await document.session.refresh(r.offset);
     });
@@ -424,6 +425,7 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
     // with "Don't Save": the copy is then just dropped).
     if (document.needsSaveAs) return Promise.resolve();
     return document.serially(async () => {
+      document.session.beginChange();
       if (!(await this.stepBackToSaved(document))) {
         await document.server.request("tome/reload", { doc: document.session.doc });
         document.history.reloaded();
@@ -498,6 +500,7 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
   async reloadFromDisk(document: TomeDocument): Promise<void> {
     const vscodeDirty = document.history.dirty;
     await document.serially(async () => {
+      document.session.beginChange();
       await document.server.request("tome/reload", { doc: document.session.doc });
       document.history.reloaded();
       await document.session.refresh();

@@ -18,9 +18,10 @@ export function activate(context: vscode.ExtensionContext): void {
   let shown: TomeDocument | undefined; // the document whose status the status bar shows
   const progress = new ProgressRelay((doc, percent) => {
     const document = sessions.get(doc);
-    // At the end of indexing, read the exact line count (its `info` event updates the status).
-    if (percent === null) void document?.session.refreshInfo().catch(() => undefined);
-    else if (document && shown === document) host.showStatus(document);
+    // The views are told; at the end the session reads the exact line count (its `info` event
+    // updates the status bar).
+    void document?.session.indexProgress(percent).catch(() => undefined);
+    if (percent !== null && document && shown === document) host.showStatus(document);
   });
   context.subscriptions.push(output, status);
 

@@ -94,6 +94,12 @@ export type ErrorKind =
 export const HostErrorCodes = {
   /** A copy refused for its size (the message says why); `data: {bytes, limit}`. */
   CopyTooLarge: -32001,
+  /**
+   * An edit computed before a change the host made itself (undo, redo, revert, reload): its
+   * positions may be wrong, so it is not sent. The webview reads the document again (the host
+   * also sends `refresh`).
+   */
+  StaleEpoch: -32004,
 } as const;
 
 /** A JSON-RPC error object. */
@@ -463,7 +469,8 @@ export const WORK_DONE_PROGRESS_CREATE = "window/workDoneProgress/create";
  */
 export interface WebviewMethods {
   viewport: { params: DistributiveOmit<ViewportParams, "doc">; result: ViewportResult };
-  edit: { params: Omit<EditParams, "doc">; result: EditResult };
+  /** `epoch`: the last one the host announced (`init`, `refresh`); see HostErrorCodes.StaleEpoch. */
+  edit: { params: Omit<EditParams, "doc"> & { epoch: number }; result: EditResult };
   info: { params: Record<string, never>; result: DocInfo };
   search: { params: Omit<SearchParams, "doc" | "workDoneToken">; result: SearchResult };
   replaceAll: { params: Omit<ReplaceAllParams, "doc" | "workDoneToken">; result: ReplaceAllResult };
@@ -505,9 +512,11 @@ export type WebviewMessage = { type: "ready" } | WebviewRequest | { type: "cance
 
 /** Messages the host posts to the webview. */
 export type HostMessage =
-  | { type: "init"; info: DocInfo; echoesShortcuts: boolean }
+  | { type: "init"; info: DocInfo; echoesShortcuts: boolean; epoch: number }
   | { type: "response"; reqId: number; result?: unknown; error?: ErrorObject }
-  | { type: "refresh"; info: DocInfo; reveal?: number | null }
+  | { type: "refresh"; info: DocInfo; reveal?: number | null; epoch: number }
+  /** Indexing progress from `$/progress`: a percentage, or null once done (with the final info). */
+  | { type: "index"; percent: number | null; info?: DocInfo }
   | { type: "diskChange"; change: DiskChangeKind; message: string; info: DocInfo; follow: boolean }
   | { type: "follow"; on: boolean | "toggle" }
   | { type: "gotoLine" }

@@ -77,8 +77,20 @@ export const JOURNAL_CHECK = { settleMs: 300, everyMs: 1000 };
 export class DocSession extends EventEmitter {
   private posts = new Set<(m: HostMessage) => void>();
   private aborts = new Map<number, AbortController>();
-  /** The server's undo steps at a version, as last read (`tome/info`, or an edit's reply). */
-  private steps: { version: number; undoSteps: number } | null;
+  /**
+   * The server's undo steps at recent versions, as read (`tome/info`, edits' replies): an
+   * edit's reply says whether it opened a step when compared with the steps at the version it
+   * was based on. Kept for a few versions, since pipelined edits and reads cross.
+   */
+  private steps = new Map<number, number>();
+  /** Replies of pipelined edits are accounted in the order the edits were sent. */
+  private edits: Promise<unknown> = Promise.resolve();
+  /**
+   * Bumped by each change the host makes itself (undo, redo, revert, reload): edits the
+   * webview computed before it heard of that change are refused (HostErrorCodes.StaleEpoch).
+   * Their predicted version could match the server's by chance and land in the wrong place.
+   */
+  private _epoch = 0;
   /** The pending journal check after edits (JOURNAL_CHECK), and when edits were last made. */
   private journalCheck: { timer: NodeJS.Timeout; since: number } | null = null;
   private editedAt = 0;
@@ -89,7 +101,25 @@ export class DocSession extends EventEmitter {
     private readonly hooks: SessionHooks = {},
   ) {
     super();
-    this.steps = { version: info.version, undoSteps: info.undoSteps };
+    this.noteSteps(info.version, info.undoSteps);
+  }
+
+  get epoch(): number {
+    return this._epoch;
+  }
+
+  /**
+   * Call before the host changes the document itself (undo, redo, revert, reload): edits still
+   * on their way from the webview are refused from now on, until it has read the new state
+   * (`refresh`, which carries the new epoch).
+   */
+  beginChange(): void {
+    this._epoch++;
+  }
+
+  private noteSteps(version: number, undoSteps: number): void {
+    this.steps.set(version, undoSteps);
+    if (this.steps.size > 256) this.steps.delete(this.steps.keys().next().value as number);
   }
 
   get doc(): number {
@@ -107,8 +137,13 @@ export class DocSession extends EventEmitter {
   }
 
   private setInfo(info: DocInfo): DocInfo {
+    // Replies come in any order: an info read before the index completed must not undo what a
+    // later one said (the status bar stayed at "indexing 36%" after such a reply).
+    if (this.info.indexComplete && !info.indexComplete && info.version <= this.info.version) {
+      info = { ...info, indexComplete: true, indexPercent: 100, lineCount: info.version === this.info.version ? this.info.lineCount : info.lineCount };
+    }
     this.info = info;
-    this.steps = { version: info.version, undoSteps: info.undoSteps };
+    this.noteSteps(info.version, info.undoSteps);
     this.emit("info", info);
     return info;
   }
@@ -157,13 +192,28 @@ export class DocSession extends EventEmitter {
   /** Re-reads the document state and tells every webview to redraw (after undo, revert…). */
   async refresh(reveal?: number | null): Promise<void> {
     const info = await this.refreshInfo();
-    this.broadcast({ type: "refresh", info, reveal });
+    this.broadcast({ type: "refresh", info, reveal, epoch: this._epoch });
+  }
+
+  /**
+   * Indexing progress (`$/progress` on the document's index token): the webviews are told (their
+   * scrollbar switches to lines once it is done); at the end the info is read again, for the
+   * exact line count, and passed on.
+   */
+  async indexProgress(percent: number | null): Promise<void> {
+    if (percent !== null) {
+      this.info = { ...this.info, indexPercent: percent };
+      this.broadcast({ type: "index", percent });
+      return;
+    }
+    const info = await this.refreshInfo();
+    this.broadcast({ type: "index", percent: null, info });
   }
 
   async handle(msg: WebviewMessage, post: (m: HostMessage) => void): Promise<void> {
     switch (msg.type) {
       case "ready":
-        post({ type: "init", info: await this.refreshInfo(), echoesShortcuts: !!this.hooks.echoesShortcuts });
+        post({ type: "init", info: await this.refreshInfo(), echoesShortcuts: !!this.hooks.echoesShortcuts, epoch: this._epoch });
         return;
       case "status":
         this.emit("status", { cursor: msg.cursor, selectedLines: msg.selectedLines, following: msg.following } satisfies CursorStatus);
@@ -199,8 +249,13 @@ export class DocSession extends EventEmitter {
     switch (msg.method) {
       case "copy":
         return this.copy(msg.params, signal);
-      case "edit":
-        return this.edit({ ...msg.params, doc }, signal);
+      case "edit": {
+        const { epoch, ...params } = msg.params;
+        if (epoch !== this._epoch) {
+          throw new RpcError({ code: HostErrorCodes.StaleEpoch, message: "the document was changed meanwhile (undo, redo, revert or reload): edit not sent" });
+        }
+        return this.edit({ ...params, doc }, signal);
+      }
       case "info":
         return this.setInfo(await this.server.request(RELAYED.info, { ...msg.params, doc }, signal));
       case "viewport": {
@@ -229,21 +284,45 @@ export class DocSession extends EventEmitter {
   /**
    * Sends an edit. Its reply carries the server's undo steps after it: one more than before
    * when the edit opened a new step, the same when it joined the previous one (typing). The
-   * steps before are known when the edit was made at the version they were last seen at (an
-   * edit at another version fails as stale, so nothing came in between); otherwise the edit
-   * counts as a new step, as edits do by default.
+   * steps before are those at the version the edit was based on (an edit at another version
+   * fails as stale, so nothing came in between); when they are unknown the edit counts as a
+   * new step, as edits do by default. The webview pipelines edits, and replies may come in any
+   * order: they are accounted in the order the edits were sent, so that each finds the steps
+   * its predecessor left, and VS Code's undo entries are made in order.
    */
-  private async edit(params: EditParams, signal: AbortSignal): Promise<EditResult> {
-    // Read before sending: an info answered meanwhile may already count this edit.
-    const before = this.steps;
-    const result: { version: number; undoSteps?: number } = await this.server.request("tome/edit", params, signal);
-    const joined = typeof result.undoSteps === "number" && before !== null && before.version === params.version && result.undoSteps === before.undoSteps;
-    if (typeof result.undoSteps === "number") {
-      this.steps = { version: result.version, undoSteps: result.undoSteps };
-      if (this.info.version <= result.version) this.info = { ...this.info, undoSteps: result.undoSteps, redoSteps: 0 };
+  private edit(params: EditParams, signal: AbortSignal): Promise<EditResult> {
+    const reply = this.server.request("tome/edit", params, signal) as Promise<{ version: number; undoSteps?: number }>;
+    const accounted = this.edits.then(async () => {
+      const result = await reply;
+      const before = this.steps.get(params.version);
+      const joined = typeof result.undoSteps === "number" && before === result.undoSteps;
+      if (typeof result.undoSteps === "number") {
+        this.noteSteps(result.version, result.undoSteps);
+        if (this.info.version <= result.version) this.info = { ...this.info, undoSteps: result.undoSteps, redoSteps: 0 };
+      }
+      if (result.version === params.version + 1) this.noteLines(params);
+      this.noteChange("tome/edit", params.version, result.version, !joined);
+      return result as EditResult;
+    });
+    this.edits = accounted.catch(() => undefined);
+    return accounted;
+  }
+
+  /**
+   * The line count (status bar) after an applied edit, without asking the server: lines its
+   * text adds less lines its ranges remove (the webview no longer reads the screen after each
+   * edit, so `noteLineCount` does not see it).
+   */
+  private noteLines(params: EditParams): void {
+    let delta = 0;
+    for (const e of params.edits) {
+      if (!("range" in e) || !("text" in e)) return; // by offsets or bytes: not counted here
+      delta += (e.text.match(/\r\n|\r|\n/g)?.length ?? 0) - (e.range.end.line - e.range.start.line);
     }
-    this.noteChange("tome/edit", params.version, result.version, !joined);
-    return result as EditResult;
+    if (delta === 0) return;
+    const lc = this.info.lineCount;
+    this.info = { ...this.info, lineCount: { ...lc, known: lc.known + delta, estimate: lc.estimate + delta } };
+    this.emit("info", this.info);
   }
 
   /** Keeps the line count (status bar) current from the views' reads, with no extra request. */

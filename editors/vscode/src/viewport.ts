@@ -15,6 +15,8 @@ import type { Edit, LineCount, LineEnding, Position, ViewLine, ViewportResult } 
  */
 export class LineCache {
   private lines = new Map<number, ViewLine>();
+  /** Lines patched locally whose text may differ from the server's (echo.ts): read again. */
+  private staleLines = new Set<number>();
   private _version = -1;
   private _windowStart = 0;
 
@@ -33,6 +35,7 @@ export class LineCache {
   /** Forgets everything (e.g. after undo, reload); the next reply of any version is taken. */
   clear(): void {
     this.lines.clear();
+    this.staleLines.clear();
     this._version = -1;
   }
 
@@ -41,6 +44,7 @@ export class LineCache {
     if (result.version < this._version) return false;
     if (result.version !== this._version || windowStart !== this._windowStart) {
       this.lines.clear();
+      this.staleLines.clear();
       this._version = result.version;
       this._windowStart = windowStart;
     }
@@ -48,12 +52,45 @@ export class LineCache {
       if (l.number === null) continue;
       this.lines.delete(l.number); // re-insert: Map order is our LRU order
       this.lines.set(l.number, l);
+      this.staleLines.delete(l.number);
     }
     while (this.lines.size > this.capacity) {
       const oldest = this.lines.keys().next().value as number;
       this.lines.delete(oldest);
     }
     return true;
+  }
+
+  /**
+   * A local edit (echo.ts) at version `version`: lines [first, first + count) become `made`,
+   * the lines after are renumbered and their offsets moved by `byteDelta`.
+   */
+  splice(first: number, count: number, made: ViewLine[], byteDelta: number, version = this._version + 1): void {
+    const shift = made.length - count;
+    const next = new Map<number, ViewLine>();
+    for (const [n, l] of this.lines) {
+      if (n < first) next.set(n, l);
+      else if (n >= first + count) next.set(n + shift, shift === 0 && byteDelta === 0 ? l : { ...l, number: n + shift, offset: l.offset + byteDelta });
+    }
+    for (const l of made) next.set(l.number!, l);
+    this.lines = next;
+    const stale = new Set<number>();
+    for (const n of this.staleLines) {
+      if (n < first) stale.add(n);
+      else if (n >= first + count) stale.add(n + shift);
+    }
+    this.staleLines = stale;
+    this._version = version;
+  }
+
+  /** Marks lines whose cached text may not be the server's (read them again when it can). */
+  markStale(lines: number[]): void {
+    for (const n of lines) if (this.lines.has(n)) this.staleLines.add(n);
+  }
+
+  /** Stale lines within [first, first + count), in order. */
+  staleIn(first: number, count: number): number[] {
+    return [...this.staleLines].filter((n) => n >= first && n < first + count).sort((a, b) => a - b);
   }
 
   get(line: number): ViewLine | undefined {

@@ -1,20 +1,63 @@
 // Editing: operations are queued and applied one at a time, each translated against the
 // freshest cache (so a Backspace at column 0 knows the previous line's length after the edits
-// before it). Also the clipboard: the host reads the range from the server and writes the
-// clipboard, so a selection of millions of lines copies without ever being on screen (up to a
-// cap, see textRange.ts).
+// before it). Each edit is applied to the cached lines at once and drawn (local echo), and sent
+// without waiting for the one before (pipelined, with predicted versions: echo.ts). Nothing is
+// read again after an edit, except lines the cache could not patch exactly, and everything on
+// screen when the server disagreed (a refused edit, a change on disk). Also the clipboard: the
+// host reads the range from the server and writes the clipboard, so a selection of millions of
+// lines copies without ever being on screen (up to a cap, see textRange.ts).
 
-import type { Range } from "../protocol";
+import { patchLines } from "../echo";
+import { ErrorCodes, HostErrorCodes, type Edit, type EditResult, type Range } from "../protocol";
 import { editOverSelection, wholeLine } from "../selection";
-import { translateEdit, type CursorEdit } from "../viewport";
-import { request } from "./host";
-import { lineAt, redraw, reveal, stopFollowing } from "./navigation";
+import { lineBreak, translateEdit, type CursorEdit } from "../viewport";
+import { RequestError, request } from "./host";
+import { lineAt, redraw, refreshStale, reveal, showLine, stopFollowing } from "./navigation";
 import { schedule } from "./queue";
-import { fail, note } from "./render";
-import { cache, selection, state } from "./state";
+import { drawStatus, fail, note } from "./render";
+import { cache, pipeline, selection, state, topLine } from "./state";
 
 export function enqueue(e: CursorEdit): void {
   schedule(() => applyEdit(e));
+}
+
+/** A resync is queued (one is enough for any number of disagreeing replies). */
+let resyncQueued = false;
+
+/**
+ * The server disagreed with the prediction: once every edit in flight has its reply, read the
+ * screen again at the server's version. Queued with the keys, so keys typed meanwhile act on
+ * what the server has.
+ */
+export function resync(): void {
+  if (resyncQueued) return;
+  resyncQueued = true;
+  schedule(async () => {
+    resyncQueued = false;
+    await pipeline.settled();
+    pipeline.broken = true;
+    cache.clear();
+    await redraw();
+  });
+}
+
+/** Sends a translated edit at the predicted version; its reply is checked when it comes. */
+function send(edits: Edit[]): Promise<EditResult> {
+  const ticket = pipeline.send();
+  const reply = request("edit", { edits, version: ticket.base, epoch: state.epoch });
+  reply.then(
+    (r) => {
+      if (pipeline.replied(ticket, r.version) === "resync") resync();
+      else if (pipeline.inFlight === 0) void refreshStale().catch(fail);
+    },
+    (err: unknown) => {
+      if (pipeline.failed(ticket) !== "resync") return;
+      resync();
+      // Refused because the host undid or reloaded meanwhile: not an error the user made.
+      if (!(err instanceof RequestError && (err.code === HostErrorCodes.StaleEpoch || err.code === ErrorCodes.StaleVersion))) fail(err);
+    },
+  );
+  return reply;
 }
 
 async function applyEdit(e: CursorEdit): Promise<void> {
@@ -25,24 +68,38 @@ async function applyEdit(e: CursorEdit): Promise<void> {
     await lineAt(op.at.line);
     if (op.kind === "deleteBackward" && op.at.character === 0) await lineAt(op.at.line - 1);
   }
-  const t = translateEdit(op, cache.version, (n) => cache.get(n), state.info!.lineEnding);
+  const info = state.info!;
+  const t = translateEdit(op, pipeline.version, (n) => cache.get(n), info.lineEnding);
   if (!t) return;
-  try {
-    await request("edit", t.params);
-    state.lastError = "";
-    state.notice = "";
-  } catch (err) {
-    // Stale or out of bounds: drop the cache so that the next action reads afresh.
-    cache.clear();
-    throw err;
-  }
-  cache.clear();
+  const edit = t.params.edits[0] as { range: Range; text: string };
+  const patched = patchLines(cache, { start: edit.range.start, end: edit.range.end, text: edit.text }, lineBreak(info.lineEnding), pipeline.version + 1);
+  const reply = send(t.params.edits);
   state.cursor = t.cursor;
   state.anchor = null;
   state.goalColumn = -1;
-  state.info!.dirty = true;
-  await redraw(); // refetches the screen at the new version
+  state.lastError = "";
+  state.notice = "";
+  info.dirty = true;
+  if (patched) {
+    const lc = info.lineCount;
+    state.info = { ...info, size: info.size + patched.byteDelta, lineCount: { ...lc, known: lc.known + patched.lineDelta, estimate: lc.estimate + patched.lineDelta } };
+    // Drawn from the cache: no read unless the screen now needs lines it does not hold.
+    const top = topLine();
+    if (top !== null) await showLine(top);
+    await reveal();
+    return;
+  }
+  // The cache could not tell the result (a range over lines not cached, lines cut by the
+  // window): wait for the server and read the screen again.
+  try {
+    await reply;
+  } catch {
+    return; // `send` resynchronises
+  }
+  cache.clear();
+  await redraw();
   await reveal();
+  drawStatus();
 }
 
 /** The selection, or with none the cursor's whole line (VS Code's behaviour). */

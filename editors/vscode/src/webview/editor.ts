@@ -5,12 +5,12 @@
 // render.ts, navigation.ts, editing.ts, find.ts, input.ts) and handles the host's messages.
 
 import { installFind } from "./find";
-import { loadState, onHostMessage, postToHost, request } from "./host";
+import { loadState, onHostMessage, postToHost } from "./host";
 import { fromHost, installInput } from "./input";
-import { goToEnd, redraw, setFollowing, setInfo, showAround, showEnd, showLine } from "./navigation";
+import { goToEnd, redraw, refreshCount, setFollowing, setInfo, showAround, showEnd, showLine } from "./navigation";
 import { schedule } from "./queue";
 import { drawStatus, fail, measure } from "./render";
-import { cache, state, type SavedState } from "./state";
+import { cache, pipeline, state, type SavedState } from "./state";
 import { input } from "./dom";
 
 installFind();
@@ -23,6 +23,8 @@ onHostMessage((m) => {
   switch (m.type) {
     case "init": {
       state.echoesShortcuts = m.echoesShortcuts;
+      state.epoch = m.epoch;
+      pipeline.reset(m.info.version);
       setInfo(m.info);
       measure();
       const saved = loadState<SavedState>();
@@ -31,7 +33,11 @@ onHostMessage((m) => {
       break;
     }
     case "refresh":
-      // After undo/redo/revert/reload: positions of the old text mean nothing any more.
+      // After undo/redo/revert/reload: positions of the old text mean nothing any more. The
+      // info was read after the change, and after every edit the host let through before it
+      // (later ones it refuses: they carry the old epoch).
+      state.epoch = m.epoch;
+      pipeline.reset(m.info.version);
       setInfo(m.info);
       cache.clear();
       state.anchor = null;
@@ -42,12 +48,32 @@ onHostMessage((m) => {
       // Follow mode, or a view showing the end of a growing file (tome.follow): keep the end.
       const last = state.frame[state.frame.length - 1];
       const atEnd = !!last && last.breakLength === 0;
-      setInfo(m.info);
-      cache.clear();
-      if (state.following || (m.follow && atEnd)) schedule(state.following ? goToEnd : showEnd);
-      else schedule(redraw);
+      setInfo({ ...m.info, version: state.info?.version ?? m.info.version });
+      // The server's version moved by itself (edits in flight may or may not be in this info):
+      // read the screen again once they are answered, taking the server's version.
+      schedule(async () => {
+        await pipeline.settled();
+        pipeline.broken = true;
+        cache.clear();
+        await (state.following ? goToEnd() : m.follow && atEnd ? showEnd() : redraw());
+      });
       break;
     }
+    case "index":
+      // Indexing progress comes from the server's `$/progress` (no polling): the status line,
+      // then, once done, the scrollbar by line and the exact line count.
+      if (!state.info) break;
+      if (m.percent !== null) {
+        state.info = { ...state.info, indexPercent: m.percent };
+        drawStatus();
+      } else if (m.info) {
+        const exact = m.info.version === pipeline.version && pipeline.inFlight === 0;
+        setInfo({ ...state.info, indexComplete: true, indexPercent: 100, lineCount: exact ? m.info.lineCount : state.info.lineCount });
+        drawStatus();
+        // Edits in flight: the count the info gives is not the one on screen; read it then.
+        if (!exact || !state.info.lineCount.exact) schedule(refreshCount);
+      }
+      break;
     case "follow":
       setFollowing(m.on === "toggle" ? !state.following : m.on);
       break;
@@ -57,16 +83,5 @@ onHostMessage((m) => {
       break;
   }
 });
-
-// Index progress: poll `tome/info` while indexing, so the scrollbar switches to lines.
-setInterval(() => {
-  if (!state.info || state.info.indexComplete) return;
-  request("info", {})
-    .then((i) => {
-      setInfo(i);
-      drawStatus();
-    })
-    .catch(() => undefined);
-}, 500);
 
 postToHost({ type: "ready" });

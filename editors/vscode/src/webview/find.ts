@@ -6,12 +6,14 @@ import { findCase, findCount, findEl, findInput, findNext as findNextButton, fin
 import { RequestError, cancellable, request } from "./host";
 import { redraw, reveal, showAround, showLine, stopFollowing } from "./navigation";
 import { schedule } from "./queue";
-import { drawMatch } from "./render";
-import { cache, state, topLine, visibleLines } from "./state";
+import { drawMatch, fail } from "./render";
+import { cache, pipeline, state, topLine, visibleLines } from "./state";
 
 /** The count request running, if any (a newer one cancels it). */
 let counting: { cancel(): void } | null = null;
 let countTimer: ReturnType<typeof setTimeout> | undefined;
+/** The next/previous searches, one after the other (not in the key queue). */
+let searching: Promise<void> = Promise.resolve();
 
 function query(): { pattern: string; regex: boolean; caseSensitive: boolean } {
   return { pattern: findInput.value, regex: findRegex.checked, caseSensitive: findCase.checked };
@@ -58,8 +60,23 @@ async function count(): Promise<void> {
   }
 }
 
-async function findNext(backward: boolean): Promise<void> {
-  if (!findInput.value) return;
+/**
+ * Next/previous match. The search runs outside the key queue, so that keys typed while it
+ * runs (a search of a big file takes a while) are not held behind it; only moving to the
+ * match is queued.
+ */
+function findNext(backward: boolean): void {
+  // One search after the other (each starts from the match the one before showed).
+  searching = searching
+    .then(async () => {
+      const r = await startSearch(backward);
+      if (r) await new Promise<void>((shown) => schedule(() => showFound(r).finally(shown)));
+    })
+    .catch(fail);
+}
+
+async function startSearch(backward: boolean): Promise<SearchResult | null> {
+  if (!findInput.value) return null;
   // Forward: from the end of the current match (else the cursor). Backward: before the match.
   const from = state.match
     ? { offset: backward ? state.match.offsets.start : state.match.offsets.end }
@@ -75,8 +92,12 @@ async function findNext(backward: boolean): Promise<void> {
     });
   } catch (e) {
     findCount.textContent = (e as Error).message;
-    return;
+    return null;
   }
+  return r;
+}
+
+async function showFound(r: SearchResult): Promise<void> {
   if (!r.found) {
     findCount.textContent = "no matches";
     state.match = null;
@@ -106,11 +127,16 @@ async function showMatch(f: Match): Promise<void> {
 
 async function replaceAll(): Promise<void> {
   if (!findInput.value) return;
+  // A change of the whole document: after the edits in flight, and what follows waits for it
+  // (the version it leads to is known only from its reply).
+  await pipeline.settled();
   try {
     const r = await request("replaceAll", { query: query(), replacement: replaceInput.value });
     findCount.textContent = `replaced ${r.count}`;
+    pipeline.reset(r.version);
   } catch (e) {
     findCount.textContent = (e as Error).message;
+    pipeline.broken = true; // a cancelled replace may still have been applied
     return;
   }
   state.match = null;
@@ -130,7 +156,7 @@ export function installFind(): void {
   findInput.addEventListener("keydown", (e) => {
     if (e.key === "Enter") {
       e.preventDefault();
-      schedule(() => findNext(e.shiftKey));
+      findNext(e.shiftKey);
     }
   });
   replaceInput.addEventListener("keydown", (e) => {
@@ -146,8 +172,8 @@ export function installFind(): void {
       closeFind();
     }
   });
-  findNextButton.addEventListener("click", () => schedule(() => findNext(false)));
-  findPrev.addEventListener("click", () => schedule(() => findNext(true)));
+  findNextButton.addEventListener("click", () => findNext(false));
+  findPrev.addEventListener("click", () => findNext(true));
   replaceAllButton.addEventListener("click", () => schedule(replaceAll));
   findClose.addEventListener("click", closeFind);
 }

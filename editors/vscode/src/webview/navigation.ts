@@ -1,11 +1,11 @@
 // Fetching and moving: reads the lines to show from the host (`viewport`), scrolls, moves the
 // cursor and the selection, goes to a line or the end, follows the end of a growing file.
 
-import { ErrorCodes, type DocInfo, type Position, type ViewLine, type ViewportResult } from "../protocol";
+import { ErrorCodes, type DocInfo, type Position, type ViewLine, type ViewportResult, type WebviewParams } from "../protocol";
 import { RequestError, request } from "./host";
 import { schedule } from "./queue";
 import { draw, drawStatus, note, syncScrollbar } from "./render";
-import { cache, lastLine, selection, state, topLine, visibleCols, visibleLines, windowParam } from "./state";
+import { cache, lastLine, pipeline, selection, state, topLine, visibleCols, visibleLines, windowParam } from "./state";
 
 /**
  * Takes a newer document state. When the index has just completed, lines shown without
@@ -24,12 +24,31 @@ function onIndexComplete(): void {
   else if (!("line" in state.top) || state.frame.some((l) => l.number === null)) schedule(redraw);
 }
 
-function applyResult(r: ViewportResult): void {
+/**
+ * Takes a viewport reply into the cache, if it was read at the version the cache predicts
+ * (echo.ts): a reply read before edits still in flight would bring back text they changed.
+ * Returns whether it was taken.
+ */
+function applyResult(r: ViewportResult): boolean {
+  if (!pipeline.accepts(r.version)) return false;
   if (state.info) {
     const complete = state.info.indexComplete || r.lineCount.exact;
     setInfo({ ...state.info, lineCount: r.lineCount, indexComplete: complete });
   }
   cache.put(r, state.leftCol);
+  return true;
+}
+
+/**
+ * Reads lines into the cache. Waits for the edits in flight first, so that the reply is read
+ * at the predicted version; reads again (a few times) if more edits went out meanwhile.
+ */
+async function fetchLines(p: WebviewParams<"viewport">): Promise<ViewportResult> {
+  for (let attempt = 0; ; attempt++) {
+    await pipeline.settled();
+    const r = await request("viewport", p);
+    if (applyResult(r) || attempt >= 3) return r;
+  }
 }
 
 /** Shows lines from `line` on (line mode). Waits for the index if needed. */
@@ -38,11 +57,11 @@ export async function showLine(line: number): Promise<void> {
   const n = visibleLines();
   const last = lastLine();
   const first = Math.max(0, Math.min(line, Math.max(0, last - n + 1)));
-  const want = { first: Math.max(0, first - 2), count: n + 4 };
+  // A margin around the screen: typing Enter or joining lines at the bottom needs no read.
+  const want = { first: Math.max(0, first - 8), count: n + 16 };
   if (!cache.has(first, Math.min(n, last - first + 1))) {
-    let r: ViewportResult;
     try {
-      r = await request("viewport", { ...want, window: windowParam() });
+      await fetchLines({ ...want, window: windowParam() });
     } catch (e) {
       if (e instanceof RequestError && e.code === ErrorCodes.OutOfBounds) {
         // Past the last line (the estimate was high): show the end instead.
@@ -51,7 +70,6 @@ export async function showLine(line: number): Promise<void> {
       throw e;
     }
     if (seq !== state.renderSeq) return;
-    applyResult(r);
   }
   if (seq !== state.renderSeq) return;
   state.top = { line: first };
@@ -64,12 +82,35 @@ export async function showLine(line: number): Promise<void> {
   draw();
 }
 
+/**
+ * Reads again the lines on screen that a local edit could not patch exactly (a line cut by the
+ * window that got shorter, a line with invalid bytes), once every edit has its reply. Not in
+ * the key queue: typing goes on meanwhile (a reply made stale by it is dropped; the next pause
+ * reads again).
+ */
+export async function refreshStale(): Promise<void> {
+  const t = topLine();
+  if (t === null || pipeline.inFlight > 0) return;
+  const stale = cache.staleIn(t, visibleLines());
+  if (!stale.length) return;
+  const r = await request("viewport", { first: stale[0], count: stale[stale.length - 1] - stale[0] + 1, window: windowParam() });
+  if (applyResult(r) && topLine() === t) await showLine(t);
+}
+
+/** After the index completed: the exact line count, read at the predicted version. */
+export async function refreshCount(): Promise<void> {
+  const t = topLine() ?? 0;
+  await fetchLines({ first: t, count: 1, window: windowParam() });
+  drawStatus();
+}
+
 /** Shows the lines around a scrollbar fraction or a byte offset (never waits for the index). */
 export async function showAround(p: { fraction: number } | { around: number }, before = 0): Promise<void> {
   const seq = ++state.renderSeq;
+  await pipeline.settled();
   const r = await request("viewport", { ...p, before, count: visibleLines(), window: windowParam() });
   if (seq !== state.renderSeq) return;
-  applyResult(r);
+  applyResult(r); // shown even if not cached: these lines are read by offset
   state.frame = r.lines;
   const t = state.frame[0];
   state.top = t && t.number !== null ? { line: t.number } : { offset: t ? t.offset : 0 };
@@ -120,7 +161,7 @@ export async function reveal(): Promise<void> {
 export async function lineAt(n: number): Promise<ViewLine | undefined> {
   if (!cache.get(n) && n >= 0) {
     try {
-      applyResult(await request("viewport", { first: Math.max(0, n - 1), count: 3, window: windowParam() }));
+      await fetchLines({ first: Math.max(0, n - 1), count: 3, window: windowParam() });
     } catch {
       return undefined;
     }

@@ -3,6 +3,7 @@
 
 import type { DocInfo, Offsets, Position, Range, ViewLine, ViewportWindow } from "../protocol";
 import { selectionRange } from "../selection";
+import { EditPipeline } from "../echo";
 import { LineCache, totalLines, type ScrollState } from "../viewport";
 import { linesEl } from "./dom";
 
@@ -41,6 +42,8 @@ export interface EditorState {
   expectedScroll: number;
   /** Ctrl+G and Ctrl+F pressed here also come back from the host (input.ts). */
   echoesShortcuts: boolean;
+  /** The host's epoch as last announced (`init`, `refresh`): sent with each edit. */
+  epoch: number;
   /** The find match shown. */
   match: { start: Position; end: Position; offsets: Offsets } | null;
 }
@@ -62,10 +65,13 @@ export const state: EditorState = {
   endPending: false,
   expectedScroll: -1,
   echoesShortcuts: false,
+  epoch: 0,
   match: null,
 };
 
 export const cache = new LineCache(4000);
+/** The version the next edit is based on, with edits in flight (echo.ts). */
+export const pipeline = new EditPipeline(0);
 
 export function visibleLines(): number {
   return Math.max(1, Math.floor(linesEl.clientHeight / state.lineHeight));

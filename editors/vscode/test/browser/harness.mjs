@@ -64,6 +64,11 @@ try {
     const i = await session.refreshInfo();
     session.broadcast({ type: "diskChange", change: params.change, message: params.message, info: i, follow: true });
   });
+  // What the extension does with the index's $/progress (src/extension.ts): the views are told.
+  server.connection.on("progress", (token, value) => {
+    if (token !== info.indexProgressToken) return;
+    void session.indexProgress(value.kind === "end" ? null : (value.percentage ?? 0)).catch(() => undefined);
+  });
   const serverLines = async (first, count) => (await server.request("tome/viewport", { doc: info.doc, first, count })).lines;
 
   // The page, served over http like the webview's resources.

@@ -300,6 +300,23 @@ try {
     assert(!/error/i.test(status), `status: ${status}`);
   });
 
+  const statusItems = () => page.$$eval(".statusbar-item", (els) => els.map((e) => e.textContent ?? ""));
+  await check("the status bar reaches its final state: the exact line count, no indexing %", async () => {
+    // Indexing progress comes from the server's $/progress: once it ends, the item shows the
+    // exact count (it used to stay at "indexing 36%" after an old tome/info reply came last).
+    const want = `${lineCount.toLocaleString("en-US")} lines`;
+    const item = await until(
+      async () => (await statusItems()).find((t) => t.includes(want) && !/indexing/.test(t)),
+      `a status bar item with "${want}" and no "indexing"`,
+      30000,
+    );
+    await sleep(1500); // and it stays so (a late reply does not bring "indexing" back)
+    const later = (await statusItems()).find((t) => t.includes(" lines"));
+    assert(later && later.includes(want) && !/indexing/.test(later), `status bar: ${item}, then ${later}`);
+    const footer = await frame.$eval("#status", (e) => e.textContent);
+    assert(footer.includes(`${lineCount} lines`) && !/indexing/.test(footer), `the editor's footer: ${footer}`);
+  });
+
   await check("Ctrl+End shows the last line", async () => {
     await frame.click("#lines", { position: { x: 200, y: 10 } });
     await page.keyboard.press("Control+End");
@@ -394,6 +411,44 @@ try {
     assert(diff === null, diff);
   });
 
+  await check("a fast burst of typing (100 characters, Enter, Backspace) is on screen and saves to the right bytes", async () => {
+    const before = path.join(root, "before-burst.log");
+    fs.copyFileSync(file, before);
+    const at = 3000;
+    const { targetOffset: offset } = scan(before, at);
+    const lineText = readAt(before, offset, 300).toString().split("\n")[0];
+    await frame.click("#lines", { position: { x: 200, y: 10 } });
+    await page.keyboard.press("Control+g");
+    await page.keyboard.type(String(at));
+    await page.keyboard.press("Enter");
+    await until(async () => (await cursor()) === `${at - 1}:0`, `cursor on line ${at}`);
+    // Typed at once (each key is sent without waiting for the screen): local echo and pipelined
+    // edits with predicted versions; a line break typed and taken back (Backspace at column 0).
+    const burst = "burst-" + "0123456789abcdefghijklmnopqrstuvwxyz".repeat(3).slice(0, 94);
+    const s = Date.now();
+    await page.keyboard.type(burst);
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("def");
+    for (let i = 0; i < 4; i++) await page.keyboard.press("Backspace");
+    await page.keyboard.type("!");
+    await until(async () => (await cursor()) === `${at - 1}:${burst.length + 1}`, "the cursor after the burst");
+    console.log(`#   burst of ${burst.length + 9} keys done in ${ms(s)}`);
+    await page.keyboard.press("Home"); // the line is longer than the window: back to its start
+    await until(async () => (await rowText(at))?.startsWith(burst + "!" + lineText.slice(0, 10)), "the burst on screen", 10000);
+    assert(
+      (await rowText(at + 1))?.startsWith(
+        readAt(before, offset + lineText.length + 1, 20)
+          .toString()
+          .slice(0, 10),
+      ),
+      "the next line is as it was",
+    );
+    await page.keyboard.press("Control+s");
+    await until(async () => (await isDirty()) === false, "saved", 120000);
+    const diff = compareWithInsert(file, before, offset, Buffer.from(burst + "!"));
+    assert(diff === null, diff);
+  });
+
   /** Runs a command from the palette (F1) by its title. */
   const runCommand = async (title) => {
     await page.keyboard.press("F1");
@@ -435,6 +490,35 @@ try {
     await until(async () => (await cursorLine()) === many[0], `previous match (line ${many[0]})`, 30000);
     await frame.press("#find-input", "Escape");
     await frame.waitForSelector("#find", { state: "hidden", timeout: 5000 });
+  });
+
+  await check("typing while a long search runs is not held behind it", async () => {
+    // A pattern that matches nowhere and is slow to scan for (about 2 s for 200 MiB here):
+    // Enter starts "next", which reads the whole file. Keys typed in the editor meanwhile must
+    // be on screen before the search answers (they used to wait in the key queue behind it).
+    await frame.click("#lines", { position: { x: 200, y: 10 } });
+    await page.keyboard.press("Control+f");
+    await frame.waitForSelector("#find:not([hidden])", { timeout: 5000 });
+    await frame.check("#find-regex");
+    await frame.fill("#find-input", "\\w{30}QQQZ");
+    await frame.press("#find-input", "Enter");
+    const s = Date.now();
+    await frame.click("#lines", { position: { x: 200, y: 10 } });
+    const line = Number((await rows())[0].ln);
+    await until(async () => (await cursorLine()) === line, `the cursor on line ${line}`, 10000);
+    await page.keyboard.press("Home");
+    await page.keyboard.type("SRCH");
+    await until(async () => (await rowText(line))?.startsWith("SRCH"), "SRCH on screen", 60000);
+    const shownAfter = Date.now() - s;
+    const count = await findCount();
+    assert(count !== "no matches", `the search answered (${count}) before the typed keys were shown (${shownAfter} ms)`);
+    await until(async () => (await findCount()) === "no matches", "the search to end", 120000);
+    console.log(`#   typed keys on screen ${shownAfter} ms after the search started; it took ${ms(s)}`);
+    await frame.press("#find-input", "Escape").catch(() => undefined);
+    await frame.click("#lines", { position: { x: 200, y: 10 } });
+    await page.keyboard.press("Control+z");
+    await until(async () => !(await rowText(line))?.startsWith("SRCH"), "SRCH undone");
+    await until(async () => (await isDirty()) === false, "clean again");
   });
 
   await check("the status bar shows the cursor, line count, encoding and line ending", async () => {

@@ -44,7 +44,7 @@ async function edit(d: TomeDocument, line: number, character: number, text: stri
   const posted: HostMessage[] = [];
   const range = { start: { line, character }, end: { line, character: endCharacter } };
   await d.session.handle(
-    { type: "request", reqId: reqId++, method: "edit", params: { version: d.session.info.version, edits: [{ range, text }] } },
+    { type: "request", reqId: reqId++, method: "edit", params: { version: d.session.info.version, edits: [{ range, text }], epoch: d.session.epoch } },
     (m) => void posted.push(m),
   );
   const r = posted[0];

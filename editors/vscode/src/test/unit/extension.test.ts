@@ -138,7 +138,11 @@ test("the activated extension: progress, status bar, copy, follow", { skip: !fs.
     // Save: a notification with progress. VS Code may ask for a second save while one runs and
     // cancel the first: the second must still succeed (the server answers the cancelled one
     // before it has stopped writing, and refuses a save while one runs).
-    await ask(view, "edit", { version: doc.session.info.version, edits: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: "S" }] });
+    await ask(view, "edit", {
+      version: doc.session.info.version,
+      edits: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: "S" }],
+      epoch: 0,
+    });
     const first = new stub.CancellationTokenSource();
     const saving1 = provider.saveCustomDocument(doc, first.token as unknown as vscode.CancellationToken);
     await until(() => stub.progress.some((p) => p.title.startsWith("Saving ")), "the first save to start");

@@ -93,7 +93,7 @@ function journalWarnings(): string[] {
 let line = 0;
 function edit(server: FakeServer, view: ReturnType<typeof fakePanel>): Promise<unknown> {
   const at = { line: line++ % 2, character: 0 };
-  return ask(view, "edit", { version: server.version, edits: [{ range: { start: at, end: at }, text: "x" }] });
+  return ask(view, "edit", { version: server.version, edits: [{ range: { start: at, end: at }, text: "x" }], epoch: 0 });
 }
 
 test("journalError: a status bar marker while set, one warning each time it becomes set, gone after a save", async () => {

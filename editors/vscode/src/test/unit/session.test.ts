@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DocSession, type EditedEvent } from "../../session";
 import { RpcError } from "../../rpc";
-import type { DocInfo, HostMessage, WebviewMessage } from "../../protocol";
+import { HostErrorCodes, type DocInfo, type HostMessage, type WebviewMessage } from "../../protocol";
 
 const info = { doc: 3, version: 0, undoSteps: 0, redoSteps: 0 } as DocInfo;
 
@@ -54,7 +54,7 @@ test("an edit is announced as a new undo step unless its reply says the server j
   const edited: EditedEvent[] = [];
   s.on("edited", (e: EditedEvent) => edited.push(e));
   const post = (): void => undefined;
-  const edit = (reqId: number, version: number): Promise<void> => s.handle({ type: "request", reqId, method: "edit", params: { version, edits: [] } }, post);
+  const edit = (reqId: number, version: number): Promise<void> => s.handle({ type: "request", reqId, method: "edit", params: { version, edits: [], epoch: 0 } }, post);
   await edit(1, 0);
   join = true;
   await edit(2, 1); // joined: undoSteps stays 1
@@ -104,8 +104,8 @@ test("a server whose edit reply has no undoSteps: every edit is a new step", asy
   const s = new DocSession(server, { ...info });
   const edited: EditedEvent[] = [];
   s.on("edited", (e: EditedEvent) => edited.push(e));
-  await s.handle({ type: "request", reqId: 1, method: "edit", params: { version: 0, edits: [] } }, () => undefined);
-  await s.handle({ type: "request", reqId: 2, method: "edit", params: { version: 1, edits: [] } }, () => undefined);
+  await s.handle({ type: "request", reqId: 1, method: "edit", params: { version: 0, edits: [], epoch: 0 } }, () => undefined);
+  await s.handle({ type: "request", reqId: 2, method: "edit", params: { version: 1, edits: [], epoch: 0 } }, () => undefined);
   assert.deepEqual(
     edited.map((e) => e.newStep),
     [true, true],
@@ -123,4 +123,93 @@ test("a change that kept the version is no undo step", async () => {
   s.on("edited", (e) => edited.push(e));
   await s.handle({ type: "request", reqId: 1, method: "replaceAll", params: { query: { pattern: "x" }, replacement: "" } }, () => undefined);
   assert.equal(edited.length, 0);
+});
+
+test("pipelined edits whose replies come out of order: undo steps are accounted in the order sent", async () => {
+  // Typing joins the step opened by the first key: three keys are one VS Code entry, whatever
+  // order the replies come in (they may: docs/protocol.md).
+  const replies: { version: number; undoSteps: number; resolve: (v: unknown) => void }[] = [];
+  let version = 0;
+  const server = {
+    async request<T>(method: string): Promise<T> {
+      if (method !== "tome/edit") return { ...info, version } as T;
+      version++;
+      const r = { version, undoSteps: 1, resolve: (_: unknown) => undefined as void };
+      const p = new Promise<T>((res) => (r.resolve = res as (v: unknown) => void));
+      replies.push(r);
+      return p;
+    },
+  };
+  const s = new DocSession(server, { ...info });
+  const edited: EditedEvent[] = [];
+  s.on("edited", (e: EditedEvent) => edited.push(e));
+  const posted: HostMessage[] = [];
+  const sent = [0, 1, 2].map((v) => s.handle({ type: "request", reqId: v + 1, method: "edit", params: { version: v, edits: [], epoch: 0 } }, (m) => void posted.push(m)));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(replies.length, 3, "all three sent without waiting");
+  for (const i of [2, 0, 1]) replies[i].resolve({ version: replies[i].version, undoSteps: 1 });
+  await Promise.all(sent);
+  assert.deepEqual(
+    edited.map((e) => [e.versionBefore, e.version, e.newStep]),
+    [
+      [0, 1, true],
+      [1, 2, false],
+      [2, 3, false],
+    ],
+  );
+});
+
+test("an edit made before a change of the host's own (undo, revert, reload) is refused, not sent", async () => {
+  const { server, calls } = fakeServer(() => false);
+  const s = new DocSession(server, { ...info });
+  const posted: HostMessage[] = [];
+  const post = (m: HostMessage): void => void posted.push(m);
+  s.attach(post);
+  await s.handle({ type: "request", reqId: 1, method: "edit", params: { version: 0, edits: [], epoch: 0 } }, post);
+  s.beginChange();
+  await server.request("tome/undo", { doc: 3 });
+  // Computed before the webview heard of the undo: its version (2) is the server's by chance.
+  await s.handle({ type: "request", reqId: 2, method: "edit", params: { version: 2, edits: [], epoch: 0 } }, post);
+  assert.equal((posted[1] as { error: { code: number } }).error.code, HostErrorCodes.StaleEpoch);
+  assert.deepEqual(
+    calls.map((c) => c[0]),
+    ["tome/edit", "tome/undo"],
+  );
+  await s.refresh();
+  const refresh = posted.find((m) => m.type === "refresh") as Extract<HostMessage, { type: "refresh" }>;
+  assert.equal(refresh.epoch, 1, "the webview learns the new epoch with the new state");
+  await s.handle({ type: "request", reqId: 3, method: "edit", params: { version: 2, edits: [], epoch: 1 } }, post);
+  assert.equal(calls.at(-1)?.[0], "tome/edit");
+});
+
+test("the status bar's line count follows edits; an old info does not undo the end of indexing", async () => {
+  let complete = false;
+  let v = 0;
+  const server = {
+    async request<T>(method: string): Promise<T> {
+      if (method === "tome/edit") return { version: ++v, undoSteps: 1 } as T;
+      return { ...info, version: v, indexComplete: complete, indexPercent: complete ? 100 : 36, lineCount: { known: 10, estimate: 10, exact: complete } } as T;
+    },
+  };
+  const s = new DocSession(server, { ...info, lineCount: { known: 10, estimate: 10, exact: false }, indexComplete: false, indexPercent: 0 });
+  const posted: HostMessage[] = [];
+  s.attach((m) => void posted.push(m));
+  const stale = s.refreshInfo(); // asked while indexing…
+  complete = true;
+  await s.indexProgress(null); // …the end arrives first
+  assert.deepEqual(posted.at(-1), { type: "index", percent: null, info: s.info });
+  assert.equal(s.info.indexComplete, true);
+  complete = false; // …then the reply read before the end
+  await stale;
+  await s.refreshInfo();
+  assert.equal(s.info.indexComplete, true, "still complete");
+  assert.equal(s.info.lineCount.exact, true);
+  const range = { start: { line: 2, character: 0 }, end: { line: 4, character: 3 } };
+  await s.handle({ type: "request", reqId: 1, method: "edit", params: { version: 0, edits: [{ range, text: "a\r\nb\nc" }], epoch: 0 } }, () => undefined);
+  assert.equal(s.info.lineCount.known, 10, "two line breaks in, two out");
+  await s.handle(
+    { type: "request", reqId: 2, method: "edit", params: { version: 1, edits: [{ range: { start: range.start, end: range.start }, text: "\n" }], epoch: 0 } },
+    () => undefined,
+  );
+  assert.equal(s.info.lineCount.known, 11);
 });
