@@ -12,7 +12,7 @@ import { ErrorCodes, HostErrorCodes, type Edit, type EditResult, type Range } fr
 import { editOverSelection, wholeLine } from "../selection";
 import { lineBreak, translateEdit, type CursorEdit } from "../viewport";
 import { RequestError, request } from "./host";
-import { lineAt, redraw, refreshStale, reveal, showLine, stopFollowing } from "./navigation";
+import { lineAt, redraw, refreshStale, reframe, reveal, showLine, stopFollowing } from "./navigation";
 import { schedule } from "./queue";
 import { drawStatus, fail, note } from "./render";
 import { cache, pipeline, selection, state, topLine } from "./state";
@@ -83,9 +83,9 @@ async function applyEdit(e: CursorEdit): Promise<void> {
   if (patched) {
     const lc = info.lineCount;
     state.info = { ...info, size: info.size + patched.byteDelta, lineCount: { ...lc, known: lc.known + patched.lineDelta, estimate: lc.estimate + patched.lineDelta } };
-    // Drawn from the cache: no read unless the screen now needs lines it does not hold.
+    // Drawn from the cache (once): no read unless the screen now needs lines it does not hold.
     const top = topLine();
-    if (top !== null) await showLine(top);
+    if (!reframe() && top !== null) await showLine(top);
     await reveal();
     return;
   }

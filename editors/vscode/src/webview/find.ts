@@ -127,6 +127,10 @@ async function showMatch(f: Match): Promise<void> {
 
 async function replaceAll(): Promise<void> {
   if (!findInput.value) return;
+  // A count still to come would overwrite "replaced N" with a count of the old text.
+  clearTimeout(countTimer);
+  counting?.cancel();
+  counting = null;
   // A change of the whole document: after the edits in flight, and what follows waits for it
   // (the version it leads to is known only from its reply).
   await pipeline.settled();

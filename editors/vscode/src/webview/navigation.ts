@@ -83,6 +83,24 @@ export async function showLine(line: number): Promise<void> {
 }
 
 /**
+ * After a local edit: the frame from the cache, at the same top (not drawn). False when the
+ * cache lacks a line of it (the caller reads the screen).
+ */
+export function reframe(): boolean {
+  const t = topLine();
+  if (t === null || !("line" in state.top)) return false;
+  const n = Math.min(visibleLines(), lastLine() - t + 1);
+  const frame: ViewLine[] = [];
+  for (let i = t; i < t + n; i++) {
+    const l = cache.get(i);
+    if (!l) return false;
+    frame.push(l);
+  }
+  state.frame = frame;
+  return true;
+}
+
+/**
  * Reads again the lines on screen that a local edit could not patch exactly (a line cut by the
  * window that got shorter, a line with invalid bytes), once every edit has its reply. Not in
  * the key queue: typing goes on meanwhile (a reply made stale by it is dropped; the next pause
