@@ -129,7 +129,8 @@ export async function showAround(p: { fraction: number } | { around: number }, b
   const r = await request("viewport", { ...p, before, count: visibleLines(), window: windowParam() });
   if (seq !== state.renderSeq) return;
   applyResult(r); // shown even if not cached: these lines are read by offset
-  state.frame = r.lines;
+  // `before` lines come on top of `count`: keep a screenful (PageDown moves by the screen).
+  state.frame = r.lines.slice(0, visibleLines());
   const t = state.frame[0];
   state.top = t && t.number !== null ? { line: t.number } : { offset: t ? t.offset : 0 };
   draw();
