@@ -18,7 +18,11 @@ export function setInfo(next: DocInfo): void {
   if (!wasComplete && next.indexComplete) onIndexComplete();
 }
 
+/** Who waits for the index to complete (Ctrl+A). */
+const indexWaiters: (() => void)[] = [];
+
 function onIndexComplete(): void {
+  for (const w of indexWaiters.splice(0)) w();
   syncScrollbar();
   if (state.endPending) schedule(goToEnd);
   else if (!("line" in state.top) || state.frame.some((l) => l.number === null)) schedule(redraw);
@@ -234,12 +238,19 @@ export async function motion(extend: boolean, move: () => Promise<void>): Promis
   draw();
 }
 
-/** Waits until the line index is complete (the last line's number is needed), polling `tome/info`. */
+/**
+ * Waits until the line index is complete (the last line's number is needed): told by the
+ * host's `index` message (from `$/progress`), with a slow `tome/info` in case none comes (a
+ * server that reports no progress).
+ */
 async function indexed(): Promise<void> {
   while (!state.info!.indexComplete) {
     note("waiting for the index…");
-    await new Promise((r) => setTimeout(r, 100));
-    setInfo(await request("info", {}));
+    await new Promise<void>((r) => {
+      indexWaiters.push(r);
+      setTimeout(r, 2000);
+    });
+    if (!state.info!.indexComplete) setInfo(await request("info", {}));
   }
 }
 

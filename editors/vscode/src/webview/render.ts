@@ -7,7 +7,7 @@ import { lineSpan, selectedLineCount } from "../selection";
 import { scrollHeight, targetToScroll } from "../viewport";
 import { cursorEl, input, linesEl, matchEl, scroller, selectionEl, spacer, statusEl } from "./dom";
 import { postToHost, saveState } from "./host";
-import { cache, scrollState, selection, state, topLine, visibleCols, type SavedState } from "./state";
+import { pipeline, scrollState, selection, state, topLine, visibleCols, type SavedState } from "./state";
 
 /** The status last posted to the host (posted again only when it changes). */
 let lastPosted = "";
@@ -165,10 +165,10 @@ export function drawStatus(): void {
   const lines = state.info.lineCount.exact ? `${state.info.lineCount.known} lines` : `~${state.info.lineCount.estimate} lines`;
   const sel = r ? ` (${selected} line${selected === 1 ? "" : "s"} selected)` : "";
   const extra = [state.following ? "following" : "", state.notice, state.lastError].filter(Boolean).join(" · ");
-  statusEl.textContent = `Ln ${state.cursor.line + 1}, Col ${state.cursor.character + 1}${sel} · ${lines}${idx} · v${cache.version}${extra ? " · " + extra : ""}`;
+  statusEl.textContent = `Ln ${state.cursor.line + 1}, Col ${state.cursor.character + 1}${sel} · ${lines}${idx} · v${pipeline.version}${extra ? " · " + extra : ""}`;
   const t = topLine();
   if (t !== null) saveState<SavedState>({ top: t, cursor: state.cursor });
-  document.body.dataset.version = String(cache.version);
+  document.body.dataset.version = String(pipeline.version); // as predicted (echo.ts)
   document.body.dataset.cursor = `${state.cursor.line}:${state.cursor.character}`;
   document.body.dataset.selection = r ? `${r.start.line}:${r.start.character}-${r.end.line}:${r.end.character}` : "";
   document.body.dataset.following = String(state.following);
