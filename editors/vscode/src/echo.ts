@@ -10,7 +10,7 @@
 // the replies of the edits in flight, then reads the screen again at the server's version.
 
 import type { Position, ViewLine } from "./protocol";
-import type { LineCache } from "./viewport";
+import type { CursorEdit, LineCache } from "./viewport";
 
 /** One range edit as sent (`tome/edit` with one `range` edit), in UTF-16 columns. */
 export interface RangeEdit {
@@ -23,12 +23,13 @@ export interface RangeEdit {
 export interface Patched {
   /** Lines added (> 0) or removed (< 0). */
   lineDelta: number;
-  /** Bytes added or removed (approximate on lines with invalid bytes: see `exact`). */
+  /** Bytes added or removed. */
   byteDelta: number;
   /**
    * Lines (new numbers) whose patched text is not all the server would show: a line cut by
-   * the window that got shorter (the characters that slide in are not cached), or a line with
-   * invalid bytes (byte counts are estimates). Read them again once the edits are answered.
+   * the window that got shorter, or the second half of a split cut line (the characters that
+   * come in from past the old window are not cached). Read them again once the edits are
+   * answered.
    */
   stale: number[];
 }
@@ -56,8 +57,9 @@ function inWindow(l: ViewLine, col: number): boolean {
 /**
  * Applies `e` to the cached lines, as the server will apply it. Returns null (and changes
  * nothing) when the cache cannot tell the result: a line of the range is not cached, an end
- * lies outside its line's window, or a multi-line change on lines cut by the window or with
- * the view scrolled sideways. The caller then waits for the server instead.
+ * lies outside its line's window, bytes it cannot count (invalid bytes removed, shown as
+ * U+FFFD), or lines split or joined while the view is scrolled sideways. The caller then waits
+ * for the server instead.
  */
 export function patchLines(cache: LineCache, e: RangeEdit, breakText: string, version: number): Patched | null {
   const { start, end } = e;
@@ -65,20 +67,24 @@ export function patchLines(cache: LineCache, e: RangeEdit, breakText: string, ve
   const last = cache.get(end.line);
   if (!first || !last || first.number === null || !inWindow(first, start.character) || !inWindow(last, end.character)) return null;
   const parts = e.text.split(breakText);
-  const multi = start.line !== end.line || parts.length > 1;
-  const cut = (l: ViewLine): boolean => l.startColumn > 0 || l.cutAfter || l.lengthKnown === false;
-  if (multi && (cache.windowStart > 0 || cut(first) || cut(last))) return null;
-  // Bytes removed: the rest of the first line, the lines in between, the start of the last.
+  const sameLine = start.line === end.line;
+  // Lines split or joined: bytes are counted from the text before a column, so the first and
+  // last lines must be shown from column 0 with their length known. A line cut after the
+  // window is fine: its bytes after a column are its count less those before.
+  const fromZero = (l: ViewLine): boolean => l.startColumn === 0 && l.lengthKnown !== false;
+  if ((!sameLine || parts.length > 1) && (cache.windowStart > 0 || !fromZero(first) || !fromZero(last) || first.invalid || last.invalid)) return null;
+  const before = (l: ViewLine, col: number): number => utf8Length(l.text.slice(0, col));
+  const after = (l: ViewLine, col: number): number => l.byteLength - before(l, col);
   let removed: number;
-  let invalid = first.invalid || last.invalid;
-  if (start.line === end.line) {
-    removed = utf8Length(first.text.slice(start.character - first.startColumn, end.character - first.startColumn));
+  if (sameLine) {
+    const gone = first.text.slice(start.character - first.startColumn, end.character - first.startColumn);
+    if (first.invalid && gone.includes("\ufffd")) return null; // one byte or three: unknown
+    removed = utf8Length(gone);
   } else {
-    removed = utf8Length(first.text.slice(start.character)) + first.breakLength + utf8Length(last.text.slice(0, end.character));
+    removed = after(first, start.character) + first.breakLength + before(last, end.character);
     for (let n = start.line + 1; n < end.line; n++) {
       const l = cache.get(n);
-      if (!l || cut(l)) return null;
-      invalid ||= l.invalid;
+      if (!l || l.lengthKnown === false) return null;
       removed += l.byteLength + l.breakLength;
     }
   }
@@ -91,18 +97,16 @@ export function patchLines(cache: LineCache, e: RangeEdit, breakText: string, ve
   parts.forEach((p, i) => {
     const isFirst = i === 0;
     const isLast = i === parts.length - 1;
-    const text = (isFirst ? prefix : "") + p + (isLast ? suffix : "");
-    const startColumn = isFirst ? first.startColumn : 0;
-    const length = (isFirst ? start.character : 0) + p.length + (isLast ? last.length - end.character : 0);
+    let byteLength: number;
+    if (parts.length === 1) byteLength = sameLine ? first.byteLength - removed + added : before(first, start.character) + added + after(last, end.character);
+    else byteLength = (isFirst ? before(first, start.character) : 0) + utf8Length(p) + (isLast ? after(last, end.character) : 0);
     const line: ViewLine = {
       number: start.line + i,
       offset,
-      text,
-      startColumn,
-      length,
-      // One line changed within itself: its count less what went plus what came. Otherwise
-      // (lines split or joined) the lines are whole (see above): count the text.
-      byteLength: start.line === end.line && parts.length === 1 ? first.byteLength - removed + added : utf8Length(text),
+      text: (isFirst ? prefix : "") + p + (isLast ? suffix : ""),
+      startColumn: isFirst ? first.startColumn : 0,
+      length: (isFirst ? start.character : 0) + p.length + (isLast ? last.length - end.character : 0),
+      byteLength,
       breakLength: isLast ? last.breakLength : brkBytes,
       cutBefore: isFirst ? first.cutBefore : false,
       cutAfter: isLast ? last.cutAfter : false,
@@ -112,19 +116,37 @@ export function patchLines(cache: LineCache, e: RangeEdit, breakText: string, ve
     made.push(line);
     offset += line.byteLength + line.breakLength;
   });
-  const line = made[0];
+  // Each line shows what the server would send: from its window's start, at most the width
+  // of the window (never half a surrogate pair), cut when longer. A line that shows fewer
+  // characters than that lacks what would come in from past the old window's end (after a
+  // deletion, on the second half of a split line): it is read again later.
+  const width = cache.width;
   const stale: number[] = [];
-  if (parts.length === 1 && first.cutAfter) {
-    // The window keeps its width: what is pushed past its end is no longer shown, and what a
-    // deletion pulls in from past it is not cached (read again later).
-    const width = first.text.length;
-    if (line.text.length > width) line.text = line.text.slice(0, width);
-    else if (line.text.length < width) stale.push(line.number!);
+  for (const l of made) {
+    let trimmedAtPair = false;
+    if (l.text.length > width) {
+      trimmedAtPair = (l.text.charCodeAt(width - 1) & 0xfc00) === 0xd800;
+      l.text = l.text.slice(0, trimmedAtPair ? width - 1 : width);
+    }
+    if (l.lengthKnown === false) continue;
+    const rest = l.length - l.startColumn;
+    l.cutAfter = rest > width;
+    if (l.text.length < Math.min(rest, width) && !trimmedAtPair) stale.push(l.number!);
   }
-  if (invalid) for (const l of made) stale.push(l.number!);
   cache.splice(start.line, end.line - start.line + 1, made, added - removed, version);
   cache.markStale(stale);
-  return { lineDelta: parts.length - 1 - (end.line - start.line), byteDelta: added - removed, stale: [...new Set(stale)] };
+  return { lineDelta: parts.length - 1 - (end.line - start.line), byteDelta: added - removed, stale };
+}
+
+/**
+ * Whether an edit at the cursor needs its line read again first: a stale line (see `Patched`)
+ * whose cached window ends within two columns of the cursor, so the characters the edit acts
+ * on (Delete's next character, a surrogate pair) may not be cached.
+ */
+export function needsFresh(cache: LineCache, e: CursorEdit): boolean {
+  if (!("at" in e)) return false;
+  const l = cache.get(e.at.line);
+  return !!l && l.cutAfter && cache.staleIn(e.at.line, 1).length > 0 && e.at.character + 2 > l.startColumn + l.text.length;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ export class LineCache {
   private staleLines = new Set<number>();
   private _version = -1;
   private _windowStart = 0;
+  private _width = Number.MAX_SAFE_INTEGER;
 
   constructor(private readonly capacity = 5000) {}
 
@@ -27,6 +28,10 @@ export class LineCache {
   }
   get windowStart(): number {
     return this._windowStart;
+  }
+  /** Columns per line the last reply was read with (lines longer are cut). */
+  get width(): number {
+    return this._width;
   }
   get size(): number {
     return this.lines.size;
@@ -48,6 +53,7 @@ export class LineCache {
       this._version = result.version;
       this._windowStart = windowStart;
     }
+    if (result.width > 0) this._width = result.width;
     for (const l of result.lines) {
       if (l.number === null) continue;
       this.lines.delete(l.number); // re-insert: Map order is our LRU order

@@ -7,12 +7,12 @@
 // host reads the range from the server and writes the clipboard, so a selection of millions of
 // lines copies without ever being on screen (up to a cap, see textRange.ts).
 
-import { patchLines } from "../echo";
+import { needsFresh, patchLines } from "../echo";
 import { ErrorCodes, HostErrorCodes, type Edit, type EditResult, type Range } from "../protocol";
 import { editOverSelection, wholeLine } from "../selection";
 import { lineBreak, translateEdit, type CursorEdit } from "../viewport";
 import { RequestError, request } from "./host";
-import { lineAt, redraw, refreshStale, reframe, reveal, showLine, stopFollowing } from "./navigation";
+import { lineAt, readLine, redraw, refreshStale, reframe, reveal, showLine, stopFollowing } from "./navigation";
 import { schedule } from "./queue";
 import { drawStatus, fail, note } from "./render";
 import { cache, pipeline, selection, state, topLine } from "./state";
@@ -67,6 +67,9 @@ async function applyEdit(e: CursorEdit): Promise<void> {
   if ("at" in op) {
     await lineAt(op.at.line);
     if (op.kind === "deleteBackward" && op.at.character === 0) await lineAt(op.at.line - 1);
+    // A line a local edit left short of its window (echo.ts), edited near that end: the
+    // characters the edit acts on may not be cached (one round trip, rare).
+    if (needsFresh(cache, op)) await readLine(op.at.line);
   }
   const info = state.info!;
   const t = translateEdit(op, pipeline.version, (n) => cache.get(n), info.lineEnding);

@@ -119,6 +119,11 @@ export async function refreshStale(): Promise<void> {
   if (applyResult(r) && topLine() === t) await showLine(t);
 }
 
+/** Reads line `n` again (at the predicted version: after the edits in flight). */
+export async function readLine(n: number): Promise<void> {
+  await fetchLines({ first: n, count: 1, window: windowParam() });
+}
+
 /** After the index completed: the exact line count, read at the predicted version. */
 export async function refreshCount(): Promise<void> {
   const t = topLine() ?? 0;

@@ -13,8 +13,13 @@
 // suggest widget; that makes the comparison stricter for Tome). `small.txt` opens in VS Code's
 // editor, `small.log` in Tome's (`workbench.editorAssociations`), side by side.
 //
+// With SAVE_SIZE (e.g. 1G), then also in Tome on a generated file of that size: single keys
+// typed into it before a save, and while its save (Ctrl+S, after one edit) runs; the save's
+// duration is read from the extension's log ("tome/save …: done in N ms").
+//
 // Env: CODE_SERVER, VSIX (required), TOME_BIN, CHROMIUM, ROUNDS (default 3), SINGLES (keys per
-// round, default 20), BURSTS (per round, default 3). Prints a table and one JSON line (`# json`).
+// round, default 20), BURSTS (per round, default 3), SAVE_SIZE (default none). Prints a table
+// and one JSON line (`# json`).
 
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -32,6 +37,7 @@ const VSIX = process.env.VSIX;
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SINGLES = Number(process.env.SINGLES ?? 20);
 const BURSTS = Number(process.env.BURSTS ?? 3);
+const SAVE_SIZE = process.env.SAVE_SIZE ?? "";
 const BURST = "thequickbrownfoxjumpsoverthelazydog".repeat(3).slice(0, 100);
 const sleep = (n) => new Promise((r) => setTimeout(r, n));
 const now = () => performance.timeOrigin + performance.now();
@@ -80,6 +86,7 @@ for (let i = 1; i <= 200; i++) lines.push(`L${String(i).padStart(4, "0")}-alpha-
 const text = lines.join("\n") + "\n";
 fs.writeFileSync(path.join(workspace, "small.txt"), text);
 fs.writeFileSync(path.join(workspace, "small.log"), text);
+if (SAVE_SIZE) execFileSync(BIN, ["gen", path.join(workspace, "big.log"), "--size", SAVE_SIZE], { stdio: ["ignore", "ignore", "inherit"] });
 const env = {
   ...process.env,
   HOME: home,
@@ -272,7 +279,70 @@ try {
   console.log(
     `| 100-character burst on screen, median (${summary.burst.samples} bursts each) | ${summary.burst.tome} ms | ${summary.burst.vscode} ms | ${summary.burst.ratio}x |`,
   );
+  if (SAVE_SIZE) summary.save = await duringSave();
   console.log(`# json ${JSON.stringify({ summary, perRound })}`);
+
+  /** Single keys in Tome on the big file: before its save, then while the save runs. */
+  async function duringSave() {
+    const head = fs.readFileSync(path.join(workspace, "big.log")).subarray(0, 24).toString();
+    await editors.tome.focus(); // Quick Open then opens big.log in Tome's group
+    await quickOpen("big.log");
+    const big = await until(
+      async () => {
+        for (const f of page.frames()) if ((await f.$eval("#lines", (e) => e.textContent).catch(() => "")).includes(head)) return f;
+        return null;
+      },
+      "big.log in Tome",
+      60000,
+    );
+    await big.evaluate(PROBE, "#lines");
+    const ed = { ctx: big };
+    await big.click("#lines", { position: { x: 300, y: 5 } });
+    await page.keyboard.press("Control+Home");
+    await sleep(300);
+    let typed = "";
+    const key = async (i) => {
+      const ch = LETTERS[i % LETTERS.length];
+      typed += ch;
+      return single(ed, ch, typed + head.slice(0, 10));
+    };
+    const before = [];
+    for (let i = 0; i < 10; i++) {
+      before.push(await key(i));
+      await sleep(60);
+    }
+    await sleep(500);
+    const saveStart = now();
+    await page.keyboard.press("Control+s");
+    const keys = [];
+    for (let i = 10; i < 40; i++) {
+      const t0 = now();
+      keys.push({ t0, ms: await key(i) });
+      await sleep(60);
+    }
+    // The save's duration, from the extension's log (the output channel is written to a file).
+    let saveMs = null;
+    for (let tries = 0; tries < 100 && saveMs === null; tries++) {
+      const logs = fs.readdirSync(path.join(userData, "logs"), { recursive: true }).filter((f) => /Tome\.log$/.test(String(f)));
+      for (const f of logs) {
+        const m = [...fs.readFileSync(path.join(userData, "logs", String(f)), "utf8").matchAll(/tome\/save .*: done in (\d+) ms/g)].at(-1);
+        if (m) saveMs = Number(m[1]);
+      }
+      if (saveMs === null) await sleep(200);
+    }
+    const during = keys.filter((k) => saveMs !== null && k.t0 < saveStart + saveMs).map((k) => k.ms);
+    const r = {
+      size: SAVE_SIZE,
+      saveMs,
+      before: Number(median(before).toFixed(1)),
+      during: during.length ? Number(median(during).toFixed(1)) : null,
+      duringKeys: during.length,
+    };
+    console.log(
+      `| Tome, ${SAVE_SIZE} file: single key before its save / while it saves (${r.duringKeys} keys; the save took ${saveMs} ms) | ${r.before} ms / ${r.during} ms | | |`,
+    );
+    return r;
+  }
 } catch (e) {
   console.error(`benchmark failed: ${e && e.stack ? e.stack : e}`);
   console.error(`(code-server log: ${path.join(root, "code-server.log")})`);
