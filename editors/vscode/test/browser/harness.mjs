@@ -29,6 +29,7 @@ const checks = new Checks();
 const check = (name, fn) => checks.check(name, fn);
 const t0 = Date.now();
 const ms = (since) => `${Date.now() - since} ms`;
+const sleep = (n) => new Promise((r) => setTimeout(r, n));
 
 async function until(fn, what, timeout = 15000) {
   const end = Date.now() + timeout;
@@ -57,7 +58,15 @@ try {
   console.log(`# tome/open answered in ${ms(start)} (index ${info.indexPercent}%)`);
   // The clipboard the extension would give (vscode.env.clipboard): the test reads it back.
   let clipboard = "";
-  const session = new DocSession(server, info, { clipboard: { writeText: async (t) => void (clipboard = t) } });
+  // Requests the session sends, by method (a check counts the reads during typing).
+  const relayed = {};
+  const counting = {
+    request: (method, params, signal) => {
+      relayed[method] = (relayed[method] ?? 0) + 1;
+      return server.request(method, params, signal);
+    },
+  };
+  const session = new DocSession(counting, info, { clipboard: { writeText: async (t) => void (clipboard = t) } });
   // What the extension does on tome/didChangeOnDisk "appended" (src/editor.ts onDiskChange).
   server.connection.on("notification", async (method, params) => {
     if (method !== "tome/didChangeOnDisk" || params.change !== "appended") return;
@@ -276,6 +285,22 @@ try {
       const c = (await page.evaluate(() => document.body.dataset.cursor)).split(":").map(Number);
       return c[0] > target + 10;
     }, "PageDown moved the cursor");
+  });
+
+  await check("typing a burst reads nothing back: edits pipelined, no tome/viewport (local echo)", async () => {
+    await goTo(4001);
+    const before = (await serverLines(4000, 1))[0].text;
+    await sleep(300);
+    for (const k of Object.keys(relayed)) delete relayed[k];
+    const text = "pipelined-" + "x".repeat(40);
+    await page.keyboard.type(text);
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("Backspace"); // joins the lines again (a cut line: the window is narrower)
+    await until(async () => (await serverLines(4000, 1))[0].text === text + before, "the burst on the server");
+    await until(async () => (await rows()).find((r) => r.ln === "4001")?.tx.startsWith(text), "the burst on screen");
+    await sleep(300); // anything read back after the last edit's reply would show now
+    assert(relayed["tome/edit"] === text.length + 2, `edits: ${JSON.stringify(relayed)}`);
+    assert(!relayed["tome/viewport"], `lines read back while typing: ${JSON.stringify(relayed)}`);
   });
 
   await check("Ctrl+F finds, counts and goes to a match", async () => {
