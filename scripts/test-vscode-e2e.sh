@@ -5,8 +5,10 @@
 # ../shared/scripts/install-code-server.sh when that checkout is there, else by the same steps
 # below. Builds and packages the extension (.vsix with @vscode/vsce), installs it into a fresh
 # code-server profile and runs editors/vscode/test/e2e/run.mjs (playwright-core + chromium) on a
-# generated 200 MiB file: open with Tome, first lines, Ctrl+End, Ctrl+G, type, Ctrl+Z, type,
-# Ctrl+S with a byte-for-byte check of the saved file, Ctrl+F (count, next/previous, a match far
+# generated 200 MiB file: open with Tome, first lines, the status bar's final state (exact
+# count, no "indexing"), Ctrl+End, Ctrl+G, type, Ctrl+Z, type, Ctrl+S with a byte-for-byte
+# check of the saved file, a fast 100-key burst saved and checked the same way, typing during a
+# long search (on screen before it answers), Ctrl+F (count, next/previous, a match far
 # into the file), the status bar item, a selection of lines off screen copied with Ctrl+C (read
 # back from the clipboard), Tome: Follow End with lines appended to the file, and File: Revert
 # File followed by Ctrl+Z (undoes the edit made before the save) and redo.

@@ -1,7 +1,9 @@
 // End-to-end test: the packaged extension (.vsix) inside real VS Code (code-server 4.100.3),
 // driven by headless Chromium (playwright-core). Opens a generated 200 MiB file with the Tome
-// custom editor (via `workbench.editorAssociations`), reads the first lines, Ctrl+End, Ctrl+G,
-// types, Ctrl+Z, types again, Ctrl+S and compares the saved file byte for byte; then Ctrl+F
+// custom editor (via `workbench.editorAssociations`), reads the first lines, waits for the status
+// bar's final state, Ctrl+End, Ctrl+G, types, Ctrl+Z, types again, Ctrl+S and compares the saved
+// file byte for byte, the same after a fast burst of 100 keys; then Ctrl+F, typing during a long
+// search
 // (count, next, previous, a match past line 1 000 000), the status bar item, a selection of
 // lines off screen copied with Ctrl+C (read back from the browser's clipboard), Tome: Follow
 // End with lines appended to the file, File: Revert File followed by Ctrl+Z and redo, and the
