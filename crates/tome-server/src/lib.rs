@@ -60,6 +60,7 @@ pub const METHODS: &[&str] = &[
     "tome/deleteLines",
     "tome/clip",
     "tome/paste",
+    "tome/readClip",
     "tome/dropClip",
     "tome/save",
     "tome/saveAs",

@@ -660,6 +660,21 @@ fn one() -> u64 {
     1
 }
 
+/// `tome/readClip` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadClipParams {
+    /// The clip.
+    pub clip: u64,
+    /// Bytes of the clip (default: all of it).
+    pub offsets: Option<Offsets>,
+    /// Refuse ranges longer than this many bytes (at most, and by default, 16 MiB).
+    pub max_bytes: Option<u64>,
+    /// When the bytes are not valid UTF-8, also send them exactly, in `base64`.
+    #[serde(default)]
+    pub raw_bytes: bool,
+}
+
 /// `tome/dropClip` parameters.
 #[derive(Debug, Deserialize)]
 pub struct DropClipParams {

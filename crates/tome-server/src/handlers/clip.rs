@@ -7,7 +7,8 @@ use std::sync::Arc;
 use tome_core::Control;
 use tower_lsp_server::jsonrpc::Result;
 
-use super::{check_version, outcome, Backend, CancelOnDrop};
+use super::read::MAX_TEXT_BYTES;
+use super::{blocking, check_version, outcome, Backend, CancelOnDrop};
 use crate::convert::{byte_range, usize_of};
 use crate::errors::{from_core, invalid_params, unknown_clip};
 use crate::protocol::*;
@@ -83,6 +84,47 @@ impl Backend {
         let result = outcome(rx).await;
         drop(guard);
         result
+    }
+
+    /// `tome/readClip`: bytes of a clip, as `tome/getText` reads a document's.
+    pub async fn read_clip(&self, p: ReadClipParams) -> Result<GetTextResult> {
+        let clip = self.clips.get(p.clip).ok_or_else(|| unknown_clip(p.clip))?;
+        let backlog = Arc::clone(&self.backlog);
+        let (text, _made) = blocking(move || {
+            let (start, end) = match p.offsets {
+                Some(o) => (usize_of(o.start), usize_of(o.end)),
+                None => (0, clip.len()),
+            };
+            if start > end || end > clip.len() {
+                return Err(from_core(tome_core::Error::OutOfBounds(format!(
+                    "{start}..{end} is not inside the clip (length {})",
+                    clip.len()
+                ))));
+            }
+            let max = p.max_bytes.unwrap_or(MAX_TEXT_BYTES).min(MAX_TEXT_BYTES);
+            let len = (end - start) as u64;
+            if len > max {
+                return Err(from_core(tome_core::Error::OutOfBounds(format!(
+                    "the range holds {len} bytes, more than {max}: read it in parts"
+                ))));
+            }
+            let bytes = clip.read(start, end).map_err(from_core)?;
+            let base64 = p.raw_bytes.then(|| crate::base64::encode(&bytes));
+            let (text, invalid) = tome_core::decode_lossy_owned(bytes);
+            let base64 = base64.filter(|_| invalid);
+            // Counted as output from now on (flow control): see `Backlog::reserve`.
+            let made = backlog.reserve(text.len() + base64.as_ref().map_or(0, String::len));
+            let text = GetTextResult {
+                text,
+                bytes: len,
+                invalid,
+                base64,
+                version: clip.version(),
+            };
+            Ok((text, made))
+        })
+        .await?;
+        Ok(text)
     }
 
     /// `tome/dropClip`: true if the clip was kept.

@@ -135,6 +135,7 @@ pub fn register(b: LspServiceBuilder<Backend>) -> LspServiceBuilder<Backend> {
         .custom_method("tome/deleteLines", Backend::delete_lines)
         .custom_method("tome/clip", Backend::clip)
         .custom_method("tome/paste", Backend::paste)
+        .custom_method("tome/readClip", Backend::read_clip)
         .custom_method("tome/dropClip", Backend::drop_clip)
         .custom_method("tome/save", Backend::save)
         .custom_method("tome/saveAs", Backend::save_as)
