@@ -95,8 +95,8 @@ end
 ---@param st Tome.BufState
 function M.adopt(st)
   -- (and `"`, the cursor when the buffer was last left: line 1 for a file just read, as Vim)
-  local m = api.nvim_buf_get_mark(st.buf, '"')
-  st.marks = { ['"'] = m[1] > 0 and { m[1] - 1, m[2] } or nil }
+  local last = api.nvim_buf_get_mark(st.buf, '"')
+  st.marks = { ['"'] = last[1] > 0 and { last[1] - 1, last[2] } or nil }
   for c in UPPER:gmatch('.') do
     local ok, m = pcall(api.nvim_get_mark, c, {})
     if ok and m[1] > 0 and m[3] == st.buf then
