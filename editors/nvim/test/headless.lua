@@ -553,9 +553,9 @@ local PRELUDE = [[
 -- wait inside it.)
 local OPENED = [[return vim.v.vim_did_enter == 1 and T.st() ~= nil and T.st().base ~= nil]]
 
-local function session(path, env)
-  local chan = vim.fn.jobstart({ vim.v.progpath, '--embed', '--headless', '-i', 'NONE', '-n', '-u', init_lua, path },
-    { rpc = true, env = env })
+local function session(path, env, shada)
+  local argv = { vim.v.progpath, '--embed', '--headless', '-i', shada or 'NONE', '-n', '-u', init_lua, path }
+  local chan = vim.fn.jobstart(argv, { rpc = true, env = env })
   assert(chan > 0, 'cannot start a second nvim')
   local s = { chan = chan }
   function s.lua(code, ...)
@@ -1137,6 +1137,57 @@ test('invalid bytes yanked far from where they are put, and long lines held whol
   g:close()
   assert(got == table.concat(want, '\n') .. '\n', 'the file differs from the expected bytes')
   vim.cmd('bwipeout')
+end)
+
+test('file marks A-Z: kept on file lines, from other buffers, and in ShaDa on real line numbers', function()
+  vim.cmd('edit ' .. vim.fn.fnameescape(file))
+  local big = api.nvim_get_current_buf()
+  W.goto_line(st(), 1500001)
+  feed('4|mA')
+  W.goto_line(st(), 3000)
+  feed('2|mB')
+  W.goto_line(st(), 900000)
+  -- From a buffer that is not Tome's: to the big file's buffer, on the mark's file line.
+  vim.cmd('enew')
+  local scratch = api.nvim_get_current_buf()
+  feed("'A")
+  eq(big, api.nvim_get_current_buf(), "'A from another buffer")
+  eq(1500001, real(), "'A from another buffer")
+  vim.cmd('buffer ' .. scratch)
+  feed('`B')
+  eq({ 3000, 1 }, { real(), api.nvim_win_get_cursor(0)[2] }, '`B from another buffer')
+  -- :delmarks in the other buffer deletes it here too (Neovim's mark is gone).
+  vim.cmd('buffer ' .. scratch)
+  vim.cmd('delmarks B')
+  vim.cmd('buffer ' .. big)
+  eq(nil, require('tome.marks').get(st(), 'B'), 'B deleted from another buffer')
+  eq(1500000, require('tome.marks').get(st(), 'A'), 'A kept')
+  vim.cmd('bwipeout ' .. scratch)
+  vim.cmd('delmarks A')
+
+  -- ShaDa: a second Neovim sets mA on line 1 500 001 and exits; ShaDa holds that line (not a
+  -- window row), and a third Neovim jumps there from another buffer.
+  local shada = vim.fn.tempname()
+  local s2 = session(file, nil, shada)
+  s2.lua([[
+    T.line(1500001)
+    T.feed('6|mA')
+    T.line(3000)
+  ]])
+  s2.quit()
+  local got = vim.fn.system({ vim.v.progpath, '--headless', '-u', 'NONE', '-i', shada, '-n', '-c',
+    [[lua io.stdout:write(vim.json.encode(vim.api.nvim_get_mark('A', {})))]], '-c', 'qa!' })
+  local mark = vim.json.decode(got)
+  eq({ 1500001, 5 }, { mark[1], mark[2] }, 'ShaDa: the file mark on its file line')
+  local s3 = session(file, nil, shada)
+  local res = s3.lua([[
+    vim.cmd('enew')
+    T.feed("'A")
+    return { T.st() ~= nil, T.st() and (T.st().base + vim.api.nvim_win_get_cursor(0)[1]) }
+  ]])
+  s3.quit()
+  os.remove(shada)
+  eq({ true, 1500001 }, res, "'A after ShaDa read it")
 end)
 
 log(('headless: %d passed, %d failed'):format(passed, failed))

@@ -1,15 +1,29 @@
 -- The buffer-local keys of a Tome buffer (with `mappings = true`): motions, undo/redo and n/N
 -- through the server, and a cmdline <CR> that sends `:{N}`, `:$`, `/pat` and `?pat` there too,
 -- and the ex commands that act on ranges of lines (excmd.lua: :s, :g, :v, :d, :m, :t, :j…);
--- the operator-pending and Visual keys of reach.lua. Requires state, window, edit, search, marks
--- and reach.
+-- the operator-pending and Visual keys of reach.lua. Also `'A` and `` `A `` in every buffer,
+-- for file marks kept in Tome buffers (K.map_global). Requires state, window, edit, search,
+-- marks and reach.
 local state = require('tome.state')
 local W = require('tome.window')
 local E = require('tome.edit')
 local S = require('tome.search')
+local M = require('tome.marks')
 local api = vim.api
 
 local K = {}
+
+--- File line `l`'s text (its first `width` characters), or nil past the end.
+local function line_text(st, l, width)
+  local res = require('tome.client').request('tome/viewport', {
+    doc = st.doc,
+    first = l,
+    count = 1,
+    window = { start = 0, width = width },
+  })
+  local got = res and res.lines[1]
+  return got and got.number == l and got.text or nil
+end
 
 --- Pending work from the cmdline <CR> mapping (an expr mapping cannot change the buffer).
 local pending
@@ -21,17 +35,24 @@ function K.run_pending()
   end
   if p.kind == 'ex' then
     require('tome.excmd').run(st, p.line)
+  elseif p.kind == 'marks' then
+    api.nvim_echo(
+      M.listing(st, p.arg, function(l)
+        return line_text(st, l, math.max(100, vim.o.columns))
+      end),
+      false,
+      {}
+    )
+  elseif p.kind == 'delmarks' then
+    local ok, err = pcall(vim.cmd, p.line)
+    if not ok then
+      return api.nvim_echo({ { tostring(err):gsub('^.-(E%d+:)', '%1'), 'ErrorMsg' } }, true, {})
+    end
+    M.delete(st, p.names, p.bang)
   elseif p.kind == 'listing' then
     -- :jumps and :changes with real line numbers (jumps.lua), each entry's text from the server.
-    local client = require('tome.client')
     local lines = require('tome.jumps').listing(st, p.name, function(l)
-      local res = client.request('tome/viewport', {
-        doc = st.doc,
-        first = l,
-        count = 1,
-        window = { start = 0, width = 100 },
-      })
-      return res and res.lines[1] and res.lines[1].text
+      return line_text(st, l, 100)
     end)
     local chunks = {}
     for i, l in ipairs(lines) do
@@ -63,6 +84,20 @@ function K.cmdline_cr()
     local listing = line:match('^%s*(ju%a*)%s*$') or line:match('^%s*(changes)%s*$')
     if listing and (listing == 'changes' or ('jumps'):sub(1, #listing) == listing) then
       pending = { kind = 'listing', name = listing == 'changes' and 'changes' or 'jumps' }
+      return '<C-c><Cmd>lua require("tome.keymaps").run_pending()<CR>'
+    end
+    -- :marks [arg], :delm[arks][!] {marks}: on the marks kept on file lines (marks.lua).
+    local rest = line:match('^%s*marks(.*)$')
+    if rest and (rest == '' or rest:match('^%s')) then
+      rest = vim.trim(rest)
+      vim.fn.histadd(':', line)
+      pending = { kind = 'marks', arg = rest ~= '' and rest or nil }
+      return '<C-c><Cmd>lua require("tome.keymaps").run_pending()<CR>'
+    end
+    local word, bang, names = line:match('^%s*(delm%a*)(!?)%s*(.-)%s*$')
+    if word and ('delmarks'):sub(1, #word) == word then
+      vim.fn.histadd(':', line)
+      pending = { kind = 'delmarks', line = line, names = names, bang = bang == '!' }
       return '<C-c><Cmd>lua require("tome.keymaps").run_pending()<CR>'
     end
     if require('tome.excmd').handles(line) then
@@ -105,6 +140,71 @@ function K.native_jump(st, dir, count)
   end
 end
 
+--- `'A` or `` `A `` (`key`, `c`) to a file mark kept in a Tome buffer (marks.lua), from any
+--- buffer: to that buffer (opened again if it was closed), then to the mark's file line.
+function K.file_jump(key, c)
+  local buf = M.file_mark(c)
+  if not buf then
+    return
+  end
+  if buf ~= api.nvim_get_current_buf() then
+    local ok, err = pcall(vim.cmd, 'buffer ' .. buf)
+    if not ok then
+      return api.nvim_echo({ { tostring(err):gsub('^.-(E%d+:)', '%1'), 'ErrorMsg' } }, true, {})
+    end
+  end
+  local st = state.docs[buf]
+  local _, line, col = M.file_mark(c)
+  if not st or not line then
+    return
+  end
+  W.jump(st, line)
+  if key == '`' then
+    pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], col })
+  else
+    vim.cmd('keepjumps normal! ^')
+  end
+end
+
+local global_jump
+--- From the global mapping below: the jump it chose.
+function K.run_global_jump()
+  local j = global_jump
+  global_jump = nil
+  if j then
+    -- (Vim's jump to another file: the place left goes in the jumplist)
+    vim.cmd("normal! m'")
+    K.file_jump(j[1], j[2])
+  end
+end
+
+--- Normal-mode `'` and `` ` `` in every buffer (Tome buffers map their own): `'A` to a file
+--- mark kept in a Tome buffer goes to its file line; anything else is typed as it was. Set
+--- once, when the first Tome buffer is mapped, and not over a global mapping of the user's.
+local mapped_global = false
+function K.map_global()
+  if mapped_global then
+    return
+  end
+  mapped_global = true
+  local taken = {}
+  for _, m in ipairs(api.nvim_get_keymap('n')) do
+    taken[m.lhs] = true
+  end
+  for _, key in ipairs({ "'", '`' }) do
+    if not taken[key] then
+      vim.keymap.set('n', key, function()
+        local c = vim.fn.getcharstr()
+        if c:match('^%u$') and M.file_mark(c) then
+          global_jump = { key, c }
+          return api.nvim_replace_termcodes('<Cmd>lua require("tome.keymaps").run_global_jump()<CR>', true, false, true)
+        end
+        return key .. c
+      end, { expr = true, replace_keycodes = false, desc = "Tome: 'A to a file mark in a Tome buffer" })
+    end
+  end
+end
+
 --- Maps the keys in `st.buf`. Each mapping looks the state up when used: `:e!` gives the
 --- buffer a new one.
 ---@param st Tome.BufState
@@ -138,14 +238,13 @@ function K.map(st)
       W.motion_scroll(s, key, k[2])
     end)
   end
-  -- Marks outside the window (marks.lua): 'x `x; '' `` (the previous context mark) and '. `.
-  -- (the last change) from jumps.lua.
-  local M = require('tome.marks')
+  -- Marks outside the window (marks.lua): 'x `x (a-z, and A-Z in this buffer or another Tome
+  -- buffer); '' `` (the previous context mark) and '. `. (the last change) from jumps.lua.
   for _, key in ipairs({ "'", '`' }) do
     vim.keymap.set('n', key, function()
       local s = state.docs[buf]
       local c = vim.fn.getcharstr()
-      if not s or not (c:match('^%l$') or c == "'" or c == '`' or c == '.') then
+      if not s or not (c:match('^%a$') or c == "'" or c == '`' or c == '.') then
         return vim.cmd('normal! ' .. key .. c)
       end
       local line, col
@@ -161,6 +260,20 @@ function K.map(st)
         line, col = ch[1], ch[2]
       else
         line, col = M.get(s, c)
+        if not line and c:match('%u') then
+          -- A file mark in another buffer: there (Neovim's own jump when it is not a Tome
+          -- buffer's), the place left going in this buffer's jumplist.
+          local other = M.file_mark(c)
+          local native = api.nvim_get_mark(c, {})[1] > 0
+          if other or native then
+            W.setpcmark(s)
+            if other then
+              return K.file_jump(key, c)
+            end
+            local ok, err = pcall(vim.cmd, 'normal! ' .. key .. c)
+            return ok or api.nvim_echo({ { tostring(err):gsub('^.-(E%d+:)', '%1'), 'ErrorMsg' } }, true, {})
+          end
+        end
         if not line then
           return api.nvim_echo({ { 'E20: Mark not set', 'ErrorMsg' } }, true, {})
         end
@@ -174,16 +287,27 @@ function K.map(st)
       end
     end, { buffer = buf, desc = 'Tome: jump to a mark' })
   end
-  -- m{a-z}: marks are kept on real lines, so in an estimated window (window.lua) setting one
-  -- first waits for the index to number the window.
+  -- m{a-zA-Z}: marks are kept on real lines, so in an estimated window (window.lua) setting one
+  -- first waits for the index to number the window. A-Z are kept by marks.lua for every buffer;
+  -- m' and m` add to the jumplist on file lines (jumps.lua) as Vim's setpcmark.
   vim.keymap.set('n', 'm', function()
     local s = state.docs[buf]
     local c = vim.fn.getcharstr()
-    if s and c:match('^%l$') and s.estimated and not W.exact(s, 'to set a mark') then
+    if not s then
+      return vim.cmd('normal! m' .. c)
+    end
+    if c:match('^%a$') and s.estimated and not W.exact(s, 'to set a mark') then
       return
     end
+    if c == "'" or c == '`' then
+      return W.setpcmark(s)
+    end
     vim.cmd('normal! m' .. c)
+    if c:match('^%u$') then
+      M.set_file(s, c, W.cursor_line(s), api.nvim_win_get_cursor(0)[2])
+    end
   end, { buffer = buf, desc = 'Tome: set a mark' })
+  K.map_global()
   -- CTRL-O, CTRL-I (<Tab>): the jumplist on file lines (jumps.lua); past its ends, Neovim's own
   -- (other files).
   local Jm = require('tome.jumps')

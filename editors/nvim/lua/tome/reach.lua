@@ -584,7 +584,8 @@ function R.map(buf)
             return '%'
           end
           local extra = mark and vim.fn.getcharstr() or nil
-          if mark and not extra:match('^%l$') then
+          -- (A-Z: when the file mark is in this buffer; in another, as Neovim does it)
+          if mark and not (extra:match('^%l$') or (extra:match('^%u$') and marks.get(st, extra))) then
             return name .. extra
           end
           return motion(st, name, extra)

@@ -21,7 +21,9 @@ Case files: lines starting with `#` are comments; `# file: odd`, `# regs: "0a` (
 compare besides the cursor; default none), `# args: +150000` (extra arguments for both nvims,
 before the file), `# timeout: 90` (seconds to wait for both to exit after :wq; default 30, plus
 `# timeout-per-gib: 600` seconds per GiB of file, default 180: see Size below) and
-`# pause: 0.5` (seconds after each line; default 0.15) are settings. Every other line is keys,
+`# pause: 0.5` (seconds after each line; default 0.15) and `# output: marks.out` (files the case
+writes in its editor's directory, e.g. with `:redir! > marks.out`, compared byte for byte:
+a command's output, such as :marks) are settings. Every other line is keys,
 typed as written, with Vim's notation for special keys: <CR> <Esc> <BS> <Tab> <Space> <lt>
 <Up> <Down> <Left> <Right> <Home> <End> <Del> <C-x> <M-x> <S-Tab>, and <sleep:MS> to pause.
 Line breaks in the file are not keys: each line is sent at once (tmux send-keys), then the
@@ -128,12 +130,13 @@ class Case:
         self.timeout = 30.0
         self.timeout_per_gib = 180.0
         self.pause = 0.15
+        self.outputs = []
         self.about = ''
         self.lines = []
         with open(path, encoding='utf-8') as f:
             for raw in f.read().split('\n'):
                 if raw.startswith('#'):
-                    m = re.match(r'#\s*(file|regs|args|timeout-per-gib|timeout|pause):\s?(.*)$', raw)
+                    m = re.match(r'#\s*(file|regs|args|timeout-per-gib|timeout|pause|output):\s?(.*)$', raw)
                     if not m:
                         if not self.about:
                             self.about = raw.lstrip('# ').strip()
@@ -151,6 +154,8 @@ class Case:
                         self.timeout_per_gib = float(v)
                     elif k == 'pause':
                         self.pause = float(v)
+                    elif k == 'output':
+                        self.outputs += v.split()
                 elif raw.strip():
                     self.lines.append(parse_keys(raw))
 
@@ -380,6 +385,25 @@ def compare(case, pd, td, fname):
                 diff = first_difference(a, b, reg=True)
                 if diff:
                     why.append('register %s: %s' % (r, diff))
+    for out in case.outputs:
+        a, b = os.path.join(pd, out), os.path.join(td, out)
+        if not os.path.exists(a) or not os.path.exists(b):
+            why.append('output %s: written by %s' % (out, 'neither' if not os.path.exists(a) and not os.path.exists(b)
+                                                     else 'plain only' if os.path.exists(a) else 'tome only'))
+            continue
+        with open(a, 'rb') as f:
+            da = f.read()
+        with open(b, 'rb') as f:
+            db = f.read()
+        if da != db:
+            la, lb = da.split(b'\n'), db.split(b'\n')
+            why.append('output %s differs:' % out)
+            for i in range(max(len(la), len(lb))):
+                x = la[i] if i < len(la) else b'(none)'
+                y = lb[i] if i < len(lb) else b'(none)'
+                if x != y:
+                    why.append('      line %d plain: %r' % (i + 1, x[:110]))
+                    why.append('      line %d tome:  %r' % (i + 1, y[:110]))
     diff = first_difference(os.path.join(pd, fname), os.path.join(td, fname))
     if diff:
         why.append(diff)
