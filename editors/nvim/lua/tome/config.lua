@@ -15,6 +15,10 @@ M.defaults = {
   -- :> and :<) and other commands are refused.
   reach_lines = 200000,
   reach_bytes = 16 * 1024 * 1024,
+  -- A linewise yank or delete of more than this many bytes into the unnamed, a named or a
+  -- numbered register is kept by the server (the register holds a placeholder line that p and
+  -- P in Tome buffers paste as those lines): Neovim's memory stays flat (|tome-registers|).
+  register_bytes = 4 * 1024 * 1024,
   -- Lines up to this many bytes are held whole in the buffer (and edited as usual), as long
   -- as the lines of the window held whole stay within `window_bytes`; longer lines are shown
   -- in part and cannot be edited. The server takes at most 16 MiB for each.
@@ -54,6 +58,10 @@ end
 
 function M.reach_lines()
   return math.max(M.window(), M.options.reach_lines)
+end
+
+function M.register_bytes()
+  return math.max(0, M.options.register_bytes)
 end
 
 function M.reach_bytes()

@@ -352,6 +352,7 @@ function K.map(st)
   end)
   -- Operators with far motions, counts and Visual selections past the window (reach.lua).
   require('tome.reach').map(buf)
+  require('tome.clips').map(buf)
   vim.keymap.set('c', '<CR>', K.cmdline_cr, { buffer = buf, expr = true, desc = 'Tome: :N and / through the server' })
 end
 

@@ -18,12 +18,13 @@
 -- the window holds its lines.
 --
 -- `.` after such a command runs it through this file again (R.dot), not what was typed again.
--- Requires state, client, window, search, marks and excmd.
+-- Requires state, client, window, search, marks, clips and excmd.
 local state = require('tome.state')
 local client = require('tome.client')
 local W = require('tome.window')
 local S = require('tome.search')
 local marks = require('tome.marks')
+local C = require('tome.clips')
 local api = vim.api
 
 local R = {}
@@ -113,6 +114,9 @@ function R.dot(st)
   local q = vim.deepcopy(last.q)
   if count > 0 then
     q.count = count
+  end
+  if q.put then
+    return C.put(st, q.put, q.key, q.count) -- a paste of a register the server keeps
   end
   q.text = last.text
   R.operator(st, q)
@@ -383,6 +387,18 @@ local function typed(q)
   return q.op .. count_prefix(q.count) .. name .. extra
 end
 
+--- Whether linewise `y` or `d` of file lines [a, b] fills its register with more than
+--- `register_bytes`: then it runs as a line command, and the server keeps the lines
+--- (clips.lua) instead of Neovim.
+local function big_register(st, q, motion, a, b)
+  if not (motion.linewise and (q.op == 'y' or q.op == 'd') and C.eligible(q.reg)) then
+    return false
+  end
+  local X = require('tome.excmd')
+  local oa, ob = X.line_offset(st, a), X.line_offset(st, b + 1)
+  return oa ~= nil and ob ~= nil and C.wanted(q.reg, oa, ob)
+end
+
 --- Runs operator `op` with motion `name` over the whole file (see the top of the file).
 --- `q`: {op, count, reg, extra, key (for LINES)}.
 function R.operator(st, q)
@@ -397,7 +413,10 @@ function R.operator(st, q)
     return
   end
   local a, b = math.min(cur, target), math.max(cur, target)
-  local ok, why = W.cover(st, a, to_end and nil or b)
+  local ok, why
+  if not big_register(st, q, motion, a, b) then
+    ok, why = W.cover(st, a, to_end and nil or b)
+  end
   if not ok then
     local ex = LINE_COMMANDS[q.op]
     if not (motion.linewise and ex) then

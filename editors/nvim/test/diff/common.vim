@@ -30,7 +30,12 @@ function! DiffResult() abort
         \ 'line=' .. (max([l:base, 0]) + line('.')), 'col=' .. col('.'), 'mode=' .. mode(1)]
   for l:r in split($DIFF_REGS, '\zs')
     call add(l:res, 'regtype' .. l:r .. '=' .. getregtype(l:r))
-    call writefile(getreg(l:r, 1, 1), l:out .. '.reg' .. char2nr(l:r), 'b')
+    " (with Tome, a register the server keeps is read from it: clips.lua)
+    let l:file = l:out .. '.reg' .. char2nr(l:r)
+    if !luaeval("(function(r, f) local ok, c = pcall(require, 'tome.clips'); "
+          \ .. "return ok and c.write_register(r, f) or false end)(_A[1], _A[2])", [l:r, l:file])
+      call writefile(getreg(l:r, 1, 1), l:file, 'b')
+    endif
   endfor
   call writefile(l:res, l:out)
   call writefile(split(execute('messages'), "\n"), l:out .. '.msgs')
