@@ -15,7 +15,7 @@ if [ ! -x "$nvim" ]; then
   nvim=$(command -v nvim) || { echo "no Neovim: run scripts/test-nvim.sh once to install it"; exit 1; }
 fi
 command -v tmux >/dev/null || { echo "tmux is not installed (apt-get install tmux)"; exit 1; }
-bin=$root/target/release/tome
+bin=${TOME_BIN:-$root/target/release/tome} # TOME_BIN: test another build
 if [ ! -x "$bin" ]; then
   (cd "$root" && cargo build --release -p tome) || exit 1
 fi
