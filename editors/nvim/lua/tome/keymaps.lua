@@ -1,14 +1,16 @@
 -- The buffer-local keys of a Tome buffer (with `mappings = true`): motions, undo/redo and n/N
 -- through the server, and a cmdline <CR> that sends `:{N}`, `:$`, `/pat` and `?pat` there too,
 -- and the ex commands that act on ranges of lines (excmd.lua: :s, :g, :v, :d, :m, :t, :j…);
--- the operator-pending and Visual keys of reach.lua. Also `'A` and `` `A `` in every buffer,
--- for file marks kept in Tome buffers (K.map_global). Requires state, window, edit, search,
--- marks and reach.
+-- the operator-pending and Visual keys of reach.lua, the keys along long lines of longkeys.lua.
+-- Jumps land at the line's column on a row holding a slice of a long line (longline.lua).
+-- Also `'A` and `` `A `` in every buffer, for file marks kept in Tome buffers (K.map_global).
+-- Requires state, window, edit, search, marks, reach, clips, longline and longkeys.
 local state = require('tome.state')
 local W = require('tome.window')
 local E = require('tome.edit')
 local S = require('tome.search')
 local M = require('tome.marks')
+local longline = require('tome.longline')
 local api = vim.api
 
 local K = {}
@@ -280,7 +282,9 @@ function K.map(st)
       end
       W.setpcmark(s) -- (the jumplist, as a mark jump does)
       W.jump(s, line)
-      if key == '`' then
+      if key == '`' and not c:match('^%l$') then
+        longline.go(s, api.nvim_win_get_cursor(0)[1], col) -- (a column of the line)
+      elseif key == '`' then
         pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], col })
       else
         vim.cmd('keepjumps normal! ^')
@@ -314,12 +318,12 @@ function K.map(st)
   for _, k in ipairs({ { '<C-o>', -1 }, { '<Tab>', 1 } }) do
     nmap(k[1], function(s)
       local count = vim.v.count1
-      local pos = Jm.move(s, k[2] * count, W.cursor_line(s), api.nvim_win_get_cursor(0)[2])
+      local pos = Jm.move(s, k[2] * count, W.cursor_line(s), longline.cursor_col(s))
       if not pos then
         return K.native_jump(s, k[2], count)
       end
       W.jump(s, pos[1])
-      pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], pos[2] })
+      longline.go(s, api.nvim_win_get_cursor(0)[1], pos[2])
     end)
   end
   -- g; g,: the changelist on file lines.
@@ -330,7 +334,7 @@ function K.map(st)
         return api.nvim_echo({ { why, 'ErrorMsg' } }, true, {})
       end
       W.jump(s, pos[1])
-      pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], pos[2] })
+      longline.go(s, api.nvim_win_get_cursor(0)[1], pos[2])
     end)
   end
   nmap('u', function(s)
@@ -353,6 +357,8 @@ function K.map(st)
   -- Operators with far motions, counts and Visual selections past the window (reach.lua).
   require('tome.reach').map(buf)
   require('tome.clips').map(buf)
+  -- Motions and operators along lines held as slices (longkeys.lua).
+  require('tome.longkeys').map(buf)
   vim.keymap.set('c', '<CR>', K.cmdline_cr, { buffer = buf, expr = true, desc = 'Tome: :N and / through the server' })
 end
 

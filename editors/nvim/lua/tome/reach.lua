@@ -52,10 +52,11 @@ local function inside(st, a, b, to_end)
   return a >= st.base and b < st.base + st.n and (not to_end or st.at_end)
 end
 
--- Types `s` for Neovim, without mappings, before what the user typed after the command.
--- Until it has run, the window must stay as W.cover made it (st.reaching: W.after_move
--- leaves it alone; WinScrolled comes before the typed keys run).
-local function replay(st, s)
+--- Types `s` for Neovim, without mappings, before what the user typed after the command.
+--- Until it has run, the window must stay as W.cover made it (st.reaching: W.after_move
+--- leaves it alone; WinScrolled comes before the typed keys run). Also longkeys.lua's, once a
+--- long line's slice holds what its command reaches.
+function R.replay(st, s)
   st.reaching = true
   -- ('t': as typed, so Vim starts a new undo step for it, as for the command the user typed)
   api.nvim_feedkeys(keys(s .. '<Cmd>lua require("tome.reach").replayed()<CR>'), 'nit', false)
@@ -447,7 +448,7 @@ function R.operator(st, q)
   else
     st.repeat_next = q
   end
-  replay(st, reg_prefix(q.reg) .. again)
+  R.replay(st, reg_prefix(q.reg) .. again)
 end
 
 -- The command an expr mapping queued for R.run_queued.
@@ -546,7 +547,7 @@ function R.visual(st, q)
     vim.cmd('normal! ' .. mode:sub(1, 1))
     api.nvim_win_set_cursor(0, { cur - st.base + 1, col })
   end
-  replay(st, motion.again(st, q.count, q.extra, target))
+  R.replay(st, motion.again(st, q.count, q.extra, target))
 end
 
 --- Visual-mode `name`: the motion itself when it stays in the window, else queued.
