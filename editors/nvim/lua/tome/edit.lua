@@ -318,13 +318,13 @@ function E.attach(st)
   end
 end
 
---- `u` and Ctrl-R: the server's undo/redo, {count} times, then the cursor where Vim puts it:
---- on the first changed line, at the column saved with the step (undopos.lua), or where the
---- change starts when that is not known.
-function E.undo(st, redo)
+--- `u` and Ctrl-R: the server's undo/redo, `count` (default {count}) times, then the cursor
+--- where Vim puts it: on the first changed line, at the column saved with the step
+--- (undopos.lua), or where the change starts when that is not known.
+function E.undo(st, redo, count)
   local method = redo and 'tome/redo' or 'tome/undo'
   local offset, changed, res, err, cursor
-  for _ = 1, vim.v.count1 do
+  for _ = 1, count or vim.v.count1 do
     res, err = client.request(method, { doc = st.doc })
     if not res then
       return client.error(method, err)
@@ -355,6 +355,58 @@ function E.undo(st, redo)
     W.jump(st, line, nil, true)
     longline.go(st, api.nvim_win_get_cursor(0)[1], col)
   end
+end
+
+--- The undo commands of the command line, on the server's linear history: `:u[ndo]` and
+--- `:red[o]` (one step), `:undo {N}` (to the state after change N, counted in that history: as
+--- Vim numbers changes while no undo was followed by a new change; `:undo 0` before all),
+--- `:earlier {N}` and `:later {N}` (N steps). Time and file-write counts (`10s`, `1f`) are
+--- refused: the server keeps no times. Returns false when `line` is none of them.
+local function undo_command(line)
+  local cmd, arg = line:match('^[%s:]*(%a+)%s*(.-)%s*$')
+  if not cmd then
+    return nil
+  end
+  local function is(name, min)
+    return #cmd >= min and name:sub(1, #cmd) == cmd
+  end
+  local kind = (is('undo', 1) and 'undo') or (is('redo', 3) and 'redo') or (is('earlier', 2) and 'earlier')
+    or (is('later', 3) and 'later')
+  if not kind then
+    return nil
+  end
+  return kind, cmd, arg
+end
+
+--- Whether command line `line` is one of E.undo_command's.
+function E.is_undo_command(line)
+  return undo_command(line) ~= nil
+end
+
+--- Runs `line` if it is one of the undo commands above; false when it is not.
+function E.undo_command(st, line)
+  local kind, cmd, arg = undo_command(line)
+  if not kind then
+    return false
+  end
+  local undo, redo, later = kind == 'undo', kind == 'redo', kind == 'later'
+  if arg ~= '' and not arg:match('^%d+$') then
+    local why = arg:match('^%d+[smhdf]$') and ': the server keeps no times or writes, only steps (:earlier {count})'
+      or ': not a count'
+    api.nvim_echo({ { ('Tome: :%s %s%s'):format(cmd, arg, why), 'ErrorMsg' } }, true, {})
+    return true
+  end
+  local n = tonumber(arg)
+  if undo and n then
+    local at = (st.undo_positions and st.undo_positions.at) or 0
+    if n == at then
+      return true
+    end
+    E.undo(st, n > at, math.abs(n - at))
+  else
+    E.undo(st, redo or later, n or 1)
+  end
+  return true
 end
 
 --- :w and :w {file} (BufWriteCmd). Saving a new path makes the buffer that file's, as the

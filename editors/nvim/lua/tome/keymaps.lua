@@ -37,6 +37,8 @@ function K.run_pending()
   end
   if p.kind == 'ex' then
     require('tome.excmd').run(st, p.line)
+  elseif p.kind == 'undo' then
+    E.undo_command(st, p.line)
   elseif p.kind == 'marks' then
     api.nvim_echo(
       M.listing(st, p.arg, function(l)
@@ -100,6 +102,11 @@ function K.cmdline_cr()
     if word and ('delmarks'):sub(1, #word) == word then
       vim.fn.histadd(':', line)
       pending = { kind = 'delmarks', line = line, names = names, bang = bang == '!' }
+      return '<C-c><Cmd>lua require("tome.keymaps").run_pending()<CR>'
+    end
+    if E.is_undo_command(line) then
+      vim.fn.histadd(':', line)
+      pending = { kind = 'undo', line = line }
       return '<C-c><Cmd>lua require("tome.keymaps").run_pending()<CR>'
     end
     if require('tome.excmd').handles(line) then
@@ -341,6 +348,14 @@ function K.map(st)
     E.undo(s, false)
   end)
   nmap('<C-r>', function(s)
+    E.undo(s, true)
+  end)
+  -- (Vim's g- and g+ walk its undo tree by time; the server's history is linear: the same as u
+  -- and CTRL-R there)
+  nmap('g-', function(s)
+    E.undo(s, false)
+  end)
+  nmap('g+', function(s)
     E.undo(s, true)
   end)
   for _, star in ipairs({ { '*', false, true }, { '#', true, true }, { 'g*', false, false }, { 'g#', true, false } }) do
