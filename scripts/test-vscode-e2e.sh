@@ -51,7 +51,7 @@ fi
 [ -x "$code_server" ] || fail "code-server not found at $code_server"
 echo "-- code-server ready ($((SECONDS - t)) s)"
 
-bin=$root/target/release/tome
+bin=${TOME_BIN:-$root/target/release/tome}
 if [ ! -x "$bin" ]; then
   (cd "$root" && cargo build --release -p tome) || fail "building tome failed"
 fi
@@ -64,7 +64,7 @@ t=$SECONDS
 npm run -s build || fail "build failed"
 work=$(mktemp -d "${TMPDIR:-/tmp}/tome-vscode-e2e-build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-npm run -s package -- --out "$work/tome.vsix" >/dev/null || fail "packaging failed"
+TOME_BIN=$bin npm run -s package -- --out "$work/tome.vsix" >/dev/null || fail "packaging failed"
 echo "-- built and packaged ($((SECONDS - t)) s)"
 
 echo "== e2e test in code-server (${TOME_E2E_SIZE:-200M} file)"
