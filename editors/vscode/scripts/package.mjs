@@ -2,7 +2,9 @@
 // rust-analyzer's extension does: the binary is copied to server/tome (server/tome.exe on
 // Windows), where src/serverPath.ts looks for it, then `vsce package --target <platform>`.
 // VS Code installs such a package only on its platform (and the Marketplace serves each
-// platform its own), so the binary always matches the machine.
+// platform its own), so the binary always matches the machine. `--allow-star-activation`: the
+// extension activates at startup ("*") to see every tab open (src/autoOpen.ts); activating
+// starts no server and reads no file.
 //
 // Usage: node scripts/package.mjs [--out FILE] [--target TARGET] [other vsce options]
 // Env: TOME_BIN: the binary to bundle (default ../../target/release/tome). TARGET defaults to
@@ -63,10 +65,14 @@ fs.copyFileSync(binary, bundled);
 fs.chmodSync(bundled, 0o755); // vsce keeps the mode in the zip; VS Code's installer restores it
 try {
   const vsce = path.join(ext, "node_modules/@vscode/vsce/vsce");
-  execFileSync(process.execPath, [vsce, "package", "--no-dependencies", "--allow-missing-repository", "--skip-license", "--target", target, ...args], {
-    cwd: ext,
-    stdio: "inherit",
-  });
+  execFileSync(
+    process.execPath,
+    [vsce, "package", "--no-dependencies", "--allow-missing-repository", "--skip-license", "--allow-star-activation", "--target", target, ...args],
+    {
+      cwd: ext,
+      stdio: "inherit",
+    },
+  );
 } finally {
   fs.rmSync(serverDir, { recursive: true, force: true });
 }

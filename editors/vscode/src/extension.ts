@@ -1,8 +1,10 @@
 // Entry point: starts `tome serve` on first use (the binary from `serverPath.ts`), registers the
-// custom editor, the commands and the associations setting, and routes the server's
-// notifications (progress, changes on disk).
+// custom editor, the commands, the associations setting and the reopening of files over
+// `tome.threshold` (`autoOpen.ts`), and routes the server's notifications (progress, changes on
+// disk).
 
 import * as vscode from "vscode";
+import { AutoOpen } from "./autoOpen";
 import { TomeEditorProvider, VIEW_TYPE, type ServerHost, type TomeDocument } from "./editor";
 import { ProgressRelay } from "./progress";
 import type { ProgressToken, ProgressValue } from "./protocol";
@@ -102,6 +104,7 @@ export function activate(context: vscode.ExtensionContext): void {
         void vscode.window.showInformationMessage("Tome: the new server path applies when the server next starts.");
       }
     }),
+    new AutoOpen(context, (message) => host.log(message)),
     {
       dispose: () => {
         sessions.clear();
