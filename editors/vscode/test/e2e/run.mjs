@@ -277,7 +277,7 @@ try {
     const episodes = (window.__largePrompts = []);
     let open = null;
     const visibleText = () => {
-      for (const el of document.querySelectorAll(".editor-pane-placeholder, .notifications-toasts .notification-toast")) {
+      for (const el of document.querySelectorAll(".monaco-editor-pane-placeholder, .notifications-toasts .notification-toast")) {
         const text = el.textContent ?? "";
         if (el.getClientRects().length && /is very large|Open Anyway|turned off for this large file/.test(text)) return text.slice(0, 160);
       }
