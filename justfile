@@ -1,9 +1,10 @@
 # Tome's recipes. `just --list` shows them.
 
-# Build the `tome` binary (release) and the VS Code extension's .vsix (editors/vscode/tome.vsix).
+# Build the `tome` binary (release) and the VS Code extension's .vsix (editors/vscode/tome.vsix),
+# a package for this platform that carries that binary (`TOME_BIN=path just build` bundles another).
 build:
     cargo build --release -p tome
-    cd editors/vscode && npm ci && npm run build && npm run package -- -o tome.vsix
+    cd editors/vscode && npm ci && npm run build && TOME_BIN="${TOME_BIN:-../../target/release/tome}" npm run package -- -o tome.vsix
 
 # The whole test suite (what CI runs).
 test:

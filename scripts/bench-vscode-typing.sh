@@ -21,7 +21,7 @@ cd "$ext"
 npm run -s build
 work=$(mktemp -d "${TMPDIR:-/tmp}/tome-bench-typing-build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-npm run -s package -- --out "$work/tome.vsix" >/dev/null
+TOME_BIN=$bin npm run -s package -- --out "$work/tome.vsix" >/dev/null # the platform .vsix carries the binary
 echo "# $(date -u +%FT%TZ) $(nproc) cpus, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "# commit $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- editors/vscode/src || echo ' (with local changes)')"
 CODE_SERVER=$code_server VSIX=$work/tome.vsix TOME_BIN=$bin CHROMIUM=${CHROMIUM:-/usr/bin/chromium} \

@@ -5,7 +5,7 @@
 # registers equal. Known failures are listed in editors/nvim/test/diff/xfail.txt.
 # Usage: scripts/test-nvim-diff.sh [CASE_GLOB]   (e.g. '1*', '*undo*')
 # Finds Neovim like scripts/test-nvim.sh ($TOME_NVIM_PREFIX, default ~/.cache/tome/nvim; run
-# that script once to install it) and uses target/release/tome (built if missing).
+# that script once to install it) and uses $TOME_BIN, else target/release/tome (built if missing).
 # Prints "N passed, M failed, K expected failures" last; exits non-zero on failure.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,7 +15,7 @@ if [ ! -x "$nvim" ]; then
   nvim=$(command -v nvim) || { echo "no Neovim: run scripts/test-nvim.sh once to install it"; exit 1; }
 fi
 command -v tmux >/dev/null || { echo "tmux is not installed (apt-get install tmux)"; exit 1; }
-bin=$root/target/release/tome
+bin=${TOME_BIN:-$root/target/release/tome} # TOME_BIN: test another build
 if [ ! -x "$bin" ]; then
   (cd "$root" && cargo build --release -p tome) || exit 1
 fi

@@ -11,9 +11,15 @@
 # long search (on screen before it answers), Ctrl+F (count, next/previous, a match far
 # into the file), the status bar item, a selection of lines off screen copied with Ctrl+C (read
 # back from the clipboard), Tome: Follow End with lines appended to the file, and File: Revert
-# File followed by Ctrl+Z (undoes the edit made before the save) and redo.
+# File followed by Ctrl+Z (undoes the edit made before the save) and redo. The .vsix is the
+# platform package with the binary (TOME_BIN) in it, and code-server runs with no `tome` on PATH
+# and no tome.serverPath nor editor association: big.log opens with Tome through Quick Open
+# because it is over tome.threshold, so does a 60 MiB file clicked in the explorer, a small file
+# stays in VS Code's editor, and VS Code's large-file prompt must not be shown.
 # Screenshots/logs go to a temp artifacts dir (its path is printed). About 15 s once installed.
-# Env: TOME_CODE_SERVER_PREFIX, TOME_E2E_SIZE (default 200M), CHROMIUM (default /usr/bin/chromium).
+# Env: TOME_BIN (default target/release/tome, built if missing), TOME_CODE_SERVER_PREFIX,
+# TOME_E2E_SIZE (default 200M), TOME_E2E_SETTINGS (JSON added to the user settings), CHROMIUM
+# (default /usr/bin/chromium).
 # Prints "N passed, M failed" last; exits non-zero on failure.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,7 +59,7 @@ fi
 [ -x "$code_server" ] || fail "code-server not found at $code_server"
 echo "-- code-server ready ($((SECONDS - t)) s)"
 
-bin=${TOME_BIN:-$root/target/release/tome} # TOME_BIN: test another build
+bin=${TOME_BIN:-$root/target/release/tome}
 if [ ! -x "$bin" ]; then
   (cd "$root" && cargo build --release -p tome) || fail "building tome failed"
 fi
@@ -66,7 +72,7 @@ t=$SECONDS
 npm run -s build || fail "build failed"
 work=$(mktemp -d "${TMPDIR:-/tmp}/tome-vscode-e2e-build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-npm run -s package -- --out "$work/tome.vsix" >/dev/null || fail "packaging failed"
+TOME_BIN=$bin npm run -s package -- --out "$work/tome.vsix" >/dev/null || fail "packaging failed"
 echo "-- built and packaged ($((SECONDS - t)) s)"
 
 echo "== e2e test in code-server (${TOME_E2E_SIZE:-200M} file)"

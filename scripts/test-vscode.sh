@@ -10,7 +10,8 @@
 # /usr/bin/chromium) relayed to a real `tome serve` on a generated 200 MiB file.
 # Installs what it needs: Node/npm must be there (Node 20); chromium (apt-get) when missing;
 # target/release/tome (cargo) when missing. Takes about 30 s once installed.
-# Last, packages the extension with @vscode/vsce (into a temp dir, to check the package builds).
+# Last, packages the extension with @vscode/vsce for this platform, with the tome binary in it
+# (into a temp dir, to check the package builds). Env: TOME_BIN, the binary (default target/release/tome).
 # Env: TOME_VSCODE_TEST_SIZE (default 200M), CHROMIUM (default /usr/bin/chromium).
 # Prints "N passed, M failed" last; exits non-zero on failure.
 set -uo pipefail
@@ -52,7 +53,7 @@ step "build" npm run -s build
 step "lint" npm run -s lint
 [ "$failed" -eq 0 ] || finish
 
-bin=${TOME_BIN:-$root/target/release/tome} # TOME_BIN: test another build
+bin=${TOME_BIN:-$root/target/release/tome}
 if [ ! -x "$bin" ]; then
   (cd "$root" && cargo build --release -p tome) || { failed=$((failed + 1)); finish; }
 fi
@@ -81,5 +82,5 @@ cat "$work/browser.log"
 count "$work/browser.log" browser
 echo "-- browser test ($((SECONDS - t)) s)"
 
-step "package (.vsix with @vscode/vsce)" npm run -s package -- --out "$work/tome.vsix"
+step "package (.vsix for this platform, with the tome binary, by @vscode/vsce)" env TOME_BIN="$bin" npm run -s package -- --out "$work/tome.vsix"
 finish

@@ -598,6 +598,168 @@ fn edit_undo_grouping_chosen_by_the_client() {
     assert_eq!(bad, -32602);
 }
 
+// ---- clip, paste, dropClip -------------------------------------------------------------------
+
+#[test]
+fn clips_are_pasted_anywhere_survive_edits_and_saves_and_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(&dir, "a.txt", b"one\ntwo\nthree");
+    let b = write(&dir, "b.txt", b"x\n");
+    let mut s = Server::ready();
+    let doc = open(&mut s, &a)["doc"].clone();
+    let other = open(&mut s, &b)["doc"].clone();
+    // Lines 2-3 as a linewise register: the last line gets a line break.
+    let c = s
+        .request(
+            "tome/clip",
+            json!({"doc": doc, "version": 0, "wholeLines": true, "previewBytes": 5,
+                   "range": {"start": {"line": 1, "character": 0}, "end": {"line": 2, "character": 5}}}),
+        )
+        .unwrap();
+    assert_eq!(
+        (c["bytes"].clone(), c["preview"].clone()),
+        (json!(10), json!("two\nt"))
+    );
+    let clip = c["clip"].clone();
+    // The document changes after the clip; the clip does not.
+    s.request("tome/edit", json!({"doc": doc, "version": 0, "edits": [{"offsets": {"start": 4, "end": 7}, "text": "TWO"}]}))
+        .unwrap();
+    let r = s
+        .request(
+            "tome/paste",
+            json!({"doc": doc, "version": 1, "clip": clip, "offset": 0, "count": 2}),
+        )
+        .unwrap();
+    assert_eq!(
+        (r["version"].clone(), r["undoSteps"].clone()),
+        (json!(2), json!(2))
+    );
+    let text = |s: &mut Server, d: &Value| {
+        s.request(
+            "tome/getText",
+            json!({"doc": d, "offsets": {"start": 0, "end": 1000}}),
+        )
+        .map(|r| r["text"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(
+        text(&mut s, &doc).unwrap_err()["data"]["kind"],
+        "outOfBounds"
+    );
+    let all = |s: &mut Server, d: &Value| {
+        let n = s.request("tome/info", json!({"doc": d})).unwrap()["size"]
+            .as_u64()
+            .unwrap();
+        s.request(
+            "tome/getText",
+            json!({"doc": d, "offsets": {"start": 0, "end": n}}),
+        )
+        .unwrap()["text"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(all(&mut s, &doc), "two\nthree\ntwo\nthree\none\nTWO\nthree");
+    // One undo step; in another document, by position; after a save of the first.
+    s.request("tome/undo", json!({"doc": doc})).unwrap();
+    assert_eq!(all(&mut s, &doc), "one\nTWO\nthree");
+    s.request("tome/save", json!({"doc": doc})).unwrap();
+    s.request(
+        "tome/paste",
+        json!({"doc": other, "version": 0, "clip": clip, "at": {"line": 1, "character": 0}}),
+    )
+    .unwrap();
+    assert_eq!(all(&mut s, &other), "x\ntwo\nthree\n");
+    let v = s.request("tome/info", json!({"doc": doc})).unwrap()["version"].clone();
+    s.request(
+        "tome/paste",
+        json!({"doc": doc, "version": v, "clip": clip, "offset": 4, "undo": "join"}),
+    )
+    .unwrap();
+    assert_eq!(all(&mut s, &doc), "one\ntwo\nthree\nTWO\nthree");
+    // Errors: a stale version, both or neither place, past the end, an unknown or dropped clip.
+    let paste =
+        |s: &mut Server, p: Value| s.request("tome/paste", p).unwrap_err()["data"]["kind"].clone();
+    assert_eq!(
+        paste(
+            &mut s,
+            json!({"doc": doc, "version": 0, "clip": clip, "offset": 0})
+        ),
+        "staleVersion"
+    );
+    let v = s.request("tome/info", json!({"doc": doc})).unwrap()["version"].clone();
+    assert_eq!(
+        paste(&mut s, json!({"doc": doc, "version": v, "clip": clip})),
+        "invalidParams"
+    );
+    assert_eq!(
+        paste(
+            &mut s,
+            json!({"doc": doc, "version": v, "clip": clip, "offset": 999})
+        ),
+        "outOfBounds"
+    );
+    assert_eq!(
+        paste(
+            &mut s,
+            json!({"doc": doc, "version": v, "clip": 999, "offset": 0})
+        ),
+        "unknownClip"
+    );
+    assert_eq!(
+        paste(
+            &mut s,
+            json!({"doc": doc, "version": v, "clip": clip, "offset": 0, "count": 1u64 << 40})
+        ),
+        "tooLarge"
+    );
+    assert_eq!(
+        s.request("tome/dropClip", json!({"clip": clip})).unwrap(),
+        true
+    );
+    assert_eq!(
+        s.request("tome/dropClip", json!({"clip": clip})).unwrap(),
+        false
+    );
+    assert_eq!(
+        paste(
+            &mut s,
+            json!({"doc": doc, "version": v, "clip": clip, "offset": 0})
+        ),
+        "unknownClip"
+    );
+    let bad = s
+        .request(
+            "tome/clip",
+            json!({"doc": doc, "offsets": {"start": 2, "end": 999}}),
+        )
+        .unwrap_err();
+    assert_eq!(bad["data"]["kind"], "outOfBounds");
+    // Bounded: the 65th clip forgets the first of them.
+    let ids: Vec<Value> = (0..65)
+        .map(|_| {
+            s.request(
+                "tome/clip",
+                json!({"doc": doc, "offsets": {"start": 0, "end": 3}}),
+            )
+            .unwrap()["clip"]
+                .clone()
+        })
+        .collect();
+    assert_eq!(
+        paste(
+            &mut s,
+            json!({"doc": doc, "version": v, "clip": ids[0], "offset": 0})
+        ),
+        "unknownClip"
+    );
+    s.request(
+        "tome/paste",
+        json!({"doc": doc, "version": v, "clip": ids[1], "offset": 0}),
+    )
+    .unwrap();
+    assert_eq!(&all(&mut s, &doc)[..6], "oneone");
+}
+
 // ---- getText ---------------------------------------------------------------------------------
 
 #[test]

@@ -19,6 +19,9 @@ pub enum Error {
     /// content, so it cannot be opened as a document.
     #[error("{} is a kernel interface file (procfs, sysfs…) whose content is made when read; Tome opens regular files only", .0.display())]
     KernelFile(PathBuf),
+    /// A request would take more than a documented limit allows (the message says which).
+    #[error("too large: {0}")]
+    TooLarge(String),
     /// A byte offset, line or column lies outside the document.
     #[error("out of bounds: {0}")]
     OutOfBounds(String),

@@ -60,7 +60,10 @@ mod tree;
 mod view;
 
 pub use control::Control;
-pub use document::{Document, Edit, OnInterruptedSave, PlannedChange, Restored, SaveJob, Snapshot};
+pub use document::{
+    Clip, Document, Edit, OnInterruptedSave, PlannedChange, Restored, SaveJob, Snapshot,
+    MAX_PASTED_PIECES,
+};
 pub use error::{Error, Result};
 pub use line_index::{IndexProgress, LineIndex};
 pub use lines::Scope;

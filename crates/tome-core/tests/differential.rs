@@ -32,6 +32,17 @@ enum Op {
     /// Inserts and deletes joined into one undo step by the client (`join_undo_group`), as the
     /// Neovim plugin sends one Vim change made of several edits.
     Joined(Vec<(f64, usize, String)>),
+    /// Takes `len` characters at `at` as a clip (kept for `Paste`, across saves and undos).
+    Yank {
+        at: f64,
+        len: usize,
+    },
+    /// Pastes the clip `which` (modulo the clips taken) `count` times at `at`.
+    Paste {
+        which: usize,
+        at: f64,
+        count: usize,
+    },
 }
 
 fn text() -> impl Strategy<Value = String> {
@@ -47,6 +58,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Save),
         1 => (0.0..=1.0f64, text()).prop_map(|(at, text)| Op::Typing { at, text }),
         1 => prop::collection::vec((0.0..=1.0f64, 0..6usize, text()), 1..6).prop_map(Op::Joined),
+        1 => (0.0..=1.0f64, 0..30usize).prop_map(|(at, len)| Op::Yank { at, len }),
+        1 => (0..4usize, 0.0..=1.0f64, 0..4usize)
+            .prop_map(|(which, at, count)| Op::Paste { which, at, count }),
     ]
 }
 
@@ -149,6 +163,7 @@ fn run(initial: String, ops: Vec<Op>, stride: usize) {
     };
     doc.wait_for_index(&control).unwrap();
     check(&doc, &model.rope, stride);
+    let mut clips: Vec<(tome_core::Clip, String)> = Vec::new();
     for op in ops {
         match op {
             Op::Insert { at, text } => {
@@ -212,6 +227,28 @@ fn run(initial: String, ops: Vec<Op>, stride: usize) {
                     model.rope.insert(start, &text);
                 }
                 doc.break_undo_group();
+            }
+            Op::Yank { at, len } => {
+                let start = model.char_at(at);
+                let end = (start + len).min(model.rope.len_chars());
+                let (b0, b1) = (model.rope.char_to_byte(start), model.rope.char_to_byte(end));
+                let clip = doc.clip(b0..b1, false).unwrap();
+                assert_eq!(clip.len(), b1 - b0);
+                clips.push((clip, model.rope.slice(start..end).to_string()));
+            }
+            Op::Paste { which, at, count } => {
+                let Some((clip, text)) = clips.get(which % clips.len().max(1)) else {
+                    continue;
+                };
+                let ch = model.char_at(at);
+                let byte = model.rope.char_to_byte(ch);
+                let before = doc.version();
+                doc.paste(byte, clip, count, &control).unwrap();
+                doc.break_undo_group();
+                assert_eq!(doc.version() != before, count > 0 && !text.is_empty());
+                if count > 0 && !text.is_empty() {
+                    model.change(|r| r.insert(ch, &text.repeat(count)));
+                }
             }
             Op::Undo => {
                 let undone = doc.undo().is_some();

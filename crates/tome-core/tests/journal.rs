@@ -42,6 +42,17 @@ fn session(path: &Path, state: &Path, seed: u64, ops: usize) -> Vec<Vec<u8>> {
             }
             7 => doc.undo().is_some(),
             8 => doc.redo().is_some(),
+            _ if i % 13 == 5 => {
+                // A yank and a paste of it, as the editors' big registers do.
+                let at = rng.below(doc.len());
+                let end = (at + 1 + rng.below(100_000)).min(doc.len());
+                let clip = doc.clip(at..end, rng.below(2) == 0).unwrap();
+                let to = rng.below(doc.len() + 1);
+                doc.paste(to, &clip, 1 + rng.below(3), &Control::new())
+                    .unwrap();
+                doc.break_undo_group();
+                true
+            }
             _ if i % 20 == 9 => {
                 let n = doc.replace_all(&needle, b"SEQ=1", &Control::new()).unwrap();
                 n > 0

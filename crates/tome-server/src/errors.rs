@@ -50,6 +50,10 @@ pub const BUSY: i64 = -33013;
 pub const INTERRUPTED_SAVE: i64 = -33014;
 /// The search pattern is longer than the engine takes (`data.bytes`, `data.limit`).
 pub const PATTERN_TOO_LONG: i64 = -33015;
+/// The clip id is not (or no longer) kept by this session.
+pub const UNKNOWN_CLIP: i64 = -33016;
+/// The request would take more than a documented limit allows.
+pub const TOO_LARGE: i64 = -33017;
 
 /// A JSON-RPC or LSP error of the protocol's own (no `data`).
 pub fn plain(code: i64, message: &'static str) -> Error {
@@ -87,6 +91,15 @@ pub fn unknown_document(doc: u64) -> Error {
         UNKNOWN_DOCUMENT,
         "unknownDocument",
         format!("no open document with id {doc}"),
+    )
+}
+
+/// -33016.
+pub fn unknown_clip(clip: u64) -> Error {
+    error(
+        UNKNOWN_CLIP,
+        "unknownClip",
+        format!("no clip with id {clip} (never taken, dropped, or evicted by newer ones)"),
     )
 }
 
@@ -132,6 +145,7 @@ pub fn from_core(e: CoreError) -> Error {
             }),
         ),
         CoreError::OutOfBounds(_) => error(OUT_OF_BOUNDS, "outOfBounds", message),
+        CoreError::TooLarge(_) => error(TOO_LARGE, "tooLarge", message),
         CoreError::NotIndexedYet { indexed_lines, .. } => with_data(
             NOT_INDEXED_YET,
             message,

@@ -31,6 +31,7 @@
 #![warn(missing_docs)]
 
 mod base64;
+mod clips;
 mod columns;
 mod convert;
 mod documents;
@@ -56,6 +57,11 @@ pub const METHODS: &[&str] = &[
     "tome/redo",
     "tome/search",
     "tome/replaceAll",
+    "tome/deleteLines",
+    "tome/clip",
+    "tome/paste",
+    "tome/readClip",
+    "tome/dropClip",
     "tome/save",
     "tome/saveAs",
     "tome/reload",

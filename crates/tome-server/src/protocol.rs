@@ -598,6 +598,90 @@ pub struct DeleteLinesResult {
     pub version: u64,
 }
 
+/// `tome/clip` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClipParams {
+    /// Document id.
+    pub doc: u64,
+    /// When given, must be the current version.
+    pub version: Option<u64>,
+    /// Positions, in the negotiated encoding.
+    pub range: Option<Range>,
+    /// Byte offsets.
+    pub offsets: Option<Offsets>,
+    /// Whole lines (a linewise register): a range that does not end with a line break gets
+    /// the document's.
+    #[serde(default)]
+    pub whole_lines: bool,
+    /// Send the clip's first bytes too, at most this many (and at most 4096), for showing.
+    #[serde(default)]
+    pub preview_bytes: u64,
+}
+
+/// Result of `tome/clip`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClipResult {
+    /// The clip's id, for `tome/paste` and `tome/dropClip`.
+    pub clip: u64,
+    /// Its length in bytes (an added line break included).
+    pub bytes: u64,
+    /// Its first bytes (`previewBytes` of them), invalid UTF-8 as U+FFFD.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview: Option<String>,
+    /// The version the clip was taken at.
+    pub version: u64,
+}
+
+/// `tome/paste` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasteParams {
+    /// Document id (any open document: a clip taken from another is pasted by value).
+    pub doc: u64,
+    /// The version `at` refers to: must be the current one.
+    pub version: u64,
+    /// The clip.
+    pub clip: u64,
+    /// Where, as a position (exactly one of `at` and `offset`).
+    pub at: Option<Position>,
+    /// Where, as a byte offset.
+    pub offset: Option<u64>,
+    /// How many copies, one after the other (default 1).
+    #[serde(default = "one")]
+    pub count: u64,
+    /// Which undo step the paste goes in, as for `tome/edit`.
+    #[serde(default)]
+    pub undo: UndoGroup,
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// `tome/readClip` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadClipParams {
+    /// The clip.
+    pub clip: u64,
+    /// Bytes of the clip (default: all of it).
+    pub offsets: Option<Offsets>,
+    /// Refuse ranges longer than this many bytes (at most, and by default, 16 MiB).
+    pub max_bytes: Option<u64>,
+    /// When the bytes are not valid UTF-8, also send them exactly, in `base64`.
+    #[serde(default)]
+    pub raw_bytes: bool,
+}
+
+/// `tome/dropClip` parameters.
+#[derive(Debug, Deserialize)]
+pub struct DropClipParams {
+    /// The clip to forget.
+    pub clip: u64,
+}
+
 /// `tome/save` and `tome/saveAs` parameters.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -24,6 +24,10 @@ end
 api.nvim_create_autocmd('VimLeavePre', {
   group = group,
   callback = function()
+    if package.loaded['tome.marks'] then
+      -- (before ShaDa is written: file marks in Tome buffers on their real line numbers)
+      require('tome.marks').detach_all()
+    end
     if package.loaded['tome'] then
       require('tome').shutdown()
     end

@@ -1,11 +1,15 @@
-// Entry point: starts `tome serve` on first use, registers the custom editor, the commands and
-// the associations setting, and routes the server's notifications (progress, changes on disk).
+// Entry point: starts `tome serve` on first use (the binary from `serverPath.ts`), registers the
+// custom editor, the commands, the associations setting and the reopening of files over
+// `tome.threshold` (`autoOpen.ts`), and routes the server's notifications (progress, changes on
+// disk).
 
 import * as vscode from "vscode";
+import { AutoOpen } from "./autoOpen";
 import { TomeEditorProvider, VIEW_TYPE, type ServerHost, type TomeDocument } from "./editor";
 import { ProgressRelay } from "./progress";
 import type { ProgressToken, ProgressValue } from "./protocol";
 import { TomeServer } from "./rpc";
+import { resolveServerPath, type ResolvedServer } from "./serverPath";
 import { TomeStatusBar } from "./statusBar";
 
 let server: TomeServer | undefined;
@@ -26,10 +30,16 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(output, status);
 
   async function startServer(): Promise<TomeServer> {
-    const configured = vscode.workspace.getConfiguration("tome").get<string>("serverPath") || "tome";
     let s: TomeServer;
+    let binary: ResolvedServer;
     try {
-      s = await TomeServer.start(configured);
+      binary = resolveServerPath({
+        configured: vscode.workspace.getConfiguration("tome").get<string>("serverPath"),
+        extensionPath: context.extensionPath,
+        platform: process.platform,
+        env: process.env,
+      });
+      s = await TomeServer.start(binary.path);
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       void vscode.window.showErrorMessage(msg, "Open Settings").then((pick) => {
@@ -37,7 +47,7 @@ export function activate(context: vscode.ExtensionContext): void {
       });
       throw e;
     }
-    output.appendLine(`started ${configured} serve (${s.initializeResult.serverInfo?.version ?? "?"})`);
+    output.appendLine(`started ${binary.path} serve (${binary.source}; ${s.initializeResult.serverInfo?.version ?? "?"})`);
     s.connection.on("progress", (token: ProgressToken, value: ProgressValue) => progress.onServerProgress(token, value));
     s.onNotification("tome/didChangeOnDisk", (params) => {
       const follow = vscode.workspace.getConfiguration("tome").get<boolean>("follow", true);
@@ -95,6 +105,7 @@ export function activate(context: vscode.ExtensionContext): void {
         void vscode.window.showInformationMessage("Tome: the new server path applies when the server next starts.");
       }
     }),
+    new AutoOpen(context, (message) => host.log(message)),
     {
       dispose: () => {
         sessions.clear();

@@ -51,6 +51,7 @@ impl Document {
         let mut fresh = Document::open(&path)?;
         self.sources = std::mem::take(&mut fresh.sources);
         self.add = std::mem::take(&mut fresh.add);
+        self.buffers = fresh.buffers;
         self.tree = std::mem::take(&mut fresh.tree);
         self.history = History::default();
         self.rebase = None;

@@ -21,6 +21,7 @@
 //! `revision` names the content (undo returns to an earlier revision), so the document is
 //! clean exactly when `revision == saved_revision`.
 
+mod clip;
 mod edit;
 mod follow;
 mod history;
@@ -45,6 +46,7 @@ use crate::{Control, Error, Result};
 use history::History;
 use save::Rebase;
 
+pub use clip::{Clip, MAX_PASTED_PIECES};
 pub use edit::Edit;
 pub use history::Restored;
 pub use replace::PlannedChange;
@@ -103,6 +105,9 @@ impl Snapshot {
 /// ```
 pub struct Document {
     path: Option<PathBuf>,
+    /// The identity of `sources` and `add` together: replaced with them (reload, recovery), so
+    /// that a [`Clip`]'s pieces are used only where they mean the same bytes.
+    buffers: u64,
     sources: Vec<Arc<Source>>,
     add: AddBuffer,
     tree: PieceTree,
@@ -176,6 +181,7 @@ impl Document {
         let read_only = !sys::writable(path);
         let mut doc = Document {
             path: Some(path.to_path_buf()),
+            buffers: clip::new_buffers_id(),
             line_ending: source.line_ending(),
             encoding: source.encoding(),
             sources: vec![source],

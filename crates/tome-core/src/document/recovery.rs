@@ -107,6 +107,7 @@ impl Document {
             let base = Source::open_prefix(&path, replay.identity.size as usize)?;
             self.restart_journal(&base);
             self.sources = vec![base];
+            self.buffers = super::clip::new_buffers_id();
             self.tree = self.whole_source_tree(0);
         }
         let (applied, stopped) = self.replay_all(replay);

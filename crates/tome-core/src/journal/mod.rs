@@ -363,7 +363,16 @@ fn flush(inner: &Inner) {
         records.failed = Some(e.to_string());
         records.pending = Vec::new();
     }
+    // A big record (a paste from another document, a huge insertion) held its bytes two or
+    // three times while it was encoded and buffered: give that memory back to the system.
+    if pending.len() > BIG_WRITE {
+        drop(pending);
+        crate::trim_freed_memory();
+    }
 }
+
+/// A write past this size returns the allocator's free memory to the system after it.
+const BIG_WRITE: usize = 16 << 20;
 
 /// Whether the file at `path` is still the base a journal describes (same inode, not shorter,
 /// sampled blocks of the base's extent unchanged).

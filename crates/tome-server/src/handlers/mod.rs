@@ -12,6 +12,7 @@
 //!   handler future, and the blocking work then stops at its next check.
 //! * Client data is never trusted: no `unwrap` on it, numbers are clamped or refused.
 
+mod clip;
 mod edit;
 mod open;
 mod read;
@@ -31,6 +32,7 @@ use tower_lsp_server::ls_types::{
 };
 use tower_lsp_server::{Client, LanguageServer, LspServiceBuilder};
 
+use crate::clips::Clips;
 use crate::documents::Registry;
 use crate::errors::{self, internal};
 use crate::protocol::*;
@@ -42,6 +44,8 @@ use crate::watch::Watcher;
 pub struct Backend {
     client: Client,
     docs: Arc<Registry>,
+    /// The clips `tome/clip` took (server-side registers).
+    clips: Arc<Clips>,
     watcher: Arc<Watcher>,
     /// The task that checks documents after watch events, started with the first watch.
     /// Aborted when the backend is dropped: it holds the registry, so a session that ended
@@ -101,6 +105,7 @@ impl Backend {
         Backend {
             client,
             docs: Arc::new(Registry::new(Arc::clone(&backlog))),
+            clips: Arc::default(),
             watcher: Arc::new(Watcher::new()),
             watching: OnceLock::new(),
             encoding: OnceLock::new(),
@@ -128,6 +133,10 @@ pub fn register(b: LspServiceBuilder<Backend>) -> LspServiceBuilder<Backend> {
         .custom_method("tome/search", Backend::search)
         .custom_method("tome/replaceAll", Backend::replace_all)
         .custom_method("tome/deleteLines", Backend::delete_lines)
+        .custom_method("tome/clip", Backend::clip)
+        .custom_method("tome/paste", Backend::paste)
+        .custom_method("tome/readClip", Backend::read_clip)
+        .custom_method("tome/dropClip", Backend::drop_clip)
         .custom_method("tome/save", Backend::save)
         .custom_method("tome/saveAs", Backend::save_as)
         .custom_method("tome/reload", Backend::reload)

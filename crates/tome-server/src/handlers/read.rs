@@ -61,7 +61,7 @@ fn read_viewport(doc: &mut Document, r: &ViewportRequest) -> Result<ViewportResu
 }
 
 /// The most `tome/getText` returns at once.
-const MAX_TEXT_BYTES: u64 = 16 << 20;
+pub(super) const MAX_TEXT_BYTES: u64 = 16 << 20;
 
 fn read_text(doc: &Document, p: GetTextParams, enc: PositionEncoding) -> Result<GetTextResult> {
     check_version(doc, p.version)?;

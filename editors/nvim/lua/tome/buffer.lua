@@ -1,11 +1,12 @@
 -- A Tome buffer's life: the open (the BufReadCmd that init.claim installs), attaching a
 -- document to a buffer (options, edits, keys, autocommands) and closing it.
--- Requires config, state, client, window, edit, search, keymaps and disk; recovery only where
+-- Requires config, state, client, marks, window, edit, search, keymaps and disk; recovery only where
 -- an open found something to recover (recovery requires this module to open and attach).
 local config = require('tome.config')
 local state = require('tome.state')
 local client = require('tome.client')
 local W = require('tome.window')
+local marks = require('tome.marks')
 local E = require('tome.edit')
 local S = require('tome.search')
 local keymaps = require('tome.keymaps')
@@ -21,6 +22,8 @@ function B.close(buf)
   if not st then
     return
   end
+  -- (its file marks go on their real line numbers, for when it is opened again and ShaDa)
+  marks.detach(st)
   state.docs[buf] = nil
   local c = client.running()
   if c then
@@ -77,6 +80,7 @@ function B.attach(buf, info, path)
   bo.fileformat = 'unix' -- line breaks are the file's own; edit.lua converts what it sends
   bo.readonly = info.readOnly
 
+  marks.adopt(st) -- (file marks Neovim has for this file hold file lines)
   W.fill(st, 0)
   E.attach(st)
   if config.options.mappings then

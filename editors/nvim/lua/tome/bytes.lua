@@ -51,6 +51,62 @@ function B.valid(s)
   return true
 end
 
+-- The length of the valid UTF-8 character starting at byte `i` of `s`, or nil (an invalid
+-- byte, which the server counts as a character of its own).
+local function char_len(s, i)
+  local c = s:byte(i)
+  if not c then
+    return nil
+  elseif c < 0x80 then
+    return 1
+  end
+  local n, lo, hi
+  if c >= 0xC2 and c <= 0xDF then
+    n, lo, hi = 1, 0x80, 0xBF
+  elseif c == 0xE0 then
+    n, lo, hi = 2, 0xA0, 0xBF
+  elseif c == 0xED then
+    n, lo, hi = 2, 0x80, 0x9F
+  elseif c >= 0xE1 and c <= 0xEF then
+    n, lo, hi = 2, 0x80, 0xBF
+  elseif c == 0xF0 then
+    n, lo, hi = 3, 0x90, 0xBF
+  elseif c == 0xF4 then
+    n, lo, hi = 3, 0x80, 0x8F
+  elseif c >= 0xF1 and c <= 0xF3 then
+    n, lo, hi = 3, 0x80, 0xBF
+  else
+    return nil
+  end
+  return cont(s, i, n, lo, hi) and n + 1 or nil
+end
+
+--- The index of the first byte of the character holding byte `i` of `s` (1-based), as the
+--- server splits text into characters: a valid UTF-8 sequence is one, every other byte one of
+--- its own. A lead byte always starts one (no sequence holds it), so looking back three bytes
+--- for a lead byte whose valid sequence reaches `i` is enough.
+---@param s string
+---@param i integer
+function B.char_start(s, i)
+  local c = s:byte(i)
+  if not c or c < 0x80 or c > 0xBF then
+    return i
+  end
+  for j = i - 1, math.max(1, i - 3), -1 do
+    local b = s:byte(j)
+    if b < 0x80 or b > 0xBF then
+      local n = char_len(s, j)
+      return (n and j + n - 1 >= i) and j or i
+    end
+  end
+  return i
+end
+
+--- The index of the last byte of the character starting at byte `i` of `s`.
+function B.char_end(s, i)
+  return i + (char_len(s, i) or 1) - 1
+end
+
 --- The edit fields that insert `s` exactly: `{text = s}`, or `{base64 = …}` when `s` is not
 --- valid UTF-8.
 ---@param s string

@@ -15,11 +15,18 @@ M.defaults = {
   -- :> and :<) and other commands are refused.
   reach_lines = 200000,
   reach_bytes = 16 * 1024 * 1024,
-  -- Lines up to this many bytes are held whole in the buffer (and edited as usual), as long
-  -- as the lines of the window held whole stay within `window_bytes`; longer lines are shown
-  -- in part and cannot be edited. The server takes at most 16 MiB for each.
+  -- A linewise yank or delete of more than this many bytes into the unnamed, a named or a
+  -- numbered register is kept by the server (the register holds a placeholder line that p and
+  -- P in Tome buffers paste as those lines): Neovim's memory stays flat (|tome-registers|).
+  register_bytes = 4 * 1024 * 1024,
+  -- Lines up to this many bytes are held whole in the buffer, as long as the lines of the
+  -- window held whole stay within `window_bytes`; longer lines are held as slices (below). The
+  -- server takes at most 16 MiB for each.
   line_bytes = 8 * 1024 * 1024,
   window_bytes = 16 * 1024 * 1024,
+  -- A longer line is held as a slice of its bytes, this wide around the cursor (64 KiB to 4
+  -- MiB), fetched again as the cursor nears a cut edge; motions and edits reach the whole line.
+  slice_bytes = 1024 * 1024,
   -- Refill when the cursor gets this close to an edge of the window (default: window / 3).
   margin = nil,
   -- Set a window-local 'statusline' that shows Tome's status part. Set to false to place
@@ -54,6 +61,10 @@ end
 
 function M.reach_lines()
   return math.max(M.window(), M.options.reach_lines)
+end
+
+function M.register_bytes()
+  return math.max(0, M.options.register_bytes)
 end
 
 function M.reach_bytes()

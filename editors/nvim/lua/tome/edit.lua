@@ -5,8 +5,10 @@
 -- line numbers not known yet, see window.lua) edits go by byte offset instead: the window
 -- keeps each row's offset and moves them by what it sends. Text that is not valid UTF-8 (a
 -- line with invalid bytes) goes as base64 (bytes.lua).
+-- A row holding a slice of a long line (longline.lua) starts `a` bytes into its line: its
+-- columns are sent as the line's (longline.map_change).
 -- Also undo/redo and :w, which the server does. Requires state, client, window, marks,
--- undopos, jumps and bytes.
+-- undopos, jumps, bytes and longline.
 local state = require('tome.state')
 local client = require('tome.client')
 local W = require('tome.window')
@@ -14,6 +16,7 @@ local marks = require('tome.marks')
 local undopos = require('tome.undopos')
 local jumps = require('tome.jumps')
 local bytes = require('tome.bytes')
+local longline = require('tome.longline')
 local api = vim.api
 local uv = vim.uv or vim.loop
 
@@ -116,6 +119,36 @@ function E.on_bytes(st, sr, sc, oer, oec, ner, nec)
       return resync(st, ('line %s is %s; edit it with another tool'):format(W.label(st, r + 1), st.unsafe[r]))
     end
   end
+  -- Vim's undo sequence number (b_u_seq_last; 'undolevels' is 0, one level, just for it):
+  -- every change of one command has the same one (a whole insert, the lines a Visual-block
+  -- insert copies to after <Esc>, `.`), and the server makes them one undo step.
+  local seq = vim.fn.undotree(st.buf).seq_last
+  local cursor
+  if seq ~= st.seq_seen then
+    st.seq_seen = seq
+    -- (the cursor has not moved yet: Vim saves it with the undo step; see undopos.lua)
+    if api.nvim_get_current_buf() == st.buf then
+      local cur = api.nvim_win_get_cursor(0)
+      cursor = { st.base + cur[1] - 1, longline.real(st, cur[1] - 1, cur[2]) }
+    end
+  end
+  -- Real columns on rows holding a slice of their line (and the slices after the change).
+  local had_slices = st.slices and next(st.slices)
+  local rs, re = longline.map_change(st, sr, sc, oer, oec, ner, nec)
+  if not rs then
+    return resync(st, ('line %s was not changed: %s (the window was reloaded)'):format(W.label(st, sr + 1), re))
+  end
+  local off
+  if oer == 0 and ner == 0 then
+    -- (in one row: by offset when its line's start is known, which costs the server nothing
+    -- however far into a long line the change is)
+    off = longline.offset(st, sr, rs)
+  end
+  if had_slices and not (oer == 0 and ner == 0) then
+    vim.schedule(function()
+      longline.decorate(st)
+    end)
+  end
   if ner ~= oer then
     -- The window now holds more or fewer lines: st.n says how many (W.jump, W.cover and
     -- reach.lua read it to know which file lines the buffer has).
@@ -135,24 +168,11 @@ function E.on_bytes(st, sr, sc, oer, oec, ner, nec)
     end
     st.unsafe = moved
   end
-  -- Vim's undo sequence number (b_u_seq_last; 'undolevels' is 0, one level, just for it):
-  -- every change of one command has the same one (a whole insert, the lines a Visual-block
-  -- insert copies to after <Esc>, `.`), and the server makes them one undo step.
-  local seq = vim.fn.undotree(st.buf).seq_last
-  local cursor
-  if seq ~= st.seq_seen then
-    st.seq_seen = seq
-    -- (the cursor has not moved yet: Vim saves it with the undo step; see undopos.lua)
-    if api.nvim_get_current_buf() == st.buf then
-      local cur = api.nvim_win_get_cursor(0)
-      cursor = { st.base + cur[1] - 1, cur[2] }
-    end
-  end
   -- The new text is read once the change is complete (`E.flush`, from on_lines): during `:s`
   -- Neovim reports each substitution before the line holds it, so reading it here would send
   -- the old text (or, for another length, a garbled line).
   st.pending = st.pending or {}
-  table.insert(st.pending, { sr, sc, oer, oec, ner, nec, seq = seq, cursor = cursor })
+  table.insert(st.pending, { sr, sc, oer, oec, ner, nec, seq = seq, cursor = cursor, rs = rs, re = re, off = off })
   if #st.pending == 1 then
     -- (on_lines follows every change; this is only a safety net)
     vim.schedule(function()
@@ -228,19 +248,24 @@ function E.send(st, p)
   if brk ~= '\n' then
     text = text:gsub('\n', brk)
   end
-  local ec = (oer == 0 and sc or 0) + oec
+  -- (real columns: a row holding a slice of a long line starts inside it, see longline.lua)
+  local rs, re = p.rs or sc, p.re or ((oer == 0 and sc or 0) + oec)
   local edit
   if st.estimated then
-    edit = by_offset(st, sr, sc, oer, ec, text, brk)
+    edit = by_offset(st, sr, rs, oer, re, text, brk)
     if not edit then
       return resync(st, 'a change outside the lines read could not be sent; the window was reloaded')
     end
   else
-    local start = { line = st.base + sr, character = sc }
-    local stop = { line = st.base + sr + oer, character = ec }
+    local start = { line = st.base + sr, character = rs }
+    local stop = { line = st.base + sr + oer, character = re }
     -- The text exactly (base64 when it is not valid UTF-8: a line with invalid bytes).
     edit = bytes.insert(text)
-    edit.range = { start = start, ['end'] = stop }
+    if p.off then
+      edit.offsets = { start = p.off, ['end'] = p.off + (re - rs) }
+    else
+      edit.range = { start = start, ['end'] = stop }
+    end
     jumps.changed(st, start.line, start.character) -- (real line numbers only)
   end
   local undo = (p.seq ~= nil and p.seq == st.seq_sent) and 'join' or 'new'
@@ -293,13 +318,13 @@ function E.attach(st)
   end
 end
 
---- `u` and Ctrl-R: the server's undo/redo, {count} times, then the cursor where Vim puts it:
---- on the first changed line, at the column saved with the step (undopos.lua), or where the
---- change starts when that is not known.
-function E.undo(st, redo)
+--- `u` and Ctrl-R: the server's undo/redo, `count` (default {count}) times, then the cursor
+--- where Vim puts it: on the first changed line, at the column saved with the step
+--- (undopos.lua), or where the change starts when that is not known.
+function E.undo(st, redo, count)
   local method = redo and 'tome/redo' or 'tome/undo'
   local offset, changed, res, err, cursor
-  for _ = 1, vim.v.count1 do
+  for _ = 1, count or vim.v.count1 do
     res, err = client.request(method, { doc = st.doc })
     if not res then
       return client.error(method, err)
@@ -328,8 +353,60 @@ function E.undo(st, redo)
       return api.nvim_buf_get_lines(st.buf, l - st.base, l - st.base + 1, false)[1]
     end)
     W.jump(st, line, nil, true)
-    pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], col })
+    longline.go(st, api.nvim_win_get_cursor(0)[1], col)
   end
+end
+
+--- The undo commands of the command line, on the server's linear history: `:u[ndo]` and
+--- `:red[o]` (one step), `:undo {N}` (to the state after change N, counted in that history: as
+--- Vim numbers changes while no undo was followed by a new change; `:undo 0` before all),
+--- `:earlier {N}` and `:later {N}` (N steps). Time and file-write counts (`10s`, `1f`) are
+--- refused: the server keeps no times. Returns false when `line` is none of them.
+local function undo_command(line)
+  local cmd, arg = line:match('^[%s:]*(%a+)%s*(.-)%s*$')
+  if not cmd then
+    return nil
+  end
+  local function is(name, min)
+    return #cmd >= min and name:sub(1, #cmd) == cmd
+  end
+  local kind = (is('undo', 1) and 'undo') or (is('redo', 3) and 'redo') or (is('earlier', 2) and 'earlier')
+    or (is('later', 3) and 'later')
+  if not kind then
+    return nil
+  end
+  return kind, cmd, arg
+end
+
+--- Whether command line `line` is one of E.undo_command's.
+function E.is_undo_command(line)
+  return undo_command(line) ~= nil
+end
+
+--- Runs `line` if it is one of the undo commands above; false when it is not.
+function E.undo_command(st, line)
+  local kind, cmd, arg = undo_command(line)
+  if not kind then
+    return false
+  end
+  local undo, redo, later = kind == 'undo', kind == 'redo', kind == 'later'
+  if arg ~= '' and not arg:match('^%d+$') then
+    local why = arg:match('^%d+[smhdf]$') and ': the server keeps no times or writes, only steps (:earlier {count})'
+      or ': not a count'
+    api.nvim_echo({ { ('Tome: :%s %s%s'):format(cmd, arg, why), 'ErrorMsg' } }, true, {})
+    return true
+  end
+  local n = tonumber(arg)
+  if undo and n then
+    local at = (st.undo_positions and st.undo_positions.at) or 0
+    if n == at then
+      return true
+    end
+    E.undo(st, n > at, math.abs(n - at))
+  else
+    E.undo(st, redo or later, n or 1)
+  end
+  return true
 end
 
 --- :w and :w {file} (BufWriteCmd). Saving a new path makes the buffer that file's, as the

@@ -219,6 +219,8 @@ local function line_offset(st, l)
   return res and res.lines[1] and res.lines[1].offset
 end
 
+X.line_offset = line_offset
+
 -- The bytes of lines [first, last] (with their line breaks) and their offsets; or nil, a
 -- message and the offsets (when known) when they cannot be read into Neovim.
 local function read_lines(st, first, last)
@@ -437,9 +439,18 @@ end
 local function delete(st, r, rest, yank_only)
   local reg = rest:match('^%s*([%a"%-*+_])') or '"'
   local text, why, a, b
-  if reg == '_' and not yank_only then
-    a, b = line_offset(st, r[1]), line_offset(st, r[2] + 1) -- (the black hole: nothing to read)
-  else
+  local C = require('tome.clips')
+  if reg == '_' or C.eligible(reg) then
+    -- (the black hole reads nothing; a big register is kept by the server: clips.lua)
+    a, b = line_offset(st, r[1]), line_offset(st, r[2] + 1)
+  end
+  local clip = a and b and reg ~= '_' and C.wanted(reg, a, b)
+  if clip then
+    local ok, msg = C.take(st, a, b, r[1], r[2], reg, yank_only)
+    if not ok then
+      return err(msg)
+    end
+  elseif reg ~= '_' then
     text, why, a, b = read_lines(st, r[1], r[2])
   end
   if not a or not b or (why and yank_only) then

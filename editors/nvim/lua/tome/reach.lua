@@ -18,12 +18,13 @@
 -- the window holds its lines.
 --
 -- `.` after such a command runs it through this file again (R.dot), not what was typed again.
--- Requires state, client, window, search, marks and excmd.
+-- Requires state, client, window, search, marks, clips and excmd.
 local state = require('tome.state')
 local client = require('tome.client')
 local W = require('tome.window')
 local S = require('tome.search')
 local marks = require('tome.marks')
+local C = require('tome.clips')
 local api = vim.api
 
 local R = {}
@@ -51,10 +52,11 @@ local function inside(st, a, b, to_end)
   return a >= st.base and b < st.base + st.n and (not to_end or st.at_end)
 end
 
--- Types `s` for Neovim, without mappings, before what the user typed after the command.
--- Until it has run, the window must stay as W.cover made it (st.reaching: W.after_move
--- leaves it alone; WinScrolled comes before the typed keys run).
-local function replay(st, s)
+--- Types `s` for Neovim, without mappings, before what the user typed after the command.
+--- Until it has run, the window must stay as W.cover made it (st.reaching: W.after_move
+--- leaves it alone; WinScrolled comes before the typed keys run). Also longkeys.lua's, once a
+--- long line's slice holds what its command reaches.
+function R.replay(st, s)
   st.reaching = true
   -- ('t': as typed, so Vim starts a new undo step for it, as for the command the user typed)
   api.nvim_feedkeys(keys(s .. '<Cmd>lua require("tome.reach").replayed()<CR>'), 'nit', false)
@@ -113,6 +115,9 @@ function R.dot(st)
   local q = vim.deepcopy(last.q)
   if count > 0 then
     q.count = count
+  end
+  if q.put then
+    return C.put(st, q.put, q.key, q.count) -- a paste of a register the server keeps
   end
   q.text = last.text
   R.operator(st, q)
@@ -383,6 +388,18 @@ local function typed(q)
   return q.op .. count_prefix(q.count) .. name .. extra
 end
 
+--- Whether linewise `y` or `d` of file lines [a, b] fills its register with more than
+--- `register_bytes`: then it runs as a line command, and the server keeps the lines
+--- (clips.lua) instead of Neovim.
+local function big_register(st, q, motion, a, b)
+  if not (motion.linewise and (q.op == 'y' or q.op == 'd') and C.eligible(q.reg)) then
+    return false
+  end
+  local X = require('tome.excmd')
+  local oa, ob = X.line_offset(st, a), X.line_offset(st, b + 1)
+  return oa ~= nil and ob ~= nil and C.wanted(q.reg, oa, ob)
+end
+
 --- Runs operator `op` with motion `name` over the whole file (see the top of the file).
 --- `q`: {op, count, reg, extra, key (for LINES)}.
 function R.operator(st, q)
@@ -397,7 +414,10 @@ function R.operator(st, q)
     return
   end
   local a, b = math.min(cur, target), math.max(cur, target)
-  local ok, why = W.cover(st, a, to_end and nil or b)
+  local ok, why
+  if not big_register(st, q, motion, a, b) then
+    ok, why = W.cover(st, a, to_end and nil or b)
+  end
   if not ok then
     local ex = LINE_COMMANDS[q.op]
     if not (motion.linewise and ex) then
@@ -428,7 +448,7 @@ function R.operator(st, q)
   else
     st.repeat_next = q
   end
-  replay(st, reg_prefix(q.reg) .. again)
+  R.replay(st, reg_prefix(q.reg) .. again)
 end
 
 -- The command an expr mapping queued for R.run_queued.
@@ -527,7 +547,7 @@ function R.visual(st, q)
     vim.cmd('normal! ' .. mode:sub(1, 1))
     api.nvim_win_set_cursor(0, { cur - st.base + 1, col })
   end
-  replay(st, motion.again(st, q.count, q.extra, target))
+  R.replay(st, motion.again(st, q.count, q.extra, target))
 end
 
 --- Visual-mode `name`: the motion itself when it stays in the window, else queued.
@@ -584,7 +604,8 @@ function R.map(buf)
             return '%'
           end
           local extra = mark and vim.fn.getcharstr() or nil
-          if mark and not extra:match('^%l$') then
+          -- (A-Z: when the file mark is in this buffer; in another, as Neovim does it)
+          if mark and not (extra:match('^%l$') or (extra:match('^%u$') and marks.get(st, extra))) then
             return name .. extra
           end
           return motion(st, name, extra)

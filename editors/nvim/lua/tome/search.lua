@@ -3,10 +3,12 @@
 --
 -- Patterns are Vim's, translated for the server by tome.vimregex (what it cannot express is
 -- refused with a message, never searched as something else).
--- Requires client, window and vimregex.
+-- On a row holding a slice of a long line (longline.lua), columns are the line's.
+-- Requires client, window, vimregex and longline.
 local client = require('tome.client')
 local vimregex = require('tome.vimregex')
 local W = require('tome.window')
+local longline = require('tome.longline')
 local api = vim.api
 
 local S = {}
@@ -50,19 +52,24 @@ function S.locate(st, pattern, backward, typed)
   end
   local row, col = unpack(api.nvim_win_get_cursor(0))
   local line = st.base + row - 1
-  local from = { line = line, character = col }
+  local a = longline.real(st, row - 1, 0) -- (a slice of a long line: its first byte's column)
+  local from = { line = line, character = a + col }
   if not backward then
     -- Matches starting after the cursor, as Vim's `/` and `n` do.
     local text = api.nvim_buf_get_lines(st.buf, row - 1, row, false)[1] or ''
     if col < #text then
-      from.character = col + #vim.fn.strcharpart(text:sub(col + 1), 0, 1)
+      from.character = a + col + #vim.fn.strcharpart(text:sub(col + 1), 0, 1)
     elseif row < api.nvim_buf_line_count(st.buf) or not st.at_end then
       from = { line = line + 1, character = 0 }
     end
   end
-  -- In an estimated window (window.lua) the cursor is known by offset, not by line.
-  local here = st.estimated and st.offsets[from.line - st.base + 1]
-  here = here and here + from.character
+  -- In an estimated window (window.lua) the cursor is known by offset, not by line; on a long
+  -- line too, where the line's start is known (a column far into it costs the server a scan).
+  local here = from.line == line and longline.offset(st, row - 1, from.character)
+  if not here and st.estimated then
+    here = st.offsets[from.line - st.base + 1]
+    here = here and here + from.character
+  end
   local res, err = client.request('tome/search', {
     doc = st.doc,
     query = q,
@@ -109,7 +116,7 @@ function S.find(st, pattern, backward, typed)
   W.setpcmark(st)
   if f.line and not (st.estimated and f.offsets.start >= st.offsets[1]) then
     W.jump(st, f.line, (f.line < st.base or f.line >= st.base + st.n) and 'center' or nil)
-    pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], f.col })
+    longline.go(st, api.nvim_win_get_cursor(0)[1], f.col)
   else
     -- Past the index frontier: shown by offset, in an estimated window.
     W.show_offset(st, f.offsets.start, 'center')

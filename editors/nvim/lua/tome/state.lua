@@ -49,6 +49,8 @@ local M = {}
 ---@field at_end? boolean the window ends at the file's last line
 ---@field hide_last? boolean the file's empty line after its final line break is left out
 ---@field unsafe table<integer, string> buffer row (0-based) -> why its columns are not the file's
+---@field slices? table<integer, Tome.Slice> buffer row (0-based) -> the part of its line it holds,
+---for lines too long to hold whole (longline.lua)
 ---@field seq_seen? integer Vim's undo sequence number of the last change reported (edit.lua)
 ---@field seq_sent? integer that of the last change sent: a change with the same joins its undo step
 ---@field command_cursor? {[1]: integer, [2]: integer} the cursor before the line command running (excmd.lua)
@@ -89,6 +91,7 @@ function M.new(buf, doc, path)
     path = path,
     untitled = path == nil or nil,
     unsafe = {},
+    slices = {},
     version = 0,
   }
 end

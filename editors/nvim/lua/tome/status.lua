@@ -185,7 +185,10 @@ function S.status(buf)
   else
     total = '?'
   end
-  local parts = { ('line %s of %s'):format(line, total), human(st.size or 0) }
+  local parts = { ('line %s of %s'):format(line, total) }
+  -- (on a row holding a slice of a long line: the line's column, and the part shown)
+  parts[#parts + 1] = require('tome.longline').status(st, win)
+  parts[#parts + 1] = human(st.size or 0)
   if st.index_percent and st.index_percent < 100 then
     parts[#parts + 1] = ('indexing %d%%'):format(st.index_percent)
   end

@@ -2,12 +2,14 @@
 -- Neovim's memory stays flat whatever the file's size. Motions that leave the window ask the
 -- server for the right window and put the cursor on the same real line. Also the options of
 -- the windows showing it: real line numbers ('statuscolumn') and the status line.
--- Requires config, state, client, marks and jumps.
+-- A line too long to hold whole is held as a slice of its bytes (longline.lua).
+-- Requires config, state, client, marks, jumps and longline.
 local config = require('tome.config')
 local state = require('tome.state')
 local client = require('tome.client')
 local marks = require('tome.marks')
 local jumps = require('tome.jumps')
+local longline = require('tome.longline')
 local api = vim.api
 
 local W = {}
@@ -86,7 +88,9 @@ end
 
 --- The buffer text of viewport line `l` (its exact bytes: Neovim lines hold any bytes), and,
 --- when the buffer cannot hold the line as it is in the file, why (its columns are then not
---- the file's: edits touching it are refused, see edit.lua).
+--- the file's: edits touching it are refused, see edit.lua). A line shown in part (longer than
+--- `line_bytes`, or past `window_bytes`) is a slice of its bytes: the third value says which
+--- (longline.lua), and it is edited as any other.
 function W.line_text(l)
   local text, exact = l.text, not l.invalid
   if l.base64 then
@@ -95,19 +99,15 @@ function W.line_text(l)
       text, exact = bytes, true
     end
   end
-  if l.cutAfter or l.cutBefore then
-    local o = config.options
-    if l.byteLength > o.line_bytes then
-      return text, ('%s long, over the %s a line may take in the buffer (line_bytes)'):format(mib(l.byteLength),
-        mib(o.line_bytes))
-    end
-    return text, ('not held whole: the lines above it in the window take the %s it may hold (window_bytes)'):format(
-      mib(o.window_bytes))
-  elseif not exact then
+  if not exact then
     -- (a server without `rawBytes`, or bad base64: U+FFFD for each invalid byte)
-    return text, 'invalid UTF-8'
+    local why = 'invalid UTF-8'
+    if l.cutAfter or l.cutBefore then
+      why = ('%s long, shown in part, with invalid UTF-8 the server did not send exactly'):format(mib(l.byteLength))
+    end
+    return text, why
   end
-  return text
+  return text, nil, longline.of_viewport(l, text)
 end
 
 -- The estimated number of the line holding byte `offset`, past the index frontier: the
@@ -163,11 +163,11 @@ local function take(st, res, first, anchor, count)
   -- The window may also end on the last line shown, the empty line after it left out.
   at_end = at_end
     or (not estimated and st.last ~= nil and st.last.version == res.version and n > 0 and rl[n].number == st.last.line)
-  local lines, unsafe = {}, {}
+  local lines, unsafe, slices = {}, {}, {}
   local offsets = estimated and {} or nil
   for i = 1, n do
     local l = rl[i]
-    lines[i], unsafe[i - 1] = W.line_text(l)
+    lines[i], unsafe[i - 1], slices[i - 1] = W.line_text(l)
     if offsets then
       offsets[i] = l.offset
     end
@@ -181,7 +181,7 @@ local function take(st, res, first, anchor, count)
   end
   marks.save(st) -- (on the old window's lines)
   st.base, st.n, st.at_end, st.hide_last = first, math.max(n, 1), at_end, hide
-  st.version, st.line_count, st.unsafe = res.version, res.lineCount, unsafe
+  st.version, st.line_count, st.unsafe, st.slices = res.version, res.lineCount, unsafe, slices
   st.estimated, st.offsets = estimated or nil, offsets
   st.grown = count > W.size() or nil
   st.fills = (st.fills or 0) + 1
@@ -189,6 +189,7 @@ local function take(st, res, first, anchor, count)
     st.last = { version = res.version, line = first + st.n - 1 }
   end
   set_lines(st, lines)
+  longline.decorate(st)
   marks.restore(st)
   jumps.refilled(st)
   vim.bo[st.buf].modified = st.dirty
@@ -512,6 +513,8 @@ function W.recentre(st, line)
     end
     return
   end
+  -- (a row holding a slice of its line: the cursor's column in the line, see longline.lua)
+  local sliced = not line and longline.get(st, view.lnum - 1) and longline.real(st, view.lnum - 1, view.col)
   line = line or (st.base + view.lnum - 1)
   local top = st.base + view.topline - 1
   if not W.fill(st, line - math.floor(W.size() / 2)) then
@@ -520,6 +523,9 @@ function W.recentre(st, line)
   view.lnum = math.max(1, math.min(st.n, line - st.base + 1))
   view.topline = math.max(1, math.min(view.lnum, top - st.base + 1))
   vim.fn.winrestview(view)
+  if sliced then
+    longline.go(st, view.lnum, sliced)
+  end
 end
 
 --- Refills when the cursor is within `before`/`after` lines of an edge of the window that is
@@ -545,6 +551,8 @@ function W.after_move(st)
     end
     local m = W.margin()
     W.ensure(st, m, m)
+    -- (and along a long line: its slice moves with the cursor)
+    longline.after_move(st)
   end
 end
 
@@ -628,7 +636,7 @@ function W.show_offset(st, offset, view)
     return false
   end
   W.to_row(row, view)
-  pcall(api.nvim_win_set_cursor, 0, { row, math.max(0, offset - start) })
+  longline.go(st, row, math.max(0, offset - start))
   return true
 end
 
@@ -656,7 +664,7 @@ end
 --- estimated window (its line numbers are not known).
 function W.setpcmark(st)
   if not st.estimated then
-    jumps.jumped(st, W.cursor_line(st), api.nvim_win_get_cursor(0)[2])
+    jumps.jumped(st, W.cursor_line(st), longline.cursor_col(st))
   end
 end
 

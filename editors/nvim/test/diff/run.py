@@ -16,12 +16,18 @@ Files (generated once per run, in a temporary directory):
   odd  big with, after line 1000 and after line 120 000, a group of 6 lines: invalid UTF-8
        bytes, latin1, valid multibyte text, a 3 000-byte line (shown whole by Tome) and a
        200 000-byte line (shown in part by Tome); see make_odd()
+  long big with, after line 1000, one line of 22 MiB (longer than Tome holds whole: a slice of
+       it is held, longline.lua): ASCII words and punctuation, a 3 MiB word, 2 MiB of blanks,
+       multibyte UTF-8 (all valid, so plain Neovim reads it as UTF-8), more words, `END`; see
+       make_long()
 
 Case files: lines starting with `#` are comments; `# file: odd`, `# regs: "0a` (registers to
 compare besides the cursor; default none), `# args: +150000` (extra arguments for both nvims,
 before the file), `# timeout: 90` (seconds to wait for both to exit after :wq; default 30, plus
 `# timeout-per-gib: 600` seconds per GiB of file, default 180: see Size below) and
-`# pause: 0.5` (seconds after each line; default 0.15) are settings. Every other line is keys,
+`# pause: 0.5` (seconds after each line; default 0.15) and `# output: marks.out` (files the case
+writes in its editor's directory, e.g. with `:redir! > marks.out`, compared byte for byte:
+a command's output, such as :marks) are settings. Every other line is keys,
 typed as written, with Vim's notation for special keys: <CR> <Esc> <BS> <Tab> <Space> <lt>
 <Up> <Down> <Left> <Right> <Home> <End> <Del> <C-x> <M-x> <S-Tab>, and <sleep:MS> to pause.
 Line breaks in the file are not keys: each line is sent at once (tmux send-keys), then the
@@ -128,12 +134,13 @@ class Case:
         self.timeout = 30.0
         self.timeout_per_gib = 180.0
         self.pause = 0.15
+        self.outputs = []
         self.about = ''
         self.lines = []
         with open(path, encoding='utf-8') as f:
             for raw in f.read().split('\n'):
                 if raw.startswith('#'):
-                    m = re.match(r'#\s*(file|regs|args|timeout-per-gib|timeout|pause):\s?(.*)$', raw)
+                    m = re.match(r'#\s*(file|regs|args|timeout-per-gib|timeout|pause|output):\s?(.*)$', raw)
                     if not m:
                         if not self.about:
                             self.about = raw.lstrip('# ').strip()
@@ -151,6 +158,8 @@ class Case:
                         self.timeout_per_gib = float(v)
                     elif k == 'pause':
                         self.pause = float(v)
+                    elif k == 'output':
+                        self.outputs += v.split()
                 elif raw.strip():
                     self.lines.append(parse_keys(raw))
 
@@ -206,6 +215,40 @@ def make_odd(big, odd):
             if n in groups:
                 out.write(b'\n'.join(groups.pop(n)) + b'\n')
         assert not groups, 'big has fewer than 120 000 lines'
+        shutil.copyfileobj(f, out, 1 << 20)
+
+
+def long_line():
+    """The long line of `long` (without its line break): 22 MiB, deterministic; regions at fixed
+    byte columns (LONG_REGIONS) so cases can go there with {N}| (all ASCII before the multibyte
+    region, so a byte column is a screen column there)."""
+    toks, n, i = [], 0, 0
+    while n < 10 * MIB:
+        t = ('tok%07d.x(y)-z, ' % i) if i % 7 else ('w%07d ' % i)
+        toks.append(t)
+        n += len(t)
+        i += 1
+    p1 = ''.join(toks).encode()
+    p2 = b'z' * (3 * MIB)
+    p3 = b' ' * (2 * MIB)
+    unit = 'h\u00e9llo w\u00f6rld \u2713 \u65e5\u672c\u8a9e ab,cd '.encode()
+    p4 = unit * ((4 * MIB) // len(unit))
+    toks, n = [], 0
+    while n < 3 * MIB:
+        t = 'v%07d+q ' % i
+        toks.append(t)
+        n += len(t)
+        i += 1
+    p5 = ''.join(toks).encode() + b'END'
+    return p1 + p2 + p3 + p4 + p5
+
+
+def make_long(big, out_path):
+    """big with the long line after line 1000 (streamed)."""
+    with open(big, 'rb') as f, open(out_path, 'wb', buffering=1 << 20) as out:
+        for n in range(1000):
+            out.write(f.readline())
+        out.write(long_line() + b'\n')
         shutil.copyfileobj(f, out, 1 << 20)
 
 
@@ -380,6 +423,25 @@ def compare(case, pd, td, fname):
                 diff = first_difference(a, b, reg=True)
                 if diff:
                     why.append('register %s: %s' % (r, diff))
+    for out in case.outputs:
+        a, b = os.path.join(pd, out), os.path.join(td, out)
+        if not os.path.exists(a) or not os.path.exists(b):
+            why.append('output %s: written by %s' % (out, 'neither' if not os.path.exists(a) and not os.path.exists(b)
+                                                     else 'plain only' if os.path.exists(a) else 'tome only'))
+            continue
+        with open(a, 'rb') as f:
+            da = f.read()
+        with open(b, 'rb') as f:
+            db = f.read()
+        if da != db:
+            la, lb = da.split(b'\n'), db.split(b'\n')
+            why.append('output %s differs:' % out)
+            for i in range(max(len(la), len(lb))):
+                x = la[i] if i < len(la) else b'(none)'
+                y = lb[i] if i < len(lb) else b'(none)'
+                if x != y:
+                    why.append('      line %d plain: %r' % (i + 1, x[:110]))
+                    why.append('      line %d tome:  %r' % (i + 1, y[:110]))
     diff = first_difference(os.path.join(pd, fname), os.path.join(td, fname))
     if diff:
         why.append(diff)
@@ -469,11 +531,14 @@ def main():
     limit = os.environ.get('DIFF_RSS_LIMIT_MIB')
     limit = float(limit) if limit else (150.0 if size >= 512 * MIB else 0.0)
     work = tempfile.mkdtemp(prefix='tome-diff.')
-    fixtures = {'big': os.path.join(work, 'big.log'), 'odd': os.path.join(work, 'odd.log')}
+    fixtures = {'big': os.path.join(work, 'big.log'), 'odd': os.path.join(work, 'odd.log'),
+                'long': os.path.join(work, 'long.log')}
     subprocess.run([tome_bin, 'gen', '--size', size_text, fixtures['big']], check=True,
                    stdout=subprocess.DEVNULL)
     if any(c.file == 'odd' for c in cases):
         make_odd(fixtures['big'], fixtures['odd'])
+    if any(c.file == 'long' for c in cases):
+        make_long(fixtures['big'], fixtures['long'])
     for c in cases:
         if c.file not in fixtures:
             print('%s: unknown file %r' % (c.name, c.file))

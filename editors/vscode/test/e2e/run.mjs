@@ -1,18 +1,22 @@
-// End-to-end test: the packaged extension (.vsix) inside real VS Code (code-server 4.100.3),
-// driven by headless Chromium (playwright-core). Opens a generated 200 MiB file with the Tome
-// custom editor (via `workbench.editorAssociations`), reads the first lines, waits for the status
-// bar's final state, Ctrl+End, Ctrl+G, types, Ctrl+Z, types again, Ctrl+S and compares the saved
-// file byte for byte, the same after a fast burst of 100 keys; then Ctrl+F, typing during a long
-// search
-// (count, next, previous, a match past line 1 000 000), the status bar item, a selection of
+// End-to-end test: the packaged extension (.vsix, with its bundled `tome` binary) inside real
+// VS Code (code-server 4.100.3), driven by headless Chromium (playwright-core), with no `tome` on
+// PATH and no `tome.serverPath` nor editor association set. Opens a generated 200 MiB file with
+// Quick Open, which ends in the Tome custom editor because the file is over `tome.threshold`
+// (50 MiB by default), reads the first lines, waits for the status bar's final state, Ctrl+End,
+// Ctrl+G, types, Ctrl+Z, types again, Ctrl+S and compares the saved file byte for byte, the same
+// after a fast burst of 100 keys; then Ctrl+F (count, next, previous, a match past line
+// 1 000 000), typing during a long search, the status bar item, a selection of
 // lines off screen copied with Ctrl+C (read back from the browser's clipboard), Tome: Follow
 // End with lines appended to the file, File: Revert File followed by Ctrl+Z and redo, and the
-// file rewritten in place under an unsaved edit, then Reload clicked in the notification.
+// file rewritten in place under an unsaved edit, then Reload clicked in the notification. Then a
+// 60 MiB file clicked in the explorer ends in Tome too, a small file stays in VS Code's text
+// editor, VS Code's "file is very large" prompt never appeared in the page (a DOM observer
+// records every appearance), and the server that ran was the bundled one (the Tome log).
 // Expected values (line counts, match lines, copied text) are computed from the file here.
 //
 // Env: CODE_SERVER (path of code-server, required), VSIX (required), TOME_BIN (default
 // ../../target/release/tome), CHROMIUM (default /usr/bin/chromium), TOME_E2E_SIZE (default 200M),
-// KEEP=1 keeps the temp dir (the artifacts dir with screenshots and logs is always kept).
+// TOME_E2E_SETTINGS (JSON merged into the user settings), KEEP=1 keeps the temp dir (the artifacts dir with screenshots and logs is always kept).
 // Prints one line per check and a final `N passed, M failed`; exits 1 on any failure.
 
 import { execFileSync, spawn } from "node:child_process";
@@ -61,8 +65,25 @@ const workspace = path.join(root, "workspace");
 for (const d of [home, userData, path.join(userData, "User"), extDir, workspace]) fs.mkdirSync(d, { recursive: true });
 const file = path.join(workspace, "big.log");
 const original = path.join(root, "original.log");
+const explorerBig = path.join(workspace, "explorer-big.txt"); // over the threshold, opened from the explorer
+const explorerBigFirst = "EXPLORER BIG FILE";
+const small = path.join(workspace, "small.log"); // under the threshold: stays in VS Code's editor
+// No `tome` on PATH: the extension must start the binary bundled in the .vsix.
+const isExe = (p) => {
+  try {
+    fs.accessSync(p, fs.constants.X_OK);
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+};
+const PATH = (process.env.PATH ?? "")
+  .split(":")
+  .filter((d) => d && !isExe(path.join(d, "tome")))
+  .join(":");
 const env = {
   ...process.env,
+  PATH,
   HOME: home,
   XDG_CONFIG_HOME: path.join(home, ".config"),
   XDG_DATA_HOME: path.join(home, ".local/share"),
@@ -170,7 +191,12 @@ try {
   let start = Date.now();
   execFileSync(BIN, ["gen", file, "--size", SIZE], { stdio: ["ignore", "ignore", "inherit"] });
   fs.copyFileSync(file, original);
-  console.log(`# generated ${SIZE} in ${ms(start)}`);
+  fs.writeFileSync(explorerBig, explorerBigFirst + "\n");
+  execFileSync(BIN, ["gen", path.join(root, "gen60.log"), "--size", "60M", "--seed", "7"], { stdio: ["ignore", "ignore", "inherit"] });
+  fs.appendFileSync(explorerBig, fs.readFileSync(path.join(root, "gen60.log")));
+  fs.rmSync(path.join(root, "gen60.log"));
+  fs.writeFileSync(small, "small line one\nsmall line two\n");
+  console.log(`# generated ${SIZE} and 60M in ${ms(start)}; PATH without tome: ${PATH}`);
   start = Date.now();
   const pre = scan(original, 1);
   const lineCount = pre.newlines + 1; // lines as the editor numbers them (the last may be empty)
@@ -187,12 +213,12 @@ try {
     path.join(userData, "User", "settings.json"),
     JSON.stringify(
       {
-        "tome.serverPath": BIN,
+        // No "tome.serverPath" and no "workbench.editorAssociations": the bundled binary and
+        // `tome.threshold` (default 50 MiB) must do it all.
         // VS Code in a browser (code-server) defaults to saving 1 s after each change; desktop
         // VS Code does not. The checks below save, revert and reload on purpose, so a save of
         // its own in between (it happens when the machine is loaded) would change what they test.
         "files.autoSave": "off",
-        "workbench.editorAssociations": { "*.log": "tome.largeFile" },
         "workbench.startupEditor": "none",
         "workbench.tips.enabled": false,
         "workbench.enableExperiments": false,
@@ -202,6 +228,8 @@ try {
         "extensions.autoUpdate": false,
         "update.mode": "none",
         "chat.commandCenter.enabled": false,
+        // Extra settings, for runs that check a check can fail (e.g. {"tome.threshold": 100}).
+        ...JSON.parse(process.env.TOME_E2E_SETTINGS ?? "{}"),
       },
       null,
       2,
@@ -241,6 +269,32 @@ try {
   browser = await launchChromium();
   // Clipboard permissions: the Copy check reads back what the extension wrote (vscode.env.clipboard).
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, permissions: ["clipboard-read", "clipboard-write"] });
+  // Records every frame in which VS Code's large-file prompt is visible in the workbench ("The
+  // file is not displayed in the text editor because it is very large", with "Open Anyway"), or
+  // its "tokenization ... turned off for this large file" notification: one episode per
+  // appearance, with the first and last frame it was painted in (requestAnimationFrame).
+  await context.addInitScript(() => {
+    if (window.top !== window) return;
+    const episodes = (window.__largePrompts = []);
+    let open = null;
+    const visibleText = () => {
+      for (const el of document.querySelectorAll(".monaco-editor-pane-placeholder, .notifications-toasts .notification-toast")) {
+        const text = el.textContent ?? "";
+        if (el.getClientRects().length && /is very large|Open Anyway|turned off for this large file/.test(text)) return text.slice(0, 160);
+      }
+      return null;
+    };
+    const tick = (now) => {
+      const text = visibleText();
+      if (text && !open) episodes.push((open = { text, from: Math.round(now), to: Math.round(now), frames: 0 }));
+      if (text) {
+        open.to = Math.round(now);
+        open.frames++;
+      } else open = null;
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
   page = await context.newPage();
   const pageErrors = [];
   page.on("pageerror", (e) => pageErrors.push(String(e)));
@@ -270,7 +324,21 @@ try {
   };
   const prefix = (a, b) => a.replace(/…$/, "").length > 0 && b.startsWith(a.replace(/…$/, ""));
 
-  await check("big.log opens with the Tome editor (Quick Open + editorAssociations)", async () => {
+  /**
+   * VS Code paints its placeholder before any extension can act (see the README): a flash of a
+   * few frames while Tome's tab replaces it is reported; one shown for FLASH_MS or more, long
+   * enough to be read and clicked, fails.
+   */
+  const FLASH_MS = 250;
+  const assertNoPrompt = (episodes) => {
+    for (const e of episodes) console.log(`#   VS Code's large-file prompt painted for ${e.ms} ms (${e.frames} frames): ${JSON.stringify(e.text.slice(0, 80))}`);
+    const long = episodes.filter((e) => e.ms >= FLASH_MS);
+    assert(long.length === 0, `VS Code's large-file prompt was shown: ${JSON.stringify(long)}`);
+  };
+  const largePrompts = () => page.evaluate(() => window.__largePrompts.map((e) => ({ ...e, ms: e.to - e.from })));
+  /** Names of the tabs of the active group (a file opened once has one tab). */
+  const tabLabels = () => page.$$eval(".editor-group-container.active .tabs-container .tab", (els) => els.map((e) => e.getAttribute("aria-label") ?? e.textContent));
+  await check("big.log (200 MiB, over tome.threshold) from Quick Open ends in the Tome editor, no VS Code large-file prompt", async () => {
     const s = Date.now();
     // Quick Open: the explorer may still be loading; retry the palette until it shows.
     await until(async () => {
@@ -282,8 +350,12 @@ try {
     await page.keyboard.press("Enter");
     frame = await until(tomeFrame, "the Tome webview", 60000);
     console.log(`#   webview frame after ${ms(s)}: ${frame.url().slice(0, 120)}`);
+    await screenshot("quick-open-big-log-reopened");
     const tab = await activeTab();
     assert(tab && (await tab.textContent()).includes("big.log"), "active tab is big.log");
+    const labels = await tabLabels();
+    assert(labels.filter((l) => l.includes("big.log")).length === 1, `one big.log tab (the text tab was replaced): ${JSON.stringify(labels)}`);
+    assertNoPrompt(await largePrompts());
   });
   if (!frame) throw new Error("no Tome webview, giving up");
 
@@ -678,6 +750,80 @@ try {
     const notes = await page.$$eval(".notifications-toasts .notification-toast", (els) => els.map((e) => e.textContent));
     assert(!notes.some((n) => /tome/i.test(n) && /error|fail/i.test(n)), `notifications: ${notes.join(" | ")}`);
     if (pageErrors.length) console.log(`#   page errors (not failing): ${pageErrors.slice(0, 5).join(" | ")}`);
+  });
+
+  /** Clicks `name` in the explorer (a single click: a preview tab, as users open files). */
+  const clickInExplorer = async (name) => {
+    const row = `.explorer-folders-view .monaco-list-row[aria-label^='${name}']`;
+    await until(async () => {
+      if (await page.$(row)) return true;
+      await page.keyboard.press("Control+Shift+e"); // show the explorer
+      return !!(await page.waitForSelector(row, { timeout: 3000 }).catch(() => null));
+    }, `${name} in the explorer`);
+    await page.click(row);
+  };
+  await check("explorer-big.txt (60 MiB, over tome.threshold) clicked in the explorer ends in the Tome editor, no large-file prompt", async () => {
+    const before = (await largePrompts()).length;
+    await clickInExplorer("explorer-big.txt");
+    await sleep(150);
+    await screenshot("explorer-big-txt-150ms-after-click");
+    const f = await until(
+      async () => {
+        for (const fr of page.frames()) {
+          const first = await fr.$eval(".row .tx", (e) => e.textContent).catch(() => null);
+          if (first === explorerBigFirst) return fr;
+        }
+        return null;
+      },
+      "a Tome webview showing explorer-big.txt",
+      30000,
+    ).catch(async (e) => {
+      throw new Error(`${e.message}; large-file prompts: ${JSON.stringify((await largePrompts()).slice(before))}`);
+    });
+    await until(async () => ((await activeTab()) ? (await (await activeTab()).textContent()).includes("explorer-big.txt") : false), "explorer-big.txt the active tab");
+    const labels = await tabLabels();
+    assert(labels.filter((l) => l.includes("explorer-big.txt")).length === 1, `one explorer-big.txt tab: ${JSON.stringify(labels)}`);
+    assert(f, "the frame");
+    assertNoPrompt((await largePrompts()).slice(before));
+  });
+
+  await check("small.log (under tome.threshold) clicked in the explorer stays in VS Code's text editor", async () => {
+    await clickInExplorer("small.log");
+    await until(async () => ((await activeTab()) ? (await (await activeTab()).textContent()).includes("small.log") : false), "small.log the active tab");
+    const text = await until(
+      () => page.$eval(".editor-group-container.active .monaco-editor .view-lines", (e) => e.textContent).catch(() => null),
+      "VS Code's text editor with small.log",
+      10000,
+    );
+    assert(text.replace(/\u00a0/g, " ").includes("small line one"), `the text editor shows ${JSON.stringify(text)}`);
+    await sleep(1000); // an extension that reopened it would have done so by now
+    const tab = await activeTab();
+    assert((await tab.textContent()).includes("small.log"), "small.log is still the active tab");
+    const still = await page.$eval(".editor-group-container.active .monaco-editor .view-lines", (e) => e.textContent).catch(() => null);
+    assert(still?.replace(/\u00a0/g, " ").includes("small line one"), `still in the text editor: ${JSON.stringify(still)}`);
+  });
+
+  await check("VS Code's large-file prompt never appeared during the whole run", async () => {
+    const prompts = await largePrompts();
+    assert(Array.isArray(prompts), "the observer ran");
+    assertNoPrompt(prompts);
+  });
+
+  await check("the server was the binary bundled in the .vsix (no tome on PATH, no tome.serverPath)", async () => {
+    assert(!PATH.split(":").some((d) => isExe(path.join(d, "tome"))), "no tome on PATH");
+    const logs = [];
+    const walk = (d) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (/Tome\.log$/.test(e.name)) logs.push(p);
+      }
+    };
+    walk(path.join(userData, "logs"));
+    const text = await until(() => logs.map((p) => fs.readFileSync(p, "utf8")).join("\n") || (walk(path.join(userData, "logs")), null), "the Tome output log", 10000);
+    const started = text.split("\n").find((l) => l.includes(" serve ("));
+    assert(started, `a "started ... serve" line in ${logs.join(", ")}`);
+    assert(started.startsWith(`started ${extDir}/`) && /\/server\/tome serve \(bundled;/.test(started), `started: ${started}`);
   });
 } catch (e) {
   checks.fail("harness", e);

@@ -75,7 +75,7 @@ test("the activated extension: progress, status bar, copy, follow", { skip: !fs.
   const prevState = process.env.TOME_STATE_DIR;
   process.env.TOME_STATE_DIR = path.join(dir, "state"); // the extension starts the server with our env
   stub.settings["tome.serverPath"] = binary;
-  const ctx = { subscriptions: [] as { dispose(): void }[], extensionUri: stub.Uri.file("/ext") };
+  const ctx = { subscriptions: [] as { dispose(): void }[], extensionUri: stub.Uri.file("/ext"), extensionPath: "/ext" };
   extension.activate(ctx as unknown as vscode.ExtensionContext);
   try {
     const provider = stub.providers.get("tome.largeFile") as TomeEditorProvider;

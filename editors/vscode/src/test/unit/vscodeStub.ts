@@ -74,6 +74,15 @@ export class TabInputCustom {
   ) {}
 }
 
+export class TabInputText {
+  constructor(readonly uri: Uri) {}
+}
+
+export enum FileType {
+  File = 1,
+  Directory = 2,
+}
+
 export enum ProgressLocation {
   SourceControl = 1,
   Window = 10,
@@ -164,7 +173,11 @@ export const window = {
     return answer === undefined ? undefined : Uri.file(answer);
   },
   activeTextEditor: undefined,
-  tabGroups: { activeTabGroup: { activeTab: undefined as { input: unknown } | undefined } },
+  tabGroups: {
+    activeTabGroup: { activeTab: undefined as { input: unknown } | undefined },
+    all: [] as { tabs: unknown[] }[],
+    onDidChangeTabs: () => ({ dispose() {} }),
+  },
 };
 export const providers = new Map<string, unknown>();
 
@@ -193,6 +206,8 @@ export const workspace = {
     return {
       get: <T>(key: string, def?: T): T | undefined => (`${section}.${key}` in settings ? (settings[`${section}.${key}`] as T) : def),
       update: async (key: string, value: unknown) => void (settings[`${section}.${key}`] = value),
+      inspect: <T>(key: string): { defaultValue?: T; globalValue?: T } | undefined =>
+        `${section}.${key}` in settings ? { globalValue: settings[`${section}.${key}`] as T } : undefined,
     };
   },
   onDidChangeConfiguration: () => ({ dispose() {} }),
