@@ -16,6 +16,8 @@ bench size="4G":
     cargo bench -p tome-core
     ./scripts/bench-peers.sh {{size}}
     ./scripts/bench-nvim-substitute.sh 1G
+    cargo build --release -q -p tome-core --example index_speed
+    ./scripts/bench-cold.py target/release/examples/index_speed "$(ls -S bench-data/bench-*.log | head -n 1)" 5
 
 # Formatting and lints, as CI would want them (Rust, Lua, TypeScript).
 lint:

@@ -30,6 +30,8 @@ pub(crate) trait Indexed: Send + Sync + 'static {
     fn byte(&self, at: usize) -> Option<u8>;
     /// Lets the kernel drop `[start, end)` from the resident set (best effort).
     fn release(&self, start: usize, end: usize);
+    /// Asks the kernel to read `[start, end)` ahead (best effort).
+    fn prefetch(&self, start: usize, end: usize);
     /// True once a read faulted because the file shrank: the bytes read may be zeros.
     fn is_damaged(&self) -> bool;
     /// The file's path, for messages.
@@ -45,6 +47,8 @@ pub const SUB: usize = 4 * 1024;
 const SUBS: usize = BLOCK / SUB;
 /// Blocks indexed between two publications of the counts.
 const BLOCKS_PER_STEP: usize = 16;
+/// How far ahead of the scan the index asks the kernel to read (`Indexed::prefetch`).
+const READ_AHEAD: usize = 32 << 20;
 
 /// A snapshot of the index's progress.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -337,12 +341,21 @@ fn build<S: Indexed>(source: &Weak<S>, shared: &Shared) {
     let mut running = *shared.read_counts().cum.last().unwrap_or(&0);
     let mut cum = Vec::with_capacity(BLOCKS_PER_STEP);
     let mut subs = Vec::with_capacity(BLOCKS_PER_STEP);
+    // Read ahead of the scan: a file not in the page cache is read at the disk's sequential
+    // speed (the faults' own read-ahead is a few hundred KiB at a time, waited for one by one).
+    if let Some(src) = source.upgrade() {
+        src.prefetch(offset, (offset + READ_AHEAD).min(len));
+    }
     while offset < len {
         if shared.cancelled.load(Ordering::Acquire) {
             return;
         }
         let Some(src) = source.upgrade() else { return };
         let step_start = offset;
+        let ahead = offset + READ_AHEAD;
+        if ahead < len {
+            src.prefetch(ahead, (ahead + BLOCK * BLOCKS_PER_STEP).min(len));
+        }
         while offset < len && cum.len() < BLOCKS_PER_STEP {
             let end = (offset + BLOCK).min(len);
             let (within, in_block) = count_block(src.slice(offset, end), src.byte(end));

@@ -449,6 +449,13 @@ impl Source {
         }
     }
 
+    /// Starts reading `[start, end)` of the original into the page cache (best effort).
+    pub(crate) fn prefetch(&self, start: usize, end: usize) {
+        if let Some(map) = &self.map {
+            sys::prefetch_pages(map, self.delta + start, end.saturating_sub(start));
+        }
+    }
+
     /// One byte of the original, or `None` past the end.
     pub(crate) fn byte(&self, at: usize) -> Option<u8> {
         self.map
@@ -468,6 +475,10 @@ impl Indexed for Source {
 
     fn release(&self, start: usize, end: usize) {
         Source::release(self, start, end)
+    }
+
+    fn prefetch(&self, start: usize, end: usize) {
+        Source::prefetch(self, start, end)
     }
 
     fn is_damaged(&self) -> bool {

@@ -119,6 +119,17 @@ pub(crate) fn release_pages(map: &Mmap, offset: usize, len: usize) {
     let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, len) };
 }
 
+/// Asks the kernel to start reading `len` bytes of `map` from `offset` into the page cache now
+/// (`MADV_WILLNEED`: asynchronous read-ahead), so that a sequential scan arriving there later
+/// finds them in memory instead of waiting for each fault's read-ahead window. Best effort; no
+/// effect on what the mapping shows.
+pub(crate) fn prefetch_pages(map: &Mmap, offset: usize, len: usize) {
+    let len = len.min(map.len().saturating_sub(offset));
+    if len > 0 {
+        let _ = map.advise_range(memmap2::Advice::WillNeed, offset, len);
+    }
+}
+
 /// The size of a memory page.
 pub(crate) fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
