@@ -1032,6 +1032,26 @@ test('{N}% before the index completes: the line at N% of the bytes, estimated; k
   vim.cmd('bwipeout!')
 end)
 
+test('{N}% before the index completes ends on Vim\'s line (N% of the lines) once they are counted', function()
+  local s = jump_open()
+  local vim_line = math.floor((50 * jump_lines + 99) / 100)
+  feed('50%')
+  assert(s.estimated, 'estimated after 50%')
+  -- Left alone: the cursor moves to Vim's line when the index completes.
+  assert(vim.wait(60000, function()
+    return (s.index_percent or 0) >= 100 and s.percent_pending == nil
+  end, 10), 'index not complete after 60 s')
+  eq(vim_line, real(), "50%: Vim's line once the lines are counted")
+  vim.cmd('bwipeout!')
+  -- An operator to a far line right after: it waits for the count and starts at Vim's line.
+  s = jump_open()
+  feed('50%')
+  assert(s.estimated, 'estimated after the second 50%')
+  feed('dG')
+  eq(vim_line - 1, W.last_line(s, true) + 1, "dG after 50%: from Vim's line")
+  vim.cmd('bwipeout!')
+end)
+
 test('edits in an estimated window land on the right lines of the saved file; :s there waits', function()
   local s = jump_open()
   local before = tail(jump_file, 8)

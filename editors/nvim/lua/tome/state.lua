@@ -30,6 +30,7 @@ local M = {}
 ---@field size? integer the document's size in bytes
 ---@field line_count? Tome.LineCount the line count
 ---@field index_percent? number how far the line index is, 0 to 100
+---@field percent_pending? table `{N}%` typed before the index completed (W.settle_percent)
 ---@field dirty? boolean the document has unsaved changes (the server says so)
 ---@field journal_error? string why the journal stopped recording (`journalError`): unsaved
 ---changes are not protected against a crash until a save restarts it (status line: [no journal])

@@ -67,6 +67,7 @@ function S.on_index_progress(doc, pct, done)
               W.last_line(st, false)
             end
             W.update_windows(st)
+            W.settle_percent(st, false)
             vim.cmd('redrawstatus!')
           end
         end)

@@ -446,6 +446,8 @@ function W.exact(st, why)
   if told then
     api.nvim_echo({ { '' } }, false, {})
   end
+  -- (a command right after `{N}%`: on Vim's line, which needs the line count)
+  W.settle_percent(st, true)
   return true
 end
 
@@ -707,13 +709,51 @@ function W.motion_percent(st)
   W.setpcmark(st)
   local last = W.last_line(st, false)
   if not last then
-    -- The index is not complete: the line holding {count}% of the bytes, at once.
-    local row = W.fill_at(st, { fraction = math.min(vim.v.count, 100) / 100 }, math.floor(W.size() / 2))
-    return row ~= nil and W.to_row(row, 'center')
+    -- The index is not complete: the line holding {count}% of the bytes, at once; Vim's line
+    -- once the line count is known (W.settle_percent), if the cursor has not moved meanwhile.
+    local count = vim.v.count -- (before `normal!` resets it)
+    local row = W.fill_at(st, { fraction = math.min(count, 100) / 100 }, math.floor(W.size() / 2))
+    if row ~= nil then
+      W.to_row(row, 'center')
+      st.percent_pending = {
+        count = count,
+        fills = st.fills,
+        cursor = api.nvim_win_get_cursor(0),
+        changes = st.changes_made or 0,
+      }
+    end
+    return
   end
   -- Vim's formula: ({count} * number-of-lines + 99) / 100.
   local n = math.floor((math.min(vim.v.count, 100) * (last + 1) + 99) / 100)
   W.jump(st, n - 1, 'center')
+end
+
+--- After `{N}%` typed before the index was complete (the line at N% of the bytes was shown):
+--- moves to Vim's line, N% of the lines, once their count is known, unless the cursor moved,
+--- the window changed or the buffer was edited since. `wait`: wait for the index (a command
+--- about to act on the cursor's line); else only when the count is known already.
+function W.settle_percent(st, wait)
+  local p = st.percent_pending
+  if not p or p.settling then
+    return
+  end
+  local cursor = api.nvim_get_current_buf() == st.buf and api.nvim_win_get_cursor(0)
+  if not cursor or p.fills ~= st.fills or (st.changes_made or 0) ~= p.changes
+      or cursor[1] ~= p.cursor[1] or cursor[2] ~= p.cursor[2] then
+    st.percent_pending = nil
+    return
+  end
+  -- (the requests below wait in vim.wait, where the index's progress may call this again)
+  p.settling = true
+  local last = W.last_line(st, wait)
+  if last then
+    W.jump(st, math.floor((math.min(p.count, 100) * (last + 1) + 99) / 100) - 1, 'center')
+  end
+  p.settling = nil
+  if last then
+    st.percent_pending = nil
+  end
 end
 
 --- j/k (and <Down>/<Up>): a big count jumps through the server; otherwise make room and let
