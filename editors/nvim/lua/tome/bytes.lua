@@ -19,38 +19,6 @@ local function cont(s, i, n, lo, hi)
   return true
 end
 
---- True if `s` is valid UTF-8.
----@param s string
-function B.valid(s)
-  local i = s:find('[\128-\255]')
-  while i do
-    local c = s:byte(i)
-    local n, lo, hi
-    if c >= 0xC2 and c <= 0xDF then
-      n, lo, hi = 1, 0x80, 0xBF
-    elseif c == 0xE0 then
-      n, lo, hi = 2, 0xA0, 0xBF
-    elseif c == 0xED then
-      n, lo, hi = 2, 0x80, 0x9F
-    elseif c >= 0xE1 and c <= 0xEF then
-      n, lo, hi = 2, 0x80, 0xBF
-    elseif c == 0xF0 then
-      n, lo, hi = 3, 0x90, 0xBF
-    elseif c == 0xF4 then
-      n, lo, hi = 3, 0x80, 0x8F
-    elseif c >= 0xF1 and c <= 0xF3 then
-      n, lo, hi = 3, 0x80, 0xBF
-    else
-      return false
-    end
-    if not cont(s, i, n, lo, hi) then
-      return false
-    end
-    i = s:find('[\128-\255]', i + n + 1)
-  end
-  return true
-end
-
 -- The length of the valid UTF-8 character starting at byte `i` of `s`, or nil (an invalid
 -- byte, which the server counts as a character of its own).
 local function char_len(s, i)
@@ -60,6 +28,7 @@ local function char_len(s, i)
   elseif c < 0x80 then
     return 1
   end
+  -- (lead byte: how many continuation bytes follow, and the range of the first one)
   local n, lo, hi
   if c >= 0xC2 and c <= 0xDF then
     n, lo, hi = 1, 0x80, 0xBF
@@ -79,6 +48,20 @@ local function char_len(s, i)
     return nil
   end
   return cont(s, i, n, lo, hi) and n + 1 or nil
+end
+
+--- True if `s` is valid UTF-8.
+---@param s string
+function B.valid(s)
+  local i = s:find('[\128-\255]')
+  while i do
+    local n = char_len(s, i)
+    if not n then
+      return false
+    end
+    i = s:find('[\128-\255]', i + n)
+  end
+  return true
 end
 
 --- The index of the first byte of the character holding byte `i` of `s` (1-based), as the
