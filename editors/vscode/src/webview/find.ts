@@ -25,7 +25,7 @@ import {
 import { rowText, setHighlight } from "./colours";
 import { countLabel, MatchCounter, PAGE } from "./find/counter";
 import { FindHistory } from "./find/history";
-import { serverQuery, type FindOptions } from "./find/query";
+import { serverQuery, serverReplacement, type FindOptions } from "./find/query";
 import { RequestError, cancellable, request } from "./host";
 import { redraw, reveal, showAround, showLine, stopFollowing } from "./navigation";
 import { schedule } from "./queue";
@@ -272,7 +272,7 @@ async function replaceAll(offsets: Offsets | null = scope): Promise<number | nul
   await pipeline.settled();
   let replaced: number;
   try {
-    const r = await request("replaceAll", { query: query(), replacement: replaceInput.value, ...(offsets ? { offsets } : {}) });
+    const r = await request("replaceAll", { query: query(), replacement: serverReplacement(options(), replaceInput.value), ...(offsets ? { offsets } : {}) });
     replaced = r.count;
     pipeline.reset(r.version);
   } catch (e) {

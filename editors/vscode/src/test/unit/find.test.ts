@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { Buckets } from "../../webview/buckets";
 import { MatchCounter, OVERLAP, countLabel } from "../../webview/find/counter";
 import { FindHistory } from "../../webview/find/history";
-import { escapeRegex, serverQuery } from "../../webview/find/query";
+import { escapeRegex, serverQuery, serverReplacement } from "../../webview/find/query";
 
 test("query: options to the server's query; whole word adds \\b only next to word characters", () => {
   const o = { pattern: "a.b", regex: false, caseSensitive: false, wholeWord: false };
@@ -11,6 +11,9 @@ test("query: options to the server's query; whole word adds \\b only next to wor
   assert.deepEqual(serverQuery({ ...o, wholeWord: true }), { pattern: "\\ba\\.b\\b", regex: true, caseSensitive: false });
   assert.deepEqual(serverQuery({ ...o, pattern: "=x", wholeWord: true, caseSensitive: true }), { pattern: "=x\\b", regex: true, caseSensitive: true });
   assert.deepEqual(serverQuery({ ...o, pattern: "x|y", regex: true, wholeWord: true }), { pattern: "\\b(?:x|y)\\b", regex: true, caseSensitive: false });
+  assert.equal(serverReplacement({ ...o, wholeWord: true }, "a$1$$"), "a$$1$$$$"); // literal: $ doubled
+  assert.equal(serverReplacement({ ...o, regex: true, wholeWord: true }, "a$1"), "a$1");
+  assert.equal(serverReplacement(o, "a$1"), "a$1"); // a text query: the server takes it as is
   assert.equal(escapeRegex("a+b(c)[d]{e}^$|?*\\.#&-~"), "a\\+b\\(c\\)\\[d\\]\\{e\\}\\^\\$\\|\\?\\*\\\\\\.\\#\\&\\-\\~");
 });
 

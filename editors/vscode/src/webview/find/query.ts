@@ -28,6 +28,14 @@ export function serverQuery(o: FindOptions): Query {
   return { pattern: `${left}${escapeRegex(o.pattern)}${right}`, regex: true, caseSensitive: o.caseSensitive };
 }
 
+/**
+ * The replacement as the server takes it: with Regex off it is literal, even when Whole Word
+ * made the query a regex (`$` doubled, so `$1` is not a group).
+ */
+export function serverReplacement(o: FindOptions, replacement: string): string {
+  return !o.regex && o.wholeWord ? replacement.replace(/\$/g, "$$$$") : replacement;
+}
+
 /** Two option sets find the same matches. */
 export function sameQuery(a: FindOptions, b: FindOptions): boolean {
   return a.pattern === b.pattern && a.regex === b.regex && a.caseSensitive === b.caseSensitive && a.wholeWord === b.wholeWord;
