@@ -23,6 +23,7 @@ export const findWord = $("find-word") as HTMLInputElement;
 export const findSelection = $("find-selection") as HTMLInputElement;
 export const replaceOneButton = $("replace-one");
 export const rulerEl = $("ruler") as HTMLCanvasElement;
+export const sliderEl = $("slider");
 export const findCount = $("find-count");
 export const replaceInput = $("replace-input") as HTMLInputElement;
 export const findNext = $("find-next");

@@ -5,7 +5,7 @@
 // buckets' (buckets.ts), whatever the number of matches or edits.
 
 import { Buckets } from "./buckets";
-import { rulerEl } from "./dom";
+import { rulerEl, scroller, sliderEl } from "./dom";
 import { afterDraw } from "./render";
 import { lastLine, pipeline, state } from "./state";
 
@@ -81,7 +81,48 @@ function paint(): void {
   rulerEl.dataset.cursor = cursorFraction().toFixed(4);
 }
 
+// The slider: the scrollbar's thumb, drawn here at least 20 px tall (the native one of an
+// 8 M px tall scroll area is a pixel), dragged by setting the native scroller's position
+// (input.ts maps that to a line or a fraction of the bytes, as for a native drag).
+const MIN_SLIDER = 20;
+function placeSlider(): void {
+  const track = scroller.clientHeight;
+  const max = scroller.scrollHeight - track;
+  if (max <= 0) {
+    sliderEl.style.display = "none";
+    return;
+  }
+  const h = Math.max(MIN_SLIDER, (track * track) / scroller.scrollHeight);
+  sliderEl.style.display = "block";
+  sliderEl.style.height = `${h}px`;
+  sliderEl.style.top = `${(scroller.scrollTop / max) * (track - h)}px`;
+}
+scroller.addEventListener("scroll", placeSlider);
+sliderEl.addEventListener("mousedown", (e) => e.stopPropagation());
+sliderEl.addEventListener("pointerdown", (e) => {
+  e.preventDefault();
+  e.stopPropagation();
+  sliderEl.setPointerCapture(e.pointerId);
+  sliderEl.classList.add("active");
+  const grab = e.clientY - sliderEl.getBoundingClientRect().top;
+  const move = (ev: PointerEvent) => {
+    const track = scroller.clientHeight;
+    const h = sliderEl.offsetHeight;
+    const top = scroller.getBoundingClientRect().top;
+    const f = Math.min(1, Math.max(0, (ev.clientY - grab - top) / Math.max(1, track - h)));
+    scroller.scrollTop = f * (scroller.scrollHeight - track);
+  };
+  const up = () => {
+    sliderEl.classList.remove("active");
+    sliderEl.removeEventListener("pointermove", move);
+    sliderEl.removeEventListener("pointerup", up);
+  };
+  sliderEl.addEventListener("pointermove", move);
+  sliderEl.addEventListener("pointerup", up);
+});
+
 afterDraw.push(() => {
+  placeSlider();
   // An edit since the last draw (local echo moves the version): mark the cursor's line.
   if (seenVersion >= 0 && pipeline.version > seenVersion && state.info?.dirty) edits.add(cursorFraction());
   seenVersion = pipeline.version;

@@ -402,10 +402,12 @@ try {
   await check("the scrollbar is visible and, dragged to the middle, shows the middle of the file (by fraction, before or after the index)", async () => {
     const indexed = await frame.evaluate(() => document.getElementById("status").textContent);
     const box = await (await frame.$("#scroller")).boundingBox();
+    const slider = await (await frame.$("#slider")).boundingBox();
     assert(box && box.width >= 10 && box.height > 100, `scrollbar box ${JSON.stringify(box)}`);
-    await page.mouse.move(box.x + box.width / 2, box.y + 6);
+    assert(slider && slider.height >= 20 && slider.y - box.y < 2, `the slider, visible at the top: ${JSON.stringify(slider)}`);
+    await page.mouse.move(slider.x + slider.width / 2, slider.y + slider.height / 2);
     await page.mouse.down();
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 8 });
+    await page.mouse.move(slider.x + slider.width / 2, box.y + box.height / 2, { steps: 8 });
     await page.mouse.up();
     const size = fs.statSync(original).size;
     const around = readAt(original, Math.floor(size * 0.45), Math.floor(size * 0.1)).toString();
