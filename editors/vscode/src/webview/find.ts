@@ -234,7 +234,8 @@ async function showFound(f: Match | null): Promise<void> {
     state.match = null;
     current = null;
     drawMatch();
-    showCount();
+    // Known without the count (which may have been stopped by closing the widget).
+    findCount.textContent = "No results";
     return;
   }
   current = { offsets: f.offsets, n: null };
