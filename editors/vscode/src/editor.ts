@@ -171,6 +171,7 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
       progress: (token, title, task) => this.host.withServerProgress(token, `Tome: ${title.toLowerCase()}…`, task, vscode.ProgressLocation.Window),
       clipboard: vscode.env.clipboard,
       echoesShortcuts: true, // package.json binds Ctrl+G and Ctrl+F to tome.goToLine and tome.find
+      highlighting: () => vscode.workspace.getConfiguration("tome").get<boolean>("highlighting", true),
     });
   }
 
@@ -410,6 +411,7 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
       this.host.log(`${method} ${document.uri.fsPath}: done in ${Date.now() - started} ms`);
       document.history.savedNow();
       await document.session.refreshInfo();
+      document.session.broadcast({ type: "saved" });
     });
   }
 

@@ -101,6 +101,10 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration("tome.associations")) void syncAssociations();
+      if (e.affectsConfiguration("tome.highlighting")) {
+        const highlighting = vscode.workspace.getConfiguration("tome").get<boolean>("highlighting", true);
+        for (const d of sessions.values()) d.session.broadcast({ type: "settings", highlighting });
+      }
       if (e.affectsConfiguration("tome.serverPath") && server) {
         void vscode.window.showInformationMessage("Tome: the new server path applies when the server next starts.");
       }

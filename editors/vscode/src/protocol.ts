@@ -512,7 +512,11 @@ export type WebviewMessage = { type: "ready" } | WebviewRequest | { type: "cance
 
 /** Messages the host posts to the webview. */
 export type HostMessage =
-  | { type: "init"; info: DocInfo; echoesShortcuts: boolean; epoch: number }
+  | { type: "init"; info: DocInfo; echoesShortcuts: boolean; epoch: number; highlighting?: boolean }
+  /** The document was saved: the overview ruler's unsaved-edit marks go. */
+  | { type: "saved" }
+  /** `tome.highlighting` changed. */
+  | { type: "settings"; highlighting: boolean }
   | { type: "response"; reqId: number; result?: unknown; error?: ErrorObject }
   | { type: "refresh"; info: DocInfo; reveal?: number | null; epoch: number }
   /** Indexing progress from `$/progress`: a percentage, or null once done (with the final info). */

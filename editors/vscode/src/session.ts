@@ -57,6 +57,8 @@ export interface SessionHooks {
    * keybindings run its commands).
    */
   echoesShortcuts?: boolean;
+  /** `tome.highlighting`: colours in the webview (default on). */
+  highlighting?: () => boolean;
 }
 
 let tokenSeq = 1;
@@ -213,7 +215,13 @@ export class DocSession extends EventEmitter {
   async handle(msg: WebviewMessage, post: (m: HostMessage) => void): Promise<void> {
     switch (msg.type) {
       case "ready":
-        post({ type: "init", info: await this.refreshInfo(), echoesShortcuts: !!this.hooks.echoesShortcuts, epoch: this._epoch });
+        post({
+          type: "init",
+          info: await this.refreshInfo(),
+          echoesShortcuts: !!this.hooks.echoesShortcuts,
+          epoch: this._epoch,
+          highlighting: this.hooks.highlighting?.() ?? true,
+        });
         return;
       case "status":
         this.emit("status", { cursor: msg.cursor, selectedLines: msg.selectedLines, following: msg.following } satisfies CursorStatus);

@@ -24,20 +24,29 @@ export function renderHtml(r: PageResources): string {
   <div id="selection"></div>
   <div id="lines" aria-label="file content"></div>
   <div id="match"></div>
+  <canvas id="ruler" aria-hidden="true"></canvas>
+  <div id="slider" aria-hidden="true"></div>
   <div id="cursor"></div>
   <div id="scroller"><div id="spacer"></div></div>
   <textarea id="input" autocomplete="off" autocorrect="off" autocapitalize="off" spellcheck="false" aria-label="editor input"></textarea>
 </div>
 <div id="find" hidden>
-  <input id="find-input" type="text" placeholder="Find" aria-label="Find">
-  <label title="Match case"><input id="find-case" type="checkbox">Aa</label>
-  <label title="Regular expression"><input id="find-regex" type="checkbox">.*</label>
-  <span id="find-count"></span>
-  <button id="find-prev" title="Previous match (Shift+Enter)">↑</button>
-  <button id="find-next" title="Next match (Enter)">↓</button>
-  <input id="replace-input" type="text" placeholder="Replace" aria-label="Replace">
-  <button id="replace-all" title="Replace all">Replace All</button>
-  <button id="find-close" title="Close (Escape)">×</button>
+  <div class="find-row">
+    <input id="find-input" type="text" placeholder="Find" aria-label="Find">
+    <label class="toggle" title="Match Case (Alt+C)"><input id="find-case" type="checkbox">Aa</label>
+    <label class="toggle" title="Match Whole Word (Alt+W)"><input id="find-word" type="checkbox"><u>ab</u></label>
+    <label class="toggle" title="Use Regular Expression (Alt+R)"><input id="find-regex" type="checkbox">.*</label>
+    <span id="find-count" aria-live="polite"></span>
+    <button id="find-prev" title="Previous Match (Shift+Enter, Shift+F3)">↑</button>
+    <button id="find-next" title="Next Match (Enter, F3)">↓</button>
+    <label class="toggle" title="Find in Selection (Alt+L)"><input id="find-selection" type="checkbox">≡</label>
+    <button id="find-close" title="Close (Escape)">×</button>
+  </div>
+  <div class="find-row">
+    <input id="replace-input" type="text" placeholder="Replace" aria-label="Replace">
+    <button id="replace-one" title="Replace (Ctrl+Shift+1)">Replace</button>
+    <button id="replace-all" title="Replace All (Ctrl+Alt+Enter)">Replace All</button>
+  </div>
 </div>
 <div id="goto" hidden><label>Go to line <input id="goto-input" type="text" inputmode="numeric"></label></div>
 <div id="status"></div>

@@ -5,6 +5,8 @@
 // render.ts, navigation.ts, editing.ts, find.ts, input.ts) and handles the host's messages.
 
 import { installFind } from "./find";
+import { setHighlighting } from "./colours";
+import { clearEditMarks } from "./ruler";
 import { loadState, onHostMessage, postToHost } from "./host";
 import { fromHost, installInput } from "./input";
 import { goToEnd, redraw, refreshCount, setFollowing, setInfo, showAround, showEnd, showLine } from "./navigation";
@@ -27,6 +29,7 @@ onHostMessage((m) => {
       pipeline.reset(m.info.version);
       setInfo(m.info);
       measure();
+      setHighlighting(m.highlighting ?? true);
       const saved = loadState<SavedState>();
       if (saved && typeof saved.top === "number") state.cursor = saved.cursor;
       void showLine(saved?.top ?? 0).then(() => input.focus(), fail);
@@ -73,6 +76,12 @@ onHostMessage((m) => {
         // Edits in flight: the count the info gives is not the one on screen; read it then.
         if (!exact || !state.info.lineCount.exact) schedule(refreshCount);
       }
+      break;
+    case "saved":
+      clearEditMarks();
+      break;
+    case "settings":
+      setHighlighting(m.highlighting);
       break;
     case "follow":
       setFollowing(m.on === "toggle" ? !state.following : m.on);

@@ -1,22 +1,63 @@
-// The find bar: count as the pattern is typed, next/previous match (Enter, Shift+Enter),
-// replace all; the match shown is `state.match` (drawn by render.ts).
+// The find widget, as VS Code's: Match Case / Whole Word / Regex toggles (Alt+C/W/R), all
+// matches on screen highlighted and the current one distinct, Enter/Shift+Enter and
+// F3/Shift+F3, "N of M" counted by the server chunk by chunk (find/counter.ts; "?" until
+// known, with the share counted), history (Up/Down in the input), Replace and Replace All
+// (`tome/replaceAll`, one undo step), Find in Selection (Alt+L). The counted matches fill the
+// overview ruler's density (ruler.ts). The current match is `state.match` (render.ts draws it).
 
-import { ErrorCodes, type Match, type SearchResult } from "../protocol";
-import { findCase, findCount, findEl, findInput, findNext as findNextButton, findPrev, findRegex, findClose, input, replaceAllButton, replaceInput } from "./dom";
+import { ErrorCodes, type Match, type Offsets, type SearchResult, type ViewLine } from "../protocol";
+import {
+  findCase,
+  findCount,
+  findEl,
+  findInput,
+  findNext as findNextButton,
+  findPrev,
+  findRegex,
+  findSelection,
+  findWord,
+  findClose,
+  input,
+  replaceAllButton,
+  replaceInput,
+  replaceOneButton,
+} from "./dom";
+import { rowText, setHighlight } from "./colours";
+import { countLabel, MatchCounter, PAGE } from "./find/counter";
+import { FindHistory } from "./find/history";
+import { serverQuery, serverReplacement, type FindOptions } from "./find/query";
 import { RequestError, cancellable, request } from "./host";
 import { redraw, reveal, showAround, showLine, stopFollowing } from "./navigation";
 import { schedule } from "./queue";
-import { drawMatch, fail } from "./render";
-import { cache, pipeline, state, topLine, visibleLines } from "./state";
+import { afterDraw, drawMatch, fail } from "./render";
+import { drawRuler, matchDensity } from "./ruler";
+import { cache, pipeline, selection, state, topLine, visibleLines } from "./state";
 
-/** The count request running, if any (a newer one cancels it). */
-let counting: { cancel(): void } | null = null;
+const history = new FindHistory();
+/** Bytes per counting request: a few per second on a big file, so the count visibly grows. */
+const CHUNK = 16 << 20;
+
+/** The count running or done for the current options and version, if any. */
+let counting: { counter: MatchCounter; version: number; key: string; cancel(): void } | null = null;
 let countTimer: ReturnType<typeof setTimeout> | undefined;
+/** The current match's number (1-based) once known. */
+let current: { offsets: Offsets; n: number | null } | null = null;
 /** The next/previous searches, one after the other (not in the key queue). */
 let searching: Promise<void> = Promise.resolve();
+/** Find in Selection: the byte range searched (taken when the toggle is turned on). */
+let scope: Offsets | null = null;
+/** Matches on screen: what they were read for, and their offsets. */
+let onScreen: { key: string; matches: Match[] } | null = null;
+let screenReq: { key: string; cancel(): void } | null = null;
 
-function query(): { pattern: string; regex: boolean; caseSensitive: boolean } {
-  return { pattern: findInput.value, regex: findRegex.checked, caseSensitive: findCase.checked };
+function options(): FindOptions {
+  return { pattern: findInput.value, regex: findRegex.checked, caseSensitive: findCase.checked, wholeWord: findWord.checked };
+}
+function query() {
+  return serverQuery(options());
+}
+function optionsKey(): string {
+  return JSON.stringify([options(), scope]);
 }
 
 // In VS Code a shortcut reaches the page twice (the page's own key handler, then the
@@ -24,39 +65,114 @@ function query(): { pattern: string; regex: boolean; caseSensitive: boolean } {
 export function openFind(): void {
   if (!findEl.hidden) {
     findInput.focus();
+    findInput.select();
     return;
   }
   findEl.hidden = false;
   findInput.focus();
   findInput.select();
+  if (findInput.value) restart();
 }
 
 function closeFind(): void {
   findEl.hidden = true;
   state.match = null;
+  counting?.cancel();
+  counting = null;
+  matchDensity.clear();
+  paintMatches();
   drawMatch();
+  drawRuler();
   input.focus();
 }
 
-function scheduleCount(): void {
+/** The options or the document changed: count again, after a pause in typing. */
+function restart(): void {
   clearTimeout(countTimer);
-  countTimer = setTimeout(() => void count(), 200);
+  countTimer = setTimeout(() => void count(), 150);
+}
+
+function showCount(): void {
+  const c = counting?.counter ?? null;
+  findCount.textContent = findInput.value ? countLabel(current?.n ?? null, c) : "";
+  findEl.dataset.total = c?.done ? String(c.total) : "";
 }
 
 async function count(): Promise<void> {
   counting?.cancel();
-  if (!findInput.value) {
-    findCount.textContent = "";
+  counting = null;
+  current = state.match ? { offsets: state.match.offsets, n: null } : null;
+  matchDensity.clear();
+  onScreen = null;
+  paintMatches();
+  drawRuler();
+  if (!findInput.value || !state.info) {
+    showCount();
     return;
   }
-  const c = cancellable("search", { query: query(), mode: "count" });
-  counting = c;
-  findCount.textContent = "…";
+  const size = state.info.size;
+  const counter = new MatchCounter(scope ?? { start: 0, end: size }, CHUNK);
+  let stopped = false;
+  let running: { cancel(): void } | null = null;
+  const mine = {
+    counter,
+    version: pipeline.version,
+    key: optionsKey(),
+    cancel() {
+      stopped = true;
+      running?.cancel();
+    },
+  };
+  counting = mine;
+  showCount();
   try {
-    const r = await c.promise;
-    if (counting === c) findCount.textContent = r.count === 1 ? "1 match" : `${r.count} matches`;
+    for (let req = counter.request(); req && !stopped; req = counter.request()) {
+      const c = cancellable("search", { query: query(), mode: "all", offsets: req.offsets, limit: PAGE });
+      running = c;
+      const r = await c.promise;
+      if (stopped) return;
+      for (const m of counter.record(
+        req,
+        r.matches!.map((x) => x.offsets),
+        r.resumeAt ?? null,
+      ))
+        matchDensity.add(size ? m.start / size : 0);
+      showCount();
+      drawRuler();
+      void numberCurrent();
+    }
+    if (counter.capped && !stopped) {
+      // Too many to page through: the server counts the rest at once (the ruler keeps what
+      // was paged).
+      const c = cancellable("search", { query: query(), mode: "count" });
+      running = c;
+      counter.finish((await c.promise).count ?? counter.total);
+    }
+    showCount();
+    void numberCurrent();
   } catch (e) {
-    if (counting === c && !(e instanceof RequestError && e.code === ErrorCodes.RequestCancelled)) findCount.textContent = (e as Error).message;
+    if (counting === mine && !(e instanceof RequestError && e.code === ErrorCodes.RequestCancelled)) findCount.textContent = (e as Error).message;
+  }
+}
+
+/** "N" of the current match, once the count has passed it: matches before it + 1. */
+async function numberCurrent(): Promise<void> {
+  const cur = current;
+  const c = counting;
+  if (!cur || cur.n !== null || !c || c.counter.capped) return;
+  const at = c.counter.locate(cur.offsets.start);
+  if (!at) return;
+  let before = at.before;
+  let from = at.start;
+  for (let page = 0; page < 20 && from < cur.offsets.start; page++) {
+    const r = await request("search", { query: query(), mode: "all", offsets: { start: from, end: cur.offsets.start }, limit: PAGE });
+    before += r.matches!.length;
+    if (r.resumeAt === null || r.resumeAt === undefined) break;
+    from = r.resumeAt;
+  }
+  if (current === cur && counting === c) {
+    cur.n = before + 1;
+    showCount();
   }
 }
 
@@ -66,45 +182,66 @@ async function count(): Promise<void> {
  * match is queued.
  */
 function findNext(backward: boolean): void {
-  // One search after the other (each starts from the match the one before showed).
+  if (!findInput.value) return;
+  history.add(findInput.value);
+  if (!counting || counting.key !== optionsKey() || counting.version !== pipeline.version) {
+    clearTimeout(countTimer);
+    void count();
+  }
   searching = searching
     .then(async () => {
-      const r = await startSearch(backward);
-      if (r) await new Promise<void>((shown) => schedule(() => showFound(r).finally(shown)));
+      const f = await startSearch(backward);
+      if (f !== undefined) await new Promise<void>((shown) => schedule(() => showFound(f).finally(shown)));
     })
     .catch(fail);
 }
 
-async function startSearch(backward: boolean): Promise<SearchResult | null> {
-  if (!findInput.value) return null;
-  // Forward: from the end of the current match (else the cursor). Backward: before the match.
-  const from = state.match
-    ? { offset: backward ? state.match.offsets.start : state.match.offsets.end }
-    : { position: { line: state.cursor.line, character: state.cursor.character } };
-  let r: SearchResult;
+async function startSearch(backward: boolean): Promise<Match | null | undefined> {
   try {
-    r = await request("search", {
-      query: query(),
-      mode: "next",
-      from,
-      direction: backward ? "backward" : "forward",
-      wrap: true,
-    });
+    if (scope) return await searchInScope(backward);
+    // Forward: from the end of the current match (else the cursor). Backward: before the match.
+    const from = state.match
+      ? { offset: backward ? state.match.offsets.start : state.match.offsets.end }
+      : { position: { line: state.cursor.line, character: state.cursor.character } };
+    const r: SearchResult = await request("search", { query: query(), mode: "next", from, direction: backward ? "backward" : "forward", wrap: true });
+    return r.found ?? null;
   } catch (e) {
     findCount.textContent = (e as Error).message;
-    return null;
+    return undefined;
   }
-  return r;
 }
 
-async function showFound(r: SearchResult): Promise<void> {
-  if (!r.found) {
-    findCount.textContent = "no matches";
+/** Next/previous within the selection's bytes (mode "all" over part of the scope; wraps). */
+async function searchInScope(backward: boolean): Promise<Match | null> {
+  const s = scope!;
+  const at = state.match ? (backward ? state.match.offsets.start : state.match.offsets.end) : s.start;
+  const first = async (start: number, end: number) => (await request("search", { query: query(), mode: "all", offsets: { start, end }, limit: 1 })).matches![0] ?? null;
+  const last = async (start: number, end: number): Promise<Match | null> => {
+    let found: Match | null = null;
+    for (let from = start; ;) {
+      const r = await request("search", { query: query(), mode: "all", offsets: { start: from, end }, limit: PAGE });
+      found = r.matches![r.matches!.length - 1] ?? found;
+      if (r.resumeAt === null || r.resumeAt === undefined) return found;
+      from = r.resumeAt;
+    }
+  };
+  if (!backward) return (await first(Math.max(s.start, at), s.end)) ?? (await first(s.start, s.end));
+  return (at > s.start ? await last(s.start, at) : null) ?? (await last(s.start, s.end));
+}
+
+async function showFound(f: Match | null): Promise<void> {
+  if (!f) {
     state.match = null;
+    current = null;
     drawMatch();
+    // Known without the count (which may have been stopped by closing the widget).
+    findCount.textContent = "No results";
     return;
   }
-  await showMatch(r.found);
+  current = { offsets: f.offsets, n: null };
+  showCount();
+  void numberCurrent();
+  await showMatch(f);
 }
 
 async function showMatch(f: Match): Promise<void> {
@@ -125,59 +262,217 @@ async function showMatch(f: Match): Promise<void> {
   await reveal();
 }
 
-async function replaceAll(): Promise<void> {
-  if (!findInput.value) return;
-  // A count still to come would overwrite "replaced N" with a count of the old text.
+/** Replace All (in the selection with Find in Selection): one change, one undo step. */
+async function replaceAll(offsets: Offsets | null = scope): Promise<number | null> {
+  if (!findInput.value) return null;
   clearTimeout(countTimer);
   counting?.cancel();
   counting = null;
   // A change of the whole document: after the edits in flight, and what follows waits for it
   // (the version it leads to is known only from its reply).
   await pipeline.settled();
+  let replaced: number;
   try {
-    const r = await request("replaceAll", { query: query(), replacement: replaceInput.value });
-    findCount.textContent = `replaced ${r.count}`;
+    const r = await request("replaceAll", { query: query(), replacement: serverReplacement(options(), replaceInput.value), ...(offsets ? { offsets } : {}) });
+    replaced = r.count;
     pipeline.reset(r.version);
   } catch (e) {
     findCount.textContent = (e as Error).message;
     pipeline.broken = true; // a cancelled replace may still have been applied
-    return;
+    return null;
   }
   state.match = null;
   state.anchor = null;
+  current = null;
   cache.clear();
   await redraw();
+  findEl.dataset.replaced = String(replaced);
+  return replaced;
 }
 
-/** Wires the find bar's fields and buttons. */
+/** Replace: the current match (the next one first if none is shown), then on to the next. */
+async function replaceOne(): Promise<void> {
+  const m = state.match;
+  if (!m) {
+    findNext(false);
+    return;
+  }
+  const after = m.offsets.start;
+  // Only the match that starts at the current match's start.
+  const n = await replaceAll({ start: after, end: after + 1 });
+  if (n === null) return;
+  state.cursor = { ...m.start };
+  restart();
+  findNext(false);
+}
+
+/** The selection's bytes, for Find in Selection (whole lines past what is cached). */
+async function selectionOffsets(): Promise<Offsets | null> {
+  const r = selection();
+  if (!r) return null;
+  const at = async (line: number, character: number): Promise<number> => {
+    const v = await request("viewport", { first: line, count: 1, window: { start: 0, width: character + 1, unit: "encoding" } });
+    const l: ViewLine | undefined = v.lines[0];
+    if (!l) return state.info?.size ?? 0;
+    return l.offset + new TextEncoder().encode(l.text.slice(0, Math.min(character, l.length))).length;
+  };
+  return { start: await at(r.start.line, r.start.character), end: await at(r.end.line, r.end.character) };
+}
+
+async function toggleSelectionScope(): Promise<void> {
+  scope = findSelection.checked ? await selectionOffsets() : null;
+  if (findSelection.checked && !scope) findSelection.checked = false;
+  state.match = null;
+  restart();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Matches on screen: read for the lines shown (mode "all" over their bytes), painted with the
+// CSS Custom Highlight API (`::highlight(tome-find)`), read again when the screen, the version
+// or the options change.
+
+function screenKey(): string {
+  const f = state.frame;
+  if (!f.length) return "";
+  const last = f[f.length - 1];
+  return JSON.stringify([optionsKey(), pipeline.version, f[0].offset, last.offset + last.byteLength + last.breakLength]);
+}
+
+function paintMatches(): void {
+  if (typeof CSS === "undefined" || !("highlights" in CSS)) return;
+  const ranges: Range[] = [];
+  if (!findEl.hidden && findInput.value && onScreen && onScreen.key === screenKey()) {
+    state.frame.forEach((l, idx) => {
+      const t = rowText(idx);
+      if (!t) return;
+      const lineEnd = l.offset + l.byteLength;
+      for (const m of onScreen!.matches) {
+        if (m.offsets.end < l.offset || m.offsets.start > lineEnd || (m.offsets.start === m.offsets.end && m.offsets.start === lineEnd && l.breakLength)) continue;
+        const col = (offset: number, pos: { line: number; character: number } | undefined): number => {
+          if (offset <= l.offset) return 0;
+          if (offset >= lineEnd) return l.length;
+          if (pos && pos.line === l.number) return pos.character;
+          return offset - l.offset; // past the index frontier: columns as bytes (ASCII)
+        };
+        const s = col(m.offsets.start, m.range?.start);
+        const e = col(m.offsets.end, m.range?.end);
+        const len = t.node.length;
+        const a = Math.min(len, Math.max(0, t.pad + s - l.startColumn));
+        const b = Math.min(len, Math.max(0, t.pad + e - l.startColumn));
+        if (b <= a) continue;
+        const r = document.createRange();
+        r.setStart(t.node, a);
+        r.setEnd(t.node, b);
+        ranges.push(r);
+      }
+    });
+  }
+  setHighlight("tome-find", ranges);
+  document.body.dataset.findHighlights = String(ranges.length);
+}
+
+function refreshScreenMatches(): void {
+  const key = screenKey();
+  if (findEl.hidden || !findInput.value || !key) {
+    paintMatches();
+    return;
+  }
+  if (onScreen?.key === key || screenReq?.key === key) {
+    paintMatches();
+    return;
+  }
+  screenReq?.cancel();
+  const f = state.frame;
+  const last = f[f.length - 1];
+  const offsets = { start: f[0].offset, end: last.offset + last.byteLength + last.breakLength };
+  const c = cancellable("search", { query: query(), mode: "all", offsets, limit: 1000 });
+  const mine = { key, cancel: () => c.cancel() };
+  screenReq = mine;
+  paintMatches(); // the old ones go while the new ones are read
+  c.promise.then(
+    (r) => {
+      if (screenReq !== mine) return;
+      screenReq = null;
+      onScreen = { key, matches: r.matches ?? [] };
+      paintMatches();
+    },
+    () => {
+      if (screenReq === mine) screenReq = null;
+    },
+  );
+}
+
+afterDraw.push(refreshScreenMatches);
+
+function toggle(box: HTMLInputElement): void {
+  box.checked = !box.checked;
+  box.dispatchEvent(new Event("change"));
+}
+
+/** Wires the find widget's fields, buttons and keys. */
 export function installFind(): void {
   findInput.addEventListener("input", () => {
     state.match = null;
-    scheduleCount();
+    current = null;
+    restart();
+    refreshScreenMatches();
   });
-  findCase.addEventListener("change", scheduleCount);
-  findRegex.addEventListener("change", scheduleCount);
+  for (const box of [findCase, findRegex, findWord])
+    box.addEventListener("change", () => {
+      state.match = null;
+      current = null;
+      restart();
+      refreshScreenMatches();
+    });
+  findSelection.addEventListener("change", () => void toggleSelectionScope().catch(fail));
   findInput.addEventListener("keydown", (e) => {
-    if (e.key === "Enter") {
+    if (e.key === "Enter" && !e.ctrlKey && !e.altKey) {
       e.preventDefault();
       findNext(e.shiftKey);
+    } else if (e.key === "ArrowUp" || e.key === "ArrowDown") {
+      e.preventDefault();
+      const v = e.key === "ArrowUp" ? history.previous(findInput.value) : history.next();
+      if (v !== null) {
+        findInput.value = v;
+        findInput.dispatchEvent(new Event("input"));
+      }
     }
   });
   replaceInput.addEventListener("keydown", (e) => {
     if (e.key === "Enter") {
       e.preventDefault();
-      schedule(replaceAll);
+      if (e.ctrlKey && e.altKey) schedule(() => replaceAll().then(() => restart()));
+      else schedule(replaceOne);
     }
   });
-  // Escape closes the bar from any of its fields and buttons.
+  // Escape closes the widget from any of its fields and buttons.
   findEl.addEventListener("keydown", (e) => {
     if (e.key === "Escape") {
       e.preventDefault();
       closeFind();
     }
   });
+  // F3/Shift+F3 and the Alt toggles work from the editor too while the widget is open.
+  document.addEventListener(
+    "keydown",
+    (e) => {
+      if (findEl.hidden) return;
+      const k = e.key.toLowerCase();
+      if (e.key === "F3" && !e.ctrlKey && !e.altKey) findNext(e.shiftKey);
+      else if (e.altKey && !e.ctrlKey && !e.metaKey && (e.code === "KeyC" || k === "c")) toggle(findCase);
+      else if (e.altKey && !e.ctrlKey && !e.metaKey && (e.code === "KeyW" || k === "w")) toggle(findWord);
+      else if (e.altKey && !e.ctrlKey && !e.metaKey && (e.code === "KeyR" || k === "r")) toggle(findRegex);
+      else if (e.altKey && !e.ctrlKey && !e.metaKey && (e.code === "KeyL" || k === "l")) toggle(findSelection);
+      else if (e.ctrlKey && e.altKey && e.key === "Enter") schedule(() => replaceAll().then(() => restart()));
+      else return;
+      e.preventDefault();
+      e.stopPropagation();
+    },
+    true,
+  );
   findNextButton.addEventListener("click", () => findNext(false));
   findPrev.addEventListener("click", () => findNext(true));
-  replaceAllButton.addEventListener("click", () => schedule(replaceAll));
+  replaceOneButton.addEventListener("click", () => schedule(replaceOne));
+  replaceAllButton.addEventListener("click", () => schedule(() => replaceAll().then(() => restart())));
   findClose.addEventListener("click", closeFind);
 }

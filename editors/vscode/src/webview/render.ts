@@ -48,7 +48,11 @@ export function draw(): void {
   drawCursor();
   drawMatch();
   drawStatus();
+  for (const h of afterDraw) h();
 }
+
+/** Painters run after each draw (colours.ts, find.ts, ruler.ts): they add to the rows drawn. */
+export const afterDraw: Array<() => void> = [];
 
 function rowElement(l: ViewLine): HTMLElement {
   const row = document.createElement("div");

@@ -196,6 +196,12 @@ try {
   fs.appendFileSync(explorerBig, fs.readFileSync(path.join(root, "gen60.log")));
   fs.rmSync(path.join(root, "gen60.log"));
   fs.writeFileSync(small, "small line one\nsmall line two\n");
+  // A small file opened with Tome through tome.associations: the find toggles against grep.
+  const findme = path.join(workspace, "findme.tome.txt");
+  const findmeLines = [];
+  for (let i = 0; i < 300; i++) findmeLines.push(`${i} foo Foo foobar foo_bar FOO x-foo-y "q" fooo ${i % 7 === 0 ? "foo" : "bar"} level=INFO`);
+  fs.writeFileSync(findme, findmeLines.join("\n") + "\n");
+  fs.copyFileSync(findme, path.join(root, "findme.orig"));
   console.log(`# generated ${SIZE} and 60M in ${ms(start)}; PATH without tome: ${PATH}`);
   start = Date.now();
   const pre = scan(original, 1);
@@ -228,6 +234,7 @@ try {
         "extensions.autoUpdate": false,
         "update.mode": "none",
         "chat.commandCenter.enabled": false,
+        "tome.associations": ["*.tome.txt"],
         // Extra settings, for runs that check a check can fail (e.g. {"tome.threshold": 100}).
         ...JSON.parse(process.env.TOME_E2E_SETTINGS ?? "{}"),
       },
@@ -375,6 +382,50 @@ try {
   });
 
   const statusItems = () => page.$$eval(".statusbar-item", (els) => els.map((e) => e.textContent ?? ""));
+  await check("colours: log lines are coloured (timestamps, levels, key=value) on screen", async () => {
+    const sizes = await until(
+      () =>
+        frame.evaluate(() => {
+          const reg = CSS.highlights;
+          const n = (k) => reg.get(`tome-${k}`)?.size ?? 0;
+          return n("time") > 0 ? { format: document.body.dataset.format, time: n("time"), level: n("info") + n("warn") + n("error") + n("debug"), key: n("key") } : null;
+        }),
+      "coloured tokens",
+    );
+    assert(sizes.format === "log" && sizes.level > 0 && sizes.key > 0, `tokens: ${JSON.stringify(sizes)}`);
+    // The colour painted differs from the text's: sample the first row's timestamp pixels.
+    const colour = await frame.evaluate(() => getComputedStyle(document.body).getPropertyValue("--vscode-terminal-ansiGreen").trim());
+    console.log(`#   ${JSON.stringify(sizes)}; timestamp colour from --vscode-terminal-ansiGreen: ${colour}`);
+    assert(colour, "the theme's --vscode-terminal-ansiGreen is there");
+  });
+
+  await check("the scrollbar is visible and, dragged to the middle, shows the middle of the file (by fraction, before or after the index)", async () => {
+    const indexed = await frame.evaluate(() => document.getElementById("status").textContent);
+    const box = await (await frame.$("#scroller")).boundingBox();
+    const slider = await (await frame.$("#slider")).boundingBox();
+    assert(box && box.width >= 10 && box.height > 100, `scrollbar box ${JSON.stringify(box)}`);
+    assert(slider && slider.height >= 20 && slider.y - box.y < 2, `the slider, visible at the top: ${JSON.stringify(slider)}`);
+    await page.mouse.move(slider.x + slider.width / 2, slider.y + slider.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(slider.x + slider.width / 2, box.y + box.height / 2, { steps: 8 });
+    await page.mouse.up();
+    const size = fs.statSync(original).size;
+    const around = readAt(original, Math.floor(size * 0.45), Math.floor(size * 0.1)).toString();
+    const shown = await until(
+      async () => {
+        const r = await rows();
+        const t = r[2]?.tx.replace(/…$/, "");
+        return t && t.length > 20 && around.includes(t) ? r[2] : null;
+      },
+      "a row from the middle 10% of the file",
+      15000,
+    );
+    console.log(`#   status when dragged: ${JSON.stringify(indexed)}; row ${shown.ln}: ${shown.tx.slice(0, 40)}`);
+    const ruler = await frame.$eval("#ruler", (e) => Number(e.dataset.cursor));
+    assert(ruler >= 0, `ruler drawn (cursor at ${ruler})`);
+    await page.keyboard.press("Control+Home");
+  });
+
   await check("the status bar reaches its final state: the exact line count, no indexing %", async () => {
     // Indexing progress comes from the server's $/progress: once it ends, the item shows the
     // exact count (it used to stay at "indexing 36%" after an old tome/info reply came last).
@@ -542,7 +593,11 @@ try {
     await page.keyboard.press("Enter");
   };
   const findCount = () => frame.$eval("#find-count", (e) => e.textContent);
-  const countText = (n) => (n === 1 ? "1 match" : `${n} matches`);
+  const countText = (n) => `? of ${n}`;
+  const counted = (n) => async () => {
+    const t = await findCount();
+    return t === countText(n) || new RegExp(`^[0-9]+ of ${n}$`).test(t);
+  };
   const cursorLine = async () => Number((await cursor()).split(":")[0]) + 1;
   await check("Ctrl+F: count, next and previous, the cursor lands on a match far into the file", async () => {
     const far = matchingLines(file, /seq=1234567 /g);
@@ -551,9 +606,10 @@ try {
     await page.keyboard.press("Control+f");
     await frame.waitForSelector("#find:not([hidden])", { timeout: 5000 });
     await page.keyboard.type("seq=1234567 ");
-    await until(async () => (await findCount()) === countText(1), "1 match", 30000);
+    await until(counted(1), "? of 1", 30000);
     await page.keyboard.press("Enter");
     await until(async () => (await cursorLine()) === far[0], `cursor on line ${far[0]}`, 30000);
+    await until(async () => (await findCount()) === "1 of 1", "1 of 1", 30000);
     const rowsNow = await rows();
     assert(
       rowsNow.some((r) => r.ln === String(far[0]) && r.tx.includes("seq=1234567 ")),
@@ -564,11 +620,20 @@ try {
     assert(many.length > 3, `several matches (${many.length})`);
     await frame.fill("#find-input", "seq=17[0-9]{4}5 ");
     await frame.check("#find-regex");
-    await until(async () => (await findCount()) === countText(many.length), countText(many.length), 30000);
+    // N of M on the whole file: counted by the server chunk by chunk, shown as it grows.
+    const seen = new Set();
+    await until(async () => (seen.add(await findCount()), counted(many.length)()), `? of ${many.length}`, 30000);
+    console.log(`#   count labels seen: ${[...seen].join(" | ")}`);
+    const buckets = await frame.$eval("#ruler", (e) => Number(e.dataset.matchBuckets));
+    assert(buckets > 3, `the ruler marks matches over the file (${buckets} buckets)`);
     await frame.press("#find-input", "Enter");
     await until(async () => (await cursorLine()) === many[0], `first match (line ${many[0]}, wrapping)`, 30000);
-    await frame.press("#find-input", "Enter");
+    await until(async () => (await findCount()) === `1 of ${many.length}`, `1 of ${many.length}`, 30000);
+    await frame.press("#find-input", "F3");
     await until(async () => (await cursorLine()) === many[1], `next match (line ${many[1]})`, 30000);
+    await until(async () => (await findCount()) === `2 of ${many.length}`, `2 of ${many.length}`, 30000);
+    const highlighted = await frame.evaluate(() => Number(document.body.dataset.findHighlights));
+    assert(highlighted >= 1, `matches on screen highlighted (${highlighted})`);
     await frame.press("#find-input", "Shift+Enter");
     await until(async () => (await cursorLine()) === many[0], `previous match (line ${many[0]})`, 30000);
     await frame.press("#find-input", "Escape");
@@ -594,8 +659,8 @@ try {
     await until(async () => (await rowText(line))?.startsWith("SRCH"), "SRCH on screen", 60000);
     const shownAfter = Date.now() - s;
     const count = await findCount();
-    assert(count !== "no matches", `the search answered (${count}) before the typed keys were shown (${shownAfter} ms)`);
-    await until(async () => (await findCount()) === "no matches", "the search to end", 120000);
+    assert(count !== "No results", `the search answered (${count}) before the typed keys were shown (${shownAfter} ms)`);
+    await until(async () => (await findCount()) === "No results", "the search to end", 120000);
     console.log(`#   typed keys on screen ${shownAfter} ms after the search started; it took ${ms(s)}`);
     await page.keyboard.press("Control+z");
     await until(async () => !(await rowText(line))?.startsWith("SRCH"), "SRCH undone");
@@ -801,6 +866,76 @@ try {
     assert((await tab.textContent()).includes("small.log"), "small.log is still the active tab");
     const still = await page.$eval(".editor-group-container.active .monaco-editor .view-lines", (e) => e.textContent).catch(() => null);
     assert(still?.replace(/\u00a0/g, " ").includes("small line one"), `still in the text editor: ${JSON.stringify(still)}`);
+  });
+
+  await check("find toggles in a small file (tome.associations): case, whole word, regex counts equal grep's; Replace All saved equals sed", async () => {
+    await until(async () => {
+      await page.keyboard.press("Control+p");
+      return !!(await page.waitForSelector(".quick-input-widget:not([style*='display: none']) input", { timeout: 3000 }).catch(() => null));
+    }, "quick open");
+    await page.keyboard.type("findme.tome.txt");
+    await until(async () => !!(await page.$(".quick-input-list .monaco-list-row[aria-label*='findme.tome.txt']")), "findme in Quick Open", 20000);
+    await page.keyboard.press("Enter");
+    const f = await until(
+      async () => {
+        for (const fr of page.frames()) {
+          const first = await fr.$eval(".row .tx", (e) => e.textContent).catch(() => null);
+          if (first?.startsWith("0 foo Foo")) return fr;
+        }
+        return null;
+      },
+      "a Tome webview showing findme.tome.txt",
+      30000,
+    );
+    const grepCount = (args, pattern) => {
+      try {
+        return execFileSync("grep", [...args, "-o", "--", pattern, findme], { encoding: "utf8" })
+          .split("\n")
+          .filter(Boolean).length;
+      } catch {
+        return 0;
+      }
+    };
+    const label = () => f.$eval("#find-count", (e) => e.textContent);
+    const total = async (n, what) => {
+      await until(async () => new RegExp(`^(\\?|[0-9]+) of ${n}$`).test(await label()), `${what}: ? of ${n}`, 20000);
+      console.log(`#   ${what}: ${await label()}`);
+    };
+    await f.click("#lines", { position: { x: 200, y: 10 } });
+    await page.keyboard.press("Control+f");
+    await f.waitForSelector("#find:not([hidden])", { timeout: 5000 });
+    await page.keyboard.type("foo");
+    await total(grepCount(["-i"], "foo"), "foo");
+    await page.keyboard.press("Alt+c");
+    assert(await f.$eval("#find-case", (e) => e.checked), "Alt+C turned Match Case on");
+    await total(grepCount([], "foo"), "foo, match case");
+    await page.keyboard.press("Alt+w");
+    assert(await f.$eval("#find-word", (e) => e.checked), "Alt+W turned Whole Word on");
+    await total(grepCount(["-w"], "foo"), "foo, match case, whole word");
+    await page.keyboard.press("Alt+w");
+    await page.keyboard.press("Alt+c");
+    await f.fill("#find-input", "fo+[a-z_]");
+    await f.focus("#find-input");
+    await page.keyboard.press("Alt+r");
+    assert(await f.$eval("#find-regex", (e) => e.checked), "Alt+R turned Regex on");
+    await total(grepCount(["-iE"], "fo+[a-z_]"), "fo+[a-z_], regex");
+    await screenshot("find-toggles-small-file");
+    // Replace All: whole word, match case, literal; saved, then compared with sed's output.
+    await page.keyboard.press("Alt+r");
+    await page.keyboard.press("Alt+c");
+    await page.keyboard.press("Alt+w");
+    await f.fill("#find-input", "foo");
+    await total(grepCount(["-w"], "foo"), "foo, whole word, case (before Replace All)");
+    await f.fill("#replace-input", "BAR$1");
+    await f.click("#replace-all");
+    await until(async () => (await f.$eval("#find", (e) => e.dataset.replaced)) === String(grepCount(["-w"], "foo")), "replaced count", 20000);
+    await until(async () => (await label()) === "No results", "nothing left to find", 20000);
+    await f.press("#find-input", "Escape");
+    await page.keyboard.press("Control+s");
+    const want = execFileSync("sed", ["-E", "s/\\bfoo\\b/BAR$1/g", path.join(root, "findme.orig")], { encoding: "utf8" });
+    await until(() => fs.readFileSync(findme, "utf8") === want, "the saved file equals sed's output", 20000);
+    await page.keyboard.press("Control+z");
+    await until(async () => (await f.$eval(".row .tx", (e) => e.textContent)).startsWith("0 foo Foo"), "Replace All undone in one step", 20000);
   });
 
   await check("VS Code's large-file prompt never appeared during the whole run", async () => {
