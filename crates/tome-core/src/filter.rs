@@ -124,7 +124,11 @@ impl LineFilter {
             let hay = view.contiguous(pos, (end + 1).min(len), &mut buf);
             let cut = end - pos;
             starts.clear();
-            self.root.lines(&hay[..cut], cut == hay.len() && pos + cut == len, &mut starts);
+            self.root.lines(
+                &hay[..cut],
+                cut == hay.len() && pos + cut == len,
+                &mut starts,
+            );
             out.clear();
             let mut prev = 0;
             for &s in &starts {
@@ -176,9 +180,9 @@ fn check_shape(q: &FilterQuery, depth: usize, leaves: &mut usize) -> Result<()> 
             }
             Ok(())
         }
-        FilterQuery::And(c) | FilterQuery::Or(c) => c
-            .iter()
-            .try_for_each(|c| check_shape(c, depth + 1, leaves)),
+        FilterQuery::And(c) | FilterQuery::Or(c) => {
+            c.iter().try_for_each(|c| check_shape(c, depth + 1, leaves))
+        }
         FilterQuery::Not(c) => check_shape(c, depth + 1, leaves),
     }
 }
@@ -228,7 +232,9 @@ fn chunk_end(view: &View<'_>, pos: usize) -> usize {
     if start > pos {
         return start;
     }
-    crate::lines::next_line_start(view, end).max(end + 1).min(len)
+    crate::lines::next_line_start(view, end)
+        .max(end + 1)
+        .min(len)
 }
 
 impl Node {
@@ -591,12 +597,18 @@ mod tests {
         // Lines around and across the 4 MiB chunk size, one longer than a chunk.
         let mut text = String::new();
         for i in 0..120_000 {
-            text.push_str(&format!("line {i} {}\n", if i % 7 == 0 { "hit" } else { "miss" }));
+            text.push_str(&format!(
+                "line {i} {}\n",
+                if i % 7 == 0 { "hit" } else { "miss" }
+            ));
         }
         text.push_str(&"x".repeat(WINDOW + 10));
         text.push_str(" hit\n");
         for i in 0..50_000 {
-            text.push_str(&format!("tail {i} {}\r\n", if i % 3 == 0 { "hit" } else { "" }));
+            text.push_str(&format!(
+                "tail {i} {}\r\n",
+                if i % 3 == 0 { "hit" } else { "" }
+            ));
         }
         let q = leaf("hit", false, false, false);
         assert_eq!(run(&text, &q), model(&text, &q));
@@ -610,7 +622,10 @@ mod tests {
         }
         assert!(matches!(LineFilter::new(&q), Err(Error::InvalidRegex(_))));
         let wide = FilterQuery::Or(vec![leaf("a", false, false, false); MAX_LEAVES + 1]);
-        assert!(matches!(LineFilter::new(&wide), Err(Error::InvalidRegex(_))));
+        assert!(matches!(
+            LineFilter::new(&wide),
+            Err(Error::InvalidRegex(_))
+        ));
         assert!(LineFilter::new(&leaf("", false, false, true)).is_err());
     }
 

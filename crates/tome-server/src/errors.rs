@@ -231,3 +231,15 @@ mod tests {
         assert_eq!(e.code, ErrorCode::from(STALE_VERSION));
     }
 }
+
+/// -33018.
+pub const UNKNOWN_FILTER: i64 = -33018;
+
+/// -33018: no filter with that id.
+pub fn unknown_filter(filter: u64) -> Error {
+    error(
+        UNKNOWN_FILTER,
+        "unknownFilter",
+        format!("no filter with id {filter} (never made, or closed)"),
+    )
+}
