@@ -415,7 +415,7 @@ impl MatchList {
 
     /// Appends `(offset, line)`, which must follow the last entry (both larger). Amortised O(1).
     pub fn push(&mut self, offset: u64, line: u64) {
-        if self.len % BLOCK == 0 {
+        if self.len.is_multiple_of(BLOCK) {
             self.heads.push((offset, line, self.bytes.len()));
         } else {
             put_varint(&mut self.bytes, offset.wrapping_sub(self.last.0));

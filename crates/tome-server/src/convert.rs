@@ -288,43 +288,6 @@ pub fn start_offset(view: &View<'_>, f: From, enc: PositionEncoding) -> Result<u
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn edit(text: Option<&str>, coded: Option<&str>) -> EditIn {
-        EditIn {
-            range: None,
-            offsets: Some(Offsets { start: 0, end: 0 }),
-            text: text.map(Into::into),
-            base64: coded.map(Into::into),
-        }
-    }
-
-    #[test]
-    fn an_edit_inserts_text_or_exact_bytes() {
-        assert_eq!(
-            edit_bytes(&mut edit(Some("é"), None), 0).unwrap(),
-            "é".as_bytes()
-        );
-        assert_eq!(
-            edit_bytes(&mut edit(None, Some("Yf/+Yg==")), 0).unwrap(),
-            b"a\xFF\xFEb"
-        );
-        let bad = edit_bytes(&mut edit(None, Some("YW!=")), 3).unwrap_err();
-        assert_eq!(bad.code.code(), -32602);
-        assert_eq!(
-            bad.message,
-            "`base64` of edit 3 is not base64: it has a character outside base64 at 2"
-        );
-        for neither_or_both in [edit(None, None), edit(Some("a"), Some("YQ=="))] {
-            let e = edit_bytes(&mut { neither_or_both }, 1).unwrap_err();
-            assert_eq!(e.code.code(), -32602);
-            assert_eq!(e.message, "edit 1: give exactly one of `text` and `base64`");
-        }
-    }
-}
-
 /// The engine's filter tree for a request's `query` (see docs/protocol.md, `tome/filter`):
 /// a leaf `{"pattern", "regex"?, "caseSensitive"?, "wholeWord"?}`, `{"and": [..]}`,
 /// `{"or": [..]}` or `{"not": q}`. The depth is bounded while parsing (no recursion past
@@ -389,4 +352,41 @@ pub fn filter_query(v: &serde_json::Value) -> Result<tome_core::filter::FilterQu
         })
     }
     parse(v, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edit(text: Option<&str>, coded: Option<&str>) -> EditIn {
+        EditIn {
+            range: None,
+            offsets: Some(Offsets { start: 0, end: 0 }),
+            text: text.map(Into::into),
+            base64: coded.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn an_edit_inserts_text_or_exact_bytes() {
+        assert_eq!(
+            edit_bytes(&mut edit(Some("é"), None), 0).unwrap(),
+            "é".as_bytes()
+        );
+        assert_eq!(
+            edit_bytes(&mut edit(None, Some("Yf/+Yg==")), 0).unwrap(),
+            b"a\xFF\xFEb"
+        );
+        let bad = edit_bytes(&mut edit(None, Some("YW!=")), 3).unwrap_err();
+        assert_eq!(bad.code.code(), -32602);
+        assert_eq!(
+            bad.message,
+            "`base64` of edit 3 is not base64: it has a character outside base64 at 2"
+        );
+        for neither_or_both in [edit(None, None), edit(Some("a"), Some("YQ=="))] {
+            let e = edit_bytes(&mut { neither_or_both }, 1).unwrap_err();
+            assert_eq!(e.code.code(), -32602);
+            assert_eq!(e.message, "edit 1: give exactly one of `text` and `base64`");
+        }
+    }
 }
