@@ -52,6 +52,7 @@ mod lines;
 mod plan;
 pub mod save;
 pub use save::in_place;
+pub mod filter;
 pub mod search;
 mod source;
 mod sys;

@@ -204,7 +204,7 @@ impl Matcher {
 
     /// The leftmost match starting at or after `at` in `hay`, the bytes before `at` counting
     /// as context for assertions.
-    fn find_at(&self, hay: &[u8], at: usize) -> Option<Range<usize>> {
+    pub(crate) fn find_at(&self, hay: &[u8], at: usize) -> Option<Range<usize>> {
         match &self.engine {
             Engine::Literal(finder) => {
                 let start = at + finder.find(hay.get(at..)?)?;

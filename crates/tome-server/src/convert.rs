@@ -288,6 +288,72 @@ pub fn start_offset(view: &View<'_>, f: From, enc: PositionEncoding) -> Result<u
     }
 }
 
+/// The engine's filter tree for a request's `query` (see docs/protocol.md, `tome/filter`):
+/// a leaf `{"pattern", "regex"?, "caseSensitive"?, "wholeWord"?}`, `{"and": [..]}`,
+/// `{"or": [..]}` or `{"not": q}`. The depth is bounded while parsing (no recursion past
+/// [`tome_core::filter::MAX_DEPTH`]); the engine bounds the number of leaves.
+pub fn filter_query(v: &serde_json::Value) -> Result<tome_core::filter::FilterQuery> {
+    use tome_core::filter::{FilterQuery, MAX_DEPTH};
+    fn parse(v: &serde_json::Value, depth: usize) -> Result<FilterQuery> {
+        if depth > MAX_DEPTH {
+            return Err(errors::error(
+                errors::INVALID_REGEX,
+                "invalidRegex",
+                format!("the filter query is nested deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        let obj = v
+            .as_object()
+            .ok_or_else(|| invalid_params("a filter query is an object"))?;
+        let list = |key: &str| -> Result<Vec<FilterQuery>> {
+            obj[key]
+                .as_array()
+                .ok_or_else(|| invalid_params(format!("`{key}` takes an array of queries")))?
+                .iter()
+                .map(|c| parse(c, depth + 1))
+                .collect()
+        };
+        let flag = |key: &str, default: bool| -> Result<bool> {
+            match obj.get(key) {
+                None => Ok(default),
+                Some(b) => b
+                    .as_bool()
+                    .ok_or_else(|| invalid_params(format!("`{key}` is a boolean"))),
+            }
+        };
+        let kinds = ["pattern", "and", "or", "not"]
+            .iter()
+            .filter(|k| obj.contains_key(**k))
+            .count();
+        if kinds != 1 {
+            return Err(invalid_params(
+                "a filter query has exactly one of `pattern`, `and`, `or`, `not`",
+            ));
+        }
+        if obj.contains_key("and") {
+            return Ok(FilterQuery::And(list("and")?));
+        }
+        if obj.contains_key("or") {
+            return Ok(FilterQuery::Or(list("or")?));
+        }
+        if let Some(inner) = obj.get("not") {
+            return Ok(FilterQuery::Not(Box::new(parse(inner, depth + 1)?)));
+        }
+        let pattern = obj["pattern"]
+            .as_str()
+            .ok_or_else(|| invalid_params("`pattern` is a string"))?;
+        Ok(FilterQuery::Match {
+            query: Query {
+                pattern: pattern.to_owned(),
+                regex: flag("regex", false)?,
+                case_insensitive: !flag("caseSensitive", true)?,
+            },
+            whole_word: flag("wholeWord", false)?,
+        })
+    }
+    parse(v, 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

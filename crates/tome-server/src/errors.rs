@@ -193,6 +193,18 @@ pub fn stale_version(given: u64, current: u64) -> Error {
     )
 }
 
+/// -33018.
+pub const UNKNOWN_FILTER: i64 = -33018;
+
+/// -33018: no filter with that id.
+pub fn unknown_filter(filter: u64) -> Error {
+    error(
+        UNKNOWN_FILTER,
+        "unknownFilter",
+        format!("no filter with id {filter} (never made, or closed)"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,6 +36,7 @@ mod columns;
 mod convert;
 mod documents;
 mod errors;
+mod filters;
 mod handlers;
 mod progress;
 mod protocol;
@@ -68,6 +69,11 @@ pub const METHODS: &[&str] = &[
     "tome/recover",
     "tome/recoverAsNew",
     "tome/discardRecovery",
+    "tome/filter",
+    "tome/filterLines",
+    "tome/filterInfo",
+    "tome/filterWait",
+    "tome/closeFilter",
 ];
 
 /// Runs the server on stdin/stdout until `exit` or the end of input, then ends the process

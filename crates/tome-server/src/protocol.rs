@@ -742,3 +742,112 @@ impl Notification for DidChangeOnDisk {
     type Params = DiskNotice;
     const METHOD: &'static str = "tome/didChangeOnDisk";
 }
+
+/// Most matched lines one `tome/filterLines` returns.
+pub const MAX_FILTER_LINES: usize = 1000;
+/// Default and largest bytes of each line's text in `tome/filterLines`.
+pub const DEFAULT_FILTER_LINE_BYTES: usize = 4096;
+
+/// `tome/filter` parameters: exactly one of `doc` (a filter of a document) and `filter` (a
+/// filter of a filter).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilterParams {
+    /// The document filtered.
+    pub doc: Option<u64>,
+    /// The filter filtered (its lines that also match `query`).
+    pub filter: Option<u64>,
+    /// The query tree (see docs/protocol.md): a leaf `{"pattern", "regex"?, "caseSensitive"?,
+    /// "wholeWord"?}`, or `{"and": [..]}`, `{"or": [..]}`, `{"not": q}`.
+    pub query: serde_json::Value,
+    /// Progress of the scan, reported until it ends (after the reply).
+    pub work_done_token: Option<ProgressToken>,
+}
+
+/// Which filter a request is about.
+#[derive(Debug, Deserialize)]
+pub struct FilterIdParams {
+    /// The id `tome/filter` returned.
+    pub filter: u64,
+}
+
+/// Result of `tome/filter`, `tome/filterInfo` and `tome/filterWait`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilterInfo {
+    /// The filter's id.
+    pub filter: u64,
+    /// The source document.
+    pub doc: u64,
+    /// The source version the filter reflects.
+    pub version: u64,
+    /// Lines matched so far.
+    pub matched: u64,
+    /// True once the whole source (as of `version`) is scanned.
+    pub complete: bool,
+    /// The scan was cancelled (`$/cancelRequest` of a `tome/filterWait`): `matched` holds the
+    /// lines found before it stopped.
+    pub cancelled: bool,
+    /// The source changed since `version` other than by followed appends (or was closed): the
+    /// filter no longer reflects it; create a new one.
+    pub stale: bool,
+    /// Source bytes scanned so far, of `totalBytes`.
+    pub scanned_bytes: u64,
+    /// Bytes of the source as of `version`.
+    pub total_bytes: u64,
+    /// Bytes of memory the list of matched lines takes.
+    pub memory_bytes: u64,
+    /// Why the scan failed (the file changed on disk under it), if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// `tome/filterLines` parameters: `first` (a filter line) or `around` (a source byte offset:
+/// from the first matched line at or after it, after `before` lines).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilterLinesParams {
+    /// Filter id.
+    pub filter: u64,
+    /// First filter line (zero-based).
+    pub first: Option<u64>,
+    /// A source byte offset.
+    pub around: Option<u64>,
+    /// Lines before the one at `around`.
+    #[serde(default)]
+    pub before: u64,
+    /// Number of lines (at most 1000).
+    pub count: u64,
+    /// Most bytes of each line's text (default 4096, at most 16 MiB / `count`).
+    pub max_line_bytes: Option<u64>,
+}
+
+/// One line of a filter.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilterLineOut {
+    /// Its index in the filter (zero-based).
+    pub index: u64,
+    /// Its line number in the source (zero-based).
+    pub line: u64,
+    /// The byte offset of its start in the source (as of the filter's `version`).
+    pub offset: u64,
+    /// The text (up to `maxLineBytes`; invalid bytes as U+FFFD each).
+    pub text: String,
+    /// Bytes of the line (without its break); a lower bound when `cutAfter` and not known.
+    pub byte_length: u64,
+    /// The text stops before the line's end.
+    pub cut_after: bool,
+    /// `text` holds replacement characters for invalid UTF-8.
+    pub invalid: bool,
+}
+
+/// Result of `tome/filterLines`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilterLinesResult {
+    /// The lines (fewer than asked past the last line matched so far).
+    pub lines: Vec<FilterLineOut>,
+    /// The filter's state when they were read.
+    pub info: FilterInfo,
+}

@@ -14,6 +14,7 @@
 
 mod clip;
 mod edit;
+mod filter;
 mod open;
 mod read;
 mod recovery;
@@ -35,6 +36,7 @@ use tower_lsp_server::{Client, LanguageServer, LspServiceBuilder};
 use crate::clips::Clips;
 use crate::documents::Registry;
 use crate::errors::{self, internal};
+use crate::filters::Filters;
 use crate::protocol::*;
 use crate::session::Lifecycle;
 use crate::transport::Backlog;
@@ -46,6 +48,8 @@ pub struct Backend {
     docs: Arc<Registry>,
     /// The clips `tome/clip` took (server-side registers).
     clips: Arc<Clips>,
+    /// The filter views `tome/filter` made.
+    filters: Arc<Filters>,
     watcher: Arc<Watcher>,
     /// The task that checks documents after watch events, started with the first watch.
     /// Aborted when the backend is dropped: it holds the registry, so a session that ended
@@ -106,6 +110,7 @@ impl Backend {
             client,
             docs: Arc::new(Registry::new(Arc::clone(&backlog))),
             clips: Arc::default(),
+            filters: Arc::default(),
             watcher: Arc::new(Watcher::new()),
             watching: OnceLock::new(),
             encoding: OnceLock::new(),
@@ -143,6 +148,11 @@ pub fn register(b: LspServiceBuilder<Backend>) -> LspServiceBuilder<Backend> {
         .custom_method("tome/recover", Backend::recover)
         .custom_method("tome/recoverAsNew", Backend::recover_as_new)
         .custom_method("tome/discardRecovery", Backend::discard_recovery)
+        .custom_method("tome/filter", Backend::filter)
+        .custom_method("tome/filterLines", Backend::filter_lines)
+        .custom_method("tome/filterInfo", Backend::filter_info)
+        .custom_method("tome/filterWait", Backend::filter_wait)
+        .custom_method("tome/closeFilter", Backend::close_filter)
 }
 
 fn negotiate(params: &InitializeParams) -> PositionEncoding {
