@@ -12,7 +12,8 @@ use tome_e2e::Server;
 /// Every code the protocol documents (docs/protocol.md, "Errors").
 const DOCUMENTED: &[i64] = &[
     -32700, -32600, -32601, -32602, -32002, -32800, -32803, -33001, -33002, -33003, -33004, -33005,
-    -33006, -33007, -33008, -33009, -33010, -33011, -33012, -33013, -33014, -33015,
+    -33006, -33007, -33008, -33009, -33010, -33011, -33012, -33013, -33014, -33015, -33016, -33017,
+    -33018,
 ];
 
 /// Values of every JSON type, and numbers at and past every integer limit.
@@ -64,6 +65,13 @@ const FIELDS: &[&str] = &[
     "replacement",
     "workDoneToken",
     "interruptedSave",
+    "clip",
+    "at",
+    "offset",
+    "wholeLines",
+    "previewBytes",
+    "undo",
+    "filter",
 ];
 
 fn assert_documented(reply: &Result<Value, Value>, what: &str) {
