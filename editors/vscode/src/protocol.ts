@@ -510,9 +510,16 @@ export type WebviewRequest = { [M in WebviewMethod]: { type: "request"; reqId: n
 /** Messages the webview posts. */
 export type WebviewMessage = { type: "ready" } | WebviewRequest | { type: "cancel"; reqId: number } | ({ type: "status" } & CursorStatus);
 
+/** VS Code's editor settings the webview honours (`editor.*`, for the document's resource). */
+export interface EditorSettings {
+  wordSeparators: string;
+  tabSize: number;
+  insertSpaces: boolean;
+}
+
 /** Messages the host posts to the webview. */
 export type HostMessage =
-  | { type: "init"; info: DocInfo; echoesShortcuts: boolean; epoch: number }
+  | { type: "init"; info: DocInfo; echoesShortcuts: boolean; epoch: number; settings?: EditorSettings }
   | { type: "response"; reqId: number; result?: unknown; error?: ErrorObject }
   | { type: "refresh"; info: DocInfo; reveal?: number | null; epoch: number }
   /** Indexing progress from `$/progress`: a percentage, or null once done (with the final info). */

@@ -11,6 +11,7 @@ import {
   RELAYED,
   type CursorStatus,
   type DocInfo,
+  type EditorSettings,
   type EditParams,
   type EditResult,
   type ErrorObject,
@@ -57,6 +58,8 @@ export interface SessionHooks {
    * keybindings run its commands).
    */
   echoesShortcuts?: boolean;
+  /** VS Code's editor settings, read when a webview starts. */
+  settings?: () => EditorSettings;
 }
 
 let tokenSeq = 1;
@@ -213,7 +216,7 @@ export class DocSession extends EventEmitter {
   async handle(msg: WebviewMessage, post: (m: HostMessage) => void): Promise<void> {
     switch (msg.type) {
       case "ready":
-        post({ type: "init", info: await this.refreshInfo(), echoesShortcuts: !!this.hooks.echoesShortcuts, epoch: this._epoch });
+        post({ type: "init", info: await this.refreshInfo(), echoesShortcuts: !!this.hooks.echoesShortcuts, epoch: this._epoch, settings: this.hooks.settings?.() });
         return;
       case "status":
         this.emit("status", { cursor: msg.cursor, selectedLines: msg.selectedLines, following: msg.following } satisfies CursorStatus);

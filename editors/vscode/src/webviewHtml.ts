@@ -25,6 +25,7 @@ export function renderHtml(r: PageResources): string {
   <div id="lines" aria-label="file content"></div>
   <div id="match"></div>
   <div id="cursor"></div>
+  <div id="extra"></div>
   <div id="scroller"><div id="spacer"></div></div>
   <textarea id="input" autocomplete="off" autocorrect="off" autocapitalize="off" spellcheck="false" aria-label="editor input"></textarea>
 </div>

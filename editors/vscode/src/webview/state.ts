@@ -1,10 +1,11 @@
 // The webview's state: one object that the other modules read and write, the line cache, and
 // what follows from them (lines and columns on screen, the selection, the top line).
 
-import type { DocInfo, Offsets, Position, Range, ViewLine, ViewportWindow } from "../protocol";
+import type { DocInfo, EditorSettings, Offsets, Position, Range, ViewLine, ViewportWindow } from "../protocol";
 import { selectionRange } from "../selection";
 import { EditPipeline } from "../echo";
 import { LineCache, totalLines, type ScrollState } from "../viewport";
+import { DEFAULT_WORD_SEPARATORS, WordRules } from "../words";
 import { linesEl } from "./dom";
 
 /** What survives the webview being hidden and shown again (VS Code reloads it). */
@@ -46,6 +47,12 @@ export interface EditorState {
   epoch: number;
   /** The find match shown. */
   match: { start: Position; end: Position; offsets: Offsets } | null;
+  /** Secondary cursors (multi.ts); the primary is `cursor`/`anchor`. */
+  extra: { anchor: Position | null; cursor: Position }[];
+  /** VS Code's editor settings (the host's `init`). */
+  settings: EditorSettings;
+  /** Word rules from `settings.wordSeparators`. */
+  words: WordRules;
 }
 
 export const state: EditorState = {
@@ -67,6 +74,9 @@ export const state: EditorState = {
   echoesShortcuts: false,
   epoch: 0,
   match: null,
+  extra: [],
+  settings: { wordSeparators: DEFAULT_WORD_SEPARATORS, tabSize: 4, insertSpaces: true },
+  words: new WordRules(),
 };
 
 export const cache = new LineCache(4000);

@@ -214,7 +214,8 @@ async function main() {
         return !!(await page.waitForSelector(".quick-input-widget:not([style*='display: none']) input", { timeout: 3000 }).catch(() => null));
       }, "quick open");
       await page.keyboard.type(name);
-      await until(async () => !!(await page.$(`.quick-input-list .monaco-list-row[aria-label*='${name}']`)), `${name} in Quick Open`);
+      // Enter opens the focused row: wait until it is this file (the list is filtered as typed).
+      await until(async () => !!(await page.$(`.quick-input-list .monaco-list-row.focused[aria-label*='${name}']`)), `${name} focused in Quick Open`);
       await page.keyboard.press("Enter");
     };
     const tomeFrame = async () => {
@@ -225,7 +226,9 @@ async function main() {
       await page.keyboard.press("Control+k");
       await page.keyboard.press("Control+w");
       // A case whose save failed leaves a dirty editor: do not save it.
-      const dont = await page.waitForSelector(".dialog-buttons a:has-text(\"Don't Save\"), .dialog-buttons button:has-text(\"Don't Save\")", { timeout: 300 }).catch(() => null);
+      const dont = await page
+        .waitForSelector('.dialog-buttons a:has-text("Don\'t Save"), .dialog-buttons button:has-text("Don\'t Save")', { timeout: 300 })
+        .catch(() => null);
       if (dont) await dont.click();
       await until(async () => !(await activeTab()) && !(await tomeFrame()), "editors closed", 10000);
     };
@@ -306,7 +309,11 @@ async function main() {
       try {
         // VS Code's editor on NAME.txt.
         await quickOpen(`${c.name}.txt`);
-        await until(async () => (await page.$(".editor-group-container.active .editor-instance .view-lines")) && (await page.evaluate(() => document.activeElement?.tagName === "TEXTAREA")), `${c.name}.txt focused`);
+        await until(
+          async () =>
+            (await page.$(".editor-group-container.active .editor-instance .view-lines")) && (await page.evaluate(() => document.activeElement?.tagName === "TEXTAREA")),
+          `${c.name}.txt focused`,
+        );
         await run(c.steps, {});
         await save();
         await closeAll();
@@ -317,7 +324,7 @@ async function main() {
         await frame.click(".row .tx", { position: { x: 1, y: 3 } });
         const settle = async (afterUndo) => {
           if (afterUndo) await sleep(300);
-          await until(async () => (await frame.$eval("body", (b) => b.dataset.idle !== "false").catch(() => false)), "Tome idle");
+          await until(async () => await frame.$eval("body", (b) => b.dataset.idle !== "false").catch(() => false), "Tome idle");
           await sleep(50);
         };
         await run(c.steps, { frame, settle });
