@@ -25,7 +25,11 @@ export interface Word {
   start: number;
   end: number;
   separator: boolean;
-  /** Whether the character after the word is a regular one (true at the end of the line, as in VS Code). */
+  /**
+   * Whether the character next to the word on the side the search came from is a regular one:
+   * after it for `nextWord`, before it for `previousWord` (VS Code's `nextCharClass`, which is
+   * the character where its scan stopped). False at the line's ends.
+   */
   nextRegular: boolean;
 }
 
@@ -40,8 +44,9 @@ export class WordRules {
     return this.seps.has(code) ? Cls.Separator : Cls.Regular;
   }
 
-  private word(text: string, type: WordType, start: number, end: number): Word {
-    return { start, end, separator: type === WordType.Separator, nextRegular: end >= text.length || this.cls(text.charCodeAt(end)) === Cls.Regular };
+  private word(text: string, type: WordType, start: number, end: number, stoppedAt: number): Word {
+    const stop = stoppedAt >= 0 && stoppedAt < text.length && this.cls(text.charCodeAt(stoppedAt)) === Cls.Regular;
+    return { start, end, separator: type === WordType.Separator, nextRegular: stop };
   }
 
   private startOf(text: string, type: WordType, from: number): number {
@@ -64,14 +69,14 @@ export class WordRules {
     for (let i = col; i < text.length; i++) {
       const c = this.cls(text.charCodeAt(i));
       if (c === Cls.Regular) {
-        if (type === WordType.Separator) return this.word(text, type, this.startOf(text, type, i - 1), i);
+        if (type === WordType.Separator) return this.word(text, type, this.startOf(text, type, i - 1), i, i);
         type = WordType.Regular;
       } else if (c === Cls.Separator) {
-        if (type === WordType.Regular) return this.word(text, type, this.startOf(text, type, i - 1), i);
+        if (type === WordType.Regular) return this.word(text, type, this.startOf(text, type, i - 1), i, i);
         type = WordType.Separator;
-      } else if (type !== WordType.None) return this.word(text, type, this.startOf(text, type, i - 1), i);
+      } else if (type !== WordType.None) return this.word(text, type, this.startOf(text, type, i - 1), i, i);
     }
-    return type === WordType.None ? null : this.word(text, type, this.startOf(text, type, text.length - 1), text.length);
+    return type === WordType.None ? null : this.word(text, type, this.startOf(text, type, text.length - 1), text.length, text.length);
   }
 
   /** The word before column `col` (one that starts before it), or null. */
@@ -80,14 +85,14 @@ export class WordRules {
     for (let i = col - 1; i >= 0; i--) {
       const c = this.cls(text.charCodeAt(i));
       if (c === Cls.Regular) {
-        if (type === WordType.Separator) return this.word(text, type, i + 1, this.endOf(text, type, i + 1));
+        if (type === WordType.Separator) return this.word(text, type, i + 1, this.endOf(text, type, i + 1), i);
         type = WordType.Regular;
       } else if (c === Cls.Separator) {
-        if (type === WordType.Regular) return this.word(text, type, i + 1, this.endOf(text, type, i + 1));
+        if (type === WordType.Regular) return this.word(text, type, i + 1, this.endOf(text, type, i + 1), i);
         type = WordType.Separator;
-      } else if (type !== WordType.None) return this.word(text, type, i + 1, this.endOf(text, type, i + 1));
+      } else if (type !== WordType.None) return this.word(text, type, i + 1, this.endOf(text, type, i + 1), i);
     }
-    return type === WordType.None ? null : this.word(text, type, 0, this.endOf(text, type, 0));
+    return type === WordType.None ? null : this.word(text, type, 0, this.endOf(text, type, 0), -1);
   }
 
   /** Ctrl+Right within a line: the column it goes to (the line's end when no word follows). */
@@ -137,6 +142,24 @@ export function firstNonBlank(text: string): number {
   let i = 0;
   while (i < text.length && (text[i] === " " || text[i] === "\t")) i++;
   return i;
+}
+
+/** Visible column of UTF-16 column `col` (tabs to the next multiple of `tabSize`). */
+export function visibleColumn(text: string, col: number, tabSize: number): number {
+  let v = 0;
+  for (let i = 0; i < col && i < text.length; i++) v = text[i] === "\t" ? v + tabSize - (v % tabSize) : v + 1;
+  return v + Math.max(0, col - text.length);
+}
+
+/** The UTF-16 column nearest to visible column `v` (as VS Code places a cursor moved up or down). */
+export function columnAt(text: string, v: number, tabSize: number): number {
+  let w = 0;
+  for (let i = 0; i < text.length; i++) {
+    const next = text[i] === "\t" ? w + tabSize - (w % tabSize) : w + 1;
+    if (next > v) return v - w < next - v ? i : i + 1;
+    w = next;
+  }
+  return text.length;
 }
 
 /** Smart Home: to the first non-blank, or to column 0 when already there (or the line is blank). */

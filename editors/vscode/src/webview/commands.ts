@@ -45,7 +45,11 @@ export function wordMove(dir: 1 | -1, extend: boolean): void {
 /** Ctrl+Backspace (dir -1) / Ctrl+Delete (1): a selection is deleted as it is. */
 export function wordDelete(dir: 1 | -1): void {
   stopFollowing();
-  schedule(async () => {
+  schedule(() => wordDeleteNow(dir));
+}
+
+export async function wordDeleteNow(dir: 1 | -1): Promise<void> {
+  {
     const at = { ...state.cursor };
     if (selection()) return applyEdit({ kind: dir < 0 ? "deleteBackward" : "deleteForward", at });
     const l = await lineAt(at.line);
@@ -67,7 +71,7 @@ export function wordDelete(dir: 1 | -1): void {
     }
     const end = { line: at.line, character: state.words.deleteRightTo(text, rel) + from };
     return applyEdit({ kind: "replace", start: at, end, text: "" });
-  });
+  }
 }
 
 /** Home: to the first non-blank, or column 0 when there already. */
@@ -86,7 +90,11 @@ export type LineCommand = "deleteLines" | "moveUp" | "moveDown" | "copyUp" | "co
 
 export function lineCommand(cmd: LineCommand): void {
   stopFollowing();
-  schedule(async () => {
+  schedule(() => lineCommandNow(cmd));
+}
+
+export async function lineCommandNow(cmd: LineCommand): Promise<void> {
+  {
     const { first, last } = coveredLines(state.anchor, state.cursor);
     const a = state.anchor;
     const c = state.cursor;
@@ -115,15 +123,14 @@ export function lineCommand(cmd: LineCommand): void {
       case "outdent":
         return batchOver(first, last, (src) => shiftLines(src, a, c, cmd === "indent" ? 1 : -1, ind));
     }
-  });
+  }
 }
 
 /** Tab: indents the lines of a selection over several lines, else inserts a tab (or spaces). */
-export function tab(): void {
+export async function tabNow(): Promise<void> {
   const r = selection();
-  if (r && r.start.line !== r.end.line) return lineCommand("indent");
-  stopFollowing();
-  schedule(async () => {
+  if (r && r.start.line !== r.end.line) return lineCommandNow("indent");
+  {
     let text = "\t";
     if (state.settings.insertSpaces) {
       const l = await lineAt(state.cursor.line);
@@ -133,5 +140,5 @@ export function tab(): void {
       text = " ".repeat(state.settings.tabSize - (w % state.settings.tabSize));
     }
     await applyEdit({ kind: "insert", at: state.cursor, text });
-  });
+  }
 }

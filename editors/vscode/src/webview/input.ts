@@ -5,9 +5,9 @@
 import type { Position } from "../protocol";
 import { scrollToTarget } from "../viewport";
 import { editorEl, findEl, gotoEl, gotoInput, input, scroller } from "./dom";
-import { home, lineCommand, tab, wordDelete, wordMove } from "./commands";
-import { copy, cut, editKey, enqueue } from "./editing";
-import { addCursorAt, addCursorVertical, addNextOccurrence, clearExtra, hasExtra, multiKey, selectAllOccurrences } from "./multi";
+import { home, lineCommand, tabNow, wordDelete, wordDeleteNow, wordMove } from "./commands";
+import { applyEdit, copy, cut, editKey } from "./editing";
+import { addCursorAt, addCursorVertical, addNextOccurrence, clearExtra, editAtCursors, hasExtra, oneCursor, selectAllOccurrences } from "./multi";
 import { openFind } from "./find";
 import { goToEnd, goToLine, moveCursor, motion, redraw, scrollBy, selectAll, showAround, showLine, stopFollowing } from "./navigation";
 import { schedule } from "./queue";
@@ -106,19 +106,21 @@ function keyCommand(e: KeyboardEvent): boolean {
 /** VS Code on Linux binds Shift+Alt+Up/Down to add cursors, elsewhere to copy lines. */
 const linux = /Linux/.test(navigator.userAgent) && !/Android/.test(navigator.userAgent);
 
-/** Keys that act on every cursor while there are several (multi.ts); false for the others. */
+/** Keys that edit at every cursor while there are several (multi.ts); false for the others. */
 function multiCommand(e: KeyboardEvent, ctrl: boolean, key: string): boolean {
-  if (!hasExtra() || e.altKey) return false;
+  if (e.altKey) return false;
   if (key === "Escape" && !ctrl) {
     schedule(async () => {
-      clearExtra();
+      if (hasExtra()) clearExtra();
+      else state.anchor = null;
       draw();
     });
-  } else if (!ctrl && key === "Backspace") multiKey({ kind: "deleteBackward" });
-  else if (!ctrl && key === "Delete") multiKey({ kind: "deleteForward" });
-  else if (!ctrl && key === "Enter") multiKey({ kind: "insert", text: "\n" });
-  else if (ctrl && !e.shiftKey && key === "Backspace") multiKey({ kind: "deleteWordLeft", from: (t, c) => state.words.deleteLeftFrom(t, c) });
-  else if (!ctrl && !e.shiftKey && key === "Tab") multiKey({ kind: "insert", text: "\t" });
+  } else if (!ctrl && !e.shiftKey && key === "Backspace") editAtCursors({ kind: "deleteBackward" }, () => applyEdit({ kind: "deleteBackward", at: state.cursor }));
+  else if (!ctrl && !e.shiftKey && key === "Delete") editAtCursors({ kind: "deleteForward" }, () => applyEdit({ kind: "deleteForward", at: state.cursor }));
+  else if (!ctrl && !e.shiftKey && key === "Enter") editAtCursors({ kind: "insert", text: "\n" }, () => applyEdit({ kind: "newline", at: state.cursor }));
+  else if (ctrl && !e.shiftKey && key === "Backspace")
+    editAtCursors({ kind: "deleteWordLeft", from: (t, c) => state.words.deleteLeftFrom(t, c) }, () => wordDeleteNow(-1));
+  else if (!ctrl && !e.shiftKey && key === "Tab") editAtCursors({ kind: "insert", text: "\t" }, tabNow);
   else return false;
   return true;
 }
@@ -137,7 +139,7 @@ function editorCommand(e: KeyboardEvent): boolean {
   else if (!isOneCursorCommand(e, ctrl, key, alt)) return false;
   else {
     // Other commands act on the primary cursor only: the others go (a limit; see the README).
-    if (hasExtra()) clearExtra();
+    oneCursor();
     if (ctrl && !alt && (key === "ArrowLeft" || key === "ArrowRight")) wordMove(key === "ArrowLeft" ? -1 : 1, e.shiftKey);
     else if (ctrl && !alt && !e.shiftKey && (key === "Backspace" || key === "Delete")) wordDelete(key === "Backspace" ? -1 : 1);
     else if (!ctrl && !alt && key === "Home") home(e.shiftKey);
@@ -146,8 +148,7 @@ function editorCommand(e: KeyboardEvent): boolean {
     else if (alt && vertical) lineCommand(up ? "moveUp" : "moveDown");
     else if (ctrl && !alt && key === "Enter") lineCommand(e.shiftKey ? "insertAbove" : "insertBelow");
     else if (ctrl && !alt && !e.shiftKey && key === "l") lineCommand("expandLine");
-    else if (e.shiftKey) lineCommand("outdent");
-    else tab();
+    else lineCommand("outdent");
   }
   return true;
 }
@@ -171,7 +172,7 @@ function onKey(e: KeyboardEvent): void {
     return;
   }
   const move = keyMotion(e);
-  if (move && hasExtra()) clearExtra(); // motions move the primary cursor only (see the README)
+  if (move) oneCursor(); // motions move the primary cursor only (see the README)
   let handled = true;
   if (collapseSelection(e)) stopFollowing();
   else if (move) {
@@ -200,8 +201,7 @@ function positionAt(e: MouseEvent): Position | null {
 
 /** Text typed or pasted: at the cursor, or at every cursor. */
 function typed(text: string): void {
-  if (hasExtra()) multiKey({ kind: "insert", text });
-  else enqueue({ kind: "insert", at: state.cursor, text });
+  editAtCursors({ kind: "insert", text }, () => applyEdit({ kind: "insert", at: state.cursor, text }));
 }
 
 /** Wires the keys, the textarea, the go-to box, the mouse, the wheel and the scrollbar. */
@@ -268,7 +268,7 @@ export function installInput(): void {
     const p = positionAt(e);
     if (!p) return;
     if (e.altKey && !e.shiftKey) return addCursorAt(p);
-    if (hasExtra()) clearExtra();
+    oneCursor();
     dragging = true;
     schedule(() => motion(e.shiftKey, () => moveCursor(p)));
     // A plain click starts a selection that a drag extends.

@@ -8,6 +8,7 @@
 import { multiEdit, normalizeSels, type LineInfo, type MultiKind, type Sel } from "../multiCursor";
 import type { Position, Range } from "../protocol";
 import { selectionRange } from "../selection";
+import { columnAt, visibleColumn } from "../words";
 import { extraEl, linesEl } from "./dom";
 import { applyBatch } from "./editing";
 import { request } from "./host";
@@ -38,10 +39,28 @@ function lineInfo(n: number): LineInfo | undefined {
   return { length: l.length, hasBreak: l.breakLength > 0, text: whole ? l.text : undefined };
 }
 
-/** An edit at every cursor, as one batch. */
-export function multiKey(k: MultiKind): void {
+/**
+ * A key that edits: at every cursor as one batch when there are several when it runs, else
+ * `single`. Decided when the key's turn comes in the queue (a Ctrl+D before it may still be
+ * searching when the key is pressed).
+ */
+export function editAtCursors(k: MultiKind, single: () => Promise<void>): void {
   stopFollowing();
+  schedule(() => (hasExtra() ? runMulti(k) : single()));
+}
+
+/** Queued before a command that acts on the primary cursor only: the others go. */
+export function oneCursor(): void {
   schedule(async () => {
+    if (hasExtra()) {
+      clearExtra();
+      draw();
+    }
+  });
+}
+
+async function runMulti(k: MultiKind): Promise<void> {
+  {
     const sels = all();
     for (const s of sels) {
       await lineAt(s.cursor.line);
@@ -53,7 +72,7 @@ export function multiKey(k: MultiKind): void {
     await applyBatch({ edits, cursor: primary, anchor: null });
     state.extra = rest.map((c) => ({ anchor: null, cursor: c }));
     draw();
-  });
+  }
 }
 
 /** Shift+Alt+Down/Up: a cursor on the line below the lowest (above the highest) cursor. */
@@ -66,12 +85,11 @@ export function addCursorVertical(dir: 1 | -1): void {
     if (line < 0) return;
     const l = await lineAt(line);
     if (!l) return;
-    const goal = state.goalColumn >= 0 ? state.goalColumn : state.cursor.character;
-    state.goalColumn = goal;
-    state.extra = normalizeSels({ anchor: state.anchor, cursor: state.cursor }, [
-      ...state.extra,
-      { anchor: null, cursor: { line, character: Math.min(goal, l.length) } },
-    ]);
+    // The same visible column (tabs count to the next tab stop), as VS Code.
+    const from = await lineAt(edge.cursor.line);
+    const v = from ? visibleColumn(from.text, edge.cursor.character - from.startColumn, state.settings.tabSize) : edge.cursor.character;
+    const col = l.startColumn === 0 ? columnAt(l.text, v, state.settings.tabSize) : Math.min(edge.cursor.character, l.length);
+    state.extra = normalizeSels({ anchor: state.anchor, cursor: state.cursor }, [...state.extra, { anchor: null, cursor: { line, character: col } }]);
     draw();
   });
 }

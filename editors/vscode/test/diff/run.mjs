@@ -200,6 +200,7 @@ async function main() {
     await until(async () => (await fetch(`${base}/healthz`)).ok, "code-server", 60000);
     browser = await launchChromium();
     const page = await (await browser.newContext({ viewport: { width: 1400, height: 800 } })).newPage();
+    if (process.env.DEBUG) page.on("console", (m) => console.log(`# console: ${m.text()}`));
     await page.goto(`${base}/?folder=${encodeURIComponent(workspace)}`);
     await page.waitForSelector(".monaco-workbench", { timeout: 60000 });
 
