@@ -42,6 +42,21 @@ export function resync(): void {
   });
 }
 
+let staleTimer: ReturnType<typeof setTimeout> | null = null;
+
+/**
+ * Reads the stale lines on screen once typing pauses: 50 ms after the last reply with nothing in
+ * flight (a key pressed meanwhile, e.g. the Backspace that joins a line just split, usually
+ * makes the read needless).
+ */
+function refreshStaleSoon(): void {
+  if (staleTimer) clearTimeout(staleTimer);
+  staleTimer = setTimeout(() => {
+    staleTimer = null;
+    if (pipeline.inFlight === 0) void refreshStale().catch(fail);
+  }, 50);
+}
+
 /** Sends a translated edit at the predicted version; its reply is checked when it comes. */
 function send(edits: Edit[]): Promise<EditResult> {
   const ticket = pipeline.send();
@@ -49,7 +64,7 @@ function send(edits: Edit[]): Promise<EditResult> {
   reply.then(
     (r) => {
       if (pipeline.replied(ticket, r.version) === "resync") resync();
-      else if (pipeline.inFlight === 0) void refreshStale().catch(fail);
+      else if (pipeline.inFlight === 0) refreshStaleSoon();
     },
     (err: unknown) => {
       if (pipeline.failed(ticket) !== "resync") return;

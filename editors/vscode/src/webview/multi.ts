@@ -191,6 +191,7 @@ export function selectAllOccurrences(): void {
 
 /** Draws the secondary cursors and selections on the rows on screen (called by render.ts). */
 export function drawExtra(): void {
+  if (!state.extra.length && !extraEl.firstChild) return; // one cursor: nothing to draw (the common case, kept cheap)
   const boxes: HTMLElement[] = [];
   const rowOf = new Map<number, HTMLElement>();
   for (const el of Array.from(linesEl.children)) {
@@ -226,5 +227,4 @@ export function drawExtra(): void {
     boxes.push(c);
   }
   extraEl.replaceChildren(...boxes);
-  document.body.dataset.cursors = String(1 + state.extra.length);
 }

@@ -14,7 +14,7 @@ export function schedule(action: () => Promise<void>): void {
 
 async function drain(): Promise<void> {
   running = true;
-  document.body.dataset.idle = "false"; // for the tests: keys still being applied
+  (window as { tomeBusy?: boolean }).tomeBusy = true; // for the tests: keys still being applied
 
   try {
     while (queue.length) {
@@ -26,6 +26,6 @@ async function drain(): Promise<void> {
     }
   } finally {
     running = false;
-    document.body.dataset.idle = "true";
+    (window as { tomeBusy?: boolean }).tomeBusy = false;
   }
 }

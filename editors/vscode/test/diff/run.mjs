@@ -325,7 +325,7 @@ async function main() {
         await frame.click(".row .tx", { position: { x: 1, y: 3 } });
         const settle = async (afterUndo) => {
           if (afterUndo) await sleep(300);
-          await until(async () => await frame.$eval("body", (b) => b.dataset.idle !== "false").catch(() => false), "Tome idle");
+          await until(async () => await frame.evaluate(() => !window.tomeBusy).catch(() => false), "Tome idle");
           await sleep(50);
         };
         await run(c.steps, { frame, settle });
