@@ -59,7 +59,7 @@ export async function wordDeleteNow(dir: 1 | -1): Promise<void> {
     if (dir < 0) {
       if (at.character === 0) return applyEdit({ kind: "deleteBackward", at });
       const start = { line: at.line, character: state.words.deleteLeftFrom(text, rel) + from };
-      return applyEdit({ kind: "replace", start, end: at, text: "" });
+      return applyEdit({ kind: "replace", start, end: at, text: "" }, true);
     }
     if (at.character >= l.length) {
       if (l.breakLength === 0) return;
@@ -67,10 +67,10 @@ export async function wordDeleteNow(dir: 1 | -1): Promise<void> {
       const next = textOf(await lineAt(at.line + 1));
       const w = state.words.nextWord(next.text, 0);
       const end = { line: at.line + 1, character: (w ? w.start : next.text.length) + next.from };
-      return applyEdit({ kind: "replace", start: at, end, text: "" });
+      return applyEdit({ kind: "replace", start: at, end, text: "" }, true);
     }
     const end = { line: at.line, character: state.words.deleteRightTo(text, rel) + from };
-    return applyEdit({ kind: "replace", start: at, end, text: "" });
+    return applyEdit({ kind: "replace", start: at, end, text: "" }, true); // each word delete: a step of its own, as VS Code
   }
 }
 

@@ -58,9 +58,17 @@ function refreshStaleSoon(): void {
 }
 
 /** Sends a translated edit at the predicted version; its reply is checked when it comes. */
-function send(edits: Edit[]): Promise<EditResult> {
+/** The last edit sent was typing at several cursors (the next such batch joins its undo step). */
+let lastWasMultiTyping = false;
+
+function send(edits: Edit[], newStep = false, multiTyping = false): Promise<EditResult> {
   const ticket = pipeline.send();
-  const reply = request("edit", { edits, version: ticket.base, epoch: state.epoch });
+  // Typing at several cursors is one batch per key, which the server would not join (only
+  // single short edits join): joined here, as VS Code groups such typing, until the cursor moves.
+  const undo = state.newUndoStep || newStep ? "new" : multiTyping && lastWasMultiTyping ? "join" : undefined;
+  state.newUndoStep = false;
+  lastWasMultiTyping = multiTyping;
+  const reply = request("edit", { edits, version: ticket.base, epoch: state.epoch, ...(undo ? { undo } : {}) });
   reply.then(
     (r) => {
       if (pipeline.replied(ticket, r.version) === "resync") resync();
@@ -76,7 +84,7 @@ function send(edits: Edit[]): Promise<EditResult> {
   return reply;
 }
 
-export async function applyEdit(e: CursorEdit): Promise<void> {
+export async function applyEdit(e: CursorEdit, newStep = false): Promise<void> {
   // The position is taken when the edit runs, from the cursor as moved by earlier actions; a
   // selection is replaced as a whole (one edit).
   const op = editOverSelection(e.kind === "replace" ? e : { ...e, at: { ...state.cursor } }, selection());
@@ -92,7 +100,7 @@ export async function applyEdit(e: CursorEdit): Promise<void> {
   if (!t) return;
   const edit = t.params.edits[0] as { range: Range; text: string };
   const patched = patchLines(cache, { start: edit.range.start, end: edit.range.end, text: edit.text }, lineBreak(info.lineEnding), pipeline.version + 1);
-  const reply = send(t.params.edits);
+  const reply = send(t.params.edits, newStep);
   state.cursor = t.cursor;
   state.anchor = null;
   state.goalColumn = -1;
@@ -155,7 +163,7 @@ export async function batchOver(first: number, last: number, make: (src: LineSou
  * `tome/edit` (one undo step): each is patched into the cache, last first so that the earlier
  * ranges still hold, and the cursor and anchor go where the batch says.
  */
-export async function applyBatch(b: Batch): Promise<void> {
+export async function applyBatch(b: Batch, newStep = true, multiTyping = false): Promise<void> {
   const info = state.info!;
   const edits = b.edits
     .map((e) => ({ range: { start: e.start, end: e.end }, text: normalizeBreaks(e.text, info.lineEnding) }))
@@ -177,7 +185,7 @@ export async function applyBatch(b: Batch): Promise<void> {
       lineDelta += p.lineDelta;
     }
   }
-  const reply = send(edits);
+  const reply = send(edits, newStep, multiTyping);
   state.cursor = b.cursor;
   state.anchor = b.anchor;
   state.goalColumn = -1;

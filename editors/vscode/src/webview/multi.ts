@@ -69,7 +69,9 @@ async function runMulti(k: MultiKind): Promise<void> {
     const { edits, cursors } = multiEdit(sels, k, lineInfo);
     if (!edits.length) return;
     const [primary, ...rest] = cursors;
-    await applyBatch({ edits, cursor: primary, anchor: null });
+    // Typing at several cursors joins the step before (as typing does); a cursor added since
+    // (state.newUndoStep) starts a new one.
+    await applyBatch({ edits, cursor: primary, anchor: null }, k.kind === "deleteWordLeft", k.kind === "insert");
     state.extra = rest.map((c) => ({ anchor: null, cursor: c }));
     draw();
   }
@@ -90,6 +92,7 @@ export function addCursorVertical(dir: 1 | -1): void {
     const v = from ? visibleColumn(from.text, edge.cursor.character - from.startColumn, state.settings.tabSize) : edge.cursor.character;
     const col = l.startColumn === 0 ? columnAt(l.text, v, state.settings.tabSize) : Math.min(edge.cursor.character, l.length);
     state.extra = normalizeSels({ anchor: state.anchor, cursor: state.cursor }, [...state.extra, { anchor: null, cursor: { line, character: col } }]);
+    state.newUndoStep = true;
     draw();
   });
 }

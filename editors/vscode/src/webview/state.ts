@@ -47,6 +47,12 @@ export interface EditorState {
   epoch: number;
   /** The find match shown. */
   match: { start: Position; end: Position; offsets: Offsets } | null;
+  /**
+   * The next edit starts an undo step of its own (`tome/edit` undo "new"): set when the cursor
+   * was moved (VS Code starts a new undo step then, where the server would join typing to the
+   * step before).
+   */
+  newUndoStep: boolean;
   /** Secondary cursors (multi.ts); the primary is `cursor`/`anchor`. */
   extra: { anchor: Position | null; cursor: Position }[];
   /** VS Code's editor settings (the host's `init`). */
@@ -74,6 +80,7 @@ export const state: EditorState = {
   echoesShortcuts: false,
   epoch: 0,
   match: null,
+  newUndoStep: false,
   extra: [],
   settings: { wordSeparators: DEFAULT_WORD_SEPARATORS, tabSize: 4, insertSpaces: true },
   words: new WordRules(),
