@@ -7,7 +7,8 @@
 # code-server profile and runs editors/vscode/test/e2e/run.mjs (playwright-core + chromium) on a
 # generated 200 MiB file: open with Tome, first lines, the status bar's final state (exact
 # count, no "indexing"), Ctrl+End, Ctrl+G, type, Ctrl+Z, type, Ctrl+S with a byte-for-byte
-# check of the saved file, a fast 100-key burst saved and checked the same way, typing during a
+# check of the saved file, a fast 100-key burst saved and checked the same way, three cursors
+# (Shift+Alt+Down twice) typed at as one batch, saved, checked, and undone in one step, typing during a
 # long search (on screen before it answers), Ctrl+F (count, next/previous, a match far
 # into the file), the status bar item, a selection of lines off screen copied with Ctrl+C (read
 # back from the clipboard), Tome: Follow End with lines appended to the file, and File: Revert
