@@ -290,8 +290,12 @@ async function main() {
             const [name, times] = k.split("*");
             const key = name.replace(/(^|\+)(Up|Down|Left|Right)$/, "$1Arrow$2");
             for (let i = 0; i < Number(times ?? 1); i++) {
+              const undoKey = /^Control\+(Shift\+)?[zy]$/i.test(key);
+              // VS Code's undo entry for an edit is made when the server answers it: let the
+              // edits before an undo be answered first (a harness speed limit, as below).
+              if (ed.frame && undoKey) await ed.settle(false, true);
               await page.keyboard.press(key);
-              if (ed.frame && /^Control\+(Shift\+)?[zy]$/i.test(key)) await ed.settle(true);
+              if (ed.frame && undoKey) await ed.settle(true);
             }
           }
         }
@@ -323,8 +327,9 @@ async function main() {
         const frame = await until(tomeFrame, "the Tome webview");
         await until(async () => (await frame.$eval("body", (b) => b.dataset.cursor)) !== undefined && (await frame.$$(".row")).length > 0, "Tome's lines");
         await frame.click(".row .tx", { position: { x: 1, y: 3 } });
-        const settle = async (afterUndo) => {
+        const settle = async (afterUndo, beforeUndo = false) => {
           if (afterUndo) await sleep(300);
+          if (beforeUndo) await sleep(200);
           await until(async () => await frame.evaluate(() => !window.tomeBusy).catch(() => false), "Tome idle");
           await sleep(50);
         };
