@@ -18,3 +18,4 @@ TOME_BIN="$PWD/target/release/tome" cargo test --workspace --locked
 ./scripts/test-nvim-diff.sh
 ./scripts/test-vscode.sh
 ./scripts/test-vscode-e2e.sh
+./scripts/test-vscode-diff.sh

@@ -7,7 +7,8 @@
 # code-server profile and runs editors/vscode/test/e2e/run.mjs (playwright-core + chromium) on a
 # generated 200 MiB file: open with Tome, first lines, the status bar's final state (exact
 # count, no "indexing"), Ctrl+End, Ctrl+G, type, Ctrl+Z, type, Ctrl+S with a byte-for-byte
-# check of the saved file, a fast 100-key burst saved and checked the same way, typing during a
+# check of the saved file, a fast 100-key burst saved and checked the same way, three cursors
+# (Shift+Alt+Down twice) typed at as one batch, saved, checked, and undone in one step, typing during a
 # long search (on screen before it answers), Ctrl+F (count, next/previous, a match far
 # into the file), the status bar item, a selection of lines off screen copied with Ctrl+C (read
 # back from the clipboard), Tome: Follow End with lines appended to the file, and File: Revert
@@ -28,35 +29,10 @@ installer=${TOME_CODE_SERVER_INSTALLER:-$root/../shared/scripts/install-code-ser
 prefix=${TOME_CODE_SERVER_PREFIX:-$HOME/.cache/tome/code-server}
 fail() { echo "$*" >&2; echo "0 passed, 1 failed"; exit 1; }
 
-# The steps of ../shared/scripts/install-code-server.sh, for checkouts without it: code-server
-# from npm, native modules built against the system's Node headers, ripgrep from Debian.
-install_code_server() { # prefix; prints the code-server path last
-  local prefix=$1
-  if [ ! -x "$prefix/node_modules/.bin/code-server" ]; then
-    apt-get update -qq >&2 &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        build-essential pkg-config libkrb5-dev libxkbfile-dev libsecret-1-dev libx11-dev ripgrep chromium >&2 || return 1
-    # @vscode/ripgrep's postinstall downloads rg from the web: seed its cache with Debian's rg.
-    export TMPDIR=${TMPDIR:-/tmp}
-    mkdir -p "$TMPDIR/rgpkg" "$TMPDIR/vscode-ripgrep-cache-1.15.11"
-    cp /usr/bin/rg "$TMPDIR/rgpkg/rg"
-    tar czf "$TMPDIR/vscode-ripgrep-cache-1.15.11/ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz" -C "$TMPDIR/rgpkg" rg
-    mkdir -p "$prefix" &&
-      (cd "$prefix" && npm_config_nodedir=/usr npm_config_unsafe_perm=true npm_config_yes=true \
-        npm install --no-audit --no-fund code-server@4.100.3 >&2) || return 1
-  fi
-  echo "$prefix/node_modules/.bin/code-server"
-}
+. "$root/scripts/code-server.sh"
 
 command -v npm >/dev/null || fail "npm is missing (install Node 20)"
-t=$SECONDS
-echo "== code-server ($prefix)"
-if [ -x "$installer" ]; then
-  code_server=$("$installer" "$prefix" | tail -n 1) || fail "installing code-server failed"
-else
-  code_server=$(install_code_server "$prefix" | tail -n 1) || fail "installing code-server failed"
-fi
-[ -x "$code_server" ] || fail "code-server not found at $code_server"
+code_server_ready
 echo "-- code-server ready ($((SECONDS - t)) s)"
 
 bin=${TOME_BIN:-$root/target/release/tome}

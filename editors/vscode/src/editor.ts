@@ -5,6 +5,7 @@
 import * as fs from "node:fs/promises";
 import * as vscode from "vscode";
 import { EditHistory } from "./editHistory";
+import { DEFAULT_WORD_SEPARATORS } from "./words";
 import {
   ErrorCodes,
   type CursorStatus,
@@ -129,7 +130,7 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
     const server = await this.host.get();
     const info = await this.openAsking(server, uri);
     for (const w of info.warnings ?? []) void vscode.window.showWarningMessage(`Tome: ${w.message}`);
-    const session = this.newSession(server, info);
+    const session = this.newSession(server, info, uri);
     const recovered = info.recovery ? await this.offerRecovery(server, info, uri, openContext.backupId) : false;
     if (recovered) await session.refreshInfo();
     const document = this.newDocument(uri, server, session, recovered);
@@ -166,12 +167,20 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
     }
   }
 
-  private newSession(server: TomeServer, info: DocInfo): DocSession {
+  private newSession(server: TomeServer, info: DocInfo, uri: vscode.Uri): DocSession {
     return new DocSession(server, info, {
       progress: (token, title, task) => this.host.withServerProgress(token, `Tome: ${title.toLowerCase()}…`, task, vscode.ProgressLocation.Window),
       clipboard: vscode.env.clipboard,
       echoesShortcuts: true, // package.json binds Ctrl+G and Ctrl+F to tome.goToLine and tome.find
       highlighting: () => vscode.workspace.getConfiguration("tome").get<boolean>("highlighting", true),
+      settings: () => {
+        const c = vscode.workspace.getConfiguration("editor", uri);
+        return {
+          wordSeparators: c.get<string>("wordSeparators") ?? DEFAULT_WORD_SEPARATORS,
+          tabSize: Math.max(1, Number(c.get("tabSize")) || 4),
+          insertSpaces: c.get<boolean>("insertSpaces") ?? true,
+        };
+      },
     });
   }
 
@@ -194,7 +203,7 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
     }
     this.pendingCopies.delete(id);
     const server = await this.host.get();
-    const document = this.newDocument(uri, server, this.newSession(server, pending.info), true);
+    const document = this.newDocument(uri, server, this.newSession(server, pending.info, uri), true);
     document.recoveredCopy = { fromDoc: pending.fromDoc, fromPath: pending.fromPath, savedTo: null };
     document.announceDirty = true;
     return document;

@@ -510,9 +510,16 @@ export type WebviewRequest = { [M in WebviewMethod]: { type: "request"; reqId: n
 /** Messages the webview posts. */
 export type WebviewMessage = { type: "ready" } | WebviewRequest | { type: "cancel"; reqId: number } | ({ type: "status" } & CursorStatus);
 
+/** VS Code's editor settings the webview honours (`editor.*`, for the document's resource). */
+export interface EditorSettings {
+  wordSeparators: string;
+  tabSize: number;
+  insertSpaces: boolean;
+}
+
 /** Messages the host posts to the webview. */
 export type HostMessage =
-  | { type: "init"; info: DocInfo; echoesShortcuts: boolean; epoch: number; highlighting?: boolean }
+  | { type: "init"; info: DocInfo; echoesShortcuts: boolean; epoch: number; highlighting?: boolean; settings?: EditorSettings }
   /** The document was saved: the overview ruler's unsaved-edit marks go. */
   | { type: "saved" }
   /** `tome.highlighting` changed. */

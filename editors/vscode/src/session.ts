@@ -11,6 +11,7 @@ import {
   RELAYED,
   type CursorStatus,
   type DocInfo,
+  type EditorSettings,
   type EditParams,
   type EditResult,
   type ErrorObject,
@@ -59,6 +60,8 @@ export interface SessionHooks {
   echoesShortcuts?: boolean;
   /** `tome.highlighting`: colours in the webview (default on). */
   highlighting?: () => boolean;
+  /** VS Code's editor settings, read when a webview starts. */
+  settings?: () => EditorSettings;
 }
 
 let tokenSeq = 1;
@@ -221,6 +224,7 @@ export class DocSession extends EventEmitter {
           echoesShortcuts: !!this.hooks.echoesShortcuts,
           epoch: this._epoch,
           highlighting: this.hooks.highlighting?.() ?? true,
+          settings: this.hooks.settings?.(),
         });
         return;
       case "status":

@@ -27,6 +27,7 @@ export function renderHtml(r: PageResources): string {
   <canvas id="ruler" aria-hidden="true"></canvas>
   <div id="slider" aria-hidden="true"></div>
   <div id="cursor"></div>
+  <div id="extra"></div>
   <div id="scroller"><div id="spacer"></div></div>
   <textarea id="input" autocomplete="off" autocorrect="off" autocapitalize="off" spellcheck="false" aria-label="editor input"></textarea>
 </div>

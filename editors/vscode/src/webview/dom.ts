@@ -6,6 +6,8 @@ export const editorEl = $("editor");
 export const linesEl = $("lines");
 export const selectionEl = $("selection");
 export const cursorEl = $("cursor");
+/** Secondary cursors and their selections (multi.ts), drawn over the rows like #selection. */
+export const extraEl = $("extra");
 export const matchEl = $("match");
 export const scroller = $("scroller");
 export const spacer = $("spacer");

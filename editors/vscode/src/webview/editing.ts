@@ -8,14 +8,15 @@
 // lines copies without ever being on screen (up to a cap, see textRange.ts).
 
 import { needsFresh, patchLines } from "../echo";
+import { LineUnavailable, type Batch, type LineSource } from "../lineOps";
 import { ErrorCodes, HostErrorCodes, type Edit, type EditResult, type Range } from "../protocol";
 import { editOverSelection, wholeLine } from "../selection";
-import { lineBreak, translateEdit, type CursorEdit } from "../viewport";
+import { lineBreak, normalizeBreaks, translateEdit, type CursorEdit } from "../viewport";
 import { RequestError, request } from "./host";
 import { lineAt, readLine, redraw, refreshStale, reframe, reveal, showLine, stopFollowing } from "./navigation";
 import { schedule } from "./queue";
 import { drawStatus, fail, note } from "./render";
-import { cache, pipeline, selection, state, topLine } from "./state";
+import { cache, lastLine, pipeline, selection, state, topLine } from "./state";
 
 export function enqueue(e: CursorEdit): void {
   schedule(() => applyEdit(e));
@@ -41,14 +42,37 @@ export function resync(): void {
   });
 }
 
+let staleTimer: ReturnType<typeof setTimeout> | null = null;
+
+/**
+ * Reads the stale lines on screen once typing pauses: 50 ms after the last reply with nothing in
+ * flight (a key pressed meanwhile, e.g. the Backspace that joins a line just split, usually
+ * makes the read needless).
+ */
+function refreshStaleSoon(): void {
+  if (staleTimer) clearTimeout(staleTimer);
+  staleTimer = setTimeout(() => {
+    staleTimer = null;
+    if (pipeline.inFlight === 0) void refreshStale().catch(fail);
+  }, 50);
+}
+
 /** Sends a translated edit at the predicted version; its reply is checked when it comes. */
-function send(edits: Edit[]): Promise<EditResult> {
+/** The last edit sent was typing at several cursors (the next such batch joins its undo step). */
+let lastWasMultiTyping = false;
+
+function send(edits: Edit[], newStep = false, multiTyping = false): Promise<EditResult> {
   const ticket = pipeline.send();
-  const reply = request("edit", { edits, version: ticket.base, epoch: state.epoch });
+  // Typing at several cursors is one batch per key, which the server would not join (only
+  // single short edits join): joined here, as VS Code groups such typing, until the cursor moves.
+  const undo = state.newUndoStep || newStep ? "new" : multiTyping && lastWasMultiTyping ? "join" : undefined;
+  state.newUndoStep = false;
+  lastWasMultiTyping = multiTyping;
+  const reply = request("edit", { edits, version: ticket.base, epoch: state.epoch, ...(undo ? { undo } : {}) });
   reply.then(
     (r) => {
       if (pipeline.replied(ticket, r.version) === "resync") resync();
-      else if (pipeline.inFlight === 0) void refreshStale().catch(fail);
+      else if (pipeline.inFlight === 0) refreshStaleSoon();
     },
     (err: unknown) => {
       if (pipeline.failed(ticket) !== "resync") return;
@@ -60,7 +84,7 @@ function send(edits: Edit[]): Promise<EditResult> {
   return reply;
 }
 
-async function applyEdit(e: CursorEdit): Promise<void> {
+export async function applyEdit(e: CursorEdit, newStep = false): Promise<void> {
   // The position is taken when the edit runs, from the cursor as moved by earlier actions; a
   // selection is replaced as a whole (one edit).
   const op = editOverSelection(e.kind === "replace" ? e : { ...e, at: { ...state.cursor } }, selection());
@@ -76,7 +100,7 @@ async function applyEdit(e: CursorEdit): Promise<void> {
   if (!t) return;
   const edit = t.params.edits[0] as { range: Range; text: string };
   const patched = patchLines(cache, { start: edit.range.start, end: edit.range.end, text: edit.text }, lineBreak(info.lineEnding), pipeline.version + 1);
-  const reply = send(t.params.edits);
+  const reply = send(t.params.edits, newStep);
   state.cursor = t.cursor;
   state.anchor = null;
   state.goalColumn = -1;
@@ -98,6 +122,88 @@ async function applyEdit(e: CursorEdit): Promise<void> {
     await reply;
   } catch {
     return; // `send` resynchronises
+  }
+  cache.clear();
+  await redraw();
+  await reveal();
+  drawStatus();
+}
+
+/** Whole lines from the cache (read first when missing); null for a line cut by the window. */
+export async function lineSource(first: number, last: number): Promise<LineSource> {
+  for (let n = Math.max(0, first); n <= Math.min(last, lastLine()); n++) await lineAt(n);
+  return {
+    lastLine: lastLine(),
+    text: (n) => {
+      const l = cache.get(n);
+      if (!l || l.startColumn !== 0 || l.cutAfter || l.lengthKnown === false || l.invalid) return null;
+      return l.text;
+    },
+  };
+}
+
+/**
+ * Runs a computation of a batch of edits (lineOps.ts) over lines first..last; a line too long
+ * to hold whole is reported, nothing is changed.
+ */
+export async function batchOver(first: number, last: number, make: (src: LineSource) => Batch | null): Promise<void> {
+  const src = await lineSource(first - 1, last + 1);
+  let b: Batch | null;
+  try {
+    b = make(src);
+  } catch (e) {
+    if (e instanceof LineUnavailable) return note(e.message);
+    throw e;
+  }
+  if (b) await applyBatch(b);
+}
+
+/**
+ * Applies a batch of edits (ranges of the document before it, ascending, not overlapping) as one
+ * `tome/edit` (one undo step): each is patched into the cache, last first so that the earlier
+ * ranges still hold, and the cursor and anchor go where the batch says.
+ */
+export async function applyBatch(b: Batch, newStep = true, multiTyping = false): Promise<void> {
+  const info = state.info!;
+  const edits = b.edits
+    .map((e) => ({ range: { start: e.start, end: e.end }, text: normalizeBreaks(e.text, info.lineEnding) }))
+    .filter((e) => e.text !== "" || e.range.start.line !== e.range.end.line || e.range.start.character !== e.range.end.character);
+  if (!edits.length) {
+    state.cursor = b.cursor;
+    state.anchor = b.anchor;
+    return;
+  }
+  let patched = true;
+  let byteDelta = 0;
+  let lineDelta = 0;
+  for (let i = edits.length - 1; i >= 0 && patched; i--) {
+    const e = edits[i];
+    const p = patchLines(cache, { start: e.range.start, end: e.range.end, text: e.text }, lineBreak(info.lineEnding), pipeline.version + 1);
+    if (!p) patched = false;
+    else {
+      byteDelta += p.byteDelta;
+      lineDelta += p.lineDelta;
+    }
+  }
+  const reply = send(edits, newStep, multiTyping);
+  state.cursor = b.cursor;
+  state.anchor = b.anchor;
+  state.goalColumn = -1;
+  state.lastError = "";
+  state.notice = "";
+  info.dirty = true;
+  if (patched) {
+    const lc = info.lineCount;
+    state.info = { ...info, size: info.size + byteDelta, lineCount: { ...lc, known: lc.known + lineDelta, estimate: lc.estimate + lineDelta } };
+    const top = topLine();
+    if (!reframe() && top !== null) await showLine(top);
+    await reveal();
+    return;
+  }
+  try {
+    await reply;
+  } catch {
+    return;
   }
   cache.clear();
   await redraw();

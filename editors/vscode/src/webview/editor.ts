@@ -14,6 +14,7 @@ import { schedule } from "./queue";
 import { drawStatus, fail, measure } from "./render";
 import { cache, pipeline, state, type SavedState } from "./state";
 import { input } from "./dom";
+import { WordRules } from "../words";
 
 installFind();
 installInput();
@@ -26,6 +27,10 @@ onHostMessage((m) => {
     case "init": {
       state.echoesShortcuts = m.echoesShortcuts;
       state.epoch = m.epoch;
+      if (m.settings) {
+        state.settings = m.settings;
+        state.words = new WordRules(m.settings.wordSeparators);
+      }
       pipeline.reset(m.info.version);
       setInfo(m.info);
       measure();

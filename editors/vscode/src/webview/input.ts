@@ -5,11 +5,13 @@
 import type { Position } from "../protocol";
 import { scrollToTarget } from "../viewport";
 import { editorEl, findEl, gotoEl, gotoInput, input, scroller } from "./dom";
-import { copy, cut, editKey, enqueue } from "./editing";
+import { home, lineCommand, tabNow, wordDelete, wordDeleteNow, wordMove } from "./commands";
+import { applyEdit, copy, cut, editKey } from "./editing";
+import { addCursorAt, addCursorVertical, addNextOccurrence, clearExtra, editAtCursors, hasExtra, oneCursor, selectAllOccurrences } from "./multi";
 import { openFind } from "./find";
 import { goToEnd, goToLine, moveCursor, motion, redraw, scrollBy, selectAll, showAround, showLine, stopFollowing } from "./navigation";
 import { schedule } from "./queue";
-import { columnAtX, drawStatus, fail } from "./render";
+import { columnAtX, draw, drawStatus, fail } from "./render";
 import { cache, scrollState, selection, state, visibleLines } from "./state";
 
 /** A mouse drag is selecting. */
@@ -60,7 +62,7 @@ function keyMotion(e: KeyboardEvent): (() => Promise<void>) | null {
         return moveCursor({ line: state.cursor.line, character: state.cursor.character + 1 });
       };
     case "Home":
-      return ctrl ? () => goToLine(0) : () => moveCursor({ line: state.cursor.line, character: 0 });
+      return ctrl ? () => goToLine(0) : null; // smart Home: commands.ts
     case "End":
       return ctrl ? goToEnd : () => moveCursor({ line: state.cursor.line, character: Number.MAX_SAFE_INTEGER });
     case "PageDown":
@@ -80,7 +82,7 @@ function keyMotion(e: KeyboardEvent): (() => Promise<void>) | null {
 /** Left/Right without Shift on a selection go to its start/end, as in VS Code. */
 function collapseSelection(e: KeyboardEvent): boolean {
   const r = selection();
-  if (!r || e.shiftKey || (e.key !== "ArrowLeft" && e.key !== "ArrowRight")) return false;
+  if (!r || e.shiftKey || e.ctrlKey || e.metaKey || e.altKey || (e.key !== "ArrowLeft" && e.key !== "ArrowRight")) return false;
   const to = e.key === "ArrowLeft" ? r.start : r.end;
   schedule(() => motion(false, () => moveCursor(to)));
   return true;
@@ -95,15 +97,82 @@ function keyCommand(e: KeyboardEvent): boolean {
   else if (ctrl && key === "a") schedule(selectAll);
   else if (ctrl)
     return false; // Ctrl+C/X/V come as copy/cut/paste events; the rest is VS Code's
-  else if (["Backspace", "Delete", "Enter", "Tab"].includes(key)) return editKey(key);
+  else if (["Backspace", "Delete", "Enter"].includes(key)) return editKey(key);
   else if (key === "Escape" && state.anchor) schedule(() => motion(false, async () => undefined));
   else return false;
   return true;
 }
 
+/** VS Code on Linux binds Shift+Alt+Up/Down to add cursors, elsewhere to copy lines. */
+const linux = /Linux/.test(navigator.userAgent) && !/Android/.test(navigator.userAgent);
+
+/** Keys that edit at every cursor while there are several (multi.ts); false for the others. */
+function multiCommand(e: KeyboardEvent, ctrl: boolean, key: string): boolean {
+  if (e.altKey) return false;
+  if (key === "Escape" && !ctrl) {
+    schedule(async () => {
+      if (hasExtra()) clearExtra();
+      else state.anchor = null;
+      draw();
+    });
+  } else if (!ctrl && !e.shiftKey && key === "Backspace") editAtCursors({ kind: "deleteBackward" }, () => applyEdit({ kind: "deleteBackward", at: state.cursor }));
+  else if (!ctrl && !e.shiftKey && key === "Delete") editAtCursors({ kind: "deleteForward" }, () => applyEdit({ kind: "deleteForward", at: state.cursor }));
+  else if (!ctrl && !e.shiftKey && key === "Enter") editAtCursors({ kind: "insert", text: "\n" }, () => applyEdit({ kind: "newline", at: state.cursor }));
+  else if (ctrl && !e.shiftKey && key === "Backspace")
+    editAtCursors({ kind: "deleteWordLeft", from: (t, c) => state.words.deleteLeftFrom(t, c) }, () => wordDeleteNow(-1));
+  else if (!ctrl && !e.shiftKey && key === "Tab") editAtCursors({ kind: "insert", text: "\t" }, tabNow);
+  else return false;
+  return true;
+}
+
+/** VS Code's editing commands (commands.ts, multi.ts); false when the key is not one of them. */
+function editorCommand(e: KeyboardEvent): boolean {
+  const ctrl = e.ctrlKey || e.metaKey;
+  const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+  const alt = e.altKey;
+  const vertical = key === "ArrowUp" || key === "ArrowDown";
+  const up = key === "ArrowUp";
+  if (multiCommand(e, ctrl, key)) return true;
+  if (vertical && alt && ((linux && e.shiftKey && !ctrl) || (ctrl && !e.shiftKey))) addCursorVertical(up ? -1 : 1);
+  else if (ctrl && !alt && !e.shiftKey && key === "d") addNextOccurrence();
+  else if (ctrl && !alt && e.shiftKey && key === "l") selectAllOccurrences();
+  else if (!isOneCursorCommand(e, ctrl, key, alt)) return false;
+  else {
+    // Other commands act on the primary cursor only: the others go (a limit; see the README).
+    oneCursor();
+    if (ctrl && !alt && (key === "ArrowLeft" || key === "ArrowRight")) wordMove(key === "ArrowLeft" ? -1 : 1, e.shiftKey);
+    else if (ctrl && !alt && !e.shiftKey && (key === "Backspace" || key === "Delete")) wordDelete(key === "Backspace" ? -1 : 1);
+    else if (!ctrl && !alt && key === "Home") home(e.shiftKey);
+    else if (ctrl && e.shiftKey && !alt && key === "k") lineCommand("deleteLines");
+    else if (alt && vertical && e.shiftKey) lineCommand(up ? "copyUp" : "copyDown");
+    else if (alt && vertical) lineCommand(up ? "moveUp" : "moveDown");
+    else if (ctrl && !alt && key === "Enter") lineCommand(e.shiftKey ? "insertAbove" : "insertBelow");
+    else if (ctrl && !alt && !e.shiftKey && key === "l") lineCommand("expandLine");
+    else lineCommand("outdent");
+  }
+  return true;
+}
+
+/** Whether the key is one of commands.ts's (word motions and deletes, Home, line operations, Tab). */
+function isOneCursorCommand(e: KeyboardEvent, ctrl: boolean, key: string, alt: boolean): boolean {
+  if (ctrl && !alt && (key === "ArrowLeft" || key === "ArrowRight")) return true;
+  if (ctrl && !alt && !e.shiftKey && (key === "Backspace" || key === "Delete")) return true;
+  if (!ctrl && !alt && key === "Home") return true;
+  if (ctrl && e.shiftKey && !alt && key === "k") return true;
+  if (alt && (key === "ArrowUp" || key === "ArrowDown")) return !e.shiftKey ? !ctrl : linux ? ctrl : !ctrl;
+  if (ctrl && !alt && key === "Enter") return true;
+  if (ctrl && !alt && !e.shiftKey && key === "l") return true;
+  return !ctrl && !alt && key === "Tab";
+}
+
 function onKey(e: KeyboardEvent): void {
   if (!state.info) return; // not initialized yet
+  if (editorCommand(e)) {
+    e.preventDefault();
+    return;
+  }
   const move = keyMotion(e);
+  if (move) oneCursor(); // motions move the primary cursor only (see the README)
   let handled = true;
   if (collapseSelection(e)) stopFollowing();
   else if (move) {
@@ -128,6 +197,11 @@ function positionAt(e: MouseEvent): Position | null {
   const row = (e.target as HTMLElement).closest?.(".row") as HTMLElement | null;
   if (!row || !row.dataset.line) return null;
   return { line: Number(row.dataset.line), character: columnAtX(row, e.clientX) };
+}
+
+/** Text typed or pasted: at the cursor, or at every cursor. */
+function typed(text: string): void {
+  editAtCursors({ kind: "insert", text }, () => applyEdit({ kind: "insert", at: state.cursor, text }));
 }
 
 /** Wires the keys, the textarea, the go-to box, the mouse, the wheel and the scrollbar. */
@@ -162,17 +236,17 @@ export function installInput(): void {
     if ((input as unknown as { isComposing?: boolean }).isComposing) return;
     const text = input.value;
     input.value = "";
-    if (text) enqueue({ kind: "insert", at: state.cursor, text });
+    if (text) typed(text);
   });
   input.addEventListener("compositionend", () => {
     const text = input.value;
     input.value = "";
-    if (text) enqueue({ kind: "insert", at: state.cursor, text });
+    if (text) typed(text);
   });
   input.addEventListener("paste", (e) => {
     const text = e.clipboardData?.getData("text/plain") ?? "";
     e.preventDefault();
-    if (text) enqueue({ kind: "insert", at: state.cursor, text });
+    if (text) typed(text);
   });
   // Copy and cut never use the page's own clipboard data: the host fetches the text (see above).
   input.addEventListener("copy", (e) => {
@@ -193,6 +267,8 @@ export function installInput(): void {
     stopFollowing();
     const p = positionAt(e);
     if (!p) return;
+    if (e.altKey && !e.shiftKey) return addCursorAt(p);
+    oneCursor();
     dragging = true;
     schedule(() => motion(e.shiftKey, () => moveCursor(p)));
     // A plain click starts a selection that a drag extends.

@@ -236,6 +236,7 @@ export async function goToEnd(): Promise<void> {
 
 /** Runs a motion; with Shift it extends the selection from where the cursor was, else drops it. */
 export async function motion(extend: boolean, move: () => Promise<void>): Promise<void> {
+  state.newUndoStep = true;
   if (extend) state.anchor ??= { ...state.cursor };
   else state.anchor = null;
   await move();

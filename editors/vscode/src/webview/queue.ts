@@ -14,6 +14,8 @@ export function schedule(action: () => Promise<void>): void {
 
 async function drain(): Promise<void> {
   running = true;
+  (window as { tomeBusy?: boolean }).tomeBusy = true; // for the tests: keys still being applied
+
   try {
     while (queue.length) {
       try {
@@ -24,5 +26,6 @@ async function drain(): Promise<void> {
     }
   } finally {
     running = false;
+    (window as { tomeBusy?: boolean }).tomeBusy = false;
   }
 }

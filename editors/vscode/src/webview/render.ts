@@ -7,6 +7,7 @@ import { lineSpan, selectedLineCount } from "../selection";
 import { scrollHeight, targetToScroll } from "../viewport";
 import { cursorEl, input, linesEl, matchEl, scroller, selectionEl, spacer, statusEl } from "./dom";
 import { postToHost, saveState } from "./host";
+import { drawExtra } from "./multi";
 import { pipeline, scrollState, selection, state, topLine, visibleCols, type SavedState } from "./state";
 
 /** The status last posted to the host (posted again only when it changes). */
@@ -46,6 +47,7 @@ export function draw(): void {
   syncScrollbar();
   drawSelection();
   drawCursor();
+  drawExtra();
   drawMatch();
   drawStatus();
   for (const h of afterDraw) h();

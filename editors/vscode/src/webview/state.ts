@@ -1,10 +1,11 @@
 // The webview's state: one object that the other modules read and write, the line cache, and
 // what follows from them (lines and columns on screen, the selection, the top line).
 
-import type { DocInfo, Offsets, Position, Range, ViewLine, ViewportWindow } from "../protocol";
+import type { DocInfo, EditorSettings, Offsets, Position, Range, ViewLine, ViewportWindow } from "../protocol";
 import { selectionRange } from "../selection";
 import { EditPipeline } from "../echo";
 import { LineCache, totalLines, type ScrollState } from "../viewport";
+import { DEFAULT_WORD_SEPARATORS, WordRules } from "../words";
 import { linesEl } from "./dom";
 
 /** What survives the webview being hidden and shown again (VS Code reloads it). */
@@ -46,6 +47,18 @@ export interface EditorState {
   epoch: number;
   /** The find match shown. */
   match: { start: Position; end: Position; offsets: Offsets } | null;
+  /**
+   * The next edit starts an undo step of its own (`tome/edit` undo "new"): set when the cursor
+   * was moved (VS Code starts a new undo step then, where the server would join typing to the
+   * step before).
+   */
+  newUndoStep: boolean;
+  /** Secondary cursors (multi.ts); the primary is `cursor`/`anchor`. */
+  extra: { anchor: Position | null; cursor: Position }[];
+  /** VS Code's editor settings (the host's `init`). */
+  settings: EditorSettings;
+  /** Word rules from `settings.wordSeparators`. */
+  words: WordRules;
 }
 
 export const state: EditorState = {
@@ -67,6 +80,10 @@ export const state: EditorState = {
   echoesShortcuts: false,
   epoch: 0,
   match: null,
+  newUndoStep: false,
+  extra: [],
+  settings: { wordSeparators: DEFAULT_WORD_SEPARATORS, tabSize: 4, insertSpaces: true },
+  words: new WordRules(),
 };
 
 export const cache = new LineCache(4000);

@@ -146,6 +146,44 @@ function linesAt(p, firstOffset, count) {
     .slice(0, count);
 }
 /** Compares `actual` with `expected` = `orig` with `insert` inserted at `offset`, in chunks. */
+/** Like compareWithInsert, with several insertions (ascending offsets of the original). */
+function compareWithInserts(actual, orig, inserts) {
+  const added = inserts.reduce((n, i) => n + i.bytes.length, 0);
+  const aSize = fs.statSync(actual).size;
+  const oSize = fs.statSync(orig).size;
+  if (aSize !== oSize + added) return `size ${aSize}, expected ${oSize + added}`;
+  const fa = fs.openSync(actual, "r");
+  const fo = fs.openSync(orig, "r");
+  const ba = Buffer.alloc(8 << 20);
+  const bo = Buffer.alloc(8 << 20);
+  try {
+    let shift = 0;
+    let from = 0;
+    const parts = [];
+    for (const i of inserts) {
+      parts.push({ from, to: i.offset, aAt: from + shift });
+      const got = readAt(actual, i.offset + shift, i.bytes.length);
+      if (!got.equals(i.bytes)) return `inserted bytes at ${i.offset}: ${JSON.stringify(got.toString())}`;
+      shift += i.bytes.length;
+      from = i.offset;
+    }
+    parts.push({ from, to: oSize, aAt: from + shift });
+    for (const p of parts) {
+      for (let o = p.from; o < p.to;) {
+        const len = Math.min(ba.length, p.to - o);
+        fs.readSync(fo, bo, 0, len, o);
+        fs.readSync(fa, ba, 0, len, p.aAt + (o - p.from));
+        if (!ba.subarray(0, len).equals(bo.subarray(0, len))) return `differs after original offset ${o}`;
+        o += len;
+      }
+    }
+    return null;
+  } finally {
+    fs.closeSync(fa);
+    fs.closeSync(fo);
+  }
+}
+
 function compareWithInsert(actual, orig, offset, insert) {
   const aSize = fs.statSync(actual).size;
   const oSize = fs.statSync(orig).size;
@@ -581,6 +619,42 @@ try {
     await until(async () => (await isDirty()) === false, "saved", 120000);
     const diff = compareWithInsert(file, before, offset, Buffer.from(burst + "!"));
     assert(diff === null, diff);
+  });
+
+  await check("multiple cursors: Shift+Alt+Down twice, typing goes to three lines as one batch, saved to the right bytes", async () => {
+    const before = path.join(root, "before-multi.log");
+    fs.copyFileSync(file, before);
+    const at = 5000;
+    const offsets = [at, at + 1, at + 2].map((n) => scan(before, n).targetOffset);
+    await page.keyboard.press("Control+g");
+    await page.keyboard.type(String(at));
+    await page.keyboard.press("Enter");
+    await until(async () => (await cursor()) === `${at - 1}:0`, `cursor on line ${at}`);
+    await page.keyboard.press("Shift+Alt+ArrowDown");
+    await page.keyboard.press("Shift+Alt+ArrowDown");
+    await until(async () => (await frame.$$("#extra .extra-cursor")).length === 2, "two more cursors drawn");
+    const edits = (await frame.evaluate(() => document.body.dataset.version)) ?? "";
+    await page.keyboard.type("MC");
+    await until(async () => [at, at + 1, at + 2].every(async (n) => (await rowText(n))?.startsWith("MC")), "MC on three lines");
+    await until(async () => (await rows()).filter((r) => r.tx.startsWith("MC")).length === 3, "MC on three rows");
+    // One batch per key: the version went up by 2 for 6 insertions.
+    const v = await frame.evaluate(() => document.body.dataset.version);
+    assert(Number(v) === Number(edits) + 2, `version ${edits} → ${v}: one edit per key`);
+    await page.keyboard.press("Escape");
+    await page.keyboard.press("Control+s");
+    await until(async () => (await isDirty()) === false, "saved", 120000);
+    const diff = compareWithInserts(
+      file,
+      before,
+      offsets.map((offset) => ({ offset, bytes: Buffer.from("MC") })),
+    );
+    assert(diff === null, diff);
+    // One undo step takes the three insertions back (the later checks expect the file as before).
+    await page.keyboard.press("Control+z");
+    await until(async () => (await rows()).filter((r) => r.tx.startsWith("MC")).length === 0, "MC gone from the three rows after one Ctrl+Z");
+    await page.keyboard.press("Control+s");
+    await until(async () => (await isDirty()) === false, "saved", 120000);
+    assert(fs.statSync(file).size === fs.statSync(before).size, "the file is as before after the undo");
   });
 
   /** Runs a command from the palette (F1) by its title. */
