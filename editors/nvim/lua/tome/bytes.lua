@@ -101,6 +101,17 @@ function B.insert(s)
   return { base64 = vim.base64.encode(s) }
 end
 
+--- `n` bytes for people: `512 B`, `3.5 KiB`, `13.9 MiB`, `1.0 GiB`…
+---@param n number
+function B.human(n)
+  local units = { 'B', 'KiB', 'MiB', 'GiB', 'TiB' }
+  local i = 1
+  while n >= 1024 and i < #units do
+    n, i = n / 1024, i + 1
+  end
+  return i == 1 and ('%d B'):format(n) or ('%.1f %s'):format(n, units[i])
+end
+
 --- The exact bytes of a `tome/getText` result asked with `rawBytes`: its `base64` when the
 --- text is not exact, else its text. Nil when the text is not exact and no bytes came (a
 --- server without `rawBytes`).

@@ -14,7 +14,7 @@
 -- Limits: charwise and blockwise registers are always Neovim's; appending (`"Ayy`) and the
 -- clipboard registers never hold a clip; the server keeps the last 64 clips of its session
 -- (older placeholders, and those of another Neovim kept by ShaDa, are refused by name).
--- Requires state, client, config, window; excmd and reach lazily (they require this file).
+-- Requires state, client, config, window, bytes; excmd and reach lazily (they require this file).
 local state = require('tome.state')
 local client = require('tome.client')
 local config = require('tome.config')
@@ -34,12 +34,7 @@ local lines_of, sizes = {}, {}
 -- (the end of a placeholder line, as getreg() gives it: with its line break)
 local PLACEHOLDER = '{tome%-clip (%x+) (%d+)}\n?$'
 
-local function human(n)
-  if n >= 1024 * 1024 * 1024 then
-    return ('%.1f GiB'):format(n / 1073741824)
-  end
-  return ('%.1f MiB'):format(n / 1048576)
-end
+local human = require('tome.bytes').human
 
 --- Whether a yank or delete into register `reg` may go to a clip: the unnamed, named and
 --- numbered registers (not appending to one, not the clipboard, not the black hole).

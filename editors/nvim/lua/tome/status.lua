@@ -8,7 +8,7 @@
 --
 -- Also the index's progress per document: reported ($/progress of `tome/index/N`) or, where the
 -- server does not report it (after a reload, for appended lines), polled (watch_index); both
--- make the line count exact in the end and show it. Requires state, client and window.
+-- make the line count exact in the end and show it. Requires state, client, window and bytes.
 local state = require('tome.state')
 local client = require('tome.client')
 local W = require('tome.window')
@@ -151,14 +151,7 @@ function S.on_notify(method, params)
   vim.cmd('redrawstatus!')
 end
 
-local function human(n)
-  local units = { 'B', 'KiB', 'MiB', 'GiB', 'TiB' }
-  local i = 1
-  while n >= 1024 and i < #units do
-    n, i = n / 1024, i + 1
-  end
-  return i == 1 and ('%d B'):format(n) or ('%.1f %s'):format(n, units[i])
-end
+local human = require('tome.bytes').human
 
 local function group(n)
   local s = tostring(n)
