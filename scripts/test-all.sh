@@ -10,12 +10,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # A test build: its fault hooks (tome_core::fault: aborted saves, slow journal syncs) are what
 # the crash tests use. `cargo build --release -p tome` builds the same binary without them.
-cargo build --release --locked -p tome --features fault-injection
+# Each stage prints how long it took (CI must stay well inside its time limit: see README).
+stage() {
+  local start=$SECONDS
+  "$@"
+  echo "== stage done in $((SECONDS - start)) s: $*" >&2
+}
+stage cargo build --release --locked -p tome --features fault-injection
 # The end-to-end tests (tests/) drive this release binary; without TOME_BIN they would build a
 # test-profile one of their own (what a plain `cargo test` in a fresh clone does).
-TOME_BIN="$PWD/target/release/tome" cargo test --workspace --locked
-./scripts/test-nvim.sh
-./scripts/test-nvim-diff.sh
-./scripts/test-vscode.sh
-./scripts/test-vscode-e2e.sh
-./scripts/test-vscode-diff.sh
+TOME_BIN="$PWD/target/release/tome" stage cargo test --workspace --locked
+stage ./scripts/test-nvim.sh
+stage ./scripts/test-nvim-diff.sh
+stage ./scripts/test-vscode.sh
+stage ./scripts/test-vscode-e2e.sh
+stage ./scripts/test-vscode-diff.sh
+echo "== all tests passed in $SECONDS s" >&2

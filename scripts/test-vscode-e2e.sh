@@ -12,8 +12,11 @@
 # long search (on screen before it answers), Ctrl+F (count, next/previous, a match far
 # into the file), the status bar item, a selection of lines off screen copied with Ctrl+C (read
 # back from the clipboard), Tome: Follow End with lines appended to the file, and File: Revert
-# File followed by Ctrl+Z (undoes the edit made before the save) and redo. The .vsix is the
-# platform package with the binary (TOME_BIN) in it, and code-server runs with no `tome` on PATH
+# File followed by Ctrl+Z (undoes the edit made before the save) and redo, and editor.fontSize,
+# cursorStyle and renderWhitespace changed in settings.json (computed style in the webview,
+# screenshot), Tome: Filter Lines… (a filter view of 1.86 M lines equal to grep -n at its start, middle
+# and end, Enter to the source line, an edit through the view saved and compared with Python's, a nested
+# filter against a pipeline of greps, Go to Time in the view, a bad regex). The .vsix is the platform package with the binary (TOME_BIN) in it, and code-server runs with no `tome` on PATH
 # and no tome.serverPath nor editor association: big.log opens with Tome through Quick Open
 # because it is over tome.threshold, so does a 60 MiB file clicked in the explorer, a small file
 # stays in VS Code's editor, and VS Code's large-file prompt must not be shown.

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The VS Code extension's tests (editors/vscode): npm ci, build (tsc + esbuild), lint (eslint, prettier --check),
-# unit tests (node --test: rpc framing/client, viewport cache, scroll mapping, edit translation,
+# unit tests (node --test: rpc framing/client, viewport cache, scroll mapping, edit translation, filter views,
 # selections, the undo-stack mirror, the webview relay; against the real `tome serve`: the rpc
 # client, range reads for Copy, the custom editor provider with a stub `vscode` module and a
 # model of VS Code's undo stack (undo/redo, save, revert and undo after it, hot exit, changes

@@ -72,6 +72,8 @@ const FIELDS: &[&str] = &[
     "previewBytes",
     "undo",
     "filter",
+    "rules",
+    "highlights",
 ];
 
 fn assert_documented(reply: &Result<Value, Value>, what: &str) {

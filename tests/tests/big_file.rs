@@ -90,10 +90,17 @@ fn big_file_open_index_wait_cancel_search_save() {
         .unwrap()
         .contains(&format!(" seq={} ", last - 2)));
     assert_eq!(lines[2]["number"], last);
-    assert_eq!(
-        v["lineCount"],
-        json!({"known": doc_lines, "estimate": doc_lines, "exact": true})
-    );
+    // The last line's start can be counted a step before the index ends (and the last step
+    // also stores the index cache), so the count is exact only if the index had ended.
+    let count = &v["lineCount"];
+    if count["exact"] == true {
+        assert_eq!(
+            count,
+            &json!({"known": doc_lines, "estimate": doc_lines, "exact": true})
+        );
+    } else {
+        assert!(count["known"].as_u64().unwrap() <= doc_lines, "{count}");
+    }
 
     // Indexing reported progress: begin, …, end.
     wait_for("the end of index progress", || {
@@ -103,6 +110,11 @@ fn big_file_open_index_wait_cancel_search_save() {
     });
     let p = s.progress("tome/index/1");
     assert_eq!(p[0]["kind"], "begin");
+    let info = s.request("tome/info", json!({"doc": 1})).unwrap();
+    assert_eq!(
+        info["lineCount"],
+        json!({"known": doc_lines, "estimate": doc_lines, "exact": true})
+    );
     assert!(s
         .notifications
         .lock()

@@ -1130,6 +1130,45 @@ fn replace_all_is_one_undo_step() {
     assert_eq!(s.error_code("tome/replaceAll", stale), -33003);
 }
 
+#[test]
+fn whole_words_by_word_separators_in_search_count_and_replace_all() {
+    // VS Code's Whole Word with its default separators: `€` and `_` are word characters (Rust's
+    // `\b` would see a boundary after `€`), `-` and `(` separate.
+    let seps = "`~!@#$%^&*()-=+[{]}\\|;:'\",.<>/?";
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "a.txt", "€foo foo\nfoo_x (foo)-foo\n".as_bytes());
+    let mut s = Server::ready();
+    let doc = open(&mut s, &path)["doc"].clone();
+    let q = json!({"pattern": "foo", "wordSeparators": seps});
+    let r = s
+        .request(
+            "tome/search",
+            json!({"doc": doc, "query": q, "mode": "count"}),
+        )
+        .unwrap();
+    assert_eq!(r["count"], json!(3));
+    let r = s
+        .request(
+            "tome/search",
+            json!({"doc": doc, "query": q, "mode": "next"}),
+        )
+        .unwrap();
+    assert_eq!(r["found"]["offsets"], json!({"start": 7, "end": 10}));
+    let r = s
+        .request(
+            "tome/replaceAll",
+            json!({"doc": doc, "query": q, "replacement": "R$1"}),
+        )
+        .unwrap();
+    assert_eq!(r["count"], json!(3));
+    let v = s
+        .request("tome/viewport", json!({"doc": doc, "first": 0, "count": 2}))
+        .unwrap();
+    assert_eq!(texts(&v), ["€foo R$1", "foo_x (R$1)-R$1"]);
+    let long = json!({"doc": doc, "query": {"pattern": "x", "wordSeparators": "-".repeat(1025)}, "mode": "count"});
+    assert_eq!(s.error_code("tome/search", long), -32602);
+}
+
 // ---- tome/save, tome/saveAs -------------------------------------------------------------------
 
 #[test]
@@ -1189,4 +1228,190 @@ fn save_failure_is_an_error_and_the_document_stays_dirty() {
     assert_eq!(s.error_code("tome/saveAs", json!({"doc": doc})), -32602);
     assert_eq!(s.error_code("tome/save", json!({"doc": 77})), -33001);
     assert_eq!(std::fs::read(&path).unwrap(), b"abc\n");
+}
+
+// ---- tome/setHighlightRules -------------------------------------------------------------------
+
+/// Where `grep -obaE pattern file` (LC_ALL=C: bytes) finds matches, as (reply line index,
+/// column, end column) of the viewport's `lines` (UTF-8 positions: columns are bytes).
+fn grep_marks(path: &str, pattern: &str, lines: &[Value], rule: u64) -> Vec<Value> {
+    let out = std::process::Command::new("grep")
+        .args(["-obaE", pattern, path])
+        .env("LC_ALL", "C")
+        .output()
+        .expect("grep");
+    let mut marks = Vec::new();
+    for hit in String::from_utf8_lossy(&out.stdout).lines() {
+        let (at, text) = hit.split_once(':').unwrap();
+        let at: u64 = at.parse().unwrap();
+        let len = text.len() as u64;
+        let (i, l) = lines
+            .iter()
+            .enumerate()
+            .find(|(_, l)| {
+                let o = l["offset"].as_u64().unwrap();
+                o <= at && at < o + l["byteLength"].as_u64().unwrap()
+            })
+            .unwrap();
+        let col = at - l["offset"].as_u64().unwrap();
+        marks.push(json!({"rule": rule, "line": i, "start": col, "end": col + len}));
+    }
+    marks
+}
+
+#[test]
+fn set_highlight_rules_then_viewports_report_what_grep_finds() {
+    let dir = tempfile::tempdir().unwrap();
+    // Log lines with CRLF, lone CR, invalid bytes, multi-byte characters.
+    let mut bytes = Vec::new();
+    for n in 0..900u32 {
+        let level = ["INFO ", "ERROR", "WARN ", "DEBUG"][(n % 7 % 4) as usize];
+        bytes.extend_from_slice(
+            format!("2026-11-27T00:00:{:02}Z {level} seq={n} ", n % 60).as_bytes(),
+        );
+        match n % 5 {
+            0 => bytes.extend_from_slice(b"bad \xFF\xFE ERROR\xE2\x82 "),
+            1 => bytes.extend_from_slice("caf\u{e9} \u{1F980} ERROR ERROR".as_bytes()),
+            _ => bytes.extend_from_slice(b"plain"),
+        }
+        bytes.extend_from_slice([&b"\n"[..], b"\r\n", b"\r"][(n % 3) as usize]);
+    }
+    let path = write(&dir, "hl.log", &bytes);
+    let (mut s, _) = Server::initialized(json!({"general": {"positionEncodings": ["utf-8"]}}));
+    let doc = open(&mut s, &path)["doc"].clone();
+    let r = s
+        .request(
+            "tome/setHighlightRules",
+            json!({"rules": [{"id": "errors", "pattern": "ERROR"}, {"pattern": "seq=[0-9]*7 ", "regex": true}]}),
+        )
+        .unwrap();
+    assert_eq!(r["rules"], 2);
+    let v = s
+        .request(
+            "tome/viewport",
+            json!({"doc": doc, "first": 0, "count": 1000}),
+        )
+        .unwrap();
+    let lines = v["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 901);
+    // Ordered by line, then rule, then column: sort grep's marks the same way.
+    let mut want = grep_marks(&path, "ERROR", lines, 0);
+    want.extend(grep_marks(&path, "seq=[0-9]*7 ", lines, 1));
+    let key = |m: &Value| {
+        (
+            m["line"].as_u64().unwrap(),
+            m["rule"].as_u64().unwrap(),
+            m["start"].as_u64().unwrap(),
+        )
+    };
+    want.sort_by_key(key);
+    assert!(want.len() > 500, "{}", want.len());
+    assert_eq!(v["highlights"].as_array().unwrap(), &want);
+    assert!(v.get("highlightsCut").is_none());
+    // `highlights: false`: none reported.
+    let v = s
+        .request(
+            "tome/viewport",
+            json!({"doc": doc, "first": 0, "count": 5, "highlights": false}),
+        )
+        .unwrap();
+    assert!(v.get("highlights").is_none());
+
+    // The document's own rules (none), then the session's again.
+    s.request("tome/setHighlightRules", json!({"doc": doc, "rules": []}))
+        .unwrap();
+    let v = s
+        .request("tome/viewport", json!({"doc": doc, "first": 0, "count": 5}))
+        .unwrap();
+    assert!(v.get("highlights").is_none());
+    s.request("tome/setHighlightRules", json!({"doc": doc, "rules": null}))
+        .unwrap();
+    let v = s
+        .request("tome/viewport", json!({"doc": doc, "first": 1, "count": 1}))
+        .unwrap();
+    // Line 1: "… ERROR seq=1 café 🦀 ERROR ERROR": three, in bytes.
+    let text = lines[1]["text"].as_str().unwrap();
+    let starts: Vec<u64> = text.match_indices("ERROR").map(|(i, _)| i as u64).collect();
+    let got: Vec<u64> = v["highlights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["start"].as_u64().unwrap())
+        .collect();
+    assert_eq!(got, starts);
+
+    // Bad rules: refused naming the rule; the rules in force stay.
+    let e = s
+        .request(
+            "tome/setHighlightRules",
+            json!({"rules": [{"pattern": "ok"}, {"id": "broken", "pattern": "a(b", "regex": true}]}),
+        )
+        .unwrap_err();
+    assert_eq!(e["code"], -33004);
+    assert_eq!(e["data"]["rule"], 1);
+    assert_eq!(e["data"]["id"], "broken");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("highlight rule 1 (\"broken\")"),
+        "{e}"
+    );
+    let many: Vec<Value> = (0..33)
+        .map(|i| json!({"pattern": format!("p{i}")}))
+        .collect();
+    let e = s
+        .request("tome/setHighlightRules", json!({"rules": many}))
+        .unwrap_err();
+    assert_eq!(e["code"], -33017);
+    let long = "x".repeat(4097);
+    let e = s
+        .request(
+            "tome/setHighlightRules",
+            json!({"rules": [{"pattern": long}]}),
+        )
+        .unwrap_err();
+    assert_eq!(e["code"], -33015);
+    assert_eq!(e["data"]["rule"], 0);
+    assert_eq!(
+        s.error_code(
+            "tome/setHighlightRules",
+            json!({"rules": [{"pattern": ""}]})
+        ),
+        -33004
+    );
+    assert_eq!(
+        s.error_code("tome/setHighlightRules", json!({"doc": 99, "rules": []})),
+        -33001
+    );
+    let v = s
+        .request("tome/viewport", json!({"doc": doc, "first": 1, "count": 1}))
+        .unwrap();
+    assert_eq!(
+        v["highlights"].as_array().unwrap().len(),
+        starts.len(),
+        "old rules kept"
+    );
+    // UTF-16 columns: a server negotiating UTF-16 counts the crab as two.
+    let (mut s16, _) = Server::initialized(json!({}));
+    let d16 = open(&mut s16, &path)["doc"].clone();
+    s16.request(
+        "tome/setHighlightRules",
+        json!({"rules": [{"pattern": "ERROR"}]}),
+    )
+    .unwrap();
+    let v = s16
+        .request("tome/viewport", json!({"doc": d16, "first": 1, "count": 1}))
+        .unwrap();
+    let want16: Vec<u64> = starts
+        .iter()
+        .map(|&b| text[..b as usize].encode_utf16().count() as u64)
+        .collect();
+    let got16: Vec<u64> = v["highlights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["start"].as_u64().unwrap())
+        .collect();
+    assert_eq!(got16, want16);
 }

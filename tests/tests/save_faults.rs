@@ -223,3 +223,125 @@ fn saves_sent_together_or_after_a_cancel_all_succeed() {
     assert!(temps(dir.path()).is_empty());
     assert_eq!(s.shutdown(), Some(0));
 }
+
+/// An edit near the end of a big file is saved in place by a plain `tome/save`, from the
+/// first changed byte, behind a backup of the tail only. Killed at any step, the file holds
+/// the old bytes or the new ones (or, mid-write, the old prefix and a part of the new tail);
+/// the next open asks; "restore" copies the tail back and cuts the file to its old length
+/// (wholly the old file, byte for byte, same inode) and the unsaved edits recover in full;
+/// "discard" (after the write was synced) keeps the new file.
+#[test]
+fn a_tail_save_killed_at_any_step_loses_nothing() {
+    use std::os::unix::fs::MetadataExt;
+    for point in ["after-backup", "mid-write", "after-write", "after-sync"] {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        let path = dir.path().join("doc.log");
+        let size = 32usize << 20;
+        tome_gen::write_file(
+            &tome_gen::GenConfig {
+                size: size as u64,
+                ..Default::default()
+            },
+            &path,
+        )
+        .unwrap();
+        let inode = std::fs::metadata(&path).unwrap().ino();
+        let old = std::fs::read(&path).unwrap();
+        // An insertion at 90 %, a deletion of 512 KiB at 95 % (offsets of one batch are in the
+        // document before it): the file shrinks.
+        let (at, cut) = (size * 90 / 100, size * 95 / 100);
+        let mut new = old[..at].to_vec();
+        new.extend_from_slice(b"NEW ");
+        new.extend_from_slice(&old[at..cut]);
+        new.extend_from_slice(&old[cut + (512 << 10)..]);
+
+        let mut s = Server::start_with_env(&state, &[("TOME_TEST_SAVE_FAULT", point)]);
+        s.request("initialize", json!({"capabilities": {}}))
+            .unwrap();
+        let doc = s.request("tome/open", json!({"path": path})).unwrap()["doc"]
+            .as_u64()
+            .unwrap();
+        let edits = json!([
+            {"offsets": {"start": at, "end": at}, "text": "NEW "},
+            {"offsets": {"start": cut, "end": cut + (512 << 10)}, "text": ""}
+        ]);
+        s.request(
+            "tome/edit",
+            json!({"doc": doc, "version": 0, "edits": edits}),
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(400));
+        s.send("tome/save", json!({"doc": doc}));
+        assert_eq!(s.wait_exit(), None, "{point}: the server aborted");
+        let backup = backups(dir.path());
+        assert_eq!(backup.len(), 1, "{point}: the backup is there");
+        let backed_up = std::fs::metadata(dir.path().join(&backup[0]))
+            .unwrap()
+            .len();
+        assert!(
+            backed_up < (size as u64) / 8,
+            "{point}: only the tail is backed up ({backed_up} bytes)"
+        );
+        let on_disk = std::fs::read(&path).unwrap();
+        assert!(
+            on_disk[..at] == old[..at],
+            "{point}: the prefix is untouched"
+        );
+        match point {
+            "after-backup" => assert!(on_disk == old, "{point}: not written yet"),
+            "after-sync" => assert!(on_disk == new, "{point}: written and cut"),
+            _ => assert!(on_disk != old && on_disk != new, "{point}: half written"),
+        }
+
+        let mut s = Server::start_with_state(&state);
+        s.request("initialize", json!({"capabilities": {}}))
+            .unwrap();
+        let err = s.request("tome/open", json!({"path": path})).unwrap_err();
+        assert_eq!(err["code"], -33014, "{point}: {err}");
+        assert_eq!(err["data"]["changedSince"], false, "{point}: {err}");
+        let start = err["data"]["backupStart"].as_u64().unwrap();
+        assert!(start > 0 && start <= at as u64, "{point}: {err}");
+        assert_eq!(
+            start + backed_up,
+            size as u64,
+            "{point}: the tail from its start"
+        );
+        if point == "after-sync" {
+            // Discard: the new file stays, the backup goes.
+            let info = s
+                .request(
+                    "tome/open",
+                    json!({"path": path, "interruptedSave": "discard"}),
+                )
+                .unwrap();
+            assert!(
+                std::fs::read(&path).unwrap() == new,
+                "{point}: the new file"
+            );
+            assert!(backups(dir.path()).is_empty(), "{point}");
+            assert!(info["doc"].as_u64().is_some(), "{info}");
+            assert_eq!(s.shutdown(), Some(0));
+            continue;
+        }
+        let info = s
+            .request(
+                "tome/open",
+                json!({"path": path, "interruptedSave": "restore"}),
+            )
+            .unwrap();
+        assert!(std::fs::read(&path).unwrap() == old, "{point}: wholly old");
+        assert_eq!(std::fs::metadata(&path).unwrap().ino(), inode, "{point}");
+        assert!(backups(dir.path()).is_empty(), "{point}: backup used up");
+        assert!(temps(dir.path()).is_empty(), "{point}");
+        assert_eq!(info["recovery"]["changes"], 1, "{point}: {info}");
+        let doc = info["doc"].as_u64().unwrap();
+        let r = s.request("tome/recover", json!({"doc": doc})).unwrap();
+        assert_eq!(r["applied"], 1, "{point}: {r}");
+        let saved = s.request("tome/save", json!({"doc": doc})).unwrap();
+        assert_eq!(saved["method"], "inPlace", "{point}: {saved}");
+        assert!(std::fs::read(&path).unwrap() == new, "{point}: recovered");
+        assert_eq!(std::fs::metadata(&path).unwrap().ino(), inode);
+        assert_eq!(s.shutdown(), Some(0));
+    }
+}

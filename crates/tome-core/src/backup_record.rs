@@ -8,10 +8,12 @@
 //! Before the file is touched, the save writes a record there, synced, naming:
 //!
 //! - the target: its path, device and inode, its size and modification time before the save;
-//! - the backup: its path, device and inode (it is created by this process, mode 0600);
-//! - the new content's length and the CRC of a few sampled blocks of it, so that a later look
-//!   can tell whether the file is still "partly our new content, partly the old one" (the save
-//!   was interrupted) or was written by someone else since.
+//! - the backup: its path, device and inode (it is created by this process, mode 0600), and
+//!   the offset in the file its first byte came from (the save backs up and rewrites only the
+//!   file's tail from the first changed block; 0 for the whole file);
+//! - the new content's length and the CRC of a few sampled blocks of it (in the part written),
+//!   so that a later look can tell whether the file is still "partly our new content, partly
+//!   the old one" (the save was interrupted) or was written by someone else since.
 //!
 //! A backup is trusted only through such a record, and only if it is still the very file the
 //! record names (same device and inode, owned by this user, a regular file, not readable or
@@ -20,10 +22,14 @@
 //! Layout (little-endian), one file per save, `<state>/backups/<pid>-<backup inode>.record`:
 //!
 //! ```text
-//! "TOMEBAK1" | pid u32 | target dev u64 | target ino u64 | old size u64 | old mtime_ns i128
-//! | backup dev u64 | backup ino u64 | new size u64 | n u32 | n × (offset u64, crc32c u32)
+//! "TOMEBAK2" | pid u32 | target dev u64 | target ino u64 | old size u64 | old mtime_ns i128
+//! | backup dev u64 | backup ino u64 | new size u64 | backup start u64
+//! | n u32 | n × (offset u64, crc32c u32)
 //! | target path (len u32, bytes) | backup path (len u32, bytes) | crc32c u32
 //! ```
+//!
+//! Records of the earlier layout (`TOMEBAK1`, whole-file backups: the same without the backup
+//! start) are still read, as starting at 0. A backup start past the old size is refused.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -34,7 +40,9 @@ use std::path::{Path, PathBuf};
 use crate::journal::Reader;
 use crate::sys::{effective_uid, read_fully_at, sync_dir};
 
-const MAGIC: &[u8; 8] = b"TOMEBAK1";
+const MAGIC: &[u8; 8] = b"TOMEBAK2";
+/// The layout before backups of a tail: no backup start (whole-file backups).
+const MAGIC_WHOLE: &[u8; 8] = b"TOMEBAK1";
 /// Blocks of the new content sampled (first and last included).
 const SAMPLES: usize = 16;
 const SAMPLE_BLOCK: usize = 4096;
@@ -60,6 +68,9 @@ pub(crate) struct BackupRecord {
     pub backup_id: (u64, u64),
     /// The size of the content being written.
     pub new_size: u64,
+    /// The offset in the target of the backup's first byte: the backup holds the old file's
+    /// bytes from there to its end, and the save wrote nothing before it.
+    pub backup_start: u64,
     /// `(offset, crc32c)` of sampled blocks of the content being written.
     pub new_samples: Vec<(u64, u32)>,
 }
@@ -69,17 +80,19 @@ pub(crate) fn default_dir() -> Option<PathBuf> {
     crate::journal::state_dir().map(|d| d.join("backups"))
 }
 
-/// `(offset, crc32c)` of up to [`SAMPLES`] blocks spread over `len` bytes read by `read`.
+/// `(offset, crc32c)` of up to [`SAMPLES`] blocks spread over bytes `[from, len)` read by
+/// `read`.
 pub(crate) fn sample_blocks(
+    from: u64,
     len: u64,
     mut read: impl FnMut(u64, usize) -> io::Result<Vec<u8>>,
 ) -> io::Result<Vec<(u64, u32)>> {
-    if len == 0 {
+    if len <= from {
         return Ok(Vec::new());
     }
-    let last = len.saturating_sub(SAMPLE_BLOCK as u64);
+    let last = (len - from).saturating_sub(SAMPLE_BLOCK as u64);
     let mut offsets: Vec<u64> = (0..SAMPLES as u64)
-        .map(|i| last * i / (SAMPLES as u64 - 1))
+        .map(|i| from + last * i / (SAMPLES as u64 - 1))
         .collect();
     offsets.dedup();
     offsets
@@ -111,6 +124,7 @@ impl BackupRecord {
         out.extend_from_slice(&self.backup_id.0.to_le_bytes());
         out.extend_from_slice(&self.backup_id.1.to_le_bytes());
         out.extend_from_slice(&self.new_size.to_le_bytes());
+        out.extend_from_slice(&self.backup_start.to_le_bytes());
         out.extend_from_slice(&(self.new_samples.len() as u32).to_le_bytes());
         for (at, crc) in &self.new_samples {
             out.extend_from_slice(&at.to_le_bytes());
@@ -132,15 +146,21 @@ impl BackupRecord {
             return None;
         }
         let mut r = Reader(body);
-        if r.take(8)? != MAGIC {
-            return None;
-        }
+        let tail = match r.take(8)? {
+            m if m == MAGIC => true,
+            m if m == MAGIC_WHOLE => false,
+            _ => return None,
+        };
         let pid = r.u32()?;
         let target_id = (r.u64()?, r.u64()?);
         let old_size = r.u64()?;
         let old_mtime_ns = r.i128()?;
         let backup_id = (r.u64()?, r.u64()?);
         let new_size = r.u64()?;
+        let backup_start = if tail { r.u64()? } else { 0 };
+        if backup_start > old_size {
+            return None;
+        }
         let n = r.u32()? as usize;
         if n > SAMPLES {
             return None;
@@ -159,6 +179,7 @@ impl BackupRecord {
             backup,
             backup_id,
             new_size,
+            backup_start,
             new_samples,
         })
     }
@@ -243,8 +264,36 @@ mod tests {
             backup: PathBuf::from("/tmp/.a.tome-backup.42"),
             backup_id: (5, 6),
             new_size: 7,
+            backup_start: 2,
             new_samples: vec![(0, 8), (9, 10)],
         }
+    }
+
+    #[test]
+    fn a_record_of_the_whole_file_layout_is_read_as_starting_at_0() {
+        let r = record();
+        let mut bytes = r.encode();
+        bytes.truncate(bytes.len() - 4);
+        // TOMEBAK1: the same fields without the backup start (the 8 bytes after new size).
+        let at = 8 + 4 + 8 + 8 + 8 + 16 + 8 + 8 + 8;
+        bytes.drain(at..at + 8);
+        bytes[..8].copy_from_slice(MAGIC_WHOLE);
+        let crc = crc32c::crc32c(&bytes);
+        bytes.extend_from_slice(&crc.to_le_bytes());
+        let whole = BackupRecord {
+            backup_start: 0,
+            ..r
+        };
+        assert_eq!(BackupRecord::decode(&bytes), Some(whole));
+    }
+
+    #[test]
+    fn a_backup_start_past_the_old_size_is_refused() {
+        let r = BackupRecord {
+            backup_start: 4,
+            ..record()
+        };
+        assert_eq!(BackupRecord::decode(&r.encode()), None);
     }
 
     #[test]

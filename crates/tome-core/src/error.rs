@@ -100,8 +100,11 @@ pub enum Error {
 pub struct InterruptedSave {
     /// The file that was being saved (one of its names).
     pub target: PathBuf,
-    /// The backup: the whole file as it was before that save.
+    /// The backup: the file as it was before that save, from `backup_start` to its end (the
+    /// save wrote nothing before it).
     pub backup: PathBuf,
+    /// The offset in the file of the backup's first byte (0: the whole file).
+    pub backup_start: u64,
     /// The process that was saving.
     pub pid: u32,
     /// The file's modification time before that save (nanoseconds since the epoch); the backup
@@ -118,11 +121,19 @@ pub struct InterruptedSave {
 fn interrupted_message(save: &InterruptedSave) -> String {
     format!(
         "a save of {} was interrupted (process {} died while writing it); the file as it was \
-         before that save is in {}{}. Restore it (unsaved edits are then offered from the \
+         before that save is in {}{}{}. Restore it (unsaved edits are then offered from the \
          journal) or keep the file as it is",
         save.target.display(),
         save.pid,
         save.backup.display(),
+        if save.backup_start > 0 {
+            format!(
+                " (from byte {} on; the bytes before it were not touched)",
+                save.backup_start
+            )
+        } else {
+            String::new()
+        },
         if save.changed_since {
             "; the file has been changed by another program since, and restoring would lose \
              those changes"

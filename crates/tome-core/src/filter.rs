@@ -3,9 +3,11 @@
 //!
 //! A [`FilterQuery`] is a tree: leaves are searches ([`Query`] plus `whole_word`), inner
 //! nodes combine them per line with AND, OR and NOT. A line is in the filter when the tree is
-//! true of it; a leaf is true of a line when one of its matches **starts** on that line (the
-//! matcher runs over many lines at once, so a regex that can cross a line break, such as
-//! `a\sb`, may match from one line into the next: it counts for the line it starts on).
+//! true of it; a leaf is true of a line when it matches within that line, as `grep` matches
+//! each line alone: the matcher runs over many lines at once, and a match that runs on past
+//! its line's end (a regex matching a line break, such as `a\sb`) is looked for again in its
+//! line alone. So a line's membership depends on its bytes only, never on where a scan cut
+//! the text, which lets a scan run on every core ([`LineFilter::scan_parallel`]).
 //!
 //! The scan reuses the search engine ([`Matcher`], [`View::contiguous`] windows): the text is
 //! cut into chunks of about [`WINDOW`] bytes ending at a line break, each chunk borrowed in
@@ -23,7 +25,9 @@ use std::ops::Range;
 
 use crate::breaks::count_global;
 use crate::search::{Matcher, Query, WINDOW};
+use crate::text::next_char_boundary;
 use crate::view::View;
+use crate::words::is_grep_word;
 use crate::{Control, Error, Result};
 
 /// The deepest query tree accepted (a leaf alone has depth 1).
@@ -74,7 +78,8 @@ pub struct LineFilter {
 
 #[derive(Clone, Debug)]
 enum Node {
-    Leaf(Box<Matcher>),
+    /// A search; true: only whole words (`grep -w`).
+    Leaf(Box<Matcher>, bool),
     And(Vec<Node>),
     Or(Vec<Node>),
     Not(Box<Node>),
@@ -102,24 +107,220 @@ impl LineFilter {
     /// Cost: O(bytes scanned) time, O([`WINDOW`] + longest line) memory for a chunk that
     /// spans pieces (none for one inside the original file). Cancellable through `control`,
     /// which also receives progress (bytes scanned of bytes to scan).
+    ///
+    /// From [`PARALLEL_MIN`] bytes on, the scan runs on every core
+    /// ([`LineFilter::scan_parallel`]); `found` is still called in order, on the calling
+    /// thread, and the first lines still come from the first [`UNIT`] bytes.
     pub fn scan(
         &self,
         view: View<'_>,
         from: usize,
         line: usize,
         control: &Control,
+        found: impl FnMut(&[(u64, u64)], usize, usize) -> bool,
+    ) -> Result<(usize, usize)> {
+        let len = view.len();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if threads > 1 && len.saturating_sub(from) >= PARALLEL_MIN {
+            return self.scan_parallel(view, from, line, threads, UNIT, control, found);
+        }
+        self.scan_to(view, from, len, line, control, found)
+    }
+
+    /// [`LineFilter::scan`] on `threads` threads (at most [`MAX_THREADS`]), in units of about
+    /// `unit` bytes (tests use tiny ones).
+    ///
+    /// The bytes from `from` are cut into units of `unit` bytes, each moved to a line start:
+    /// unit `i` holds the lines that *start* in its nominal range (from the first line start
+    /// in it to the first line start at or after its end; none for a range inside one long
+    /// line). A filter is per line (see [`LineFilter`]: a match never counts across a line
+    /// break), so units cut at line starts need no overlap or resync: their lines, numbered
+    /// from 0 in each unit, are exactly the sequential scan's once offset by the lines of the
+    /// units before. Workers take the next unit in order from a shared counter and send its
+    /// lines and line count to this thread, which hands them to `found` in order (unit `k`
+    /// once units before it are handed), numbered, with the progress (the bytes handed) and
+    /// the caller's cancellation passed to the workers every 10 ms. Memory: the lines of the
+    /// units done but not handed yet (a worker does not start a unit more than [`AHEAD`]
+    /// units per worker past the one awaited, so a slow unit, such as one long line, does not
+    /// let the others buffer the rest of the file), plus a window per worker; the finished list is the same as the sequential one. Cost: O(bytes / threads),
+    /// plus O(one line) per unit to find its ends.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn scan_parallel(
+        &self,
+        view: View<'_>,
+        from: usize,
+        line: usize,
+        threads: usize,
+        unit: usize,
+        control: &Control,
+        mut found: impl FnMut(&[(u64, u64)], usize, usize) -> bool,
+    ) -> Result<(usize, usize)> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::mpsc;
+
+        let len = view.len();
+        let from = from.min(len);
+        let total = len - from;
+        let unit = unit.max(1);
+        let units = total.div_ceil(unit).max(1);
+        let next = AtomicUsize::new(0);
+        // Units handed out so far.
+        let handed = AtomicUsize::new(0);
+        let workers_n = threads.clamp(1, MAX_THREADS).min(units);
+        let ahead = AHEAD * workers_n;
+        // The workers' control: cancelled when the caller cancels or the scan stops early.
+        let inner = Control::new();
+        let (tx, rx) = mpsc::channel::<(usize, Result<Option<Part>>)>();
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..workers_n)
+                .map(|_| {
+                    let tx = tx.clone();
+                    let (next, inner, handed) = (&next, &inner, &handed);
+                    scope.spawn(move || loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= units || inner.is_cancelled() {
+                            return;
+                        }
+                        while i >= handed.load(Ordering::Acquire) + ahead {
+                            if inner.is_cancelled() {
+                                return;
+                            }
+                            std::thread::sleep(std::time::Duration::from_millis(1));
+                        }
+                        let part = self.scan_unit(view, from, unit, i, inner);
+                        let failed = part.is_err();
+                        if tx.send((i, part)).is_err() || failed {
+                            return;
+                        }
+                    })
+                })
+                .collect();
+            drop(tx);
+            let outcome = self.hand_out(
+                &rx,
+                (units, &handed),
+                (from, line),
+                total,
+                control,
+                &mut found,
+            );
+            // Stops the workers if the scan ended early (cancelled, failed, `found` said stop).
+            inner.cancel();
+            for w in workers {
+                // A worker that panicked sent nothing for its unit: `hand_out` has failed.
+                let _ = w.join();
+            }
+            control.set_progress(total as u64, total as u64);
+            let at = outcome?;
+            view.intact()?;
+            Ok(at)
+        })
+    }
+
+    /// The receiving end of [`LineFilter::scan_parallel`]: hands each of `units` units' lines
+    /// to `found` in order, numbered from `start.1`, counting them in `handed`. Returns where the scan got to and the line there.
+    fn hand_out(
+        &self,
+        rx: &std::sync::mpsc::Receiver<(usize, Result<Option<Part>>)>,
+        (units, handed): (usize, &std::sync::atomic::AtomicUsize),
+        start: (usize, usize),
+        total: usize,
+        control: &Control,
+        found: &mut impl FnMut(&[(u64, u64)], usize, usize) -> bool,
+    ) -> Result<(usize, usize)> {
+        use std::sync::mpsc::RecvTimeoutError;
+
+        let (from, mut line) = start;
+        let mut pos = from;
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut want = 0;
+        let mut out = Vec::new();
+        while want < units {
+            control.check()?;
+            match rx.recv_timeout(std::time::Duration::from_millis(10)) {
+                Ok((i, part)) => {
+                    waiting.insert(i, part);
+                }
+                Err(RecvTimeoutError::Timeout) => continue,
+                // Every worker has returned and unit `want` never came: one panicked.
+                Err(RecvTimeoutError::Disconnected) if !waiting.contains_key(&want) => {
+                    return Err(Error::Cancelled);
+                }
+                Err(RecvTimeoutError::Disconnected) => {}
+            }
+            while let Some(part) = waiting.remove(&want) {
+                control.check()?;
+                want += 1;
+                handed.store(want, std::sync::atomic::Ordering::Release);
+                let Some(part) = part? else { continue };
+                out.clear();
+                out.extend(part.lines.iter().map(|&(o, l)| (o, l + line as u64)));
+                line += part.breaks;
+                pos = part.end;
+                control.set_progress((pos - from) as u64, total as u64);
+                if !found(&out, pos, line) {
+                    return Ok((pos, line));
+                }
+            }
+        }
+        Ok((pos, line))
+    }
+
+    /// Scans unit `i` of [`LineFilter::scan_parallel`]: `None` when no line starts in it.
+    fn scan_unit(
+        &self,
+        view: View<'_>,
+        from: usize,
+        unit: usize,
+        i: usize,
+        control: &Control,
+    ) -> Result<Option<Part>> {
+        let len = view.len();
+        let lo = from + i * unit;
+        let hi = lo.saturating_add(unit).min(len);
+        let start = if i == 0 {
+            Some(from)
+        } else {
+            first_line_start(&view, lo, hi)
+        };
+        let Some(start) = start else {
+            return Ok(None);
+        };
+        let end = if hi >= len {
+            len
+        } else {
+            first_line_start(&view, hi, len).unwrap_or(len)
+        };
+        let mut lines = Vec::new();
+        let (_, breaks) = self.scan_to(view, start, end, 0, control, |f, _, _| {
+            lines.extend_from_slice(f);
+            true
+        })?;
+        Ok(Some(Part { end, lines, breaks }))
+    }
+
+    /// [`LineFilter::scan`] of `from..to` only; `to` must be a line start (or the end).
+    fn scan_to(
+        &self,
+        view: View<'_>,
+        from: usize,
+        to: usize,
+        line: usize,
+        control: &Control,
         mut found: impl FnMut(&[(u64, u64)], usize, usize) -> bool,
     ) -> Result<(usize, usize)> {
         let len = view.len();
-        let total = len.saturating_sub(from) as u64;
-        let (mut pos, mut line) = (from.min(len), line);
+        let to = to.min(len);
+        let total = to.saturating_sub(from) as u64;
+        let (mut pos, mut line) = (from.min(to), line);
         let mut buf = Vec::new();
         let mut starts = Vec::new();
         let mut out = Vec::new();
-        while pos < len {
+        while pos < to {
             control.check()?;
             control.set_progress((pos - from) as u64, total);
-            let end = chunk_end(&view, pos);
+            let end = chunk_end(&view, pos, to);
             // One byte more: whether a CR at the cut starts a CRLF (for the line count).
             let hay = view.contiguous(pos, (end + 1).min(len), &mut buf);
             let cut = end - pos;
@@ -147,6 +348,129 @@ impl LineFilter {
         view.intact()?;
         Ok((pos, line))
     }
+}
+
+/// Documents shorter than this are filtered on one thread (splitting costs more than it
+/// gains).
+pub const PARALLEL_MIN: usize = crate::search::PARALLEL_MIN;
+/// Bytes of a unit of a parallel filter scan: what a worker takes at a time, and how often
+/// lines are handed out (the first lines come after the first unit is scanned).
+pub const UNIT: usize = 4 * WINDOW;
+/// Units per worker a parallel scan may start past the unit it waits for.
+const AHEAD: usize = 4;
+/// The most threads a filter scan uses.
+const MAX_THREADS: usize = 16;
+
+/// What a worker found in one unit of a parallel scan.
+struct Part {
+    /// Where the unit ends (a line start, or the end).
+    end: usize,
+    /// Matched lines, numbered from 0 at the unit's start.
+    lines: Vec<(u64, u64)>,
+    /// Line breaks in the unit.
+    breaks: usize,
+}
+
+/// The first line start `p` with `at <= p < before` (`0 < at`), or `None`. A line starts
+/// after an LF, a CRLF or a lone CR. Cost: O(bytes from `at - 1` to the first line break).
+fn first_line_start(view: &View<'_>, at: usize, before: usize) -> Option<usize> {
+    let mut pos = at - 1;
+    for chunk in view.chunks(at - 1, before) {
+        if let Some(i) = memchr::memchr2(b'\n', b'\r', chunk) {
+            let brk = pos + i;
+            let crlf = chunk[i] == b'\r' && view.byte_at(brk + 1) == Some(b'\n');
+            let p = brk + 1 + usize::from(crlf);
+            return (p < before).then_some(p);
+        }
+        pos += chunk.len();
+    }
+    None
+}
+
+/// What a change of the source does to a filter's list: drop the entries at offsets
+/// `from..old_to`, put `found` in their place, and shift the entries after by `bytes` and
+/// `lines` ([`MatchList::splice`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Update {
+    /// First offset whose entries are replaced (a line start, in both versions).
+    pub from: u64,
+    /// End of the replaced entries' offsets, in the version before.
+    pub old_to: u64,
+    /// The matched lines of `from..` the new end, in the version after.
+    pub found: Vec<(u64, u64)>,
+    /// How far the entries after move, in bytes.
+    pub bytes: i64,
+    /// How far they move, in lines.
+    pub lines: i64,
+}
+
+impl LineFilter {
+    /// The update that brings a list of this filter's matches in `old` up to `new`, when
+    /// `changed` covers every byte that differs ([`crate::Document::changed_since`]).
+    ///
+    /// The changed range is widened to whole lines (and one line more before it when it
+    /// starts just after a CR, which an inserted LF would join), those lines of `new` are
+    /// scanned, and the line shift is the difference of their line breaks in the two versions.
+    /// Lines outside the range are not looked at (a line's membership depends on its bytes
+    /// only).
+    ///
+    /// Cost: O(bytes of the changed lines, in both versions) + O(log pieces); no line index
+    /// needed, except for the line number where the range starts: `None` when `new` is not
+    /// indexed that far yet (the caller scans again from the start).
+    pub fn rescan_change(
+        &self,
+        old: &View<'_>,
+        new: &View<'_>,
+        changed: crate::Changed,
+        control: &Control,
+    ) -> Result<Option<Update>> {
+        let (olen, nlen) = (old.len(), new.len());
+        if changed.old_end > olen
+            || changed.new_end > nlen
+            || changed.start > changed.old_end.min(changed.new_end)
+            || olen - changed.old_end != nlen - changed.new_end
+        {
+            return Ok(None);
+        }
+        let mut from = crate::lines::line_start_at(old, changed.start);
+        if from > 0 && old.byte_at(from - 1) == Some(b'\r') {
+            from = crate::lines::line_start_at(old, from - 1);
+        }
+        let old_to = if changed.old_end >= olen {
+            olen
+        } else {
+            crate::lines::next_line_start(old, changed.old_end)
+        };
+        let new_to = old_to - changed.old_end + changed.new_end;
+        let first_line = match new.line_of(from) {
+            Ok(l) => l,
+            Err(Error::NotIndexedYet { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let mut found = Vec::new();
+        let (_, end_line) = self.scan_to(*new, from, new_to, first_line, control, |f, _, _| {
+            found.extend_from_slice(f);
+            true
+        })?;
+        let old_lines = breaks_in(old, from, old_to)?;
+        Ok(Some(Update {
+            from: from as u64,
+            old_to: old_to as u64,
+            found,
+            bytes: changed.new_end as i64 - changed.old_end as i64,
+            lines: (end_line - first_line) as i64 - old_lines as i64,
+        }))
+    }
+}
+
+/// Line breaks in `from..to` of `view` (both line starts). O(bytes).
+fn breaks_in(view: &View<'_>, from: usize, to: usize) -> Result<usize> {
+    let mut info = crate::breaks::Info::EMPTY;
+    for chunk in view.chunks(from, to) {
+        info = info.concat(crate::breaks::Info::of(chunk));
+    }
+    view.intact()?;
+    Ok(info.breaks)
 }
 
 /// The part of the document a followed append may still change: `(start, breaks)`, where
@@ -190,27 +514,7 @@ fn check_shape(q: &FilterQuery, depth: usize, leaves: &mut usize) -> Result<()> 
 fn compile(q: &FilterQuery) -> Result<Node> {
     Ok(match q {
         FilterQuery::Match { query, whole_word } => {
-            let m = if *whole_word {
-                let inner = if query.regex {
-                    query.pattern.clone()
-                } else {
-                    regex::escape(&query.pattern)
-                };
-                if query.pattern.is_empty() {
-                    return Err(Error::InvalidRegex("the pattern is empty".into()));
-                }
-                // A word: not preceded nor followed by a word character on its line (a line
-                // break may not stand in for the non-word character: the match would start on
-                // the line before).
-                Matcher::new(&Query {
-                    pattern: format!(r"(?:^|[^\w\r\n])(?:{inner})(?:[^\w\r\n]|$)"),
-                    regex: true,
-                    case_insensitive: query.case_insensitive,
-                })?
-            } else {
-                Matcher::new(query)?
-            };
-            Node::Leaf(Box::new(m))
+            Node::Leaf(Box::new(Matcher::new(query)?), *whole_word)
         }
         FilterQuery::And(c) => Node::And(c.iter().map(compile).collect::<Result<_>>()?),
         FilterQuery::Or(c) => Node::Or(c.iter().map(compile).collect::<Result<_>>()?),
@@ -220,13 +524,12 @@ fn compile(q: &FilterQuery) -> Result<Node> {
 
 /// Where the next chunk from `pos` (a line start) ends: just after the last line break in the
 /// [`WINDOW`] bytes from `pos` (a CRLF is never cut), or at the end of the line holding the
-/// window's end when the window holds no break, or at the document's end. Cost: O(bytes
+/// window's end when the window holds no break, or at `to` (a line start, or the end). Cost: O(bytes
 /// scanned back to the break), O(line) for a line longer than the window.
-fn chunk_end(view: &View<'_>, pos: usize) -> usize {
-    let len = view.len();
-    let end = pos.saturating_add(WINDOW).min(len);
-    if end == len {
-        return len;
+fn chunk_end(view: &View<'_>, pos: usize, to: usize) -> usize {
+    let end = pos.saturating_add(WINDOW).min(to);
+    if end == to {
+        return to;
     }
     let start = crate::lines::line_start_at(view, end);
     if start > pos {
@@ -234,7 +537,7 @@ fn chunk_end(view: &View<'_>, pos: usize) -> usize {
     }
     crate::lines::next_line_start(view, end)
         .max(end + 1)
-        .min(len)
+        .min(to)
 }
 
 impl Node {
@@ -243,7 +546,7 @@ impl Node {
     /// end is on its last line, if that line is not empty).
     fn lines(&self, hay: &[u8], at_end: bool, out: &mut Vec<usize>) {
         match self {
-            Node::Leaf(m) => leaf_lines(m, hay, at_end, out),
+            Node::Leaf(m, whole_word) => leaf_lines(m, *whole_word, hay, at_end, out),
             Node::And(children) => {
                 let Some((first, rest)) = children.split_first() else {
                     all_lines(hay, out);
@@ -289,7 +592,7 @@ impl Node {
     }
 }
 
-fn leaf_lines(m: &Matcher, hay: &[u8], at_end: bool, out: &mut Vec<usize>) {
+fn leaf_lines(m: &Matcher, whole_word: bool, hay: &[u8], at_end: bool, out: &mut Vec<usize>) {
     let mut at = 0;
     // An empty match at the very end belongs to the last line only if that line has bytes
     // (the "line" after a final line break is not one).
@@ -301,6 +604,29 @@ fn leaf_lines(m: &Matcher, hay: &[u8], at_end: bool, out: &mut Vec<usize>) {
         let s = hit.start;
         if s >= hay.len() && !(last_open && s == hay.len()) {
             return;
+        }
+        // A match running past its line's end (a pattern that matches a line break): as
+        // `grep`, look at the line alone, from that match's start (nothing matched before it,
+        // and cutting the text only takes matches away). So the lines found never depend on
+        // where the scan cut the text.
+        let (hay_here, hit) = match memchr::memchr2(b'\n', b'\r', &hay[s..hit.end]) {
+            None => (hay, hit),
+            Some(i) => {
+                let line = &hay[..s + i];
+                match m.find_at(line, s) {
+                    Some(h) => (line, h),
+                    None => {
+                        at = next_line(hay, s);
+                        continue;
+                    }
+                }
+            }
+        };
+        let s = hit.start;
+        if whole_word && !is_grep_word(hay_here, hit.clone()) {
+            // As grep -w: look for another match further on the line.
+            at = next_char_boundary(hay, s);
+            continue;
         }
         let start = line_start(hay, s);
         if out.last() != Some(&start) {
@@ -434,24 +760,7 @@ impl MatchList {
     pub fn get_range(&self, range: Range<usize>) -> Vec<(u64, u64)> {
         let end = range.end.min(self.len);
         let mut out = Vec::with_capacity(end.saturating_sub(range.start));
-        let mut i = range.start - range.start % BLOCK;
-        while i < end {
-            let (mut off, mut line, mut at) = self.heads[i / BLOCK];
-            let block_end = (i + BLOCK).min(self.len);
-            for k in i..block_end {
-                if k > i {
-                    off = off.wrapping_add(get_varint(&self.bytes, &mut at));
-                    line = line.wrapping_add(get_varint(&self.bytes, &mut at));
-                }
-                if k >= end {
-                    break;
-                }
-                if k >= range.start {
-                    out.push((off, line));
-                }
-            }
-            i = block_end;
-        }
+        self.walk(range.start, end, |off, line| out.push((off, line)));
         out
     }
 
@@ -461,6 +770,76 @@ impl MatchList {
         let from = b.saturating_sub(1) * BLOCK;
         let entries = self.get_range(from..(from + 2 * BLOCK).min(self.len));
         from + entries.partition_point(|e| e.0 < offset)
+    }
+}
+
+impl MatchList {
+    /// Calls `f` with every entry from index `from` on, in order. O(BLOCK + entries visited).
+    pub fn for_each_from(&self, from: usize, f: impl FnMut(u64, u64)) {
+        self.walk(from, self.len, f);
+    }
+
+    /// Calls `f` with entries `from..end` (`end` at most the length), in order, decoding from
+    /// the head of `from`'s block. O(BLOCK + entries visited).
+    fn walk(&self, from: usize, end: usize, mut f: impl FnMut(u64, u64)) {
+        let mut i = from - from % BLOCK;
+        while i < end {
+            let (mut off, mut line, mut at) = self.heads[i / BLOCK];
+            let block_end = (i + BLOCK).min(end);
+            for k in i..block_end {
+                if k > i {
+                    off = off.wrapping_add(get_varint(&self.bytes, &mut at));
+                    line = line.wrapping_add(get_varint(&self.bytes, &mut at));
+                }
+                if k >= from {
+                    f(off, line);
+                }
+            }
+            i = block_end;
+        }
+    }
+
+    /// Applies an [`Update`]: entries before `from` stay, those in `from..old_to` are
+    /// replaced by `found`, those after are shifted by (`bytes`, `lines`).
+    ///
+    /// Cost: the blocks before `from` are copied whole (a memcpy of their bytes); the entries
+    /// after are decoded and encoded again (some 15 ns each: a shift of 1.85 M entries is
+    /// about 30 ms, see docs/benchmarks.md). Memory: a second list while it runs.
+    pub fn splice(&mut self, u: &Update) {
+        let start = self.position_of(u.from);
+        let end = self.position_of(u.old_to).max(start);
+        let whole_blocks = start / BLOCK;
+        let mut out = MatchList {
+            heads: self.heads[..whole_blocks].to_vec(),
+            bytes: match self.heads.get(whole_blocks) {
+                Some(h) => self.bytes[..h.2].to_vec(),
+                None => self.bytes.clone(),
+            },
+            len: whole_blocks * BLOCK,
+            last: (0, 0),
+        };
+        if whole_blocks > 0 {
+            // The last entry of the copied blocks: where the next delta starts from.
+            let last = whole_blocks * BLOCK - 1;
+            if let Some(&e) = self.get_range(last..last + 1).first() {
+                out.last = e;
+            }
+        }
+        for (o, l) in self.get_range(whole_blocks * BLOCK..start) {
+            out.push(o, l);
+        }
+        for &(o, l) in &u.found {
+            out.push(o, l);
+        }
+        if end < self.len {
+            self.for_each_from(end, |o, l| {
+                out.push(
+                    o.wrapping_add(u.bytes as u64),
+                    l.wrapping_add(u.lines as u64),
+                )
+            });
+        }
+        *self = out;
     }
 }
 
@@ -489,7 +868,7 @@ fn get_varint(bytes: &[u8], at: &mut usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Document;
+    use crate::{Document, Edit};
 
     fn leaf(p: &str, regex: bool, ci: bool, ww: bool) -> FilterQuery {
         FilterQuery::Match {
@@ -570,6 +949,10 @@ mod tests {
             leaf("^a", true, false, false),
             leaf("a$", true, false, false),
             leaf("x*", true, false, false),
+            // Matches across a line break do not count (grep: each line alone).
+            leaf(r"alpha\sbeta", true, false, false),
+            leaf(r"a\s+b", true, false, false),
+            leaf(r"a(\sb)?", true, false, false),
             FilterQuery::Not(Box::new(leaf("alpha", false, false, false))),
             FilterQuery::And(vec![
                 leaf("alpha", false, false, false),
@@ -593,6 +976,29 @@ mod tests {
     }
 
     #[test]
+    fn whole_words_next_to_invalid_bytes_and_after_a_rejected_match() {
+        // As `LC_ALL=C grep -nw error`: an invalid byte is not a word character; a match that is
+        // not a whole word does not hide a later one on its line; `é` is a word character.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.txt");
+        std::fs::write(
+            &path,
+            b"a \xfferror\xff b\nerrors error\n\xc3\xa9error\nerror_x\nx error\n",
+        )
+        .unwrap();
+        let mut doc = Document::open(&path).unwrap();
+        let snap = doc.snapshot();
+        let f = LineFilter::new(&leaf("error", false, false, true)).unwrap();
+        let mut lines = Vec::new();
+        f.scan(snap.view(), 0, 0, &Control::new(), |c, _, _| {
+            lines.extend(c.iter().map(|&(_, n)| n));
+            true
+        })
+        .unwrap();
+        assert_eq!(lines, vec![0, 1, 4]);
+    }
+
+    #[test]
     fn long_lines_and_many_chunks() {
         // Lines around and across the 4 MiB chunk size, one longer than a chunk.
         let mut text = String::new();
@@ -612,6 +1018,181 @@ mod tests {
         }
         let q = leaf("hit", false, false, false);
         assert_eq!(run(&text, &q), model(&text, &q));
+    }
+
+    /// The queries the parallel scan is checked with: overlapping candidates, a pattern that
+    /// matches across line breaks, empty matches, multi-byte characters, case, whole words,
+    /// and the combinations.
+    fn varied_queries() -> Vec<FilterQuery> {
+        vec![
+            leaf("aa", false, false, false),
+            leaf("ab", false, false, true),
+            leaf("AB", false, true, false),
+            leaf(r"a\sb", true, false, false),
+            leaf(r"b\s*$", true, false, false),
+            leaf("x*", true, false, false),
+            leaf("^b", true, false, false),
+            leaf("é", false, false, false),
+            leaf("(?-u:\\xff)", true, false, false),
+            FilterQuery::Not(Box::new(leaf("a", false, false, false))),
+            FilterQuery::And(vec![
+                leaf("a", false, false, false),
+                FilterQuery::Not(Box::new(leaf("b", false, false, true))),
+            ]),
+            FilterQuery::Or(vec![
+                leaf("é", false, false, false),
+                leaf("^$", true, false, false),
+            ]),
+        ]
+    }
+
+    /// The lines a scan handed out, and where it ended (offset, line).
+    type Scanned = (Vec<(u64, u64)>, (usize, usize));
+
+    /// Every line found and the end reached, by the sequential scan and by the parallel one
+    /// on `threads` threads in units of `unit` bytes, from line start `from`.
+    fn both_scans(
+        doc: &mut Document,
+        f: &LineFilter,
+        from: usize,
+        threads: usize,
+        unit: usize,
+    ) -> [Scanned; 2] {
+        let snap = doc.snapshot();
+        let view = snap.view();
+        let line = crate::lines::line_start_at(&view, from);
+        assert_eq!(line, from, "a line start");
+        let first = view.line_of(from).unwrap();
+        let c = Control::new();
+        let mut seq = Vec::new();
+        let seq_end = f
+            .scan_to(view, from, view.len(), first, &c, |x, _, _| {
+                seq.extend_from_slice(x);
+                true
+            })
+            .unwrap();
+        let mut par = Vec::new();
+        let mut last_pos = from;
+        let par_end = f
+            .scan_parallel(view, from, first, threads, unit, &c, |x, pos, _| {
+                assert!(pos >= last_pos, "handed out in order");
+                assert!(x.iter().all(|&(o, _)| (o as usize) < pos.max(1)));
+                last_pos = pos;
+                par.extend_from_slice(x);
+                true
+            })
+            .unwrap();
+        [(seq, seq_end), (par, par_end)]
+    }
+
+    fn open_bytes(bytes: &[u8]) -> (tempfile::TempDir, Document) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.txt");
+        std::fs::write(&path, bytes).unwrap();
+        let mut doc = Document::open(&path).unwrap();
+        doc.wait_for_index(&Control::new()).unwrap();
+        (dir, doc)
+    }
+
+    #[test]
+    fn parallel_scan_equals_the_sequential_one_in_any_units() {
+        let mut text = Vec::new();
+        for i in 0..40 {
+            text.extend_from_slice(match i % 8 {
+                0 => b"aaa ab\n".as_slice(),
+                1 => b"a\r\nb ab\r",
+                2 => b"\xffab\xc3\xa9\n",
+                3 => b"\n\n",
+                4 => b"AB b  \r\n",
+                5 => b"x a\n\rb",
+                6 => b"\xc3\xa9\xc3\xa9\xc3\xa9 b\n",
+                _ => b"zz",
+            });
+        }
+        let (_dir, mut doc) = open_bytes(&text);
+        for q in varied_queries() {
+            let f = LineFilter::new(&q).unwrap();
+            for unit in (1..24).chain([37, 100, 1000, 1 << 20]) {
+                for threads in [1, 2, 3, 5] {
+                    for from in [0, 7] {
+                        let [seq, par] = both_scans(&mut doc, &f, from, threads, unit);
+                        assert_eq!(
+                            par, seq,
+                            "{q:?}, unit {unit}, {threads} threads, from {from}"
+                        );
+                    }
+                }
+            }
+        }
+        // Empty and tiny documents, and one line longer than many units.
+        let long = [b"b ".repeat(300), b"ab\nab".to_vec()].concat();
+        for bytes in [&b""[..], b"\n", b"\r", b"a", b"ab", &long] {
+            let (_dir, mut doc) = open_bytes(bytes);
+            for q in varied_queries() {
+                let f = LineFilter::new(&q).unwrap();
+                for unit in [1, 2, 3, 50] {
+                    let [seq, par] = both_scans(&mut doc, &f, 0, 3, unit);
+                    assert_eq!(par, seq, "{bytes:?} {q:?}, unit {unit}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn parallel_scan_stops_when_asked_and_when_cancelled() {
+        let text = "ab line\n".repeat(2000);
+        let (_dir, mut doc) = open_bytes(text.as_bytes());
+        let snap = doc.snapshot();
+        let view = snap.view();
+        let f = LineFilter::new(&leaf("ab", false, false, false)).unwrap();
+        // `found` says stop after its third call: the scan ends where that call was.
+        let (mut calls, mut got, mut at) = (0, 0, (0, 0));
+        let end = f
+            .scan_parallel(view, 0, 0, 2, 100, &Control::new(), |x, pos, line| {
+                calls += 1;
+                got += x.len();
+                at = (pos, line);
+                calls < 3
+            })
+            .unwrap();
+        assert_eq!(calls, 3);
+        assert_eq!(end, at);
+        assert!(end.0 < view.len() && got == end.1);
+        // Cancelled from outside while it runs: `Cancelled`, and no lines after.
+        let c = Control::new();
+        let mut calls = 0;
+        let r = f.scan_parallel(view, 0, 0, 2, 100, &c, |_, _, _| {
+            calls += 1;
+            if calls == 2 {
+                c.cancel();
+            }
+            true
+        });
+        assert!(matches!(r, Err(Error::Cancelled)), "{r:?}");
+        assert_eq!(calls, 2);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Random bytes of line breaks (LF, CR, CRLF), letters, a multi-byte character and
+        /// an invalid byte, every query, random units and threads: the parallel scan equals
+        /// the sequential one.
+        #[test]
+        fn parallel_scan_equals_sequential_on_random_text(
+            pieces in proptest::collection::vec(0usize..10, 0..300),
+            unit in 1usize..64,
+            threads in 1usize..5,
+        ) {
+            const PIECES: [&[u8]; 10] =
+                [b"a", b"b", b"ab", b" ", b"\n", b"\r", b"\r\n", b"\xc3\xa9", b"\xff", b"x"];
+            let text: Vec<u8> = pieces.iter().flat_map(|&i| PIECES[i].iter().copied()).collect();
+            let (_dir, mut doc) = open_bytes(&text);
+            for q in varied_queries() {
+                let f = LineFilter::new(&q).unwrap();
+                let [seq, par] = both_scans(&mut doc, &f, 0, threads, unit);
+                proptest::prop_assert_eq!(par, seq, "{:?}", q);
+            }
+        }
     }
 
     #[test]
@@ -647,5 +1228,138 @@ mod tests {
             assert_eq!(l.position_of(probe), model.partition_point(|e| e.0 < probe));
         }
         assert!(l.memory() < 10_000 * 8, "{} bytes", l.memory());
+    }
+
+    /// A filter kept up to date through random edits, undo and redo (several between two
+    /// updates at times) equals a fresh scan of the edited text and the per-line model.
+    #[test]
+    fn follows_random_edits() {
+        let queries = [
+            leaf("hit", false, false, false),
+            leaf("^a.*z$", true, false, false),
+            FilterQuery::And(vec![
+                leaf("hit", false, false, false),
+                FilterQuery::Not(Box::new(leaf("x", false, false, false))),
+            ]),
+            leaf("x*", true, false, false),
+        ];
+        let pieces = [
+            "hit", "\n", "\r", "\r\n", "a", "z", "x", "hit\n", "\nhit", "azz\n", "", "q",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n.max(1) as u64) as usize
+        };
+        for (qi, q) in queries.iter().enumerate() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("f.txt");
+            let mut text = String::new();
+            for i in 0..300 {
+                text.push_str(match i % 5 {
+                    0 => "a hit z\n",
+                    1 => "miss\r\n",
+                    2 => "azhitz\r",
+                    3 => "x hit\n",
+                    _ => "\n",
+                });
+            }
+            std::fs::write(&path, &text).unwrap();
+            let mut doc = Document::open(&path).unwrap();
+            doc.wait_for_index(&Control::new()).unwrap();
+            let f = LineFilter::new(q).unwrap();
+            let mut snap = doc.snapshot();
+            let mut list = MatchList::new();
+            f.scan(snap.view(), 0, 0, &Control::new(), |c, _, _| {
+                c.iter().for_each(|&(o, l)| list.push(o, l));
+                true
+            })
+            .unwrap();
+            for round in 0..300 {
+                for _ in 0..1 + rnd(3) {
+                    let len = doc.len();
+                    match rnd(10) {
+                        0 => {
+                            doc.undo();
+                        }
+                        1 => {
+                            doc.redo();
+                        }
+                        2 => {
+                            // A batch of two edits apart.
+                            let a = rnd(len + 1);
+                            let b = a + rnd(len - a + 1);
+                            let t = pieces[rnd(pieces.len())];
+                            doc.apply(vec![
+                                Edit::insert(a, t),
+                                Edit::delete(b..(b + 2).min(len).max(b)),
+                            ])
+                            .unwrap();
+                        }
+                        _ => {
+                            let at = rnd(len + 1);
+                            let end = (at + rnd(12)).min(len);
+                            let mut t = String::new();
+                            for _ in 0..rnd(3) {
+                                t.push_str(pieces[rnd(pieces.len())]);
+                            }
+                            doc.replace(at..end, t).unwrap();
+                        }
+                    }
+                }
+                let changed = doc.changed_since(snap.version()).expect("ranges are known");
+                let next = doc.snapshot();
+                let u = f
+                    .rescan_change(&snap.view(), &next.view(), changed, &Control::new())
+                    .unwrap()
+                    .expect("indexed");
+                list.splice(&u);
+                snap = next;
+                let now =
+                    String::from_utf8(snap.view().read(0, snap.view().len()).unwrap()).unwrap();
+                assert_eq!(
+                    list.get_range(0..list.len()),
+                    model(&now, q),
+                    "query {qi}, round {round}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn splice_keeps_blocks_and_shifts() {
+        let mut l = MatchList::new();
+        let mut m = Vec::new();
+        for i in 0..1000u64 {
+            l.push(i * 10, i * 2);
+            m.push((i * 10, i * 2));
+        }
+        for (from, to, found, db, dl) in [
+            (0u64, 0u64, vec![], 5i64, 1i64),
+            (640, 700, vec![(641, 129)], -3, 0),
+            (9_000, 20_000, vec![(9_001, 1_801), (9_002, 1_802)], 0, 0),
+            (100, 5_000, vec![], -1, -1),
+        ] {
+            let u = Update {
+                from,
+                old_to: to,
+                found: found.clone(),
+                bytes: db,
+                lines: dl,
+            };
+            l.splice(&u);
+            let mut next: Vec<(u64, u64)> = m.iter().copied().filter(|e| e.0 < from).collect();
+            next.extend(found);
+            next.extend(
+                m.iter()
+                    .filter(|e| e.0 >= to)
+                    .map(|e| ((e.0 as i64 + db) as u64, (e.1 as i64 + dl) as u64)),
+            );
+            m = next;
+            assert_eq!(l.get_range(0..l.len()), m);
+            assert_eq!(l.len(), m.len());
+        }
     }
 }

@@ -40,12 +40,14 @@
 mod add_buffer;
 mod backup_record;
 mod block;
+pub mod bookmarks;
 mod breaks;
 mod control;
 mod document;
 mod error;
 pub mod fault;
 mod guard;
+pub mod index_cache;
 pub mod journal;
 pub mod line_index;
 mod lines;
@@ -53,24 +55,30 @@ mod plan;
 pub mod save;
 pub use save::in_place;
 pub mod filter;
+pub mod highlight;
 pub mod search;
 mod source;
 mod sys;
 mod text;
+pub mod timestamp;
 mod tree;
 mod view;
+pub mod words;
 
+pub use bookmarks::{BookmarkStore, Bookmarks};
 pub use control::Control;
 pub use document::{
-    Clip, Document, Edit, OnInterruptedSave, PlannedChange, Restored, SaveJob, Snapshot,
+    Changed, Clip, Document, Edit, OnInterruptedSave, PlannedChange, Restored, SaveJob, Snapshot,
     MAX_PASTED_PIECES,
 };
 pub use error::{Error, Result};
+pub use index_cache::{CacheUse, IndexCache};
 pub use line_index::{IndexProgress, LineIndex};
 pub use lines::Scope;
-pub use save::SaveReport;
+pub use save::{SaveChoice, SaveMethod, SaveReport};
 pub use search::{Direction, MatchPage, Matcher, Query};
 pub use source::{DiskChange, Encoding, FileIdentity, LineEnding, Source};
 pub use sys::{return_freed_memory, trim_freed_memory};
 pub use text::{count_columns, decode_lossy, decode_lossy_owned, unit_at, PositionEncoding, Unit};
 pub use view::{Chunks, ColumnWindow, Line, LineCount, Position, View, WholeLines};
+pub use words::WordSeparators;

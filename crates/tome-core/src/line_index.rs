@@ -38,13 +38,17 @@ pub(crate) trait Indexed: Send + Sync + 'static {
     fn path(&self) -> &Path;
     /// The index of this file.
     fn index(&self) -> &LineIndex;
+    /// Called by the builder once every block is counted, before the index says so (so that
+    /// whoever sees the index complete also finds it in the index cache).
+    fn indexed_whole(&self) {}
 }
 
 /// Bytes per index block.
 pub const BLOCK: usize = 64 * 1024;
 /// Bytes per sub-block: the most a query scans.
 pub const SUB: usize = 4 * 1024;
-const SUBS: usize = BLOCK / SUB;
+/// Sub-blocks per block.
+pub(crate) const SUBS: usize = BLOCK / SUB;
 /// Blocks indexed between two publications of the counts.
 const BLOCKS_PER_STEP: usize = 16;
 /// How far ahead of the scan the index asks the kernel to read (`Indexed::prefetch`).
@@ -132,27 +136,39 @@ impl LineIndex {
     /// block's end counts by what follows it), and the builder counts from there. Cost:
     /// O(blocks taken) to copy, 40 bytes each.
     pub(crate) fn with_prefix(len: usize, prefix: &LineIndex) -> LineIndex {
-        let index = LineIndex::new(len);
         let p = &prefix.shared;
         let counts = p.read_counts();
-        let indexed_blocks = counts.subs.len();
-        let blocks = indexed_blocks
-            .min(p.len.saturating_sub(1) / BLOCK)
-            .min(len / BLOCK);
-        if blocks > 0 {
-            let mut mine = index
-                .shared
-                .counts
-                .write()
-                .unwrap_or_else(|e| e.into_inner());
-            mine.cum = counts.cum[..=blocks].to_vec();
-            mine.subs = counts.subs[..blocks].to_vec();
-            index
-                .shared
-                .indexed
-                .store(blocks * BLOCK, Ordering::Release);
+        let blocks = reusable_blocks(p.len, counts.subs.len(), len);
+        LineIndex::from_counts(
+            len,
+            counts.cum[..=blocks].to_vec(),
+            counts.subs[..blocks].to_vec(),
+        )
+    }
+
+    /// An index of `len` bytes whose first `subs.len()` blocks are already counted (`cum`
+    /// has one more entry, starting at 0): the index cache's. Complete when the blocks cover
+    /// `len`; otherwise the builder counts from the end of the last block. The caller checked
+    /// the counts ([`counts_are_consistent`]).
+    pub(crate) fn from_counts(len: usize, cum: Vec<usize>, subs: Vec<[u16; SUBS]>) -> LineIndex {
+        let index = LineIndex::new(len);
+        let indexed = (subs.len() * BLOCK).min(len);
+        if indexed > 0 {
+            let s = &index.shared;
+            *s.counts.write().unwrap_or_else(|e| e.into_inner()) = Counts { cum, subs };
+            s.indexed.store(indexed, Ordering::Release);
+            if indexed == len {
+                s.complete.store(true, Ordering::Release);
+            }
         }
         index
+    }
+
+    /// Calls `f` with the counts published so far: `cum` (breaks before each block, one more
+    /// entry than blocks) and the per-sub-block counts. Holds the counts' read lock meanwhile.
+    pub(crate) fn with_counts<R>(&self, f: impl FnOnce(&[usize], &[[u16; SUBS]]) -> R) -> R {
+        let counts = self.shared.read_counts();
+        f(&counts.cum, &counts.subs)
     }
 
     /// Starts the builder thread for `source`. It holds only a weak reference, so dropping every
@@ -383,6 +399,12 @@ fn build<S: Indexed>(source: &Weak<S>, shared: &Shared) {
         }
         cum.clear();
         subs.clear();
+        if offset >= len {
+            // Before the index says it is done: whoever sees it done finds it cached.
+            if let Some(src) = source.upgrade() {
+                src.indexed_whole();
+            }
+        }
         shared.indexed.store(offset, Ordering::Release);
         if offset >= len {
             shared.complete.store(true, Ordering::Release);
@@ -395,6 +417,42 @@ fn build<S: Indexed>(source: &Weak<S>, shared: &Shared) {
         #[cfg(feature = "fault-injection")]
         crate::fault::slow_index(&slow.0, slow.1);
     }
+}
+
+/// How many whole blocks of an index of an `old_len`-byte file (`indexed` blocks counted) stay
+/// true for a file of `new_len` bytes that starts with the same bytes: those that end before
+/// the old last byte, since a CR at a block's end counts by the byte after it.
+pub(crate) fn reusable_blocks(old_len: usize, indexed: usize, new_len: usize) -> usize {
+    indexed
+        .min(old_len.saturating_sub(1) / BLOCK)
+        .min(new_len / BLOCK)
+}
+
+/// True if `cum` and `subs` could be the counts of a file of `len` bytes whose first
+/// `subs.len()` blocks are indexed: no query on them can then fail or panic (counts from a
+/// file on disk are checked with this before use). Cost: O(blocks).
+pub(crate) fn counts_are_consistent(len: usize, cum: &[usize], subs: &[[u16; SUBS]]) -> bool {
+    if cum.len() != subs.len() + 1 || cum.first() != Some(&0) || subs.len() > len.div_ceil(BLOCK) {
+        return false;
+    }
+    subs.iter().enumerate().all(|(i, within)| {
+        let bytes = (len - i * BLOCK).min(BLOCK);
+        let Some(in_block) = cum[i + 1].checked_sub(cum[i]) else {
+            return false;
+        };
+        let used = bytes.div_ceil(SUB);
+        in_block <= bytes
+            && within[0] == 0
+            && within.windows(2).all(|w| w[0] <= w[1])
+            && within
+                .iter()
+                .enumerate()
+                .all(|(j, &c)| usize::from(c) <= (j * SUB).min(in_block))
+            && within[used..].iter().all(|&c| usize::from(c) == in_block)
+            && within
+                .get(used - 1)
+                .is_some_and(|&c| usize::from(c) <= in_block)
+    })
 }
 
 /// Counts one block (followed in the file by `next`): the breaks before each of its

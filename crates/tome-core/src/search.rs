@@ -40,6 +40,7 @@ use crate::lines::{line_start_at, next_line_start, Scope};
 use crate::plan::{Plan, PlanBuilder};
 use crate::text::{is_char_boundary, next_char_boundary};
 use crate::view::View;
+use crate::words::WordSeparators;
 use crate::{Control, Error, Result};
 
 /// Bytes searched per window.
@@ -101,6 +102,8 @@ pub struct Matcher {
     window: usize,
     /// Overlap between windows: the longest match found whole.
     overlap: usize,
+    /// Only whole words by these separators (see [`Matcher::whole_words`]).
+    words: Option<WordSeparators>,
 }
 
 #[derive(Clone, Debug)]
@@ -151,22 +154,7 @@ impl Matcher {
         } else {
             regex::escape(&query.pattern)
         };
-        let re = RegexBuilder::new(&pattern)
-            .case_insensitive(query.case_insensitive)
-            .multi_line(true)
-            .crlf(true)
-            .size_limit(REGEX_SIZE_LIMIT)
-            .dfa_size_limit(REGEX_DFA_LIMIT)
-            .build()
-            .map_err(|e| match e {
-                regex::Error::CompiledTooBig(_) => Error::InvalidRegex(format!(
-                    "the pattern is too complex: compiled, it would take more than {} MiB, and \
-                     searching with it could take minutes; use smaller repetition counts or \
-                     narrower classes (such as [a-z] or (?-u:\\w) instead of \\w)",
-                    REGEX_SIZE_LIMIT >> 20
-                )),
-                other => Error::InvalidRegex(other.to_string()),
-            })?;
+        let re = build_regex(&pattern, query.case_insensitive, REGEX_SIZE_LIMIT)?;
         Ok(Matcher::with(Engine::Regex(re), query, 0))
     }
 
@@ -178,7 +166,17 @@ impl Matcher {
             query: query.clone(),
             window: WINDOW.max(4 * overlap),
             overlap,
+            words: None,
         }
+    }
+
+    /// Keeps only the matches that are whole words as an editor with these word separators
+    /// defines them (VS Code's Whole Word: see [`crate::words`]), in every search, count and
+    /// replace-all made with this matcher. A rejected match is skipped and the search goes on
+    /// after it, as VS Code's does. Cost: O(1) per match.
+    pub fn whole_words(mut self, words: Option<WordSeparators>) -> Matcher {
+        self.words = words;
+        self
     }
 
     /// The query this matcher was compiled from.
@@ -221,6 +219,32 @@ impl Matcher {
             _ => None,
         }
     }
+}
+
+/// Compiles `pattern` (regex syntax; escape literal text first) as Tome searches: multi-line
+/// and CRLF mode, a compiled program of at most `size_limit` bytes (else refused as too complex,
+/// see [`REGEX_SIZE_LIMIT`]) and a lazy DFA cache of up to [`REGEX_DFA_LIMIT`].
+pub(crate) fn build_regex(
+    pattern: &str,
+    case_insensitive: bool,
+    size_limit: usize,
+) -> Result<Regex> {
+    RegexBuilder::new(pattern)
+        .case_insensitive(case_insensitive)
+        .multi_line(true)
+        .crlf(true)
+        .size_limit(size_limit)
+        .dfa_size_limit(REGEX_DFA_LIMIT)
+        .build()
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(_) => Error::InvalidRegex(format!(
+                "the pattern is too complex: compiled, it would take more than {} MiB, and \
+                 searching with it could take minutes; use smaller repetition counts or \
+                 narrower classes (such as [a-z] or (?-u:\\w) instead of \\w)",
+                size_limit >> 20
+            )),
+            other => Error::InvalidRegex(other.to_string()),
+        })
 }
 
 /// A page of matches from [`View::find_all`].
@@ -301,6 +325,16 @@ fn scan(
                 at = next_char_boundary(hay, hit.start);
                 continue;
             }
+            if let Some(words) = &m.words {
+                if !words.is_whole_word(&view, hay, w_start, &range) {
+                    at = if hit.is_empty() {
+                        next_char_boundary(hay, hit.end)
+                    } else {
+                        hit.end
+                    };
+                    continue;
+                }
+            }
             last_end = Some(range.end);
             if !found(range.clone(), hay, w_start) {
                 return view.intact();
@@ -340,6 +374,9 @@ impl View<'_> {
     /// window, from the start of the window searched, so overlapping candidates may pair up
     /// differently); wrapping, the last match at or after `from`. Cost: O(bytes searched);
     /// cancellable through `control`, which also receives progress.
+    ///
+    /// On a document of at least [`PARALLEL_MIN`] bytes, the search past its first window runs
+    /// on every core ([`View::find_on`]), with the same answer.
     pub fn find(
         &self,
         m: &Matcher,
@@ -348,19 +385,136 @@ impl View<'_> {
         wrap: bool,
         control: &Control,
     ) -> Result<Option<Range<usize>>> {
+        let threads = if self.len() >= PARALLEL_MIN {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            1
+        };
+        self.find_on(m, from, direction, wrap, threads, control)
+    }
+
+    /// [`View::find`] on `threads` threads, whatever the document's length (for tests).
+    ///
+    /// The first window from `from` is searched alone (a match nearby costs what it costs on
+    /// one thread); then rounds of one window per thread, each searched on its own thread, the
+    /// answer being the hit of the window nearest `from`. Forward, windows of four
+    /// [`Matcher`] windows: the first match at or after a window's start is what a search from
+    /// further back finds there when nothing matched before (a search from an offset depends
+    /// only on the bytes), so no join is needed; a window's hit cancels the windows after it.
+    /// Backward, the very windows the one-thread search takes ([`Matcher`] windows stepping
+    /// back from `from`, each searched from its start), so overlapping candidates pair up as
+    /// they do there. Progress sums the windows'; cancellation stops them all.
+    #[doc(hidden)]
+    pub fn find_on(
+        &self,
+        m: &Matcher,
+        from: usize,
+        direction: Direction,
+        wrap: bool,
+        threads: usize,
+        control: &Control,
+    ) -> Result<Option<Range<usize>>> {
         self.check_range(from, from)?;
+        let threads = threads.clamp(1, MAX_THREADS);
         let end = self.len() + 1;
         let first = match direction {
-            Direction::Forward => self.find_forward(m, from, end, control)?,
-            Direction::Backward => self.find_backward(m, 0, from, control)?,
+            Direction::Forward => self.find_forward_on(m, from, end, threads, control)?,
+            Direction::Backward => self.find_backward_on(m, 0, from, threads, control)?,
         };
         if first.is_some() || !wrap {
             return Ok(first);
         }
         match direction {
-            Direction::Forward => self.find_forward(m, 0, from, control),
-            Direction::Backward => self.find_backward(m, from, end, control),
+            Direction::Forward => self.find_forward_on(m, 0, from, threads, control),
+            Direction::Backward => self.find_backward_on(m, from, end, threads, control),
         }
+    }
+
+    /// [`View::find_forward`] in parallel rounds (see [`View::find_on`]).
+    fn find_forward_on(
+        &self,
+        m: &Matcher,
+        from: usize,
+        before: usize,
+        threads: usize,
+        control: &Control,
+    ) -> Result<Option<Range<usize>>> {
+        let limit = before.min(self.len() + 1);
+        let head = from.saturating_add(m.window).min(limit);
+        if threads == 1 || head >= limit {
+            return self.find_forward(m, from, before, control);
+        }
+        if let Some(hit) = self.find_forward(m, from, head, control)? {
+            return Ok(Some(hit));
+        }
+        let part = m.window.saturating_mul(4);
+        let mut pos = head;
+        while pos < limit {
+            let cuts: Vec<usize> = (0..=threads)
+                .map(|k| pos.saturating_add(k.saturating_mul(part)).min(limit))
+                .take_while(|&c| c < limit)
+                .chain([limit])
+                .collect();
+            let progress = ((pos - from) as u64, (limit - from) as u64);
+            let results = on_threads(cuts.len() - 1, control, progress, |k, controls| {
+                let hit = self.find_forward(m, cuts[k], cuts[k + 1], &controls[k]);
+                if let Ok(Some(_)) = hit {
+                    controls[k + 1..].iter().for_each(Control::cancel);
+                }
+                hit
+            });
+            for hit in results {
+                if let Some(hit) = hit? {
+                    return Ok(Some(hit));
+                }
+            }
+            pos = cuts[cuts.len() - 1];
+        }
+        Ok(None)
+    }
+
+    /// The last match starting in `[lo, before)` (`before` up to `len + 1`, to take in an
+    /// empty match at the end). Scans back a window at a time, each from its start: the
+    /// nearest window alone, then rounds of `threads` windows (see [`View::find_on`]).
+    fn find_backward_on(
+        &self,
+        m: &Matcher,
+        lo: usize,
+        before: usize,
+        threads: usize,
+        control: &Control,
+    ) -> Result<Option<Range<usize>>> {
+        let mut cursor = before.min(self.len() + 1);
+        // The first round is the nearest window alone.
+        let mut round = 1;
+        while cursor > lo {
+            // The windows the one-thread search takes, nearest first.
+            let mut ends = vec![cursor];
+            while ends.len() <= round {
+                let w_start = ends[ends.len() - 1].saturating_sub(m.window).max(lo);
+                ends.push(w_start);
+                if w_start == lo {
+                    break;
+                }
+            }
+            let windows = ends.len() - 1;
+            let results = if windows == 1 {
+                vec![self.last_in(m, ends[1], ends[0], control)]
+            } else {
+                let progress = (0, 0);
+                on_threads(windows, control, progress, |k, controls| {
+                    self.last_in(m, ends[k + 1], ends[k], &controls[k])
+                })
+            };
+            for hit in results {
+                if let Some(hit) = hit? {
+                    return Ok(Some(hit));
+                }
+            }
+            cursor = ends[windows];
+            round = threads;
+        }
+        Ok(None)
     }
 
     /// The first match from `from` that starts before `before`.
@@ -384,34 +538,25 @@ impl View<'_> {
         Ok(hit)
     }
 
-    /// The last match starting in `[lo, before)` (`before` up to `len + 1`, to take in an
-    /// empty match at the end). Scans back a window at a time, each from its start.
-    fn find_backward(
+    /// The last match starting in `[w_start, before)`, as a search from `w_start` finds them.
+    fn last_in(
         &self,
         m: &Matcher,
-        lo: usize,
+        w_start: usize,
         before: usize,
         control: &Control,
     ) -> Result<Option<Range<usize>>> {
-        let mut cursor = before.min(self.len() + 1);
-        while cursor > lo {
-            let w_start = cursor.saturating_sub(m.window).max(lo);
-            let span = Span {
-                from: w_start,
-                starts_before: cursor,
-                ends_by: self.len(),
-            };
-            let mut last = None;
-            scan(*self, m, span, control, |r, _, _| {
-                last = Some(r);
-                true
-            })?;
-            if last.is_some() {
-                return Ok(last);
-            }
-            cursor = w_start;
-        }
-        Ok(None)
+        let span = Span {
+            from: w_start,
+            starts_before: before,
+            ends_by: self.len(),
+        };
+        let mut last = None;
+        scan(*self, m, span, control, |r, _, _| {
+            last = Some(r);
+            true
+        })?;
+        Ok(last)
     }
 
     /// Up to `limit` matches in bytes `range` (starting in it and ending by its end; an empty
@@ -448,15 +593,232 @@ impl View<'_> {
         Ok(MatchPage { matches, resume_at })
     }
 
-    /// Counts matches in the whole document. Cost: O(document), memory O(one window).
+    /// Counts matches in the whole document: the count a search from its start finds. On a
+    /// document of at least [`PARALLEL_MIN`] bytes the scan is split across the machine's
+    /// cores (see [`View::count_matches_on`]). Cost: O(document), memory O(one window per
+    /// core).
     pub fn count_matches(&self, m: &Matcher, control: &Control) -> Result<usize> {
-        let mut n = 0;
-        scan(*self, m, Span::whole(self), control, |_, _, _| {
-            n += 1;
-            true
-        })?;
-        Ok(n)
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        self.count_matches_on(m, threads, control)
     }
+
+    /// [`View::count_matches`] on `threads` threads. The document is cut into that many
+    /// parts, each scanned from its start on a thread of its own; then, in order, each part's
+    /// count is joined to the one before it: where the last match before the part ends after
+    /// the part's first match starts (a match across the cut, or overlapping candidates that
+    /// pair up differently), the part is searched again from that end until a match equals
+    /// one the part's own scan found (from there on both scans find the same matches: a
+    /// search from an offset depends on nothing before it but the bytes). So the count is
+    /// exactly the sequential one, for matches up to [`MAX_MATCH`] bytes, as everywhere.
+    /// Progress sums the parts'; cancellation stops them all.
+    pub fn count_matches_on(
+        &self,
+        m: &Matcher,
+        threads: usize,
+        control: &Control,
+    ) -> Result<usize> {
+        let len = self.len();
+        let parts = threads.clamp(1, MAX_THREADS).min(len / PARALLEL_MIN).max(1);
+        self.count_matches_in_parts(m, parts, control)
+    }
+
+    /// [`View::count_matches_on`] cut into exactly `parts` parts, whatever the length (for
+    /// tests: small texts cut at every kind of place).
+    #[doc(hidden)]
+    pub fn count_matches_in_parts(
+        &self,
+        m: &Matcher,
+        parts: usize,
+        control: &Control,
+    ) -> Result<usize> {
+        let len = self.len();
+        let parts = parts.clamp(1, len.max(1));
+        if parts == 1 {
+            let mut n = 0;
+            scan(*self, m, Span::whole(self), control, |_, _, _| {
+                n += 1;
+                true
+            })?;
+            return Ok(n);
+        }
+        let cuts: Vec<usize> = (0..=parts).map(|i| len * i / parts).collect();
+        let spans: Vec<Span> = (0..parts)
+            .map(|i| Span {
+                from: cuts[i],
+                starts_before: if i + 1 == parts { len + 1 } else { cuts[i + 1] },
+                ends_by: len,
+            })
+            .collect();
+        let controls: Vec<Control> = (0..parts).map(|_| Control::new()).collect();
+        let view = *self;
+        let results: Vec<Result<PartCount>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = spans
+                .iter()
+                .zip(&controls)
+                .map(|(&span, c)| scope.spawn(move || count_part(view, m, span, c)))
+                .collect();
+            // Progress and cancellation between the caller's control and the parts'.
+            while handles.iter().any(|h| !h.is_finished()) {
+                let done: u64 = controls.iter().map(|c| c.progress().0).sum();
+                control.set_progress(done, len as u64);
+                if control.is_cancelled() {
+                    controls.iter().for_each(Control::cancel);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or(Err(Error::Cancelled)))
+                .collect()
+        });
+        control.check()?;
+        let mut total = 0;
+        // The end of the last match counted so far (sequentially), if any.
+        let mut last_end: Option<usize> = None;
+        for (part, span) in results.into_iter().zip(&spans) {
+            let part = part?;
+            match (last_end, part.first.clone()) {
+                (Some(e), Some(first))
+                    if first.start < e || (first.is_empty() && first.start == e) =>
+                {
+                    let (n, end) = resync(view, m, e, *span, &part, control)?;
+                    total += n;
+                    last_end = end.or(last_end);
+                }
+                _ => {
+                    total += part.count;
+                    last_end = part.last_end.or(last_end);
+                }
+            }
+        }
+        control.set_progress(len as u64, len as u64);
+        Ok(total)
+    }
+}
+
+/// Documents shorter than this are counted on one thread (splitting costs more than it gains).
+pub const PARALLEL_MIN: usize = 64 << 20;
+/// The most threads a count uses.
+const MAX_THREADS: usize = 16;
+/// Matches at the start of a part kept to join it with the part before it.
+const HEAD: usize = 256;
+
+/// Runs `work(k, controls)` for each `k` in `0..n` on scoped threads, each with its own
+/// control (`controls[k]`; a part may cancel others through them), and returns their results
+/// in order. Every 10 ms the calling thread passes the caller's cancellation on and reports
+/// progress: `progress.0` plus the parts' progress, of `progress.1` (none when that is 0).
+/// A part that panicked reads as cancelled.
+fn on_threads<T: Send>(
+    n: usize,
+    control: &Control,
+    progress: (u64, u64),
+    work: impl Fn(usize, &[Control]) -> Result<T> + Sync,
+) -> Vec<Result<T>> {
+    let controls: Vec<Control> = (0..n).map(|_| Control::new()).collect();
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .map(|k| {
+                let (work, controls, tx) = (&work, &controls, tx.clone());
+                scope.spawn(move || {
+                    let r = work(k, controls);
+                    // The receiver lives until every part has sent (or the scope ends).
+                    let _ = tx.send(());
+                    r
+                })
+            })
+            .collect();
+        drop(tx);
+        let mut finished = 0;
+        while finished < n {
+            match rx.recv_timeout(std::time::Duration::from_millis(10)) {
+                Ok(()) => finished += 1,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                // A part panicked before sending.
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+            if progress.1 > 0 {
+                let done: u64 = controls.iter().map(|c| c.progress().0).sum();
+                control.set_progress((progress.0 + done).min(progress.1), progress.1);
+            }
+            if control.is_cancelled() {
+                controls.iter().for_each(Control::cancel);
+            }
+        }
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or(Err(Error::Cancelled)))
+            .collect()
+    })
+}
+
+/// What one part's scan found.
+struct PartCount {
+    count: usize,
+    first: Option<Range<usize>>,
+    last_end: Option<usize>,
+    /// The part's first [`HEAD`] matches.
+    head: Vec<Range<usize>>,
+}
+
+fn count_part(view: View<'_>, m: &Matcher, span: Span, control: &Control) -> Result<PartCount> {
+    let mut part = PartCount {
+        count: 0,
+        first: None,
+        last_end: None,
+        head: Vec::new(),
+    };
+    scan(view, m, span, control, |r, _, _| {
+        if part.head.len() < HEAD {
+            part.head.push(r.clone());
+        }
+        part.first.get_or_insert(r.clone());
+        part.last_end = Some(r.end);
+        part.count += 1;
+        true
+    })?;
+    Ok(part)
+}
+
+/// Joins a part whose first matches the sequential search would not find as they are: counts
+/// the part's matches as a search from `after` (where the last match before it ended) finds
+/// them, reusing the part's own count once a match found again equals one of its first
+/// [`HEAD`]. Returns the count and the end of the last match. Cost: usually a few matches'
+/// worth of text; at worst the part again.
+fn resync(
+    view: View<'_>,
+    m: &Matcher,
+    after: usize,
+    span: Span,
+    part: &PartCount,
+    control: &Control,
+) -> Result<(usize, Option<usize>)> {
+    let mut n = 0;
+    let mut last = None;
+    let mut joined = None;
+    let again = Span {
+        from: after,
+        ..span
+    };
+    scan(view, m, again, control, |r, _, _| {
+        // An empty match where the match before ended is not one (as in `scan`).
+        if r.is_empty() && r.start == after && last.is_none() {
+            return true;
+        }
+        if let Ok(i) = part.head.binary_search_by_key(&r.start, |h| h.start) {
+            if part.head[i] == r {
+                joined = Some(i);
+                return false;
+            }
+        }
+        n += 1;
+        last = Some(r.end);
+        true
+    })?;
+    Ok(match joined {
+        Some(i) => (n + part.count - i, part.last_end),
+        None => (n, last),
+    })
 }
 
 impl Span {

@@ -10,11 +10,12 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use memmap2::Mmap;
 
 use crate::guard::Guard;
+use crate::index_cache::{CacheUse, IndexCache, Stamp};
 use crate::line_index::{Indexed, LineIndex};
 use crate::sys;
 use crate::{Error, Result};
@@ -144,7 +145,7 @@ impl FileIdentity {
 /// Cheap to share (`Arc<Source>`); its content never changes after open. Where the filesystem
 /// can share extents (XFS, btrfs), the mapping is of a reflink copy taken at open (a snapshot:
 /// another program writing or truncating the file does not reach it); elsewhere it is of the
-/// file itself. [`Source::detach`] moves a mapping of the file onto a copy of it, for a save
+/// file itself. [`Source::detach_from`] moves the mapping of part of the file onto a copy of it, for a save
 /// that must write the file in place.
 #[derive(Debug)]
 pub struct Source {
@@ -153,8 +154,11 @@ pub struct Source {
     file: File,
     /// The unnamed reflink copy that is mapped instead of `file`, where one could be made.
     snapshot: Option<File>,
-    /// A copy the mapping was moved onto by [`Source::detach`].
-    detached: OnceLock<File>,
+    /// The copies parts of the mapping were moved onto by [`Source::detach_from`], each with
+    /// the file offset its byte 0 stands for, the lowest last: the source's bytes at file
+    /// offsets from an entry's offset up to the previous entry's are in that entry's copy.
+    /// Bytes below the last entry's offset are still read from the file (never overwritten).
+    detached: Mutex<Vec<(u64, Arc<File>)>>,
     /// Offset in the file of this source's byte 0 (non-zero for a tail opened after an append).
     base: usize,
     /// Offset of byte 0 within the mapping (the mapping starts at a page boundary).
@@ -171,6 +175,12 @@ pub struct Source {
     index: LineIndex,
     /// Opened by [`Source::open_tail`]: the next append replaces it with a longer one.
     is_tail: bool,
+    /// The index cache this source's document uses (passed on to the sources opened after it).
+    cache: Option<IndexCache>,
+    /// The file's stamp at open, when this source is a whole file whose index may be cached.
+    stamp: Option<Stamp>,
+    /// How the index was obtained.
+    cache_use: CacheUse,
 }
 
 /// What [`Source::open_tail`] expects of the file.
@@ -190,13 +200,24 @@ impl Source {
     /// Cost: O(1) in the file's size. Errors: [`Error::NotFound`],
     /// [`Error::PermissionDenied`], [`Error::NotRegularFile`], [`Error::Io`].
     pub fn open(path: &Path) -> Result<Arc<Source>> {
-        Source::open_from(path, 0, None, None)
+        Source::open_from(path, 0, None, None, None)
+    }
+
+    /// Opens `path` like [`Source::open`], taking its index from `cache` when the cache holds
+    /// one for this very file (see [`crate::index_cache`]), and storing the index there once
+    /// it is complete. Cost: also one read of the cache entry (40 bytes per 64 KiB).
+    pub fn open_cached(path: &Path, cache: Option<&IndexCache>) -> Result<Arc<Source>> {
+        Source::open_from(path, 0, None, None, cache)
     }
 
     /// Opens `path` like [`Source::open`], taking only its first `upto` bytes (the extent a
     /// journal was written against, when the file has grown since).
-    pub(crate) fn open_prefix(path: &Path, upto: usize) -> Result<Arc<Source>> {
-        Source::open_from(path, 0, Some(upto), None)
+    pub(crate) fn open_prefix(
+        path: &Path,
+        upto: usize,
+        cache: Option<&IndexCache>,
+    ) -> Result<Arc<Source>> {
+        Source::open_from(path, 0, Some(upto), None, cache)
     }
 
     /// The bytes another program appended to the file of `newest` (the newest source of a
@@ -217,7 +238,7 @@ impl Source {
             grows: newest.is_tail.then_some(newest),
         };
         let base = if newest.is_tail { newest.base } else { end };
-        Source::open_from(&newest.path, base, upto, Some(tail))
+        Source::open_from(&newest.path, base, upto, Some(tail), newest.cache.as_ref())
     }
 
     fn open_from(
@@ -225,7 +246,10 @@ impl Source {
         base: usize,
         upto: Option<usize>,
         tail: Option<Tail<'_>>,
+        cache: Option<&IndexCache>,
     ) -> Result<Arc<Source>> {
+        // Before the open: a file changed after this instant has a later ctime.
+        let before = std::time::SystemTime::now();
         let file = open_regular(path)?;
         let meta = file
             .metadata()
@@ -264,11 +288,22 @@ impl Source {
         sys::read_fully_at(content, &mut sample, base)
             .map_err(|e| Error::io(path, "cannot read", e))?;
         let samples = sample_hashes(content, base, size);
+        // Only whole files are cached: a tail or a prefix is not what a later open maps.
+        let whole = base == 0 && upto.is_none() && tail.is_none() && len > 0;
+        let stamp = cache
+            .filter(|_| whole)
+            .map(|c| Stamp::of(&meta, before, c.racy_margin()));
+        let (cached, cache_use) = match (cache, &stamp) {
+            (Some(c), Some(stamp)) => c.load(content, stamp, &samples, |old| {
+                sample_hashes(content, 0, old)
+            }),
+            _ => (None, CacheUse::Off),
+        };
         let source = Arc::new(Source {
             path: path.to_path_buf(),
             file,
             snapshot,
-            detached: OnceLock::new(),
+            detached: Mutex::new(Vec::new()),
             base,
             delta: base - aligned,
             samples,
@@ -283,11 +318,15 @@ impl Source {
             },
             line_ending: detect_line_ending(&sample),
             encoding: detect_encoding(&sample, len > SAMPLE),
-            index: match tail.and_then(|t| t.grows) {
-                Some(shorter) => LineIndex::with_prefix(len, &shorter.index),
-                None => LineIndex::new(len),
+            index: match (tail.and_then(|t| t.grows), cached) {
+                (Some(shorter), _) => LineIndex::with_prefix(len, &shorter.index),
+                (None, Some(cached)) => cached,
+                (None, None) => LineIndex::new(len),
             },
             is_tail: tail.is_some(),
+            cache: cache.cloned(),
+            stamp: stamp.filter(|_| cache_use != CacheUse::Hit),
+            cache_use,
         });
         LineIndex::spawn_builder(&source);
         Ok(source)
@@ -297,7 +336,7 @@ impl Source {
     /// sampled blocks. Cost: one `stat` and up to [`SAMPLES`] reads of 4 KiB.
     /// A detached source no longer stands for the file: it reports `Unchanged`.
     pub fn disk_change(&self) -> DiskChange {
-        if self.detached.get().is_some() {
+        if self.is_detached() {
             return DiskChange::Unchanged;
         }
         let meta = match std::fs::metadata(&self.path) {
@@ -326,6 +365,68 @@ impl Source {
             return DiskChange::Rewritten;
         }
         DiskChange::Unchanged
+    }
+
+    /// The index cache this source was opened with.
+    pub(crate) fn index_cache(&self) -> Option<&IndexCache> {
+        self.cache.as_ref()
+    }
+
+    /// How this source's index was obtained.
+    pub fn cache_use(&self) -> CacheUse {
+        self.cache_use
+    }
+
+    /// The file's stamp now (`fstat` of the descriptor opened), if it still has the size and
+    /// mtime it had at open: then offsets in this source are offsets in the file. `None` for
+    /// a changed file, or a tail (its file offsets are not its own).
+    pub(crate) fn stamp_if_unchanged(&self) -> Option<Stamp> {
+        if self.is_tail || self.is_detached() {
+            return None;
+        }
+        let meta = self.file.metadata().ok()?;
+        let now = FileIdentity::of(&meta);
+        (now.size == self.identity.size && now.mtime_ns == self.identity.mtime_ns).then(|| {
+            Stamp::of(
+                &meta,
+                std::time::SystemTime::UNIX_EPOCH,
+                std::time::Duration::ZERO,
+            )
+        })
+    }
+
+    /// For the newest tail of a followed file: the file's stamp now and its sampled blocks
+    /// over the whole file (as an open of it would take them), if the file has not changed
+    /// since this tail was taken, so that it ends where this tail ends. Offsets
+    /// ([`Source::file_offset`]) in the sources of that file are then offsets in the file as
+    /// it is. `None` for a source that is not a tail, or a file changed again. Cost: one
+    /// `fstat` and 8 reads of 4 KiB.
+    pub(crate) fn grown_file_stamp(&self) -> Option<(Stamp, Vec<(usize, u64)>)> {
+        if !self.is_tail || self.is_detached() {
+            return None;
+        }
+        let meta = self.file.metadata().ok()?;
+        let now = FileIdentity::of(&meta);
+        let end = self.base + self.len;
+        let same = now.size == self.identity.size
+            && now.mtime_ns == self.identity.mtime_ns
+            && usize::try_from(now.size).ok()? == end;
+        same.then(|| {
+            let stamp = Stamp::of(
+                &meta,
+                std::time::SystemTime::UNIX_EPOCH,
+                std::time::Duration::ZERO,
+            );
+            (stamp, sample_hashes(&self.file, 0, end))
+        })
+    }
+
+    /// The sampled blocks of this source's first `size` bytes, as an open of a file of that
+    /// size takes them: to check something stored for the file before it grew. Cost: 8 reads
+    /// of 4 KiB.
+    pub(crate) fn samples_of(&self, size: usize) -> Vec<(usize, u64)> {
+        let content = self.snapshot.as_ref().unwrap_or(&self.file);
+        sample_hashes(content, self.base, self.base + size.min(self.len))
     }
 
     /// The sampled block hashes taken at open.
@@ -384,13 +485,42 @@ impl Source {
         &self.index
     }
 
-    /// The descriptor of the bytes this source shows (its snapshot, the copy it was detached
-    /// onto, or the file), for `copy_file_range` on save.
-    pub(crate) fn content_file(&self) -> &File {
-        self.snapshot
-            .as_ref()
-            .or(self.detached.get())
-            .unwrap_or(&self.file)
+    /// Hands `f` the descriptors holding this source's bytes `[start, end)`, run by run, in
+    /// order: `f(file, offset in that file, length)` returns how many bytes it took (its snapshot,
+    /// the copies parts were detached onto, or the file), for `copy_file_range` on save.
+    /// Stops at the first run `f` takes only part of; returns the bytes taken.
+    pub(crate) fn copy_runs(
+        &self,
+        start: usize,
+        end: usize,
+        mut f: impl FnMut(&File, u64, u64) -> io::Result<u64>,
+    ) -> io::Result<u64> {
+        let (from, to) = (self.file_offset(start), self.file_offset(end));
+        if let Some(snapshot) = &self.snapshot {
+            return f(snapshot, from, to - from);
+        }
+        let detached = self.detached.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut at = from;
+        while at < to {
+            // The run holding `at`: the detached copy with the highest offset at or below it
+            // (bounded by the copy above it), else the file up to the lowest copy.
+            let mut upper = u64::MAX;
+            let mut run: (&File, u64) = (&self.file, at);
+            for (offset, copy) in detached.iter() {
+                if *offset <= at {
+                    run = (copy, at - offset);
+                    break;
+                }
+                upper = *offset;
+            }
+            let len = to.min(upper) - at;
+            let took = f(run.0, run.1, len)?;
+            at += took;
+            if took < len {
+                break;
+            }
+        }
+        Ok(at - from)
     }
 
     /// True if this source reads a reflink snapshot taken at open, so that no outside change
@@ -399,33 +529,59 @@ impl Source {
         self.snapshot.is_some()
     }
 
-    /// True if this source reads bytes no other program can change (a snapshot, or a copy it
+    /// True if this source reads bytes no other program can change (a snapshot, or copies it
     /// was detached onto).
     pub fn is_immune(&self) -> bool {
-        self.snapshot.is_some() || self.detached.get().is_some()
+        self.snapshot.is_some() || self.is_detached()
     }
 
-    /// Moves the mapping onto `copy`, a file holding the same bytes at the same offsets (a copy
-    /// of the whole file), so that the file itself can then be overwritten in place while every
-    /// reader (snapshots on other threads included) goes on reading the same content. The
-    /// address range stays the same: slices borrowed from it stay valid. A snapshot keeps
-    /// reading its snapshot. Either way the source no longer stands for the file on disk
-    /// afterwards ([`Source::disk_change`] says `Unchanged`): the caller is about to change it.
+    /// True once part of the mapping was moved onto a copy by [`Source::detach_from`]: the
+    /// source no longer stands for the file on disk.
+    pub(crate) fn is_detached(&self) -> bool {
+        !self
+            .detached
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty()
+    }
+
+    /// Moves the mapping of file offsets `from..` onto `copy`, a file whose byte 0 holds the
+    /// file's byte `from` (a copy of the file's tail from there), so that the file itself can
+    /// then be overwritten in place from `from` on while every reader (snapshots on other
+    /// threads included) goes on reading the same content; bytes before `from` stay mapped
+    /// from the file, which the caller does not change. `from` is a multiple of the page size.
+    /// Parts already detached (from an earlier in-place save) stay on their copies: only the
+    /// file offsets between `from` and the lowest earlier one move. The address range stays
+    /// the same: slices borrowed from it stay valid. A snapshot keeps reading its snapshot.
+    /// Either way the source no longer stands for the file on disk afterwards
+    /// ([`Source::disk_change`] says `Unchanged`): the caller is about to change it.
     ///
     /// Errors if `copy` is too short or the remapping fails (the mapping is then unchanged).
-    pub(crate) fn detach(&self, copy: File) -> io::Result<()> {
-        if self.detached.get().is_some() {
+    pub(crate) fn detach_from(&self, from: u64, copy: File) -> io::Result<()> {
+        let mut detached = self.detached.lock().unwrap_or_else(PoisonError::into_inner);
+        let upper = detached.last().map_or(u64::MAX, |(offset, _)| *offset);
+        if from >= upper {
             return Ok(());
         }
         if let (None, Some(map)) = (&self.snapshot, &self.map) {
-            let aligned = self.base - self.delta;
-            if copy.metadata()?.len() < (aligned + map.len()) as u64 {
-                return Err(io::Error::other("the copy is shorter than the mapping"));
+            // The mapping covers file offsets [aligned, aligned + len).
+            let aligned = (self.base - self.delta) as u64;
+            let start = from.max(aligned);
+            let end = upper.min(aligned + map.len() as u64);
+            if start < end {
+                if copy.metadata()?.len() < end - from {
+                    return Err(io::Error::other("the copy is shorter than the mapping"));
+                }
+                sys::remap_fixed(
+                    map,
+                    (start - aligned) as usize,
+                    (end - start) as usize,
+                    &copy,
+                    start - from,
+                )?;
             }
-            sys::remap_fixed(map, &copy, aligned)?;
         }
-        // Only the document's save thread detaches, once; a lost race would change nothing.
-        let _ = self.detached.set(copy);
+        detached.push((from, Arc::new(copy)));
         Ok(())
     }
 
@@ -491,6 +647,23 @@ impl Indexed for Source {
 
     fn index(&self) -> &LineIndex {
         Source::index(self)
+    }
+
+    /// Stores the complete index in the cache, unless the bytes indexed may not be the file's
+    /// as stamped at open (damaged by a truncation, detached for an in-place save; the cache
+    /// also checks the file's stamp again).
+    fn indexed_whole(&self) {
+        if let (Some(cache), Some(stamp)) = (&self.cache, &self.stamp) {
+            if !self.is_damaged() && !self.is_detached() {
+                cache.store(
+                    &self.file,
+                    self.snapshot.as_ref().unwrap_or(&self.file),
+                    stamp,
+                    &self.samples,
+                    &self.index,
+                );
+            }
+        }
     }
 }
 

@@ -81,21 +81,38 @@ pub(crate) fn map_read_only(file: &File, offset: usize, len: usize) -> io::Resul
     }
 }
 
-/// Replaces the pages of `map` by a read-only shared mapping of `file` from `offset`, at the
-/// same addresses. The caller guarantees that `file` holds the same bytes there as the file
-/// `map` was made of (a copy of it).
-pub(crate) fn remap_fixed(map: &Mmap, file: &File, offset: usize) -> io::Result<()> {
+/// Replaces `len` bytes of `map` from `at` (both multiples of the page size) by a read-only
+/// shared mapping of `file` from `offset` (a multiple of the page size), at the same addresses.
+/// The caller guarantees that `file` holds there the same bytes as the file `map` was made of
+/// (a copy of that range).
+pub(crate) fn remap_fixed(
+    map: &Mmap,
+    at: usize,
+    len: usize,
+    file: &File,
+    offset: u64,
+) -> io::Result<()> {
+    let page = page_size();
+    if !at.is_multiple_of(page)
+        || !offset.is_multiple_of(page as u64)
+        || at.checked_add(len).is_none_or(|e| e > map.len())
+    {
+        return Err(io::Error::other(
+            "remap outside the mapping or not page aligned",
+        ));
+    }
     let offset = libc::off_t::try_from(offset).map_err(io::Error::other)?;
     // SAFETY: `map` is a live mapping we own, from `as_ptr()` for `len()` bytes (page aligned:
-    // it was made at a page-aligned offset). MAP_FIXED replaces exactly those pages with a
-    // read-only shared mapping of `file`, whose bytes there equal the old ones (the caller
-    // copied the file), so slices borrowed from the range keep reading the same content and
-    // memmap2's later munmap of the range unmaps the new pages. `file` stays open in the
-    // source for as long as the mapping lives (not required by mmap, but keeps the intent clear).
+    // it was made at a page-aligned offset); `[at, at + len)` lies inside it (checked above)
+    // and starts at a page boundary. MAP_FIXED replaces exactly those pages with a read-only
+    // shared mapping of `file`, whose bytes there equal the old ones (the caller copied them),
+    // so slices borrowed from the range keep reading the same content and memmap2's later
+    // munmap of the whole range unmaps the new pages too. `file` stays open in the source for
+    // as long as the mapping lives (not required by mmap, but keeps the intent clear).
     let p = unsafe {
         libc::mmap(
-            map.as_ptr() as *mut libc::c_void,
-            map.len(),
+            map.as_ptr().add(at) as *mut libc::c_void,
+            len,
             libc::PROT_READ,
             libc::MAP_SHARED | libc::MAP_FIXED,
             file.as_raw_fd(),

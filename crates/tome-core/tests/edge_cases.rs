@@ -503,7 +503,8 @@ fn search_and_save_run_on_a_snapshot_while_editing_goes_on() {
         })
         .unwrap();
         let n = snapshot.view().count_matches(&m, &c).unwrap();
-        tome_core::save::save_atomically(snapshot.view(), &out2, &c).unwrap();
+        tome_core::save::save_file(snapshot.view(), &out2, tome_core::SaveChoice::Auto, &c)
+            .unwrap();
         n
     });
     // Meanwhile the document changes: the snapshot does not see it.

@@ -724,3 +724,94 @@ mod oracle_property {
         }
     }
 }
+
+/// The count split into parts (one thread each) equals the regex crate's count over the whole
+/// text, for every number of parts, with patterns whose matches overlap the cuts, pair up
+/// differently from different starts (`aa` in runs of `a`), are empty (`x*`, `^`, `\b`) or
+/// span lines, and with windows small enough to cross cuts.
+#[test]
+fn counts_split_across_threads_equal_a_whole_text_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "aaaaaaa b aa\r\nfoo bar aaa\nxx\n\nfoo\rbaz aaaa €aa é\n".repeat(40);
+    let doc = open(dir.path(), "t", text.as_bytes());
+    let c = Control::new();
+    for pattern in [
+        "aa",
+        "a+",
+        "x*",
+        "^",
+        "$",
+        r"\b",
+        "foo|foo bar",
+        r"a\r?\nf",
+        "(?s).{7}",
+        "é",
+    ] {
+        let want = oracle(pattern, text.as_bytes()).len();
+        for windows in [false, true] {
+            let m = if windows {
+                regex(pattern).with_windows(61, 24)
+            } else {
+                regex(pattern)
+            };
+            for parts in [1, 2, 3, 5, 8, 13, 64, 300] {
+                let got = doc.view().count_matches_in_parts(&m, parts, &c).unwrap();
+                assert_eq!(
+                    got, want,
+                    "{pattern:?} in {parts} parts, small windows {windows}"
+                );
+            }
+        }
+    }
+}
+
+/// The next match searched on several threads (windows searched in parallel rounds) equals
+/// the one-thread search, from every offset, forward and backward, wrapping or not, with
+/// patterns whose matches overlap the windows' edges, pair up differently from different
+/// starts, are empty or span lines, and windows small enough for many rounds.
+#[test]
+fn next_match_on_threads_equals_the_one_thread_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "aaaaaaa b aa\r\nfoo bar aaa\nxx\n\nfoo\rbaz aaaa €aa é\n".repeat(12);
+    let doc = open(dir.path(), "t", text.as_bytes());
+    let c = Control::new();
+    for pattern in [
+        "aa",
+        "a+",
+        "x*",
+        "^",
+        "$",
+        r"\b",
+        "foo|foo bar",
+        r"a\r?\nf",
+        "(?s).{7}",
+        "é",
+        "baz aaaa €aa é\nZ",
+        "nowhere",
+    ] {
+        let m = regex(pattern).with_windows(29, 8);
+        for from in 0..=text.len() {
+            if !text.is_char_boundary(from) {
+                continue;
+            }
+            for direction in [Direction::Forward, Direction::Backward] {
+                for wrap in [false, true] {
+                    let want = doc
+                        .view()
+                        .find_on(&m, from, direction, wrap, 1, &c)
+                        .unwrap();
+                    for threads in [2, 3, 7] {
+                        let got = doc
+                            .view()
+                            .find_on(&m, from, direction, wrap, threads, &c)
+                            .unwrap();
+                        assert_eq!(
+                            got, want,
+                            "{pattern:?} from {from} {direction:?} wrap {wrap}, {threads} threads"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

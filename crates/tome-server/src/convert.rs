@@ -2,7 +2,9 @@
 //! the engine's byte offsets and types, and engine documents, lines and matches into the
 //! protocol's results. Pure functions of a [`View`] or [`Document`]: no locking, no waiting.
 
-use tome_core::{count_columns, decode_lossy, Document, Edit, PositionEncoding, Query, View};
+use tome_core::{
+    count_columns, decode_lossy, Document, Edit, PositionEncoding, Query, View, WordSeparators,
+};
 use tower_lsp_server::jsonrpc::Result;
 
 use crate::base64;
@@ -25,6 +27,21 @@ pub fn query(q: &QueryIn) -> Query {
         pattern: q.pattern.clone(),
         regex: q.regex,
         case_insensitive: !q.case_sensitive,
+    }
+}
+
+/// The longest `wordSeparators` a query may give, in characters.
+const MAX_WORD_SEPARATORS: usize = 1024;
+
+/// The whole-word rule of a request's `query`, if it gives one. Errors: -32602 past
+/// [`MAX_WORD_SEPARATORS`] characters.
+pub fn word_separators(q: &QueryIn) -> Result<Option<WordSeparators>> {
+    match &q.word_separators {
+        Some(s) if s.chars().count() > MAX_WORD_SEPARATORS => Err(invalid_params(format!(
+            "`wordSeparators` has more than {MAX_WORD_SEPARATORS} characters"
+        ))),
+        Some(s) => Ok(Some(WordSeparators::new(s))),
+        None => Ok(None),
     }
 }
 
@@ -64,8 +81,11 @@ pub fn info_of(id: u64, doc: &mut Document, token: Option<String>) -> DocInfo {
         redo_steps: redo as u64,
         index_progress_token: token,
         recovery: None,
+        index_cache: None,
         warnings: Vec::new(),
         journal_error: doc.journal_failure(),
+        bookmarks: None,
+        bookmarks_dropped: None,
     }
 }
 
@@ -93,11 +113,16 @@ pub enum Start {
 }
 
 /// Cuts `line` to the request's column window and decodes it (a line the engine read whole
-/// under `wholeLines` is sent whole). A read that fails (the file was truncated under the
-/// mapping meanwhile) fails the whole line, never shows it empty.
-pub fn window_of(view: &View<'_>, line: &tome_core::Line, r: &ViewportRequest) -> Result<LineOut> {
+/// under `wholeLines` is sent whole); also says which bytes of the line `text` shows. A read
+/// that fails (the file was truncated under the mapping meanwhile) fails the whole line, never
+/// shows it empty.
+pub fn window_of(
+    view: &View<'_>,
+    line: &tome_core::Line,
+    r: &ViewportRequest,
+) -> Result<(LineOut, std::ops::Range<usize>)> {
     if line.whole {
-        return whole_line(view, line, r);
+        return Ok((whole_line(view, line, r)?, 0..line.len));
     }
     let (start, len) = (line.start, line.len);
     // The column walks take plain byte reads: the first failure is kept and answered after.
@@ -129,7 +154,7 @@ pub fn window_of(view: &View<'_>, line: &tome_core::Line, r: &ViewportRequest) -
     if let Some(err) = failed.into_inner() {
         return Err(from_core(err));
     }
-    Ok(LineOut {
+    let out = LineOut {
         number: line.number.map(|n| n as u64),
         offset: start as u64,
         text,
@@ -142,7 +167,8 @@ pub fn window_of(view: &View<'_>, line: &tome_core::Line, r: &ViewportRequest) -
         invalid,
         base64,
         length_known: line.len_known,
-    })
+    };
+    Ok((out, from..to))
 }
 
 /// A line the engine read whole: its text is already decoded.
@@ -352,6 +378,25 @@ pub fn filter_query(v: &serde_json::Value) -> Result<tome_core::filter::FilterQu
         })
     }
     parse(v, 1)
+}
+
+/// The wire form of a document's bookmarks, by name, at their current offsets.
+pub fn bookmarks_out(
+    view: &View<'_>,
+    bookmarks: &tome_core::Bookmarks,
+    enc: PositionEncoding,
+) -> Vec<BookmarkOut> {
+    bookmarks
+        .iter()
+        .map(|(name, at)| BookmarkOut {
+            name: name.to_owned(),
+            offset: at as u64,
+            position: view.position_of(at, enc).ok().map(|p| Position {
+                line: p.line as u64,
+                character: p.column as u64,
+            }),
+        })
+        .collect()
 }
 
 #[cfg(test)]

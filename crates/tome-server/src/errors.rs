@@ -139,6 +139,7 @@ pub fn from_core(e: CoreError) -> Error {
                 "kind": "interruptedSave",
                 "path": save.target,
                 "backup": save.backup,
+                "backupStart": save.backup_start,
                 "pid": save.pid,
                 "savedMtimeMs": (save.saved_mtime_ns / 1_000_000) as i64,
                 "changedSince": save.changed_since,
@@ -202,6 +203,29 @@ pub fn unknown_filter(filter: u64) -> Error {
         UNKNOWN_FILTER,
         "unknownFilter",
         format!("no filter with id {filter} (never made, or closed)"),
+    )
+}
+
+/// -33019.
+pub const NO_TIMESTAMPS: i64 = -33019;
+
+/// -33019: `tome/seekTime` found no timestamp (of the format asked, if one was) in the
+/// document's sample.
+pub fn no_timestamps(format: Option<&str>) -> Error {
+    let message = match format {
+        Some(f) => format!("no {f} timestamps found in the lines sampled at the start and middle of the document"),
+        None => "no timestamps found in the lines sampled at the start and middle of the document (supported: ISO 8601, `YYYY-MM-DD HH:MM:SS`, syslog, common log, epoch seconds or milliseconds at the line start)".to_string(),
+    };
+    error(NO_TIMESTAMPS, "noTimestamps", message)
+}
+
+/// -32602 with kind `invalidTime`: the time asked is no supported form.
+pub fn invalid_time(text: &str) -> Error {
+    let shown: String = text.chars().take(64).collect();
+    error(
+        -32602,
+        "invalidTime",
+        format!("cannot read {shown:?} as a time (e.g. 2026-11-26T12:00, 2026-11-26 12:00:00, Nov 26 12:00:00, 1795694400)"),
     )
 }
 

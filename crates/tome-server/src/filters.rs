@@ -37,53 +37,48 @@ pub struct FilterEntry {
 
 /// What a filter has found so far.
 pub struct FilterState {
-    /// Matched lines before the open tail, in order.
+    /// Matched lines, in order.
     pub list: MatchList,
-    /// A matched line in the open tail (the last line, not ended by a line break): held
-    /// back, since an append may lengthen it; it is the filter's last line.
-    pub tail: Option<(u64, u64)>,
     /// The source version scanned.
     pub snapshot: Snapshot,
     /// Bytes of `snapshot` scanned so far.
     pub scanned: usize,
-    /// Where a scan of appended text resumes: the open tail's start and its line number.
-    pub resume: (usize, usize),
     /// The whole snapshot is scanned.
     pub complete: bool,
     /// The scan was cancelled.
     pub cancelled: bool,
-    /// The source changed other than by appends, or was closed.
+    /// The source was closed.
     pub stale: bool,
     /// The scan failed.
     pub error: Option<String>,
 }
 
 impl FilterState {
-    /// Matched lines, the held-back tail included.
+    /// Matched lines so far.
     pub fn matched(&self) -> usize {
-        self.list.len() + usize::from(self.tail.is_some())
+        self.list.len()
     }
 
-    /// Adds lines found by a scan, holding back one at or after `tail_start`.
-    pub fn take(&mut self, found: &[(u64, u64)], tail_start: usize) {
+    /// Adds lines found by a scan.
+    pub fn take(&mut self, found: &[(u64, u64)]) {
         for &(offset, line) in found {
-            if offset as usize >= tail_start {
-                self.tail = Some((offset, line));
-            } else {
-                self.list.push(offset, line);
-            }
+            self.list.push(offset, line);
         }
     }
 
     /// Matched lines `range` (clamped), `(offset, line)`. O(range + 64).
     pub fn lines(&self, range: std::ops::Range<usize>) -> Vec<(u64, u64)> {
-        let mut out = self.list.get_range(range.clone());
-        if let Some(t) = self.tail {
-            if range.start <= self.list.len() && self.list.len() < range.end {
-                out.push(t);
-            }
-        }
-        out
+        self.list.get_range(range)
+    }
+
+    /// Starts over on `snapshot`: empty, incomplete.
+    pub fn restart(&mut self, snapshot: Snapshot) {
+        self.list = MatchList::new();
+        self.snapshot = snapshot;
+        self.scanned = 0;
+        self.complete = false;
+        self.cancelled = false;
+        self.error = None;
     }
 }
 
@@ -129,10 +124,8 @@ impl Filters {
             done: tokio::sync::watch::channel(false).0,
             state: Mutex::new(FilterState {
                 list: MatchList::new(),
-                tail: None,
                 snapshot,
                 scanned: 0,
-                resume: (0, 0),
                 complete: false,
                 cancelled: false,
                 stale: false,

@@ -16,8 +16,9 @@
 //! * `protocol`: wire types; `errors`: stable error codes;
 //! * `documents`: open documents and each one's ordered change queue;
 //! * `handlers`: the `Backend`, the lifecycle and the method table; the methods by concern in
-//!   `handlers::{open, read, edit, search, save, recovery}`;
+//!   `handlers::{open, read, edit, search, save, recovery, filter, time, highlight}`;
 //! * `convert`: wire ↔ engine (positions, ranges, queries, lines, matches, document info);
+//! * `highlights`: the highlight rules of the session and of documents;
 //! * `progress`: `$/progress` reporting; `columns`: column windows over long lines;
 //!   `watch`: outside changes to open files.
 //!
@@ -38,6 +39,7 @@ mod documents;
 mod errors;
 mod filters;
 mod handlers;
+mod highlights;
 mod progress;
 mod protocol;
 mod session;
@@ -74,6 +76,11 @@ pub const METHODS: &[&str] = &[
     "tome/filterInfo",
     "tome/filterWait",
     "tome/closeFilter",
+    "tome/seekTime",
+    "tome/setHighlightRules",
+    "tome/setBookmark",
+    "tome/deleteBookmark",
+    "tome/bookmarks",
 ];
 
 /// Runs the server on stdin/stdout until `exit` or the end of input, then ends the process

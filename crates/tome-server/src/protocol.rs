@@ -140,6 +140,11 @@ pub struct DocInfo {
     /// Unsaved changes of an earlier session (crashed or killed) that can be recovered with
     /// `tome/recover`, or dropped with `tome/discardRecovery`.
     pub recovery: Option<RecoveryInfo>,
+    /// Where the line index came from (only in `tome/open`'s reply): `"hit"` (the index
+    /// cache: complete at once), `"grown"` (the cache, for the part before an append),
+    /// `"miss"` (built from the file), `"off"` (no cache).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_cache: Option<&'static str>,
     /// What the user should know about this document (only in `tome/open`'s reply).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
@@ -147,6 +152,67 @@ pub struct DocInfo {
     /// edits made since are not protected against a crash until a save or reload restarts
     /// the journal.
     pub journal_error: Option<String>,
+    /// Only in `tome/open`'s reply: the bookmarks stored for this file, if it is unchanged
+    /// since they were stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bookmarks: Option<Vec<BookmarkOut>>,
+    /// Only in `tome/open`'s reply: bookmarks were stored for this file but not offered (the
+    /// file changed since, or what was stored was damaged or not ours).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bookmarks_dropped: Option<bool>,
+}
+
+/// A bookmark on the wire.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookmarkOut {
+    /// Its name.
+    pub name: String,
+    /// Its byte offset now.
+    pub offset: u64,
+    /// Its position now, or null where the index does not know the line yet.
+    pub position: Option<Position>,
+}
+
+/// `tome/setBookmark` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetBookmarkParams {
+    /// Document id.
+    pub doc: u64,
+    /// The bookmark's name.
+    pub name: String,
+    /// Where: exactly one of a position and an offset.
+    #[serde(flatten)]
+    pub at: From,
+    /// The version `position` or `offset` refers to (optional: the current one).
+    pub version: Option<u64>,
+}
+
+/// `tome/deleteBookmark` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteBookmarkParams {
+    /// Document id.
+    pub doc: u64,
+    /// The bookmark's name.
+    pub name: String,
+}
+
+/// Result of `tome/setBookmark`, `tome/deleteBookmark` and `tome/bookmarks`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookmarksResult {
+    /// The version the offsets and positions are of.
+    pub version: u64,
+    /// Every bookmark of the document, by name.
+    pub bookmarks: Vec<BookmarkOut>,
+    /// Set and delete: whether the bookmarks were written to the state directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub persisted: Option<bool>,
+    /// Delete: whether the bookmark existed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<bool>,
 }
 
 /// A journal of an earlier session, found at open.
@@ -237,6 +303,9 @@ pub struct ViewportParams {
     /// Lines whose `text` is not their exact bytes (`invalid`) also carry them in `base64`.
     #[serde(default)]
     pub raw_bytes: bool,
+    /// Report the highlight rules' matches on the lines (default: when rules are set).
+    #[serde(default = "yes")]
+    pub highlights: bool,
 }
 
 /// `tome/viewport`'s `wholeLines`: lines of at most `maxLineBytes` are sent whole while the
@@ -299,6 +368,60 @@ pub struct ViewportResult {
     pub width: u64,
     /// Line count as known when the lines were read.
     pub line_count: LineCount,
+    /// The highlight rules' matches on `lines`, when rules apply to the document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub highlights: Option<Vec<HighlightOut>>,
+    /// True when `highlights` stopped at its limit (more matches are on the lines).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub highlights_cut: bool,
+}
+
+/// A match of a highlight rule in a viewport.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct HighlightOut {
+    /// Index of the rule in the list `tome/setHighlightRules` was given.
+    pub rule: u64,
+    /// Index of the line in the reply's `lines`.
+    pub line: u64,
+    /// First column (in the window's unit), within the line's `text`.
+    pub start: u64,
+    /// Column after the last (exclusive).
+    pub end: u64,
+}
+
+/// One highlight rule.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HighlightRuleIn {
+    /// The client's name for the rule, used in error messages.
+    pub id: Option<String>,
+    /// Literal text, or a regular expression with `regex`.
+    pub pattern: String,
+    /// `pattern` is a regular expression (Rust `regex` syntax).
+    #[serde(default)]
+    pub regex: bool,
+    /// Match case (default true).
+    #[serde(default = "yes")]
+    pub case_sensitive: bool,
+    /// Only whole words.
+    #[serde(default)]
+    pub whole_word: bool,
+}
+
+/// `tome/setHighlightRules` parameters.
+#[derive(Debug, Deserialize)]
+pub struct SetHighlightRulesParams {
+    /// A document: its own rules; absent: the session's (for every document without its own).
+    pub doc: Option<u64>,
+    /// The rules, or null: none for the session / the document follows the session's again.
+    pub rules: Option<Vec<HighlightRuleIn>>,
+}
+
+/// Result of `tome/setHighlightRules`.
+#[derive(Debug, Serialize)]
+pub struct SetHighlightRulesResult {
+    /// Rules now set (for the document or the session).
+    pub rules: u64,
 }
 
 /// One edit: `range` (positions) or `offsets` (bytes), and the new text as `text` or as exact
@@ -422,6 +545,10 @@ pub struct QueryIn {
     /// Match case (default true).
     #[serde(default = "yes")]
     pub case_sensitive: bool,
+    /// Only whole words, as an editor with these word separators defines them (VS Code's
+    /// `editor.wordSeparators`; spaces, tabs and line breaks always separate).
+    #[serde(default)]
+    pub word_separators: Option<String>,
 }
 
 /// Where a search starts.
@@ -690,6 +817,8 @@ pub struct SaveParams {
     pub doc: u64,
     /// `tome/saveAs` only: the new path.
     pub path: Option<String>,
+    /// How to write the file: `auto` (the default), `rename` or `inPlace`.
+    pub method: Option<String>,
     /// Token for `$/progress` reports.
     pub work_done_token: Option<ProgressToken>,
 }
@@ -700,8 +829,17 @@ pub struct SaveParams {
 pub struct SaveResult {
     /// Where it was written.
     pub path: String,
-    /// Bytes written to the file.
+    /// Bytes in the saved file.
     pub bytes: u64,
+    /// How it was written: `rename` or `inPlace`.
+    pub method: &'static str,
+    /// Offset of the first byte written: every byte before it was left as it was (0 for a
+    /// rename save).
+    pub from: u64,
+    /// Bytes written into the file (from `from` on; all of them for a rename save).
+    pub written: u64,
+    /// Bytes of the old file backed up first (an in-place save's backup of what it overwrote).
+    pub backed_up: u64,
     /// The version that was saved.
     pub version: u64,
     /// Milliseconds it took.
@@ -820,6 +958,10 @@ pub struct FilterLinesParams {
     pub count: u64,
     /// Most bytes of each line's text (default 4096, at most 16 MiB / `count`).
     pub max_line_bytes: Option<u64>,
+    /// Report the source document's highlight rules' matches on the lines (default: when
+    /// rules apply to it).
+    #[serde(default = "yes")]
+    pub highlights: bool,
 }
 
 /// One line of a filter.
@@ -850,4 +992,58 @@ pub struct FilterLinesResult {
     pub lines: Vec<FilterLineOut>,
     /// The filter's state when they were read.
     pub info: FilterInfo,
+    /// The source's highlight rules' matches on `lines` (`line`: the index in `lines`), when
+    /// rules apply to the source document; as `tome/viewport`'s.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub highlights: Option<Vec<HighlightOut>>,
+    /// True when `highlights` stopped at its limit.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub highlights_cut: bool,
+}
+
+/// The time `tome/seekTime` looks for: text in any supported form, or epoch milliseconds.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum TimeIn {
+    /// Milliseconds since the epoch (UTC).
+    Ms(i64),
+    /// `2026-11-26T12:00`, `Nov 26 12:00:00`, `1795694400`… (docs/protocol.md).
+    Text(String),
+}
+
+/// `tome/seekTime` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeekTimeParams {
+    /// Document id.
+    pub doc: u64,
+    /// The time.
+    pub time: TimeIn,
+    /// A format name (`iso8601`, `datetime`, `syslog`, `commonLog`, `epochSeconds`,
+    /// `epochMillis`) to skip detection of the format (its place in the line is still
+    /// detected).
+    pub format: Option<String>,
+}
+
+/// Result of `tome/seekTime`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeekTimeResult {
+    /// The version searched.
+    pub version: u64,
+    /// Start of the line found; the document's length when every line is before the time.
+    pub offset: u64,
+    /// Its line number, when the index already knows it (null before).
+    pub line: Option<u64>,
+    /// The timestamp's text as the line writes it (null at the end).
+    pub time: Option<String>,
+    /// The timestamp in milliseconds since the epoch (zoneless logs: as if UTC).
+    pub time_ms: Option<i64>,
+    /// The format of the log's timestamps.
+    pub format: &'static str,
+    /// The line's time is the asked time (to the millisecond).
+    pub exact: bool,
+    /// A run of more than 1 MiB without timestamps was met: the line may not be the first
+    /// one at or after the time.
+    pub approximate: bool,
 }

@@ -88,6 +88,56 @@ api.nvim_create_user_command('TomeGrep', function(a)
   end
 end, { nargs = 1, count = 0, desc = 'Matches of a pattern in the quickfix list ([count] = limit)' })
 
+api.nvim_create_user_command('TomeTime', function(a)
+  local st = current()
+  if st then
+    require('tome.time').go(st, a.args)
+  end
+end, { nargs = 1, desc = 'Go to the first line at or after a time (2026-11-26T12:00, Nov 26 12:00, …)' })
+
+api.nvim_create_user_command('TomeHighlight', function(a)
+  local H = require('tome.highlight')
+  if a.args == '' then
+    local list = H.rules()
+    if #list == 0 then
+      return vim.notify('Tome: no highlight rules')
+    end
+    local lines = {}
+    for i, r in ipairs(list) do
+      lines[i] = ('%d. %s %s%s'):format(i, r.hl or 'Search', r.regex and '/' .. r.pattern .. '/' or r.pattern,
+        r.case_sensitive == false and ' (ignoring case)' or '')
+    end
+    return vim.notify(table.concat(lines, '\n'))
+  end
+  local hl, pat = a.args:match('^(%S+)%s+(.+)$')
+  if not hl then
+    return vim.notify('Tome: usage: :TomeHighlight {group} {text} or {group} /{regex}/', vim.log.levels.ERROR)
+  end
+  local rule = { pattern = pat, hl = hl }
+  local re = pat:match('^/(.+)/$')
+  if re then
+    rule.pattern, rule.regex = re, true
+  end
+  local ok, err = H.add(rule)
+  if not ok then
+    vim.notify('Tome: ' .. tostring(err), vim.log.levels.ERROR)
+  end
+end, { nargs = '?', desc = 'Highlight {text} or /{regex}/ with {group}; without arguments, list the rules' })
+
+api.nvim_create_user_command('TomeHighlightClear', function()
+  local ok, err = require('tome.highlight').set({})
+  if not ok then
+    vim.notify('Tome: ' .. tostring(err), vim.log.levels.ERROR)
+  end
+end, { desc = 'Remove every highlight rule' })
+
+api.nvim_create_user_command('TomeBookmarks', function()
+  local st = current()
+  if st then
+    require('tome.marks').list(st)
+  end
+end, { desc = 'The bookmarks of this file (A-Z: mA) in the location list' })
+
 api.nvim_create_user_command('TomeInfo', function()
   local st = current()
   if st then
@@ -95,3 +145,7 @@ api.nvim_create_user_command('TomeInfo', function()
     vim.print(info)
   end
 end, { desc = 'What the server knows about this document' })
+
+api.nvim_create_user_command('TomeFilter', function(a)
+  require('tome.filter').open(a.args, a.bang)
+end, { nargs = 1, bang = true, desc = 'A split with the lines that match (! : that do not); /regex/[iw], -i, -w' })

@@ -108,7 +108,7 @@ test('nvim FILE opens through Tome (BufReadCmd above the threshold)', function()
 end)
 
 test('real line numbers in statuscolumn, status line part', function()
-  eq("%=%{v:lua.require'tome'.lnum()} ", vim.wo.statuscolumn, 'statuscolumn')
+  eq("%s%=%{v:lua.require'tome'.lnum()} ", vim.wo.statuscolumn, 'statuscolumn')
   local s = vim.api.nvim_eval_statusline(vim.wo.statusline, {}).str
   assert(s:find('Tome: line 1 of', 1, true), s)
   assert(s:find('200.0 MiB', 1, true) or s:find('MiB', 1, true), s)
@@ -1052,6 +1052,85 @@ test('{N}% before the index completes ends on Vim\'s line (N% of the lines) once
   vim.cmd('bwipeout!')
 end)
 
+-- :TomeTime against awk (a linear scan comparing the generator's fixed-width timestamps,
+-- `2026-11-27T00:00:00.007Z`, as strings): the first line whose timestamp is >= the time.
+-- Only lines that start with a timestamp count, as for the server (which skips the others):
+-- earlier tests edited lines of the big file into `HELLO 2026-…` and `CHANGED-11-27T…`, and
+-- "HELLO" sorts after any "2026-…" as a string (the oracle once said line 1,500,001 there).
+local function awk_first_at(path, t)
+  local d2 = '[0-9][0-9]'
+  local ts = ('^%s%s-%s-%sT%s:%s:%s[.][0-9][0-9][0-9]Z$'):format(d2, d2, d2, d2, d2, d2, d2)
+  local prog = 'substr($0, 1, 24) ~ /' .. ts .. '/ && substr($0, 1, 24) >= t { print NR; exit }'
+  local r = vim.system({ 'awk', '-v', 't=' .. t, prog, path }):wait()
+  return tonumber(vim.trim(r.stdout))
+end
+local function nth_line(path, n)
+  return vim.trim(vim.system({ 'sed', '-n', n .. 'p', path }):wait().stdout)
+end
+
+test(':TomeTime before the index completes: the line at or after the time, estimated; CTRL-O back', function()
+  local s = jump_open()
+  feed('gg')
+  local n = math.floor(jump_lines * 0.61)
+  -- A time between two lines' timestamps: the line's own, its last millisecond digit changed.
+  local t = nth_line(jump_file, n):sub(1, 22) .. '5Z'
+  local want = awk_first_at(jump_file, t)
+  local t0 = vim.uv.hrtime()
+  vim.cmd('TomeTime ' .. t)
+  local ms = (vim.uv.hrtime() - t0) / 1e6
+  assert(s.estimated, 'an estimated window (the index is not done): ' .. vim.inspect(s.line_count))
+  eq(nth_line(jump_file, want), api.nvim_get_current_line(), 'the line at or after ' .. t)
+  eq(0, api.nvim_win_get_cursor(0)[2], 'column')
+  log(('     :TomeTime %.0f ms after the open, index %d%%: line %d'):format(ms, s.index_percent or 0, want))
+  feed('<C-o>')
+  eq(0, seq(), 'CTRL-O back to line 1')
+  vim.cmd('bwipeout!')
+end)
+
+test(':TomeTime with the index complete: real line numbers; before the first, after the last, a bad time', function()
+  local s = st()
+  require('tome.client').wait_index(s)
+  feed('gg')
+  -- The oracle reads the buffer's own file, saved: since ':w other' that is other.log, not
+  -- big.log (its line 1,500,005 starts with "head ", so the answers differ there).
+  assert(not vim.bo.modified, 'the document is its file on disk')
+  local path = s.path
+  local times = {}
+  for _, frac in ipairs({ 0.1, 0.5, 0.999 }) do
+    local n = math.max(1, math.floor(total_lines * frac))
+    times[#times + 1] = { t = nth_line(path, n):sub(1, 24), what = ('%g %% (line %d)'):format(frac * 100, n) }
+  end
+  -- Just after line 1,500,000's time: the lines after it that earlier tests edited (when they
+  -- ran) no longer start with a timestamp and are skipped.
+  local t0 = nth_line(path, 1500000):sub(1, 24)
+  local ms0 = tonumber(t0:sub(21, 23))
+  if ms0 and ms0 < 999 then
+    times[#times + 1] = { t = t0:sub(1, 20) .. ('%03d'):format(ms0 + 1) .. 'Z', what = 'after line 1,500,000' }
+  end
+  for _, c in ipairs(times) do
+    local want = awk_first_at(path, c.t)
+    vim.cmd('TomeTime ' .. c.t)
+    eq(want, real(), ('line at %s, %s'):format(c.t, c.what))
+    assert(not s.estimated)
+  end
+  -- The jumplist holds each place left.
+  local before = real()
+  vim.cmd('TomeTime 2000-01-01')
+  eq(1, real(), 'before the first line: the first')
+  feed('<C-o>')
+  eq(before, real(), 'CTRL-O')
+  local last = W.last_line(s, true) + 1
+  vim.cmd('TomeTime 2099-01-01T00:00')
+  eq(last, real(), 'after the last line: the last')
+  local n0 = #notes
+  -- (an error message: in a headless Neovim, the command fails with it)
+  local ok = pcall(vim.cmd, 'TomeTime noon')
+  eq(false, ok, ':TomeTime noon fails')
+  eq(1, #notes_matching('cannot read', n0 + 1), 'an error for a time it cannot read')
+  eq(last, real(), 'the cursor stays')
+  feed('gg')
+end)
+
 test('edits in an estimated window land on the right lines of the saved file; :s there waits', function()
   local s = jump_open()
   local before = tail(jump_file, 8)
@@ -1208,6 +1287,82 @@ test('file marks A-Z: kept on file lines, from other buffers, and in ShaDa on re
   eq({ true, 1500001 }, res, "'A after ShaDa read it")
 end)
 
+test('bookmarks: mA mB kept through edits and a save, back after quitting Neovim; :TomeBookmarks; dropped', function()
+  local path = copy_of('bookmarks.log')
+  -- Session 1 (its own Neovim and server; no ShaDa): marks, edits above them, a save, then
+  -- one more edit that is not saved.
+  local s1 = session(path)
+  local r1 = s1.lua([[
+    local a = T.line(1500001)
+    T.feed('4|mA')
+    local b = T.line(2000)
+    T.feed('0mB')
+    T.line(100)
+    T.feed('3dd')
+    T.line(1)
+    T.feed('Ofirst<Esc>')
+    T.settle()
+    vim.cmd('write')
+    T.line(1)
+    T.feed('dd')
+    T.settle()
+    return { a, b }
+  ]])
+  s1.quit()
+  -- Session 2: the marks are where the save left them, on the same text.
+  local s2 = session(path)
+  local r2 = s2.lua([[
+    local function here()
+      return { T.st().base + vim.api.nvim_win_get_cursor(0)[1], vim.api.nvim_win_get_cursor(0)[2],
+        vim.api.nvim_get_current_line() }
+    end
+    T.line(700000)
+    T.feed('`A')
+    local a = here()
+    T.line(5)
+    T.feed("'B")
+    local b = here()
+    vim.cmd('TomeBookmarks')
+    local list = vim.fn.getloclist(0, { items = 0, title = 0 })
+    local texts = {}
+    for i = 2, #list.items do
+      texts[i - 1] = { list.items[i].lnum, list.items[i].text }
+    end
+    vim.cmd('wincmd p')
+    T.line(10)
+    vim.cmd('ll 2')
+    require('tome').check_quickfix(T.st()) -- CursorMoved does it for a user
+    local first = here()
+    return { a, b, list.title, texts, first }
+  ]])
+  s2.quit()
+  eq({ 1500001 - 3 + 1, 3, r1[1] }, r2[1], '`A after quitting Neovim')
+  eq({ 2000 - 3 + 1, 0, r1[2] }, r2[2], "'B after quitting Neovim")
+  eq('Tome: bookmarks', r2[3], ':TomeBookmarks title')
+  eq({ { 1500001 - 3 + 1, 'A: ' .. r1[1] }, { 2000 - 3 + 1, 'B: ' .. r1[2] } }, r2[4], ':TomeBookmarks items')
+  eq(r2[1], r2[5], ':ll 2 (after the title) jumps to A')
+  -- The log grew between sessions: its bookmarks stay (its old bytes did not move).
+  append(path, 'one more line\n')
+  local s3 = session(path)
+  local r3 = s3.lua([[
+    return { require('tome.marks').file_mark('A') ~= nil, require('tome.marks').file_mark('B') ~= nil }
+  ]])
+  s3.quit()
+  eq({ true, true }, r3, 'kept for a log that only grew')
+  -- Its first byte rewritten between sessions: no marks from the server.
+  local f = assert(io.open(path, 'r+b'))
+  f:seek('set', 0)
+  f:write('#')
+  f:close()
+  local s4 = session(path)
+  local r4 = s4.lua([[
+    return { require('tome.marks').file_mark('A') == nil, require('tome.marks').file_mark('B') == nil }
+  ]])
+  s4.quit()
+  eq({ true, true }, r4, 'dropped for a changed file')
+  os.remove(path)
+end)
+
 test('a 300 MiB line: $, D, A, {N}|, x and i at its end and middle; saved exactly; Neovim stays small', function()
   -- The line: 300 blocks of 1 MiB of words, two invalid bytes at 100 MiB, then END. Generated
   -- here (never committed); the expectation is written the same way, with the edits applied.
@@ -1278,6 +1433,655 @@ test('a 300 MiB line: $, D, A, {N}|, x and i at its end and middle; saved exactl
   vim.cmd('bwipeout!')
   os.remove(want)
   os.remove(path)
+end)
+
+-- :TomeFilter (issue 15, item 1): filter buffers against grep (LC_ALL=C: bytes, ASCII case),
+-- on a file of its own: generated (TOME_NVIM_FILTER_SIZE, default 300M), then every 100th
+-- line (seq=…45) ends in CRLF and every 1000th (seq=…499) gets a lowercase "error" between
+-- invalid bytes (a whole word for grep -w: an invalid byte is not a word character) plus
+-- "Errors" (not one).
+local F = require('tome.filter')
+local filter_file = workdir .. '/filter.log'
+local function filter_gen()
+  if vim.uv.fs_stat(filter_file) then
+    return
+  end
+  local raw = workdir .. '/filter.raw'
+  local r = vim.system({ vim.env.TOME_BIN, 'gen', raw, '--size', vim.env.TOME_NVIM_FILTER_SIZE or '300M' }):wait()
+  eq(0, r.code, 'gen: ' .. (r.stderr or ''))
+  local awk = 'NR % 100 == 46 { printf "%s\\r\\n", $0; next } '
+    .. 'NR % 1000 == 500 { printf "%s \\377error\\376 Errors\\n", $0; next } { print }'
+  r = vim.system({ 'sh', '-c', 'LC_ALL=C awk \'' .. awk .. '\' "$1" > "$2" && rm "$1"', 'sh', raw, filter_file }):wait()
+  eq(0, r.code, 'awk: ' .. (r.stderr or ''))
+end
+
+-- grep's matches: {numbers (1-based), texts} (its arguments before the file).
+local function grep(args, path, pipe)
+  local cmd = 'LC_ALL=C grep -n ' .. args .. ' "$1"' .. (pipe and (' | LC_ALL=C ' .. pipe) or '')
+  local r = vim.system({ 'sh', '-c', cmd, 'sh', path }):wait()
+  assert(r.code <= 1, 'grep: ' .. (r.stderr or ''))
+  local nums, texts = {}, {}
+  for l in r.stdout:gmatch('[^\n]+') do
+    local n, t = l:match('^(%d+):(.*)$')
+    nums[#nums + 1] = tonumber(n)
+    texts[#texts + 1] = t
+  end
+  return nums, texts
+end
+
+-- grep's matches `a` to `b` (1-based, as filter lines): {numbers, texts}, indexed from `a`.
+local function grep_part(args, path, a, b)
+  local cmd = ('LC_ALL=C grep -n %s "$1" | sed -n \'%d,%dp;%dq\''):format(args, a, b, b)
+  local r = vim.system({ 'sh', '-c', cmd, 'sh', path }):wait()
+  local nums, texts, k = {}, {}, a
+  for l in r.stdout:gmatch('[^\n]+') do
+    local n, t = l:match('^(%d+):(.*)$')
+    nums[k], texts[k], k = tonumber(n), t, k + 1
+  end
+  return nums, texts
+end
+
+-- What a filter line shows for grep's line: without the CR of CRLF, invalid bytes as U+FFFD.
+local function shown(t)
+  t = t:gsub('\r$', '')
+  local parts, i = {}, 1
+  while i <= #t do
+    local c = t:byte(i)
+    local n = c < 0x80 and 1 or (c >= 0xC2 and c < 0xE0) and 2 or (c >= 0xE0 and c < 0xF0) and 3
+      or (c >= 0xF0 and c < 0xF5) and 4 or 0
+    local s = n > 0 and t:sub(i, i + n - 1) or ''
+    if n > 1 and not require('tome.bytes').valid(s) then
+      n = 0
+    end
+    if n == 0 then
+      parts[#parts + 1], i = '\239\191\189', i + 1
+    else
+      parts[#parts + 1], i = s, i + n
+    end
+  end
+  return table.concat(parts)
+end
+
+local function filter_wait(v)
+  local ok = vim.wait(60000, function()
+    return v.info.complete
+  end, 10)
+  assert(ok, 'the filter scan did not end: ' .. vim.inspect(v.info))
+  F.refresh(v)
+end
+
+-- Every source line number of a filter (1-based), read through the plugin (F.read).
+local function filter_numbers(v)
+  local nums = {}
+  while true do
+    local res = assert(F.read(v, #nums, 1000))
+    for _, l in ipairs(res.lines) do
+      nums[#nums + 1] = l.line + 1
+    end
+    if #res.lines < 1000 then
+      return nums
+    end
+  end
+end
+
+-- The buffer's rows against grep's lines (`nums` and `texts` indexed by filter line, 1-based,
+-- or `args` for grep_part), and the source numbers the 'statuscolumn' shows.
+local function check_window(v, nums, texts, args)
+  local rows = api.nvim_buf_get_lines(v.buf, 0, -1, false)
+  assert(#rows <= W.size() + 20, ('the buffer holds %d rows'):format(#rows))
+  if args then
+    nums, texts = grep_part(args, filter_file, v.base + 1, v.base + #rows)
+  end
+  for i = 1, #rows do
+    local k = v.base + i
+    eq(shown(texts[k]), rows[i], ('row %d (filter line %d, source line %d)'):format(i, k, nums[k]))
+    eq(nums[k], v.rows[i].line + 1, 'source line of row ' .. i)
+  end
+  -- (what the window shows in front of each row)
+  local row = math.min(#rows, 2)
+  local label = api.nvim_eval_statusline(vim.wo.statuscolumn, { use_statuscol_lnum = row }).str
+  eq(tostring(nums[v.base + row]), vim.trim(label), 'statuscolumn of row ' .. row)
+end
+
+-- Back to the filter file's buffer, every filter buffer wiped (after a failed test too).
+local function filter_reset()
+  for buf in pairs(F.views) do
+    pcall(vim.cmd, 'bwipeout ' .. buf)
+  end
+  local src = vim.fn.bufnr(filter_file)
+  if src > 0 and api.nvim_get_current_buf() ~= src then
+    local win = vim.fn.win_findbuf(src)[1]
+    if win then
+      api.nvim_set_current_win(win)
+    else
+      vim.cmd('tabnew ' .. filter_file)
+    end
+  end
+end
+
+local function filter_case(args, grep_args, pipe)
+  local cur = api.nvim_get_current_buf()
+  local nums, texts = grep(grep_args, filter_file, pipe)
+  local v = assert(F.open(args, false), ':TomeFilter ' .. args)
+  assert(api.nvim_get_current_buf() == v.buf and cur ~= v.buf, 'the filter buffer in a new window')
+  local first = vim.deepcopy(v.info)
+  filter_wait(v)
+  local got = filter_numbers(v)
+  eq(#nums, v.info.matched, ':TomeFilter ' .. args .. ': matched, against grep -n ' .. grep_args)
+  eq(#nums, #got, 'filter lines')
+  for i = 1, #nums do
+    if nums[i] ~= got[i] then
+      eq(nums[i], got[i], ('filter line %d of :TomeFilter %s'):format(i, args))
+    end
+  end
+  F.fill(v, 0, 0)
+  check_window(v, nums, texts)
+  log(('     :TomeFilter %s: %d lines (first reply: %d matched, complete %s)'):format(args, #nums, first.matched,
+    tostring(first.complete)))
+  return v, nums, texts
+end
+
+test(':TomeFilter arguments: text, /regex/[iw], -i, -w, --, !', function()
+  local function leaf(p, re, cs, ww)
+    return { pattern = p, regex = re, caseSensitive = cs, wholeWord = ww }
+  end
+  local cases = {
+    { 'seq=1 two', leaf('seq=1 two', false, true, false) },
+    { '/a.c/', leaf('a.c', true, true, false) },
+    { '/a/b/iw', leaf('a/b', true, false, true) },
+    { '-i -w error', leaf('error', false, false, true) },
+    { '-iw /x+/', leaf('x+', true, false, true) },
+    { '-- /tmp/', leaf('/tmp/', false, true, false) },
+    { '-i -- -w', leaf('-w', false, false, false) },
+    { '/', leaf('/', false, true, false) },
+  }
+  for _, c in ipairs(cases) do
+    eq(c[2], F.parse(c[1], false), c[1])
+  end
+  eq({ ['not'] = leaf('DEBUG', false, true, false) }, F.parse('DEBUG', true), '!')
+  eq(nil, F.parse('  ', false), 'empty')
+  -- The matches highlighted in the rows, where Vim reads the query alike.
+  local hl = {
+    { 'a.b\\c', '\\C\\Va.b\\\\c' },
+    { '-i -w error', '\\c\\V\\<error\\>' },
+    { '/seq=[0-9=]+7 GET/', '\\C\\vseq\\=[0-9=]+7 GET' },
+    { '/a<b[]x]>/', '\\C\\va\\<b[]x]\\>' },
+    { '/a|b/w', '\\C\\v<(a|b)>' },
+    { '/x{2}/', nil },
+    { '/(?i)x/', nil },
+    { '/\\bx/', nil },
+  }
+  for _, c in ipairs(hl) do
+    eq(c[2], F.vim_pattern(F.parse(c[1], false)), 'highlight of ' .. c[1])
+  end
+  eq(nil, F.vim_pattern(F.parse('x', true)), 'highlight of !')
+end)
+
+test(':TomeFilter: literal, /regex/, -i -w against grep -nF, -nE, -niwF (CRLF and invalid UTF-8 lines)', function()
+  filter_gen()
+  vim.cmd('tabnew ' .. filter_file)
+  local s = st()
+  local src_buf = s.buf
+  local v = filter_case('seq=12345', '-F seq=12345')
+  assert(#v.rows > 0)
+  local hl = vim.tbl_filter(function(m)
+    return m.group == 'TomeFilterMatch'
+  end, vim.fn.getmatches())
+  eq('\\C\\Vseq=12345', hl[1] and hl[1].pattern, 'the matches highlighted in the window')
+  -- (seq=12345 is line 12,346: a CRLF line, shown without its CR)
+  eq(12346, v.rows[1].line + 1, 'the first match')
+  vim.cmd('bwipeout')
+  eq(src_buf, api.nvim_get_current_buf(), 'back in the source')
+  filter_case('/seq=[0-9]*77 GET /api/v1/items/', "-E 'seq=[0-9]*77 GET /api/v1/items'")
+  vim.cmd('bwipeout')
+  local nums
+  v, nums = filter_case('-i -w error', '-iwF error')
+  local invalid = 0
+  for _, l in ipairs(v.rows) do
+    invalid = invalid + (l.invalid and 1 or 0)
+  end
+  assert(invalid > 0, 'invalid UTF-8 lines in the first window')
+  assert(#nums > 1000, 'more than one window')
+  -- Nested: a filter of this filter, against a pipeline of greps.
+  local nv, _ = filter_case('/items/[0-9]+7 /', '-iwF error', "grep -E '^[0-9]+:.*items/[0-9]+7 '")
+  eq(v.filter, nv.parent, 'a filter of the filter')
+  vim.cmd('bwipeout')
+  eq(v.buf, api.nvim_get_current_buf(), 'back in the first filter')
+  vim.cmd('bwipeout')
+end)
+
+test(':TomeFilter! of millions of lines: windowed, the count grows while it builds, G, {count}G, scrolling', function()
+  filter_reset()
+  local args = '-vF ERROR'
+  local total = tonumber(vim.system({ 'sh', '-c', 'LC_ALL=C grep -c ' .. args .. ' "$1"', 'sh', filter_file })
+    :wait().stdout:match('%d+'))
+  assert(total > 1000000, 'millions of lines: ' .. total)
+  local v = assert(F.open('ERROR', true))
+  -- The first screen comes before the scan ends (a reply at once, the lines found so far).
+  local first_rows = #v.rows
+  filter_wait(v)
+  eq(total, v.info.matched, 'matched against grep -cv')
+  for i = 2, #v.matched_seen do
+    assert(v.matched_seen[i] >= v.matched_seen[i - 1], 'the count grows: ' .. vim.inspect(v.matched_seen))
+  end
+  log(('     :TomeFilter! ERROR: %d lines; rows at once %d, first lines after %.0f ms; counts seen while scanning: %s')
+    :format(total, first_rows, v.first_ms or -1, table.concat(v.matched_seen, ' ')))
+  check_window(v, nil, nil, args)
+  feed('G')
+  eq(total, v.base + api.nvim_win_get_cursor(0)[1], 'G: the last filter line')
+  check_window(v, nil, nil, args)
+  local mid = math.floor(total / 2)
+  feed(mid .. 'G')
+  eq(mid, v.base + api.nvim_win_get_cursor(0)[1], '{count}G')
+  check_window(v, nil, nil, args)
+  -- j past the window's edge: refilled as it nears it, rows still grep's lines.
+  for _ = 1, 4 do
+    feed('<C-f>')
+  end
+  feed('200j')
+  check_window(v, nil, nil, args)
+  assert(F.status():find(('of %s'):format(group(total)), 1, true), F.status())
+  local id = v.filter
+  vim.cmd('quit') -- ('bufhidden' is "wipe")
+  assert(not api.nvim_buf_is_valid(v.buf), 'the filter buffer is wiped with its window')
+  local _, err = require('tome.client').request('tome/filterInfo', { filter = id })
+  eq(-33018, err and err.code, 'the filter is closed on the server with its buffer')
+end)
+
+test(':TomeFilter: <CR> goes to the source line (CTRL-O back); a bad regex is an error, nothing opens', function()
+  filter_reset()
+  local s = st()
+  feed('gg')
+  local v = assert(F.open('seq=77777', false))
+  filter_wait(v)
+  local wins = #api.nvim_tabpage_list_wins(0)
+  local n0 = #notes
+  local ok = pcall(vim.cmd, 'TomeFilter /a(/')
+  eq(false, ok, 'a bad regex fails')
+  eq(1, #notes_matching('invalid regex', n0 + 1), 'one error message')
+  eq(wins, #api.nvim_tabpage_list_wins(0), 'no window opened')
+  eq(v.buf, api.nvim_get_current_buf(), 'still in the filter')
+  for _, row in ipairs({ 3, 1, #v.rows }) do
+    api.nvim_win_set_cursor(0, { row, 0 })
+    local want = v.rows[row]
+    feed('<CR>')
+    eq(s.buf, api.nvim_get_current_buf(), '<CR> goes to the source window')
+    eq(want.line + 1, real(), '<CR> on row ' .. row)
+    eq(want.text, api.nvim_get_current_line(), 'the source line')
+    vim.cmd('wincmd p')
+    eq(v.buf, api.nvim_get_current_buf())
+  end
+  vim.cmd('wincmd p')
+  local here = real()
+  feed('<C-o>')
+  eq(v.rows[1].line + 1, real(), 'CTRL-O: the line before the last jump')
+  feed('<C-i>')
+  eq(here, real(), 'CTRL-I')
+  vim.cmd('wincmd p')
+  vim.cmd('bwipeout')
+  vim.cmd('bwipeout!')
+  os.remove(filter_file)
+end)
+
+test(':TomeFilter: <CR> before the index of the source reaches the line: at once, by offset', function()
+  jump_lines = nil -- (a fresh jump.log: an earlier test removed it)
+  local s = jump_open()
+  local v = assert(F.open('seq=1900000', false))
+  filter_wait(v)
+  eq(grep('-F seq=1900000', jump_file), vim.tbl_map(function(l)
+    return l.line + 1
+  end, v.rows), 'against grep -n')
+  local l = v.rows[1]
+  feed('<CR>')
+  eq(s.buf, api.nvim_get_current_buf())
+  log(('     <CR> to line %d with the index at %d%%: %s window'):format(l.line + 1, s.index_percent or 0,
+    s.estimated and 'an estimated' or 'a numbered'))
+  eq(l.line + 1, real(), 'the line number')
+  eq(l.text, api.nvim_get_current_line(), 'the line')
+  vim.cmd('bwipeout ' .. v.buf)
+  vim.cmd('bwipeout!')
+  os.remove(jump_file)
+end)
+
+test(':TomeFilter: edits through the filter buffer save the same bytes as the same edits in the source', function()
+  local a, b = copy_of('fa.log'), copy_of('fb.log')
+  vim.cmd('tabnew ' .. b)
+  local sb, tab_b = st(), api.nvim_get_current_tabpage()
+  vim.cmd('tabnew ' .. a)
+  local sa, tab_a = st(), api.nvim_get_current_tabpage()
+  local v = assert(F.open('seq=4242', false))
+  filter_wait(v)
+  -- (edits are sent once Neovim is back in its loop: wait for the filter to show them)
+  local function settled()
+    assert(vim.wait(5000, function()
+      return api.nvim_buf_get_changedtick(v.buf) == v.tick
+    end, 10), 'the filter edit was not sent')
+  end
+  local rows0 = #v.rows
+  local l3, l5, t3 = v.rows[3].line, v.rows[5].line, v.rows[3].text
+  -- Row 3: text put in front; row 5: `seq` broken, so the line leaves the filter.
+  api.nvim_win_set_cursor(0, { 3, 0 })
+  feed('0iVIA-FILTER <Esc>')
+  settled()
+  eq(sa.version, v.version, 'the filter is of the source version after the edit')
+  eq(1, sa.version, 'one edit of the source')
+  eq('VIA-FILTER ' .. t3, v.rows[3].text, 'the row after the edit')
+  eq(l3, v.rows[3].line, 'same source line')
+  api.nvim_win_set_cursor(0, { 5, 0 })
+  feed('0fsx')
+  settled()
+  eq(rows0 - 1, #v.rows, 'the line no longer matching left the filter')
+  -- One undo step in the source each: u in the filter buffer takes back the last.
+  feed('u')
+  eq(rows0, #v.rows, 'u: the line is back')
+  eq(l5, v.rows[5].line)
+  feed('<C-r>')
+  eq(rows0 - 1, #v.rows, 'CTRL-R')
+  -- Rows cannot be added or deleted: refused, the window shown again.
+  local n0 = #notes
+  feed('dd')
+  settled()
+  eq(1, #notes_matching('cannot add or delete', n0 + 1), 'dd refused')
+  eq(rows0 - 1, #v.rows, 'nothing deleted')
+  eq(rows0 - 1, api.nvim_buf_line_count(0), 'rows shown again')
+  -- An edit of the source made directly shows in the filter (the server keeps it live).
+  vim.cmd('wincmd p')
+  eq(sa.buf, api.nvim_get_current_buf())
+  feed(':100<CR>0iseq=4242 <Esc>')
+  vim.cmd('wincmd p')
+  local ok = vim.wait(5000, function()
+    return v.rows[1] and v.rows[1].line == 99
+  end, 20)
+  assert(ok, 'the filter did not follow the source edit: ' .. vim.inspect(v.rows[1]))
+  eq(rows0, #v.rows, 'one line more')
+  -- An edit through the filter made while its rows are of an older version (the poll stopped:
+  -- a line added in the source above them since): the rows are read again and, being the
+  -- same lines moved down one, the edit goes to the moved lines.
+  v.timer:stop()
+  vim.cmd('wincmd p')
+  feed(':50<CR>yyp')
+  eq(1, sa.version - v.version, 'the filter rows are of the version before')
+  vim.cmd('wincmd p')
+  api.nvim_win_set_cursor(0, { 2, 0 })
+  local l2 = v.rows[2].line
+  local retried = F.retried
+  feed('0iRETRY <Esc>')
+  settled()
+  eq(retried + 1, F.retried, 'sent again at the new version')
+  eq(l2 + 1, v.rows[2].line, 'the row moved down one')
+  eq('RETRY ', v.rows[2].text:sub(1, 6), 'the edit went through')
+  eq(sa.version, v.version)
+  v.timer:start(F.poll_ms, F.poll_ms, vim.schedule_wrap(function()
+    F.refresh(v)
+  end))
+  -- Through a filter of the filter: the same source.
+  local nv = assert(F.open('VIA-FILTER', false))
+  filter_wait(nv)
+  eq({ l3 + 1 }, vim.tbl_map(function(l)
+    return l.line
+  end, nv.rows), 'the nested filter: the line edited through the first (moved by the yyp)')
+  feed('A!<Esc>')
+  assert(vim.wait(5000, function()
+    return api.nvim_buf_get_changedtick(nv.buf) == nv.tick
+  end, 10), 'the nested edit was not sent')
+  eq('VIA-FILTER ' .. t3 .. '!', nv.rows[1].text, 'the nested filter shows the edit')
+  eq(sa.version, nv.version)
+  vim.cmd('quit')
+  eq(v.buf, api.nvim_get_current_buf())
+  -- The same edits in the other copy, directly.
+  api.nvim_set_current_win(vim.fn.win_findbuf(sa.buf)[1])
+  vim.cmd('write')
+  api.nvim_set_current_tabpage(tab_b)
+  eq(sb.buf, api.nvim_get_current_buf())
+  feed((':%d<CR>0iVIA-FILTER <Esc>'):format(l3 + 1))
+  feed((':%d<CR>0fsx'):format(l5 + 1))
+  feed(':100<CR>0iseq=4242 <Esc>')
+  feed(':50<CR>yyp')
+  feed((':%d<CR>0iRETRY <Esc>'):format(l2 + 2))
+  feed((':%d<CR>A!<Esc>'):format(l3 + 2))
+  vim.cmd('write')
+  cmp(a, b)
+  vim.cmd('bwipeout!')
+  api.nvim_set_current_tabpage(tab_a)
+  vim.cmd('bwipeout ' .. v.buf)
+  vim.cmd('bwipeout!')
+  os.remove(a)
+  os.remove(b)
+end)
+
+-- The extmarks of highlight rules (all of the buffer's: marks off the screen rows are
+-- errors): { row, start, end, hl }, and the rows with a sign.
+local function hl_marks()
+  local H = require('tome.highlight')
+  local spans, signs = {}, {}
+  for _, m in ipairs(api.nvim_buf_get_extmarks(0, H.ns, 0, -1, { details = true })) do
+    local row, col, d = m[2], m[3], m[4]
+    if d.sign_text then
+      signs[#signs + 1] = row
+    else
+      spans[#spans + 1] = { row, col, d.end_col, d.hl_group }
+    end
+  end
+  local order = function(a, b)
+    for i = 1, 3 do
+      if a[i] ~= b[i] then
+        return a[i] < b[i]
+      end
+    end
+    return a[4] < b[4]
+  end
+  table.sort(spans, order)
+  table.sort(signs)
+  return spans, signs
+end
+
+test('highlight rules: the server\'s matches on the screen rows only, with signs; bad rules refused', function()
+  local H = require('tome.highlight')
+  local main = vim.fn.bufnr(file)
+  vim.cmd(main > 0 and api.nvim_buf_is_loaded(main) and ('buffer ' .. main) or ('edit ' .. vim.fn.fnameescape(file)))
+  feed('1500000Gzz')
+  local ok, err = H.set({
+    { pattern = 'ERROR', hl = 'ErrorMsg' },
+    { pattern = [[seq=15000\d\d\b]], regex = true, hl = 'Search' },
+    { pattern = 'worker-7]', hl = 'WarningMsg' },
+  })
+  assert(ok, err)
+  local top, bot
+  -- The oracle: the same patterns found by Lua in the rows on screen.
+  local function want()
+    top, bot = vim.fn.line('w0'), vim.fn.line('w$')
+    local spans, rows = {}, {}
+    for row = top, bot do
+      local text = api.nvim_buf_get_lines(0, row - 1, row, false)[1]
+      local function add(s, e, hl)
+        spans[#spans + 1] = { row - 1, s - 1, e, hl }
+        rows[row - 1] = true
+      end
+      local at = 1
+      while true do
+        local s, e = text:find('ERROR', at, true)
+        if not s then
+          break
+        end
+        add(s, e, 'ErrorMsg')
+        at = e + 1
+      end
+      local s, e = text:find('seq=15000%d%d%f[%W]')
+      if s then
+        add(s, e, 'Search')
+      end
+      s, e = text:find('worker-7]', 1, true)
+      if s then
+        add(s, e, 'WarningMsg')
+      end
+    end
+    table.sort(spans, function(a, b)
+      for i = 1, 3 do
+        if a[i] ~= b[i] then
+          return a[i] < b[i]
+        end
+      end
+      return a[4] < b[4]
+    end)
+    local signs = vim.tbl_keys(rows)
+    table.sort(signs)
+    return spans, signs
+  end
+  local function drawn(what)
+    -- (what Neovim's main loop sends after the keys; a script's feedkeys does not get it)
+    api.nvim_exec_autocmds('CursorMoved', { buffer = 0 })
+    api.nvim_exec_autocmds('TextChanged', { buffer = 0 })
+    local ws, wsigns = want()
+    vim.wait(3000, function()
+      local gs, gsigns = hl_marks()
+      return vim.deep_equal(ws, gs) and vim.deep_equal(wsigns, gsigns)
+    end, 10)
+    local gs, gsigns = hl_marks()
+    eq(ws, gs, what .. ': spans')
+    eq(wsigns, gsigns, what .. ': signs')
+    return #ws
+  end
+  local n = drawn('at line 1,500,000')
+  assert(n >= 3, 'matches on screen: ' .. n)
+  -- Scrolled: the new screen, and nothing left on rows that left it.
+  feed('40\005')
+  drawn('after CTRL-E')
+  -- A refill far away.
+  feed('50000G')
+  drawn('at line 50,000')
+  -- An edit: a new match on the cursor's line.
+  feed('IERROR <Esc>')
+  assert(api.nvim_get_current_line():sub(1, 6) == 'ERROR ')
+  drawn('after an edit')
+  feed('u')
+  drawn('after undo')
+  -- The sign column shows in the statuscolumn.
+  local sc = api.nvim_eval_statusline(vim.wo.statuscolumn, { use_statuscol_lnum = top }).str
+  assert(sc ~= '', 'statuscolumn')
+
+  -- A bad regex: refused with the server's reason naming the rule; the rules stay.
+  local ok3, msg = H.set({ { pattern = 'fine' }, { id = 'broken', pattern = 'a(b', regex = true } })
+  eq(nil, ok3, 'bad rule refused')
+  assert(tostring(msg):find('highlight rule 1 %("broken"%)'), msg)
+  eq(3, #H.rules(), 'rules kept')
+  -- :TomeHighlight adds one, :TomeHighlightClear removes all.
+  vim.cmd('TomeHighlight DiffAdd /seq=\\d+/')
+  eq(4, #H.rules(), ':TomeHighlight adds')
+  eq(true, H.rules()[4].regex, '/regex/')
+  vim.cmd('TomeHighlightClear')
+  vim.wait(1000, function()
+    return #api.nvim_buf_get_extmarks(0, H.ns, 0, -1, {}) == 0
+  end, 10)
+  eq(0, #api.nvim_buf_get_extmarks(0, H.ns, 0, -1, {}), 'cleared')
+  feed('gg')
+end)
+
+test('highlight rules on a line held as a slice (20 MiB, wrapped): its matches from the slice start', function()
+  local H = require('tome.highlight')
+  local path = workdir .. '/hl-long.txt'
+  local f = assert(io.open(path, 'wb'))
+  f:write('first line\n', ('abc ERROR xyz '):rep(math.floor(20 * 1024 * 1024 / 14)), '\nlast ERROR line\n')
+  f:close()
+  vim.cmd('Tome ' .. path)
+  local s = st()
+  assert(s.slices and s.slices[1], 'row 2 is a slice')
+  assert(H.set({ { pattern = 'ERROR', hl = 'ErrorMsg' } }))
+  local starts = {}
+  vim.wait(3000, function()
+    api.nvim_exec_autocmds('CursorMoved', { buffer = 0 })
+    starts = {}
+    for _, m in ipairs(api.nvim_buf_get_extmarks(0, H.ns, { 1, 0 }, { 1, -1 }, { details = true })) do
+      if not m[4].sign_text then
+        starts[#starts + 1] = m[3]
+      end
+    end
+    return #starts > 0
+  end, 20)
+  table.sort(starts)
+  local text = api.nvim_buf_get_lines(0, 1, 2, false)[1]
+  local want, at = {}, 1
+  while #want < #starts do
+    local i = text:find('ERROR', at, true)
+    if not i then
+      break
+    end
+    want[#want + 1] = i - 1
+    at = i + 1
+  end
+  assert(#starts > 10, 'marks on the long row: ' .. #starts)
+  eq(want, starts, 'the first matches of the slice, in order')
+  H.set({})
+  vim.cmd('bwipeout!')
+  os.remove(path)
+end)
+
+test(':TomeFilter with highlight rules: rows coloured as a scan of them finds (invalid UTF-8 rows too)', function()
+  local H = require('tome.highlight')
+  filter_gen()
+  filter_reset()
+  if vim.fn.bufnr(filter_file) < 0 then
+    vim.cmd('tabnew ' .. filter_file)
+  end
+  assert(H.set({
+    { pattern = 'rror', hl = 'ErrorMsg' },
+    { pattern = 'seq=[0-9]+', regex = true, hl = 'Search' },
+  }))
+  -- Lines with "error" between invalid bytes (every 1000th): the columns after an invalid byte
+  -- are the row's, not the file's.
+  local v = assert(F.open('-i -w error', false))
+  filter_wait(v)
+  local invalid = 0
+  for _, l in ipairs(v.rows) do
+    invalid = invalid + (l.invalid and 1 or 0)
+  end
+  assert(invalid > 0, 'invalid UTF-8 rows')
+  -- The oracle: the same patterns found by Lua in every row of the buffer.
+  local function want()
+    local spans, rows = {}, {}
+    for row, text in ipairs(api.nvim_buf_get_lines(v.buf, 0, -1, false)) do
+      for _, r in ipairs({ { 'rror', true, 'ErrorMsg' }, { 'seq=%d+', false, 'Search' } }) do
+        local at = 1
+        while true do
+          local s, e = text:find(r[1], at, r[2])
+          if not s then
+            break
+          end
+          spans[#spans + 1] = { row - 1, s - 1, e, r[3] }
+          rows[row - 1] = true
+          at = e + 1
+        end
+      end
+    end
+    table.sort(spans, function(a, b)
+      for i = 1, 3 do
+        if a[i] ~= b[i] then
+          return a[i] < b[i]
+        end
+      end
+      return a[4] < b[4]
+    end)
+    local signs = vim.tbl_keys(rows)
+    table.sort(signs)
+    return spans, signs
+  end
+  local ws, wsigns = want()
+  local gs, gsigns = hl_marks()
+  assert(#ws > 100, 'matches: ' .. #ws)
+  eq(ws, gs, 'spans')
+  eq(wsigns, gsigns, 'signs')
+  -- Refilled elsewhere: the new rows' matches.
+  feed('G')
+  ws, wsigns = want()
+  gs, gsigns = hl_marks()
+  eq(ws, gs, 'spans after G')
+  eq(wsigns, gsigns, 'signs after G')
+  -- The signs show in the 'statuscolumn'.
+  local sc = api.nvim_eval_statusline(vim.wo.statuscolumn, { use_statuscol_lnum = 1 }).str
+  assert(sc:find('▍', 1, true), 'a sign in the statuscolumn: ' .. sc)
+  -- Rules cleared: nothing drawn.
+  assert(H.set({}))
+  eq(0, #api.nvim_buf_get_extmarks(v.buf, H.ns, 0, -1, {}), 'cleared')
+  vim.cmd('bwipeout')
 end)
 
 log(('headless: %d passed, %d failed'):format(passed, failed))

@@ -51,7 +51,13 @@ expect 'typed text shows on line 1500001' '^ *1500001 TMUX 2026'
 expect 'dirty state in the status line' 'Tome: line 1,500,001 .*\[\+\]'
 keys u
 expect 'u undoes it through the server' '^ *1500001 2026.*seq=1500000 '
-keys ':q!' Enter
+nf=$(grep -c 'seq=77777' "$file")
+keys ':TomeFilter seq=77777' Enter
+expect ':TomeFilter: matched lines with their source line numbers' '^ *77778 .*seq=77777 '
+expect ':TomeFilter: its status line counts grep -c' "Tome filter: line 1 of $nf "
+keys Enter
+expect '<CR> in the filter goes to the source line' 'Tome: line 77,778 of'
+keys ':qa!' Enter
 sleep 0.3
 echo "tmux: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -2,24 +2,33 @@
 // webview per editor, wired to VS Code's undo/redo, dirty marker, save, save as, revert,
 // hot-exit backup, the clipboard, and changes of the file on disk.
 
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as vscode from "vscode";
 import { EditHistory } from "./editHistory";
 import { DEFAULT_WORD_SEPARATORS } from "./words";
+import { readAppearance } from "./appearance";
 import {
   ErrorCodes,
   type CursorStatus,
   type DiskChange,
   type DocInfo,
+  type FilterInfo,
+  type FilterQuery,
+  type FindToggles,
   type HostMessage,
   type InterruptedSaveData,
   type OpenResult,
   type WebviewMessage,
+  type RuleStyle,
 } from "./protocol";
 import { RpcError, TomeServer } from "./rpc";
-import { DocSession, type EditedEvent } from "./session";
+import { FilterSession } from "./filterSession";
+import { filterUriNonce, filterUriParts, parseFilterUri } from "./filterUri";
+import { DocSession, type EditedEvent, type SessionHooks } from "./session";
 import { journalWarning } from "./statusBar";
 import { makeNonce, renderHtml } from "./webviewHtml";
+import { DEFAULT_WRAP, type WordWrapMode, type WrapSettings } from "./wrap";
 
 export const VIEW_TYPE = "tome.largeFile";
 
@@ -28,6 +37,14 @@ export const VIEW_TYPE = "tome.largeFile";
  * Tome tab; its Save asks for a path (Save As).
  */
 export const RECOVERED_SCHEME = "tome-recovered";
+
+/**
+ * The scheme of a filter view's editor (filterSession.ts): `tome-filter:<source path> [<label>]?…`,
+ * the query holding what makes the view again after a window reload (filterUri.ts). The same
+ * custom editor and webview as a file's, fed from a filter of the server; nothing of it is
+ * saved (its edits, undo steps and saves are the source's).
+ */
+export const FILTER_SCHEME = "tome-filter";
 
 /** A recovered copy made by `tome/recoverAsNew`, waiting for VS Code to open its editor. */
 interface PendingCopy {
@@ -64,6 +81,17 @@ export class TomeDocument implements vscode.CustomDocument {
   announceDirty = false;
   /** `journalError` as last told to the user (warned once each time it becomes set). */
   journalWarned: string | null = null;
+  /** A filter view's source document (its settings are the source's); undefined for a file's own. */
+  filterOf: TomeDocument | undefined;
+  /** A filter view told VS Code it is dirty (its source is): see TomeEditorProvider.mirrorDirty. */
+  markedDirty = false;
+  /** A filter view's save (its source's) is under way. */
+  saving = false;
+
+  /** The resource whose `editor.*` settings apply. */
+  get settingsUri(): vscode.Uri {
+    return this.filterOf?.uri ?? this.uri;
+  }
 
   constructor(
     readonly uri: vscode.Uri,
@@ -92,7 +120,9 @@ export class TomeDocument implements vscode.CustomDocument {
     this.disposed = true;
     this.session.dispose();
     // `tome/close` deletes the journal: keep it while VS Code holds a backup of this document.
-    if (!this.backupAlive) void this.server.request("tome/close", { doc: this.session.doc }).catch(() => undefined);
+    // A filter view's session closes the filter instead (`tome/closeFilter`).
+    if (!this.backupAlive) void this.session.closeOnServer().catch(() => undefined);
+    this.session.emit("closed");
   }
 }
 
@@ -108,6 +138,10 @@ export interface ServerHost {
   activePost?: (m: HostMessage) => void;
   /** A line in the "Tome" output channel. */
   log(message: string): void;
+  /** How the highlight rules the server has are drawn (`tome.highlightRules`). */
+  ruleStyles?(): RuleStyle[];
+  /** The find toggles remembered for the workspace (VS Code keeps its own in workspace storage). */
+  findToggles?: { get(): FindToggles | undefined; set(t: FindToggles): void };
 }
 
 const REVERT_COMMAND = "workbench.action.files.revert";
@@ -117,7 +151,16 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
   private readonly changed = new vscode.EventEmitter<vscode.CustomDocumentEditEvent<TomeDocument> | vscode.CustomDocumentContentChangeEvent<TomeDocument>>();
   readonly onDidChangeCustomDocument = this.changed.event;
   private activeDocument: TomeDocument | undefined;
+  private activePanel: vscode.WebviewPanel | undefined;
+  /** The document of the active Tome editor, if one is active. */
+  get active(): TomeDocument | undefined {
+    return this.activeDocument;
+  }
   private readonly pendingCopies = new Map<number, PendingCopy>();
+  /** Filter views made by `openFilter`, waiting for VS Code to open their editor (by their URI's nonce). */
+  private readonly pendingFilters = new Map<string, { session: FilterSession; source: TomeDocument }>();
+  /** The open filter views (not in `host.sessions`, which is by server document). */
+  readonly filterViews = new Set<TomeDocument>();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -126,6 +169,7 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
 
   async openCustomDocument(uri: vscode.Uri, openContext: vscode.CustomDocumentOpenContext, _token: vscode.CancellationToken): Promise<TomeDocument> {
     if (uri.scheme === RECOVERED_SCHEME) return this.openRecoveredCopy(uri);
+    if (uri.scheme === FILTER_SCHEME) return this.openFilterView(uri);
     if (uri.scheme !== "file") throw new Error(`Tome opens files on this machine only, not ${uri.scheme}: URIs`);
     const server = await this.host.get();
     const info = await this.openAsking(server, uri);
@@ -168,20 +212,181 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
   }
 
   private newSession(server: TomeServer, info: DocInfo, uri: vscode.Uri): DocSession {
-    return new DocSession(server, info, {
+    return new DocSession(server, info, this.sessionHooks(uri));
+  }
+
+  private sessionHooks(uri: vscode.Uri): SessionHooks {
+    return {
       progress: (token, title, task) => this.host.withServerProgress(token, `Tome: ${title.toLowerCase()}…`, task, vscode.ProgressLocation.Window),
       clipboard: vscode.env.clipboard,
-      echoesShortcuts: true, // package.json binds Ctrl+G and Ctrl+F to tome.goToLine and tome.find
+      echoesShortcuts: true, // package.json binds Ctrl+G, Ctrl+F and Ctrl+H to tome.goToLine, tome.find and tome.replace
       highlighting: () => vscode.workspace.getConfiguration("tome").get<boolean>("highlighting", true),
+      rules: () => this.host.ruleStyles?.() ?? [],
+      findToggles: this.host.findToggles,
       settings: () => {
         const c = vscode.workspace.getConfiguration("editor", uri);
         return {
           wordSeparators: c.get<string>("wordSeparators") ?? DEFAULT_WORD_SEPARATORS,
           tabSize: Math.max(1, Number(c.get("tabSize")) || 4),
           insertSpaces: c.get<boolean>("insertSpaces") ?? true,
+          appearance: readAppearance((key) => c.get(key)),
         };
       },
+      wrap: () => readWrapSettings(uri),
+    };
+  }
+
+  /**
+   * Opens the view of a filter of `root` (made by "Tome: Filter Lines…", filterCommand.ts) in
+   * an editor beside the active one. Closing that editor closes the filter.
+   */
+  async openFilter(root: DocSession, info: FilterInfo, label: string, query: FilterQuery): Promise<void> {
+    const source = this.host.sessions.get(root.doc);
+    if (!source) {
+      void this.host.get().then((s) => s.request("tome/closeFilter", { filter: info.filter }).catch(() => undefined));
+      throw new Error("the source document is closed");
+    }
+    const session = this.newFilterSession(source, info, label, query);
+    const nonce = `${info.filter}-${randomBytes(6).toString("hex")}`;
+    this.pendingFilters.set(nonce, { session, source });
+    const uri = vscode.Uri.from({ scheme: FILTER_SCHEME, ...filterUriParts({ path: source.uri.fsPath, label, query }, nonce) });
+    try {
+      await vscode.commands.executeCommand("vscode.openWith", uri, VIEW_TYPE, vscode.ViewColumn.Beside);
+    } catch (e) {
+      this.pendingFilters.delete(nonce);
+      session.dispose();
+      void session.closeOnServer().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private newFilterSession(source: TomeDocument, info: FilterInfo, label: string, query: FilterQuery): FilterSession {
+    const session = new FilterSession(source.server, source.session, info, label, {
+      ...this.sessionHooks(source.uri),
+      reveal: (line, offset) => this.revealInSource(source, line, offset),
     });
+    session.query = query;
+    return session;
+  }
+
+  /**
+   * The editor of a filter view: one `openFilter` asked VS Code to open, or one VS Code reopens
+   * by itself (a window reload, a restart with hot exit), whose filter the server no longer
+   * has: made again from its URI (filterUri.ts) on the source, whose editor is opened when it
+   * is not (VS Code may be reopening it too: waited for a moment first).
+   */
+  private async openFilterView(uri: vscode.Uri): Promise<TomeDocument> {
+    const nonce = filterUriNonce(uri.query);
+    let pending = nonce === undefined ? undefined : this.pendingFilters.get(nonce);
+    if (nonce !== undefined) this.pendingFilters.delete(nonce);
+    if (!pending) {
+      const spec = parseFilterUri(uri.query);
+      if (!spec) throw new Error("This filter view is gone (the Tome server that held it has stopped). Run Tome: Filter Lines… again.");
+      const source = await this.sourceDocument(spec.path);
+      const info = await source.server.request("tome/filter", { doc: source.session.doc, query: spec.query });
+      pending = { session: this.newFilterSession(source, info, spec.label, spec.query), source };
+      this.host.log(`filter view of ${spec.path} [${spec.label}] made again (filter ${info.filter})`);
+    }
+    const document = new TomeDocument(uri, pending.source.server, pending.session, new EditHistory(false));
+    document.filterOf = pending.source;
+    this.filterViews.add(document);
+    pending.session.once("closed", () => this.filterViews.delete(document));
+    this.wire(document);
+    this.mirrorDirty(document);
+    return document;
+  }
+
+  /** The Tome document of file `path`: open already, opened by VS Code meanwhile, or opened here. */
+  private async sourceDocument(path: string): Promise<TomeDocument> {
+    const find = (): TomeDocument | undefined => [...this.host.sessions.values()].find((d) => d.uri.scheme === "file" && d.uri.fsPath === path && !d.recoveredCopy);
+    const wait = async (ms: number): Promise<TomeDocument | undefined> => {
+      for (let t = 0; t <= ms; t += 100) {
+        const d = find();
+        if (d) return d;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return undefined;
+    };
+    const soon = await wait(1500);
+    if (soon) return soon;
+    // A tab of the file shown in its group is being opened by VS Code itself (a window reload
+    // opens the visible editors): opening it again then would race that open, so wait for it.
+    // One hidden in its group is opened where it is (not as a second editor); else the file
+    // opens beside.
+    const tab = vscode.window.tabGroups.all
+      .flatMap((g) => g.tabs)
+      .find((t) => t.input instanceof vscode.TabInputCustom && t.input.viewType === VIEW_TYPE && t.input.uri.scheme === "file" && t.input.uri.fsPath === path);
+    if (!tab?.isActive) {
+      await vscode.commands.executeCommand("vscode.openWith", vscode.Uri.file(path), VIEW_TYPE, {
+        viewColumn: tab?.group.viewColumn ?? vscode.ViewColumn.Beside,
+        preserveFocus: true,
+        preview: false,
+      });
+    }
+    const opened = await wait(120_000);
+    if (!opened) throw new Error(`${path} did not open: the filter view cannot be made again`);
+    return opened;
+  }
+
+  /**
+   * A filter view's tab shows its source's dirty state. VS Code marks a custom document dirty
+   * only through its change events and clean only when it saves or reverts it: a content
+   * change marks the view dirty when its source becomes so, and once the source is clean again
+   * (saved from either tab, or undone back to its saved state) VS Code is asked to save the
+   * view, which saves nothing of its own (saveCustomDocument) and so clears the marker.
+   */
+  private mirrorDirty(view: TomeDocument): void {
+    const source = view.filterOf!;
+    const sync = (): void => {
+      if (source.history.dirty && !view.markedDirty) {
+        view.markedDirty = true;
+        this.changed.fire({ document: view });
+      } else if (!source.history.dirty && view.markedDirty && !view.saving) {
+        view.markedDirty = false;
+        void Promise.resolve(vscode.workspace.save(view.uri)).catch(() => undefined);
+      }
+    };
+    const events = ["edited", "info", "changed"] as const;
+    for (const e of events) source.session.on(e, sync);
+    view.session.once("closed", () => {
+      for (const e of events) source.session.off(e, sync);
+    });
+    sync();
+  }
+
+  /**
+   * Ctrl+Z / Ctrl+Y in a filter view: VS Code's Undo / Redo of the source's editor, which
+   * is made active for it, then the view again. VS Code keeps one undo stack per document and
+   * routes Undo to the active editor's; the view's edits are steps of the source (its stack
+   * has them, in order with the edits made in the source's own editor), so undoing there keeps
+   * that stack, the server's history and the source's dirty marker in step.
+   */
+  async undoInSource(redo: boolean): Promise<void> {
+    const view = this.activeDocument;
+    const back = this.activePanel;
+    const source = view?.filterOf;
+    if (!view || !source || !back) return;
+    const panel = [...source.panels][0];
+    if (!panel) {
+      void vscode.window.showInformationMessage(`Tome: the editor of ${source.uri.fsPath} is closed; reopen it to undo there.`);
+      return;
+    }
+    panel.reveal(panel.viewColumn, false);
+    for (let t = 0; t < 40 && this.activeDocument !== source; t++) await new Promise((r) => setTimeout(r, 50));
+    if (this.activeDocument !== source) return;
+    await vscode.commands.executeCommand(redo ? "redo" : "undo");
+    back.reveal(back.viewColumn, false);
+  }
+
+  /** A filter view's Enter or double-click: the source's editor shows source line `line`, with the cursor on it. */
+  private revealInSource(source: TomeDocument, line: number, offset: number): void {
+    const panel = [...source.panels][0];
+    if (!panel) {
+      void vscode.window.showInformationMessage(`Tome: the editor of ${source.uri.fsPath} is closed; reopen it to see line ${line + 1}.`);
+      return;
+    }
+    panel.reveal(panel.viewColumn, false);
+    void panel.webview.postMessage({ type: "gotoOffset", offset, line } satisfies HostMessage);
   }
 
   private newDocument(uri: vscode.Uri, server: TomeServer, session: DocSession, openedDirty: boolean): TomeDocument {
@@ -265,7 +470,13 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
 
   private wire(document: TomeDocument): void {
     const { session } = document;
-    session.on("edited", (ev: EditedEvent) => this.onEdited(document, ev));
+    session.on("edited", (ev: EditedEvent) => {
+      this.onEdited(document, ev);
+      // (bookmarks move with the edits: the gutter follows)
+      session.refreshBookmarks();
+    });
+    // (those the server kept for this file, in the open's reply)
+    session.setBookmarks(session.info.bookmarks ?? []);
     session.on("status", (s: CursorStatus) => {
       document.cursorStatus = s;
       if (this.activeDocument === document) this.host.showStatus(document);
@@ -338,7 +549,10 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
       if (panel.active) {
         this.host.activePost = post;
         this.activeDocument = document;
+        this.activePanel = panel;
         this.host.showStatus(document);
+        // (package.json binds Ctrl+Z and Ctrl+Y in a filter view to the source's undo and redo)
+        void vscode.commands.executeCommand("setContext", "tome.filterView", document.session instanceof FilterSession);
       } else if (this.host.activePost === post) {
         this.host.activePost = undefined;
         this.activeDocument = undefined;
@@ -364,6 +578,21 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
   }
 
   async saveCustomDocument(document: TomeDocument, cancellation: vscode.CancellationToken): Promise<void> {
+    if (document.session instanceof FilterSession) {
+      // Nothing of its own (its edits are the source's): Ctrl+S in the view saves the source,
+      // through VS Code (so the source's tab is clean too); then VS Code clears the view's marker.
+      const source = document.filterOf;
+      if (!source || !source.history.dirty) return;
+      document.saving = true;
+      try {
+        const saved = await vscode.workspace.save(source.uri);
+        if (!saved && source.history.dirty) throw new Error(`Tome: ${source.uri.fsPath} was not saved`);
+      } finally {
+        document.saving = false;
+      }
+      document.markedDirty = false;
+      return;
+    }
     if (document.needsSaveAs) {
       // A recovered copy has no file yet: Save is Save As.
       const destination = await vscode.window.showSaveDialog({
@@ -379,6 +608,7 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
   }
 
   async saveCustomDocumentAs(document: TomeDocument, destination: vscode.Uri, cancellation: vscode.CancellationToken): Promise<void> {
+    if (document.session instanceof FilterSession) throw new Error("Tome: a filter view is saved through its source's editor");
     if (destination.scheme !== "file") throw new Error("Tome saves to files on this machine only");
     // Note: tome/saveAs rebinds the server's document to the new path; VS Code then opens the
     // destination in a new editor.
@@ -434,7 +664,7 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
   revertCustomDocument(document: TomeDocument, _cancellation: vscode.CancellationToken): Promise<void> {
     // A recovered copy has no file to go back to (VS Code also reverts when its tab is closed
     // with "Don't Save": the copy is then just dropped).
-    if (document.needsSaveAs) return Promise.resolve();
+    if (document.needsSaveAs || document.session instanceof FilterSession) return Promise.resolve();
     return document.serially(async () => {
       document.session.beginChange();
       if (!(await this.stepBackToSaved(document))) {
@@ -473,7 +703,8 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
   ): Promise<vscode.CustomDocumentBackup> {
     const marker: BackupMarker = { tomeBackup: 1, path: document.uri.fsPath, version: document.session.info.version };
     await vscode.workspace.fs.writeFile(context.destination, Buffer.from(JSON.stringify(marker)));
-    document.backupAlive = true;
+    // (a filter view has no journal to keep: it is made again from its URI)
+    if (!(document.session instanceof FilterSession)) document.backupAlive = true;
     return {
       id: context.destination.toString(),
       delete: () => {
@@ -571,3 +802,19 @@ async function isTomeBackup(backupId: string): Promise<boolean> {
     return false;
   }
 }
+
+/** `editor.wordWrap` and the settings that shape its rows, as they apply to the file (language and resource overrides included). */
+export function readWrapSettings(uri: vscode.Uri): WrapSettings {
+  const c = vscode.workspace.getConfiguration("editor", uri);
+  const mode = c.get<string>("wordWrap");
+  const modes: WordWrapMode[] = ["off", "on", "wordWrapColumn", "bounded"];
+  return {
+    wordWrap: modes.includes(mode as WordWrapMode) ? (mode as WordWrapMode) : DEFAULT_WRAP.wordWrap,
+    wordWrapColumn: Math.max(1, Number(c.get("wordWrapColumn")) || DEFAULT_WRAP.wordWrapColumn),
+    breakBefore: c.get<string>("wordWrapBreakBeforeCharacters") ?? DEFAULT_WRAP.breakBefore,
+    breakAfter: c.get<string>("wordWrapBreakAfterCharacters") ?? DEFAULT_WRAP.breakAfter,
+  };
+}
+
+/** The settings `readWrapSettings` reads: a change of any of them is sent to the webviews. */
+export const WRAP_SETTINGS = ["editor.wordWrap", "editor.wordWrapColumn", "editor.wordWrapBreakBeforeCharacters", "editor.wordWrapBreakAfterCharacters"];

@@ -5,15 +5,42 @@
 
 import * as vscode from "vscode";
 import { AutoOpen } from "./autoOpen";
-import { TomeEditorProvider, VIEW_TYPE, type ServerHost, type TomeDocument } from "./editor";
+import { goToBookmark, listBookmarks, stepBookmark, toggleBookmark, type BookmarkTarget } from "./bookmarks";
+import { goToTime, PROMPT } from "./goToTime";
+import { FILTER_PROMPT, FIND_IN_FILTER_PROMPT, filterLines } from "./filterCommand";
+import { askFilter } from "./filterInput";
+import { parseRules } from "./highlightRules";
+import { TomeEditorProvider, VIEW_TYPE, WRAP_SETTINGS, readWrapSettings, type ServerHost, type TomeDocument } from "./editor";
 import { ProgressRelay } from "./progress";
-import type { ProgressToken, ProgressValue } from "./protocol";
+import { FilterSession } from "./filterSession";
+import type { Bookmark, FindToggles, HostMessage, ProgressToken, ProgressValue, RuleStyle } from "./protocol";
+
+/** Where the find widget's toggles are remembered (workspace state, as VS Code's find controller does). */
+const FIND_TOGGLES_KEY = "tome.findToggles";
 import { TomeServer } from "./rpc";
 import { resolveServerPath, type ResolvedServer } from "./serverPath";
 import { TomeStatusBar } from "./statusBar";
 
 let server: TomeServer | undefined;
 let starting: Promise<TomeServer> | undefined;
+/** How the rules the server has are drawn (empty: none set, or the server refused them). */
+let ruleStyles: RuleStyle[] = [];
+
+/**
+ * Sends `tome.highlightRules` to `s` (for the whole session). Returns the styles to draw them
+ * with, or null when the server refused them (the message, naming the rule, is shown; the
+ * rules it had stay).
+ */
+async function sendRules(s: TomeServer): Promise<RuleStyle[] | null> {
+  const { rules, styles } = parseRules(vscode.workspace.getConfiguration("tome").get<unknown>("highlightRules", []));
+  try {
+    await s.request("tome/setHighlightRules", { rules: rules.length ? rules : null });
+    return styles;
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Tome: tome.highlightRules: ${e instanceof Error ? e.message : String(e)}`);
+    return null;
+  }
+}
 
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel("Tome");
@@ -53,6 +80,7 @@ export function activate(context: vscode.ExtensionContext): void {
       const follow = vscode.workspace.getConfiguration("tome").get<boolean>("follow", true);
       provider.onDiskChange(params, follow).catch((e: unknown) => output.appendLine(`change on disk: ${String(e)}`));
     });
+    ruleStyles = (await sendRules(s)) ?? [];
     s.connection.on("close", (reason?: Error) => {
       output.appendLine(`server stopped: ${reason?.message ?? ""}\n${s.stderr}`);
       if (server === s) server = undefined;
@@ -70,10 +98,18 @@ export function activate(context: vscode.ExtensionContext): void {
       return server;
     },
     withServerProgress(token, title, task, location = vscode.ProgressLocation.Notification) {
-      return progress.run(token, location, title, task);
+      // A notification only for work that takes a while (`tome.notificationDelay`): a toast
+      // left by a quick save would also take the next Escape from the editor.
+      const delay = location === vscode.ProgressLocation.Notification ? notificationDelay() : 0;
+      return progress.run(token, location, title, task, delay);
     },
     log(message) {
       output.appendLine(`${new Date().toISOString()} ${message}`);
+    },
+    ruleStyles: () => ruleStyles,
+    findToggles: {
+      get: () => context.workspaceState.get<FindToggles>(FIND_TOGGLES_KEY),
+      set: (t) => void context.workspaceState.update(FIND_TOGGLES_KEY, t),
     },
     showStatus(document) {
       shown = document;
@@ -83,6 +119,8 @@ export function activate(context: vscode.ExtensionContext): void {
   };
 
   const provider = new TomeEditorProvider(context, host);
+  /** Every open document's and filter view's editors. */
+  const views = (): TomeDocument[] => [...sessions.values(), ...provider.filterViews];
   context.subscriptions.push(
     vscode.window.registerCustomEditorProvider(VIEW_TYPE, provider, {
       webviewOptions: { retainContextWhenHidden: false },
@@ -93,17 +131,74 @@ export function activate(context: vscode.ExtensionContext): void {
       if (picked?.[0]) await vscode.commands.executeCommand("vscode.openWith", picked[0], VIEW_TYPE);
     }),
     vscode.commands.registerCommand("tome.goToLine", () => host.activePost?.({ type: "gotoLine" })),
-    vscode.commands.registerCommand("tome.find", () => host.activePost?.({ type: "find" })),
+    vscode.commands.registerCommand("tome.goToTime", () =>
+      goToTime({
+        active: () => {
+          const d = provider.active;
+          const post = host.activePost;
+          if (!d || !post) return undefined;
+          // A filter view: the time is sought in its source; the view goes to its first line at
+          // or after the line found (by offset: its line numbers are not the source's).
+          const toView = d.session instanceof FilterSession ? (m: HostMessage) => post(m.type === "gotoOffset" ? { ...m, line: null } : m) : post;
+          return { doc: d.session.doc, server: d.session.server, post: toView };
+        },
+        ask: () => vscode.window.showInputBox({ prompt: PROMPT, placeHolder: "2026-11-26T12:00" }),
+        error: (m) => void vscode.window.showErrorMessage(m),
+        info: (m) => void vscode.window.showInformationMessage(m),
+      }),
+    ),
+    vscode.commands.registerCommand("tome.filterLines", (prompt?: unknown) =>
+      filterLines({
+        active: () => provider.active?.session,
+        ask: () => askFilter(typeof prompt === "string" ? prompt : FILTER_PROMPT),
+        error: (m) => void vscode.window.showErrorMessage(m),
+        progress: (token, title, task) => host.withServerProgress(token, title, task),
+        open: (root, info, label, query) => provider.openFilter(root, info, label, query),
+      }).catch((e: unknown) => void vscode.window.showErrorMessage(`Tome: ${e instanceof Error ? e.message : String(e)}`)),
+    ),
+    ...bookmarkCommands(() => {
+      const d = provider.active;
+      const post = host.activePost;
+      if (!d || !post) return undefined;
+      const show = (bookmarks: Bookmark[]) => d.session.setBookmarks(bookmarks);
+      return { doc: d.session.doc, server: d.session.server, cursor: d.cursorStatus?.cursor, post, show };
+    }),
+    // In a filter view, Find filters its lines further (a nested filter): the server's search
+    // runs over documents, and the view's lines are a filter's.
+    vscode.commands.registerCommand("tome.find", () =>
+      provider.active?.session instanceof FilterSession ? vscode.commands.executeCommand("tome.filterLines", FIND_IN_FILTER_PROMPT) : host.activePost?.({ type: "find" }),
+    ),
+    vscode.commands.registerCommand("tome.undoInSource", () => provider.undoInSource(false)),
+    vscode.commands.registerCommand("tome.redoInSource", () => provider.undoInSource(true)),
+    vscode.commands.registerCommand("tome.replace", () => host.activePost?.({ type: "replace" })),
     vscode.commands.registerCommand("tome.followEnd", () => host.activePost?.({ type: "follow", on: "toggle" })),
+    vscode.commands.registerCommand("tome.toggleWordWrap", () => host.activePost?.({ type: "toggleWrap" })),
     vscode.commands.registerCommand("tome.openWithTome", async (uri?: vscode.Uri) => {
       const target = uri ?? vscode.window.activeTextEditor?.document.uri;
       if (target) await vscode.commands.executeCommand("vscode.openWith", target, VIEW_TYPE);
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration("tome.associations")) void syncAssociations();
+      if (e.affectsConfiguration("tome.highlightRules") && server && !server.connection.isClosed) {
+        // Applied live: the server compiles them, the views read their lines again.
+        const s = server;
+        void sendRules(s).then((styles) => {
+          if (!styles || s !== server) return;
+          ruleStyles = styles;
+          for (const d of views()) d.session.broadcast({ type: "highlightRules", rules: styles });
+        });
+      }
       if (e.affectsConfiguration("tome.highlighting")) {
         const highlighting = vscode.workspace.getConfiguration("tome").get<boolean>("highlighting", true);
-        for (const d of sessions.values()) d.session.broadcast({ type: "settings", highlighting });
+        for (const d of views()) d.session.broadcast({ type: "settings", highlighting });
+      }
+      // Font, cursor, whitespace, word separators, tab size: applied to the open editors at once
+      // (per resource: a language or folder may set them differently).
+      const touched = views().filter((d) => e.affectsConfiguration("editor", d.settingsUri));
+      for (const d of touched) d.session.editorSettingsChanged();
+      if (e.affectsConfiguration("editor")) host.log(`editor settings changed: applied to ${touched.length} Tome editor(s)`);
+      for (const d of views()) {
+        if (WRAP_SETTINGS.some((s) => e.affectsConfiguration(s, d.settingsUri))) d.session.broadcast({ type: "wrap", wrap: readWrapSettings(d.settingsUri) });
       }
       if (e.affectsConfiguration("tome.serverPath") && server) {
         void vscode.window.showInformationMessage("Tome: the new server path applies when the server next starts.");
@@ -139,4 +234,40 @@ export async function deactivate(): Promise<void> {
   // shutdown + exit: dirty documents keep their journals (hot exit restores them).
   await server?.stop();
   server = undefined;
+}
+
+/** Tome: Toggle Bookmark, Next Bookmark, Previous Bookmark, List Bookmarks (bookmarks.ts). */
+function bookmarkCommands(active: () => BookmarkTarget | undefined): vscode.Disposable[] {
+  const command = (id: string, run: (t: BookmarkTarget) => Promise<unknown>) =>
+    vscode.commands.registerCommand(id, async () => {
+      const t = active();
+      if (!t) return;
+      try {
+        await run(t);
+      } catch (e) {
+        void vscode.window.showErrorMessage(`Tome: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    });
+  return [
+    command("tome.toggleBookmark", toggleBookmark),
+    command("tome.nextBookmark", (t) => stepBookmark(t, 1)),
+    command("tome.previousBookmark", (t) => stepBookmark(t, -1)),
+    command("tome.listBookmarks", async (t) => {
+      const all = await listBookmarks(t);
+      if (all.length === 0) return void vscode.window.showInformationMessage("Tome: no bookmarks in this file");
+      const items = all.map((b) => ({
+        label: b.name,
+        description: b.position ? `line ${b.position.line + 1}` : `byte ${b.offset}`,
+        bookmark: b,
+      }));
+      const pick = await vscode.window.showQuickPick(items, { placeHolder: "Bookmarks (kept by Tome across sessions)" });
+      if (pick) goToBookmark(t, pick.bookmark);
+    }),
+  ];
+}
+
+/** Milliseconds a save, filter or copy runs before its progress notification appears. */
+function notificationDelay(): number {
+  const ms = Number(vscode.workspace.getConfiguration("tome").get("notificationDelay", 1000));
+  return Number.isFinite(ms) ? Math.max(0, ms) : 1000;
 }

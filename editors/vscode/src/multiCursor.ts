@@ -22,7 +22,12 @@ export interface LineInfo {
 }
 
 export type MultiKind =
-  { kind: "insert"; text: string } | { kind: "deleteBackward" } | { kind: "deleteForward" } | { kind: "deleteWordLeft"; from: (text: string, col: number) => number };
+  | { kind: "insert"; text: string }
+  | { kind: "deleteBackward" }
+  | { kind: "deleteForward" }
+  | { kind: "deleteWordLeft"; from: (text: string, col: number) => number }
+  /** `to`: where a word delete from a column ends; `skipBlanks`: the leading blanks of a line (after a line break). */
+  | { kind: "deleteWordRight"; to: (text: string, col: number) => number; skipBlanks: (text: string) => number };
 
 function ordered(s: Sel): { start: Position; end: Position } {
   if (!s.anchor || comparePositions(s.anchor, s.cursor) <= 0) return { start: s.anchor ?? s.cursor, end: s.cursor };
@@ -51,6 +56,17 @@ function rangeFor(s: Sel, k: MultiKind, line: (n: number) => LineInfo | undefine
       if (k.kind === "deleteWordLeft" && l?.text !== undefined) return { start: { line: at.line, character: k.from(l.text, at.character) }, end: at, text: "" };
       const pair = at.character >= 2 && (unit(at.character - 1) & 0xfc00) === 0xdc00 && (unit(at.character - 2) & 0xfc00) === 0xd800;
       return { start: { line: at.line, character: at.character - (pair ? 2 : 1) }, end: at, text: "" };
+    }
+    case "deleteWordRight": {
+      if (!l) return null;
+      if (at.character >= l.length) {
+        // At a line's end: the break and the blanks before the next line's first word (VS Code).
+        if (!l.hasBreak) return null;
+        const next = line(at.line + 1);
+        return { start: at, end: { line: at.line + 1, character: next?.text !== undefined ? k.skipBlanks(next.text) : 0 }, text: "" };
+      }
+      if (l.text === undefined) return null;
+      return { start: at, end: { line: at.line, character: k.to(l.text, at.character) }, text: "" };
     }
     case "deleteForward": {
       if (!l) return null;

@@ -31,14 +31,33 @@ export class ProgressRelay {
 
   /**
    * Runs `task` (which sends a request with `workDoneToken: token`) under a progress UI fed by
-   * that token's notifications. The UI is up before the task starts, so `begin` is never missed.
+   * that token's notifications. With `delayMs`, the UI comes up only if the task still runs
+   * then, showing the latest value so far (VS Code's own slow-save notice waits the same way):
+   * a quick save or filter leaves no notification behind. The token is registered before the
+   * task starts, so `begin` is never missed.
    */
-  async run<T>(token: string, location: vscode.ProgressLocation, title: string, task: () => Promise<T>): Promise<T> {
-    await this.show(token, location, title);
+  async run<T>(token: string, location: vscode.ProgressLocation, title: string, task: () => Promise<T>, delayMs = 0): Promise<T> {
+    let latest: ProgressValue | undefined;
+    let opened = false;
+    const open = async () => {
+      opened = true;
+      await this.show(token, location, title);
+      if (latest) this.shown.get(token)?.(latest);
+    };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    if (delayMs > 0) {
+      this.shown.set(token, (v) => (latest = v));
+      timer = setTimeout(() => void open(), delayMs);
+    } else {
+      await open();
+    }
     try {
       return await task();
     } finally {
-      this.shown.get(token)?.({ kind: "end" }); // a request that failed before `end`
+      clearTimeout(timer);
+      if (opened)
+        this.shown.get(token)?.({ kind: "end" }); // a request that failed before `end`
+      else this.shown.delete(token);
     }
   }
 

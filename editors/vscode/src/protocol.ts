@@ -5,6 +5,9 @@
 // these types from here: none of them declares a wire type of its own. Types and constants
 // only (no Node, no DOM, no `vscode`), so the webview bundle can import it too.
 
+import type { Appearance } from "./appearance";
+import type { WrapSettings } from "./wrap";
+
 // ---------------------------------------------------------------------------------------------
 // Concepts (docs/protocol.md, "Concepts")
 
@@ -66,6 +69,12 @@ export const ErrorCodes = {
   Busy: -33013,
   InterruptedSave: -33014,
   PatternTooLong: -33015,
+  /** `tome/filter`: more than 64 filters open. */
+  TooManyFilters: -33017,
+  /** The filter id is not (or no longer) open. */
+  UnknownFilter: -33018,
+  /** `tome/seekTime`: no timestamps found in the document's sample. */
+  NoTimestamps: -33019,
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -187,6 +196,10 @@ export interface DocInfo {
    * changes are not protected against a crash until a save or `tome/reload` restarts it.
    */
   journalError: string | null;
+  /** Only in `tome/open`: the bookmarks kept for this file (unchanged since). */
+  bookmarks?: Bookmark[];
+  /** Only in `tome/open`: bookmarks were kept but the file changed since: dropped. */
+  bookmarksDropped?: boolean;
 }
 
 export interface Warning {
@@ -231,6 +244,8 @@ export type ViewportParams = DocParams & {
   wait?: boolean;
   wholeLines?: WholeLines;
   rawBytes?: boolean;
+  /** Report the highlight rules' matches (default true, when rules are set). */
+  highlights?: boolean;
 } & ({ first: number } | { around: number } | { fraction: number });
 
 /** One line of a `tome/viewport` reply. */
@@ -250,6 +265,21 @@ export interface ViewLine {
   base64?: string;
   /** False for a line whose end was not read: `length`, `byteLength` are lower bounds. */
   lengthKnown?: boolean;
+  /** Not on the wire: the reply's `highlights` on this line, [rule, start, end] (LineCache.put). */
+  marks?: Array<[number, number, number]>;
+  /**
+   * Not from the server: the zero-based number the gutter shows instead of `number`. A filter
+   * view (filterSession.ts) numbers its lines by filter index and shows the source line here.
+   */
+  gutter?: number;
+}
+
+/** A match of a highlight rule in a viewport: `line` indexes the reply's `lines`. */
+export interface HighlightOut {
+  rule: number;
+  line: number;
+  start: number;
+  end: number;
 }
 
 export interface ViewportResult {
@@ -257,6 +287,30 @@ export interface ViewportResult {
   lines: ViewLine[];
   width: number;
   lineCount: LineCount;
+  /** With highlight rules set: their matches on `lines`. */
+  highlights?: HighlightOut[];
+  highlightsCut?: boolean;
+}
+
+/** One highlight rule as the server takes it (`tome/setHighlightRules`). */
+export interface HighlightRuleIn {
+  id?: string;
+  pattern: string;
+  regex?: boolean;
+  caseSensitive?: boolean;
+  wholeWord?: boolean;
+}
+
+export interface SetHighlightRulesParams {
+  doc?: number;
+  rules: HighlightRuleIn[] | null;
+}
+
+/** How the webview draws a rule's matches (from `tome.highlightRules`). */
+export interface RuleStyle {
+  color?: string;
+  backgroundColor?: string;
+  fontWeight?: string;
 }
 
 export type GetTextParams = DocParams & { version?: number; maxBytes?: number; rawBytes?: boolean } & ({ range: Range } | { offsets: Offsets });
@@ -310,6 +364,8 @@ export interface Query {
   pattern: string;
   regex?: boolean;
   caseSensitive?: boolean;
+  /** Only whole words, by these separators and VS Code's rule (`editor.wordSeparators`). */
+  wordSeparators?: string;
 }
 
 export interface SearchParams extends DocParams {
@@ -336,6 +392,92 @@ export interface SearchResult {
   matches?: Match[];
   resumeAt?: number | null;
   count?: number;
+}
+
+/** `tome/seekTime`: the first line at or after `time`. */
+export interface SeekTimeParams extends DocParams {
+  /** `2026-11-26T12:00`, `Nov 26 12:00:00`, `1795694400`…, or epoch milliseconds. */
+  time: string | number;
+  /** A format name to skip detection (`iso8601`, `datetime`, `syslog`, `commonLog`, `epochSeconds`, `epochMillis`). */
+  format?: string;
+}
+
+export interface SeekTimeResult {
+  version: number;
+  /** Start of the line found; the document's length when every line is before the time. */
+  offset: number;
+  /** Its line number, when the index knows it already. */
+  line: number | null;
+  /** The timestamp as the line writes it; null at the end. */
+  time: string | null;
+  timeMs: number | null;
+  format: string;
+  /** The line's time is the asked time. */
+  exact: boolean;
+  /** Long stretches without timestamps: maybe not the first such line. */
+  approximate: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filter views: tome/filter, tome/filterLines, tome/filterInfo, tome/filterWait, tome/closeFilter
+
+/** A leaf is `tome/search`'s query plus `wholeWord` (`grep -w`); inner nodes join leaves. */
+export type FilterQuery = (Query & { wholeWord?: boolean }) | { and: FilterQuery[] } | { or: FilterQuery[] } | { not: FilterQuery };
+
+/** Exactly one of `doc` (a filter of the document) and `filter` (a filter of that filter). */
+export type FilterParams = ({ doc: number } | { filter: number }) & { query: FilterQuery; workDoneToken?: ProgressToken };
+
+export interface FilterIdParams {
+  filter: number;
+}
+
+export interface FilterInfo {
+  filter: number;
+  /** The source document. */
+  doc: number;
+  /** The source version the lines reflect. */
+  version: number;
+  matched: number;
+  /** The whole source is scanned. */
+  complete: boolean;
+  cancelled: boolean;
+  /** The source document was closed: the filter shows `version` for good. */
+  stale: boolean;
+  scannedBytes: number;
+  totalBytes: number;
+  memoryBytes: number;
+  /** Why the scan failed (the file changed on disk). */
+  error?: string;
+}
+
+/** Exactly one of `first` (a filter line) and `around` (a source byte offset). */
+export type FilterLinesParams = FilterIdParams & {
+  count: number;
+  before?: number;
+  maxLineBytes?: number;
+  /** Report the source's highlight rules' matches (default true, when rules apply). */
+  highlights?: boolean;
+} & ({ first: number } | { around: number });
+
+export interface FilterLine {
+  /** The filter line (its index in the filter). */
+  index: number;
+  /** The source line number and the byte offset of its start: "jump to the source". */
+  line: number;
+  offset: number;
+  /** At most `maxLineBytes` bytes of the line, invalid UTF-8 as U+FFFD. */
+  text: string;
+  byteLength: number;
+  cutAfter: boolean;
+  invalid: boolean;
+}
+
+export interface FilterLinesResult {
+  lines: FilterLine[];
+  info: FilterInfo;
+  /** With highlight rules on the source: their matches on `lines` (columns from each line's start). */
+  highlights?: HighlightOut[];
+  highlightsCut?: boolean;
 }
 
 export interface ReplaceAllParams extends DocParams {
@@ -403,12 +545,43 @@ export interface TomeMethods {
   "tome/redo": { params: UndoRedoParams; result: UndoRedoResult };
   "tome/search": { params: SearchParams; result: SearchResult };
   "tome/replaceAll": { params: ReplaceAllParams; result: ReplaceAllResult };
+  "tome/seekTime": { params: SeekTimeParams; result: SeekTimeResult };
+  "tome/setHighlightRules": { params: SetHighlightRulesParams; result: { rules: number } };
   "tome/save": { params: SaveParams; result: SaveResult };
   "tome/saveAs": { params: SaveAsParams; result: SaveResult };
   "tome/reload": { params: DocParams; result: OpenResult };
   "tome/recover": { params: DocParams; result: RecoverResult };
   "tome/recoverAsNew": { params: DocParams; result: RecoverAsNewResult };
   "tome/discardRecovery": { params: DocParams; result: DiscardRecoveryResult };
+  "tome/filter": { params: FilterParams; result: FilterInfo };
+  "tome/filterLines": { params: FilterLinesParams; result: FilterLinesResult };
+  "tome/filterInfo": { params: FilterIdParams; result: FilterInfo };
+  "tome/filterWait": { params: FilterIdParams; result: FilterInfo };
+  "tome/closeFilter": { params: FilterIdParams; result: boolean };
+  "tome/setBookmark": { params: SetBookmarkParams; result: BookmarksResult };
+  "tome/deleteBookmark": { params: DeleteBookmarkParams; result: BookmarksResult };
+  "tome/bookmarks": { params: DocParams; result: BookmarksResult };
+}
+
+/** A bookmark (docs/protocol.md, "Bookmarks"): `position` null where the index does not reach yet. */
+export interface Bookmark {
+  name: string;
+  offset: number;
+  position: Position | null;
+}
+
+export type SetBookmarkParams = { doc: number; name: string; version?: number } & ({ offset: number } | { position: Position });
+
+export interface DeleteBookmarkParams {
+  doc: number;
+  name: string;
+}
+
+export interface BookmarksResult {
+  version: number;
+  bookmarks: Bookmark[];
+  persisted?: boolean;
+  deleted?: boolean;
 }
 
 export type TomeMethod = keyof TomeMethods;
@@ -508,20 +681,62 @@ export interface CursorStatus {
 export type WebviewRequest = { [M in WebviewMethod]: { type: "request"; reqId: number; method: M; params: WebviewParams<M> } }[WebviewMethod];
 
 /** Messages the webview posts. */
-export type WebviewMessage = { type: "ready" } | WebviewRequest | { type: "cancel"; reqId: number } | ({ type: "status" } & CursorStatus);
+/**
+ * The find widget's toggles, remembered across editors of a workspace as VS Code's find
+ * controller remembers them (`editor.matchCase`, `editor.wholeWord`, `editor.isRegex` in its
+ * workspace storage): a file opened after Alt+W was pressed in another starts with Whole Word on.
+ */
+export interface FindToggles {
+  matchCase: boolean;
+  wholeWord: boolean;
+  isRegex: boolean;
+}
+
+export type WebviewMessage =
+  | { type: "ready" }
+  /** A find toggle changed: the host remembers them for the next editor. */
+  | { type: "findToggles"; toggles: FindToggles }
+  | WebviewRequest
+  | { type: "cancel"; reqId: number }
+  | ({ type: "status" } & CursorStatus)
+  /** A filter view's Enter or double-click: show line `line` of the view in the source editor. */
+  | { type: "reveal"; line: number };
 
 /** VS Code's editor settings the webview honours (`editor.*`, for the document's resource). */
 export interface EditorSettings {
   wordSeparators: string;
   tabSize: number;
   insertSpaces: boolean;
+  /** Font, cursor and whitespace drawing (appearance.ts); absent from an older host. */
+  appearance?: Appearance;
 }
 
 /** Messages the host posts to the webview. */
 export type HostMessage =
-  | { type: "init"; info: DocInfo; echoesShortcuts: boolean; epoch: number; highlighting?: boolean; settings?: EditorSettings }
+  | {
+      type: "init";
+      info: DocInfo;
+      echoesShortcuts: boolean;
+      epoch: number;
+      highlighting?: boolean;
+      settings?: EditorSettings;
+      wrap?: WrapSettings;
+      rules?: RuleStyle[];
+      /** The find toggles as last left in any Tome editor of the workspace. */
+      findToggles?: FindToggles;
+      /** A filter view (filterSession.ts): what it filters, for the status line; Enter reveals the source line. */
+      filter?: string;
+    }
+  /** `tome.highlightRules` changed (and the server took them): the styles, by rule index; lines are read again. */
+  | { type: "highlightRules"; rules: RuleStyle[] }
+  /** `editor.wordWrap` and its companions changed for this document (wrap.ts). */
+  | { type: "wrap"; wrap: WrapSettings }
+  /** Alt+Z (Tome: Toggle Word Wrap), as VS Code's `editor.action.toggleWordWrap`; also the echo of the key handled in the page. */
+  | { type: "toggleWrap" }
   /** The document was saved: the overview ruler's unsaved-edit marks go. */
   | { type: "saved" }
+  /** An `editor.*` setting changed for the document's resource: applied at once. */
+  | { type: "editorSettings"; settings: EditorSettings }
   /** `tome.highlighting` changed. */
   | { type: "settings"; highlighting: boolean }
   | { type: "response"; reqId: number; result?: unknown; error?: ErrorObject }
@@ -531,7 +746,14 @@ export type HostMessage =
   | { type: "diskChange"; change: DiskChangeKind; message: string; info: DocInfo; follow: boolean }
   | { type: "follow"; on: boolean | "toggle" }
   | { type: "gotoLine" }
-  | { type: "find" };
+  /** Moves the cursor to the start of the line at `offset` (`line`: its number, if known; `end`: to the end). */
+  | { type: "gotoOffset"; offset: number; line: number | null; end?: boolean }
+  /** The lines that hold bookmarks (bookmarks.ts): marked in the gutter. */
+  | { type: "bookmarks"; lines: number[] }
+  | { type: "find" }
+  | { type: "find" }
+  /** Ctrl+H (tome.replace): find with the replace row. */
+  | { type: "replace" };
 
 /** `Omit` applied to each member of a union (keeps `ViewportParams`' "exactly one of"). */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

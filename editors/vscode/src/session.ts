@@ -9,22 +9,27 @@ import {
   ErrorCodes,
   HostErrorCodes,
   RELAYED,
+  type Bookmark,
   type CursorStatus,
   type DocInfo,
   type EditorSettings,
   type EditParams,
   type EditResult,
   type ErrorObject,
+  type FindToggles,
   type HostMessage,
   type Range,
   type Requester,
+  type RuleStyle,
   type ViewportResult,
   type WebviewMessage,
   type WebviewRequest,
   type WebviewResult,
 } from "./protocol";
+import { linesOf } from "./bookmarks";
 import { RpcError } from "./rpc";
 import { RangeTooLargeError, readRange } from "./textRange";
+import type { WrapSettings } from "./wrap";
 
 /** Relayed methods that report `$/progress` on a `workDoneToken`, and their progress titles. */
 const WITH_PROGRESS = {
@@ -60,8 +65,14 @@ export interface SessionHooks {
   echoesShortcuts?: boolean;
   /** `tome.highlighting`: colours in the webview (default on). */
   highlighting?: () => boolean;
+  /** `tome.highlightRules`: how each rule's matches are drawn (the server has the rules). */
+  rules?: () => RuleStyle[];
   /** VS Code's editor settings, read when a webview starts. */
   settings?: () => EditorSettings;
+  /** `editor.wordWrap` and its companions for the document, read when a webview starts. */
+  wrap?: () => WrapSettings;
+  /** The find toggles remembered for the workspace, and where a change of them goes. */
+  findToggles?: { get(): FindToggles | undefined; set(t: FindToggles): void };
 }
 
 let tokenSeq = 1;
@@ -75,7 +86,8 @@ let tokenSeq = 1;
 export const JOURNAL_CHECK = { settleMs: 300, everyMs: 1000 };
 
 /**
- * Events: `edited` (EditedEvent) after a change made from the webview, `status` (CursorStatus),
+ * Events: `edited` (EditedEvent) after a change made from the webview, `changed` after any
+ * other change its webviews were told of (undo, redo, revert, reload, a change on disk), `status` (CursorStatus),
  * `info` (DocInfo) when the document's state was read again (also when a check after edits
  * found `journalError` changed), `warning` (message).
  */
@@ -103,7 +115,7 @@ export class DocSession extends EventEmitter {
   constructor(
     readonly server: Requester,
     public info: DocInfo,
-    private readonly hooks: SessionHooks = {},
+    protected readonly hooks: SessionHooks = {},
   ) {
     super();
     this.noteSteps(info.version, info.undoSteps);
@@ -137,17 +149,58 @@ export class DocSession extends EventEmitter {
     return () => this.posts.delete(post);
   }
 
+  /** Posts to every webview; a `refresh` or `diskChange` also emits `changed` (filter views follow the document). */
   broadcast(m: HostMessage): void {
     for (const p of this.posts) p(m);
+    if (m.type === "refresh" || m.type === "diskChange") this.emit("changed");
   }
 
-  private setInfo(info: DocInfo): DocInfo {
+  /** The lines holding bookmarks (bookmarks.ts), marked in the gutter; a webview that opens later gets them at `ready`. */
+  private bookmarkLines: number[] = [];
+  /** How many bookmarks the document has (some may have no line yet): none, no refresh after edits. */
+  private bookmarkCount = 0;
+  /** Some bookmarks lie past what the index has counted (no line yet): asked for again as it advances. */
+  private bookmarksUnplaced = false;
+  /** A `tome/bookmarks` request is on its way (index progress does not send another). */
+  private bookmarksAsked = false;
+
+  /** Marks the lines of `bookmarks` in every webview of the document. */
+  setBookmarks(bookmarks: Bookmark[]): void {
+    this.bookmarkCount = bookmarks.length;
+    this.bookmarksUnplaced = bookmarks.some((b) => !b.position);
+    this.bookmarkLines = linesOf(bookmarks);
+    this.broadcast({ type: "bookmarks", lines: this.bookmarkLines });
+  }
+
+  /** After an edit: asks the server where the bookmarks are now, if there are any. */
+  refreshBookmarks(): void {
+    if (this.bookmarkCount === 0) return;
+    this.bookmarksAsked = true;
+    void this.server.request("tome/bookmarks", { doc: this.doc }).then(
+      (r) => {
+        this.bookmarksAsked = false;
+        this.setBookmarks(r.bookmarks);
+      },
+      () => {
+        this.bookmarksAsked = false;
+      },
+    );
+  }
+
+  /** An `editor.*` setting changed: the webviews apply the settings read again, at once. */
+  editorSettingsChanged(): void {
+    const settings = this.hooks.settings?.();
+    if (settings) this.broadcast({ type: "editorSettings", settings });
+  }
+
+  protected setInfo(info: DocInfo): DocInfo {
     // Replies come in any order: an info read before the index completed must not undo what a
     // later one said (the status bar stayed at "indexing 36%" after such a reply).
     if (this.info.indexComplete && !info.indexComplete && info.version <= this.info.version) {
       info = { ...info, indexComplete: true, indexPercent: 100, lineCount: info.version === this.info.version ? this.info.lineCount : info.lineCount };
     }
     this.info = info;
+    if (info.indexComplete && this.bookmarksUnplaced && !this.bookmarksAsked) this.refreshBookmarks();
     this.noteSteps(info.version, info.undoSteps);
     this.emit("info", info);
     return info;
@@ -192,6 +245,8 @@ export class DocSession extends EventEmitter {
   dispose(): void {
     if (this.journalCheck) clearTimeout(this.journalCheck.timer);
     this.journalCheck = null;
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.refreshTimer = null;
   }
 
   /** Re-reads the document state and tells every webview to redraw (after undo, revert…). */
@@ -206,6 +261,8 @@ export class DocSession extends EventEmitter {
    * exact line count, and passed on.
    */
   async indexProgress(percent: number | null): Promise<void> {
+    // Bookmarks reopened before the index reached them have no line: each step may place them.
+    if (this.bookmarksUnplaced && (!this.bookmarksAsked || percent === null)) this.refreshBookmarks();
     if (percent !== null) {
       this.info = { ...this.info, indexPercent: percent };
       this.broadcast({ type: "index", percent });
@@ -224,8 +281,13 @@ export class DocSession extends EventEmitter {
           echoesShortcuts: !!this.hooks.echoesShortcuts,
           epoch: this._epoch,
           highlighting: this.hooks.highlighting?.() ?? true,
+          rules: this.hooks.rules?.(),
           settings: this.hooks.settings?.(),
+          wrap: this.hooks.wrap?.(),
+          findToggles: this.hooks.findToggles?.get(),
+          ...this.initExtra(),
         });
+        post({ type: "bookmarks", lines: this.bookmarkLines });
         return;
       case "status":
         this.emit("status", { cursor: msg.cursor, selectedLines: msg.selectedLines, following: msg.following } satisfies CursorStatus);
@@ -235,7 +297,43 @@ export class DocSession extends EventEmitter {
         return;
       case "request":
         return this.answer(msg, post);
+      case "reveal":
+        return; // filter views only (filterSession.ts)
+      case "findToggles":
+        this.hooks.findToggles?.set(msg.toggles);
+        return;
     }
+  }
+
+  /** What a subclass adds to the webview's `init` (a filter view says it is one). */
+  protected initExtra(): { filter?: string } {
+    return {};
+  }
+
+  /** Frees the document on the server (`tome/close` deletes its journal: not while a hot-exit backup needs it). */
+  closeOnServer(): Promise<unknown> {
+    return this.server.request("tome/close", { doc: this.doc });
+  }
+
+  private refreshTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * The document changed by another way than these webviews' edits (a filter view edited it):
+   * once such changes pause, the webviews read their screen again.
+   */
+  refreshSoon(delayMs = 200): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = null;
+      this.refreshQuietly().catch(() => undefined); // closed meanwhile
+    }, delayMs);
+    this.refreshTimer.unref?.();
+  }
+
+  /** `refresh` without starting a change: edits of the webviews in flight still count. */
+  protected async refreshQuietly(): Promise<void> {
+    const info = await this.refreshInfo();
+    this.broadcast({ type: "refresh", info, epoch: this._epoch });
   }
 
   private async answer(msg: WebviewRequest, post: (m: HostMessage) => void): Promise<void> {
@@ -252,7 +350,7 @@ export class DocSession extends EventEmitter {
   }
 
   /** Answers a webview request: `copy` here, the others relayed to the server (RELAYED) with the doc id. */
-  private async relay(msg: WebviewRequest, signal: AbortSignal): Promise<WebviewResult<WebviewRequest["method"]>> {
+  protected async relay(msg: WebviewRequest, signal: AbortSignal): Promise<WebviewResult<WebviewRequest["method"]>> {
     const doc = this.doc;
     // The page is not trusted to send only the methods it is typed for.
     if (msg.method !== "copy" && !Object.hasOwn(RELAYED, msg.method)) {
@@ -300,9 +398,10 @@ export class DocSession extends EventEmitter {
    * fails as stale, so nothing came in between); when they are unknown the edit counts as a
    * new step, as edits do by default. The webview pipelines edits, and replies may come in any
    * order: they are accounted in the order the edits were sent, so that each finds the steps
-   * its predecessor left, and VS Code's undo entries are made in order.
+   * its predecessor left, and VS Code's undo entries are made in order. Filter views of the
+   * document edit it through here too (filterSession.ts), so their edits are its undo steps.
    */
-  private edit(params: EditParams, signal: AbortSignal): Promise<EditResult> {
+  edit(params: EditParams, signal?: AbortSignal): Promise<EditResult> {
     const reply = this.server.request("tome/edit", params, signal) as Promise<{ version: number; undoSteps?: number }>;
     const accounted = this.edits.then(async () => {
       const result = await reply;

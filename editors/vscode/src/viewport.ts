@@ -54,6 +54,11 @@ export class LineCache {
       this._windowStart = windowStart;
     }
     if (result.width > 0) this._width = result.width;
+    // The highlight rules' matches go with their lines (a line read again brings its own).
+    for (const h of result.highlights ?? []) {
+      const l = result.lines[h.line];
+      if (l) (l.marks ??= []).push([h.rule, h.start, h.end]);
+    }
     for (const l of result.lines) {
       if (l.number === null) continue;
       this.lines.delete(l.number); // re-insert: Map order is our LRU order

@@ -33,6 +33,7 @@ export function renderHtml(r: PageResources): string {
 </div>
 <div id="find" hidden>
   <div class="find-row">
+    <button id="find-toggle-replace" title="Toggle Replace (Ctrl+H)" aria-expanded="false">›</button>
     <input id="find-input" type="text" placeholder="Find" aria-label="Find">
     <label class="toggle" title="Match Case (Alt+C)"><input id="find-case" type="checkbox">Aa</label>
     <label class="toggle" title="Match Whole Word (Alt+W)"><input id="find-word" type="checkbox"><u>ab</u></label>
@@ -43,7 +44,8 @@ export function renderHtml(r: PageResources): string {
     <label class="toggle" title="Find in Selection (Alt+L)"><input id="find-selection" type="checkbox">≡</label>
     <button id="find-close" title="Close (Escape)">×</button>
   </div>
-  <div class="find-row">
+  <div class="find-row" id="replace-row" hidden>
+    <span class="find-indent"></span>
     <input id="replace-input" type="text" placeholder="Replace" aria-label="Replace">
     <button id="replace-one" title="Replace (Ctrl+Shift+1)">Replace</button>
     <button id="replace-all" title="Replace All (Ctrl+Alt+Enter)">Replace All</button>

@@ -153,6 +153,8 @@ impl Document {
             pieces.extend(line_break);
         }
         self.insert_pieces(at, &pieces);
+        self.bookmarks
+            .splice(at, 0, super::history::total_len(&pieces));
         let parts = self.journal_parts(&pieces);
         self.log(|| {
             Record::Splices(vec![JSplice {
@@ -161,11 +163,13 @@ impl Document {
                 parts,
             }])
         });
+        let added = super::history::total_len(&pieces);
         let changes = vec![Change::Splice {
             at,
             removed: Vec::new(),
             inserted: pieces,
         }];
+        self.will_change(super::Changed::splice(at, 0, added));
         self.record(changes, at, None);
         Ok(self.version)
     }

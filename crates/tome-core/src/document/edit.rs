@@ -11,7 +11,7 @@
 use std::ops::Range;
 
 use super::history::{classify, Change, SPLICE_LIMIT};
-use super::{bufs, Document};
+use super::{bufs, Changed, Document};
 use crate::breaks::Info;
 use crate::journal::{Part as JPart, Record, Splice as JSplice};
 use crate::tree::{Piece, Src, MAX_ADD_PIECE};
@@ -114,6 +114,11 @@ impl Document {
                 std::panic::resume_unwind(panic);
             }
         };
+        // Last edit first, as applied: each one's range is still in the batch's coordinates.
+        for e in edits.iter().rev() {
+            self.bookmarks
+                .splice(e.range.start, e.range.len(), e.text.len());
+        }
         self.log(|| {
             Record::Splices(
                 edits
@@ -134,6 +139,15 @@ impl Document {
                 redo_as: None,
             }];
         }
+        let removed_bytes: usize = edits.iter().map(|e| e.range.len()).sum();
+        let inserted_bytes: usize = edits.iter().map(|e| e.text.len()).sum();
+        // Sorted and apart: one range from the first start to the last end covers them.
+        let old_end = edits.iter().map(|e| e.range.end).max().unwrap_or(0);
+        self.will_change(Changed {
+            start: edits[0].range.start,
+            old_end,
+            new_end: old_end - removed_bytes + inserted_bytes,
+        });
         self.record(changes, edits[0].range.start, kind);
         Ok(self.version)
     }
@@ -186,6 +200,8 @@ impl Document {
         let bufs = bufs(&self.sources, &self.add);
         self.tree.remove(at, at + remove_len, &bufs);
         self.insert_pieces(at, pieces);
+        let inserted = super::history::total_len(pieces);
+        self.bookmarks.splice(at, remove_len, inserted);
     }
 
     pub(super) fn push_added(&mut self, chunk: &[u8]) -> Piece {

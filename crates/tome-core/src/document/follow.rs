@@ -11,7 +11,7 @@
 //! current file; following an append maps the new part and starts its own background index.
 
 use super::history::History;
-use super::{bufs, Document};
+use super::{bufs, Changed, Document, OnInterruptedSave};
 use crate::journal::Record;
 use crate::source::{DiskChange, Source};
 use crate::{Error, Result};
@@ -48,7 +48,9 @@ impl Document {
             context: "reload".into(),
             source: std::io::Error::other("the document has no path"),
         })?;
-        let mut fresh = Document::open(&path)?;
+        let cache = self.index_cache();
+        let mut fresh = Document::open_cached(&path, OnInterruptedSave::Refuse, cache.as_ref())?;
+        let places = self.bookmark_places();
         self.sources = std::mem::take(&mut fresh.sources);
         self.add = std::mem::take(&mut fresh.add);
         self.buffers = fresh.buffers;
@@ -64,6 +66,8 @@ impl Document {
         self.next_revision += 1;
         let base = self.current_source().clone();
         self.restart_journal(&base);
+        self.put_bookmarks_back(places);
+        self.persist_bookmarks();
         Ok(self.version)
     }
 
@@ -105,6 +109,7 @@ impl Document {
         let bufs = bufs(&self.sources, &self.add);
         let piece = bufs.original(index, from, to);
         let end = self.tree.len();
+        let added = piece.len();
         self.tree.insert(end, piece, &bufs);
         self.revision = self.next_revision;
         self.next_revision += 1;
@@ -115,6 +120,8 @@ impl Document {
         self.version += 1;
         // Only new bytes at the end: positions computed before stay valid.
         self.appends_since_change += 1;
+        self.changed
+            .push(self.version, Some(Changed::splice(end, 0, added)));
         Ok(self.version)
     }
 }

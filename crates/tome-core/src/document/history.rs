@@ -39,7 +39,7 @@
 
 use std::ops::Range;
 
-use super::{bufs, Document, Edit};
+use super::{bufs, Changed, Document, Edit};
 use crate::journal::Record;
 use crate::tree::{Piece, PieceTree, MAX_ADD_PIECE};
 
@@ -103,9 +103,37 @@ pub(super) struct Step {
 
 #[derive(Default)]
 pub(super) struct History {
-    undo: Vec<Step>,
-    redo: Vec<Step>,
+    pub(super) undo: Vec<Step>,
+    pub(super) redo: Vec<Step>,
     pub(super) group: Option<Group>,
+}
+
+impl History {
+    /// The pieces of every splice, undone or not.
+    pub(super) fn splice_pieces(&self) -> impl Iterator<Item = &Piece> {
+        self.undo
+            .iter()
+            .chain(&self.redo)
+            .flat_map(|step| &step.changes)
+            .flat_map(|change| match change {
+                Change::Splice {
+                    removed, inserted, ..
+                } => removed.iter().chain(inserted),
+                Change::Swap { .. } => [].iter().chain(&[]),
+            })
+    }
+
+    /// The trees kept whole by replace-all steps.
+    pub(super) fn swap_trees(&self) -> impl Iterator<Item = &PieceTree> {
+        self.undo
+            .iter()
+            .chain(&self.redo)
+            .flat_map(|step| &step.changes)
+            .flat_map(|change| match change {
+                Change::Swap { before, after, .. } => vec![before, after],
+                Change::Splice { .. } => Vec::new(),
+            })
+    }
 }
 
 impl Document {
@@ -167,15 +195,23 @@ impl Document {
         if !swaps {
             self.log_restore(&step, true);
         }
+        let mut changed: Option<Changed> = None;
         for change in step.changes.iter().rev() {
             match change {
                 Change::Splice {
                     at,
                     removed,
                     inserted,
-                } => self.splice(*at, total_len(inserted), removed),
+                } => {
+                    let (gone, back) = (total_len(inserted), total_len(removed));
+                    changed = Some(Changed::after(changed, Changed::splice(*at, gone, back)));
+                    self.splice(*at, gone, removed)
+                }
                 Change::Swap { before, after, .. } => self.swap_keeping_tail(after.len(), before),
             }
+        }
+        if let (false, Some(c)) = (swaps, changed) {
+            self.will_change(c);
         }
         if swaps {
             self.log_tree_change(&was);
@@ -206,15 +242,23 @@ impl Document {
         if !swaps {
             self.log_restore(&step, false);
         }
+        let mut changed: Option<Changed> = None;
         for change in &step.changes {
             match change {
                 Change::Splice {
                     at,
                     removed,
                     inserted,
-                } => self.splice(*at, total_len(removed), inserted),
+                } => {
+                    let (gone, new) = (total_len(removed), total_len(inserted));
+                    changed = Some(Changed::after(changed, Changed::splice(*at, gone, new)));
+                    self.splice(*at, gone, inserted)
+                }
                 Change::Swap { before, after, .. } => self.swap_keeping_tail(before.len(), after),
             }
+        }
+        if let (false, Some(c)) = (swaps, changed) {
+            self.will_change(c);
         }
         match redo_as {
             Some(record) => self.log(|| record),
@@ -231,6 +275,7 @@ impl Document {
     /// since the tree was `len` bytes long: appends are not undo steps, so undoing a change made
     /// before them must not drop them.
     fn swap_keeping_tail(&mut self, len: usize, to: &PieceTree) {
+        let places = self.bookmark_places();
         let bufs = bufs(&self.sources, &self.add);
         let now = self.tree.len();
         let tail = if now > len {
@@ -243,6 +288,7 @@ impl Document {
             let end = self.tree.len();
             self.tree.insert(end, piece, &bufs);
         }
+        self.put_bookmarks_back(places);
     }
 
     fn restored(&mut self, at: usize) -> Restored {

@@ -10,23 +10,31 @@
 //! | `history.rs` | undo and redo ([`Restored`]), and how typing is grouped |
 //! | `replace.rs` | whole-document changes (replace-all, deletion of matching lines) planned on a [`Snapshot`] ([`PlannedChange`]), applied here |
 //! | `save.rs` | [`SaveJob`]: prepare, run on any thread, finish |
+//! | `release.rs` | after a save: the tree and the undo history moved onto the saved file, the files it replaced closed |
 //! | `follow.rs` | the file on disk: changes, followed appends, reload |
+//! | `bookmarks.rs` | named offsets that follow the changes, stored for the file on disk |
+//! | `changed.rs` | which bytes each version changed ([`Changed`]), for views derived from an older one |
 //! | `recovery.rs` | the edit journal: logging, setting aside, recovery and replay |
 //! | `rejournal.rs` | changes journaled as a difference of trees (edits during a save, undo of a replace-all) |
 //!
 //! Invariants: the tree's pieces refer to the add buffer and to `sources` by index, and
 //! `sources` only grows while the document lives (reload and recovery replace it whole, with
-//! the tree); the newest source is the file the document stands for. `version` grows by one
+//! the tree); the newest source is the file the document stands for. A slot no piece refers to
+//! any more (a file a save replaced, see `release.rs`) holds the newest source instead of its
+//! own, so that its file closes; no piece, in the tree or in the history, uses such a slot. `version` grows by one
 //! at every change of content (edit, undo, redo, followed append, reload) and never goes back;
 //! `revision` names the content (undo returns to an earlier revision), so the document is
 //! clean exactly when `revision == saved_revision`.
 
+mod bookmarks;
+mod changed;
 mod clip;
 mod edit;
 mod follow;
 mod history;
 mod recovery;
 mod rejournal;
+mod release;
 mod replace;
 mod save;
 
@@ -35,6 +43,8 @@ use std::sync::Arc;
 
 use crate::add_buffer::{AddBuffer, SealedBlocks};
 use crate::backup_record;
+use crate::bookmarks::{BookmarkStore, Bookmarks};
+use crate::index_cache::{CacheUse, IndexCache};
 use crate::journal::Journal;
 use crate::line_index::IndexProgress;
 use crate::save::in_place;
@@ -46,6 +56,7 @@ use crate::{Control, Error, Result};
 use history::History;
 use save::Rebase;
 
+pub use changed::Changed;
 pub use clip::{Clip, MAX_PASTED_PIECES};
 pub use edit::Edit;
 pub use history::Restored;
@@ -124,8 +135,16 @@ pub struct Document {
     /// How many of the latest versions came from followed appends only (see
     /// [`Document::positions_valid_since`]).
     appends_since_change: u64,
+    /// What the latest versions changed ([`Document::changed_since`]).
+    changed: changed::ChangeLog,
+    /// What the next version changes, said by the change about to make it.
+    pending_change: Option<Changed>,
     /// Files next to ours named like backups that were not trusted, found at open.
     ignored_backups: Vec<in_place::IgnoredBackup>,
+    /// Named offsets that follow the changes (`bookmarks.rs`).
+    bookmarks: Bookmarks,
+    /// Where the bookmarks are kept for the file on disk, once enabled.
+    bookmark_store: Option<BookmarkStore>,
 }
 
 /// What [`Document::open_with`] does with the backup of an interrupted in-place save.
@@ -165,6 +184,18 @@ impl Document {
     /// in-place save if there is one (see [`crate::in_place`]). Files that only look like such
     /// backups are never used; they are listed by [`Document::ignored_backups`].
     pub fn open_with(path: &Path, choice: OnInterruptedSave) -> Result<Document> {
+        Document::open_cached(path, choice, None)
+    }
+
+    /// Opens `path` like [`Document::open_with`], with its line index taken from `cache` when
+    /// the cache holds one for this very file, and stored there once built; the files this
+    /// document opens later (after a save, a reload) use the same cache. See
+    /// [`crate::index_cache`].
+    pub fn open_cached(
+        path: &Path,
+        choice: OnInterruptedSave,
+        cache: Option<&IndexCache>,
+    ) -> Result<Document> {
         let found = in_place::find_interrupted(path, backup_record::default_dir().as_deref());
         if let Some(save) = found.saves.first() {
             match choice {
@@ -176,7 +207,7 @@ impl Document {
                 OnInterruptedSave::Keep => {}
             }
         }
-        let source = Source::open(path)?;
+        let source = Source::open_cached(path, cache)?;
         crate::save::remove_stale_temps(path);
         let read_only = !sys::writable(path);
         let mut doc = Document {
@@ -196,7 +227,11 @@ impl Document {
             rebase: None,
             journal: None,
             appends_since_change: 0,
+            changed: changed::ChangeLog::default(),
+            pending_change: None,
             ignored_backups: found.ignored,
+            bookmarks: Bookmarks::default(),
+            bookmark_store: None,
         };
         doc.tree = doc.whole_source_tree(0);
         Ok(doc)
@@ -247,9 +282,13 @@ impl Document {
     }
 
     /// A change of content other than a followed append: the next version.
+    /// Logs what it changed if the change said so ([`Document::will_change`]), else a
+    /// whole-document change.
     fn bump_version(&mut self) {
         self.version += 1;
         self.appends_since_change = 0;
+        let change = self.pending_change.take();
+        self.changed.push(self.version, change);
     }
 
     /// True if offsets and positions computed against version `v` still mean the same bytes
@@ -308,6 +347,17 @@ impl Document {
         self.current_source().index().progress()
     }
 
+    /// How the line index of the file as opened was obtained: from the index cache (whole, or
+    /// for the part before an append), or not.
+    pub fn index_cache_use(&self) -> CacheUse {
+        self.sources[0].cache_use()
+    }
+
+    /// The index cache the document uses, if any.
+    pub(crate) fn index_cache(&self) -> Option<IndexCache> {
+        self.current_source().index_cache().cloned()
+    }
+
     /// The newest file: the one opened, or the last one saved (indexing after a save).
     fn current_source(&self) -> &Arc<Source> {
         &self.sources[self.sources.len() - 1]
@@ -316,6 +366,15 @@ impl Document {
     /// Number of pieces (for diagnostics and benchmarks). O(pieces).
     pub fn piece_count(&self) -> usize {
         self.tree.piece_count()
+    }
+
+    /// How many files the document keeps open: the newest, plus those a save replaced that the
+    /// undo history still needs (see `release.rs`). For diagnostics and tests. O(files²).
+    pub fn open_file_count(&self) -> usize {
+        let s = &self.sources;
+        (0..s.len())
+            .filter(|&k| !s[k + 1..].iter().any(|later| Arc::ptr_eq(later, &s[k])))
+            .count()
     }
 
     /// Height of the piece tree (for diagnostics and benchmarks). O(log pieces).
@@ -366,15 +425,18 @@ impl Document {
     /// Brings summaries up to date with the line index, and moves onto a saved file once it is
     /// indexed. Cheap when there is nothing to do; called by every edit.
     pub fn poll_index(&mut self) {
-        if let Some(r) = &self.rebase {
-            let src = &self.sources[r.source as usize];
-            if r.revision != self.revision {
-                // Edited since the save: keep reading the old buffers, which stay valid.
-                self.rebase = None;
-            } else if src.index().is_complete() {
+        let sources = &self.sources;
+        if let Some(r) = self
+            .rebase
+            .take_if(|r| sources[r.source as usize].index().is_complete())
+        {
+            // Edited since the save: the edited tree is moved onto the saved file piece by
+            // piece instead.
+            let unchanged = r.revision == self.revision;
+            if unchanged {
                 self.tree = self.whole_source_tree(r.source);
-                self.rebase = None;
             }
+            self.move_onto_saved(r.source, &r.relocation, unchanged);
         }
         if !self.tree.info().known {
             let bufs = bufs(&self.sources, &self.add);

@@ -104,11 +104,14 @@ impl Document {
             return Err(Error::EditedBeforeRecovery);
         }
         if self.current_source().len() as u64 != replay.identity.size {
-            let base = Source::open_prefix(&path, replay.identity.size as usize)?;
+            let cache = self.index_cache();
+            let base = Source::open_prefix(&path, replay.identity.size as usize, cache.as_ref())?;
             self.restart_journal(&base);
             self.sources = vec![base];
             self.buffers = super::clip::new_buffers_id();
             self.tree = self.whole_source_tree(0);
+            let len = self.len();
+            self.bookmarks.remap(|o| o.min(len));
         }
         let (applied, stopped) = self.replay_all(replay);
         let _ = std::fs::remove_file(&found.path);

@@ -185,7 +185,9 @@ impl Document {
                 }
             }
         }
+        let places = self.bookmark_places();
         let before = std::mem::replace(&mut self.tree, PieceTree::from_pieces(pieces));
+        self.put_bookmarks_back(places);
         let changes = vec![Change::Swap {
             before,
             after: self.tree.clone(),

@@ -3,15 +3,19 @@
 //!
 //! After a save the document is clean at the saved revision, its path is the target, its
 //! journal restarts against the new file, and once the new file is indexed the document moves
-//! onto it ([`Rebase`]): one piece over the saved file instead of the pieces of the old one.
-//! Edits made meanwhile keep reading the old buffers, which stay valid. The undo history
-//! survives a save.
+//! onto it ([`Rebase`]): one piece over the saved file instead of the pieces of the old one
+//! (edits made meanwhile keep reading the old buffers, which stay valid, until then), and the
+//! undo history, which survives a save, is moved onto it too so that the old file can close
+//! (`release.rs`).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+use super::release::Relocation;
 use super::{Document, Snapshot};
-use crate::save::{self, SaveReport};
+use crate::bookmarks::Bookmarks;
+use crate::index_cache::IndexCache;
+use crate::save::{self, SaveChoice, SaveReport};
 use crate::source::Source;
 use crate::{Control, Error, Result};
 
@@ -24,17 +28,40 @@ pub struct SaveJob {
     /// whole file on XFS and btrfs, which [`Document::finish_save`] must not do under the
     /// document's lock).
     opened: OnceLock<Arc<Source>>,
+    /// The document's index cache: the saved file's index is stored there once built.
+    cache: Option<IndexCache>,
+    /// The bookmarks as they are in the saved version: offsets in the saved file.
+    bookmarks: Bookmarks,
+    /// By rename or in place.
+    choice: SaveChoice,
 }
 
 impl SaveJob {
-    /// Writes the snapshot atomically to the target, then opens what it wrote. See
-    /// [`crate::save`].
+    /// Chooses how the file is written ([`SaveChoice::Auto`] unless set).
+    pub fn set_choice(&mut self, choice: SaveChoice) {
+        self.choice = choice;
+    }
+
+    /// Writes the snapshot to the target, then opens what it wrote. See [`crate::save`].
     pub fn run(&self, control: &Control) -> Result<SaveReport> {
-        let report = save::save_atomically(self.snapshot.view(), &self.target, control)?;
-        if let Ok(source) = Source::open(&report.path) {
+        let report = save::save_file(self.snapshot.view(), &self.target, self.choice, control)?;
+        if report.method == save::SaveMethod::InPlace {
+            self.forget_cached_index(&report.path);
+        }
+        if let Ok(source) = Source::open_cached(&report.path, self.cache.as_ref()) {
             let _ = self.opened.set(source);
         }
         Ok(report)
+    }
+
+    /// Drops the index cache's entry of a file just written in place (same device and inode):
+    /// the cache would take a grown file's old extent as unchanged on the strength of a few
+    /// sampled blocks, and an in-place save may have changed lines in it between them.
+    fn forget_cached_index(&self, path: &Path) {
+        use std::os::unix::fs::MetadataExt;
+        if let (Some(cache), Ok(meta)) = (&self.cache, std::fs::metadata(path)) {
+            let _ = std::fs::remove_file(cache.entry_path(meta.dev(), meta.ino()));
+        }
     }
 
     /// The path being written.
@@ -47,6 +74,8 @@ impl SaveJob {
 pub(super) struct Rebase {
     pub(super) source: u32,
     pub(super) revision: u64,
+    /// Where the older files' bytes are in the saved file.
+    pub(super) relocation: Relocation,
 }
 
 impl Document {
@@ -67,6 +96,9 @@ impl Document {
             snapshot: self.snapshot(),
             target,
             opened: OnceLock::new(),
+            cache: self.index_cache(),
+            bookmarks: self.bookmarks.clone(),
+            choice: SaveChoice::default(),
         })
     }
 
@@ -80,16 +112,22 @@ impl Document {
         self.path = Some(job.target);
         let opened = match job.opened.into_inner() {
             Some(source) => Ok(source),
-            None => Source::open(&report.path),
+            None => Source::open_cached(&report.path, job.cache.as_ref()),
         };
         if let Ok(source) = opened {
+            if let (Some(store), Some(stamp)) = (&self.bookmark_store, source.stamp_if_unchanged())
+            {
+                store.store(&stamp, source.samples(), &job.bookmarks);
+            }
             self.restart_journal(&source);
             // Edits made while the save was writing are not in the saved file.
             self.rejournal_since_save(&job.snapshot);
             self.sources.push(source);
+            let saved = (self.sources.len() - 1) as u32;
             self.rebase = Some(Rebase {
-                source: (self.sources.len() - 1) as u32,
+                source: saved,
                 revision: job.snapshot.revision,
+                relocation: Relocation::of(&job.snapshot.tree, saved),
             });
         }
         self.read_only = false;

@@ -1,35 +1,45 @@
-//! Saving over a file in place, for files a rename would harm: one with other hard links (the
-//! new file would have only the one name, and the other names would keep the old content) or
-//! one owned by another user (the new file would be ours; only root may give it back).
+//! Saving over a file in place: for files a rename would harm (one with other hard links: the
+//! new file would have only the one name, and the other names would keep the old content; one
+//! owned by another user: the new file would be ours, and only root may give it back), and,
+//! chosen by [`crate::save`], for an edit near the end of a big file, where writing only the
+//! changed tail costs a fraction of writing the whole file.
+//!
+//! Only the file's **tail** is touched: from `start`, the first changed byte
+//! ([`super::unchanged`]) rounded down to a block of [`BLOCK`] bytes. Every byte before it is
+//! the same in the old and the new content and stays where it is, on disk and in the
+//! document's mapping.
 //!
 //! The steps, each durable before the next:
 //!
 //! 0. **May we?** The file is opened for writing first: a file this process may not write is
 //!    refused (`PermissionDenied`) before anything is made.
-//! 1. **Backup.** The file is copied (a reflink where the filesystem shares extents, else
-//!    `copy_file_range`) into a temporary file (mode 0600) in its directory, which takes the
-//!    file's modification time, is synced, and is then renamed to `.NAME.tome-backup.PID`: the
-//!    name appears only once the copy is whole. Then a **record** of it is written to the
-//!    user's state directory and synced ([`crate::backup_record`]): the only thing that makes
-//!    a later open trust this backup.
-//! 2. **Detach.** Every mapping of the file the document reads is moved onto the backup
-//!    ([`Source::detach`](crate::source::Source::detach)), so that undo history and other
-//!    threads go on reading the old bytes while the file itself is overwritten.
-//! 3. **Write.** The new content is written over the file from offset 0, the file is cut to its
-//!    new length and synced. The inode (and so every hard link, the owner, the mode and the
-//!    extended attributes) stays.
+//! 1. **Backup.** The file's bytes `[start, old length)` are copied (a reflink where the
+//!    filesystem shares extents, else `copy_file_range`) into a temporary file (mode 0600) in
+//!    its directory, which takes the file's modification time, is synced, and is then renamed
+//!    to `.NAME.tome-backup.PID`: the name appears only once the copy is whole. Then a
+//!    **record** of it (with `start`) is written to the user's state directory and synced
+//!    ([`crate::backup_record`]): the only thing that makes a later open trust this backup.
+//! 2. **Detach.** The mapping of the file from `start` on, in every source the document reads
+//!    of this file, is moved onto the backup
+//!    ([`Source::detach_from`](crate::source::Source::detach_from)), so that undo history and
+//!    other threads go on reading the old bytes while the tail is overwritten; the mapping
+//!    before `start` stays on the file, whose bytes there do not change.
+//! 3. **Write.** The new content from the first changed byte on is written over the file, the
+//!    file is cut to its new length and synced. The inode (and so every hard link, the owner,
+//!    the mode and the extended attributes) stays.
 //! 4. **Commit.** The backup is removed and the directory synced, then the record.
 //!
-//! If step 3 fails (disk full, I/O error, cancel), the file is copied back from the backup and
-//! the error returned. If the process dies during steps 2–4, the backup is still there, and the
-//! next open of the file finds it through its record ([`find_interrupted`]) — but does not act
-//! on it: [`Document::open`](crate::Document::open) fails with
-//! [`Error::InterruptedSave`] until the user chooses. [`InterruptedSave::restore`] copies the
-//! backup back over the file, with its modification time, so that the file is wholly the old
-//! one again and the edit journal, written against the old file, still fits it: the unsaved
-//! edits are offered for recovery as after any crash. [`InterruptedSave::discard`] keeps the
-//! file as it is. Whether another program wrote the file since is told
-//! ([`InterruptedSave::changed_since`]). A process killed after step 4 leaves the new file.
+//! If step 3 fails (disk full, I/O error, cancel), the backup is copied back over the tail and
+//! the file cut to its old length, and the error returned. If the process dies during steps
+//! 2–4, the backup is still there, and the next open of the file finds it through its record
+//! ([`find_interrupted`]) — but does not act on it: [`Document::open`](crate::Document::open)
+//! fails with [`Error::InterruptedSave`] until the user chooses. [`InterruptedSave::restore`]
+//! copies the backup back over the tail and cuts the file to its old length, with its
+//! modification time, so that the file is wholly the old one again and the edit journal,
+//! written against the old file, still fits it: the unsaved edits are offered for recovery as
+//! after any crash. [`InterruptedSave::discard`] keeps the file as it is. Whether another
+//! program wrote the file since is told ([`InterruptedSave::changed_since`]). A process killed
+//! after step 4 leaves the new file.
 //!
 //! **What is trusted.** A file named like a backup proves nothing: the directory may be shared
 //! (`/tmp`, a group's directory), and anyone may plant `.NAME.tome-backup.PID` there. A backup
@@ -37,8 +47,17 @@
 //! it is still a regular file of this user with mode 0600; anything else named like a backup of
 //! the file is reported ([`IgnoredBackup`]) and left alone, never restored, never removed.
 //!
-//! Cost: twice the I/O of a rename save (the backup copy, free with reflinks, and the write),
-//! and room on disk for the backup.
+//! **What it does not give** (why it is not always chosen): other programs reading the file
+//! while it is written see it part old, part new (a rename save swaps whole files), and
+//! programs that map the file see its bytes change under them (and fault past a shortened
+//! end); after a crash the file stays part old, part new until Tome is asked to restore it.
+//!
+//! Cost: the bytes from `start` to the end twice (the backup copy, free with reflinks, and the
+//! write), and room on disk for the backup; nothing for the bytes before `start`. An edit that
+//! keeps the length (an overwrite, a same-length replace-all) costs the same: everything from
+//! its first changed byte to the end is backed up and written, including the file's own bytes
+//! after it. Writing only the changed blocks would need a backup (and a record) of many ranges
+//! instead of one tail; not done.
 //!
 //! `TOME_TEST_SAVE_FAULT` points: `after-backup`, `mid-write` (after the first piece),
 //! `after-write`, `after-sync` (written and synced, backup not removed).
@@ -51,11 +70,12 @@ use std::time::Instant;
 
 use crate::backup_record::{self, is_private_to_us, open_no_follow, read_block, BackupRecord};
 use crate::save::write::{
-    check_free_space, check_sources_unchanged, file_name, resolve_symlink, temp_prefix, write_all,
-    SaveReport, WithPath,
+    check_free_space, check_sources_unchanged, file_name, resolve_symlink, temp_prefix, write_from,
+    SaveMethod, SaveReport, WithPath,
 };
 use crate::sys::{
-    directory_of, effective_uid, kernel_copy, process_alive, reflink, set_times, sync_dir,
+    directory_of, effective_uid, kernel_copy, page_size, process_alive, reflink, set_times,
+    sync_dir,
 };
 use crate::view::View;
 use crate::{Control, Error, Result};
@@ -68,31 +88,46 @@ pub fn is_needed(meta: &std::fs::Metadata) -> bool {
     meta.nlink() > 1 || (euid != 0 && meta.uid() != euid)
 }
 
-/// Writes `view` over `target` in place. See the module documentation.
+/// The unit the backed-up tail starts on: a multiple of the page size (its mapping is moved
+/// onto the backup) and of filesystem blocks (the backup's copy can share extents).
+pub const BLOCK: u64 = 64 << 10;
+
+/// Where the backed-up and rewritten tail starts for a first changed byte at `first`.
+pub(crate) fn tail_start(first: u64) -> u64 {
+    let block = BLOCK.max(page_size() as u64);
+    first - first % block
+}
+
+/// Writes `view` over `target` in place, from `first`, the first byte that may differ from the
+/// file (see [`super::unchanged`]). See the module documentation.
 pub(crate) fn save(
     view: View<'_>,
     target: &Path,
     meta: &std::fs::Metadata,
+    first: u64,
     control: &Control,
     started: Instant,
 ) -> Result<SaveReport> {
     let dir = directory_of(target);
     let new_len = view.len() as u64;
+    let first = first.min(meta.len()).min(new_len);
+    let start = tail_start(first);
     // Opened for writing first: a file we may not write is refused before anything is made
     // (a backup of a file we cannot write could never be put back).
     let out = OpenOptions::new()
         .write(true)
         .open(target)
         .map_err(|e| Error::io(target, "cannot open for writing", e))?;
-    // Room for the backup (a full copy where the filesystem cannot share extents) and growth.
+    // Room for the backup (a full copy of the tail where the filesystem cannot share extents)
+    // and growth.
     check_free_space(
         &dir,
-        meta.len() + new_len.saturating_sub(meta.len()),
+        (meta.len() - start) + new_len.saturating_sub(meta.len()),
         target,
     )?;
     control.check()?;
     check_sources_unchanged(&view)?;
-    let backup = Backup::create(target, &dir, meta)?;
+    let backup = Backup::create(target, &dir, meta, start)?;
     let record = match backup.record(target, meta, &view) {
         Ok(record) => record,
         Err(e) => {
@@ -101,15 +136,10 @@ pub(crate) fn save(
         }
     };
     crate::fault::abort_at("after-backup");
-    let mut report = SaveReport {
-        path: target.to_path_buf(),
-        bytes: new_len,
-        copied_by_kernel: 0,
-        written: 0,
-        elapsed: std::time::Duration::ZERO,
-    };
+    let mut report = SaveReport::new(target, new_len, SaveMethod::InPlace, first);
+    report.backed_up = meta.len() - start;
     let written = detach_sources(&view, meta, &backup)
-        .and_then(|()| write_over(view, &out, target, &mut report, control));
+        .and_then(|()| write_over(view, &out, target, first, &mut report, control));
     if let Err(e) = written {
         return Err(match backup.restore(target) {
             Ok(()) => {
@@ -118,8 +148,10 @@ pub(crate) fn save(
             }
             Err(restore) => Error::Io {
                 context: format!(
-                    "{e}; and {} could not be restored ({restore}): its old content is in {}",
+                    "{e}; and {} could not be restored ({restore}): its old content from byte \
+                     {} on is in {}",
                     target.display(),
+                    backup.start,
                     backup.path.display()
                 ),
                 source: restore,
@@ -186,6 +218,7 @@ pub fn find_interrupted(path: &Path, records: Option<&Path>) -> Interrupted {
                 found.saves.push(InterruptedSave {
                     target: target.clone(),
                     backup: record.backup.clone(),
+                    backup_start: record.backup_start,
                     pid: record.pid,
                     saved_mtime_ns: record.old_mtime_ns,
                     changed_since: !consistent_with_interrupted_write(&target, &file, &record),
@@ -251,19 +284,20 @@ fn verify_backup(record: &BackupRecord) -> std::result::Result<Option<File>, Str
     if !is_private_to_us(&meta) {
         return Err("no longer private to this user (owner or mode changed)".into());
     }
-    if meta.len() != record.old_size {
+    if meta.len() != record.old_size - record.backup_start {
         return Err(format!(
-            "{} bytes, but the file was {} bytes before the save",
+            "{} bytes, but the file was {} bytes from byte {} before the save",
             meta.len(),
-            record.old_size
+            record.old_size - record.backup_start,
+            record.backup_start
         ));
     }
     Ok(Some(file))
 }
 
-/// True if the target holds what a save killed part-way leaves: each sampled block is the new
-/// content's or the backup's (one block may straddle the point where writing stopped), and
-/// its length lies between the old and the new length.
+/// True if the target holds what a save killed part-way leaves: each sampled block (all are
+/// in the part the save writes) is the new content's or the backup's (one block may straddle
+/// the point where writing stopped), and its length lies between the old and the new length.
 fn consistent_with_interrupted_write(target: &Path, backup: &File, record: &BackupRecord) -> bool {
     let Ok(file) = File::open(target) else {
         return false;
@@ -288,7 +322,10 @@ fn consistent_with_interrupted_write(target: &Path, backup: &File, record: &Back
         if crc32c::crc32c(&now) == new_crc {
             continue;
         }
-        let old = read_block(backup, at, want).unwrap_or_default();
+        let old = match at.checked_sub(record.backup_start) {
+            Some(in_backup) => read_block(backup, in_backup, want).unwrap_or_default(),
+            None => return false,
+        };
         if old != now {
             straddling += 1;
         }
@@ -307,6 +344,7 @@ impl InterruptedSave {
         let backup = Backup {
             path: self.backup.clone(),
             file,
+            start: self.backup_start,
         };
         backup
             .restore(&self.target)
@@ -335,21 +373,24 @@ fn backup_name_parts(entry: &str) -> Option<(&str, u32)> {
     Some((name, pid.parse::<u32>().ok()?))
 }
 
-/// The whole old file, under its final name once complete.
+/// The old file's bytes from `start` to its end, under its final name once complete.
 struct Backup {
     path: PathBuf,
     file: File,
+    /// The offset in the target of the backup's byte 0.
+    start: u64,
 }
 
 impl Backup {
-    fn create(target: &Path, dir: &Path, meta: &std::fs::Metadata) -> Result<Backup> {
+    fn create(target: &Path, dir: &Path, meta: &std::fs::Metadata, start: u64) -> Result<Backup> {
         let fail = |what: &str, e: io::Error| Error::io(target, what, e);
         let original = File::open(target).map_err(|e| fail("cannot open", e))?;
         let tmp = tempfile::Builder::new()
             .prefix(&temp_prefix(target, std::process::id()))
             .tempfile_in(dir)
             .map_err(|e| Error::io(dir, "cannot create a backup file in", e))?;
-        copy_whole(&original, tmp.as_file(), meta.len()).map_err(|e| fail("cannot back up", e))?;
+        copy_range(&original, start, tmp.as_file(), meta.len() - start)
+            .map_err(|e| fail("cannot back up", e))?;
         set_times(tmp.as_file(), meta).map_err(|e| fail("cannot back up", e))?;
         tmp.as_file()
             .sync_all()
@@ -363,7 +404,7 @@ impl Backup {
             .persist(&path)
             .map_err(|e| fail("cannot back up", e.error))?;
         sync_dir(dir);
-        Ok(Backup { path, file })
+        Ok(Backup { path, file, start })
     }
 
     /// Writes the record that lets a later open trust this backup (see
@@ -380,11 +421,12 @@ impl Backup {
         };
         let fail = |e: io::Error| Error::io(&dir, "cannot record the backup in", e);
         let mine = self.file.metadata().map_err(fail)?;
-        let new_samples = backup_record::sample_blocks(view.len() as u64, |at, want| {
-            view.read(at as usize, at as usize + want)
-                .map_err(|e| io::Error::other(e.to_string()))
-        })
-        .map_err(fail)?;
+        let new_samples =
+            backup_record::sample_blocks(self.start, view.len() as u64, |at, want| {
+                view.read(at as usize, at as usize + want)
+                    .map_err(|e| io::Error::other(e.to_string()))
+            })
+            .map_err(fail)?;
         let record = BackupRecord {
             pid: std::process::id(),
             target: target.to_path_buf(),
@@ -394,18 +436,19 @@ impl Backup {
             backup: self.path.clone(),
             backup_id: (mine.dev(), mine.ino()),
             new_size: view.len() as u64,
+            backup_start: self.start,
             new_samples,
         };
         record.write(&dir).map(Some).map_err(fail)
     }
 
-    /// Copies the backup over `target` (same inode), gives it the backup's modification time,
-    /// syncs it, and removes the backup.
+    /// Copies the backup over `target`'s tail (same inode), cuts it to its old length, gives
+    /// it the backup's modification time, syncs it, and removes the backup.
     fn restore(&self, target: &Path) -> io::Result<()> {
         let out = OpenOptions::new().write(true).open(target)?;
         let meta = self.file.metadata()?;
-        copy_whole(&self.file, &out, meta.len())?;
-        out.set_len(meta.len())?;
+        copy_back(&self.file, &out, self.start, meta.len())?;
+        out.set_len(self.start + meta.len())?;
         set_times(&out, &meta)?;
         out.sync_all()?;
         self.remove(&directory_of(target));
@@ -418,7 +461,8 @@ impl Backup {
     }
 }
 
-/// Moves every mapping of the target (same device and inode) onto the backup.
+/// Moves the mapping of the target's tail (from the backup's start), in every source of the
+/// target (same device and inode), onto the backup.
 fn detach_sources(view: &View<'_>, meta: &std::fs::Metadata, backup: &Backup) -> Result<()> {
     for src in view.bufs.sources {
         let id = src.identity();
@@ -428,7 +472,7 @@ fn detach_sources(view: &View<'_>, meta: &std::fs::Metadata, backup: &Backup) ->
         let copy = backup
             .file
             .try_clone()
-            .and_then(|f| src.detach(f))
+            .and_then(|f| src.detach_from(backup.start, f))
             .map_err(|e| Error::io(src.path(), "cannot move the document onto the backup of", e));
         copy?;
     }
@@ -439,10 +483,11 @@ fn write_over(
     view: View<'_>,
     out: &File,
     target: &Path,
+    first: u64,
     report: &mut SaveReport,
     control: &Control,
 ) -> Result<()> {
-    write_all(view, out, report, control).map_err(|e| e.with_path(target))?;
+    write_from(view, out, first, report, control).map_err(|e| e.with_path(target))?;
     view.intact()?;
     crate::fault::abort_at("after-write");
     out.set_len(report.bytes)
@@ -452,24 +497,39 @@ fn write_over(
     Ok(())
 }
 
-/// Copies `len` bytes from the start of `from` to the start of `to`: a reflink where the
-/// filesystem can (`FICLONE`, whole files only), else the kernel's copy, else through memory.
-fn copy_whole(from: &File, to: &File, len: u64) -> io::Result<()> {
-    if reflink(from, to) {
+/// Copies `len` bytes of `from` from offset `at` to the start of `to` (a new, empty file): a
+/// reflink where the filesystem can (`FICLONE` for a whole file; for a tail,
+/// `copy_file_range`, which shares extents itself on XFS and btrfs), else through memory.
+fn copy_range(from: &File, at: u64, to: &File, len: u64) -> io::Result<()> {
+    if at == 0 && reflink(from, to) {
         return Ok(());
     }
-    let mut done = kernel_copy(from, 0, to, 0, len)?;
+    copy_fully(from, at, to, 0, len)
+}
+
+/// Copies the backup `from` (`len` bytes) back into `to` at offset `at`.
+fn copy_back(from: &File, to: &File, at: u64, len: u64) -> io::Result<()> {
+    if at == 0 && reflink(from, to) {
+        return Ok(());
+    }
+    copy_fully(from, 0, to, at, len)
+}
+
+/// Copies `len` bytes of `from` at `src` to `to` at `dst`: the kernel's copy, else through
+/// memory.
+fn copy_fully(from: &File, src: u64, to: &File, dst: u64, len: u64) -> io::Result<()> {
+    let mut done = kernel_copy(from, src, to, dst, len)?;
     let mut buf = vec![0u8; 1 << 20];
     while done < len {
         let want = buf.len().min((len - done) as usize);
-        let got = from.read_at(&mut buf[..want], done)?;
+        let got = from.read_at(&mut buf[..want], src + done)?;
         if got == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 "the file shrank while it was copied",
             ));
         }
-        to.write_all_at(&buf[..got], done)?;
+        to.write_all_at(&buf[..got], dst + done)?;
         done += got as u64;
     }
     Ok(())

@@ -1,83 +1,159 @@
-//! Atomic save: write a temporary file in the target's directory, fsync it, give it the target's
-//! permissions, rename it over the target, fsync the directory.
+//! Saving a document over a file, one of two ways:
 //!
-//! Pieces of the original file are copied by the kernel (`copy_file_range`: no copy through user
-//! space, and a reflink on filesystems that share extents); inserted text is written. A save
-//! through a symbolic link writes the link's target. The new file gets the old one's mode,
-//! owner (where the process may set it) and extended attributes. Before the rename, every file
-//! the document reads from is checked against its sampled blocks: if another program rewrote it
-//! meanwhile, the save stops rather than write changed bytes. If anything fails the temporary
-//! file is removed, the target is untouched, and the error says what happened; a temporary file
+//! - **Rename save** (atomic): write a temporary file in the target's directory, fsync it, give
+//!   it the target's permissions, rename it over the target, fsync the directory. Pieces of the
+//!   original file are copied by the kernel (`copy_file_range`: no copy through user space,
+//!   and a reflink on filesystems that share extents); inserted text is written.
+//! - **In-place save** ([`in_place`]): write over the file itself, only from the first changed
+//!   byte on ([`unchanged`]), behind a backup of just the tail it overwrites and a record of
+//!   it in the state directory. Its cost is in proportion to the tail, not the file.
+//!
+//! **Which one.** [`SaveChoice::Auto`] (a plain save) writes in place when all of these hold,
+//! else renames:
+//!
+//! - the target exists, is at least [`AUTO_IN_PLACE_MIN`] bytes (below that a rename save takes
+//!   milliseconds and its stronger guarantees cost nothing), and this process may write it;
+//! - what in place would back up and write, from the block holding the first changed byte to
+//!   the end of the longer of the old and the new content, is less than a quarter of the
+//!   file ([`AUTO_IN_PLACE_FRACTION`]): beyond that the backup and the write together cost
+//!   about what a rename save does, which then gives more;
+//! - there is a state directory for the backup's record (without one a crash would leave a
+//!   backup no later open may trust);
+//! - the filesystem cannot share extents (ext4 and others). On XFS, btrfs and bcachefs the
+//!   rename save's `copy_file_range` of the unchanged prefix (same offsets in the old and the
+//!   new file) is already a reflink, not a copy (measured on XFS: 1 GiB at the same offsets in
+//!   4 ms; shifted by 7 bytes, 6.9 s), so a rename save costs the tail there too, and keeps
+//!   its stronger guarantees. `FICLONERANGE` would add nothing.
+//!
+//! What a rename save gives that in place does not: other programs see the old file or the new
+//! one, never a mix while the save writes; programs that have the old file open or mapped keep
+//! reading the old content (an in-place save changes it under them, and one that maps the
+//! file faults past a shortened end); after a crash the file is whole (in place, it is part old,
+//! part new until the next open of the file in Tome restores it — the file is never lost: the
+//! backup and its record are synced before the first byte is overwritten). What in place gives
+//! that a rename does not: the inode stays, so hard links, the owner, ACLs and the file's other
+//! names are kept — which is why a file with other hard links, or owned by another user, is
+//! always written in place ([`in_place::is_needed`]), even when a rename is asked for.
+//! [`SaveChoice::Rename`] and [`SaveChoice::InPlace`] force one way (the protocol's `method`).
+//!
+//! Both ways: a save through a symbolic link writes the link's target. The new file gets the old
+//! one's mode, owner (where the process may set it) and extended attributes. Before the file
+//! is replaced or overwritten, every file the document reads from is checked against its
+//! sampled blocks: if another program rewrote it meanwhile, the save stops rather than write
+//! changed bytes. If anything fails the target is left as it was (the temporary file is
+//! removed, or the backup copied back), and the error says what happened; a temporary file
 //! left by a killed process (its name carries the pid) is removed by the next open or save.
 //!
-//! A file with other hard links, or whose owner this process could not give back to a new file,
-//! is written in place instead (see [`in_place`]): a rename would detach it from its
-//! other names or hand it to us.
+//! Files: this module (the rename save, and the choice between the two), `unchanged.rs` (the
+//! first changed byte), `write.rs` (what both share: writing a view, checks, temp names; fault
+//! points are in `crate::fault`) and `in_place.rs`.
 //!
-//! Files: this module (the rename save, and the choice between the two), `write.rs` (what both
-//! share: writing a view, checks, temp names; fault points are in `crate::fault`) and `in_place.rs`.
-//!
-//! Kill the process at any moment and the target is wholly the old file or wholly the new one.
-//! `TOME_TEST_SAVE_FAULT` (`mid-write`, `after-write`, `after-sync`, `after-rename`) aborts the process at that
-//! point; the crash tests use it. `fail-mid-write` makes the write fail there instead.
+//! Kill the process at any moment of a rename save and the target is wholly the old file or
+//! wholly the new one. `TOME_TEST_SAVE_FAULT` (`mid-write`, `after-write`, `after-sync`,
+//! `after-rename`) aborts the process at that point; the crash tests use it.
+//! `fail-mid-write` makes the write fail there instead.
 
 pub mod in_place;
+mod unchanged;
 mod write;
 
 use std::fs::Permissions;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::sys;
 use crate::view::View;
 use crate::{Control, Error, Result};
 use write::{
-    check_free_space, check_sources_unchanged, file_name, resolve_symlink, temp_prefix, write_all,
+    check_free_space, check_sources_unchanged, file_name, resolve_symlink, temp_prefix, write_from,
     WithPath,
 };
 
-pub use write::SaveReport;
+pub use write::{SaveChoice, SaveMethod, SaveReport};
 
-/// Writes `view` to `target` atomically. See the module documentation.
-pub fn save_atomically(view: View<'_>, target: &Path, control: &Control) -> Result<SaveReport> {
+/// Smallest file [`SaveChoice::Auto`] writes in place (16 MiB).
+pub const AUTO_IN_PLACE_MIN: u64 = 16 << 20;
+/// [`SaveChoice::Auto`] writes in place when the tail to rewrite is less than the file's size
+/// divided by this.
+pub const AUTO_IN_PLACE_FRACTION: u64 = 4;
+
+/// Writes `view` to `target`, by rename or in place as `choice` and the file say. See the
+/// module documentation.
+pub fn save_file(
+    view: View<'_>,
+    target: &Path,
+    choice: SaveChoice,
+    control: &Control,
+) -> Result<SaveReport> {
     let started = Instant::now();
     let target = resolve_symlink(target)?;
-    let dir = sys::directory_of(&target);
     let existing = std::fs::metadata(&target).ok();
     if existing.as_ref().is_some_and(|m| !m.is_file()) {
         return Err(Error::NotRegularFile(target));
     }
-    if let Some(meta) = existing.as_ref().filter(|m| in_place::is_needed(m)) {
-        return in_place::save(view, &target, meta, control, started);
+    if let Some(meta) = &existing {
+        let first = unchanged::first_change(&view, meta);
+        if in_place::is_needed(meta) || in_place_pays(meta, first, &view, &target, choice) {
+            return in_place::save(view, &target, meta, first, control, started);
+        }
     }
+    save_by_rename(view, &target, existing.as_ref(), control, started)
+}
+
+/// True if `choice` asks for an in-place save, or leaves it to us and the file is one where it
+/// is safe and much cheaper (see the module documentation).
+fn in_place_pays(
+    meta: &std::fs::Metadata,
+    first: u64,
+    view: &View<'_>,
+    target: &Path,
+    choice: SaveChoice,
+) -> bool {
+    match choice {
+        SaveChoice::InPlace => true,
+        SaveChoice::Rename => false,
+        SaveChoice::Auto => {
+            let old = meta.len();
+            let tail = old.max(view.len() as u64) - in_place::tail_start(first);
+            old >= AUTO_IN_PLACE_MIN
+                && tail < old / AUTO_IN_PLACE_FRACTION
+                && crate::backup_record::default_dir().is_some()
+                && sys::writable(target)
+                && !std::fs::File::open(target).is_ok_and(|f| sys::can_reflink(&f))
+        }
+    }
+}
+
+/// The rename save. See the module documentation.
+fn save_by_rename(
+    view: View<'_>,
+    target: &Path,
+    existing: Option<&std::fs::Metadata>,
+    control: &Control,
+    started: Instant,
+) -> Result<SaveReport> {
+    let target = target.to_path_buf();
+    let dir = sys::directory_of(&target);
     check_free_space(&dir, view.len() as u64, &target)?;
     remove_stale_temps(&target);
     let tmp = tempfile::Builder::new()
         .prefix(&temp_prefix(&target, std::process::id()))
         .tempfile_in(&dir)
         .map_err(|e| Error::io(&dir, "cannot create a temporary file in", e))?;
-    let mut report = SaveReport {
-        path: target.clone(),
-        bytes: view.len() as u64,
-        copied_by_kernel: 0,
-        written: 0,
-        elapsed: Duration::ZERO,
-    };
-    write_all(view, tmp.as_file(), &mut report, control).map_err(|e| e.with_path(&target))?;
+    let mut report = SaveReport::new(&target, view.len() as u64, SaveMethod::Rename, 0);
+    write_from(view, tmp.as_file(), 0, &mut report, control).map_err(|e| e.with_path(&target))?;
     view.intact()?;
     crate::fault::abort_at("after-write");
     tmp.as_file()
         .sync_all()
         .map_err(|e| Error::io(&target, "cannot flush", e))?;
     crate::fault::abort_at("after-sync");
-    let mode = existing
-        .as_ref()
-        .map_or_else(default_mode, |m| m.permissions().mode());
+    let mode = existing.map_or_else(default_mode, |m| m.permissions().mode());
     tmp.as_file()
         .set_permissions(Permissions::from_mode(mode))
         .map_err(|e| Error::io(&target, "cannot set permissions on", e))?;
-    if let Some(meta) = &existing {
+    if let Some(meta) = existing {
         keep_owner_and_xattrs(meta, &target, tmp.path());
     }
     control.check()?;

@@ -20,6 +20,38 @@ use crate::tree::Src;
 use crate::view::View;
 use crate::{Control, Error, Result};
 
+/// How a save wrote the file (see [`crate::save`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SaveMethod {
+    /// A new file, renamed over the target.
+    Rename,
+    /// Over the target itself, from the first changed block, behind a backup of what it
+    /// overwrote.
+    InPlace,
+}
+
+impl SaveMethod {
+    /// The protocol's name: `rename` or `inPlace`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SaveMethod::Rename => "rename",
+            SaveMethod::InPlace => "inPlace",
+        }
+    }
+}
+
+/// Which way a save may write the file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SaveChoice {
+    /// The cheaper one where it is safe (see [`crate::save`]).
+    #[default]
+    Auto,
+    /// A rename save, unless the file must keep its inode (other hard links, another owner).
+    Rename,
+    /// In place, where the file exists.
+    InPlace,
+}
+
 /// What a save did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SaveReport {
@@ -27,13 +59,40 @@ pub struct SaveReport {
     pub path: PathBuf,
     /// Bytes in the saved file.
     pub bytes: u64,
-    /// Bytes copied by the kernel from the original file.
+    /// How it was written.
+    pub method: SaveMethod,
+    /// Offset of the first byte written (0 for a rename save; in place, the first byte that
+    /// may differ from the file as it was: every byte before it was left as it was).
+    pub from: u64,
+    /// Bytes of the old file copied to a backup first (in place only).
+    pub backed_up: u64,
+    /// Bytes copied by the kernel into the saved file (from the original file or a backup).
     pub copied_by_kernel: u64,
     /// Bytes written from memory (inserted text, and original text where the kernel could not
     /// copy).
     pub written: u64,
     /// Wall time of the save.
     pub elapsed: Duration,
+}
+
+impl SaveReport {
+    pub(crate) fn new(path: &Path, bytes: u64, method: SaveMethod, from: u64) -> SaveReport {
+        SaveReport {
+            path: path.to_path_buf(),
+            bytes,
+            method,
+            from,
+            backed_up: 0,
+            copied_by_kernel: 0,
+            written: 0,
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    /// Bytes put into the saved file, by the kernel or from memory.
+    pub fn total_written(&self) -> u64 {
+        self.copied_by_kernel + self.written
+    }
 }
 
 /// The start of the name of a temporary file of a save of `target` by process `pid`.
@@ -97,44 +156,57 @@ pub(crate) fn check_free_space(dir: &Path, need: u64, target: &Path) -> Result<(
     }
 }
 
-pub(crate) fn write_all(
+/// Writes bytes `[from, len)` of `view` into `out` at the same offsets: the original's spans
+/// by `copy_file_range` (from wherever [`Source::copy_runs`](crate::source::Source::copy_runs)
+/// says they are now), inserted text by writes. `from` is 0 for a whole file.
+pub(crate) fn write_from(
     view: View<'_>,
     out: &File,
+    from: u64,
     report: &mut SaveReport,
     control: &Control,
 ) -> std::io::Result<()> {
     let total = view.len() as u64;
-    let mut at = 0u64;
-    for (piece, _) in view.tree.pieces_from(0) {
+    let mut first = true;
+    for (piece, start) in view.tree.pieces_from(from as usize) {
+        if start as u64 >= total {
+            break;
+        }
         if control.is_cancelled() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::Interrupted,
                 "save cancelled",
             ));
         }
+        // The first piece may start before `from`: only its part from there is written.
+        let skip = (from as usize).saturating_sub(start);
+        let at = (start + skip) as u64;
+        let len = (piece.len() - skip) as u64;
         let copied = match piece.src {
             Src::Original(s) => {
-                let src = &view.bufs.sources[s as usize];
-                sys::kernel_copy(
-                    src.content_file(),
-                    src.file_offset(piece.start),
-                    out,
-                    at,
-                    piece.len() as u64,
+                let mut to = at;
+                view.bufs.sources[s as usize].copy_runs(
+                    piece.start + skip,
+                    piece.end(),
+                    |file, offset, run| {
+                        let done = sys::kernel_copy(file, offset, out, to, run)?;
+                        to += done;
+                        Ok(done)
+                    },
                 )?
             }
             Src::Add(_) => 0,
         };
-        let rest = &view.bufs.bytes(&piece)[copied as usize..];
+        let rest = &view.bufs.bytes(&piece)[skip + copied as usize..];
         out.write_all_at(rest, at + copied)?;
         report.copied_by_kernel += copied;
         report.written += rest.len() as u64;
-        if at == 0 {
+        if first {
+            first = false;
             crate::fault::abort_at("mid-write");
             crate::fault::error_at("mid-write")?;
         }
-        at += piece.len() as u64;
-        control.set_progress(at, total);
+        control.set_progress(at + len - from, total - from);
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::ProgressToken;
 
 use super::{check_version, outcome, Backend, CancelOnDrop};
-use crate::convert::{edit_offsets, query};
+use crate::convert::{edit_offsets, query, word_separators};
 use crate::errors::{from_core, invalid_params};
 use crate::progress::RequestProgress;
 use crate::protocol::*;
@@ -140,8 +140,9 @@ impl Backend {
         let guard = CancelOnDrop(Arc::clone(&control));
         let c = Arc::clone(&control);
         let q = query(query_in);
+        let words = word_separators(query_in)?;
         let rx = handle.submit_unlocked(move |h| {
-            let matcher = Matcher::new(&q).map_err(from_core)?;
+            let matcher = Matcher::new(&q).map_err(from_core)?.whole_words(words);
             check_version(&h.lock(), version)?;
             // Only this queue changes content, so the plan is current when applied; should
             // anything else ever change it meanwhile, plan again on a new snapshot, never

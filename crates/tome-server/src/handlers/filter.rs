@@ -3,16 +3,23 @@
 //! while the scan runs), `tome/filterInfo`, `tome/filterWait` (until the scan ends;
 //! `$/cancelRequest` of it stops the scan), `tome/closeFilter`.
 //!
-//! Live where cheap: reading a filter whose source has only had followed appends since the
-//! version it reflects scans the appended text (from the start of the last line, which an
-//! append may have lengthened) and adds what matches; any other change marks it `stale`.
+//! Live: reading a filter first brings it up to its document's current version. The
+//! document says which bytes changed since the version the filter reflects
+//! ([`tome_core::Document::changed_since`]: edits, undo, redo, pastes, followed appends, composed
+//! into one range); the filter drops its lines in that range widened to whole lines, rescans
+//! those lines of the new version and shifts the lines after ([`LineFilter::rescan_change`],
+//! [`tome_core::filter::MatchList::splice`]). A change the document cannot give as a range
+//! (replace-all, deletion of matching lines, reload, undo of those, more than
+//! `tome_core::document::KEPT` versions behind) starts the scan over in the background.
 
 use std::sync::Arc;
 
-use tome_core::filter::{open_tail, FilterQuery, LineFilter};
-use tome_core::{ColumnWindow, Control, Error as CoreError, Snapshot};
+use tome_core::filter::{FilterQuery, LineFilter};
+use tome_core::highlight::RuleSet;
+use tome_core::{ColumnWindow, Control, Error as CoreError, PositionEncoding, Snapshot};
 use tower_lsp_server::jsonrpc::Result;
 
+use super::read::highlight;
 use super::{blocking, outcome, Backend, CancelOnDrop};
 use crate::convert::{filter_query, usize_of};
 use crate::documents::Registry;
@@ -21,25 +28,30 @@ use crate::filters::FilterEntry;
 use crate::progress::RequestProgress;
 use crate::protocol::*;
 
-/// Scans `snapshot` from `from` (line `line`) for `entry`, adding what it finds as it goes.
-/// Runs on a blocking thread. Cost: O(bytes scanned); memory: the lines found.
-fn run_scan(entry: &FilterEntry, snapshot: &Snapshot, from: usize, line: usize) {
+/// Scans `snapshot` whole for `entry`, adding what it finds as it goes. Runs on a blocking
+/// thread. Cost: O(bytes scanned); memory: the lines found.
+fn run_scan(entry: &FilterEntry, snapshot: &Snapshot) {
     let view = snapshot.view();
-    let (tail_start, tail_breaks) = open_tail(&view);
+    let version = snapshot.version();
     let result = entry
         .filter
-        .scan(view, from, line, &entry.control, |found, pos, _| {
+        .scan(view, 0, 0, &entry.control, |found, pos, _| {
             let mut st = entry.lock();
-            st.take(found, tail_start);
+            if st.snapshot.version() != version {
+                // Started over on a newer version meanwhile.
+                return false;
+            }
+            st.take(found);
             st.scanned = pos;
             true
         });
     let mut st = entry.lock();
+    if st.snapshot.version() != version {
+        return;
+    }
     match result {
-        Ok((_, end_line)) => {
-            st.complete = true;
-            st.resume = (tail_start, end_line.saturating_sub(tail_breaks));
-        }
+        Ok((end, _)) if end == view.len() => st.complete = true,
+        Ok(_) => {}
         Err(CoreError::Cancelled) => st.cancelled = true,
         Err(e) => st.error = Some(e.to_string()),
     }
@@ -47,9 +59,9 @@ fn run_scan(entry: &FilterEntry, snapshot: &Snapshot, from: usize, line: usize) 
     entry.done.send_replace(true);
 }
 
-/// Brings a complete filter up to its document: scans text appended since (followed appends
-/// only), or marks it stale. Blocking; cost O(bytes appended).
-fn catch_up(entry: &FilterEntry, docs: &Registry) {
+/// Brings a complete filter up to its document's current version (see the module's doc), or
+/// starts its scan over. Blocking; cost O(bytes of the changed lines + entries after them).
+fn catch_up(entry: &Arc<FilterEntry>, docs: &Registry) {
     let version = {
         let st = entry.lock();
         if !st.complete || st.stale {
@@ -61,40 +73,38 @@ fn catch_up(entry: &FilterEntry, docs: &Registry) {
         entry.lock().stale = true;
         return;
     };
-    let snapshot = {
+    let (snapshot, changed) = {
         let mut doc = handle.lock();
         if doc.version() == version {
             return;
         }
-        if !doc.positions_valid_since(version) {
-            drop(doc);
-            entry.lock().stale = true;
-            return;
-        }
-        doc.snapshot()
+        (doc.snapshot(), doc.changed_since(version))
     };
-    // Held during the scan: catch-ups of one filter run one at a time.
+    // Held during the rescan: catch-ups of one filter run one at a time.
     let mut st = entry.lock();
-    if st.snapshot.version() >= snapshot.version() {
+    if st.snapshot.version() >= snapshot.version() || !st.complete {
         return;
     }
-    let view = snapshot.view();
-    let (tail_start, tail_breaks) = open_tail(&view);
-    let (from, line) = st.resume;
-    let mut found = Vec::new();
-    let scanned = entry
-        .filter
-        .scan(view, from, line, &Control::new(), |f, _, _| {
-            found.extend_from_slice(f);
-            true
-        });
-    match scanned {
-        Ok((end, end_line)) => {
-            st.tail = None;
-            st.take(&found, tail_start);
-            st.resume = (tail_start, end_line.saturating_sub(tail_breaks));
-            st.scanned = end;
+    let update = match changed {
+        Some(c) => {
+            entry
+                .filter
+                .rescan_change(&st.snapshot.view(), &snapshot.view(), c, &Control::new())
+        }
+        None => Ok(None),
+    };
+    match update {
+        Ok(Some(u)) => {
+            st.list.splice(&u);
+            st.scanned = snapshot.view().len();
             st.snapshot = snapshot;
+        }
+        Ok(None) => {
+            st.restart(snapshot.clone());
+            entry.done.send_replace(false);
+            drop(st);
+            let scanning = Arc::clone(entry);
+            std::thread::spawn(move || run_scan(&scanning, &snapshot));
         }
         Err(e) => st.error = Some(e.to_string()),
     }
@@ -117,7 +127,14 @@ fn info_of(entry: &FilterEntry) -> FilterInfo {
     }
 }
 
-fn read_lines(entry: &FilterEntry, p: &FilterLinesParams) -> Result<FilterLinesResult> {
+/// Reads the filter lines `p` asks for, with the matches of `rules` (the source's highlight
+/// rules) on their text in `enc` columns (as `tome/viewport`: crate::handlers::read).
+fn read_lines(
+    entry: &FilterEntry,
+    p: &FilterLinesParams,
+    rules: Option<&RuleSet>,
+    enc: PositionEncoding,
+) -> Result<FilterLinesResult> {
     let count = usize_of(p.count).min(MAX_FILTER_LINES);
     let max_line = p
         .max_line_bytes
@@ -127,16 +144,7 @@ fn read_lines(entry: &FilterEntry, p: &FilterLinesParams) -> Result<FilterLinesR
         let st = entry.lock();
         let first = match (p.first, p.around) {
             (Some(f), None) => usize_of(f),
-            (None, Some(at)) => {
-                let i = match st.tail {
-                    Some((t, _)) if at > t => st.matched(),
-                    Some((t, _)) if at > st.list.last_offset().unwrap_or(0) && at <= t => {
-                        st.list.len()
-                    }
-                    _ => st.list.position_of(at),
-                };
-                i.saturating_sub(usize_of(p.before))
-            }
+            (None, Some(at)) => st.list.position_of(at).saturating_sub(usize_of(p.before)),
             _ => return Err(invalid_params("give exactly one of `first` and `around`")),
         };
         let end = first.saturating_add(count);
@@ -148,6 +156,8 @@ fn read_lines(entry: &FilterEntry, p: &FilterLinesParams) -> Result<FilterLinesR
         len: max_line,
     });
     let mut lines = Vec::with_capacity(entries.len());
+    let mut marks = rules.map(|_| Vec::new());
+    let mut highlights_cut = false;
     for (k, (offset, line)) in entries.into_iter().enumerate() {
         let read = view
             .lines_around(usize_of(offset), 0, 1, window)
@@ -155,6 +165,13 @@ fn read_lines(entry: &FilterEntry, p: &FilterLinesParams) -> Result<FilterLinesR
         let Some(l) = read.into_iter().next() else {
             continue;
         };
+        if let (Some(rules), Some(marks)) = (rules, marks.as_mut()) {
+            if !highlights_cut {
+                let shown = l.text_start..l.text_start + l.text_bytes;
+                let index = lines.len();
+                highlights_cut = !highlight(&view, rules, &l, shown, enc, 0, index, marks)?;
+            }
+        }
         lines.push(FilterLineOut {
             index: (first + k) as u64,
             line,
@@ -169,6 +186,8 @@ fn read_lines(entry: &FilterEntry, p: &FilterLinesParams) -> Result<FilterLinesR
     Ok(FilterLinesResult {
         lines,
         info: info_of(entry),
+        highlights: marks,
+        highlights_cut,
     })
 }
 
@@ -203,7 +222,7 @@ impl Backend {
             let progress = RequestProgress::begin(&client, token, "Filtering").await;
             let control = Arc::clone(&scanning.control);
             let work = blocking(move || {
-                run_scan(&scanning, &snapshot, 0, 0);
+                run_scan(&scanning, &snapshot);
                 Ok(())
             });
             let _ = progress.track(&control, work).await;
@@ -216,10 +235,16 @@ impl Backend {
         let entry = self.filters.get(p.filter)?;
         let docs = Arc::clone(&self.docs);
         let backlog = Arc::clone(&self.backlog);
+        // The source document's rules as set when the request arrived.
+        let rules = p
+            .highlights
+            .then(|| self.highlights.for_doc(entry.doc))
+            .flatten();
+        let enc = self.enc();
         blocking(move || {
             backlog.wait_for_room_blocking();
             catch_up(&entry, &docs);
-            read_lines(&entry, &p)
+            read_lines(&entry, &p, rules.as_deref(), enc)
         })
         .await
     }
@@ -239,16 +264,23 @@ impl Backend {
     pub async fn filter_wait(&self, p: FilterIdParams) -> Result<FilterInfo> {
         let entry = self.filters.get(p.filter)?;
         let guard = CancelOnDrop(Arc::clone(&entry.control));
-        let mut done = entry.done.subscribe();
-        let _ = done.wait_for(|d| *d).await;
-        // Ended by itself: nothing to cancel.
-        std::mem::forget(guard);
-        let docs = Arc::clone(&self.docs);
-        blocking(move || {
-            catch_up(&entry, &docs);
-            Ok(info_of(&entry))
-        })
-        .await
+        loop {
+            let mut done = entry.done.subscribe();
+            let _ = done.wait_for(|d| *d).await;
+            let docs = Arc::clone(&self.docs);
+            let e = Arc::clone(&entry);
+            let info = blocking(move || {
+                catch_up(&e, &docs);
+                Ok(info_of(&e))
+            })
+            .await?;
+            // A whole-document change since may have started the scan over: wait for it too.
+            if info.complete || info.cancelled || info.stale || info.error.is_some() {
+                // Ended by itself: nothing to cancel.
+                std::mem::forget(guard);
+                return Ok(info);
+            }
+        }
     }
 
     /// `tome/closeFilter`: forgets it (stopping its scan); false if it was not open.

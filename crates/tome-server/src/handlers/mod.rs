@@ -12,14 +12,17 @@
 //!   handler future, and the blocking work then stops at its next check.
 //! * Client data is never trusted: no `unwrap` on it, numbers are clamped or refused.
 
+mod bookmark;
 mod clip;
 mod edit;
 mod filter;
+mod highlight;
 mod open;
 mod read;
 mod recovery;
 mod save;
 mod search;
+mod time;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -37,6 +40,7 @@ use crate::clips::Clips;
 use crate::documents::Registry;
 use crate::errors::{self, internal};
 use crate::filters::Filters;
+use crate::highlights::Highlights;
 use crate::protocol::*;
 use crate::session::Lifecycle;
 use crate::transport::Backlog;
@@ -50,6 +54,8 @@ pub struct Backend {
     clips: Arc<Clips>,
     /// The filter views `tome/filter` made.
     filters: Arc<Filters>,
+    /// The highlight rules `tome/setHighlightRules` set.
+    highlights: Arc<Highlights>,
     watcher: Arc<Watcher>,
     /// The task that checks documents after watch events, started with the first watch.
     /// Aborted when the backend is dropped: it holds the registry, so a session that ended
@@ -111,6 +117,7 @@ impl Backend {
             docs: Arc::new(Registry::new(Arc::clone(&backlog))),
             clips: Arc::default(),
             filters: Arc::default(),
+            highlights: Arc::default(),
             watcher: Arc::new(Watcher::new()),
             watching: OnceLock::new(),
             encoding: OnceLock::new(),
@@ -153,6 +160,11 @@ pub fn register(b: LspServiceBuilder<Backend>) -> LspServiceBuilder<Backend> {
         .custom_method("tome/filterInfo", Backend::filter_info)
         .custom_method("tome/filterWait", Backend::filter_wait)
         .custom_method("tome/closeFilter", Backend::close_filter)
+        .custom_method("tome/seekTime", Backend::seek_time)
+        .custom_method("tome/setHighlightRules", Backend::set_highlight_rules)
+        .custom_method("tome/setBookmark", Backend::set_bookmark)
+        .custom_method("tome/deleteBookmark", Backend::delete_bookmark)
+        .custom_method("tome/bookmarks", Backend::bookmarks)
 }
 
 fn negotiate(params: &InitializeParams) -> PositionEncoding {
@@ -199,6 +211,8 @@ impl LanguageServer for Backend {
                             "maxMatches": MAX_MATCHES,
                             "maxLiteralBytes": tome_core::search::MAX_LITERAL,
                             "maxRegexBytes": tome_core::search::MAX_REGEX_PATTERN,
+                            "maxHighlightRules": tome_core::highlight::MAX_RULES,
+                            "maxHighlights": crate::highlights::MAX_HIGHLIGHTS,
                         }
                     }
                 })),

@@ -9,7 +9,7 @@ use tower_lsp_server::jsonrpc::Result;
 
 use super::save::wait_for_saves;
 use super::{blocking, outcome, Backend};
-use crate::convert::info_of;
+use crate::convert::{bookmarks_out, info_of};
 use crate::documents::DocHandle;
 use crate::errors::{from_core, invalid_params};
 use crate::progress;
@@ -29,8 +29,27 @@ impl Backend {
             Some(InterruptedSaveChoice::Discard) => OnInterruptedSave::Discard,
             Some(InterruptedSaveChoice::Keep) => OnInterruptedSave::Keep,
         };
-        let (doc, found, warnings) = blocking(move || {
-            let mut doc = Document::open_with(&path, choice).map_err(from_core)?;
+        let (doc, found, warnings, dropped) = blocking(move || {
+            // The index cache is an optimisation: without it (turned off, a state directory
+            // that is not safe to use) the file is indexed as usual.
+            let cache = tome_core::journal::state_dir().and_then(|state| {
+                tome_core::IndexCache::from_env(&state).unwrap_or_else(|e| {
+                    tracing::warn!("no index cache: {e}");
+                    None
+                })
+            });
+            let mut doc =
+                Document::open_cached(&path, choice, cache.as_ref()).map_err(from_core)?;
+            // Bookmarks are best effort too: without a usable state directory there are none
+            // to offer, and those set are kept only while the document is open.
+            let dropped = tome_core::journal::state_dir()
+                .and_then(|state| {
+                    tome_core::BookmarkStore::in_state_dir(&state)
+                        .map_err(|e| tracing::warn!("no bookmarks kept: {e}"))
+                        .ok()
+                })
+                .map(|store| doc.enable_bookmarks(store).dropped)
+                .unwrap_or(false);
             let mut warnings: Vec<Warning> = doc
                 .ignored_backups()
                 .iter()
@@ -84,7 +103,7 @@ impl Backend {
                     path: None,
                 });
             }
-            Ok((doc, found, warnings))
+            Ok((doc, found, warnings, dropped))
         })
         .await?;
         let handle = self.docs.insert(doc);
@@ -96,9 +115,15 @@ impl Backend {
         self.watch(&handle, opened).await;
         let report = self.client_progress.load(Ordering::Relaxed);
         let h = Arc::clone(&handle);
+        let enc = self.enc();
         let mut info = blocking(move || {
             let id = h.id;
-            Ok(info_of(id, &mut h.lock(), None))
+            let mut doc = h.lock();
+            let mut info = info_of(id, &mut doc, None);
+            info.index_cache = Some(doc.index_cache_use().name());
+            info.bookmarks = Some(bookmarks_out(&doc.view(), doc.bookmarks(), enc));
+            info.bookmarks_dropped = Some(dropped);
+            Ok(info)
         })
         .await?;
         info.recovery = recovery;
@@ -168,6 +193,7 @@ impl Backend {
             Ok(close_document(&mut h.lock()))
         });
         let handle = self.docs.remove(p.doc)?;
+        self.highlights.forget(p.doc);
         let watched = handle
             .watched
             .lock()

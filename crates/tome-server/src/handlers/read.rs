@@ -14,7 +14,9 @@ use super::{blocking, check_version, outcome, Backend, CancelOnDrop};
 use crate::base64;
 use crate::convert::{byte_range, line_count, usize_of, window_of, Start, ViewportRequest};
 use crate::errors::{self, from_core, invalid_params};
+use crate::highlights::MAX_HIGHLIGHTS;
 use crate::protocol::*;
+use tome_core::highlight::RuleSet;
 
 /// How often a viewport waiting for the index looks again.
 const INDEX_POLL: std::time::Duration = std::time::Duration::from_millis(10);
@@ -22,10 +24,16 @@ const INDEX_POLL: std::time::Duration = std::time::Duration::from_millis(10);
 /// About how many bytes of JSON a viewport reply takes (for flow control).
 fn viewport_bytes(v: &ViewportResult) -> usize {
     let line = |l: &LineOut| l.text.len() + l.base64.as_ref().map_or(0, String::len) + 200;
-    v.lines.iter().map(line).sum::<usize>() + 200
+    let marks = v.highlights.as_ref().map_or(0, |h| h.len() * 60);
+    v.lines.iter().map(line).sum::<usize>() + marks + 200
 }
 
-fn read_viewport(doc: &mut Document, r: &ViewportRequest) -> Result<ViewportResult> {
+/// Reads the viewport `r` asks for, with the matches of `rules` on its lines.
+fn read_viewport(
+    doc: &mut Document,
+    r: &ViewportRequest,
+    rules: Option<&RuleSet>,
+) -> Result<ViewportResult> {
     doc.poll_index();
     let view = doc.view();
     // A zero-width window: the engine finds each line's bounds without copying its text. It
@@ -46,8 +54,17 @@ fn read_viewport(doc: &mut Document, r: &ViewportRequest) -> Result<ViewportResu
     }
     .map_err(from_core)?;
     let mut out = Vec::with_capacity(lines.len());
-    for line in lines {
-        out.push(window_of(&view, &line, r)?);
+    let mut marks = rules.map(|_| Vec::new());
+    let mut highlights_cut = false;
+    for (index, line) in lines.iter().enumerate() {
+        let (shown, bytes) = window_of(&view, line, r)?;
+        if let (Some(rules), Some(marks)) = (rules, marks.as_mut()) {
+            if !highlights_cut {
+                let start = usize_of(shown.start_column);
+                highlights_cut = !highlight(&view, rules, line, bytes, r.enc, start, index, marks)?;
+            }
+        }
+        out.push(shown);
     }
     // Every read above went through the mapping: if a page of it was lost meanwhile (the file
     // truncated under it), the zeros read are not shown (`fileChanged`).
@@ -57,7 +74,37 @@ fn read_viewport(doc: &mut Document, r: &ViewportRequest) -> Result<ViewportResu
         lines: out,
         width: r.width as u64,
         line_count: line_count(&view),
+        highlights: marks,
+        highlights_cut,
     })
+}
+
+/// Appends the matches of `rules` on bytes `bytes` of `line` (the `index`th line of a reply,
+/// its shown text starting at column `start_column` in `enc`) to `marks`; false once
+/// [`MAX_HIGHLIGHTS`] is reached. Also `tome/filterLines`' (see `super::filter`).
+#[allow(clippy::too_many_arguments)] // (each is one fact about the line; a struct would only rename them)
+pub(super) fn highlight(
+    view: &tome_core::View<'_>,
+    rules: &RuleSet,
+    line: &tome_core::Line,
+    bytes: std::ops::Range<usize>,
+    enc: PositionEncoding,
+    start_column: usize,
+    index: usize,
+    marks: &mut Vec<HighlightOut>,
+) -> Result<bool> {
+    let mut found = Vec::new();
+    let limit = MAX_HIGHLIGHTS - marks.len();
+    let complete = rules
+        .highlight_line(view, line, bytes, enc, start_column, limit, &mut found)
+        .map_err(from_core)?;
+    marks.extend(found.into_iter().map(|h| HighlightOut {
+        rule: h.rule as u64,
+        line: index as u64,
+        start: h.start as u64,
+        end: h.end as u64,
+    }));
+    Ok(complete && marks.len() < MAX_HIGHLIGHTS)
 }
 
 /// The most `tome/getText` returns at once.
@@ -151,11 +198,17 @@ impl Backend {
             }),
             raw_bytes: p.raw_bytes,
         };
+        // The rules as set when the request arrived.
+        let rules = p
+            .highlights
+            .then(|| self.highlights.for_doc(p.doc))
+            .flatten();
+        let rules2 = rules.clone();
         // First try in queue order, so the lines reflect every change sent before. The lines
         // count as output from when they are read (flow control: see `Backlog::reserve`).
         let backlog = Arc::clone(&self.backlog);
         let first_try = outcome(handle.submit(move |doc| {
-            Ok(read_viewport(doc, &req).map(|v| {
+            Ok(read_viewport(doc, &req, rules.as_deref()).map(|v| {
                 let made = backlog.reserve(viewport_bytes(&v));
                 (v, made)
             }))
@@ -177,7 +230,7 @@ impl Backend {
             }
             // Flow control, as on the document's worker.
             backlog.wait_for_room_blocking();
-            match read_viewport(&mut handle.lock(), &req) {
+            match read_viewport(&mut handle.lock(), &req, rules2.as_deref()) {
                 Err(e) if e.code.code() == errors::NOT_INDEXED_YET => {}
                 Err(e) => return Err(e),
                 Ok(v) => {
@@ -198,6 +251,7 @@ impl Backend {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tome_core::decode_lossy;
 
     /// What `tome/getText` returns for a copy is what `tome/viewport` shows: one U+FFFD per
     /// invalid byte (`a\xE2\x82b` is four columns on screen, so four characters copied).
@@ -275,12 +329,12 @@ bad \u{1}{long}\nlast line, valid\n"
         let line1 = &bytes[3..bytes.iter().skip(3).position(|&b| b == b'\n').unwrap() + 3];
 
         // Neither: as before (cut to 8 columns, no bytes).
-        let v = read_viewport(&mut doc, &request(None, false)).unwrap();
+        let v = read_viewport(&mut doc, &request(None, false), None).unwrap();
         assert_eq!(v.lines[1].text, "bad \u{FFFD}\u{FFFD}yy");
         assert!(v.lines[1].cut_after && v.lines[1].base64.is_none());
 
         // rawBytes: the window's exact bytes; valid lines carry none.
-        let v = read_viewport(&mut doc, &request(None, true)).unwrap();
+        let v = read_viewport(&mut doc, &request(None, true), None).unwrap();
         let raw = base64::decode(v.lines[1].base64.as_deref().unwrap()).unwrap();
         assert_eq!(raw, &line1[..8]);
         assert!(v.lines[0].base64.is_none() && v.lines[2].base64.is_none());
@@ -290,7 +344,7 @@ bad \u{1}{long}\nlast line, valid\n"
             max_line: 1000,
             max_total: 1000,
         };
-        let v = read_viewport(&mut doc, &request(Some(whole), true)).unwrap();
+        let v = read_viewport(&mut doc, &request(Some(whole), true), None).unwrap();
         let l = &v.lines[1];
         assert!(!l.cut_after && l.invalid);
         assert_eq!(base64::decode(l.base64.as_deref().unwrap()).unwrap(), line1);
@@ -300,9 +354,115 @@ bad \u{1}{long}\nlast line, valid\n"
             max_line: 20,
             max_total: 1000,
         };
-        let v = read_viewport(&mut doc, &request(Some(small), true)).unwrap();
+        let v = read_viewport(&mut doc, &request(Some(small), true), None).unwrap();
         assert!(v.lines[1].cut_after);
         assert_eq!(v.lines[2].text, "last line, valid", "16 bytes: whole");
         assert!(!v.lines[2].cut_after);
+    }
+
+    /// Highlights of a window cut out of generated lines (multi-byte characters, invalid
+    /// bytes, CRLF, lone CR) in UTF-16 columns: each match that a plain regex scan of the whole
+    /// line finds, clipped to the columns the line's `text` covers; `line` indexes `lines`.
+    #[test]
+    fn viewport_highlights_equal_a_regex_scan_clipped_to_the_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gen.log");
+        let pieces: [&[u8]; 6] = [
+            b"ERROR ",
+            b"req=7f3a ",
+            "d\u{e9}j\u{e0} \u{1F980} ".as_bytes(),
+            b"\xFF\xE2\x82 ",
+            b"error ",
+            b"ok ",
+        ];
+        let mut bytes = Vec::new();
+        for n in 0..300usize {
+            for k in 0..(n % 17) {
+                bytes.extend_from_slice(pieces[(n * 7 + k * 3) % pieces.len()]);
+            }
+            bytes.extend_from_slice([&b"\n"[..], b"\r\n", b"\r"][n % 3]);
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let mut doc = Document::open(&path).unwrap();
+        doc.wait_for_index(&Control::new()).unwrap();
+        let specs = [
+            ("ERROR", false, true),
+            (r"req=[0-9a-f]+", true, true),
+            ("\u{1F980}", false, true),
+            ("error", false, false),
+        ];
+        let rules: Vec<tome_core::highlight::Rule> = specs
+            .iter()
+            .map(|&(p, regex, cs)| tome_core::highlight::Rule {
+                pattern: p.into(),
+                regex,
+                case_sensitive: cs,
+                whole_word: false,
+            })
+            .collect();
+        let set = RuleSet::new(&rules).unwrap();
+        let oracles: Vec<regex::bytes::Regex> = specs
+            .iter()
+            .map(|&(p, regex, cs)| {
+                let p = if regex {
+                    p.to_string()
+                } else {
+                    regex::escape(p)
+                };
+                regex::bytes::RegexBuilder::new(&p)
+                    .case_insensitive(!cs)
+                    .build()
+                    .unwrap()
+            })
+            .collect();
+        let utf16 = |b: &[u8]| decode_lossy(b).0.encode_utf16().count() as u64;
+        let req = ViewportRequest {
+            start: Start::Line(0),
+            count: 300,
+            before: 0,
+            window_start: 5,
+            width: 30,
+            enc: PositionEncoding::Utf16,
+            whole: None,
+            raw_bytes: false,
+        };
+        let v = read_viewport(&mut doc, &req, Some(&set)).unwrap();
+        let got = v.highlights.unwrap();
+        let mut want = Vec::new();
+        for (i, line) in v.lines.iter().enumerate() {
+            let raw = doc
+                .view()
+                .read(
+                    line.offset as usize,
+                    (line.offset + line.byte_length) as usize,
+                )
+                .unwrap();
+            let (from, to) = (
+                line.start_column,
+                line.start_column + utf16(line.text.as_bytes()),
+            );
+            for (rule, re) in oracles.iter().enumerate() {
+                for m in re.find_iter(&raw) {
+                    let (s, e) = (utf16(&raw[..m.start()]), utf16(&raw[..m.end()]));
+                    if s < to && e > from {
+                        want.push(HighlightOut {
+                            rule: rule as u64,
+                            line: i as u64,
+                            start: s.max(from),
+                            end: e.min(to),
+                        });
+                    }
+                }
+            }
+        }
+        assert!(want.len() > 300, "matches in the window: {}", want.len());
+        assert!(want.iter().any(|h| h.rule == 2), "a crab is shown");
+        assert_eq!(got, want);
+        assert!(!v.highlights_cut);
+        // Without rules: no `highlights` at all.
+        assert!(read_viewport(&mut doc, &req, None)
+            .unwrap()
+            .highlights
+            .is_none());
     }
 }

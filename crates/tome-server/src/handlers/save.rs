@@ -30,6 +30,16 @@ impl Backend {
             (true, _) => return Err(invalid_params("`tome/saveAs` needs a non-empty `path`")),
             (false, _) => None,
         };
+        let choice = match p.method.as_deref() {
+            None | Some("auto") => tome_core::SaveChoice::Auto,
+            Some("rename") => tome_core::SaveChoice::Rename,
+            Some("inPlace") => tome_core::SaveChoice::InPlace,
+            Some(other) => {
+                return Err(invalid_params(format!(
+                    "`method` must be \"auto\", \"rename\" or \"inPlace\", not {other:?}"
+                )))
+            }
+        };
         let handle = self.docs.get(p.doc)?;
         let control = Arc::new(Control::new());
         let _guard = CancelOnDrop(Arc::clone(&control));
@@ -49,7 +59,10 @@ impl Backend {
             let begun = {
                 let mut doc = h.lock();
                 let version = doc.version();
-                doc.begin_save(target.as_deref()).map(|job| (job, version))
+                doc.begin_save(target.as_deref()).map(|mut job| {
+                    job.set_choice(choice);
+                    (job, version)
+                })
             };
             match begun {
                 Ok((job, version)) => writer.spawn(job, version),
@@ -108,6 +121,10 @@ impl SaveWriter {
         let answer = finished.map_err(from_core).map(|report| SaveResult {
             path: report.path.display().to_string(),
             bytes: report.bytes,
+            method: report.method.name(),
+            from: report.from,
+            written: report.total_written(),
+            backed_up: report.backed_up,
             version,
             elapsed_ms: report.elapsed.as_millis() as u64,
         });

@@ -7,7 +7,7 @@ use tome_core::{Control, Direction, Matcher, PositionEncoding, Snapshot};
 use tower_lsp_server::jsonrpc::Result;
 
 use super::{blocking, outcome, Backend, CancelOnDrop};
-use crate::convert::{match_out, query, start_offset, usize_of};
+use crate::convert::{match_out, query, start_offset, usize_of, word_separators};
 use crate::errors::from_core;
 use crate::progress::RequestProgress;
 use crate::protocol::*;
@@ -22,7 +22,9 @@ fn run_search(
     enc: PositionEncoding,
     control: &Control,
 ) -> Result<SearchResult> {
-    let matcher = Matcher::new(&query(&p.query)).map_err(from_core)?;
+    let matcher = Matcher::new(&query(&p.query))
+        .map_err(from_core)?
+        .whole_words(word_separators(&p.query)?);
     let view = snapshot.view();
     let mut result = SearchResult {
         version: snapshot.version(),

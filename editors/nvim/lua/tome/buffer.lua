@@ -81,6 +81,7 @@ function B.attach(buf, info, path)
   bo.readonly = info.readOnly
 
   marks.adopt(st) -- (file marks Neovim has for this file hold file lines)
+  marks.from_server(st, info.bookmarks) -- (and the server's bookmarks A-Z, over those)
   W.fill(st, 0)
   E.attach(st)
   if config.options.mappings then
@@ -159,6 +160,7 @@ function B.attach(buf, info, path)
     end,
   })
   W.update_windows(st)
+  require('tome.highlight').attach(st)
   return st
 end
 

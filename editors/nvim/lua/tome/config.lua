@@ -41,6 +41,10 @@ M.defaults = {
   -- When an earlier session left unsaved changes to a file, also ask with vim.ui.select
   -- (Recover / Discard / Decide later) besides the warning and :TomeRecover.
   recovery_prompt = false,
+  -- Highlight rules (|tome-highlight|): { pattern = 'ERROR', hl = 'ErrorMsg' }, with optional
+  -- regex (a Rust regex), case_sensitive (default true), whole_word, sign (1-2 cells) and
+  -- sign_hl. Matched by the server on the lines the windows show.
+  highlight_rules = {},
 }
 
 M.options = vim.deepcopy(M.defaults)

@@ -14,9 +14,11 @@
 --   status    progress, status line, index progress      (state, client, window)
 --   keymaps   buffer-local keys, cmdline <CR>            (state, window, edit, search)
 --   disk      outside changes, :TomeFollow, :TomeReload  (state, client, window, status)
+--   filter    :TomeFilter, filter buffers                (config, state, client, window, bytes)
 --   buffer    open, attach, close                        (all of the above; recovery lazily)
 --   recovery  :TomeRecover & co, interrupted saves       (config, state, client, window, buffer)
 --   health    :checkhealth tome                          (config, state, rpc)
+--   highlight highlight rules on screen, :TomeHighlight    (config, state, client)
 local config = require('tome.config')
 local state = require('tome.state')
 local api = vim.api
@@ -106,6 +108,7 @@ local exports = {
   recover = { 'recovery', 'recover' },
   discard_recovery = { 'recovery', 'discard_recovery' },
   resolve_interrupted = { 'recovery', 'resolve_interrupted' },
+  highlight_rules = { 'highlight', 'set' },
 }
 
 setmetatable(M, {

@@ -22,9 +22,17 @@
 -- has its numbers, and every kept mark lies above it (a mark's line was indexed when it was set,
 -- and the index only moves on), so nothing there moves them.
 --
+-- A-Z are also the server's bookmarks of the file (`tome/setBookmark`, docs/protocol.md): `mA`
+-- sets bookmark "A" where the cursor is, a file mark deleted (`:delmarks A`) or set in another
+-- buffer deletes it; the server moves them with the edits and keeps them in its state
+-- directory, and `tome/open` offers them again for the unchanged file, which `M.from_server`
+-- takes as the buffer's file marks (over ShaDa's). So `'A` works after quitting Neovim even
+-- without ShaDa, and not on a file changed since (the server drops them then).
+--
 -- Limits: a change the server makes to the whole file (:s, :g) does not move kept marks (its
--- reply does not say which lines went). Requires state.
+-- reply does not say which lines went). Requires state and client.
 local state = require('tome.state')
+local client = require('tome.client')
 local api = vim.api
 
 local M = {}
@@ -43,6 +51,12 @@ local KEPT = LOWER .. '"[]^<>'
 ---@type table<string, Tome.FileMark> A-Z -> the file mark, when it is in a Tome buffer
 M.files = {}
 
+-- Bookmarks A-Z the server offered at open without a position (its index did not reach them
+-- yet): letter -> the buffer's state. They become file marks when the index completes
+-- (`M.index_done`), or when one is needed (a jump to it waits for the index, as `m` does).
+---@type table<string, Tome.BufState>
+local pending = {}
+
 local function rows(buf)
   return api.nvim_buf_is_loaded(buf) and api.nvim_buf_line_count(buf) or 0
 end
@@ -55,6 +69,16 @@ end
 
 --- A file mark that Neovim still has where this module left it: the entry, else nil (it was
 --- deleted, or set again elsewhere: Neovim's own then).
+--- Tells the server that file mark `c` of Tome buffer `buf` is gone (if the buffer is still
+--- open: a closed one keeps its bookmarks).
+local function unbookmark(buf, c)
+  local st = state.docs[buf]
+  local rpc = st and client.running()
+  if rpc then
+    rpc:request('tome/deleteBookmark', { doc = st.doc, name = c }, function() end)
+  end
+end
+
 local function file_entry(c)
   local e = M.files[c]
   if not e then
@@ -63,6 +87,7 @@ local function file_entry(c)
   local ok, m = pcall(api.nvim_get_mark, c, {})
   if not ok or m[1] == 0 or m[3] ~= e.buf then
     M.files[c] = nil
+    unbookmark(e.buf, c)
     return nil
   end
   return e, m[1], m[2]
@@ -72,6 +97,9 @@ end
 --- byte column; nil when it is not set or Neovim has it (another buffer).
 ---@return integer?, integer?, integer?
 function M.file_mark(c)
+  if not M.files[c] and pending[c] then
+    M.resolve(c)
+  end
   local e, row, col = file_entry(c)
   if not e then
     return nil
@@ -87,7 +115,48 @@ end
 --- After `mA` (any A-Z) at the cursor in `st`'s buffer: the mark is this module's.
 ---@param st Tome.BufState
 function M.set_file(st, c, line, col)
+  local e = M.files[c] or (pending[c] and { buf = pending[c].buf })
+  if e and e.buf ~= st.buf then
+    unbookmark(e.buf, c)
+  end
+  pending[c] = nil
   M.files[c] = { buf = st.buf, line = line, col = col }
+  local rpc = client.running()
+  if rpc then
+    -- (after the edits typed before it: the position is of the text the server has then)
+    if st.pending and st.flush_edits then
+      st.flush_edits()
+    end
+    rpc:request('tome/setBookmark', {
+      doc = st.doc,
+      name = c,
+      position = { line = line, character = col },
+    }, function(err)
+      if err then
+        client.error('bookmark', err)
+      end
+    end)
+  end
+end
+
+--- After `M.adopt`, before the first fill: the bookmarks A-Z the server kept for this file
+--- (`bookmarks` of the `tome/open` reply) are its file marks.
+---@param st Tome.BufState
+function M.from_server(st, bookmarks)
+  for _, b in ipairs(bookmarks or {}) do
+    local c = type(b.name) == 'string' and b.name:match('^%u$')
+    local e = c and M.files[c]
+    -- (a letter in use in another open Tome buffer stays that one's)
+    if c and not (e and e.buf ~= st.buf and state.docs[e.buf]) then
+      if type(b.position) == 'table' then
+        M.files[c] = { buf = st.buf, line = b.position.line, col = b.position.character }
+        set_native(c, st.buf, b.position.line + 1, b.position.character)
+      else
+        M.files[c] = nil
+        pending[c] = st
+      end
+    end
+  end
 end
 
 --- Before the first fill of a Tome buffer: file marks Neovim has on it hold file lines (ShaDa's,
@@ -135,6 +204,7 @@ function M.save(st)
     elseif m[1] == 0 and e and e.buf == st.buf then
       -- (deleted, or set in another buffer since)
       M.files[c] = nil
+      unbookmark(st.buf, c)
     end
   end
 end
@@ -148,6 +218,48 @@ local function place(st, c, e, n)
     return
   end
   set_native(c, st.buf, math.max(e.line + 1, n + 1), e.col)
+end
+
+--- Takes the pending bookmarks of `st` that `list` (a `tome/bookmarks` reply) places.
+local function take_positions(st, list)
+  for _, b in ipairs(list or {}) do
+    if pending[b.name] == st and type(b.position) == 'table' then
+      pending[b.name] = nil
+      local e = { buf = st.buf, line = b.position.line, col = b.position.character }
+      M.files[b.name] = e
+      place(st, b.name, e, rows(st.buf))
+    end
+  end
+end
+
+--- The index of `st`'s document is complete (status.lua): its pending bookmarks get lines.
+---@param st Tome.BufState
+function M.index_done(st)
+  local any = false
+  for _, p in pairs(pending) do
+    any = any or p == st
+  end
+  local rpc = any and client.running()
+  if rpc then
+    rpc:request('tome/bookmarks', { doc = st.doc }, function(_, res)
+      if res and state.docs[st.buf] == st then
+        take_positions(st, res.bookmarks)
+      end
+    end)
+  end
+end
+
+--- Pending bookmark `c` is needed now (a jump to it): waits for the index, then takes it.
+function M.resolve(c)
+  local st = pending[c]
+  if state.docs[st.buf] ~= st then
+    pending[c] = nil
+    return
+  end
+  if client.wait_index(st) then
+    local res = client.request('tome/bookmarks', { doc = st.doc })
+    take_positions(st, res and res.bookmarks)
+  end
 end
 
 --- After a refill: the buffer's marks are those the new window shows, on their rows; its file
@@ -268,7 +380,11 @@ function M.delete(st, names, bang)
     for b = from:byte(), to:byte() do
       local c = string.char(b)
       if c:match('%u') then
-        M.files[c] = nil
+        local e = M.files[c] or (pending[c] and { buf = pending[c].buf })
+        M.files[c], pending[c] = nil, nil
+        if e then
+          unbookmark(e.buf, c)
+        end
       elseif c == '.' then
         st.last_change = nil
       else
@@ -371,6 +487,51 @@ function M.listing(st, arg, text_of)
     return { { 'No marks set' } }
   end
   return out
+end
+
+--- :TomeBookmarks: the document's bookmarks (A-Z from `mA`, and any other name a client set)
+--- in the window's location list, with real line numbers and each line's text, after a first
+--- entry that is only a title (the list starts on it, so that choosing any bookmark is a jump,
+--- which search.lua's S.check_quickfix follows: the rows of a Tome buffer are not its lines).
+---@param st Tome.BufState
+function M.list(st)
+  local res, err = client.request('tome/bookmarks', { doc = st.doc })
+  if not res then
+    return client.error('bookmarks', err)
+  end
+  if #res.bookmarks == 0 then
+    return api.nvim_echo({ { 'No bookmarks' } }, false, {})
+  end
+  local items = { { text = ('%d bookmarks of %s'):format(#res.bookmarks, st.path or ''), valid = 0 } }
+  for _, b in ipairs(res.bookmarks) do
+    local line = type(b.position) == 'table' and b.position.line or nil
+    local col = line and b.position.character or 0
+    local text = ''
+    local params = { doc = st.doc, count = 1, window = { start = 0, width = 200 } }
+    if line then
+      params.first = line
+    else
+      -- (not indexed that far yet: the viewport around its offset has the number if known)
+      params.around, params.before = b.offset, 0
+    end
+    local vp = client.request('tome/viewport', params)
+    local l = vp and vp.lines[1]
+    if l then
+      text = l.text
+      line = line or l.number
+    end
+    items[#items + 1] = {
+      bufnr = st.buf,
+      lnum = (line or 0) + 1,
+      col = col + 1,
+      text = b.name .. ': ' .. text,
+      user_data = { tome_line = line, tome_offset = b.offset },
+    }
+  end
+  vim.fn.setloclist(0, {}, ' ', { title = 'Tome: bookmarks', items = items, idx = 1 })
+  local loc = vim.fn.getloclist(0, { id = 0, idx = 0 })
+  st.loc_seen = loc.id .. ':' .. loc.idx -- (the title)
+  vim.cmd('lopen')
 end
 
 return M

@@ -245,19 +245,30 @@ end
 --- is a real line, which the window may not hold; jump there once per entry.
 ---@param st Tome.BufState
 function S.check_quickfix(st)
-  local qf = vim.fn.getqflist({ id = 0, idx = 0, title = 0 })
+  S.follow_list(st, vim.fn.getqflist, 'qf_seen')
+  -- (and the window's location list, :TomeBookmarks's)
+  S.follow_list(st, function(what)
+    return vim.fn.getloclist(0, what)
+  end, 'loc_seen')
+end
+
+--- Follows the entry chosen in a list (`get`: getqflist, or the window's getloclist) titled
+--- "Tome: …"; `seen` names the field of `st` that holds the entry last followed.
+---@param st Tome.BufState
+function S.follow_list(st, get, seen)
+  local qf = get({ id = 0, idx = 0, title = 0 })
   if not qf.title or not qf.title:match('^Tome: ') then
     return
   end
   local key = qf.id .. ':' .. qf.idx
-  if st.qf_seen == key then
+  if st[seen] == key then
     return
   end
-  local item = vim.fn.getqflist({ id = qf.id, idx = qf.idx, items = 0 }).items[1]
+  local item = get({ id = qf.id, idx = qf.idx, items = 0 }).items[1]
   if not item or item.bufnr ~= st.buf or type(item.user_data) ~= 'table' or not item.user_data.tome_line then
     return
   end
-  st.qf_seen = key
+  st[seen] = key
   W.setpcmark(st)
   W.jump(st, item.user_data.tome_line, 'center')
   pcall(api.nvim_win_set_cursor, 0, { api.nvim_win_get_cursor(0)[1], item.col - 1 })

@@ -45,6 +45,8 @@ local M = {}
 ---@field offsets? integer[] while `estimated`: the byte offset of each buffer row (1-based),
 ---then of the end of the last one; edits there go by offset and move them (edit.lua)
 ---@field fills? integer windows filled so far (an answer for an older window is ignored)
+---@field hl_timer? uv.uv_timer_t the pending redraw of highlight rules (highlight.lua)
+---@field hl_seen? string the screen rows (w0:w$:leftcol) highlights were last asked for
 ---@field n? integer how many lines the buffer holds (at least 1)
 ---@field grown? true the window was filled past its size for one command (W.cover); the next move shrinks it
 ---@field at_end? boolean the window ends at the file's last line
@@ -74,6 +76,7 @@ local M = {}
 ---@field warned? table<string, true> the kinds of change already told to the user
 ---@field follow? true :TomeFollow is on: windows go to the new end after an append
 ---@field qf_seen? string the quickfix entry ('id:idx') last followed into this buffer
+---@field loc_seen? string the same for the location list (:TomeBookmarks)
 ---@field recovery? table `recovery` of the open reply: unsaved changes of an earlier session
 ---@field recovery_notice? string what the user was told about them
 ---@field interrupted? table `data` of the server's interrupted-save error (its backup)

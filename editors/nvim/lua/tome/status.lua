@@ -21,7 +21,7 @@ S.delay_ms = 300
 local msg_ids = {}
 local has_progress_msg = vim.fn.has('nvim-0.12') == 1
 
-local titles = { index = 'Indexing', search = 'Searching', grep = 'Searching', save = 'Saving' }
+local titles = { index = 'Indexing', search = 'Searching', grep = 'Searching', save = 'Saving', filter = 'Filtering' }
 
 local function show(token, p, kind)
   local text = ('%s %d%%'):format(p.title, p.percentage or 0)
@@ -56,6 +56,8 @@ function S.on_index_progress(doc, pct, done)
       -- An estimated window gets its real numbers once the index reaches it.
       W.renumber(st)
       if done then
+        -- (bookmarks offered before the index reached them get their lines)
+        require('tome.marks').index_done(st)
         -- The count is exact now; ask for it without blocking the user.
         client.get():request('tome/info', { doc = doc }, function(_, info)
           if info and state.docs[st.buf] == st then
@@ -101,6 +103,7 @@ function S.watch_index(st)
       W.renumber(st)
       if info.lineCount.exact then
         st.index_timer = nil
+        require('tome.marks').index_done(st)
         if info.version == st.version and not client.busy() then
           W.last_line(st, false)
         end

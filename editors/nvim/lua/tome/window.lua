@@ -469,7 +469,8 @@ end
 
 -- (Through the entry point: these strings are what users see in :set statuscolumn?, and the
 -- tests check them.)
-local STATUSCOLUMN = "%=%{v:lua.require'tome'.lnum()} "
+-- (`%s`: the signs of highlight rules, |tome-highlight|)
+local STATUSCOLUMN = "%s%=%{v:lua.require'tome'.lnum()} "
 local STATUSLINE = "%<%f %h%w%r%=%{v:lua.require'tome'.status()}  %l:%c%V "
 
 --- Window options for windows showing `st`: real line numbers, status line part.

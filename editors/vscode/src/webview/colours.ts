@@ -9,7 +9,7 @@ import { sniffFormat, type Format } from "./tokenize/sniff";
 import { TOKEN_KINDS } from "./tokenize/token";
 import { linesEl } from "./dom";
 import { afterDraw } from "./render";
-import { state } from "./state";
+import { rowLeft, state } from "./state";
 
 let enabled = true;
 let format: Format | null = null;
@@ -25,7 +25,7 @@ export function rowText(idx: number): { node: Text; pad: number } | null {
   const row = linesEl.children[idx] as HTMLElement | undefined;
   const node = row?.querySelector(".tx")?.firstChild;
   if (!node || node.nodeType !== Node.TEXT_NODE) return null;
-  return { node: node as Text, pad: Math.max(0, state.frame[idx].startColumn - state.leftCol) };
+  return { node: node as Text, pad: Math.max(0, state.frame[idx].startColumn - rowLeft(state.frame[idx])) };
 }
 
 /** Sets the ranges of the named highlight (`::highlight(NAME)` in the CSS). */

@@ -12,14 +12,19 @@ import { lineAt, motion, moveCursor, stopFollowing } from "./navigation";
 import { schedule } from "./queue";
 import { draw } from "./render";
 import { selection, state } from "./state";
+import { homeRow } from "./wrapping";
 
 /** A line's cached text and the column it starts at (a long line: its window). */
 function textOf(l: ViewLine | undefined): { text: string; from: number } {
   return l ? { text: l.text, from: l.startColumn } : { text: "", from: 0 };
 }
 
-/** Ctrl+Right (dir 1) / Ctrl+Left (-1): where the cursor goes, as VS Code's word rules say. */
-async function wordTarget(p: Position, dir: 1 | -1): Promise<Position> {
+/**
+ * Ctrl+Right (dir 1) / Ctrl+Left (-1): where the cursor goes, as VS Code's word rules say. With
+ * several cursors (`multi`) Ctrl+Left does not skip a single separator before a word (VS Code's
+ * moveWordLeft: "avoid having multiple cursors stop at different locations").
+ */
+export async function wordTarget(p: Position, dir: 1 | -1, multi = false): Promise<Position> {
   let { line, character: col } = p;
   let l = await lineAt(line);
   if (dir > 0 && l && col >= l.length && l.breakLength > 0) {
@@ -33,13 +38,17 @@ async function wordTarget(p: Position, dir: 1 | -1): Promise<Position> {
   }
   const { text, from } = textOf(l);
   const rel = Math.max(0, Math.min(text.length, col - from));
-  const to = dir > 0 ? state.words.wordEndRight(text, rel) : state.words.wordStartLeft(text, rel);
+  const to = dir > 0 ? state.words.wordEndRight(text, rel) : multi ? (state.words.previousWord(text, rel)?.start ?? 0) : state.words.wordStartLeft(text, rel);
   return { line, character: to + from };
 }
 
 export function wordMove(dir: 1 | -1, extend: boolean): void {
   stopFollowing();
-  schedule(() => motion(extend, async () => moveCursor(await wordTarget(state.cursor, dir))));
+  schedule(() => wordMoveNow(dir, extend));
+}
+
+export function wordMoveNow(dir: 1 | -1, extend: boolean): Promise<void> {
+  return motion(extend, async () => moveCursor(await wordTarget(state.cursor, dir)));
 }
 
 /** Ctrl+Backspace (dir -1) / Ctrl+Delete (1): a selection is deleted as it is. */
@@ -77,13 +86,16 @@ export async function wordDeleteNow(dir: 1 | -1): Promise<void> {
 /** Home: to the first non-blank, or column 0 when there already. */
 export function home(extend: boolean): void {
   stopFollowing();
-  schedule(() =>
-    motion(extend, async () => {
-      const l = await lineAt(state.cursor.line);
-      const col = l && l.startColumn === 0 ? smartHome(l.text, state.cursor.character) : 0;
-      await moveCursor({ line: state.cursor.line, character: col });
-    }),
-  );
+  schedule(() => homeNow(extend));
+}
+
+export function homeNow(extend: boolean): Promise<void> {
+  return motion(extend, async () => {
+    if (state.wrapColumn > 0) return homeRow(); // by visual rows (wrapping.ts)
+    const l = await lineAt(state.cursor.line);
+    const col = l && l.startColumn === 0 ? smartHome(l.text, state.cursor.character) : 0;
+    await moveCursor({ line: state.cursor.line, character: col });
+  });
 }
 
 export type LineCommand = "deleteLines" | "moveUp" | "moveDown" | "copyUp" | "copyDown" | "insertBelow" | "insertAbove" | "expandLine" | "indent" | "outdent";

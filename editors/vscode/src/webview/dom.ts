@@ -32,3 +32,5 @@ export const findNext = $("find-next");
 export const findPrev = $("find-prev");
 export const replaceAllButton = $("replace-all");
 export const findClose = $("find-close");
+export const replaceRow = $("replace-row");
+export const findToggleReplace = $("find-toggle-replace");

@@ -4,20 +4,23 @@
 // into out/webview/editor.js. This is the entry point: it wires the modules (state.ts,
 // render.ts, navigation.ts, editing.ts, find.ts, input.ts) and handles the host's messages.
 
-import { installFind } from "./find";
+import { applySettings, installAppearance } from "./appearance";
+import { installFind, setFindToggles } from "./find";
 import { setHighlighting } from "./colours";
 import { clearEditMarks } from "./ruler";
+import { setRuleStyles } from "./rules";
 import { loadState, onHostMessage, postToHost } from "./host";
 import { fromHost, installInput } from "./input";
-import { goToEnd, redraw, refreshCount, setFollowing, setInfo, showAround, showEnd, showLine } from "./navigation";
+import { goToEnd, goToLine, motion, redraw, refreshCount, setFollowing, setInfo, showAround, showEnd, showLine, stopFollowing } from "./navigation";
 import { schedule } from "./queue";
-import { drawStatus, fail, measure } from "./render";
-import { cache, pipeline, state, type SavedState } from "./state";
+import { drawStatus, fail, measure, setBookmarkLines } from "./render";
+import { cache, pipeline, state, visibleLines, type SavedState } from "./state";
 import { input } from "./dom";
-import { WordRules } from "../words";
+import { setWrapSettings } from "./wrapping";
 
 installFind();
 installInput();
+installAppearance();
 
 // ---------------------------------------------------------------------------------------------
 // Messages from the host
@@ -27,14 +30,15 @@ onHostMessage((m) => {
     case "init": {
       state.echoesShortcuts = m.echoesShortcuts;
       state.epoch = m.epoch;
-      if (m.settings) {
-        state.settings = m.settings;
-        state.words = new WordRules(m.settings.wordSeparators);
-      }
+      state.filter = m.filter ?? null;
+      if (m.settings) applySettings(m.settings, false);
       pipeline.reset(m.info.version);
       setInfo(m.info);
       measure();
       setHighlighting(m.highlighting ?? true);
+      setRuleStyles(m.rules ?? []);
+      setFindToggles(m.findToggles);
+      setWrapSettings(m.wrap);
       const saved = loadState<SavedState>();
       if (saved && typeof saved.top === "number") state.cursor = saved.cursor;
       void showLine(saved?.top ?? 0).then(() => input.focus(), fail);
@@ -85,17 +89,58 @@ onHostMessage((m) => {
     case "saved":
       clearEditMarks();
       break;
+    case "bookmarks":
+      setBookmarkLines(m.lines);
+      break;
+    case "editorSettings":
+      applySettings(m.settings, true);
+      break;
     case "settings":
       setHighlighting(m.highlighting);
+      break;
+    case "highlightRules":
+      // The server has the new rules: read the lines again for their matches.
+      setRuleStyles(m.rules);
+      schedule(async () => {
+        await pipeline.settled();
+        cache.clear();
+        await redraw();
+      });
       break;
     case "follow":
       setFollowing(m.on === "toggle" ? !state.following : m.on);
       break;
     case "gotoLine":
     case "find":
+    case "replace":
+    case "toggleWrap":
       fromHost(m.type);
+      break;
+    case "gotoOffset": {
+      // Tome: Go to Time… (the host asked the server): the cursor to that line's start.
+      const { offset, line, end } = m;
+      schedule(() =>
+        motion(false, async () => {
+          stopFollowing();
+          if (end) return goToEnd();
+          if (line !== null) return goToLine(line);
+          // Past the index frontier, or a filter view (whose lines are not the source's): shown
+          // by offset, the cursor on the first line at or after it when its number is known.
+          await showAround({ around: offset }, Math.floor(visibleLines() / 3));
+          const at = state.frame.find((l) => l.offset >= offset);
+          if (at && at.number !== null) state.cursor = { line: at.number, character: 0 };
+        }),
+      );
+      break;
+    }
+    case "wrap":
+      setWrapSettings(m.wrap);
       break;
   }
 });
 
+// "ready" again each second until the host's `init` comes: after a window reload VS Code may
+// make the page before the extension listens to it (seen in code-server under load: the views
+// stayed empty), and a message posted then is lost.
 postToHost({ type: "ready" });
+const readyAgain = setInterval(() => (state.info ? clearInterval(readyAgain) : postToHost({ type: "ready" })), 1000);

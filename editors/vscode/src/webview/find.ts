@@ -3,9 +3,14 @@
 // F3/Shift+F3, "N of M" counted by the server chunk by chunk (find/counter.ts; "?" until
 // known, with the share counted), history (Up/Down in the input), Replace and Replace All
 // (`tome/replaceAll`, one undo step), Find in Selection (Alt+L). The counted matches fill the
-// overview ruler's density (ruler.ts). The current match is `state.match` (render.ts draws it).
+// overview ruler's density (ruler.ts). The current match is `state.match` (render.ts draws it)
+// and is selected, as VS Code selects it. Typing in the box or flipping a toggle moves to the
+// nearest match at or after where the cursor was when the widget opened (or where the user put
+// it since), as VS Code's incremental find. Ctrl+F seeds the box from the selection (on one
+// line) or the word at the cursor; Ctrl+H also shows the replace row. Whole Word follows
+// `editor.wordSeparators`, checked by the server (find/query.ts).
 
-import { ErrorCodes, type Match, type Offsets, type SearchResult, type ViewLine } from "../protocol";
+import { ErrorCodes, type FindToggles, type Match, type Offsets, type Position, type SearchResult, type ViewLine } from "../protocol";
 import {
   findCase,
   findCount,
@@ -17,16 +22,18 @@ import {
   findSelection,
   findWord,
   findClose,
+  findToggleReplace,
   input,
   replaceAllButton,
   replaceInput,
   replaceOneButton,
+  replaceRow,
 } from "./dom";
 import { rowText, setHighlight } from "./colours";
 import { countLabel, MatchCounter, PAGE } from "./find/counter";
 import { FindHistory } from "./find/history";
-import { serverQuery, serverReplacement, type FindOptions } from "./find/query";
-import { RequestError, cancellable, request } from "./host";
+import { escapeRegex, serverQuery, type FindOptions } from "./find/query";
+import { RequestError, cancellable, postToHost, request } from "./host";
 import { redraw, reveal, showAround, showLine, stopFollowing } from "./navigation";
 import { schedule } from "./queue";
 import { afterDraw, drawMatch, fail } from "./render";
@@ -53,25 +60,87 @@ let screenReq: { key: string; cancel(): void } | null = null;
 function options(): FindOptions {
   return { pattern: findInput.value, regex: findRegex.checked, caseSensitive: findCase.checked, wholeWord: findWord.checked };
 }
+/** The query searched, counted and replaced by the server (Whole Word by `editor.wordSeparators`). */
 function query() {
-  return serverQuery(options());
+  return serverQuery(options(), state.settings.wordSeparators);
 }
 function optionsKey(): string {
-  return JSON.stringify([options(), scope]);
+  return JSON.stringify([options(), state.settings.wordSeparators, scope]);
 }
 
-// In VS Code a shortcut reaches the page twice (the page's own key handler, then the
-// extension's keybinding as a message): opening a box that is already open must not reset it.
-export function openFind(): void {
-  if (!findEl.hidden) {
+/** Where incremental find searches from: the cursor when the widget opened, or as the user moved it since. */
+let findStart: Position = { line: 0, character: 0 };
+/** The cursor as find last put it (a move of find's own is not the user's). */
+let cursorByFind = "";
+const posKey = (p: Position): string => `${p.line}:${p.character}`;
+
+function showReplace(on: boolean): void {
+  replaceRow.hidden = !on;
+  findToggleReplace.setAttribute("aria-expanded", String(on));
+}
+
+/**
+ * The text Ctrl+F/Ctrl+H put in the box (VS Code's getSelectionSearchString): the selection when
+ * it is on one line; with nothing selected, the word at the cursor (Ctrl+F only); else null.
+ */
+function seedText(withWord: boolean): string | null {
+  const r = selection();
+  if (r && r.start.line !== r.end.line) return null;
+  const l = cache.get(state.cursor.line);
+  if (!l) return null;
+  if (r) {
+    const a = r.start.character - l.startColumn;
+    const b = r.end.character - l.startColumn;
+    return a >= 0 && b <= l.text.length && b > a ? l.text.slice(a, b) : null;
+  }
+  if (!withWord) return null;
+  const w = state.words.wordAt(l.text, state.cursor.character - l.startColumn);
+  return w ? l.text.slice(w.start, w.end) : null;
+}
+
+/**
+ * Ctrl+F (`replace` false) and Ctrl+H (true), as VS Code's StartFindAction and
+ * StartFindReplaceAction: seeded from the selection or the word at the cursor
+ * (`editor.find.seedSearchStringFromSelection` "always", VS Code's default; Ctrl+H only from a
+ * selection and not while the box has the focus); Ctrl+H shows the replace row and focuses it
+ * when the box was seeded or had the focus; Ctrl+F on a closed widget hides the replace row.
+ * In VS Code a shortcut reaches the page twice (the page's own key handler, then the
+ * extension's keybinding as a message): input.ts drops the echo.
+ */
+export function openFind(replace = false): void {
+  const wasOpen = !findEl.hidden;
+  const boxFocused = wasOpen && document.activeElement === findInput;
+  const seed = replace && boxFocused ? null : seedText(!replace);
+  if (seed !== null) findInput.value = findRegex.checked ? escapeRegex(seed) : seed;
+  if (replace) showReplace(true);
+  else if (!wasOpen) showReplace(false);
+  findEl.hidden = false;
+  if (!wasOpen) {
+    findStart = { ...state.cursor };
+    cursorByFind = "";
+  }
+  if (replace && (seed !== null || boxFocused)) {
+    replaceInput.focus();
+    replaceInput.select();
+  } else {
     findInput.focus();
     findInput.select();
-    return;
   }
-  findEl.hidden = false;
-  findInput.focus();
-  findInput.select();
-  if (findInput.value) restart();
+  if (findInput.value && (!wasOpen || seed !== null)) {
+    state.match = null;
+    restart();
+    refreshScreenMatches();
+  }
+}
+
+/** After each draw: a cursor the user moved (not find) is where incremental find starts. */
+function trackStart(): void {
+  if (findEl.hidden) return;
+  const k = posKey(state.cursor);
+  if (k !== cursorByFind) {
+    findStart = { ...state.cursor };
+    cursorByFind = k;
+  }
 }
 
 function closeFind(): void {
@@ -176,6 +245,34 @@ async function numberCurrent(): Promise<void> {
   }
 }
 
+/** A search of the incremental find in flight (the next key cancels it). */
+let incrementalReq: { cancel(): void } | null = null;
+
+/**
+ * VS Code's research with moveCursor: the box or a toggle changed, so move to the first match at
+ * or after `findStart` (wrapping), as the user types. In the key queue: keys pressed after it
+ * (Escape, then typing over the match) act on the match it selects, as in VS Code where it is
+ * immediate. The next change cancels it (the queue then moves on at once).
+ */
+function incremental(): void {
+  incrementalReq?.cancel();
+  incrementalReq = null;
+  if (!findInput.value || scope) return;
+  const key = optionsKey();
+  const c = cancellable("search", { query: query(), mode: "next", from: { position: findStart }, direction: "forward", wrap: true });
+  const mine = { cancel: () => c.cancel() };
+  incrementalReq = mine;
+  schedule(async () => {
+    try {
+      const f: Match | null = (await c.promise).found ?? null;
+      if (incrementalReq !== mine || key !== optionsKey() || !f) return;
+      await showFound(f);
+    } catch (e) {
+      if (!(e instanceof RequestError && e.code === ErrorCodes.RequestCancelled)) fail(e);
+    }
+  });
+}
+
 /**
  * Next/previous match. The search runs outside the key queue, so that keys typed while it
  * runs (a search of a big file takes a while) are not held behind it; only moving to the
@@ -183,18 +280,33 @@ async function numberCurrent(): Promise<void> {
  */
 function findNext(backward: boolean): void {
   if (!findInput.value) return;
+  // Enter/F3 search on their own: a move of the incremental find still searching is dropped, so
+  // that keys typed next are not held behind it (a long search).
+  incrementalReq?.cancel();
+  incrementalReq = null;
   history.add(findInput.value);
   if (!counting || counting.key !== optionsKey() || counting.version !== pipeline.version) {
     clearTimeout(countTimer);
     void count();
   }
-  searching = searching
-    .then(async () => {
-      const f = await startSearch(backward);
-      if (f !== undefined) await new Promise<void>((shown) => schedule(() => showFound(f).finally(shown)));
-    })
-    .catch(fail);
+  // The move holds the key queue for up to HOLD_MS: a quick search (most) is shown before the
+  // keys typed after Enter (Escape, then typing over the match, as in VS Code); a longer one lets
+  // them go on and is shown when it answers. The next search starts once this one is shown.
+  let shown!: () => void;
+  const done = new Promise<void>((r) => (shown = r));
+  const found = searching.then(() => startSearch(backward));
+  searching = done;
+  const show = (f: Match | null | undefined): Promise<void> => (f === undefined ? Promise.resolve() : showFound(f)).catch(fail).finally(shown);
+  schedule(async () => {
+    const late = Symbol();
+    const r = await Promise.race([found, new Promise<typeof late>((t) => setTimeout(() => t(late), HOLD_MS))]);
+    if (r !== late) return show(r);
+    void found.then((f) => schedule(() => show(f)));
+  });
 }
+
+/** How long Enter/F3 hold the keys typed after them for their move (see findNext). */
+const HOLD_MS = 200;
 
 async function startSearch(backward: boolean): Promise<Match | null | undefined> {
   try {
@@ -254,11 +366,14 @@ async function showMatch(f: Match): Promise<void> {
     return;
   }
   state.match = { start: f.range.start, end: f.range.end, offsets: f.offsets };
-  state.cursor = { ...f.range.start };
+  // Selected, as VS Code selects the match (typing replaces it, Escape leaves it selected).
+  state.anchor = { ...f.range.start };
+  state.cursor = { ...f.range.end };
+  cursorByFind = posKey(state.cursor);
   state.goalColumn = -1;
   const n = visibleLines();
   const t = topLine();
-  if (t === null || state.cursor.line < t || state.cursor.line >= t + n) await showLine(Math.max(0, state.cursor.line - Math.floor(n / 3)));
+  if (t === null || f.range.start.line < t || state.cursor.line >= t + n) await showLine(Math.max(0, f.range.start.line - Math.floor(n / 3)));
   await reveal();
 }
 
@@ -273,7 +388,7 @@ async function replaceAll(offsets: Offsets | null = scope): Promise<number | nul
   await pipeline.settled();
   let replaced: number;
   try {
-    const r = await request("replaceAll", { query: query(), replacement: serverReplacement(options(), replaceInput.value), ...(offsets ? { offsets } : {}) });
+    const r = await request("replaceAll", { query: query(), replacement: replaceInput.value, ...(offsets ? { offsets } : {}) });
     replaced = r.count;
     pipeline.reset(r.version);
   } catch (e) {
@@ -335,7 +450,7 @@ function screenKey(): string {
   const f = state.frame;
   if (!f.length) return "";
   const last = f[f.length - 1];
-  return JSON.stringify([optionsKey(), pipeline.version, f[0].offset, last.offset + last.byteLength + last.breakLength]);
+  return JSON.stringify([optionsKey(), state.settings.wordSeparators, pipeline.version, f[0].offset, last.offset + last.byteLength + last.breakLength]);
 }
 
 function paintMatches(): void {
@@ -402,11 +517,19 @@ function refreshScreenMatches(): void {
   );
 }
 
-afterDraw.push(refreshScreenMatches);
+afterDraw.push(refreshScreenMatches, trackStart);
 
 function toggle(box: HTMLInputElement): void {
   box.checked = !box.checked;
   box.dispatchEvent(new Event("change"));
+}
+
+/** Sets the toggles as they were left in the workspace's last Tome editor (VS Code's behaviour). */
+export function setFindToggles(t: FindToggles | undefined): void {
+  if (!t) return;
+  findCase.checked = !!t.matchCase;
+  findWord.checked = !!t.wholeWord;
+  findRegex.checked = !!t.isRegex;
 }
 
 /** Wires the find widget's fields, buttons and keys. */
@@ -416,14 +539,18 @@ export function installFind(): void {
     current = null;
     restart();
     refreshScreenMatches();
+    incremental();
   });
   for (const box of [findCase, findRegex, findWord])
     box.addEventListener("change", () => {
+      postToHost({ type: "findToggles", toggles: { matchCase: findCase.checked, wholeWord: findWord.checked, isRegex: findRegex.checked } });
       state.match = null;
       current = null;
       restart();
       refreshScreenMatches();
+      incremental();
     });
+  findToggleReplace.addEventListener("click", () => showReplace(replaceRow.hidden));
   findSelection.addEventListener("change", () => void toggleSelectionScope().catch(fail));
   findInput.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.ctrlKey && !e.altKey) {

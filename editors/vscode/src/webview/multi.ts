@@ -6,7 +6,7 @@
 // go back to one cursor.
 
 import { multiEdit, normalizeSels, type LineInfo, type MultiKind, type Sel } from "../multiCursor";
-import type { Position, Range } from "../protocol";
+import type { Position, Query, Range } from "../protocol";
 import { selectionRange } from "../selection";
 import { columnAt, visibleColumn } from "../words";
 import { extraEl, linesEl } from "./dom";
@@ -14,8 +14,10 @@ import { applyBatch } from "./editing";
 import { request } from "./host";
 import { lineAt, reveal, stopFollowing } from "./navigation";
 import { schedule } from "./queue";
-import { draw, fail, note } from "./render";
+import { draw, fail, look, note, rowIndexAt } from "./render";
 import { cache, selection, state } from "./state";
+import { aimGoal } from "./multiMotion";
+import { rowsOf } from "./wrapping";
 
 /** Ctrl+Shift+L selects at most this many occurrences (a huge file may hold millions). */
 export const SELECT_ALL_LIMIT = 10000;
@@ -65,19 +67,23 @@ async function runMulti(k: MultiKind): Promise<void> {
     for (const s of sels) {
       await lineAt(s.cursor.line);
       if (s.cursor.line > 0) await lineAt(s.cursor.line - 1);
+      if (k.kind === "deleteWordRight") await lineAt(s.cursor.line + 1);
     }
     const { edits, cursors } = multiEdit(sels, k, lineInfo);
     if (!edits.length) return;
     const [primary, ...rest] = cursors;
     // Typing at several cursors joins the step before (as typing does); a cursor added since
     // (state.newUndoStep) starts a new one.
-    await applyBatch({ edits, cursor: primary, anchor: null }, k.kind === "deleteWordLeft", k.kind === "insert");
+    await applyBatch({ edits, cursor: primary, anchor: null }, k.kind === "deleteWordLeft" || k.kind === "deleteWordRight", k.kind === "insert");
     state.extra = rest.map((c) => ({ anchor: null, cursor: c }));
     draw();
   }
 }
 
-/** Shift+Alt+Down/Up: a cursor on the line below the lowest (above the highest) cursor. */
+/**
+ * Shift+Alt+Down/Up: a cursor on the line below the lowest (above the highest) cursor; by
+ * document lines also with word wrap, as VS Code's insertCursorBelow (its `logicalLine`).
+ */
 export function addCursorVertical(dir: 1 | -1): void {
   stopFollowing();
   schedule(async () => {
@@ -91,7 +97,11 @@ export function addCursorVertical(dir: 1 | -1): void {
     const from = await lineAt(edge.cursor.line);
     const v = from ? visibleColumn(from.text, edge.cursor.character - from.startColumn, state.settings.tabSize) : edge.cursor.character;
     const col = l.startColumn === 0 ? columnAt(l.text, v, state.settings.tabSize) : Math.min(edge.cursor.character, l.length);
-    state.extra = normalizeSels({ anchor: state.anchor, cursor: state.cursor }, [...state.extra, { anchor: null, cursor: { line, character: col } }]);
+    const at = { line, character: col };
+    state.extra = normalizeSels({ anchor: state.anchor, cursor: state.cursor }, [...state.extra, { anchor: null, cursor: at }]);
+    // Up/Down then aim at the column aimed at here (VS Code's leftoverVisibleColumns); with word
+    // wrap, counted within the row: the same when the cursor is on its line's first row.
+    if (state.wrapColumn === 0 || rowsOf(line)?.rowOf(col) === 0) aimGoal(sels, at, v);
     state.newUndoStep = true;
     draw();
   });
@@ -107,8 +117,6 @@ export function addCursorAt(p: Position): void {
     draw();
   });
 }
-
-const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** What Ctrl+D and Ctrl+Shift+L look for: the primary selection's text, or the word at the cursor. */
 let wholeWordSearch = false;
@@ -133,9 +141,10 @@ async function selectWord(): Promise<boolean> {
   return true;
 }
 
-function queryFor(text: string): { pattern: string; regex: boolean; caseSensitive: boolean } {
-  // From a word selected by Ctrl+D itself: whole word and case, as VS Code does; else neither.
-  return wholeWordSearch ? { pattern: `\\b${escapeRegex(text)}\\b`, regex: true, caseSensitive: true } : { pattern: text, regex: false, caseSensitive: false };
+function queryFor(text: string): Query {
+  // From a word selected by Ctrl+D itself: whole word (by `editor.wordSeparators`) and case, as
+  // VS Code does; else neither.
+  return wholeWordSearch ? { pattern: text, caseSensitive: true, wordSeparators: state.settings.wordSeparators } : { pattern: text, regex: false, caseSensitive: false };
 }
 
 /** Ctrl+D: the word at the cursor, then the next occurrence of the selection as one more. */
@@ -204,12 +213,12 @@ export function drawExtra(): void {
   const x = (row: HTMLElement, col: number): number => {
     const tx = row.querySelector(".tx") as HTMLElement;
     const base = linesEl.getBoundingClientRect().left;
-    return tx.getBoundingClientRect().left - base + (col - state.leftCol) * state.charWidth;
+    return tx.getBoundingClientRect().left - base + (col - Number(row.dataset.left ?? state.leftCol)) * state.charWidth;
   };
   for (const s of state.extra) {
     const r = selectionRange(s.anchor, s.cursor);
     if (r && r.start.line === r.end.line) {
-      const row = rowOf.get(r.start.line);
+      const row = state.wrapColumn > 0 ? (linesEl.children[rowIndexAt(r.start)] as HTMLElement | undefined) : rowOf.get(r.start.line);
       if (row) {
         const b = document.createElement("div");
         b.className = "sel extra-sel";
@@ -220,13 +229,11 @@ export function drawExtra(): void {
         boxes.push(b);
       }
     }
-    const row = rowOf.get(s.cursor.line);
+    const row = state.wrapColumn > 0 ? (linesEl.children[rowIndexAt(s.cursor)] as HTMLElement | undefined) : rowOf.get(s.cursor.line); // word wrap: the row holding the column
     if (!row) continue;
     const c = document.createElement("div");
     c.className = "extra-cursor";
-    c.style.left = `${x(row, s.cursor.character)}px`;
-    c.style.top = `${row.offsetTop}px`;
-    c.style.height = `${state.lineHeight}px`;
+    look.placeCursor(c, x(row, s.cursor.character), row.offsetTop, state.charWidth, "");
     boxes.push(c);
   }
   extraEl.replaceChildren(...boxes);

@@ -6,6 +6,7 @@ import { RequestError, request } from "./host";
 import { schedule } from "./queue";
 import { draw, drawStatus, note, syncScrollbar } from "./render";
 import { cache, lastLine, pipeline, selection, state, topLine, visibleCols, visibleLines, windowParam } from "./state";
+import { countFetched, revealRow, scrollRows, showRows, showRowsAbove } from "./wrapping";
 
 /**
  * Takes a newer document state. When the index has just completed, lines shown without
@@ -34,6 +35,7 @@ function onIndexComplete(): void {
  * Returns whether it was taken.
  */
 function applyResult(r: ViewportResult): boolean {
+  countFetched(r.lines);
   if (!pipeline.accepts(r.version)) return false;
   if (state.info) {
     const complete = state.info.indexComplete || r.lineCount.exact;
@@ -47,7 +49,7 @@ function applyResult(r: ViewportResult): boolean {
  * Reads lines into the cache. Waits for the edits in flight first, so that the reply is read
  * at the predicted version; reads again (a few times) if more edits went out meanwhile.
  */
-async function fetchLines(p: WebviewParams<"viewport">): Promise<ViewportResult> {
+export async function fetchLines(p: WebviewParams<"viewport">): Promise<ViewportResult> {
   for (let attempt = 0; ; attempt++) {
     await pipeline.settled();
     const r = await request("viewport", p);
@@ -57,6 +59,8 @@ async function fetchLines(p: WebviewParams<"viewport">): Promise<ViewportResult>
 
 /** Shows lines from `line` on (line mode). Waits for the index if needed. */
 export async function showLine(line: number): Promise<void> {
+  // Word wrap: from the line's first row (the row shown stays when it is the top line already).
+  if (state.wrapColumn > 0) return showRows({ line, row: line === topLine() ? state.topRow : 0 });
   const seq = ++state.renderSeq;
   const n = visibleLines();
   const last = lastLine();
@@ -91,6 +95,7 @@ export async function showLine(line: number): Promise<void> {
  * cache lacks a line of it (the caller reads the screen).
  */
 export function reframe(): boolean {
+  if (state.wrapColumn > 0) return false; // the rows are laid out again by showLine
   const t = topLine();
   if (t === null || !("line" in state.top)) return false;
   const n = Math.min(visibleLines(), lastLine() - t + 1);
@@ -157,6 +162,7 @@ export async function redraw(): Promise<void> {
 
 export async function scrollBy(lines: number): Promise<void> {
   const t = topLine();
+  if (t !== null && state.wrapColumn > 0) return scrollRows(lines); // by visual rows
   if (t !== null) return showLine(Math.max(0, t + lines));
   // Past the index frontier: move by byte offsets of the lines on screen.
   if (lines > 0) {
@@ -169,6 +175,7 @@ export async function scrollBy(lines: number): Promise<void> {
 
 /** Scrolls so that the cursor's line is on screen. */
 export async function reveal(): Promise<void> {
+  if (state.wrapColumn > 0 && topLine() !== null) return revealRow();
   const t = topLine();
   const n = visibleLines();
   if (t === null || state.cursor.line < t) return showLine(Math.max(0, state.cursor.line - Math.floor(n / 3)));
@@ -197,8 +204,10 @@ export async function lineAt(n: number): Promise<ViewLine | undefined> {
   return cache.get(n);
 }
 
-export async function moveCursor(p: Position, keepGoal = false): Promise<void> {
+/** Moves the cursor to `p` (`rowEnd`: drawn at the end of its row with word wrap, see state.ts). */
+export async function moveCursor(p: Position & { rowEnd?: boolean }, keepGoal = false): Promise<void> {
   state.endPending = false;
+  state.cursorRowEnd = !!p.rowEnd;
   const last = lastLine();
   const ln = Math.max(0, Math.min(p.line, last));
   const l = await lineAt(ln);
@@ -220,6 +229,8 @@ export async function goToLine(n: number): Promise<void> {
     state.leftCol = 0;
     cache.clear();
   }
+  // With word wrap a third of the screen is counted in rows (lines above may take many).
+  if (state.wrapColumn > 0) return showRowsAbove({ line: state.cursor.line, row: 0 }, Math.floor(visibleLines() / 3));
   await showLine(Math.max(0, state.cursor.line - Math.floor(visibleLines() / 3)));
 }
 

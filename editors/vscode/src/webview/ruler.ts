@@ -1,12 +1,14 @@
 // The overview ruler, on the scrollbar as VS Code's: the current search's match density over
 // the whole file (find.ts fills `matchDensity` as the count goes on), the lines edited since
-// the last save, and the cursor. Positions are fractions of the file: of the lines once the
+// the last save, the rows of the current screen holding a highlight rule's match (rules.ts),
+// and the cursor. Positions are fractions of the file: of the lines once the
 // index is complete, of the bytes before (as the scrollbar itself, viewport.ts). Memory is the
 // buckets' (buckets.ts), whatever the number of matches or edits.
 
 import { Buckets } from "./buckets";
 import { rulerEl, scroller, sliderEl } from "./dom";
 import { afterDraw } from "./render";
+import { ruleMarks } from "./rules";
 import { lastLine, pipeline, state } from "./state";
 
 const BUCKETS = 512;
@@ -74,6 +76,12 @@ function paint(): void {
   // As VS Code's lanes: edits on the left, find matches in the middle, the cursor across.
   band(edits.marks(), 0, Math.ceil(w / 3), colour("--vscode-editorOverviewRuler-modifiedForeground", "rgba(12, 125, 157, 0.8)"));
   band(matchDensity.marks(), Math.floor(w / 3), Math.ceil(w / 3), colour("--vscode-editorOverviewRuler-findMatchForeground", "rgba(209, 134, 22, 0.8)"));
+  // Highlight rules, on the right: the rows of the current screen with a match.
+  for (const m of ruleMarks) {
+    g.fillStyle = m.colour.startsWith("var(") ? colour(m.colour.slice(4, -1).trim(), "rgba(209, 134, 22, 0.8)") : m.colour;
+    g.fillRect(Math.floor((2 * w) / 3), Math.floor(fractionOf(m.line, m.offset) * h), Math.ceil(w / 3), 2);
+  }
+  rulerEl.dataset.ruleMarks = String(ruleMarks.length);
   g.fillStyle = colour("--vscode-editorCursor-foreground", "#aeafad");
   g.fillRect(0, Math.min(h - 2, Math.floor(cursorFraction() * h)), w, 2);
   rulerEl.dataset.matchBuckets = String(matchDensity.marks().length);

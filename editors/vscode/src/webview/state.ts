@@ -6,6 +6,7 @@ import { selectionRange } from "../selection";
 import { EditPipeline } from "../echo";
 import { LineCache, totalLines, type ScrollState } from "../viewport";
 import { DEFAULT_WORD_SEPARATORS, WordRules } from "../words";
+import { WORD_WRAP_MAX } from "../wrap";
 import { linesEl } from "./dom";
 
 /** What survives the webview being hidden and shown again (VS Code reloads it). */
@@ -59,6 +60,21 @@ export interface EditorState {
   settings: EditorSettings;
   /** Word rules from `settings.wordSeparators`. */
   words: WordRules;
+  /** Word wrap (wrapping.ts): columns per row, 0 when off. */
+  wrapColumn: number;
+  /** With word wrap: the visual row of the top line shown first. */
+  topRow: number;
+  /**
+   * With word wrap: the cursor sits at the end of its row, not at the start of the next one
+   * (the same column): put there by End, Up/Down or a click past a row's end, as VS Code does.
+   */
+  cursorRowEnd: boolean;
+  /**
+   * A filter view (src/filterSession.ts): what it filters; null for a document. Its lines are
+   * the filter's, the gutter shows their source lines, Enter and double-click reveal the line
+   * in the source's editor.
+   */
+  filter: string | null;
 }
 
 export const state: EditorState = {
@@ -84,6 +100,10 @@ export const state: EditorState = {
   extra: [],
   settings: { wordSeparators: DEFAULT_WORD_SEPARATORS, tabSize: 4, insertSpaces: true },
   words: new WordRules(),
+  wrapColumn: 0,
+  topRow: 0,
+  cursorRowEnd: false,
+  filter: null,
 };
 
 export const cache = new LineCache(4000);
@@ -105,7 +125,14 @@ export function lastLine(): number {
   return totalLines(scrollState()) - 1;
 }
 export function windowParam(): ViewportWindow {
+  // With word wrap every line is read from column 0, wide enough to hold a line that wraps at
+  // words whole (wrap.ts); longer lines are read further a row range at a time (wrapping.ts).
+  if (state.wrapColumn > 0) return { start: 0, width: WORD_WRAP_MAX + 2, unit: "encoding" };
   return { start: state.leftCol, width: visibleCols() + 2, unit: "encoding" };
+}
+/** The column at the left edge of a row of the frame: its own start with word wrap, else the view's. */
+export function rowLeft(l: ViewLine): number {
+  return state.wrapColumn > 0 ? l.startColumn : state.leftCol;
 }
 export function selection(): Range | null {
   return selectionRange(state.anchor, state.cursor);

@@ -21,6 +21,7 @@ const ext = path.resolve(here, "../..");
 const { TomeServer } = require(path.join(ext, "out/rpc.js"));
 const { DocSession } = require(path.join(ext, "out/session.js"));
 const { renderHtml, makeNonce } = require(path.join(ext, "out/webviewHtml.js"));
+const wrap = require(path.join(ext, "out/wrap.js"));
 
 const BIN = process.env.TOME_BIN ?? path.resolve(ext, "../../target/release/tome");
 const SIZE = process.env.TOME_TEST_SIZE ?? "200M";
@@ -313,7 +314,10 @@ try {
     await page.keyboard.press("Control+f");
     await page.waitForSelector("#find:not([hidden])");
     await page.keyboard.type("seq=123456 ");
+    // Incremental, as VS Code: typing moves to the first match after the cursor.
+    await until(async () => (await current()) === literal[0], `match line ${literal[0]} current while typing`);
     await until(async () => countText(literal.length).test(await label()), String(countText(literal.length)));
+    assert(literal.length === 1, "one match: Enter wraps to it");
     await page.keyboard.press("Enter");
     await until(async () => (await current()) === literal[0], `match line ${literal[0]} current`);
     const shown = await page.$eval("#match", (e) => e.style.display);
@@ -329,21 +333,24 @@ try {
     await until(async () => countText(sensitive.length).test(await label()), `${countText(sensitive.length)} (case-sensitive)`);
     await page.uncheck("#find-case");
     await until(async () => countText(insensitive.length).test(await label()), String(countText(insensitive.length)));
-    // From the cursor (on the first match): Enter finds it, Enter again the next, Shift+Enter goes back.
-    const k = insensitive.indexOf(literal[0]);
-    assert(k > 0 && k < insensitive.length - 1, "the cursor's match has neighbours");
+    // Each change of the options moved to the first match after where the cursor was when the
+    // widget opened (before all of them); Enter twice goes two further, Shift+Enter back.
+    await until(async () => (await current()) === insensitive[0], `first match (line ${insensitive[0]}) after the toggles`);
     await page.press("#find-input", "Enter");
     await page.press("#find-input", "Enter");
-    await until(async () => (await current()) === insensitive[k + 1], `next match (line ${insensitive[k + 1]})`);
+    await until(async () => (await current()) === insensitive[2], `next match (line ${insensitive[2]})`);
     await page.press("#find-input", "Shift+Enter");
-    await page.press("#find-input", "Shift+Enter");
-    await until(async () => (await current()) === insensitive[k - 1], `previous match (line ${insensitive[k - 1]})`);
+    await until(async () => (await current()) === insensitive[1], `previous match (line ${insensitive[1]})`);
   });
 
   await check("Replace All changes the server's document", async () => {
     await page.uncheck("#find-regex");
     await page.check("#find-case");
     await page.fill("#find-input", "HLLO");
+    // Ctrl+H in the find box shows the replace row and moves there.
+    assert(await page.$eval("#replace-row", (e) => e.hidden), "the replace row is hidden after Ctrl+F");
+    await page.keyboard.press("Control+h");
+    await until(() => page.evaluate(() => document.activeElement?.id === "replace-input"), "the replace box focused");
     await page.fill("#replace-input", "BYE");
     await page.click("#replace-all");
     await until(async () => (await page.$eval("#find", (e) => e.dataset.replaced)) === "1", "replaced 1");
@@ -439,6 +446,204 @@ try {
     assert(JSON.stringify(r.slice(-4, -1).map((x) => x.tx)) === JSON.stringify(added), `appended lines: ${JSON.stringify(r.slice(-4))}`);
     await page.keyboard.press("ArrowUp");
     await until(async () => (await dataset("following")) === "false", "a key stops following");
+  });
+
+  await check("editor.* appearance settings apply at once: font, line height, cursor, whitespace", async () => {
+    const look = () =>
+      page.evaluate(() => {
+        const lines = getComputedStyle(document.getElementById("lines"));
+        const row = document.querySelector(".row");
+        const cursor = document.getElementById("cursor");
+        return {
+          fontSize: lines.fontSize,
+          fontFamily: lines.fontFamily,
+          letterSpacing: lines.letterSpacing,
+          rowHeight: row.getBoundingClientRect().height,
+          rows: document.querySelectorAll(".row").length,
+          cursorWidth: cursor.getBoundingClientRect().width,
+          cursorBg: getComputedStyle(cursor).backgroundColor,
+          marks: document.querySelectorAll("#ws .wsm").length,
+          tabMarks: document.querySelectorAll("#ws .wsm.tab").length,
+          dots: [...document.querySelectorAll("#ws .wsm")].map((m) => m.textContent).join(""),
+          blinking: document.getElementById("editor").dataset.cursorBlinking,
+        };
+      });
+    await page.keyboard.press("Control+Home");
+    await until(async () => (await dataset("cursor")) === "0:0", "cursor at the start");
+    const before = await look();
+    const base = { wordSeparators: "`~!@#$%^&*()-=+[{]}\\|;:'\",.<>/?", tabSize: 4, insertSpaces: true };
+    const appearance = {
+      fontFamily: "monospace",
+      fontSize: 20,
+      fontWeight: "normal",
+      lineHeight: 0,
+      letterSpacing: 1,
+      renderWhitespace: "all",
+      cursorStyle: "block",
+      cursorBlinking: "solid",
+      cursorWidth: 0,
+    };
+    session.broadcast({ type: "editorSettings", settings: { ...base, appearance } });
+    const after = await until(async () => {
+      const l = await look();
+      return l.fontSize === "20px" && l.rowHeight === 27 && l.rows < before.rows && l.marks > 0 && l;
+    }, "font size 20px, rows 27px (20 × 1.35), fewer rows, whitespace marks");
+    assert(after.letterSpacing === "1px", `letter spacing ${after.letterSpacing}`);
+    const charWidth = await page.evaluate(() => {
+      const p = document.createElement("span");
+      p.textContent = "0".repeat(100);
+      document.querySelector(".row .tx").appendChild(p);
+      const w = p.getBoundingClientRect().width / 100;
+      p.remove();
+      return w;
+    });
+    // A block cursor covers one character (at the cursor or, at a line's end, a typical one).
+    assert(Math.abs(after.cursorWidth - charWidth) < 1.5, `block cursor ${after.cursorWidth}px, a character ${charWidth}px`);
+    // Every space of the rows on screen is marked (one dot each), in the screen's rows.
+    const spaces = await page.evaluate(() => [...document.querySelectorAll(".row .tx")].reduce((n, e) => n + (e.textContent.match(/ /g)?.length ?? 0), 0));
+    assert(after.dots.replace(/\u2192/g, "").length === spaces, `${after.dots.length} dots for ${spaces} spaces`);
+    await page.screenshot({ path: path.join(process.env.TOME_SCREENSHOTS ?? dir, "appearance.png") }).catch(() => undefined);
+    // Back to VS Code's defaults: line cursor 2px, whitespace only in selections (none here).
+    session.broadcast({
+      type: "editorSettings",
+      settings: { ...base, appearance: { ...appearance, fontSize: 14, letterSpacing: 0, renderWhitespace: "selection", cursorStyle: "line", cursorBlinking: "blink" } },
+    });
+    const back = await until(async () => {
+      const l = await look();
+      return l.fontSize === "14px" && l.rowHeight === 19 && l;
+    }, "back to 14px");
+    assert(back.cursorWidth === 2 && back.marks === 0 && back.blinking === "blink", JSON.stringify(back));
+  });
+
+  await check("word wrap: rows as wrap.ts lays them out; Ctrl+G, a click on a wrapped row, Shift+Down and the selection painted per row", async () => {
+    const W = 30;
+    await post({ type: "wrap", wrap: { ...wrap.DEFAULT_WRAP, wordWrap: "wordWrapColumn", wordWrapColumn: W } });
+    await until(async () => (await dataset("wrapColumn")) === String(W), "wrapping at 30");
+    await goTo(3001);
+    const byLine = await until(async () => {
+      const els = await page.$$eval(".row", (es) =>
+        es.map((e) => ({ line: e.dataset.line, ln: e.querySelector(".ln").textContent, tx: e.querySelector(".tx").textContent })),
+      );
+      const m = new Map();
+      for (const r of els) m.set(r.line, [...(m.get(r.line) ?? []), r]);
+      return m.size > 1 && m.size < els.length && m;
+    }, "wrapped rows");
+    const want = (await serverLines(3000, 4)).map((l) => l.text); // the document (edited above), from the server
+    const classes = new wrap.BreakClasses(wrap.DEFAULT_WRAP.breakBefore, wrap.DEFAULT_WRAP.breakAfter);
+    for (const [line, rs] of byLine) {
+      const text = rs.map((r) => r.tx).join("");
+      const n = Number(line);
+      if (n >= 3000 && n < 3004) assert(text === want[n - 3000], `line ${n + 1}'s rows joined: ${JSON.stringify(text)}`);
+      const b = [0, ...wrap.wordBreaks(text, W, 4, classes), text.length];
+      const expected = b.slice(1).map((e, i) => text.slice(b[i], e));
+      if (rs.length === expected.length)
+        assert(JSON.stringify(rs.map((r) => r.tx)) === JSON.stringify(expected), `line ${n + 1}'s rows: ${JSON.stringify(rs.map((r) => r.tx))}`);
+      else assert(rs[0].ln !== "" || rs.length < expected.length, `line ${n + 1}: ${rs.length} rows, want ${expected.length}`); // cut by the screen's edge
+      assert(
+        rs.slice(1).every((r) => r.ln === ""),
+        "the number on a line's first row only",
+      );
+    }
+    // A click in the second row of line 3001, on its 4th character.
+    const second = byLine.get("3000")[1];
+    const rowStart = byLine.get("3000")[0].tx.length;
+    const box = await page.$$(`.row[data-line="3000"] .tx`);
+    const p = await box[1].evaluate((tx) => {
+      const r = document.createRange();
+      r.setStart(tx.firstChild, 3);
+      r.setEnd(tx.firstChild, 4);
+      const b = r.getBoundingClientRect();
+      return { x: b.left + b.width / 2 - 1, y: b.top + b.height / 2 };
+    });
+    await page.mouse.click(p.x, p.y);
+    await until(async () => (await dataset("cursor")) === `3000:${rowStart + 3}`, `the click at 3000:${rowStart + 3} (row ${JSON.stringify(second.tx)})`);
+    // Shift+Down twice: two rows further (the goal column kept), the selection painted on each row it covers.
+    await page.keyboard.press("Shift+ArrowDown");
+    await page.keyboard.press("Shift+ArrowDown");
+    await until(async () => (await dataset("selection"))?.startsWith(`3000:${rowStart + 3}-`), "a selection");
+    const boxes = await page.$$eval("#selection .sel", (es) => es.map((e) => Math.round(parseFloat(e.style.top))));
+    assert(boxes.length === 3 && new Set(boxes).size === 3, `one box per row: ${JSON.stringify(boxes)}`);
+    await page.keyboard.press("Escape");
+    // Alt+click on the second row adds a cursor drawn on that row (not on the line's first).
+    await page.keyboard.down("Alt");
+    await page.mouse.click(p.x, p.y);
+    await page.keyboard.up("Alt");
+    const extra = await until(() => page.$eval("#extra .extra-cursor", (e) => parseFloat(e.style.top)).catch(() => null), "a secondary cursor");
+    const rowTop = await page.$$eval('.row[data-line="3000"]', (es) => es[1].offsetTop); // the rows were drawn again: query them anew
+    assert(Math.abs(extra - rowTop) < 1, `the secondary cursor on its row: top ${extra}, row ${rowTop}`);
+    await page.keyboard.press("Escape");
+    await page.keyboard.press("Escape");
+    // editor.renderWhitespace and cursorStyle on wrapped rows. "all": every space of the rows on
+    // screen marked, on its row; "trailing": no mark on a row its line continues after (VS Code
+    // draws trailing whitespace per view line, none on a wrapped one); a block cursor on a
+    // continuation row covers its character there.
+    const looks = (renderWhitespace, cursorStyle = "block", cursorBlinking = "solid") => ({
+      type: "editorSettings",
+      settings: {
+        wordSeparators: "`~!@#$%^&*()-=+[{]}\\|;:'\",.<>/?",
+        tabSize: 4,
+        insertSpaces: true,
+        appearance: {
+          fontFamily: "monospace",
+          fontSize: 14,
+          fontWeight: "normal",
+          lineHeight: 0,
+          letterSpacing: 0,
+          renderWhitespace,
+          cursorStyle,
+          cursorBlinking,
+          cursorWidth: 0,
+        },
+      },
+    });
+    const marksByRow = () =>
+      page.evaluate(() => {
+        const rows = [...document.querySelectorAll(".row")].map((e, i, all) => ({
+          top: e.getBoundingClientRect().top,
+          text: e.querySelector(".tx").textContent,
+          continues: !!all[i + 1] && all[i + 1].dataset.line === e.dataset.line,
+        }));
+        const marks = [...document.querySelectorAll("#ws .wsm")].map((m) => ({ top: m.getBoundingClientRect().top, dots: m.textContent.replace(/\u2192/g, "").length }));
+        return { rows, marks };
+      });
+    session.broadcast(looks("all"));
+    const all = await until(async () => {
+      const m = await marksByRow();
+      return m.marks.length > 0 && m;
+    }, "whitespace marks on the wrapped rows");
+    for (const [i, r] of all.rows.entries()) {
+      const dots = all.marks.filter((m) => Math.abs(m.top - r.top) < 2).reduce((n, m) => n + m.dots, 0);
+      assert(dots === (r.text.match(/ /g)?.length ?? 0), `row ${i} ${JSON.stringify(r.text)}: ${dots} dots`);
+    }
+    assert(
+      all.rows.some((r) => r.continues && r.text.endsWith(" ")),
+      "a wrapped row ends with a space (the trailing case below means something)",
+    );
+    session.broadcast(looks("trailing"));
+    const trailing = await until(async () => {
+      const m = await marksByRow();
+      return m.marks.length !== all.marks.length && m;
+    }, "trailing marks only");
+    for (const m of trailing.marks) {
+      const r = trailing.rows.find((x) => Math.abs(m.top - x.top) < 2);
+      assert(r && !r.continues, `a trailing mark on a row its line continues after: ${JSON.stringify(r?.text)}`);
+    }
+    await page.mouse.click(p.x, p.y);
+    await until(async () => (await dataset("cursor")) === `3000:${rowStart + 3}`, "the cursor on the continuation row");
+    const block = await page.evaluate(() => {
+      const c = document.getElementById("cursor").getBoundingClientRect();
+      const rows = [...document.querySelectorAll('.row[data-line="3000"]')];
+      return { top: c.top, width: c.width, text: document.getElementById("cursor").textContent, rowTop: rows[1].getBoundingClientRect().top };
+    });
+    assert(Math.abs(block.top - block.rowTop) < 1, `the block cursor on its row: ${JSON.stringify(block)}`);
+    assert(block.text === second.tx[3] && block.width > 2, `the block cursor shows the character under it: ${JSON.stringify(block)}`);
+    session.broadcast(looks("selection", "line", "blink")); // as the check before left them
+    await post({ type: "wrap", wrap: wrap.DEFAULT_WRAP });
+    await until(async () => (await dataset("wrapColumn")) === "0", "no wrapping");
+    await until(async () => {
+      const r = await rows();
+      return r.length > 3 && r.every((x) => x.ln !== "");
+    }, "one row per line again");
   });
 
   await check("no errors in the page", async () => {

@@ -8,7 +8,14 @@
 // 1 000 000), typing during a long search, the status bar item, a selection of
 // lines off screen copied with Ctrl+C (read back from the browser's clipboard), Tome: Follow
 // End with lines appended to the file, File: Revert File followed by Ctrl+Z and redo, and the
-// file rewritten in place under an unsaved edit, then Reload clicked in the notification. Then a
+// file rewritten in place under an unsaved edit, then Reload clicked in the notification; Tome:
+// Filter Lines… "-v error" (1.86 M lines): the view beside the file, its first screen, middle
+// (scrollbar) and end (Ctrl+End) equal to `grep -n`, Enter shows the line in the file's editor, a
+// line typed at in the view saved from the file's editor equals the same insertion by Python,
+// Ctrl+Z / Ctrl+Y / Ctrl+S in the view undo, redo and save the file (both tabs' dirty markers), a
+// nested filter made by Ctrl+F in the view equals a pipeline of greps, closing it keeps the
+// outer view, Tome: Go to Time… in the view lands on its first line at
+// or after the time, a bad regex is a clear error. Then a
 // 60 MiB file clicked in the explorer ends in Tome too, a small file stays in VS Code's text
 // editor, VS Code's "file is very large" prompt never appeared in the page (a DOM observer
 // records every appearance), and the server that ran was the bundled one (the Tome log).
@@ -68,6 +75,7 @@ const original = path.join(root, "original.log");
 const explorerBig = path.join(workspace, "explorer-big.txt"); // over the threshold, opened from the explorer
 const explorerBigFirst = "EXPLORER BIG FILE";
 const small = path.join(workspace, "small.log"); // under the threshold: stays in VS Code's editor
+const oneLine = path.join(workspace, "oneline.json"); // 64 MiB in one line: word wrap
 // No `tome` on PATH: the extension must start the binary bundled in the .vsix.
 const isExe = (p) => {
   try {
@@ -234,6 +242,21 @@ try {
   fs.appendFileSync(explorerBig, fs.readFileSync(path.join(root, "gen60.log")));
   fs.rmSync(path.join(root, "gen60.log"));
   fs.writeFileSync(small, "small line one\nsmall line two\n");
+  // A 64 MiB JSON file that is one line (no line break at all): word wrap must read only what is shown.
+  {
+    const fd = fs.openSync(oneLine, "w");
+    fs.writeSync(fd, '{"items":[');
+    let written = 10;
+    for (let i = 0; written < 64 * 1024 * 1024; i++) {
+      const chunk = [];
+      for (let k = 0; k < 1000; k++, i++) chunk.push(`{"id":${i},"name":"item ${i}","tags":["alpha","beta"]},`);
+      const s = chunk.join("");
+      fs.writeSync(fd, s);
+      written += s.length;
+    }
+    fs.writeSync(fd, '{"end":true}]}');
+    fs.closeSync(fd);
+  }
   // A small file opened with Tome through tome.associations: the find toggles against grep.
   const findme = path.join(workspace, "findme.tome.txt");
   const findmeLines = [];
@@ -273,6 +296,11 @@ try {
         "update.mode": "none",
         "chat.commandCenter.enabled": false,
         "tome.associations": ["*.tome.txt"],
+        // Highlight rules: checked against the same regexes on the rows on screen.
+        "tome.highlightRules": [
+          { pattern: "ERROR", color: "#f14c4c", fontWeight: "bold" },
+          { pattern: "seq=\\d*7\\b", regex: true, backgroundColor: "rgba(255, 200, 0, 0.4)" },
+        ],
         // Extra settings, for runs that check a check can fail (e.g. {"tome.threshold": 100}).
         ...JSON.parse(process.env.TOME_E2E_SETTINGS ?? "{}"),
       },
@@ -422,6 +450,47 @@ try {
     const status = await frame.$eval("#status", (e) => e.textContent);
     assert(!/error/i.test(status), `status: ${status}`);
   });
+
+  await check(
+    "highlight rules (tome.highlightRules): the spans painted on screen are the rules' regex matches on the visible lines; the ruler marks their rows",
+    async () => {
+      const got = await until(
+        () =>
+          frame.evaluate(() => {
+            const spans = JSON.parse(document.body.dataset.ruleSpans ?? "[]");
+            if (!spans.length) return null;
+            return {
+              spans,
+              rows: [...document.querySelectorAll(".row")].map((e) => ({ line: e.dataset.line, tx: e.querySelector(".tx").textContent })),
+              sizes: [0, 1].map((i) => CSS.highlights.get(`tome-rule-${i}`)?.size ?? 0),
+              marks: Number(document.getElementById("ruler").dataset.ruleMarks ?? 0),
+              sheet: document.getElementById("tome-rules")?.textContent ?? "",
+            };
+          }),
+        "highlight rule spans",
+        20000,
+      );
+      // The oracle: the same patterns, by JavaScript's regexes, on the text of each row.
+      const want = [];
+      const rowsWith = new Set();
+      for (const r of got.rows) {
+        if (r.line === "") continue;
+        [/ERROR/g, /seq=\d*7\b/g].forEach((re, rule) => {
+          for (const m of r.tx.matchAll(re)) {
+            want.push([Number(r.line), m.index, m.index + m[0].length, rule]);
+            rowsWith.add(r.line);
+          }
+        });
+      }
+      const key = (x) => x.join(",");
+      const sorted = (xs) => xs.map(key).sort();
+      assert(JSON.stringify(sorted(got.spans)) === JSON.stringify(sorted(want)), `spans ${JSON.stringify(got.spans)} vs regex ${JSON.stringify(want)}`);
+      assert(got.sizes[0] + got.sizes[1] === got.spans.length, `highlight ranges ${got.sizes} for ${got.spans.length} spans`);
+      assert(got.marks === rowsWith.size, `ruler marks ${got.marks} for ${rowsWith.size} rows`);
+      assert(got.sheet.includes("::highlight(tome-rule-0) { color: #f14c4c;") && got.sheet.includes("rgba(255, 200, 0, 0.4)"), `style sheet: ${got.sheet}`);
+      console.log(`#   ${got.spans.length} spans on ${rowsWith.size} rows (${got.sizes.join(" + ")})`);
+    },
+  );
 
   const statusItems = () => page.$$eval(".statusbar-item", (els) => els.map((e) => e.textContent ?? ""));
   await check("colours: log lines are coloured (timestamps, levels, key=value) on screen", async () => {
@@ -704,16 +773,19 @@ try {
     console.log(`#   count labels seen: ${[...seen].join(" | ")}`);
     const buckets = await frame.$eval("#ruler", (e) => Number(e.dataset.matchBuckets));
     assert(buckets > 3, `the ruler marks matches over the file (${buckets} buckets)`);
-    await frame.press("#find-input", "Enter");
-    await until(async () => (await cursorLine()) === many[0], `first match (line ${many[0]}, wrapping)`, 30000);
+    // Turning Regex on moved to the first match after where the widget opened (incremental).
+    await until(async () => (await cursorLine()) === many[0], `first match (line ${many[0]})`, 30000);
     await until(async () => (await findCount()) === `1 of ${many.length}`, `1 of ${many.length}`, 30000);
-    await frame.press("#find-input", "F3");
+    await frame.press("#find-input", "Enter");
     await until(async () => (await cursorLine()) === many[1], `next match (line ${many[1]})`, 30000);
     await until(async () => (await findCount()) === `2 of ${many.length}`, `2 of ${many.length}`, 30000);
+    await frame.press("#find-input", "F3");
+    await until(async () => (await cursorLine()) === many[2], `next match (line ${many[2]})`, 30000);
+    await until(async () => (await findCount()) === `3 of ${many.length}`, `3 of ${many.length}`, 30000);
     const highlighted = await frame.evaluate(() => Number(document.body.dataset.findHighlights));
     assert(highlighted >= 1, `matches on screen highlighted (${highlighted})`);
     await frame.press("#find-input", "Shift+Enter");
-    await until(async () => (await cursorLine()) === many[0], `previous match (line ${many[0]})`, 30000);
+    await until(async () => (await cursorLine()) === many[1], `previous match (line ${many[1]})`, 30000);
     await frame.press("#find-input", "Escape");
     await frame.waitForSelector("#find", { state: "hidden", timeout: 5000 });
   });
@@ -887,12 +959,439 @@ try {
     assert(readAt(file, 0, mark.length).toString() === mark, "the file is as the other program wrote it");
   });
 
+  await check("editor.fontSize / cursorStyle / renderWhitespace changed in settings.json apply to the Tome editor (computed style)", async () => {
+    const settingsFile = path.join(userData, "User", "settings.json");
+    const saved = fs.readFileSync(settingsFile, "utf8");
+    const look = () =>
+      frame.evaluate(() => {
+        const cursor = document.getElementById("cursor");
+        return {
+          fontSize: getComputedStyle(document.getElementById("lines")).fontSize,
+          rowHeight: document.querySelector(".row")?.getBoundingClientRect().height,
+          paint: cursor.dataset.paint,
+          cursorWidth: cursor.getBoundingClientRect().width,
+          marks: document.querySelectorAll("#ws .wsm").length,
+        };
+      });
+    const before = await look();
+    // As a user does: Preferences: Open User Settings (JSON), the new text pasted, Ctrl+S, the
+    // tab closed (code-server did not notice the file written by another program within 20 s).
+    // Live changes with the editor on screen: the browser test (test/browser/harness.mjs).
+    const setSettings = async (text) => {
+      await page.evaluate((t) => navigator.clipboard.writeText(t), text);
+      await runCommand("Preferences: Open User Settings (JSON)");
+      await until(async () => (await tabLabels()).some((l) => /settings\.json/i.test(l ?? "")), "settings.json open", 10000);
+      await page.waitForSelector(".editor-group-container.active .monaco-editor.focused", { timeout: 10000 });
+      await page.keyboard.press("Control+a");
+      await page.keyboard.press("Control+v");
+      await until(async () => (await isDirty()) === true, "settings.json edited", 10000);
+      await page.keyboard.press("Control+s");
+      await until(async () => (await isDirty()) === false && fs.readFileSync(settingsFile, "utf8") === text, "settings.json saved", 10000);
+      await page.keyboard.press("Control+w"); // View: Close Editor
+    };
+    const changed = {
+      ...JSON.parse(saved),
+      "editor.fontSize": 22,
+      "editor.cursorStyle": "block-outline",
+      "editor.renderWhitespace": "all",
+      "editor.cursorBlinking": "solid",
+    };
+    await setSettings(JSON.stringify(changed, null, 2));
+    try {
+      frame = await until(tomeFrame, "the Tome editor again");
+      const after = await until(async () => {
+        const l = await look();
+        return l.fontSize === "22px" && l.paint === "outline" && l.marks > 0 && l;
+      }, "font size 22px, an outlined block cursor, whitespace marks");
+      // editor.lineHeight 0: 22 × 1.35 rounded, as VS Code's own editor.
+      assert(after.rowHeight === 30, `rows ${after.rowHeight}px high (before: ${JSON.stringify(before)})`);
+      assert(after.cursorWidth > 2, `block cursor ${after.cursorWidth}px wide`);
+      await screenshot("editor-settings-font-22-block-outline-whitespace-all");
+    } finally {
+      await setSettings(saved);
+    }
+    frame = await until(tomeFrame, "the Tome editor again");
+    await until(async () => (await look()).fontSize === before.fontSize, `font size back to ${before.fontSize}`);
+  });
+
+  await check("Tome: Toggle Bookmark marks the line in the gutter; closed and reopened, the bookmark is still there (kept by the server)", async () => {
+    const marked = () => frame.$$eval(".ln.bookmark", (els) => els.map((e) => e.textContent));
+    await frame.click("#lines", { position: { x: 200, y: 10 } });
+    await page.keyboard.press("Control+Home");
+    await until(async () => (await rowText(4)) !== undefined, "line 4 on screen");
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("ArrowDown");
+    await until(async () => (await cursor()) === "3:0", "cursor on line 4", 5000);
+    await runCommand("Tome: Toggle Bookmark");
+    await until(async () => JSON.stringify(await marked()) === JSON.stringify(["4"]), "line 4 marked in the gutter", 10000);
+    assert((await isDirty()) === false, "a bookmark does not make the file dirty");
+    await page.keyboard.press("Control+w");
+    await until(async () => !(await tomeFrame()), "the Tome editor closed", 10000);
+    await page.keyboard.press("Control+p");
+    await page.waitForSelector(".quick-input-widget:not([style*='display: none']) input", { timeout: 5000 });
+    await page.keyboard.type("big.log");
+    await until(async () => !!(await page.$(".quick-input-list .monaco-list-row[aria-label*='big.log']")), "big.log in Quick Open", 20000);
+    await page.keyboard.press("Enter");
+    frame = await until(tomeFrame, "the Tome editor reopened", 60000);
+    await until(async () => JSON.stringify(await marked()) === JSON.stringify(["4"]), "line 4 still marked after reopening", 20000);
+    // Toggled again: gone (and the gutter says so).
+    await frame.click("#lines", { position: { x: 200, y: 10 } });
+    await page.keyboard.press("Control+Home");
+    for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowDown");
+    await until(async () => (await cursor()) === "3:0", "cursor on line 4 again", 5000);
+    await runCommand("Tome: Toggle Bookmark");
+    await until(async () => (await marked()).length === 0, "the bookmark toggled off", 10000);
+  });
+
   await check("no errors in the webview", async () => {
     const status = await frame.$eval("#status", (e) => e.textContent);
     assert(!/error/i.test(status), `status: ${status}`);
     const notes = await page.$$eval(".notifications-toasts .notification-toast", (els) => els.map((e) => e.textContent));
     assert(!notes.some((n) => /tome/i.test(n) && /error|fail/i.test(n)), `notifications: ${notes.join(" | ")}`);
     if (pageErrors.length) console.log(`#   page errors (not failing): ${pageErrors.slice(0, 5).join(" | ")}`);
+  });
+
+  // -------------------------------------------------------------------------------------------
+  // Tome: Filter Lines… (a filter view beside the file); the oracle is grep on the file as saved.
+  /** The webview frame of a filter view whose status names `label`. */
+  const filterFrame = (label) => async () => {
+    for (const f of page.frames()) {
+      const name = await f.evaluate(() => (document.getElementById("lines") ? (document.body.dataset.filter ?? "") : null)).catch(() => null);
+      if (name && name === label) return f;
+    }
+    return null;
+  };
+  const rowsOf = (f) => f.$$eval(".row", (els) => els.map((e) => ({ ln: e.querySelector(".ln").textContent, tx: e.querySelector(".tx").textContent })));
+  /** `grep -n` of `args` on big.log (LC_ALL=C), as [{n, text}]; `then` pipes it through more greps. */
+  const grepN = (args, ...then) => {
+    let cmd = `grep -n ${args.map((a) => `'${a}'`).join(" ")} '${file}'`;
+    for (const t of then) cmd += ` | grep ${t.map((a) => `'${a}'`).join(" ")}`;
+    const out = execFileSync("sh", ["-c", cmd], { env: { ...process.env, LC_ALL: "C" }, maxBuffer: 1 << 30, encoding: "latin1" });
+    return out
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => {
+        const i = l.indexOf(":");
+        return { n: Number(l.slice(0, i)), text: l.slice(i + 1) };
+      });
+  };
+  /** The rows shown equal grep's entries from `at` on (source line numbers in the gutter, text as shown). */
+  const sameAsGrep = (shown, expected, at) => {
+    if (shown.length < 5) return `only ${shown.length} rows`;
+    for (let i = 0; i < shown.length; i++) {
+      const e = expected[at + i];
+      if (!e) return i === shown.length - 1 && shown[i].tx === "" ? null : `row ${i}: nothing expected after entry ${at + i}`;
+      if (shown[i].ln !== String(e.n) || !prefix(shown[i].tx, e.text))
+        return `row ${i}: ${shown[i].ln} ${JSON.stringify(shown[i].tx.slice(0, 60))} vs ${e.n} ${JSON.stringify(e.text.slice(0, 60))}`;
+    }
+    return null;
+  };
+  /**
+   * Makes the editor whose tab label contains `part` the active one (its tab clicked: a click in
+   * a webview of another group does not make that group active in code-server).
+   */
+  const activateTab = async (part) => {
+    await page.click(`.editor-group-container .tab[aria-label*='${part}']`);
+    await until(async () => (await page.$(`.editor-group-container.active .tab.active[aria-label*='${part}']`)) !== null, `${part} active`, 5000);
+  };
+  const filterStatus = (f) => f.$eval("#status", (e) => e.textContent);
+  /** Waits until no quick input (palette, input box) is on screen: a closing one still matches runCommand's wait. */
+  const noQuickInput = () => page.waitForSelector(".quick-input-widget:not([style*='display: none'])", { state: "detached", timeout: 10000 });
+  const askFilter = async (text) => {
+    await noQuickInput();
+    await runCommand("Tome: Filter Lines");
+    await page.waitForSelector(".quick-input-widget:not([style*='display: none']) input", { timeout: 5000 });
+    await page.keyboard.type(text);
+    await page.keyboard.press("Enter");
+  };
+  let filtered = null; // the filter view of "-v error": the lines without "error", in any case
+  let matched = [];
+  await check(
+    'Tome: Filter Lines… "-v error" (millions of lines) opens a view beside the file: first screen, scrolled to the middle and Ctrl+End equal grep -n -v -i (source line numbers in the gutter)',
+    async () => {
+      matched = grepN(["-v", "-i", "-F", "error"]);
+      assert(matched.length > 1000000, `grep finds ${matched.length} lines`);
+      await frame.click("#lines", { position: { x: 200, y: 10 } });
+      const s = Date.now();
+      await askFilter("-v error");
+      filtered = await until(filterFrame("-v error"), "the filter view", 30000);
+      const first = await until(async () => {
+        const r = await rowsOf(filtered);
+        return r.length > 5 && r;
+      }, "rows in the filter view");
+      const during = await filterStatus(filtered);
+      console.log(`#   first rows ${ms(s)} after the command; its status then: ${JSON.stringify(during)}`);
+      const groups = await page.$$eval(".editor-group-container", (els) => els.length);
+      assert(groups >= 2, `the view opened beside the file (${groups} editor groups)`);
+      let diff = sameAsGrep(first, matched, 0);
+      assert(diff === null, `first screen: ${diff}`);
+      const status = await until(
+        async () => {
+          const t = await filterStatus(filtered);
+          return !/filtering/.test(t) && t.includes(`${matched.length} lines`) && t;
+        },
+        `the view's status: ${matched.length} lines, no "filtering"`,
+        60000,
+      );
+      console.log(`#   ${status}`);
+      // The scrollbar dragged to the middle: a run of grep's lines from around the middle.
+      const box = await (await filtered.$("#scroller")).boundingBox();
+      const slider = await (await filtered.$("#slider")).boundingBox();
+      await page.mouse.move(slider.x + slider.width / 2, slider.y + slider.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(slider.x + slider.width / 2, box.y + box.height / 2, { steps: 8 });
+      await page.mouse.up();
+      const mid = await until(
+        async () => {
+          const r = await rowsOf(filtered);
+          const at = matched.findIndex((e) => String(e.n) === r[0]?.ln);
+          return at > matched.length * 0.3 && at < matched.length * 0.7 && sameAsGrep(r, matched, at) === null ? { r, at } : null;
+        },
+        "rows from the middle of the filter, as grep's",
+        20000,
+      );
+      console.log(`#   middle: filter line ${mid.at + 1} of ${matched.length}, source line ${mid.r[0].ln}`);
+      await filtered.click("#lines", { position: { x: 200, y: 10 } });
+      await page.keyboard.press("Control+End");
+      const end = await until(
+        async () => {
+          const r = await rowsOf(filtered);
+          return r.length > 5 && r[r.length - 1].ln === String(matched[matched.length - 1].n) && r;
+        },
+        "the last matched line at the bottom",
+        20000,
+      );
+      diff = sameAsGrep(end, matched, matched.length - end.length);
+      assert(diff === null, `last screen: ${diff}`);
+    },
+  );
+
+  await check("highlight rules in the filter view: the spans painted are the rules' regex matches on its lines, clipped to what the rows show", async () => {
+    assert(filtered, "the filter view is open");
+    await activateTab("[-v error]");
+    const got = await until(
+      async () => {
+        const seen = await filtered.evaluate(() => {
+          const rows = [...document.querySelectorAll(".row")].map((e) => ({ line: e.dataset.line, tx: e.querySelector(".tx").textContent }));
+          const spans = JSON.parse(document.body.dataset.ruleSpans ?? "[]");
+          return { spans, rows };
+        });
+        if (seen.rows[0]?.line !== "0") {
+          // Not at the top yet (the key may have gone before the view had the focus): again.
+          await filtered.click("#lines", { position: { x: 200, y: 10 } });
+          await page.keyboard.press("Control+Home");
+          return null;
+        }
+        return seen.spans.length ? seen : null;
+      },
+      "highlight rule spans in the filter view, at its top",
+      20000,
+    );
+    // The oracle: the same patterns, by JavaScript's regexes, on each row's whole line (grep's),
+    // clipped to the part the row shows (a match crossing the window's edge is painted in part).
+    const want = [];
+    for (const r of got.rows) {
+      if (r.line === "") continue;
+      const full = matched[Number(r.line)].text;
+      const shown = r.tx.replace(/…$/, "").length;
+      [/ERROR/g, /seq=\d*7\b/g].forEach((re, rule) => {
+        for (const m of full.matchAll(re)) {
+          const end = Math.min(m.index + m[0].length, shown);
+          if (m.index < end) want.push([Number(r.line), m.index, end, rule]);
+        }
+      });
+    }
+    const sorted = (xs) => xs.map((x) => x.join(",")).sort();
+    assert(want.length > 0, "matches on the view's rows");
+    assert(JSON.stringify(sorted(got.spans)) === JSON.stringify(sorted(want)), `spans ${JSON.stringify(got.spans)} vs regex ${JSON.stringify(want)}`);
+    console.log(`#   ${got.spans.length} spans in the filter view`);
+  });
+
+  await check("Enter (and a double-click) on a filter line shows that line in the file's editor, with the cursor on it", async () => {
+    assert(filtered, "the filter view is open");
+    await filtered.click("#lines", { position: { x: 200, y: 10 } });
+    await page.keyboard.press("Control+Home");
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Enter");
+    const want = matched[2].n;
+    await until(async () => (await cursor())?.startsWith(`${want - 1}:`), `the file's cursor on line ${want}`, 20000);
+    const shown = await rows();
+    assert(
+      shown.some((r) => r.ln === String(want) && prefix(r.tx, matched[2].text)),
+      `line ${want} on screen in the file's editor`,
+    );
+    const tab = await activeTab();
+    assert(tab && (await tab.textContent()).includes("big.log"), "the file's editor is active");
+    // A double-click on the view's 6th row does the same for its line.
+    const sixth = await filtered.$("#lines .row:nth-child(6) .tx");
+    assert(sixth, "a 6th row in the view");
+    await sixth.dblclick({ position: { x: 20, y: 5 } });
+    const other = matched[5].n;
+    await until(async () => (await cursor())?.startsWith(`${other - 1}:`), `after a double-click, the file's cursor on line ${other}`, 20000);
+  });
+
+  await check("typing in the filter view edits the source line: saved from the file's editor, equal to the same insertion by Python", async () => {
+    assert(filtered, "the filter view is open");
+    const before = path.join(root, "before-filter-edit.log");
+    fs.copyFileSync(file, before);
+    const target = matched[3];
+    const { targetOffset } = scan(before, target.n);
+    await filtered.click("#lines", { position: { x: 200, y: 10 } });
+    await page.keyboard.press("Control+Home");
+    for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Home");
+    await page.keyboard.type("FILTERED ");
+    // The file's editor shows it and is dirty; the view still lists the line (it still matches).
+    await until(async () => (await rowsOf(filtered)).some((r) => r.ln === String(target.n) && r.tx.startsWith("FILTERED ")), "the edited line in the filter view");
+    // Ctrl+S in the file's editor.
+    await page.click(".editor-group-container .tab[aria-label^='big.log']:not([aria-label*='['])");
+    await frame.click("#lines", { position: { x: 200, y: 10 } });
+    await until(async () => (await isDirty()) === true, "the file's editor dirty", 10000);
+    await page.keyboard.press("Control+s");
+    await until(async () => (await isDirty()) === false, "saved", 120000);
+    // The same edit by Python: the bytes inserted at the start of that line.
+    const py = path.join(root, "python-filter-edit.log");
+    execFileSync("python3", [
+      "-c",
+      "import sys; b=open(sys.argv[1],'rb').read(); o=int(sys.argv[3]); open(sys.argv[2],'wb').write(b[:o]+b'FILTERED '+b[o:])",
+      before,
+      py,
+      String(targetOffset),
+    ]);
+    const same = execFileSync("sh", ["-c", `cmp '${file}' '${py}' && echo same || true`], { encoding: "utf8" }).trim();
+    assert(same === "same", `the saved file differs from Python's: ${same}`);
+    fs.rmSync(before);
+    fs.rmSync(py);
+    matched[3] = { ...target, text: "FILTERED " + target.text };
+  });
+
+  /** Whether the tab whose label contains `part` (and not `not`) shows the dirty marker. */
+  const tabDirty = async (part, not) => {
+    for (const t of await page.$$(`.editor-group-container .tab[aria-label*='${part}']`)) {
+      const label = (await t.getAttribute("aria-label")) ?? "";
+      if (not && label.includes(not)) continue;
+      return (await t.getAttribute("class")).split(/\s+/).includes("dirty");
+    }
+    return null;
+  };
+  await check("Ctrl+Z, Ctrl+Y and Ctrl+S in the filter view: the file's undo, redo and save; both tabs show the file's dirty state", async () => {
+    assert(filtered, "the filter view is open");
+    // Saved from the file's editor just before: neither tab is dirty.
+    await until(async () => (await tabDirty("[-v error]")) === false && (await tabDirty("big.log", "[")) === false, "both tabs clean after the save");
+    const before = path.join(root, "before-filter-undo.log");
+    fs.copyFileSync(file, before);
+    const target = matched[4];
+    const { targetOffset } = scan(before, target.n);
+    await activateTab("[-v error]");
+    await filtered.click("#lines", { position: { x: 200, y: 10 } });
+    await page.keyboard.press("Control+Home");
+    for (let i = 0; i < 4; i++) await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Home");
+    await page.keyboard.type("UNDO ");
+    const edited = async () => (await rowsOf(filtered)).some((r) => r.ln === String(target.n) && r.tx.startsWith("UNDO "));
+    await until(edited, "the edited line in the view");
+    await until(async () => (await tabDirty("[-v error]")) === true && (await tabDirty("big.log", "[")) === true, "both tabs dirty after typing in the view");
+    await page.keyboard.press("Control+z");
+    await until(async () => !(await edited()), "Ctrl+Z in the view undid the typing", 20000);
+    await until(async () => (await tabDirty("[-v error]")) === false && (await tabDirty("big.log", "[")) === false, "both tabs clean after the undo");
+    await activateTab("[-v error]");
+    await filtered.click("#lines", { position: { x: 200, y: 10 } });
+    await page.keyboard.press("Control+y");
+    await until(edited, "Ctrl+Y in the view redid it", 20000);
+    await until(async () => (await tabDirty("[-v error]")) === true && (await tabDirty("big.log", "[")) === true, "both tabs dirty after the redo");
+    await activateTab("[-v error]");
+    await filtered.click("#lines", { position: { x: 200, y: 10 } });
+    await page.keyboard.press("Control+s");
+    await until(async () => (await tabDirty("[-v error]")) === false && (await tabDirty("big.log", "[")) === false, "both tabs clean after Ctrl+S in the view", 120000);
+    const py = path.join(root, "python-filter-undo.log");
+    execFileSync("python3", [
+      "-c",
+      "import sys; b=open(sys.argv[1],'rb').read(); o=int(sys.argv[3]); open(sys.argv[2],'wb').write(b[:o]+b'UNDO '+b[o:])",
+      before,
+      py,
+      String(targetOffset),
+    ]);
+    const same = execFileSync("sh", ["-c", `cmp '${file}' '${py}' && echo same || true`], { encoding: "utf8" }).trim();
+    assert(same === "same", `the file saved from the view differs from Python's: ${same}`);
+    fs.rmSync(before);
+    fs.rmSync(py);
+    matched[4] = { ...target, text: "UNDO " + target.text };
+  });
+
+  await check("Ctrl+F in a filter view makes a nested filter (Tome: Filter Lines… of the view): equal to grep -v -i error | grep -i seq=1", async () => {
+    assert(filtered, "the filter view is open");
+    const expected = grepN(["-v", "-i", "-F", "error"], ["-i", "-F", "seq=1"]);
+    assert(expected.length > 1000, `${expected.length} lines`);
+    await activateTab("[-v error]");
+    await filtered.click("#lines", { position: { x: 200, y: 10 } });
+    // Ctrl+F in a filter view: the filter input, for the view's lines (a nested filter).
+    await noQuickInput();
+    await page.keyboard.press("Control+f");
+    await page.waitForSelector(".quick-input-widget:not([style*='display: none']) input", { timeout: 5000 });
+    const prompt = await page.$eval(".quick-input-widget .quick-input-message", (e) => e.textContent ?? "").catch(() => "");
+    assert(/Find in this filter view/.test(prompt), `Ctrl+F's prompt: ${JSON.stringify(prompt)}`);
+    // (and not the view's own find widget)
+    assert(!(await filtered.$eval("#find", (e) => e.offsetParent !== null).catch(() => false)), "the view's find widget stays closed");
+    await page.keyboard.type("seq=1");
+    await page.keyboard.press("Enter");
+    const nested = await until(filterFrame("-v error › seq=1"), "the nested filter view", 30000);
+    const first = await until(async () => {
+      const r = await rowsOf(nested);
+      return r.length > 5 && r;
+    }, "rows in the nested view");
+    const diff = sameAsGrep(first, expected, 0);
+    assert(diff === null, `nested, first screen: ${diff}`);
+    await until(async () => (await filterStatus(nested)).includes(`${expected.length} lines`), `${expected.length} lines in the nested view`, 60000);
+  });
+
+  // Restoring filter views after Developer: Reload Window is not checked here: in a clean CI
+  // run (stop 16) both views came back blank (their webviews never got their content) and the
+  // cause is not found yet; the README says so.
+  await check("closing the nested view closes its filter; the outer view stays", async () => {
+    await activateTab("› seq=1]");
+    await page.keyboard.press("Control+w"); // closes the nested view (tome/closeFilter)
+    await until(async () => !(await filterFrame("-v error › seq=1")()), "the nested view closed");
+    assert(await filterFrame("-v error")(), "the outer view is still open");
+  });
+
+  await check("Tome: Go to Time… in a filter view: the cursor on the view's first line at or after the time", async () => {
+    const time = "2026-11-27T01:00";
+    const want = matched.findIndex((e) => /^\d{4}-/.test(e.text) && e.text >= time);
+    assert(want > 0, `a line at or after ${time} in the filter (${want})`);
+    await activateTab("[-v error]");
+    await runCommand("Tome: Go to Time");
+    await page.waitForSelector(".quick-input-widget:not([style*='display: none']) input", { timeout: 5000 });
+    await page.keyboard.type(time);
+    await page.keyboard.press("Enter");
+    await noQuickInput();
+    await until(async () => (await filtered.evaluate(() => document.body.dataset.cursor)) === `${want}:0`, `the view's cursor on its line ${want + 1}`, 20000);
+    const r = await rowsOf(filtered);
+    assert(
+      r.some((x) => x.ln === String(matched[want].n) && prefix(x.tx, matched[want].text)),
+      `source line ${matched[want].n} on screen in the view`,
+    );
+  });
+
+  await check("a bad regular expression: a clear error, no view", async () => {
+    await activateTab("[-v error]");
+    await askFilter("-r seq=(1");
+    const note = await until(
+      async () => {
+        const notes = await page.$$eval(".notifications-toasts .notification-toast", (els) => els.map((e) => e.textContent ?? ""));
+        return notes.find((n) => /invalid regex/i.test(n));
+      },
+      "a notification saying the regex is invalid",
+      10000,
+    );
+    console.log(`#   ${note.slice(0, 120)}`);
+    await page.keyboard.press("Escape");
+    // Closing the filter view: its tab goes, the file's editor stays.
+    await activateTab("[-v error]");
+    await page.keyboard.press("Control+w");
+    await until(async () => !(await filterFrame("-v error")()), "the filter view closed");
+    frame = await until(tomeFrame, "the file's editor");
   });
 
   /** Clicks `name` in the explorer (a single click: a preview tab, as users open files). */
@@ -982,6 +1481,14 @@ try {
     await f.click("#lines", { position: { x: 200, y: 10 } });
     await page.keyboard.press("Control+f");
     await f.waitForSelector("#find:not([hidden])", { timeout: 5000 });
+    // The toggles are remembered across editors, as VS Code's are: start from all of them off.
+    for (const [box, key] of [
+      ["#find-case", "Alt+c"],
+      ["#find-word", "Alt+w"],
+      ["#find-regex", "Alt+r"],
+    ]) {
+      if (await f.$eval(box, (e) => e.checked)) await page.keyboard.press(key);
+    }
     await page.keyboard.type("foo");
     await total(grepCount(["-i"], "foo"), "foo");
     await page.keyboard.press("Alt+c");
@@ -1004,6 +1511,9 @@ try {
     await page.keyboard.press("Alt+w");
     await f.fill("#find-input", "foo");
     await total(grepCount(["-w"], "foo"), "foo, whole word, case (before Replace All)");
+    await f.focus("#find-input");
+    await page.keyboard.press("Control+h"); // the replace row, focused
+    await f.waitForSelector("#replace-row:not([hidden])", { timeout: 5000 });
     await f.fill("#replace-input", "BAR$1");
     await f.click("#replace-all");
     await until(async () => (await f.$eval("#find", (e) => e.dataset.replaced)) === String(grepCount(["-w"], "foo")), "replaced count", 20000);
@@ -1014,6 +1524,91 @@ try {
     await until(() => fs.readFileSync(findme, "utf8") === want, "the saved file equals sed's output", 20000);
     await page.keyboard.press("Control+z");
     await until(async () => (await f.$eval(".row .tx", (e) => e.textContent)).startsWith("0 foo Foo"), "Replace All undone in one step", 20000);
+  });
+
+  await check("word wrap on a 64 MiB one-line JSON file: Alt+Z wraps it, reading only the rows shown; scrolled far into the line, still only those", async () => {
+    await clickInExplorer("oneline.json");
+    const f = await until(
+      async () => {
+        for (const fr of page.frames()) {
+          const first = await fr.$eval(".row .tx", (e) => e.textContent).catch(() => null);
+          if (first?.startsWith('{"items":[')) return fr;
+        }
+        return null;
+      },
+      "a Tome webview showing oneline.json",
+      30000,
+    );
+    const size = fs.statSync(oneLine).size;
+    const wrapRows = () => f.$$eval(".row", (els) => els.map((e) => ({ ln: e.querySelector(".ln").textContent, tx: e.querySelector(".tx").textContent })));
+    const data = () => f.evaluate(() => ({ ...document.body.dataset }));
+    assert((await wrapRows()).length === 1, "one row before Alt+Z (editor.wordWrap is off)");
+    const before = Number((await data()).fetchedChars ?? 0);
+    await f.click(".row .tx", { position: { x: 5, y: 5 } });
+    await page.keyboard.press("Alt+z");
+    const shown = await until(async () => {
+      const r = await wrapRows();
+      return r.length > 5 && r;
+    }, "wrapped rows");
+    await sleep(1000); // the keybinding's echo of Alt+Z must not toggle it back
+    const d = await data();
+    const W = Number(d.wrapColumn);
+    assert(W > 10, `wrap column ${d.wrapColumn}`);
+    const r = await wrapRows();
+    assert(r.length === shown.length && r.length > 5, `still wrapped after the echo: ${r.length} rows`);
+    assert(r[0].ln === "1" && r.slice(1).every((x) => x.ln === ""), `the line number on the first row only: ${JSON.stringify(r.map((x) => x.ln))}`);
+    // A line over 10 000 columns: rows of exactly W columns (the documented rule).
+    for (let i = 0; i < r.length; i++) {
+      const want = readAt(oneLine, i * W, W).toString();
+      assert(r[i].tx === want, `row ${i}: ${JSON.stringify(r[i].tx.slice(0, 40))} vs ${JSON.stringify(want.slice(0, 40))}`);
+    }
+    const fetched1 = Number(d.fetchedChars) - before;
+    console.log(`#   ${r.length} rows of ${W} columns; the webview read ${fetched1} characters of the ${size}-byte line`);
+    assert(fetched1 < 256 * 1024, `read ${fetched1} characters to show ${r.length} rows`);
+    await screenshot("wrap-oneline-top");
+    // Scroll far down by the wheel: rows beyond the first 10 000 columns are read by their own window.
+    const box = await (await f.frameElement()).boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    for (let k = 0; k < 5; k++) await page.mouse.wheel(0, 4000);
+    const deep = await until(
+      async () => {
+        const x = await data();
+        return Number(x.topRow) > 500 && x;
+      },
+      "the top row far into the line",
+      20000,
+    );
+    await sleep(500);
+    const top = Number((await data()).topRow);
+    const r2 = await wrapRows();
+    assert(r2.length > 5, `${r2.length} rows`);
+    for (let i = 0; i < r2.length; i++) {
+      const want = readAt(oneLine, (top + i) * W, W).toString();
+      assert(r2[i].tx === want, `row ${top + i}: ${JSON.stringify(r2[i].tx.slice(0, 40))} vs ${JSON.stringify(want.slice(0, 40))}`);
+    }
+    const fetched2 = Number((await data()).fetchedChars) - before;
+    console.log(`#   scrolled to row ${top} (column ${top * W}; first seen at ${deep.topRow}); read ${fetched2} characters in all`);
+    assert(fetched2 < 1024 * 1024, `read ${fetched2} characters of a ${size}-byte line`);
+    await screenshot("wrap-oneline-scrolled");
+    // Ctrl+End: the cursor at the end of the line, its last rows on screen (64 MiB into the line).
+    await page.keyboard.press("Control+End");
+    const lastRow = Math.ceil(size / W) - 1;
+    await until(async () => (await data()).cursor === `0:${size}` && Number((await data()).topRow) > lastRow - r2.length, "the last rows after Ctrl+End", 20000);
+    await sleep(300);
+    const endTop = Number((await data()).topRow);
+    const r3 = await wrapRows();
+    for (let i = 0; i < r3.length; i++) {
+      const want = readAt(oneLine, (endTop + i) * W, W).toString();
+      assert(r3[i].tx === want, `row ${endTop + i}: ${JSON.stringify(r3[i].tx.slice(0, 40))} vs ${JSON.stringify(want.slice(0, 40))}`);
+    }
+    assert(endTop + r3.length - 1 === lastRow, `the last row (${lastRow}) at the bottom: top ${endTop}, ${r3.length} rows`);
+    const fetched3 = Number((await data()).fetchedChars) - before;
+    console.log(`#   Ctrl+End: rows ${endTop}..${lastRow} shown; read ${fetched3} characters in all`);
+    assert(fetched3 < 1024 * 1024, `read ${fetched3} characters of a ${size}-byte line`);
+    await screenshot("wrap-oneline-end");
+    // Alt+Z again: one row.
+    await page.keyboard.press("Alt+z");
+    await until(async () => (await wrapRows()).length === 1, "one row after Alt+Z again");
   });
 
   await check("VS Code's large-file prompt never appeared during the whole run", async () => {

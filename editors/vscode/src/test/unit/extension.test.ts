@@ -14,12 +14,13 @@ import type * as vscode from "vscode";
 import type { TomeDocument, TomeEditorProvider } from "../../editor";
 import type { DocInfo } from "../../protocol";
 import { ask, fakePanel, until } from "./fakes";
+import { DEFAULT_WRAP } from "../../wrap";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const extension = require("../../extension") as typeof import("../../extension");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { formatStatus } = require("../../statusBar") as typeof import("../../statusBar");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { indexedDoc } = require("../../progress") as typeof import("../../progress");
+const { indexedDoc, ProgressRelay } = require("../../progress") as typeof import("../../progress");
 
 const binary = process.env.TOME_BIN ?? path.resolve(__dirname, "../../../../../target/release/tome");
 const SIZE = process.env.TOME_TEST_SIZE ?? "200M";
@@ -67,6 +68,53 @@ test("index progress tokens name their document, after open and after reload", (
   assert.equal(indexedDoc(7), null);
 });
 
+test("a delayed progress notification: none for quick work, the latest value for slow work", async () => {
+  stub.reset();
+  const relay = new ProgressRelay();
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  // Quick: done before the delay, so nothing is shown (and nothing is left registered).
+  const quick = await relay.run(
+    "t/quick",
+    stub.ProgressLocation.Notification,
+    "Quick",
+    async () => {
+      relay.onServerProgress("t/quick", { kind: "begin", title: "q", percentage: 0 });
+      relay.onServerProgress("t/quick", { kind: "end" });
+      return 7;
+    },
+    200,
+  );
+  assert.equal(quick, 7);
+  assert.equal(stub.progress.length, 0, "no notification for a quick task");
+  // Slow: shown after the delay with the percentage reached before it, then closed.
+  await relay.run(
+    "t/slow",
+    stub.ProgressLocation.Notification,
+    "Slow",
+    async () => {
+      relay.onServerProgress("t/slow", { kind: "begin", title: "s", percentage: 0 });
+      relay.onServerProgress("t/slow", { kind: "report", percentage: 40 });
+      await until(() => stub.progress.length === 1, "the notification after the delay");
+      relay.onServerProgress("t/slow", { kind: "report", percentage: 70 });
+      await sleep(10);
+    },
+    50,
+  );
+  assert.equal(stub.progress.length, 1);
+  const shown = stub.progress[0];
+  assert.equal(shown.title, "Slow");
+  assert.deepEqual(
+    shown.reports.map((r) => r.message),
+    ["40%", "70%"],
+    "the value before the delay, then the later ones",
+  );
+  await until(() => shown.done, "closed at the end");
+  // Without a delay the UI is up before the task starts.
+  await relay.run("t/now", stub.ProgressLocation.Window, "Now", async () => {
+    assert.equal(stub.progress.length, 2, "shown before the task");
+  });
+});
+
 test("the activated extension: progress, status bar, copy, follow", { skip: !fs.existsSync(binary) && "no tome binary" }, async () => {
   stub.reset();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-vsc-ext-"));
@@ -75,7 +123,22 @@ test("the activated extension: progress, status bar, copy, follow", { skip: !fs.
   const prevState = process.env.TOME_STATE_DIR;
   process.env.TOME_STATE_DIR = path.join(dir, "state"); // the extension starts the server with our env
   stub.settings["tome.serverPath"] = binary;
-  const ctx = { subscriptions: [] as { dispose(): void }[], extensionUri: stub.Uri.file("/ext"), extensionPath: "/ext" };
+  stub.settings["tome.notificationDelay"] = 0; // the save's notification is checked below
+  // A Memento as VS Code gives every extension (the find toggles are kept in workspaceState).
+  const memento = (): { get<T>(key: string): T | undefined; update(key: string, value: unknown): Promise<void> } => {
+    const values = new Map<string, unknown>();
+    return {
+      get: <T>(key: string) => values.get(key) as T | undefined,
+      update: async (key: string, value: unknown) => void values.set(key, value),
+    };
+  };
+  const ctx = {
+    subscriptions: [] as { dispose(): void }[],
+    extensionUri: stub.Uri.file("/ext"),
+    extensionPath: "/ext",
+    workspaceState: memento(),
+    globalState: memento(),
+  };
   extension.activate(ctx as unknown as vscode.ExtensionContext);
   try {
     const provider = stub.providers.get("tome.largeFile") as TomeEditorProvider;
@@ -165,6 +228,25 @@ test("the activated extension: progress, status bar, copy, follow", { skip: !fs.
     // Tome: Follow End reaches the active editor's webview.
     await stub.commands.executeCommand("tome.followEnd");
     assert.deepEqual(view.posted.at(-1), { type: "follow", on: "toggle" });
+
+    // Word wrap: the settings at open (in `init`), a change of them, and Alt+Z's command.
+    view.send({ type: "ready" });
+    const init = await until(() => view.posted.find((m) => m.type === "init"), "init");
+    assert.ok(init && init.type === "init" && init.wrap?.wordWrap === "off" && init.wrap.wordWrapColumn === 80, `init's wrap: ${JSON.stringify(init)}`);
+    stub.settings["editor.wordWrap"] = "bounded";
+    stub.settings["editor.wordWrapColumn"] = 40;
+    stub.changeSettings(["editor.wordWrapColumn"]);
+    assert.deepEqual(view.posted.at(-1), { type: "wrap", wrap: { ...DEFAULT_WRAP, wordWrap: "bounded", wordWrapColumn: 40 } });
+    const before = view.posted.length;
+    stub.changeSettings(["editor.fontSize"]);
+    // Other editor settings send the appearance (editorSettings), not the wrap settings.
+    assert.deepEqual(
+      view.posted.slice(before).map((m) => m.type),
+      ["editorSettings"],
+      "other settings send no wrap",
+    );
+    await stub.commands.executeCommand("tome.toggleWordWrap");
+    assert.deepEqual(view.posted.at(-1), { type: "toggleWrap" });
   } finally {
     await extension.deactivate();
     for (const d of ctx.subscriptions) d.dispose();

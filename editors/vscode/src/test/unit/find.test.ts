@@ -3,17 +3,18 @@ import assert from "node:assert/strict";
 import { Buckets } from "../../webview/buckets";
 import { MatchCounter, OVERLAP, countLabel } from "../../webview/find/counter";
 import { FindHistory } from "../../webview/find/history";
-import { escapeRegex, serverQuery, serverReplacement } from "../../webview/find/query";
+import { escapeRegex, serverQuery } from "../../webview/find/query";
 
-test("query: options to the server's query; whole word adds \\b only next to word characters", () => {
+test("query: options to the server's query; Whole Word sends editor.wordSeparators for the server to check", () => {
   const o = { pattern: "a.b", regex: false, caseSensitive: false, wholeWord: false };
-  assert.deepEqual(serverQuery(o), { pattern: "a.b", regex: false, caseSensitive: false });
-  assert.deepEqual(serverQuery({ ...o, wholeWord: true }), { pattern: "\\ba\\.b\\b", regex: true, caseSensitive: false });
-  assert.deepEqual(serverQuery({ ...o, pattern: "=x", wholeWord: true, caseSensitive: true }), { pattern: "=x\\b", regex: true, caseSensitive: true });
-  assert.deepEqual(serverQuery({ ...o, pattern: "x|y", regex: true, wholeWord: true }), { pattern: "\\b(?:x|y)\\b", regex: true, caseSensitive: false });
-  assert.equal(serverReplacement({ ...o, wholeWord: true }, "a$1$$"), "a$$1$$$$"); // literal: $ doubled
-  assert.equal(serverReplacement({ ...o, regex: true, wholeWord: true }, "a$1"), "a$1");
-  assert.equal(serverReplacement(o, "a$1"), "a$1"); // a text query: the server takes it as is
+  assert.deepEqual(serverQuery(o, "-."), { pattern: "a.b", regex: false, caseSensitive: false });
+  assert.deepEqual(serverQuery({ ...o, wholeWord: true }, "-."), { pattern: "a.b", regex: false, caseSensitive: false, wordSeparators: "-." });
+  assert.deepEqual(serverQuery({ ...o, pattern: "x|y", regex: true, wholeWord: true, caseSensitive: true }, ""), {
+    pattern: "x|y",
+    regex: true,
+    caseSensitive: true,
+    wordSeparators: "",
+  });
   assert.equal(escapeRegex("a+b(c)[d]{e}^$|?*\\.#&-~"), "a\\+b\\(c\\)\\[d\\]\\{e\\}\\^\\$\\|\\?\\*\\\\\\.\\#\\&\\-\\~");
 });
 

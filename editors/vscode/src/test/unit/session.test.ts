@@ -213,3 +213,38 @@ test("the status bar's line count follows edits; an old info does not undo the e
   );
   assert.equal(s.info.lineCount.known, 11);
 });
+
+test("bookmarks reopened before the index reached them get their lines as it advances", async () => {
+  let placed = false;
+  const calls: string[] = [];
+  const server = {
+    async request<T>(method: string): Promise<T> {
+      calls.push(method);
+      if (method === "tome/bookmarks") {
+        return { version: 0, bookmarks: [{ name: "1", offset: 300, position: placed ? { line: 3, character: 0 } : null }] } as T;
+      }
+      return { ...info, indexComplete: placed } as T;
+    },
+  };
+  const s = new DocSession(server, { ...info });
+  const posted: HostMessage[] = [];
+  s.attach((m: HostMessage) => void posted.push(m));
+  const marked = (): unknown => (posted.filter((m) => m.type === "bookmarks").at(-1) as { lines: number[] }).lines;
+  const asked = (): number => calls.filter((c) => c === "tome/bookmarks").length;
+  const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+  // As the open's reply gives them: the index has not counted line 4 yet.
+  s.setBookmarks([{ name: "1", offset: 300, position: null }]);
+  assert.deepEqual(marked(), []);
+  await s.indexProgress(10);
+  await settle();
+  assert.equal(asked(), 1, "asked again at a progress step");
+  assert.deepEqual(marked(), []);
+  placed = true;
+  await s.indexProgress(null);
+  await settle();
+  assert.equal(asked(), 2, "asked again when the index completed");
+  assert.deepEqual(marked(), [3], "line 4 marked");
+  await s.indexProgress(50);
+  await settle();
+  assert.equal(asked(), 2, "all placed: not asked again");
+});

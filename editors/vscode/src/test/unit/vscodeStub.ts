@@ -193,6 +193,13 @@ export const commands = {
   },
 };
 
+const configListeners = new Set<(e: { affectsConfiguration(section: string, scope?: unknown): boolean }) => void>();
+/** Tells the listeners that the settings `keys` changed (`settings` already holds the new values). */
+export function changeSettings(keys: string[]): void {
+  const e = { affectsConfiguration: (section: string) => keys.some((k) => k === section || k.startsWith(section + ".")) };
+  for (const fn of [...configListeners]) fn(e);
+}
+
 /** What `workspace.save(uri)` does here (VS Code would call the provider's save). */
 export const hooks: { save?: (uri: Uri) => Promise<unknown> } = {};
 
@@ -210,7 +217,10 @@ export const workspace = {
         `${section}.${key}` in settings ? { globalValue: settings[`${section}.${key}`] as T } : undefined,
     };
   },
-  onDidChangeConfiguration: () => ({ dispose() {} }),
+  onDidChangeConfiguration: (fn: (e: { affectsConfiguration(section: string, scope?: unknown): boolean }) => void) => {
+    configListeners.add(fn);
+    return { dispose: () => void configListeners.delete(fn) };
+  },
   save: async (uri: Uri) => hooks.save?.(uri),
 };
 

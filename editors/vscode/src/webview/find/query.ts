@@ -1,7 +1,8 @@
 // The find widget's options turned into the server's query (`tome/search`'s `query`). The
-// server knows text and regex, with or without case; Whole Word is a regex with `\b` on the
-// sides where the pattern starts or ends with a word character (as VS Code's find: a match
-// that starts or ends with a separator needs no boundary there). Pure.
+// server knows text and regex, with or without case, and Whole Word by `editor.wordSeparators`
+// with VS Code's rule (`wordSeparators`: a match that starts or ends with a separator needs no
+// boundary on that side; `_`, digits and non-ASCII characters such as `€` are word
+// characters), so what it counts, lists and replaces is what VS Code's find does. Pure.
 
 import type { Query } from "../../protocol";
 
@@ -17,23 +18,10 @@ export function escapeRegex(s: string): string {
   return s.replace(/[\\.+*?()|[\]{}^$#&\-~]/g, "\\$&");
 }
 
-const WORD = /^\w$/u;
-
-export function serverQuery(o: FindOptions): Query {
-  if (!o.wholeWord) return { pattern: o.pattern, regex: o.regex, caseSensitive: o.caseSensitive };
-  if (o.regex) return { pattern: `\\b(?:${o.pattern})\\b`, regex: true, caseSensitive: o.caseSensitive };
-  const chars = [...o.pattern];
-  const left = chars.length > 0 && WORD.test(chars[0]) ? "\\b" : "";
-  const right = chars.length > 0 && WORD.test(chars[chars.length - 1]) ? "\\b" : "";
-  return { pattern: `${left}${escapeRegex(o.pattern)}${right}`, regex: true, caseSensitive: o.caseSensitive };
-}
-
-/**
- * The replacement as the server takes it: with Regex off it is literal, even when Whole Word
- * made the query a regex (`$` doubled, so `$1` is not a group).
- */
-export function serverReplacement(o: FindOptions, replacement: string): string {
-  return !o.regex && o.wholeWord ? replacement.replace(/\$/g, "$$$$") : replacement;
+/** The query of the find widget's options; `separators` is `editor.wordSeparators`. */
+export function serverQuery(o: FindOptions, separators: string): Query {
+  const q: Query = { pattern: o.pattern, regex: o.regex, caseSensitive: o.caseSensitive };
+  return o.wholeWord ? { ...q, wordSeparators: separators } : q;
 }
 
 /** Two option sets find the same matches. */

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""A save costs what the edit costs (issue 16 item 1): a plain `tome/save` over the protocol
+after one edit at 95 % and one at 1 % of a big file, against `cp --reflink=never FILE X && sync`
+of the same file, and against another tome binary (main's) in the same run. Warm page cache.
+
+Usage: scripts/bench-save.py TOME_BIN BASELINE_BIN FILE WORKDIR [RUNS]
+  Copies FILE to WORKDIR/bench-save.log once (the file saved over; FILE is never changed), then
+  RUNS rounds of: cp + sync to WORKDIR/bench-save.copy (removed right after), then for each
+  binary and each position a fresh server (state directory /tmp/tome-bench-save-state) that
+  opens the copy, inserts one short line there and times the `tome/save` request (the save
+  fsyncs what it wrote, as `sync` does for cp). The copy grows by a few bytes per save. Prints
+  each time, then the medians, and each save's median as a ratio of cp + sync; the reply's
+  `method` and `written` where the binary reports them. Needs room for two copies of FILE in
+  WORKDIR (a rename save writes a whole new file while the old one is still open). Removes
+  its files at the end.
+"""
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tome_rpc import Tome  # noqa: E402
+
+
+def cp_sync(path, copy):
+    start = time.perf_counter()
+    subprocess.run(["cp", "--reflink=never", path, copy], check=True)
+    subprocess.run(["sync"], check=True)
+    took = time.perf_counter() - start
+    os.remove(copy)
+    return took
+
+
+def tome_save(binary, path, fraction):
+    t = Tome(binary)
+    t.initialize()
+    doc = t.request("tome/open", {"path": path})["doc"]
+    at = int(os.path.getsize(path) * fraction)
+    t.request("tome/edit", {"doc": doc, "version": 0,
+                            "edits": [{"offsets": {"start": at, "end": at}, "text": "EDITED\n"}]})
+    start = time.perf_counter()
+    r = t.request("tome/save", {"doc": doc})
+    took = time.perf_counter() - start
+    t.shutdown()
+    t.p.stdin.close()
+    t.p.wait()
+    return took, r
+
+
+def main():
+    if len(sys.argv) < 5:
+        print(__doc__)
+        sys.exit(2)
+    new, base, src, work = sys.argv[1:5]
+    runs = int(sys.argv[5]) if len(sys.argv) > 5 else 3
+    state = "/tmp/tome-bench-save-state"
+    shutil.rmtree(state, ignore_errors=True)
+    os.environ["TOME_STATE_DIR"] = state
+    path = os.path.join(work, "bench-save.log")
+    copy = os.path.join(work, "bench-save.copy")
+    subprocess.run(["cp", "--reflink=never", src, path], check=True)
+    subprocess.run(["sync"], check=True)
+    cases = [(name, binary, frac) for frac in (0.95, 0.01)
+             for name, binary in (("new", new), ("baseline", base))]
+    times = {"cp+sync": []}
+    replies = {}
+    try:
+        for r in range(runs):
+            times["cp+sync"].append(cp_sync(path, copy))
+            print(f"run {r}: cp+sync {times['cp+sync'][-1]:.2f} s", flush=True)
+            for name, binary, frac in cases:
+                key = f"{name} edit at {frac:.0%}"
+                took, reply = tome_save(binary, path, frac)
+                times.setdefault(key, []).append(took)
+                replies[key] = reply
+                print(f"run {r}: {key}: {took:.3f} s  method={reply.get('method')} "
+                      f"written={reply.get('written')} backedUp={reply.get('backedUp')}",
+                      flush=True)
+    finally:
+        for p in (path, copy):
+            if os.path.exists(p):
+                os.remove(p)
+        shutil.rmtree(state, ignore_errors=True)
+    size = os.path.getsize(src)
+    print(f"\nfile {size / 2**30:.2f} GiB, {runs} runs, medians:")
+    cp = statistics.median(times["cp+sync"])
+    for key, ts in times.items():
+        m = statistics.median(ts)
+        print(f"  {key:28} {m:8.3f} s  {m / cp:6.3f}x cp+sync  "
+              f"(min {min(ts):.3f}, max {max(ts):.3f})")
+
+
+if __name__ == "__main__":
+    main()
