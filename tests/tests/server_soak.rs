@@ -12,7 +12,7 @@
 //!   fixed bounds (see [`check_bounds`]);
 //! * the server shuts down cleanly.
 //!
-//! Knobs: `TOME_SOAK_SECS` (length of the random phase, default 120: the CI run),
+//! Knobs: `TOME_SOAK_SECS` (length of the random phase, default 60: the CI run),
 //! `TOME_SOAK_MAX_SIZE` (largest document, default 64M; suffixes K, M, G), `TOME_SOAK_SEED`
 //! (replay a run: the seed is printed at the start and in every assertion message).
 //! scripts/soak-server.sh runs the long version (30 min, 1 GiB); docs/benchmarks.md records
@@ -1028,7 +1028,7 @@ fn twenty_documents_under_a_random_client_and_a_busy_disk_match_their_models() {
     let secs: u64 = std::env::var("TOME_SOAK_SECS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(120);
+        .unwrap_or(60);
     let max = std::env::var("TOME_SOAK_MAX_SIZE").map_or(64 << 20, |v| parse_size(&v));
     let seed: u64 = std::env::var("TOME_SOAK_SEED")
         .ok()
