@@ -143,6 +143,71 @@ fn open_reports_the_document() {
 }
 
 #[test]
+fn lifecycle_requests_sent_right_after_initialize_are_served_after_it() {
+    // A client may send `initialize` and its first requests in one write, without waiting:
+    // the server serves them once `initialize` is done (what the Neovim plugin does at startup).
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "a.txt", b"one\ntwo\n");
+    let mut s = Server::start();
+    let init = s.send("initialize", json!({"capabilities": {}}));
+    let opened = s.send("tome/open", json!({ "path": path }));
+    s.notify("initialized", json!({}));
+    assert!(s.wait(init).is_ok());
+    let r = s
+        .wait(opened)
+        .expect("the open sent before initialize's reply");
+    assert_eq!(r["size"], 8);
+}
+
+#[test]
+fn open_with_viewport_answers_the_first_lines_in_its_reply() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "a.txt", b"one\ntwo\nthree\nfour\n");
+    let mut s = Server::ready();
+    let r = s
+        .request(
+            "tome/open",
+            json!({ "path": path, "viewport": { "first": 1, "count": 2, "rawBytes": true } }),
+        )
+        .unwrap();
+    assert_eq!(texts(&r["viewport"]), ["two", "three"]);
+    // The same as a viewport asked after the open.
+    let v = s
+        .request(
+            "tome/viewport",
+            json!({ "doc": r["doc"], "first": 1, "count": 2, "rawBytes": true }),
+        )
+        .unwrap();
+    assert_eq!(r["viewport"], v);
+    // Without `viewport`, none in the reply.
+    assert!(open(&mut s, &path).get("viewport").is_none());
+    // Lines it cannot read: the document opens all the same, `viewport` is null (a
+    // `tome/viewport` says why).
+    let r = s
+        .request(
+            "tome/open",
+            json!({ "path": path, "viewport": { "first": 99, "count": 2, "wait": false } }),
+        )
+        .unwrap();
+    assert!(r["viewport"].is_null(), "{r}");
+    assert!(r["doc"].as_u64().is_some());
+    // Params that are not a viewport's: refused before anything is opened.
+    let before = open(&mut s, &path)["doc"].as_u64().unwrap();
+    for bad in [
+        json!({"count": 2}),
+        json!({"first": "x", "count": 1}),
+        json!(5),
+    ] {
+        assert_eq!(
+            s.error_code("tome/open", json!({ "path": path, "viewport": bad })),
+            -32602,
+            "{bad}"
+        );
+    }
+    assert_eq!(open(&mut s, &path)["doc"].as_u64().unwrap(), before + 1);
+}
+
+#[test]
 fn open_errors() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Server::ready();

@@ -86,6 +86,7 @@ pub fn info_of(id: u64, doc: &mut Document, token: Option<String>) -> DocInfo {
         journal_error: doc.journal_failure(),
         bookmarks: None,
         bookmarks_dropped: None,
+        viewport: None,
     }
 }
 

@@ -55,6 +55,10 @@ pub struct OpenParams {
     /// chose (after an `interruptedSave` error): `"restore"`, `"discard"` or `"keep"`.
     #[serde(default)]
     pub interrupted_save: Option<InterruptedSaveChoice>,
+    /// The first lines to show, as `tome/viewport`'s params without `doc`: answered in the
+    /// reply's `viewport`, so that the first screen costs one round trip.
+    #[serde(default)]
+    pub viewport: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// The user's choice about an interrupted save's backup.
@@ -160,6 +164,11 @@ pub struct DocInfo {
     /// file changed since, or what was stored was damaged or not ours).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmarks_dropped: Option<bool>,
+    /// Only in `tome/open`'s reply, when it asked for `viewport`: those lines, as
+    /// `tome/viewport` answers; `null` if they could not be read (the document is open all
+    /// the same: ask `tome/viewport`, which says why).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub viewport: Option<Option<ViewportResult>>,
 }
 
 /// A bookmark on the wire.

@@ -1287,6 +1287,45 @@ test('file marks A-Z: kept on file lines, from other buffers, and in ShaDa on re
   eq({ true, 1500001 }, res, "'A after ShaDa read it")
 end)
 
+test('nvim FILE: the file opens while Neovim starts (one open, with its first lines); an unread early open is closed',
+  function()
+  local path = copy_of('early.log')
+  local unread = workdir .. '/early-other.log'
+  local f = assert(io.open(unread, 'wb'))
+  f:write('not read at startup\n')
+  f:close()
+  local s = session(path, { TOME_TEST_EARLY_OPEN = unread })
+  local r = s.lua([[
+    local st = T.st()
+    local c = require('tome.client')
+    local open = {}
+    vim.wait(5000, function()
+      open = {}
+      for id = 1, 5 do
+        if c.request('tome/info', { doc = id }) then
+          open[#open + 1] = id
+        end
+      end
+      return #open == 1
+    end, 50)
+    return { st.doc, open, vim.api.nvim_buf_get_lines(0, 0, 3, false), st.first_viewport == nil }
+  ]])
+  s.quit()
+  eq({ r[1] }, r[2], "only the buffer's document is left open on the server")
+  -- Two opens were sent at startup (the file's, then the test hook's): a third would have a
+  -- larger id.
+  assert(r[1] <= 2, 'the buffer took the early open, it did not open again (doc ' .. r[1] .. ')')
+  local want = {}
+  for l in io.lines(path) do
+    want[#want + 1] = l
+    if #want == 3 then
+      break
+    end
+  end
+  eq(want, r[3], 'the first lines')
+  assert(r[4], "the first fill used the open's lines")
+end)
+
 test('bookmarks: mA mB kept through edits and a save, back after quitting Neovim; :TomeBookmarks; dropped', function()
   local path = copy_of('bookmarks.log')
   -- Session 1 (its own Neovim and server; no ShaDa): marks, edits above them, a save, then

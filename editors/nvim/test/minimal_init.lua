@@ -9,3 +9,8 @@ vim.cmd('runtime plugin/tome.lua')
 if not vim.env.TOME_STATE_DIR or vim.env.TOME_STATE_DIR == '' then
   vim.env.TOME_STATE_DIR = vim.fn.tempname()
 end
+-- Test hook: an early open (client.open_early, as `nvim FILE` sends one) of a file that
+-- startup then does not read, to check that it is closed once startup is over.
+if vim.env.TOME_TEST_EARLY_OPEN then
+  require('tome.client').open_early(vim.env.TOME_TEST_EARLY_OPEN)
+end

@@ -168,6 +168,8 @@ export interface OpenParams {
   path: string;
   /** The user's answer after a -33014 `interruptedSave`. */
   interruptedSave?: "restore" | "discard" | "keep";
+  /** The first lines to show, answered in the reply's `viewport` (`tome/viewport`'s params without `doc`). */
+  viewport?: Omit<ViewportParams, "doc">;
 }
 
 /** The `tome/info` result (and the part of `tome/open`'s the client uses). */
@@ -200,6 +202,8 @@ export interface DocInfo {
   bookmarks?: Bookmark[];
   /** Only in `tome/open`: bookmarks were kept but the file changed since: dropped. */
   bookmarksDropped?: boolean;
+  /** Only in `tome/open`, when it asked for `viewport`: those lines, or null if they could not be read. */
+  viewport?: ViewportResult | null;
 }
 
 export interface Warning {

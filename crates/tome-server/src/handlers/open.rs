@@ -21,6 +21,17 @@ impl Backend {
         if p.path.is_empty() {
             return Err(invalid_params("`path` is empty"));
         }
+        // (checked before the file is opened: a bad one is refused with nothing left open)
+        let first_viewport = match p.viewport {
+            Some(mut v) => {
+                v.insert("doc".into(), 0.into());
+                let v = serde_json::from_value::<ViewportParams>(v.into())
+                    .map_err(|e| invalid_params(format!("`viewport`: {e}")))?;
+                self.viewport_request(&v)?;
+                Some(v)
+            }
+            None => None,
+        };
         let path = std::path::PathBuf::from(&p.path);
         let opened = path.clone();
         let choice = match p.interrupted_save {
@@ -128,6 +139,15 @@ impl Backend {
         .await?;
         info.recovery = recovery;
         info.warnings = warnings;
+        if let Some(mut v) = first_viewport {
+            v.doc = handle.id;
+            info.viewport = Some(
+                self.viewport(v)
+                    .await
+                    .map_err(|e| tracing::debug!("the open's viewport: {}", e.message))
+                    .ok(),
+            );
+        }
         if report && !info.index_complete {
             let token = progress::index_token(handle.id);
             info.index_progress_token = Some(token.clone());

@@ -153,9 +153,9 @@ impl Backend {
         Ok(text)
     }
 
-    /// `tome/viewport`.
-    pub async fn viewport(&self, p: ViewportParams) -> Result<ViewportResult> {
-        let handle = self.docs.get(p.doc)?;
+    /// What `tome/viewport`'s params ask for, checked (errors: invalid params) before any
+    /// document is looked at.
+    pub fn viewport_request(&self, p: &ViewportParams) -> Result<ViewportRequest> {
         let start = match (p.first, p.around, p.fraction) {
             (Some(l), None, None) => Start::Line(usize_of(l)),
             (None, Some(o), None) => Start::Offset(usize_of(o)),
@@ -180,7 +180,7 @@ impl Backend {
             width: None,
             unit: Unit::Encoding,
         });
-        let req = ViewportRequest {
+        Ok(ViewportRequest {
             start,
             count,
             before,
@@ -197,7 +197,14 @@ impl Backend {
                 max_total: usize_of(w.max_bytes).min(MAX_WHOLE_BYTES),
             }),
             raw_bytes: p.raw_bytes,
-        };
+        })
+    }
+
+    /// `tome/viewport`.
+    pub async fn viewport(&self, p: ViewportParams) -> Result<ViewportResult> {
+        let handle = self.docs.get(p.doc)?;
+        let req = self.viewport_request(&p)?;
+        let start = req.start;
         // The rules as set when the request arrived.
         let rules = p
             .highlights

@@ -63,12 +63,14 @@ function B.startup_command(st)
 end
 
 --- Makes `buf` show document `info` (a reply shaped like `tome/open`'s): the window, edits,
---- keys, autocommands. `path` is the file (nil for a document without one).
+--- keys, autocommands. `path` is the file (nil for a document without one). `early`: lines the
+--- open's reply brought ({ first, count, reply }), read by the first fill instead of asking.
 ---@return Tome.BufState
-function B.attach(buf, info, path)
+function B.attach(buf, info, path, early)
   local st = state.new(buf, info.doc, path)
   state.take_info(st, info)
   state.docs[buf] = st
+  st.first_viewport = early
 
   local bo = vim.bo[buf]
   bo.swapfile = false
@@ -185,7 +187,13 @@ function B.open(buf, path, interrupted)
   local keep_line = old and old.base and api.nvim_get_current_buf() == buf and W.cursor_line(old)
   B.close(buf)
   local t0 = uv.hrtime()
-  local info, err = client.request('tome/open', { path = path, interruptedSave = interrupted })
+  local info, err, asked
+  if interrupted == nil then
+    info, err, asked = client.take_early_open(path) -- (sent at startup: init.claim)
+  end
+  if info == nil and err == nil then
+    info, err = client.request('tome/open', { path = path, interruptedSave = interrupted })
+  end
   local interrupted_data
   if not info and type(err) == 'table' and err.code == -33014 then
     interrupted_data = err.data or {}
@@ -195,7 +203,9 @@ function B.open(buf, path, interrupted)
     client.error('opening ' .. path, err)
     return false
   end
-  local st = B.attach(buf, info, info.path and info.path ~= '' and vim.fn.fnamemodify(info.path, ':p') or path)
+  local early = asked and type(info.viewport) == 'table'
+    and { first = asked.first, count = asked.count, reply = info.viewport }
+  local st = B.attach(buf, info, info.path and info.path ~= '' and vim.fn.fnamemodify(info.path, ':p') or path, early)
   local ft = vim.filetype.match({ filename = path })
   if ft then
     vim.bo[buf].filetype = ft

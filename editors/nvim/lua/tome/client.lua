@@ -32,11 +32,9 @@ function M.error(what, err)
   vim.notify(('Tome: %s: %s'):format(what, msg), vim.log.levels.ERROR)
 end
 
---- The server, started on first use and shared by all Tome buffers.
-function M.get()
-  if client and not client.closed then
-    return client
-  end
+--- Starts `tome serve` and sends `initialize` without waiting for its reply. Raises on a
+--- server that cannot be started.
+local function spawn()
   local c, err = require('tome.rpc').start(config.cmd(), {
     on_notify = M.dispatch,
     on_exit = function(code, signal)
@@ -55,27 +53,112 @@ function M.get()
   if not c then
     error(err, 0)
   end
-  local res, e = c:request_sync('initialize', {
+  c.init_id = c:request('initialize', {
     processId = uv.os_getpid(),
     clientInfo = { name = 'tome.nvim' },
     capabilities = {
       general = { positionEncodings = { 'utf-8' } },
       window = { workDoneProgress = true },
     },
-  }, 10000)
+  })
+  return c
+end
+
+--- Waits for the reply to `initialize` of server `c` and checks it. Raises if it failed.
+local function finish_initialize(c)
+  local id = c.init_id
+  c.init_id = nil
+  local res, e = c:wait(id, 10000)
   if not res then
     c:stop()
     error('tome initialize failed: ' .. (e and e.message or '?'), 0)
   end
   if res.capabilities.positionEncoding ~= 'utf-8' then
-    -- Columns below are byte columns: a server that cannot do utf-8 would misplace edits.
+    -- Positions would be in another unit than the byte columns this plugin sends.
     c:stop()
     error('tome server does not support utf-8 positions', 0)
   end
   c.server_info = res
   c:notify('initialized', vim.empty_dict())
-  client = c
-  return c
+end
+
+--- The server, started on first use and shared by all Tome buffers.
+function M.get()
+  if not (client and not client.closed) then
+    client = spawn()
+  end
+  if client.init_id then
+    local ok, err = pcall(finish_initialize, client)
+    if not ok then
+      client = nil
+      error(err, 0)
+    end
+  end
+  return client
+end
+
+-- `tome/open` requests sent at startup by M.open_early: path -> request id.
+local early_opens = {}
+local early_cleanup = false -- the VimEnter autocommand that closes early opens nobody took
+
+--- At startup, for a file Neovim's arguments name: starts the server and sends `initialize`
+--- and `tome/open` of `path` (with `viewport`: the first lines, in the same reply) at once,
+--- without waiting (the server serves requests sent right
+--- after `initialize` once it is done: docs/protocol.md), so that the server starts and maps
+--- the file while Neovim goes on loading its plugins. B.open takes the reply
+--- (M.take_early_open). An early open nobody took is closed once startup is over.
+function M.open_early(path, viewport)
+  if early_opens[path] or vim.v.vim_did_enter ~= 0 then
+    return
+  end
+  local ok, c = pcall(function()
+    if not (client and not client.closed) then
+      client = spawn()
+    end
+    return client
+  end)
+  if not ok then
+    return -- (the open proper reports it)
+  end
+  early_opens[path] = { id = c:request('tome/open', { path = path, viewport = viewport }), viewport = viewport }
+  if not early_cleanup and vim.v.vim_did_enter == 0 then
+    early_cleanup = true
+    vim.api.nvim_create_autocmd('VimEnter', {
+      once = true,
+      callback = function()
+        for p, early in pairs(early_opens) do
+          early_opens[p] = nil
+          local id = early.id
+          c.callbacks[id] = function(_, res)
+            if res and res.doc then
+              c:request('tome/close', { doc = res.doc }, function() end)
+            end
+          end
+          local msg = c.responses[id]
+          if msg then
+            c.responses[id] = nil
+            c.callbacks[id](msg.error, msg.result)
+          end
+        end
+      end,
+    })
+  end
+end
+
+--- The reply to the early `tome/open` of `path` (M.open_early), waiting for it: result, err,
+--- and the `viewport` params it was sent with; nothing if none was sent.
+function M.take_early_open(path)
+  local early = early_opens[path]
+  if not early then
+    return
+  end
+  early_opens[path] = nil
+  local ok, c = pcall(M.get)
+  if not ok then
+    return nil, { message = c }
+  end
+  local res, err = c:wait(early.id, config.options.timeout)
+  return res, err, early.viewport
 end
 
 --- The server if it runs, without starting one (for requests that only matter to a running

@@ -63,6 +63,24 @@ function M.window()
   return math.max(30, math.min(1000, M.options.window))
 end
 
+--- Lines the buffer holds around the cursor (window.lua): the `window` setting, and at least
+--- three screens.
+function M.window_size()
+  return math.min(1000, math.max(M.window(), 3 * vim.o.lines))
+end
+
+--- `tome/viewport`'s params for `count` lines from `first` (without `doc`): lines whole up to
+--- `line_bytes`, their exact bytes (window.lua reads with them; init.lua asks the open for
+--- the first ones).
+function M.viewport_params(first, count)
+  return {
+    first = first,
+    count = count,
+    rawBytes = true,
+    wholeLines = { maxLineBytes = M.options.line_bytes, maxBytes = M.options.window_bytes },
+  }
+end
+
 function M.reach_lines()
   return math.max(M.window(), M.options.reach_lines)
 end

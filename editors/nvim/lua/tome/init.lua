@@ -2,7 +2,8 @@
 --
 -- The entry point, kept thin (as gitsigns.nvim's): setup, which buffers open through Tome
 -- (plugin/tome.lua calls claim for every new buffer, so this file and config are all that
--- load at startup), and the public functions, which live in the modules below and load on
+-- load at startup; with a big file to show, client and rpc too: its open starts at once), and
+-- the public functions, which live in the modules below and load on
 -- first use. No module requires this one; each requires only those under it here:
 --   config    settings                                  (nothing)
 --   state     the per-buffer state, Tome.BufState        (nothing)
@@ -60,6 +61,11 @@ function M.claim(buf, force)
       require('tome.buffer').open(a.buf, api.nvim_buf_get_name(a.buf))
     end,
   })
+  if vim.v.vim_did_enter == 0 and buf == api.nvim_get_current_buf() then
+    -- `nvim big.log`: the server starts and opens the file while Neovim loads its plugins.
+    local first = config.viewport_params(0, config.window_size()) -- (what window.fill reads first)
+    require('tome.client').open_early(vim.fn.fnamemodify(name, ':p'), first)
+  end
 end
 
 --- :Tome {file}: open any file through Tome, whatever its size.

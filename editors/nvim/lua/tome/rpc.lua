@@ -178,7 +178,12 @@ end
 --- Sends a request and waits for its reply (Neovim keeps processing events meanwhile, so
 --- progress notifications are shown). Returns result, err. Ctrl-C cancels the request.
 function Client:request_sync(method, params, timeout_ms)
-  local id = self:request(method, params)
+  return self:wait(self:request(method, params), timeout_ms)
+end
+
+--- Waits for the reply to request `id` (sent without a callback). Returns result, err, as
+--- request_sync does.
+function Client:wait(id, timeout_ms)
   self.waiting = self.waiting + 1
   local done, ok, code = pcall(vim.wait, timeout_ms or 10000, function()
     return self.responses[id] ~= nil or self.closed

@@ -25,6 +25,7 @@ local M = {}
 ---@field untitled? true set while the document has no file (path is nil)
 ---@field line_ending? string 'lf', 'crlf' or 'cr': what edit.lua turns "\n" into
 ---@field open_ms? number how long the open took, for the tests' log
+---@field first_viewport? { first: integer, count: integer, reply: table } the open's lines, for the first fill
 ---@field info? table the last `tome/info` (or `tome/open`) reply
 ---@field version integer the document version the buffer's text is of (edits add one each)
 ---@field size? integer the document's size in bytes

@@ -17,7 +17,7 @@ local W = {}
 --- How many lines the buffer holds: the setting, but never less than three screens so a
 --- Ctrl-F from anywhere in the window still lands inside it.
 function W.size()
-  return math.min(1000, math.max(config.window(), 3 * vim.o.lines))
+  return config.window_size()
 end
 
 function W.margin()
@@ -71,13 +71,9 @@ end
 --- The params of a viewport for the window: lines whole within the byte budgets (see
 --- config.lua), exact bytes for lines that are not valid UTF-8.
 function W.params(st, first, count)
-  return {
-    doc = st.doc,
-    first = first,
-    count = count,
-    rawBytes = true,
-    wholeLines = { maxLineBytes = config.options.line_bytes, maxBytes = config.options.window_bytes },
-  }
+  local p = config.viewport_params(first, count)
+  p.doc = st.doc
+  return p
 end
 
 local MiB = 1024 * 1024
@@ -210,7 +206,14 @@ local function read_lines(st, first, count, bytes)
   while #lines < count do
     local want = math.min(1000, count - #lines)
     local from = first + #lines
-    local r, err = client.request('tome/viewport', W.params(st, from, want))
+    local r, err
+    local early = st.first_viewport
+    st.first_viewport = nil
+    if early and early.first == from and early.count == want then
+      r = early.reply -- (the open's reply brought these: buffer.lua)
+    else
+      r, err = client.request('tome/viewport', W.params(st, from, want))
+    end
     if not r then
       if #lines > 0 and err and err.code == -33002 then
         break -- the end fell exactly on a chunk's edge
