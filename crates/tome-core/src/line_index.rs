@@ -359,17 +359,22 @@ fn build<S: Indexed>(source: &Weak<S>, shared: &Shared) {
     let mut subs = Vec::with_capacity(BLOCKS_PER_STEP);
     // Read ahead of the scan: a file not in the page cache is read at the disk's sequential
     // speed (the faults' own read-ahead is a few hundred KiB at a time, waited for one by one).
-    if let Some(src) = source.upgrade() {
-        src.prefetch(offset, (offset + READ_AHEAD).min(len));
-    }
+    // Asked for after the first step is published, not before: the first screen's lines wait
+    // for that step, and `MADV_WILLNEED` of many MiB can take milliseconds to return.
+    let first_step = offset;
+    let mut read_ahead = false;
     while offset < len {
         if shared.cancelled.load(Ordering::Acquire) {
             return;
         }
         let Some(src) = source.upgrade() else { return };
         let step_start = offset;
+        if !read_ahead && offset > first_step {
+            src.prefetch(offset, (offset + READ_AHEAD).min(len));
+            read_ahead = true;
+        }
         let ahead = offset + READ_AHEAD;
-        if ahead < len {
+        if read_ahead && ahead < len {
             src.prefetch(ahead, (ahead + BLOCK * BLOCKS_PER_STEP).min(len));
         }
         while offset < len && cum.len() < BLOCKS_PER_STEP {

@@ -200,14 +200,21 @@ impl Journal {
                 failed: None,
             }),
         });
-        start(&inner, base).map_err(|e| Error::io(&path, "cannot write journal", e))?;
+        // Not synced here: the open does not wait for the disk. A new journal is worth
+        // something only once it holds a record, and the flusher's sync of the first record
+        // makes the header before it durable too (`fdatasync` covers the whole file). A crash
+        // before that leaves no records to replay whatever survived (a journal with records
+        // was set aside before this create: `set_aside`).
+        start(&inner, base, false).map_err(|e| Error::io(&path, "cannot write journal", e))?;
         flusher::register(Arc::downgrade(&inner));
         Ok(Journal { path, inner })
     }
 
     /// Starts again from a new base (after a save or a reload): the old records are dropped.
     pub fn restart(&mut self, base: &Source) -> Result<()> {
-        start(&self.inner, base).map_err(|e| Error::io(&self.path, "cannot write journal", e))
+        // Synced: until the new header is on disk, the old records (of the old base) could
+        // come back after a crash and be replayed onto the new one.
+        start(&self.inner, base, true).map_err(|e| Error::io(&self.path, "cannot write journal", e))
     }
 
     /// Buffers a record; the flusher writes and syncs it within [`SYNC_INTERVAL`].
@@ -268,9 +275,10 @@ impl Inner {
     }
 }
 
-/// Empties the journal file and writes a fresh header (new salt) for `base`. On failure the
-/// journal is marked failed (records are dropped until a restart succeeds).
-fn start(inner: &Inner, base: &Source) -> std::io::Result<()> {
+/// Empties the journal file and writes a fresh header (new salt) for `base`, synced to disk
+/// when `durable`. On failure the journal is marked failed (records are dropped until a
+/// restart succeeds).
+fn start(inner: &Inner, base: &Source, durable: bool) -> std::io::Result<()> {
     use std::io::Seek;
     let mut file = inner.lock_file();
     let salt = random_salt();
@@ -286,7 +294,7 @@ fn start(inner: &Inner, base: &Source) -> std::io::Result<()> {
         .set_len(0)
         .and_then(|()| file.rewind().map(|_| ()))
         .and_then(|()| file.write_all(&head))
-        .and_then(|()| file.sync_data());
+        .and_then(|()| if durable { file.sync_data() } else { Ok(()) });
     if let Err(e) = &written {
         inner.lock_records().failed = Some(e.to_string());
     }
