@@ -206,9 +206,18 @@ function B.open(buf, path, interrupted)
   local early = asked and type(info.viewport) == 'table'
     and { first = asked.first, count = asked.count, reply = info.viewport }
   local st = B.attach(buf, info, info.path and info.path ~= '' and vim.fn.fnamemodify(info.path, ':p') or path, early)
-  local ft = vim.filetype.match({ filename = path })
-  if ft then
-    vim.bo[buf].filetype = ft
+  local function set_filetype()
+    local ft = api.nvim_buf_is_valid(buf) and state.docs[buf] == st and vim.filetype.match({ filename = path })
+    if ft then
+      vim.bo[buf].filetype = ft
+    end
+  end
+  if vim.v.vim_did_enter == 0 then
+    -- `nvim FILE`: the first screen first; the filetype (its detection loads a few ms of
+    -- Lua, then syntax and ftplugins run) right after it.
+    vim.schedule(set_filetype)
+  else
+    set_filetype()
   end
   if api.nvim_get_current_buf() == buf then
     -- Neovim leaves the cursor on line 0 after a BufReadCmd that sets the lines itself.

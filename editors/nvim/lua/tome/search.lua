@@ -6,7 +6,6 @@
 -- On a row holding a slice of a long line (longline.lua), columns are the line's.
 -- Requires client, window, vimregex and longline.
 local client = require('tome.client')
-local vimregex = require('tome.vimregex')
 local W = require('tome.window')
 local longline = require('tome.longline')
 local api = vim.api
@@ -19,7 +18,8 @@ S.last = nil -- {pattern = typed text, backward = bool, typed = false for * and 
 --- 'ignorecase', and 'smartcase' unless `typed` is false: `*` and `#` do not use it), or nil
 --- and a message naming what it cannot match.
 function S.parse(p, typed)
-  local q, why = vimregex.pattern(p, { typed = typed ~= false })
+  -- (required here: a 1 ms load that the first screen of a file does not need)
+  local q, why = require('tome.vimregex').pattern(p, { typed = typed ~= false })
   if not q then
     return nil, 'Tome: ' .. why
   end
