@@ -388,7 +388,11 @@ mod tests {
             vec![(u64::MAX, 2)],
             vec![(0, 1); MAX_RANGES + 1],
         ] {
-            assert_eq!(BackupRecord::decode(&with(bad.clone()).encode()), None, "{bad:?}");
+            assert_eq!(
+                BackupRecord::decode(&with(bad.clone()).encode()),
+                None,
+                "{bad:?}"
+            );
         }
     }
 

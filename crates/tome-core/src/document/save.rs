@@ -17,8 +17,8 @@ use crate::bookmarks::Bookmarks;
 use crate::index_cache::IndexCache;
 use crate::save::unchanged::Saved;
 use crate::save::{self, SaveChoice, SaveReport};
-use crate::tree::PieceTree;
 use crate::source::Source;
+use crate::tree::PieceTree;
 use crate::{Control, Error, Result};
 
 /// A save prepared by [`Document::begin_save`]: run it on any thread, then hand the outcome to

@@ -11,8 +11,9 @@
 //!   and the new content and stays where it is, on disk and in the document's mapping.
 //! - **changed blocks**, for an edit that kept the length (an overwrite, a same-length
 //!   replace-all): each run of the document that may differ from the file
-//!   ([`super::unchanged::changed_runs`]) widened to whole [`BLOCK`]s, touching ones merged.
-//!   Every byte outside them stays where it is. Chosen when the document is exactly as long as
+//!   ([`super::unchanged::changed_runs`]) widened to whole [`BLOCK`]s, touching ones merged,
+//!   is backed up, and only the runs themselves are written. Every byte outside them stays
+//!   where it is. Chosen when the document is exactly as long as
 //!   the file, the ranges are at most [`MAX_BLOCK_RANGES`] after merging (and the runs at most
 //!   16 times that before), and the blocks add up
 //!   to less than half of the tail ([`BLOCKS_FRACTION`]); otherwise (many scattered changes)
@@ -36,7 +37,7 @@
 //!    and other threads go on reading the old bytes while they are overwritten; the mapping
 //!    elsewhere stays on the file, whose bytes there do not change.
 //! 3. **Write.** The new content is written over the file (the tail from the first changed
-//!    byte on, or each changed block), the file is cut to its new length and synced. The inode
+//!    byte on, or each changed run), the file is cut to its new length and synced. The inode
 //!    (and so every hard link, the owner, the mode and the extended attributes) stays.
 //! 4. **Commit.** The backup is removed and the directory synced, then the record.
 //!
@@ -63,10 +64,11 @@
 //! programs that map the file see its bytes change under them (and fault past a shortened
 //! end); after a crash the file stays part old, part new until Tome is asked to restore it.
 //!
-//! Cost: the bytes of the ranges twice (the backup copy, free with reflinks, and the write),
-//! and room on disk for the backup; nothing for the bytes outside them. For the tail that is
-//! everything from the first changed block to the end; for an edit that kept the length, one
-//! [`BLOCK`] (64 KiB) or two per changed run, wherever it is in the file.
+//! Cost: the bytes of the ranges copied once to the backup (free with reflinks) and the new
+//! bytes written, and room on disk for the backup; nothing for the bytes outside them. For the
+//! tail that is everything from the first changed block to the end; for an edit that kept the
+//! length, one [`BLOCK`] (64 KiB) or two per changed run backed up and the run written,
+//! wherever it is in the file.
 //!
 //! `TOME_TEST_SAVE_FAULT` points: `after-backup`, `mid-write` (after the first piece),
 //! `after-write`, `after-sync` (written and synced, backup not removed).
@@ -124,10 +126,13 @@ pub(crate) struct Plan {
     pub first: u64,
     /// `(start, len)` of the old file backed up: sorted, disjoint, within the old length.
     pub ranges: Vec<(u64, u64)>,
-    /// `(start, end)` of the new content written over the file.
+    /// `(start, end)` of the new content written over the file: from the first changed byte
+    /// to the new end, or each changed run (within the blocks backed up).
     pub writes: Vec<(u64, u64)>,
     /// The file's length before the save.
     old: u64,
+    /// Changed blocks rather than the tail.
+    blocks: bool,
 }
 
 impl Plan {
@@ -139,6 +144,7 @@ impl Plan {
             ranges: vec![(start, old - start)],
             writes: vec![(first, new)],
             old,
+            blocks: false,
         }
     }
 
@@ -158,14 +164,18 @@ impl Plan {
         if old != new || first >= old {
             return tail;
         }
-        let Some(runs) = super::unchanged::changed_runs(view, meta, saved, first, MAX_BLOCK_RANGES * 16)
+        let Some(runs) =
+            super::unchanged::changed_runs(view, meta, saved, first, MAX_BLOCK_RANGES * 16)
         else {
             return tail;
         };
         let block = block_size();
         let mut blocks: Vec<(u64, u64)> = Vec::new();
-        for (s, e) in runs {
-            let (s, e) = (s - s % block, e.div_ceil(block).saturating_mul(block).min(old));
+        for &(s, e) in &runs {
+            let (s, e) = (
+                s - s % block,
+                e.div_ceil(block).saturating_mul(block).min(old),
+            );
             match blocks.last_mut() {
                 Some(last) if last.1 >= s => last.1 = last.1.max(e),
                 _ => blocks.push((s, e)),
@@ -178,8 +188,9 @@ impl Plan {
         Plan {
             first,
             ranges: blocks.iter().map(|&(s, e)| (s, e - s)).collect(),
-            writes: blocks,
+            writes: runs,
             old,
+            blocks: true,
         }
     }
 
@@ -567,10 +578,11 @@ impl Backup {
             view.read(at as usize, at as usize + want)
                 .map_err(|e| io::Error::other(e.to_string()))
         };
-        let new_samples = match plan.writes.as_slice() {
+        let new_samples = if plan.blocks {
+            sample_ranges(&plan.writes, &self.ranges, view.len() as u64, read)
+        } else {
             // The tail: spread over it from the backup's start.
-            [_] => backup_record::sample_blocks(self.start(), view.len() as u64, read),
-            blocks => sample_ranges(blocks, read),
+            backup_record::sample_blocks(self.start(), view.len() as u64, read)
         }
         .map_err(fail)?;
         let record = BackupRecord {
@@ -611,23 +623,39 @@ impl Backup {
     }
 }
 
-/// `(offset, crc32c)` of sampled blocks of the new content in the changed blocks `writes`:
-/// the first 4 KiB of up to [`backup_record`]'s sample count of them, spread evenly.
+/// `(offset, crc32c)` of sampled blocks of the new content (`len` bytes) in the changed runs
+/// `writes`, for up to [`backup_record`]'s sample count of them, spread evenly: the 4 KiB at
+/// the run's start, moved back so that it stays within the run's backed-up block (`ranges`),
+/// as [`consistent_with_interrupted_write`] reads it (4 KiB, less at the file's end).
 fn sample_ranges(
     writes: &[(u64, u64)],
+    ranges: &[(u64, u64)],
+    len: u64,
     mut read: impl FnMut(u64, usize) -> io::Result<Vec<u8>>,
 ) -> io::Result<Vec<(u64, u32)>> {
     let n = writes.len().min(backup_record::SAMPLES);
     let mut picked: Vec<usize> = (0..n)
-        .map(|i| if n > 1 { i * (writes.len() - 1) / (n - 1) } else { 0 })
+        .map(|i| {
+            if n > 1 {
+                i * (writes.len() - 1) / (n - 1)
+            } else {
+                0
+            }
+        })
         .collect();
     picked.dedup();
+    let block = backup_record::SAMPLE_BLOCK as u64;
     picked
         .into_iter()
         .map(|i| {
-            let (start, end) = writes[i];
-            let want = (backup_record::SAMPLE_BLOCK as u64).min(end - start) as usize;
-            Ok((start, crc32c::crc32c(&read(start, want)?)))
+            let start = writes[i].0;
+            let (b_start, b_end) = ranges
+                .iter()
+                .find(|&&(s, l)| (s..s + l).contains(&start))
+                .map_or((start, len), |&(s, l)| (s, s + l));
+            let at = start.min(b_end.saturating_sub(block)).max(b_start);
+            let want = block.min(len - at) as usize;
+            Ok((at, crc32c::crc32c(&read(at, want)?)))
         })
         .collect()
 }

@@ -156,7 +156,15 @@ fn save_by_rename(
         .tempfile_in(&dir)
         .map_err(|e| Error::io(&dir, "cannot create a temporary file in", e))?;
     let mut report = SaveReport::new(&target, view.len() as u64, SaveMethod::Rename, 0);
-    write_from(view, tmp.as_file(), 0, view.len() as u64, &mut report, control).map_err(|e| e.with_path(&target))?;
+    write_from(
+        view,
+        tmp.as_file(),
+        0,
+        view.len() as u64,
+        &mut report,
+        control,
+    )
+    .map_err(|e| e.with_path(&target))?;
     view.intact()?;
     crate::fault::abort_at("after-write");
     tmp.as_file()

@@ -252,10 +252,16 @@ mod tests {
         assert_eq!(first_change(&doc.view(), &meta, None), 2_000_000);
         // Undone: nothing differs.
         doc.undo().unwrap();
-        assert_eq!(first_change(&doc.view(), &meta, None), original.len() as u64);
+        assert_eq!(
+            first_change(&doc.view(), &meta, None),
+            original.len() as u64
+        );
         // An append: the old length.
         doc.insert(original.len(), "tail").unwrap();
-        assert_eq!(first_change(&doc.view(), &meta, None), original.len() as u64);
+        assert_eq!(
+            first_change(&doc.view(), &meta, None),
+            original.len() as u64
+        );
     }
 
     /// A piece of the file moved to another offset, another file's bytes, and a file changed
