@@ -100,8 +100,8 @@ pub enum Error {
 pub struct InterruptedSave {
     /// The file that was being saved (one of its names).
     pub target: PathBuf,
-    /// The backup: the file as it was before that save, from `backup_start` to its end (the
-    /// save wrote nothing before it).
+    /// The backup: the file's bytes in `ranges` as they were before that save (the save wrote
+    /// nothing outside them, except past the old end).
     pub backup: PathBuf,
     /// The offset in the file of the backup's first byte (0: the whole file).
     pub backup_start: u64,
