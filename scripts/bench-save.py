@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """A save costs what the edit costs (issue 16 item 1): a plain `tome/save` over the protocol
-after one edit at 95 % and one at 1 % of a big file, against `cp --reflink=never FILE X && sync`
-of the same file, and against another tome binary (main's) in the same run. Warm page cache.
+after one edit (a short line inserted) at 1 %, 50 % and 95 % of a big file, and after a
+same-length overwrite at 50 %, against `cp --reflink=never FILE X && sync` of the same file,
+and against another tome binary (main's) in the same run. Warm page cache.
 
 Usage: scripts/bench-save.py TOME_BIN BASELINE_BIN FILE WORKDIR [RUNS]
   Copies FILE to WORKDIR/bench-save.log once (the file saved over; FILE is never changed), then
   RUNS rounds of: cp + sync to WORKDIR/bench-save.copy (removed right after), then for each
   binary and each position a fresh server (state directory /tmp/tome-bench-save-state) that
-  opens the copy, inserts one short line there and times the `tome/save` request (the save
+  opens the copy, inserts one short line there (or overwrites 7 bytes with as many) and times
+  the `tome/save` request (the save
   fsyncs what it wrote, as `sync` does for cp). The copy grows by a few bytes per save. Prints
   each time, then the medians, and each save's median as a ratio of cp + sync; the reply's
   `method` and `written` where the binary reports them. Needs room for two copies of FILE in
@@ -34,13 +36,14 @@ def cp_sync(path, copy):
     return took
 
 
-def tome_save(binary, path, fraction):
+def tome_save(binary, path, fraction, overwrite):
     t = Tome(binary)
     t.initialize()
     doc = t.request("tome/open", {"path": path})["doc"]
     at = int(os.path.getsize(path) * fraction)
+    end = at + 7 if overwrite else at
     t.request("tome/edit", {"doc": doc, "version": 0,
-                            "edits": [{"offsets": {"start": at, "end": at}, "text": "EDITED\n"}]})
+                            "edits": [{"offsets": {"start": at, "end": end}, "text": "EDITED\n"}]})
     start = time.perf_counter()
     r = t.request("tome/save", {"doc": doc})
     took = time.perf_counter() - start
@@ -63,7 +66,8 @@ def main():
     copy = os.path.join(work, "bench-save.copy")
     subprocess.run(["cp", "--reflink=never", src, path], check=True)
     subprocess.run(["sync"], check=True)
-    cases = [(name, binary, frac) for frac in (0.95, 0.01)
+    cases = [(name, binary, frac, ow) for frac, ow in ((0.95, False), (0.50, True),
+                                                       (0.50, False), (0.01, False))
              for name, binary in (("new", new), ("baseline", base))]
     times = {"cp+sync": []}
     replies = {}
@@ -71,9 +75,10 @@ def main():
         for r in range(runs):
             times["cp+sync"].append(cp_sync(path, copy))
             print(f"run {r}: cp+sync {times['cp+sync'][-1]:.2f} s", flush=True)
-            for name, binary, frac in cases:
-                key = f"{name} edit at {frac:.0%}"
-                took, reply = tome_save(binary, path, frac)
+            for name, binary, frac, ow in cases:
+                kind = "overwrite" if ow else "edit"
+                key = f"{name} {kind} at {frac:.0%}"
+                took, reply = tome_save(binary, path, frac, ow)
                 times.setdefault(key, []).append(took)
                 replies[key] = reply
                 print(f"run {r}: {key}: {took:.3f} s  method={reply.get('method')} "
@@ -89,7 +94,7 @@ def main():
     cp = statistics.median(times["cp+sync"])
     for key, ts in times.items():
         m = statistics.median(ts)
-        print(f"  {key:28} {m:8.3f} s  {m / cp:6.3f}x cp+sync  "
+        print(f"  {key:32} {m:8.3f} s  {m / cp:6.3f}x cp+sync  "
               f"(min {min(ts):.3f}, max {max(ts):.3f})")
 
 

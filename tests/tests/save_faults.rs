@@ -345,3 +345,121 @@ fn a_tail_save_killed_at_any_step_loses_nothing() {
         assert_eq!(s.shutdown(), Some(0));
     }
 }
+
+/// An edit that keeps the length (three overwrites at 20 %, 50 % and 80 %) is saved in place by
+/// a plain `tome/save` writing only the changed bytes, behind a backup of their three 64 KiB
+/// blocks. Killed at any step, every byte outside those blocks is the old one and the file
+/// holds the old bytes or the new ones (mid-write, some of each); the next open asks;
+/// "restore" copies every block back (wholly the old file, byte for byte, same inode) and the
+/// unsaved edits recover in full; "discard" (after the write was synced) keeps the new file.
+#[test]
+fn a_block_save_killed_at_any_step_loses_nothing() {
+    use std::os::unix::fs::MetadataExt;
+    const BLOCK: usize = 64 << 10;
+    for point in ["after-backup", "mid-write", "after-write", "after-sync"] {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        let path = dir.path().join("doc.log");
+        let size = 32usize << 20;
+        tome_gen::write_file(
+            &tome_gen::GenConfig {
+                size: size as u64,
+                ..Default::default()
+            },
+            &path,
+        )
+        .unwrap();
+        let inode = std::fs::metadata(&path).unwrap().ino();
+        let old = std::fs::read(&path).unwrap();
+        let spots = [size * 20 / 100 + 5, size / 2 + 77, size * 80 / 100 + 1000];
+        let mut new = old.clone();
+        let mut edits = Vec::new();
+        for (i, &at) in spots.iter().enumerate() {
+            let text = format!("<{i}{i}{i}>");
+            new[at..at + text.len()].copy_from_slice(text.as_bytes());
+            edits.push(json!({"offsets": {"start": at, "end": at + text.len()}, "text": text}));
+        }
+
+        let mut s = Server::start_with_env(&state, &[("TOME_TEST_SAVE_FAULT", point)]);
+        s.request("initialize", json!({"capabilities": {}}))
+            .unwrap();
+        let doc = s.request("tome/open", json!({"path": path})).unwrap()["doc"]
+            .as_u64()
+            .unwrap();
+        s.request(
+            "tome/edit",
+            json!({"doc": doc, "version": 0, "edits": edits}),
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(400));
+        s.send("tome/save", json!({"doc": doc}));
+        assert_eq!(s.wait_exit(), None, "{point}: the server aborted");
+        let backup = backups(dir.path());
+        assert_eq!(backup.len(), 1, "{point}: the backup is there");
+        let backed_up = std::fs::metadata(dir.path().join(&backup[0]))
+            .unwrap()
+            .len();
+        assert_eq!(backed_up, 3 * BLOCK as u64, "{point}: three blocks");
+        let on_disk = std::fs::read(&path).unwrap();
+        assert_eq!(on_disk.len(), old.len(), "{point}");
+        let blocks: Vec<usize> = spots.iter().map(|at| at - at % BLOCK).collect();
+        for (i, (a, b)) in on_disk.chunks(BLOCK).zip(old.chunks(BLOCK)).enumerate() {
+            if !blocks.contains(&(i * BLOCK)) {
+                assert!(a == b, "{point}: block {i} is untouched");
+            }
+        }
+        match point {
+            "after-backup" => assert!(on_disk == old, "{point}: not written yet"),
+            "after-sync" | "after-write" => assert!(on_disk == new, "{point}: written"),
+            _ => assert!(on_disk != old && on_disk != new, "{point}: half written"),
+        }
+
+        let mut s = Server::start_with_state(&state);
+        s.request("initialize", json!({"capabilities": {}}))
+            .unwrap();
+        let err = s.request("tome/open", json!({"path": path})).unwrap_err();
+        assert_eq!(err["code"], -33014, "{point}: {err}");
+        assert_eq!(err["data"]["changedSince"], false, "{point}: {err}");
+        assert_eq!(
+            err["data"]["backupStart"], blocks[0] as u64,
+            "{point}: {err}"
+        );
+        assert_eq!(err["data"]["backupRanges"], 3, "{point}: {err}");
+        if point == "after-sync" {
+            let info = s
+                .request(
+                    "tome/open",
+                    json!({"path": path, "interruptedSave": "discard"}),
+                )
+                .unwrap();
+            assert!(
+                std::fs::read(&path).unwrap() == new,
+                "{point}: the new file"
+            );
+            assert!(backups(dir.path()).is_empty(), "{point}");
+            assert!(info["doc"].as_u64().is_some(), "{info}");
+            assert_eq!(s.shutdown(), Some(0));
+            continue;
+        }
+        let info = s
+            .request(
+                "tome/open",
+                json!({"path": path, "interruptedSave": "restore"}),
+            )
+            .unwrap();
+        assert!(std::fs::read(&path).unwrap() == old, "{point}: wholly old");
+        assert_eq!(std::fs::metadata(&path).unwrap().ino(), inode, "{point}");
+        assert!(backups(dir.path()).is_empty(), "{point}: backup used up");
+        assert!(temps(dir.path()).is_empty(), "{point}");
+        assert_eq!(info["recovery"]["changes"], 1, "{point}: {info}");
+        let doc = info["doc"].as_u64().unwrap();
+        let r = s.request("tome/recover", json!({"doc": doc})).unwrap();
+        assert_eq!(r["applied"], 1, "{point}: {r}");
+        let saved = s.request("tome/save", json!({"doc": doc})).unwrap();
+        assert_eq!(saved["method"], "inPlace", "{point}: {saved}");
+        assert_eq!(saved["written"], 15, "{point}: {saved}");
+        assert!(std::fs::read(&path).unwrap() == new, "{point}: recovered");
+        assert_eq!(std::fs::metadata(&path).unwrap().ino(), inode);
+        assert_eq!(s.shutdown(), Some(0));
+    }
+}

@@ -9,8 +9,9 @@
 //!
 //! - the target: its path, device and inode, its size and modification time before the save;
 //! - the backup: its path, device and inode (it is created by this process, mode 0600), and
-//!   the offset in the file its first byte came from (the save backs up and rewrites only the
-//!   file's tail from the first changed block; 0 for the whole file);
+//!   the ranges of the file it holds, in order, one after the other (the save backs up and
+//!   rewrites only those: the file's tail from the first changed block, or, for an edit that
+//!   keeps the length, only the changed blocks; `[0, size)` for the whole file);
 //! - the new content's length and the CRC of a few sampled blocks of it (in the part written),
 //!   so that a later look can tell whether the file is still "partly our new content, partly
 //!   the old one" (the save was interrupted) or was written by someone else since.
@@ -22,14 +23,17 @@
 //! Layout (little-endian), one file per save, `<state>/backups/<pid>-<backup inode>.record`:
 //!
 //! ```text
-//! "TOMEBAK2" | pid u32 | target dev u64 | target ino u64 | old size u64 | old mtime_ns i128
-//! | backup dev u64 | backup ino u64 | new size u64 | backup start u64
+//! "TOMEBAK3" | pid u32 | target dev u64 | target ino u64 | old size u64 | old mtime_ns i128
+//! | backup dev u64 | backup ino u64 | new size u64
+//! | r u32 | r × (start u64, len u64)
 //! | n u32 | n × (offset u64, crc32c u32)
 //! | target path (len u32, bytes) | backup path (len u32, bytes) | crc32c u32
 //! ```
 //!
-//! Records of the earlier layout (`TOMEBAK1`, whole-file backups: the same without the backup
-//! start) are still read, as starting at 0. A backup start past the old size is refused.
+//! Ranges are sorted, do not overlap, are not empty and lie within the old size (at most
+//! [`MAX_RANGES`]); anything else is refused. Records of the earlier layouts are still read:
+//! `TOMEBAK2` (a tail: `backup start u64` in place of the ranges) as the one range from there
+//! to the old size, `TOMEBAK1` (the same without the backup start) as the whole file.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -40,12 +44,16 @@ use std::path::{Path, PathBuf};
 use crate::journal::Reader;
 use crate::sys::{effective_uid, read_fully_at, sync_dir};
 
-const MAGIC: &[u8; 8] = b"TOMEBAK2";
+const MAGIC: &[u8; 8] = b"TOMEBAK3";
+/// The layout of backups of one tail: a backup start instead of ranges.
+const MAGIC_TAIL: &[u8; 8] = b"TOMEBAK2";
 /// The layout before backups of a tail: no backup start (whole-file backups).
 const MAGIC_WHOLE: &[u8; 8] = b"TOMEBAK1";
 /// Blocks of the new content sampled (first and last included).
-const SAMPLES: usize = 16;
-const SAMPLE_BLOCK: usize = 4096;
+pub(crate) const SAMPLES: usize = 16;
+pub(crate) const SAMPLE_BLOCK: usize = 4096;
+/// Most ranges a record holds (16 bytes each).
+pub(crate) const MAX_RANGES: usize = 1024;
 /// Largest record read (paths are bounded by the OS; anything bigger is not ours).
 const MAX_RECORD: u64 = 64 << 10;
 
@@ -68,9 +76,10 @@ pub(crate) struct BackupRecord {
     pub backup_id: (u64, u64),
     /// The size of the content being written.
     pub new_size: u64,
-    /// The offset in the target of the backup's first byte: the backup holds the old file's
-    /// bytes from there to its end, and the save wrote nothing before it.
-    pub backup_start: u64,
+    /// The ranges `(start, len)` of the target the backup holds, in order, one after the
+    /// other: the old file's bytes there. The save wrote nothing outside them, except past the
+    /// old size (the file grew).
+    pub ranges: Vec<(u64, u64)>,
     /// `(offset, crc32c)` of sampled blocks of the content being written.
     pub new_samples: Vec<(u64, u32)>,
 }
@@ -124,7 +133,11 @@ impl BackupRecord {
         out.extend_from_slice(&self.backup_id.0.to_le_bytes());
         out.extend_from_slice(&self.backup_id.1.to_le_bytes());
         out.extend_from_slice(&self.new_size.to_le_bytes());
-        out.extend_from_slice(&self.backup_start.to_le_bytes());
+        out.extend_from_slice(&(self.ranges.len() as u32).to_le_bytes());
+        for (start, len) in &self.ranges {
+            out.extend_from_slice(&start.to_le_bytes());
+            out.extend_from_slice(&len.to_le_bytes());
+        }
         out.extend_from_slice(&(self.new_samples.len() as u32).to_le_bytes());
         for (at, crc) in &self.new_samples {
             out.extend_from_slice(&at.to_le_bytes());
@@ -146,9 +159,10 @@ impl BackupRecord {
             return None;
         }
         let mut r = Reader(body);
-        let tail = match r.take(8)? {
-            m if m == MAGIC => true,
-            m if m == MAGIC_WHOLE => false,
+        let version = match r.take(8)? {
+            m if m == MAGIC => 3,
+            m if m == MAGIC_TAIL => 2,
+            m if m == MAGIC_WHOLE => 1,
             _ => return None,
         };
         let pid = r.u32()?;
@@ -157,8 +171,23 @@ impl BackupRecord {
         let old_mtime_ns = r.i128()?;
         let backup_id = (r.u64()?, r.u64()?);
         let new_size = r.u64()?;
-        let backup_start = if tail { r.u64()? } else { 0 };
-        if backup_start > old_size {
+        let ranges = match version {
+            3 => {
+                let n = r.u32()? as usize;
+                if n > MAX_RANGES {
+                    return None;
+                }
+                (0..n)
+                    .map(|_| Some((r.u64()?, r.u64()?)))
+                    .collect::<Option<Vec<_>>>()?
+            }
+            2 => {
+                let start = r.u64()?;
+                vec![(start, old_size.checked_sub(start)?)]
+            }
+            _ => vec![(0, old_size)],
+        };
+        if !ranges_are_valid(&ranges, old_size) {
             return None;
         }
         let n = r.u32()? as usize;
@@ -179,9 +208,20 @@ impl BackupRecord {
             backup,
             backup_id,
             new_size,
-            backup_start,
+            ranges,
             new_samples,
         })
+    }
+
+    /// The offset in the target of the backup's first byte (the first range's start; the old
+    /// size when nothing was backed up).
+    pub(crate) fn backup_start(&self) -> u64 {
+        self.ranges.first().map_or(self.old_size, |r| r.0)
+    }
+
+    /// Bytes the backup holds.
+    pub(crate) fn backup_len(&self) -> u64 {
+        self.ranges.iter().map(|r| r.1).sum()
     }
 
     /// Writes the record into `dir` (created 0700 if missing) durably: a temporary file,
@@ -230,6 +270,29 @@ impl BackupRecord {
     }
 }
 
+/// True if `ranges` are sorted, disjoint, not empty (each), within `size`, and few enough. A
+/// tail of an empty growth (`(size, 0)`) is allowed alone: a save of an append backs up
+/// nothing.
+pub(crate) fn ranges_are_valid(ranges: &[(u64, u64)], size: u64) -> bool {
+    if ranges.len() > MAX_RANGES {
+        return false;
+    }
+    if let [(start, 0)] = ranges {
+        return *start == size;
+    }
+    let mut at = 0;
+    for &(start, len) in ranges {
+        let Some(end) = start.checked_add(len) else {
+            return false;
+        };
+        if len == 0 || start < at || end > size {
+            return false;
+        }
+        at = end;
+    }
+    true
+}
+
 /// Opens `path` for reading without following a symbolic link in its last component.
 pub(crate) fn open_no_follow(path: &Path) -> io::Result<File> {
     std::fs::OpenOptions::new()
@@ -264,36 +327,73 @@ mod tests {
             backup: PathBuf::from("/tmp/.a.tome-backup.42"),
             backup_id: (5, 6),
             new_size: 7,
-            backup_start: 2,
+            ranges: vec![(2, 1)],
             new_samples: vec![(0, 8), (9, 10)],
         }
     }
 
-    #[test]
-    fn a_record_of_the_whole_file_layout_is_read_as_starting_at_0() {
-        let r = record();
+    /// `record()` encoded in an earlier layout: `backup_start` `None` for `TOMEBAK1`, else
+    /// `TOMEBAK2` with that start, in place of the ranges.
+    fn encode_old(r: &BackupRecord, backup_start: Option<u64>) -> Vec<u8> {
         let mut bytes = r.encode();
         bytes.truncate(bytes.len() - 4);
-        // TOMEBAK1: the same fields without the backup start (the 8 bytes after new size).
+        // The ranges: count and 16 bytes each, after new size.
         let at = 8 + 4 + 8 + 8 + 8 + 16 + 8 + 8 + 8;
-        bytes.drain(at..at + 8);
-        bytes[..8].copy_from_slice(MAGIC_WHOLE);
+        bytes.drain(at..at + 4 + 16 * r.ranges.len());
+        match backup_start {
+            Some(start) => {
+                bytes.splice(at..at, start.to_le_bytes());
+                bytes[..8].copy_from_slice(MAGIC_TAIL);
+            }
+            None => bytes[..8].copy_from_slice(MAGIC_WHOLE),
+        }
         let crc = crc32c::crc32c(&bytes);
         bytes.extend_from_slice(&crc.to_le_bytes());
-        let whole = BackupRecord {
-            backup_start: 0,
-            ..r
-        };
-        assert_eq!(BackupRecord::decode(&bytes), Some(whole));
+        bytes
     }
 
     #[test]
-    fn a_backup_start_past_the_old_size_is_refused() {
-        let r = BackupRecord {
-            backup_start: 4,
+    fn records_of_the_earlier_layouts_are_read_as_one_range() {
+        let r = record();
+        let whole = BackupRecord {
+            ranges: vec![(0, 3)],
+            ..r.clone()
+        };
+        assert_eq!(BackupRecord::decode(&encode_old(&r, None)), Some(whole));
+        let tail = BackupRecord {
+            ranges: vec![(1, 2)],
+            ..r.clone()
+        };
+        assert_eq!(BackupRecord::decode(&encode_old(&r, Some(1))), Some(tail));
+        // A backup start past the old size is refused.
+        assert_eq!(BackupRecord::decode(&encode_old(&r, Some(4))), None);
+    }
+
+    #[test]
+    fn ranges_out_of_order_overlapping_empty_or_past_the_size_are_refused() {
+        let with = |ranges: Vec<(u64, u64)>| BackupRecord {
+            old_size: 100,
+            ranges,
             ..record()
         };
-        assert_eq!(BackupRecord::decode(&r.encode()), None);
+        let ok = with(vec![(0, 10), (20, 10), (90, 10)]);
+        assert_eq!(BackupRecord::decode(&ok.encode()), Some(ok));
+        let append = with(vec![(100, 0)]);
+        assert_eq!(BackupRecord::decode(&append.encode()), Some(append));
+        for bad in [
+            vec![(20, 10), (0, 10)],
+            vec![(0, 20), (10, 10)],
+            vec![(0, 10), (30, 0)],
+            vec![(95, 10)],
+            vec![(u64::MAX, 2)],
+            vec![(0, 1); MAX_RANGES + 1],
+        ] {
+            assert_eq!(
+                BackupRecord::decode(&with(bad.clone()).encode()),
+                None,
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -100,11 +100,16 @@ pub enum Error {
 pub struct InterruptedSave {
     /// The file that was being saved (one of its names).
     pub target: PathBuf,
-    /// The backup: the file as it was before that save, from `backup_start` to its end (the
-    /// save wrote nothing before it).
+    /// The backup: the file's bytes in `ranges` as they were before that save (the save wrote
+    /// nothing outside them, except past the old end).
     pub backup: PathBuf,
     /// The offset in the file of the backup's first byte (0: the whole file).
     pub backup_start: u64,
+    /// The ranges `(start, len)` of the file the backup holds, one after the other (one range
+    /// to the old end for a tail; several blocks for an edit that kept the length).
+    pub ranges: Vec<(u64, u64)>,
+    /// The file's length before that save (a restore cuts it back to this).
+    pub old_size: u64,
     /// The process that was saving.
     pub pid: u32,
     /// The file's modification time before that save (nanoseconds since the epoch); the backup
@@ -126,7 +131,13 @@ fn interrupted_message(save: &InterruptedSave) -> String {
         save.target.display(),
         save.pid,
         save.backup.display(),
-        if save.backup_start > 0 {
+        if save.ranges.len() > 1 {
+            format!(
+                " ({} ranges from byte {} on; the bytes between them were not touched)",
+                save.ranges.len(),
+                save.backup_start
+            )
+        } else if save.backup_start > 0 {
             format!(
                 " (from byte {} on; the bytes before it were not touched)",
                 save.backup_start

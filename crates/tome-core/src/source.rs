@@ -145,7 +145,7 @@ impl FileIdentity {
 /// Cheap to share (`Arc<Source>`); its content never changes after open. Where the filesystem
 /// can share extents (XFS, btrfs), the mapping is of a reflink copy taken at open (a snapshot:
 /// another program writing or truncating the file does not reach it); elsewhere it is of the
-/// file itself. [`Source::detach_from`] moves the mapping of part of the file onto a copy of it, for a save
+/// file itself. [`Source::detach_ranges`] moves the mapping of parts of the file onto a copy of them, for a save
 /// that must write the file in place.
 #[derive(Debug)]
 pub struct Source {
@@ -154,11 +154,11 @@ pub struct Source {
     file: File,
     /// The unnamed reflink copy that is mapped instead of `file`, where one could be made.
     snapshot: Option<File>,
-    /// The copies parts of the mapping were moved onto by [`Source::detach_from`], each with
-    /// the file offset its byte 0 stands for, the lowest last: the source's bytes at file
-    /// offsets from an entry's offset up to the previous entry's are in that entry's copy.
-    /// Bytes below the last entry's offset are still read from the file (never overwritten).
-    detached: Mutex<Vec<(u64, Arc<File>)>>,
+    /// The ranges of the file whose mapping was moved onto copies by
+    /// [`Source::detach_ranges`], sorted and disjoint: the source's bytes at file offsets
+    /// `[start, end)` of an entry are in its copy from `offset`. Bytes outside every entry are
+    /// still read from the file (never overwritten by our saves).
+    detached: Mutex<Vec<Detached>>,
     /// Offset in the file of this source's byte 0 (non-zero for a tail opened after an append).
     base: usize,
     /// Offset of byte 0 within the mapping (the mapping starts at a page boundary).
@@ -181,6 +181,16 @@ pub struct Source {
     stamp: Option<Stamp>,
     /// How the index was obtained.
     cache_use: CacheUse,
+}
+
+/// A range of the file moved onto a copy (see [`Source::detach_ranges`]).
+#[derive(Debug)]
+struct Detached {
+    start: u64,
+    end: u64,
+    copy: Arc<File>,
+    /// Where the file's byte `start` is in `copy`.
+    offset: u64,
 }
 
 /// What [`Source::open_tail`] expects of the file.
@@ -502,17 +512,14 @@ impl Source {
         let detached = self.detached.lock().unwrap_or_else(PoisonError::into_inner);
         let mut at = from;
         while at < to {
-            // The run holding `at`: the detached copy with the highest offset at or below it
-            // (bounded by the copy above it), else the file up to the lowest copy.
-            let mut upper = u64::MAX;
-            let mut run: (&File, u64) = (&self.file, at);
-            for (offset, copy) in detached.iter() {
-                if *offset <= at {
-                    run = (copy, at - offset);
-                    break;
-                }
-                upper = *offset;
-            }
+            // The run holding `at`: the detached range holding it, else the file up to the
+            // next detached range.
+            let next = detached.partition_point(|d| d.end <= at);
+            let (run, upper): ((&File, u64), u64) = match detached.get(next) {
+                Some(d) if d.start <= at => ((&d.copy, d.offset + (at - d.start)), d.end),
+                Some(d) => ((&self.file, at), d.start),
+                None => ((&self.file, at), u64::MAX),
+            };
             let len = to.min(upper) - at;
             let took = f(run.0, run.1, len)?;
             at += took;
@@ -535,7 +542,7 @@ impl Source {
         self.snapshot.is_some() || self.is_detached()
     }
 
-    /// True once part of the mapping was moved onto a copy by [`Source::detach_from`]: the
+    /// True once part of the mapping was moved onto a copy by [`Source::detach_ranges`]: the
     /// source no longer stands for the file on disk.
     pub(crate) fn is_detached(&self) -> bool {
         !self
@@ -545,43 +552,73 @@ impl Source {
             .is_empty()
     }
 
-    /// Moves the mapping of file offsets `from..` onto `copy`, a file whose byte 0 holds the
-    /// file's byte `from` (a copy of the file's tail from there), so that the file itself can
-    /// then be overwritten in place from `from` on while every reader (snapshots on other
-    /// threads included) goes on reading the same content; bytes before `from` stay mapped
-    /// from the file, which the caller does not change. `from` is a multiple of the page size.
-    /// Parts already detached (from an earlier in-place save) stay on their copies: only the
-    /// file offsets between `from` and the lowest earlier one move. The address range stays
-    /// the same: slices borrowed from it stay valid. A snapshot keeps reading its snapshot.
-    /// Either way the source no longer stands for the file on disk afterwards
-    /// ([`Source::disk_change`] says `Unchanged`): the caller is about to change it.
+    /// Moves the mapping of the file's ranges `(start, len)` (sorted, disjoint) onto `copy`,
+    /// which holds them one after the other (a backup of those ranges: the first range's byte
+    /// 0 at the copy's byte 0), so that the file can then be overwritten there while every
+    /// reader (snapshots on other threads included) goes on reading the same content; bytes
+    /// outside the ranges stay mapped from the file, which the caller does not change there.
+    /// Every range starts at a multiple of the page size, and all but the last end at one (the
+    /// last may end at the file's end). Parts already detached (by an earlier in-place save)
+    /// stay on their copies: only the rest of each range moves. A range past the source's end
+    /// is noted but maps nothing. The address range stays the same: slices borrowed from it
+    /// stay valid. A snapshot keeps reading its snapshot. Either way the source no longer
+    /// stands for the file on disk afterwards ([`Source::disk_change`] says `Unchanged`): the
+    /// caller is about to change it.
     ///
-    /// Errors if `copy` is too short or the remapping fails (the mapping is then unchanged).
-    pub(crate) fn detach_from(&self, from: u64, copy: File) -> io::Result<()> {
+    /// Errors if `copy` is too short or a remapping fails (ranges moved before it stay moved:
+    /// their bytes are the same in the copy).
+    pub(crate) fn detach_ranges(&self, ranges: &[(u64, u64)], copy: File) -> io::Result<()> {
+        let copy = Arc::new(copy);
+        let copy_len = copy.metadata()?.len();
         let mut detached = self.detached.lock().unwrap_or_else(PoisonError::into_inner);
-        let upper = detached.last().map_or(u64::MAX, |(offset, _)| *offset);
-        if from >= upper {
-            return Ok(());
-        }
-        if let (None, Some(map)) = (&self.snapshot, &self.map) {
-            // The mapping covers file offsets [aligned, aligned + len).
-            let aligned = (self.base - self.delta) as u64;
-            let start = from.max(aligned);
-            let end = upper.min(aligned + map.len() as u64);
-            if start < end {
-                if copy.metadata()?.len() < end - from {
-                    return Err(io::Error::other("the copy is shorter than the mapping"));
+        let mut in_copy = 0;
+        for &(start, len) in ranges {
+            let end = start + len;
+            // The parts of [start, end) not detached yet.
+            let mut gaps = Vec::new();
+            let mut at = start;
+            for d in detached.iter().filter(|d| d.end > start && d.start < end) {
+                if d.start > at {
+                    gaps.push((at, d.start));
                 }
-                sys::remap_fixed(
-                    map,
-                    (start - aligned) as usize,
-                    (end - start) as usize,
-                    &copy,
-                    start - from,
-                )?;
+                at = at.max(d.end);
             }
+            if at < end {
+                gaps.push((at, end));
+            }
+            for (g_start, g_end) in gaps {
+                let offset = in_copy + (g_start - start);
+                if copy_len < offset + (g_end - g_start) {
+                    return Err(io::Error::other("the copy is shorter than the ranges"));
+                }
+                if let (None, Some(map)) = (&self.snapshot, &self.map) {
+                    // The mapping covers file offsets [aligned, aligned + map.len()).
+                    let aligned = (self.base - self.delta) as u64;
+                    let m_start = g_start.max(aligned);
+                    let m_end = g_end.min(aligned + map.len() as u64);
+                    if m_start < m_end {
+                        sys::remap_fixed(
+                            map,
+                            (m_start - aligned) as usize,
+                            (m_end - m_start) as usize,
+                            &copy,
+                            offset + (m_start - g_start),
+                        )?;
+                    }
+                }
+                let at = detached.partition_point(|d| d.start < g_start);
+                detached.insert(
+                    at,
+                    Detached {
+                        start: g_start,
+                        end: g_end,
+                        copy: Arc::clone(&copy),
+                        offset,
+                    },
+                );
+            }
+            in_copy += len;
         }
-        detached.push((from, Arc::new(copy)));
         Ok(())
     }
 

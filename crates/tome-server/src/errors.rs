@@ -140,6 +140,7 @@ pub fn from_core(e: CoreError) -> Error {
                 "path": save.target,
                 "backup": save.backup,
                 "backupStart": save.backup_start,
+                "backupRanges": save.ranges.len(),
                 "pid": save.pid,
                 "savedMtimeMs": (save.saved_mtime_ns / 1_000_000) as i64,
                 "changedSince": save.changed_since,

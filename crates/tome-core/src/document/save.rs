@@ -15,8 +15,10 @@ use super::release::Relocation;
 use super::{Document, Snapshot};
 use crate::bookmarks::Bookmarks;
 use crate::index_cache::IndexCache;
+use crate::save::unchanged::Saved;
 use crate::save::{self, SaveChoice, SaveReport};
 use crate::source::Source;
+use crate::tree::PieceTree;
 use crate::{Control, Error, Result};
 
 /// A save prepared by [`Document::begin_save`]: run it on any thread, then hand the outcome to
@@ -34,6 +36,9 @@ pub struct SaveJob {
     bookmarks: Bookmarks,
     /// By rename or in place.
     choice: SaveChoice,
+    /// The last save's text while the document has not moved onto its file yet: what that
+    /// file holds, so that this save writes only what changed since.
+    saved: Option<Saved>,
 }
 
 impl SaveJob {
@@ -44,7 +49,13 @@ impl SaveJob {
 
     /// Writes the snapshot to the target, then opens what it wrote. See [`crate::save`].
     pub fn run(&self, control: &Control) -> Result<SaveReport> {
-        let report = save::save_file(self.snapshot.view(), &self.target, self.choice, control)?;
+        let report = save::save_file_after(
+            self.snapshot.view(),
+            &self.target,
+            self.choice,
+            control,
+            self.saved.as_ref(),
+        )?;
         if report.method == save::SaveMethod::InPlace {
             self.forget_cached_index(&report.path);
         }
@@ -76,6 +87,8 @@ pub(super) struct Rebase {
     pub(super) revision: u64,
     /// Where the older files' bytes are in the saved file.
     pub(super) relocation: Relocation,
+    /// The saved snapshot's tree: the saved file's text, piece by piece.
+    pub(super) tree: PieceTree,
 }
 
 impl Document {
@@ -99,6 +112,10 @@ impl Document {
             cache: self.index_cache(),
             bookmarks: self.bookmarks.clone(),
             choice: SaveChoice::default(),
+            saved: self.rebase.as_ref().map(|r| Saved {
+                tree: r.tree.clone(),
+                source: r.source,
+            }),
         })
     }
 
@@ -128,6 +145,7 @@ impl Document {
                 source: saved,
                 revision: job.snapshot.revision,
                 relocation: Relocation::of(&job.snapshot.tree, saved),
+                tree: job.snapshot.tree.clone(),
             });
         }
         self.read_only = false;

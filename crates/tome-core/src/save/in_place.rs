@@ -4,37 +4,49 @@
 //! chosen by [`crate::save`], for an edit near the end of a big file, where writing only the
 //! changed tail costs a fraction of writing the whole file.
 //!
-//! Only the file's **tail** is touched: from `start`, the first changed byte
-//! ([`super::unchanged`]) rounded down to a block of [`BLOCK`] bytes. Every byte before it is
-//! the same in the old and the new content and stays where it is, on disk and in the
-//! document's mapping.
+//! Only **ranges** of the file are touched ([`Plan`]), one of two shapes:
+//!
+//! - **the tail**: from `start`, the first changed byte ([`super::unchanged`]) rounded down
+//!   to a block of [`BLOCK`] bytes, to the end. Every byte before it is the same in the old
+//!   and the new content and stays where it is, on disk and in the document's mapping.
+//! - **changed blocks**, for an edit that kept the length (an overwrite, a same-length
+//!   replace-all): each run of the document that may differ from the file
+//!   ([`super::unchanged::changed_runs`]) widened to whole [`BLOCK`]s, touching ones merged,
+//!   is backed up, and only the runs themselves are written. Every byte outside them stays
+//!   where it is. Chosen when the document is exactly as long as
+//!   the file, the ranges are at most [`MAX_BLOCK_RANGES`] after merging (and the runs at most
+//!   16 times that before), and the blocks add up
+//!   to less than half of the tail ([`BLOCKS_FRACTION`]); otherwise (many scattered changes)
+//!   the tail is written: one sequential write then costs about what scattered blocks do, and
+//!   the backup record stays small.
 //!
 //! The steps, each durable before the next:
 //!
 //! 0. **May we?** The file is opened for writing first: a file this process may not write is
 //!    refused (`PermissionDenied`) before anything is made.
-//! 1. **Backup.** The file's bytes `[start, old length)` are copied (a reflink where the
-//!    filesystem shares extents, else `copy_file_range`) into a temporary file (mode 0600) in
-//!    its directory, which takes the file's modification time, is synced, and is then renamed
-//!    to `.NAME.tome-backup.PID`: the name appears only once the copy is whole. Then a
-//!    **record** of it (with `start`) is written to the user's state directory and synced
-//!    ([`crate::backup_record`]): the only thing that makes a later open trust this backup.
-//! 2. **Detach.** The mapping of the file from `start` on, in every source the document reads
-//!    of this file, is moved onto the backup
-//!    ([`Source::detach_from`](crate::source::Source::detach_from)), so that undo history and
-//!    other threads go on reading the old bytes while the tail is overwritten; the mapping
-//!    before `start` stays on the file, whose bytes there do not change.
-//! 3. **Write.** The new content from the first changed byte on is written over the file, the
-//!    file is cut to its new length and synced. The inode (and so every hard link, the owner,
-//!    the mode and the extended attributes) stays.
+//! 1. **Backup.** The file's bytes in the ranges (for the tail, `[start, old length)`) are
+//!    copied one after the other (a reflink where the filesystem shares extents, else
+//!    `copy_file_range`) into a temporary file (mode 0600) in its directory, which takes the
+//!    file's modification time, is synced, and is then renamed to `.NAME.tome-backup.PID`: the
+//!    name appears only once the copy is whole. Then a **record** of it (with the ranges) is
+//!    written to the user's state directory and synced ([`crate::backup_record`]): the only
+//!    thing that makes a later open trust this backup.
+//! 2. **Detach.** The mapping of the ranges, in every source the document reads of this
+//!    file, is moved onto the backup
+//!    ([`Source::detach_ranges`](crate::source::Source::detach_ranges)), so that undo history
+//!    and other threads go on reading the old bytes while they are overwritten; the mapping
+//!    elsewhere stays on the file, whose bytes there do not change.
+//! 3. **Write.** The new content is written over the file (the tail from the first changed
+//!    byte on, or each changed run), the file is cut to its new length and synced. The inode
+//!    (and so every hard link, the owner, the mode and the extended attributes) stays.
 //! 4. **Commit.** The backup is removed and the directory synced, then the record.
 //!
-//! If step 3 fails (disk full, I/O error, cancel), the backup is copied back over the tail and
-//! the file cut to its old length, and the error returned. If the process dies during steps
+//! If step 3 fails (disk full, I/O error, cancel), the backup is copied back over every range
+//! and the file cut to its old length, and the error returned. If the process dies during steps
 //! 2–4, the backup is still there, and the next open of the file finds it through its record
 //! ([`find_interrupted`]) — but does not act on it: [`Document::open`](crate::Document::open)
 //! fails with [`Error::InterruptedSave`] until the user chooses. [`InterruptedSave::restore`]
-//! copies the backup back over the tail and cuts the file to its old length, with its
+//! copies the backup back over every range and cuts the file to its old length, with its
 //! modification time, so that the file is wholly the old one again and the edit journal,
 //! written against the old file, still fits it: the unsaved edits are offered for recovery as
 //! after any crash. [`InterruptedSave::discard`] keeps the file as it is. Whether another
@@ -52,12 +64,11 @@
 //! programs that map the file see its bytes change under them (and fault past a shortened
 //! end); after a crash the file stays part old, part new until Tome is asked to restore it.
 //!
-//! Cost: the bytes from `start` to the end twice (the backup copy, free with reflinks, and the
-//! write), and room on disk for the backup; nothing for the bytes before `start`. An edit that
-//! keeps the length (an overwrite, a same-length replace-all) costs the same: everything from
-//! its first changed byte to the end is backed up and written, including the file's own bytes
-//! after it. Writing only the changed blocks would need a backup (and a record) of many ranges
-//! instead of one tail; not done.
+//! Cost: the bytes of the ranges copied once to the backup (free with reflinks) and the new
+//! bytes written, and room on disk for the backup; nothing for the bytes outside them. For the
+//! tail that is everything from the first changed block to the end; for an edit that kept the
+//! length, one [`BLOCK`] (64 KiB) or two per changed run backed up and the run written,
+//! wherever it is in the file.
 //!
 //! `TOME_TEST_SAVE_FAULT` points: `after-backup`, `mid-write` (after the first piece),
 //! `after-write`, `after-sync` (written and synced, backup not removed).
@@ -92,43 +103,139 @@ pub fn is_needed(meta: &std::fs::Metadata) -> bool {
 /// onto the backup) and of filesystem blocks (the backup's copy can share extents).
 pub const BLOCK: u64 = 64 << 10;
 
-/// Where the backed-up and rewritten tail starts for a first changed byte at `first`.
-pub(crate) fn tail_start(first: u64) -> u64 {
-    let block = BLOCK.max(page_size() as u64);
-    first - first % block
+/// Most ranges of changed blocks an in-place save writes; past that, the tail.
+pub const MAX_BLOCK_RANGES: usize = 256;
+
+/// Changed blocks are written instead of the tail when they add up to less than the tail's
+/// length divided by this.
+pub const BLOCKS_FRACTION: u64 = 2;
+
+fn block_size() -> u64 {
+    BLOCK.max(page_size() as u64)
 }
 
-/// Writes `view` over `target` in place, from `first`, the first byte that may differ from the
-/// file (see [`super::unchanged`]). See the module documentation.
+/// Where the backed-up and rewritten tail starts for a first changed byte at `first`.
+pub(crate) fn tail_start(first: u64) -> u64 {
+    first - first % block_size()
+}
+
+/// What an in-place save backs up and writes. See the module documentation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Plan {
+    /// The first byte that may differ (the report's `from`).
+    pub first: u64,
+    /// `(start, len)` of the old file backed up: sorted, disjoint, within the old length.
+    pub ranges: Vec<(u64, u64)>,
+    /// `(start, end)` of the new content written over the file: from the first changed byte
+    /// to the new end, or each changed run (within the blocks backed up).
+    pub writes: Vec<(u64, u64)>,
+    /// The file's length before the save.
+    old: u64,
+    /// Changed blocks rather than the tail.
+    blocks: bool,
+}
+
+impl Plan {
+    /// The tail from the block of `first` (see the module documentation).
+    fn tail(first: u64, old: u64, new: u64) -> Plan {
+        let start = tail_start(first);
+        Plan {
+            first,
+            ranges: vec![(start, old - start)],
+            writes: vec![(first, new)],
+            old,
+            blocks: false,
+        }
+    }
+
+    /// Chooses between the tail and the changed blocks for saving `view` over the file `meta`
+    /// describes (last written as `saved`, see [`super::unchanged`]), whose first change is at
+    /// `first`. Cost: a walk over the pieces after `first`
+    /// when the lengths are equal, else O(1).
+    pub(crate) fn choose(
+        view: &View<'_>,
+        meta: &std::fs::Metadata,
+        saved: Option<&super::unchanged::Saved>,
+        first: u64,
+    ) -> Plan {
+        let (old, new) = (meta.len(), view.len() as u64);
+        let first = first.min(old).min(new);
+        let tail = Plan::tail(first, old, new);
+        if old != new || first >= old {
+            return tail;
+        }
+        let Some(runs) =
+            super::unchanged::changed_runs(view, meta, saved, first, MAX_BLOCK_RANGES * 16)
+        else {
+            return tail;
+        };
+        let block = block_size();
+        let mut blocks: Vec<(u64, u64)> = Vec::new();
+        for &(s, e) in &runs {
+            let (s, e) = (
+                s - s % block,
+                e.div_ceil(block).saturating_mul(block).min(old),
+            );
+            match blocks.last_mut() {
+                Some(last) if last.1 >= s => last.1 = last.1.max(e),
+                _ => blocks.push((s, e)),
+            }
+        }
+        let bytes: u64 = blocks.iter().map(|(s, e)| e - s).sum();
+        if blocks.len() > MAX_BLOCK_RANGES || bytes >= tail.span() / BLOCKS_FRACTION {
+            return tail;
+        }
+        Plan {
+            first,
+            ranges: blocks.iter().map(|&(s, e)| (s, e - s)).collect(),
+            writes: runs,
+            old,
+            blocks: true,
+        }
+    }
+
+    /// Bytes of the file the save touches: from the tail's start to the end of the longer of
+    /// the old and the new content, or the changed blocks.
+    pub(crate) fn span(&self) -> u64 {
+        let end = self.writes.last().map_or(0, |w| w.1);
+        self.backed_up() + end.saturating_sub(self.old)
+    }
+
+    /// Bytes backed up.
+    fn backed_up(&self) -> u64 {
+        self.ranges.iter().map(|r| r.1).sum()
+    }
+}
+
+/// Writes `view` over `target` in place, as `plan` says (see [`Plan::choose`]). See the
+/// module documentation.
 pub(crate) fn save(
     view: View<'_>,
     target: &Path,
     meta: &std::fs::Metadata,
-    first: u64,
+    plan: &Plan,
     control: &Control,
     started: Instant,
 ) -> Result<SaveReport> {
     let dir = directory_of(target);
     let new_len = view.len() as u64;
-    let first = first.min(meta.len()).min(new_len);
-    let start = tail_start(first);
     // Opened for writing first: a file we may not write is refused before anything is made
     // (a backup of a file we cannot write could never be put back).
     let out = OpenOptions::new()
         .write(true)
         .open(target)
         .map_err(|e| Error::io(target, "cannot open for writing", e))?;
-    // Room for the backup (a full copy of the tail where the filesystem cannot share extents)
-    // and growth.
+    // Room for the backup (a full copy of the ranges where the filesystem cannot share
+    // extents) and growth.
     check_free_space(
         &dir,
-        (meta.len() - start) + new_len.saturating_sub(meta.len()),
+        plan.backed_up() + new_len.saturating_sub(meta.len()),
         target,
     )?;
     control.check()?;
     check_sources_unchanged(&view)?;
-    let backup = Backup::create(target, &dir, meta, start)?;
-    let record = match backup.record(target, meta, &view) {
+    let backup = Backup::create(target, &dir, meta, &plan.ranges)?;
+    let record = match backup.record(target, meta, &view, plan) {
         Ok(record) => record,
         Err(e) => {
             backup.remove(&dir);
@@ -136,10 +243,10 @@ pub(crate) fn save(
         }
     };
     crate::fault::abort_at("after-backup");
-    let mut report = SaveReport::new(target, new_len, SaveMethod::InPlace, first);
-    report.backed_up = meta.len() - start;
+    let mut report = SaveReport::new(target, new_len, SaveMethod::InPlace, plan.first);
+    report.backed_up = plan.backed_up();
     let written = detach_sources(&view, meta, &backup)
-        .and_then(|()| write_over(view, &out, target, first, &mut report, control));
+        .and_then(|()| write_over(view, &out, target, &plan.writes, &mut report, control));
     if let Err(e) = written {
         return Err(match backup.restore(target) {
             Ok(()) => {
@@ -149,9 +256,10 @@ pub(crate) fn save(
             Err(restore) => Error::Io {
                 context: format!(
                     "{e}; and {} could not be restored ({restore}): its old content from byte \
-                     {} on is in {}",
+                     {} on ({} ranges) is in {}",
                     target.display(),
-                    backup.start,
+                    backup.start(),
+                    backup.ranges.len(),
                     backup.path.display()
                 ),
                 source: restore,
@@ -218,7 +326,9 @@ pub fn find_interrupted(path: &Path, records: Option<&Path>) -> Interrupted {
                 found.saves.push(InterruptedSave {
                     target: target.clone(),
                     backup: record.backup.clone(),
-                    backup_start: record.backup_start,
+                    backup_start: record.backup_start(),
+                    ranges: record.ranges.clone(),
+                    old_size: record.old_size,
                     pid: record.pid,
                     saved_mtime_ns: record.old_mtime_ns,
                     changed_since: !consistent_with_interrupted_write(&target, &file, &record),
@@ -284,15 +394,30 @@ fn verify_backup(record: &BackupRecord) -> std::result::Result<Option<File>, Str
     if !is_private_to_us(&meta) {
         return Err("no longer private to this user (owner or mode changed)".into());
     }
-    if meta.len() != record.old_size - record.backup_start {
+    if meta.len() != record.backup_len() {
         return Err(format!(
-            "{} bytes, but the file was {} bytes from byte {} before the save",
+            "{} bytes, but the {} ranges of the file it backs up (from byte {}) were {} bytes \
+             before the save",
             meta.len(),
-            record.old_size - record.backup_start,
-            record.backup_start
+            record.ranges.len(),
+            record.backup_start(),
+            record.backup_len()
         ));
     }
     Ok(Some(file))
+}
+
+/// Where the file's byte `at` is in a backup of `ranges`, and how many of the range's bytes
+/// are left from there; `None` if no range holds it.
+fn in_backup(ranges: &[(u64, u64)], at: u64) -> Option<(u64, u64)> {
+    let mut offset = 0;
+    for &(start, len) in ranges {
+        if (start..start + len).contains(&at) {
+            return Some((offset + (at - start), start + len - at));
+        }
+        offset += len;
+    }
+    None
 }
 
 /// True if the target holds what a save killed part-way leaves: each sampled block (all are
@@ -322,8 +447,12 @@ fn consistent_with_interrupted_write(target: &Path, backup: &File, record: &Back
         if crc32c::crc32c(&now) == new_crc {
             continue;
         }
-        let old = match at.checked_sub(record.backup_start) {
-            Some(in_backup) => read_block(backup, in_backup, want).unwrap_or_default(),
+        let old = match in_backup(&record.ranges, at) {
+            Some((in_backup, left)) => {
+                read_block(backup, in_backup, want.min(left as usize)).unwrap_or_default()
+            }
+            // Past the old end: the file grew there, no old bytes.
+            None if at >= record.old_size => Vec::new(),
             None => return false,
         };
         if old != now {
@@ -344,7 +473,8 @@ impl InterruptedSave {
         let backup = Backup {
             path: self.backup.clone(),
             file,
-            start: self.backup_start,
+            ranges: self.ranges.clone(),
+            old_size: self.old_size,
         };
         backup
             .restore(&self.target)
@@ -373,24 +503,36 @@ fn backup_name_parts(entry: &str) -> Option<(&str, u32)> {
     Some((name, pid.parse::<u32>().ok()?))
 }
 
-/// The old file's bytes from `start` to its end, under its final name once complete.
+/// The old file's bytes in some ranges, one after the other, under its final name once
+/// complete.
 struct Backup {
     path: PathBuf,
     file: File,
-    /// The offset in the target of the backup's byte 0.
-    start: u64,
+    /// `(start, len)` of the target held, in order.
+    ranges: Vec<(u64, u64)>,
+    /// The target's length before the save.
+    old_size: u64,
 }
 
 impl Backup {
-    fn create(target: &Path, dir: &Path, meta: &std::fs::Metadata, start: u64) -> Result<Backup> {
+    fn create(
+        target: &Path,
+        dir: &Path,
+        meta: &std::fs::Metadata,
+        ranges: &[(u64, u64)],
+    ) -> Result<Backup> {
         let fail = |what: &str, e: io::Error| Error::io(target, what, e);
         let original = File::open(target).map_err(|e| fail("cannot open", e))?;
         let tmp = tempfile::Builder::new()
             .prefix(&temp_prefix(target, std::process::id()))
             .tempfile_in(dir)
             .map_err(|e| Error::io(dir, "cannot create a backup file in", e))?;
-        copy_range(&original, start, tmp.as_file(), meta.len() - start)
-            .map_err(|e| fail("cannot back up", e))?;
+        let mut at = 0;
+        for &(start, len) in ranges {
+            copy_range(&original, start, tmp.as_file(), at, len, meta.len())
+                .map_err(|e| fail("cannot back up", e))?;
+            at += len;
+        }
         set_times(tmp.as_file(), meta).map_err(|e| fail("cannot back up", e))?;
         tmp.as_file()
             .sync_all()
@@ -404,7 +546,17 @@ impl Backup {
             .persist(&path)
             .map_err(|e| fail("cannot back up", e.error))?;
         sync_dir(dir);
-        Ok(Backup { path, file, start })
+        Ok(Backup {
+            path,
+            file,
+            ranges: ranges.to_vec(),
+            old_size: meta.len(),
+        })
+    }
+
+    /// The offset in the target of the backup's first byte.
+    fn start(&self) -> u64 {
+        self.ranges.first().map_or(self.old_size, |r| r.0)
     }
 
     /// Writes the record that lets a later open trust this backup (see
@@ -415,18 +567,24 @@ impl Backup {
         target: &Path,
         meta: &std::fs::Metadata,
         view: &View<'_>,
+        plan: &Plan,
     ) -> Result<Option<PathBuf>> {
         let Some(dir) = backup_record::default_dir() else {
             return Ok(None);
         };
         let fail = |e: io::Error| Error::io(&dir, "cannot record the backup in", e);
         let mine = self.file.metadata().map_err(fail)?;
-        let new_samples =
-            backup_record::sample_blocks(self.start, view.len() as u64, |at, want| {
-                view.read(at as usize, at as usize + want)
-                    .map_err(|e| io::Error::other(e.to_string()))
-            })
-            .map_err(fail)?;
+        let read = |at: u64, want: usize| {
+            view.read(at as usize, at as usize + want)
+                .map_err(|e| io::Error::other(e.to_string()))
+        };
+        let new_samples = if plan.blocks {
+            sample_ranges(&plan.writes, &self.ranges, view.len() as u64, read)
+        } else {
+            // The tail: spread over it from the backup's start.
+            backup_record::sample_blocks(self.start(), view.len() as u64, read)
+        }
+        .map_err(fail)?;
         let record = BackupRecord {
             pid: std::process::id(),
             target: target.to_path_buf(),
@@ -436,19 +594,23 @@ impl Backup {
             backup: self.path.clone(),
             backup_id: (mine.dev(), mine.ino()),
             new_size: view.len() as u64,
-            backup_start: self.start,
+            ranges: self.ranges.clone(),
             new_samples,
         };
         record.write(&dir).map(Some).map_err(fail)
     }
 
-    /// Copies the backup over `target`'s tail (same inode), cuts it to its old length, gives
+    /// Copies the backup over `target`'s ranges (same inode), cuts it to its old length, gives
     /// it the backup's modification time, syncs it, and removes the backup.
     fn restore(&self, target: &Path) -> io::Result<()> {
         let out = OpenOptions::new().write(true).open(target)?;
         let meta = self.file.metadata()?;
-        copy_back(&self.file, &out, self.start, meta.len())?;
-        out.set_len(self.start + meta.len())?;
+        let mut at = 0;
+        for &(start, len) in &self.ranges {
+            copy_back(&self.file, at, &out, start, len, meta.len())?;
+            at += len;
+        }
+        out.set_len(self.old_size)?;
         set_times(&out, &meta)?;
         out.sync_all()?;
         self.remove(&directory_of(target));
@@ -461,8 +623,45 @@ impl Backup {
     }
 }
 
-/// Moves the mapping of the target's tail (from the backup's start), in every source of the
-/// target (same device and inode), onto the backup.
+/// `(offset, crc32c)` of sampled blocks of the new content (`len` bytes) in the changed runs
+/// `writes`, for up to [`backup_record`]'s sample count of them, spread evenly: the 4 KiB at
+/// the run's start, moved back so that it stays within the run's backed-up block (`ranges`),
+/// as [`consistent_with_interrupted_write`] reads it (4 KiB, less at the file's end).
+fn sample_ranges(
+    writes: &[(u64, u64)],
+    ranges: &[(u64, u64)],
+    len: u64,
+    mut read: impl FnMut(u64, usize) -> io::Result<Vec<u8>>,
+) -> io::Result<Vec<(u64, u32)>> {
+    let n = writes.len().min(backup_record::SAMPLES);
+    let mut picked: Vec<usize> = (0..n)
+        .map(|i| {
+            if n > 1 {
+                i * (writes.len() - 1) / (n - 1)
+            } else {
+                0
+            }
+        })
+        .collect();
+    picked.dedup();
+    let block = backup_record::SAMPLE_BLOCK as u64;
+    picked
+        .into_iter()
+        .map(|i| {
+            let start = writes[i].0;
+            let (b_start, b_end) = ranges
+                .iter()
+                .find(|&&(s, l)| (s..s + l).contains(&start))
+                .map_or((start, len), |&(s, l)| (s, s + l));
+            let at = start.min(b_end.saturating_sub(block)).max(b_start);
+            let want = block.min(len - at) as usize;
+            Ok((at, crc32c::crc32c(&read(at, want)?)))
+        })
+        .collect()
+}
+
+/// Moves the mapping of the backed-up ranges, in every source of the target (same device and
+/// inode), onto the backup.
 fn detach_sources(view: &View<'_>, meta: &std::fs::Metadata, backup: &Backup) -> Result<()> {
     for src in view.bufs.sources {
         let id = src.identity();
@@ -472,22 +671,26 @@ fn detach_sources(view: &View<'_>, meta: &std::fs::Metadata, backup: &Backup) ->
         let copy = backup
             .file
             .try_clone()
-            .and_then(|f| src.detach_from(backup.start, f))
+            .and_then(|f| src.detach_ranges(&backup.ranges, f))
             .map_err(|e| Error::io(src.path(), "cannot move the document onto the backup of", e));
         copy?;
     }
     Ok(())
 }
 
+/// Writes `writes` (`(start, end)` of the new content) over the file, cuts it to the new
+/// length and syncs it.
 fn write_over(
     view: View<'_>,
     out: &File,
     target: &Path,
-    first: u64,
+    writes: &[(u64, u64)],
     report: &mut SaveReport,
     control: &Control,
 ) -> Result<()> {
-    write_from(view, out, first, report, control).map_err(|e| e.with_path(target))?;
+    for &(start, end) in writes {
+        write_from(view, out, start, end, report, control).map_err(|e| e.with_path(target))?;
+    }
     view.intact()?;
     crate::fault::abort_at("after-write");
     out.set_len(report.bytes)
@@ -497,22 +700,24 @@ fn write_over(
     Ok(())
 }
 
-/// Copies `len` bytes of `from` from offset `at` to the start of `to` (a new, empty file): a
-/// reflink where the filesystem can (`FICLONE` for a whole file; for a tail,
-/// `copy_file_range`, which shares extents itself on XFS and btrfs), else through memory.
-fn copy_range(from: &File, at: u64, to: &File, len: u64) -> io::Result<()> {
-    if at == 0 && reflink(from, to) {
+/// Copies `len` bytes of `from` (`size` bytes long) from offset `at` to `to` (the backup being
+/// made) at `dst`: a reflink of the whole file where the filesystem can (`FICLONE`, for a
+/// backup of all of it), else `copy_file_range` (which shares extents itself on XFS and
+/// btrfs), else through memory.
+fn copy_range(from: &File, at: u64, to: &File, dst: u64, len: u64, size: u64) -> io::Result<()> {
+    if at == 0 && dst == 0 && len == size && reflink(from, to) {
         return Ok(());
     }
-    copy_fully(from, at, to, 0, len)
+    copy_fully(from, at, to, dst, len)
 }
 
-/// Copies the backup `from` (`len` bytes) back into `to` at offset `at`.
-fn copy_back(from: &File, to: &File, at: u64, len: u64) -> io::Result<()> {
-    if at == 0 && reflink(from, to) {
+/// Copies `len` bytes of the backup `from` (`size` bytes long) at `src` back into `to` at
+/// `at`.
+fn copy_back(from: &File, src: u64, to: &File, at: u64, len: u64, size: u64) -> io::Result<()> {
+    if at == 0 && src == 0 && len == size && reflink(from, to) {
         return Ok(());
     }
-    copy_fully(from, 0, to, at, len)
+    copy_fully(from, src, to, at, len)
 }
 
 /// Copies `len` bytes of `from` at `src` to `to` at `dst`: the kernel's copy, else through

@@ -5,18 +5,20 @@
 //!   original file are copied by the kernel (`copy_file_range`: no copy through user space,
 //!   and a reflink on filesystems that share extents); inserted text is written.
 //! - **In-place save** ([`in_place`]): write over the file itself, only from the first changed
-//!   byte on ([`unchanged`]), behind a backup of just the tail it overwrites and a record of
-//!   it in the state directory. Its cost is in proportion to the tail, not the file.
+//!   byte on ([`unchanged`]) — or, for an edit that kept the length, only the changed blocks —
+//!   behind a backup of just what it overwrites and a record of it in the state directory. Its
+//!   cost is in proportion to that, not to the file.
 //!
 //! **Which one.** [`SaveChoice::Auto`] (a plain save) writes in place when all of these hold,
 //! else renames:
 //!
 //! - the target exists, is at least [`AUTO_IN_PLACE_MIN`] bytes (below that a rename save takes
 //!   milliseconds and its stronger guarantees cost nothing), and this process may write it;
-//! - what in place would back up and write, from the block holding the first changed byte to
-//!   the end of the longer of the old and the new content, is less than a quarter of the
-//!   file ([`AUTO_IN_PLACE_FRACTION`]): beyond that the backup and the write together cost
-//!   about what a rename save does, which then gives more;
+//! - what in place would back up and write ([`in_place::Plan`]: from the block holding the
+//!   first changed byte to the end of the longer of the old and the new content, or, for an
+//!   edit that kept the length, only the changed blocks) is less than a quarter of the file
+//!   ([`AUTO_IN_PLACE_FRACTION`]): beyond that the backup and the write together cost about
+//!   what a rename save does, which then gives more;
 //! - there is a state directory for the backup's record (without one a crash would leave a
 //!   backup no later open may trust);
 //! - the filesystem cannot share extents (ext4 and others). On XFS, btrfs and bcachefs the
@@ -54,7 +56,7 @@
 //! `fail-mid-write` makes the write fail there instead.
 
 pub mod in_place;
-mod unchanged;
+pub(crate) mod unchanged;
 mod write;
 
 use std::fs::Permissions;
@@ -86,6 +88,19 @@ pub fn save_file(
     choice: SaveChoice,
     control: &Control,
 ) -> Result<SaveReport> {
+    save_file_after(view, target, choice, control, None)
+}
+
+/// [`save_file`] by a document that has not moved onto the file its last save wrote yet
+/// (`saved`: that save's text, see [`unchanged`]), so that this save too costs only what
+/// changed since.
+pub(crate) fn save_file_after(
+    view: View<'_>,
+    target: &Path,
+    choice: SaveChoice,
+    control: &Control,
+    saved: Option<&unchanged::Saved>,
+) -> Result<SaveReport> {
     let started = Instant::now();
     let target = resolve_symlink(target)?;
     let existing = std::fs::metadata(&target).ok();
@@ -93,9 +108,10 @@ pub fn save_file(
         return Err(Error::NotRegularFile(target));
     }
     if let Some(meta) = &existing {
-        let first = unchanged::first_change(&view, meta);
-        if in_place::is_needed(meta) || in_place_pays(meta, first, &view, &target, choice) {
-            return in_place::save(view, &target, meta, first, control, started);
+        let first = unchanged::first_change(&view, meta, saved);
+        let plan = in_place::Plan::choose(&view, meta, saved, first);
+        if in_place::is_needed(meta) || in_place_pays(meta, &plan, &target, choice) {
+            return in_place::save(view, &target, meta, &plan, control, started);
         }
     }
     save_by_rename(view, &target, existing.as_ref(), control, started)
@@ -105,8 +121,7 @@ pub fn save_file(
 /// is safe and much cheaper (see the module documentation).
 fn in_place_pays(
     meta: &std::fs::Metadata,
-    first: u64,
-    view: &View<'_>,
+    plan: &in_place::Plan,
     target: &Path,
     choice: SaveChoice,
 ) -> bool {
@@ -115,9 +130,8 @@ fn in_place_pays(
         SaveChoice::Rename => false,
         SaveChoice::Auto => {
             let old = meta.len();
-            let tail = old.max(view.len() as u64) - in_place::tail_start(first);
             old >= AUTO_IN_PLACE_MIN
-                && tail < old / AUTO_IN_PLACE_FRACTION
+                && plan.span() < old / AUTO_IN_PLACE_FRACTION
                 && crate::backup_record::default_dir().is_some()
                 && sys::writable(target)
                 && !std::fs::File::open(target).is_ok_and(|f| sys::can_reflink(&f))
@@ -142,7 +156,15 @@ fn save_by_rename(
         .tempfile_in(&dir)
         .map_err(|e| Error::io(&dir, "cannot create a temporary file in", e))?;
     let mut report = SaveReport::new(&target, view.len() as u64, SaveMethod::Rename, 0);
-    write_from(view, tmp.as_file(), 0, &mut report, control).map_err(|e| e.with_path(&target))?;
+    write_from(
+        view,
+        tmp.as_file(),
+        0,
+        view.len() as u64,
+        &mut report,
+        control,
+    )
+    .map_err(|e| e.with_path(&target))?;
     view.intact()?;
     crate::fault::abort_at("after-write");
     tmp.as_file()

@@ -18,6 +18,15 @@
 //! paste): the save then writes a little more than it had to, never less. Undo brings the
 //! identity pieces back, so an edit undone costs nothing.
 //!
+//! **Right after a save.** A save leaves the document's pieces on the files it read (an
+//! in-place save also moves their mapping of what it overwrote onto its backup: *detached*,
+//! they no longer stand for the file) until the saved file is indexed and the document moves
+//! onto it. Meanwhile the file holds exactly the saved snapshot's text, so a piece is also an
+//! identity piece if the saved snapshot had the very same bytes (same buffer, same offset in
+//! it) at the same document offset ([`Saved`]), provided the file is still what that save
+//! wrote: the saved file as opened after the save, unchanged since (same test as above).
+//! Without this, the next save would find the first change at 0 and rewrite the whole file.
+//!
 //! Cost: one `stat` and a few 4 KiB reads per source met (once each), and one step per
 //! identity piece before the answer (their number grows with the edits before it, not with
 //! the file's size).
@@ -25,22 +34,96 @@
 use std::os::unix::fs::MetadataExt;
 
 use crate::source::DiskChange;
-use crate::tree::Src;
+use crate::tree::{Piece, PieceTree, Src};
 use crate::view::View;
 
-/// The first offset at which `view` may differ from the file `meta` describes. See the
+/// The text a save wrote, while the document has not moved onto the saved file yet: the saved
+/// snapshot's tree, and the saved file's source (opened right after the save).
+#[derive(Clone, Debug)]
+pub(crate) struct Saved {
+    pub tree: PieceTree,
+    pub source: u32,
+}
+
+/// The first offset at which `view` may differ from the file `meta` describes (which the
+/// last save of this document wrote as `saved`, if it has not moved onto it yet). See the
 /// module documentation.
-pub(crate) fn first_change(view: &View<'_>, meta: &std::fs::Metadata) -> u64 {
-    let id = (meta.dev(), meta.ino());
-    // Whether each source stands for the file, asked once per source.
-    let mut trusted: Vec<Option<bool>> = vec![None; view.bufs.sources.len()];
+pub(crate) fn first_change(
+    view: &View<'_>,
+    meta: &std::fs::Metadata,
+    saved: Option<&Saved>,
+) -> u64 {
+    let mut trust = Trust::new(view, meta, saved);
     let mut at = 0usize;
     for (piece, start) in view.tree.pieces_from(0) {
-        let Src::Original(s) = piece.src else {
+        if !trust.is_identity(view, &piece, start) {
             break;
+        }
+        at = start + piece.len();
+    }
+    (at as u64).min(meta.len())
+}
+
+/// The ranges `(start, end)` of `view` from `from` on (document offsets, sorted, touching
+/// ones merged) that may differ from the file `meta` describes: the pieces that are not
+/// identity pieces (same rule as [`first_change`]). `None` as soon as there are more than
+/// `limit` of them: the caller then writes the whole tail. Meant for a document as long as
+/// the file (an edit that kept the length), where every identity piece after a change is
+/// still at its own offset. Cost: one step per piece from `from` to the end (at most `limit`
+/// changed ones), plus what [`first_change`] costs per source.
+pub(crate) fn changed_runs(
+    view: &View<'_>,
+    meta: &std::fs::Metadata,
+    saved: Option<&Saved>,
+    from: u64,
+    limit: usize,
+) -> Option<Vec<(u64, u64)>> {
+    let mut trust = Trust::new(view, meta, saved);
+    let mut runs: Vec<(u64, u64)> = Vec::new();
+    for (piece, start) in view.tree.pieces_from(from as usize) {
+        if piece.len() == 0 || trust.is_identity(view, &piece, start) {
+            continue;
+        }
+        let (s, e) = (start as u64, (start + piece.len()) as u64);
+        if let Some(last) = runs.last_mut().filter(|last| last.1 >= s) {
+            last.1 = last.1.max(e);
+        } else if runs.len() == limit {
+            return None;
+        } else {
+            runs.push((s, e));
+        }
+    }
+    Some(runs)
+}
+
+/// Whether each source of a view stands for the file being saved over, asked once per source.
+struct Trust<'a> {
+    id: (u64, u64),
+    trusted: Vec<Option<bool>>,
+    /// The last save's text, if the file is still what it wrote.
+    saved: Option<&'a PieceTree>,
+}
+
+impl<'a> Trust<'a> {
+    fn new(view: &View<'_>, meta: &std::fs::Metadata, saved: Option<&'a Saved>) -> Trust<'a> {
+        let mut trust = Trust {
+            id: (meta.dev(), meta.ino()),
+            trusted: vec![None; view.bufs.sources.len()],
+            saved: None,
         };
+        trust.saved = saved
+            .filter(|s| (s.source as usize) < view.bufs.sources.len())
+            .filter(|s| trust.stands_for_file(view, s.source))
+            .map(|s| &s.tree);
+        trust
+    }
+
+    /// True if source `s` is the file, not detached, and unchanged on disk (or only appended
+    /// to) since it was opened.
+    fn stands_for_file(&mut self, view: &View<'_>, s: u32) -> bool {
         let src = &view.bufs.sources[s as usize];
-        let ok = *trusted[s as usize].get_or_insert_with(|| {
+        let id = self.id;
+        *self.trusted[s as usize].get_or_insert_with(|| {
             let identity = src.identity();
             (identity.dev, identity.ino) == id
                 && !src.is_detached()
@@ -48,13 +131,42 @@ pub(crate) fn first_change(view: &View<'_>, meta: &std::fs::Metadata) -> u64 {
                     src.disk_change(),
                     DiskChange::Unchanged | DiskChange::Appended { .. }
                 )
-        });
-        if !ok || src.file_offset(piece.start) != start as u64 {
+        })
+    }
+
+    /// True if `piece`, at document offset `start`, is an identity piece (see the module
+    /// documentation).
+    fn is_identity(&mut self, view: &View<'_>, piece: &Piece, start: usize) -> bool {
+        if let Src::Original(s) = piece.src {
+            if self.stands_for_file(view, s)
+                && view.bufs.sources[s as usize].file_offset(piece.start) == start as u64
+            {
+                return true;
+            }
+        }
+        self.saved
+            .is_some_and(|tree| same_bytes_at(tree, piece, start))
+    }
+}
+
+/// True if `tree` holds `piece`'s bytes (the same buffer at the same offsets) at document
+/// offset `start`. Cost: O(log pieces) plus one step per piece of `tree` it spans.
+fn same_bytes_at(tree: &PieceTree, piece: &Piece, start: usize) -> bool {
+    let end = start + piece.len();
+    let (mut at, mut want) = (start, piece.start);
+    for (q, q_start) in tree.pieces_from(start) {
+        if at >= end {
             break;
         }
-        at = start + piece.len();
+        let skip = at - q_start.min(at);
+        if q.src != piece.src || q_start > at || q.start + skip != want || q.len() <= skip {
+            return false;
+        }
+        let take = (q.len() - skip).min(end - at);
+        at += take;
+        want += take;
     }
-    (at as u64).min(meta.len())
+    at >= end
 }
 
 #[cfg(test)]
@@ -125,7 +237,7 @@ mod tests {
                 doc.break_undo_group();
             }
             assert!(doc.view().read(0, doc.len()).unwrap() == model);
-            let first = first_change(&doc.view(), &meta);
+            let first = first_change(&doc.view(), &meta, None);
             let real = first_difference(&original, &model);
             assert!(first <= real, "round {round}: {first} past {real}");
             assert!(
@@ -137,13 +249,19 @@ mod tests {
         // One overwrite: exactly its offset.
         let mut doc = Document::open(&path).unwrap();
         doc.replace(2_000_000..2_000_003, "XYZ").unwrap();
-        assert_eq!(first_change(&doc.view(), &meta), 2_000_000);
+        assert_eq!(first_change(&doc.view(), &meta, None), 2_000_000);
         // Undone: nothing differs.
         doc.undo().unwrap();
-        assert_eq!(first_change(&doc.view(), &meta), original.len() as u64);
+        assert_eq!(
+            first_change(&doc.view(), &meta, None),
+            original.len() as u64
+        );
         // An append: the old length.
         doc.insert(original.len(), "tail").unwrap();
-        assert_eq!(first_change(&doc.view(), &meta), original.len() as u64);
+        assert_eq!(
+            first_change(&doc.view(), &meta, None),
+            original.len() as u64
+        );
     }
 
     /// A piece of the file moved to another offset, another file's bytes, and a file changed
@@ -158,12 +276,12 @@ mod tests {
         let mut doc = Document::open(&path).unwrap();
         // Delete 10 bytes at 500: everything after shifts.
         doc.delete(500..510).unwrap();
-        assert_eq!(first_change(&doc.view(), &meta), 500);
+        assert_eq!(first_change(&doc.view(), &meta, None), 500);
         // Another file of the same bytes is not this file.
         let other = dir.path().join("g.log");
         std::fs::write(&other, &original).unwrap();
         let doc = Document::open(&other).unwrap();
-        assert_eq!(first_change(&doc.view(), &meta), 0);
+        assert_eq!(first_change(&doc.view(), &meta, None), 0);
         // The file rewritten in place since it was opened: nothing can be trusted.
         let doc = Document::open(&path).unwrap();
         std::os::unix::fs::FileExt::write_at(
@@ -173,6 +291,6 @@ mod tests {
         )
         .unwrap();
         let meta = std::fs::metadata(&path).unwrap();
-        assert_eq!(first_change(&doc.view(), &meta), 0);
+        assert_eq!(first_change(&doc.view(), &meta, None), 0);
     }
 }

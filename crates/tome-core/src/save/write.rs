@@ -156,17 +156,18 @@ pub(crate) fn check_free_space(dir: &Path, need: u64, target: &Path) -> Result<(
     }
 }
 
-/// Writes bytes `[from, len)` of `view` into `out` at the same offsets: the original's spans
+/// Writes bytes `[from, to)` of `view` into `out` at the same offsets: the original's spans
 /// by `copy_file_range` (from wherever [`Source::copy_runs`](crate::source::Source::copy_runs)
-/// says they are now), inserted text by writes. `from` is 0 for a whole file.
+/// says they are now), inserted text by writes. `[0, len)` for a whole file.
 pub(crate) fn write_from(
     view: View<'_>,
     out: &File,
     from: u64,
+    to: u64,
     report: &mut SaveReport,
     control: &Control,
 ) -> std::io::Result<()> {
-    let total = view.len() as u64;
+    let total = to.min(view.len() as u64);
     let mut first = true;
     for (piece, start) in view.tree.pieces_from(from as usize) {
         if start as u64 >= total {
@@ -178,26 +179,28 @@ pub(crate) fn write_from(
                 "save cancelled",
             ));
         }
-        // The first piece may start before `from`: only its part from there is written.
+        // The first piece may start before `from`, the last end after `to`: only their parts
+        // in between are written.
         let skip = (from as usize).saturating_sub(start);
+        let keep = piece.len().min((total as usize) - start);
         let at = (start + skip) as u64;
-        let len = (piece.len() - skip) as u64;
+        let len = (keep - skip) as u64;
         let copied = match piece.src {
             Src::Original(s) => {
-                let mut to = at;
+                let mut dst = at;
                 view.bufs.sources[s as usize].copy_runs(
                     piece.start + skip,
-                    piece.end(),
+                    piece.start + keep,
                     |file, offset, run| {
-                        let done = sys::kernel_copy(file, offset, out, to, run)?;
-                        to += done;
+                        let done = sys::kernel_copy(file, offset, out, dst, run)?;
+                        dst += done;
                         Ok(done)
                     },
                 )?
             }
             Src::Add(_) => 0,
         };
-        let rest = &view.bufs.bytes(&piece)[skip + copied as usize..];
+        let rest = &view.bufs.bytes(&piece)[skip + copied as usize..keep];
         out.write_all_at(rest, at + copied)?;
         report.copied_by_kernel += copied;
         report.written += rest.len() as u64;
