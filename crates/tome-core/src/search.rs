@@ -299,7 +299,12 @@ fn scan(
         control.check()?;
         control.set_progress((pos - from) as u64, total);
         let w_start = pos.saturating_sub(CONTEXT);
-        let w_end = pos.saturating_add(m.window).min(len);
+        // No further than the longest match starting before `starts_before` reaches: a scan
+        // of a part (a unit of a parallel scan) does not read a window past it.
+        let w_end = pos
+            .saturating_add(m.window)
+            .min(len)
+            .min(starts_before.saturating_add(m.overlap).max(pos));
         let last = w_end == len;
         // Matches starting here or later are left to the next window, which sees them whole.
         let accept_below = if last { len + 1 } else { w_end - m.overlap };
