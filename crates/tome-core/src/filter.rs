@@ -127,7 +127,7 @@ impl LineFilter {
         self.scan_to(view, from, len, line, control, found)
     }
 
-    /// [`LineFilter::scan`] on `threads` threads (at most [`MAX_THREADS`]), in units of about
+    /// [`LineFilter::scan`] on `threads` threads (at most [`crate::units::MAX_THREADS`]), in units of about
     /// `unit` bytes (tests use tiny ones).
     ///
     /// The bytes from `from` are cut into units of `unit` bytes, each moved to a line start:
@@ -136,11 +136,11 @@ impl LineFilter {
     /// line). A filter is per line (see [`LineFilter`]: a match never counts across a line
     /// break), so units cut at line starts need no overlap or resync: their lines, numbered
     /// from 0 in each unit, are exactly the sequential scan's once offset by the lines of the
-    /// units before. Workers take the next unit in order from a shared counter and send its
+    /// units before. Workers ([`crate::units::in_order`]) take the next unit in order and send its
     /// lines and line count to this thread, which hands them to `found` in order (unit `k`
     /// once units before it are handed), numbered, with the progress (the bytes handed) and
     /// the caller's cancellation passed to the workers every 10 ms. Memory: the lines of the
-    /// units done but not handed yet (a worker does not start a unit more than [`AHEAD`]
+    /// units done but not handed yet (a worker does not start a unit more than [`crate::units::AHEAD`]
     /// units per worker past the one awaited, so a slow unit, such as one long line, does not
     /// let the others buffer the rest of the file), plus a window per worker; the finished list is the same as the sequential one. Cost: O(bytes / threads),
     /// plus O(one line) per unit to find its ends.
@@ -156,114 +156,31 @@ impl LineFilter {
         control: &Control,
         mut found: impl FnMut(&[(u64, u64)], usize, usize) -> bool,
     ) -> Result<(usize, usize)> {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        use std::sync::mpsc;
-
         let len = view.len();
         let from = from.min(len);
         let total = len - from;
         let unit = unit.max(1);
         let units = total.div_ceil(unit).max(1);
-        let next = AtomicUsize::new(0);
-        // Units handed out so far.
-        let handed = AtomicUsize::new(0);
-        let workers_n = threads.clamp(1, MAX_THREADS).min(units);
-        let ahead = AHEAD * workers_n;
-        // The workers' control: cancelled when the caller cancels or the scan stops early.
-        let inner = Control::new();
-        let (tx, rx) = mpsc::channel::<(usize, Result<Option<Part>>)>();
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..workers_n)
-                .map(|_| {
-                    let tx = tx.clone();
-                    let (next, inner, handed) = (&next, &inner, &handed);
-                    scope.spawn(move || loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= units || inner.is_cancelled() {
-                            return;
-                        }
-                        while i >= handed.load(Ordering::Acquire) + ahead {
-                            if inner.is_cancelled() {
-                                return;
-                            }
-                            std::thread::sleep(std::time::Duration::from_millis(1));
-                        }
-                        let part = self.scan_unit(view, from, unit, i, inner);
-                        let failed = part.is_err();
-                        if tx.send((i, part)).is_err() || failed {
-                            return;
-                        }
-                    })
-                })
-                .collect();
-            drop(tx);
-            let outcome = self.hand_out(
-                &rx,
-                (units, &handed),
-                (from, line),
-                total,
-                control,
-                &mut found,
-            );
-            // Stops the workers if the scan ended early (cancelled, failed, `found` said stop).
-            inner.cancel();
-            for w in workers {
-                // A worker that panicked sent nothing for its unit: `hand_out` has failed.
-                let _ = w.join();
-            }
-            control.set_progress(total as u64, total as u64);
-            let at = outcome?;
-            view.intact()?;
-            Ok(at)
-        })
-    }
-
-    /// The receiving end of [`LineFilter::scan_parallel`]: hands each of `units` units' lines
-    /// to `found` in order, numbered from `start.1`, counting them in `handed`. Returns where the scan got to and the line there.
-    fn hand_out(
-        &self,
-        rx: &std::sync::mpsc::Receiver<(usize, Result<Option<Part>>)>,
-        (units, handed): (usize, &std::sync::atomic::AtomicUsize),
-        start: (usize, usize),
-        total: usize,
-        control: &Control,
-        found: &mut impl FnMut(&[(u64, u64)], usize, usize) -> bool,
-    ) -> Result<(usize, usize)> {
-        use std::sync::mpsc::RecvTimeoutError;
-
-        let (from, mut line) = start;
-        let mut pos = from;
-        let mut waiting = std::collections::BTreeMap::new();
-        let mut want = 0;
+        let (mut pos, mut line) = (from, line);
         let mut out = Vec::new();
-        while want < units {
-            control.check()?;
-            match rx.recv_timeout(std::time::Duration::from_millis(10)) {
-                Ok((i, part)) => {
-                    waiting.insert(i, part);
-                }
-                Err(RecvTimeoutError::Timeout) => continue,
-                // Every worker has returned and unit `want` never came: one panicked.
-                Err(RecvTimeoutError::Disconnected) if !waiting.contains_key(&want) => {
-                    return Err(Error::Cancelled);
-                }
-                Err(RecvTimeoutError::Disconnected) => {}
-            }
-            while let Some(part) = waiting.remove(&want) {
-                control.check()?;
-                want += 1;
-                handed.store(want, std::sync::atomic::Ordering::Release);
-                let Some(part) = part? else { continue };
+        let outcome = crate::units::in_order(
+            units,
+            threads,
+            control,
+            |i, inner| self.scan_unit(view, from, unit, i, inner),
+            |_, part| {
+                let Some(part) = part else { return Ok(true) };
                 out.clear();
                 out.extend(part.lines.iter().map(|&(o, l)| (o, l + line as u64)));
                 line += part.breaks;
                 pos = part.end;
                 control.set_progress((pos - from) as u64, total as u64);
-                if !found(&out, pos, line) {
-                    return Ok((pos, line));
-                }
-            }
-        }
+                Ok(found(&out, pos, line))
+            },
+        );
+        control.set_progress(total as u64, total as u64);
+        outcome?;
+        view.intact()?;
         Ok((pos, line))
     }
 
@@ -356,10 +273,6 @@ pub const PARALLEL_MIN: usize = crate::search::PARALLEL_MIN;
 /// Bytes of a unit of a parallel filter scan: what a worker takes at a time, and how often
 /// lines are handed out (the first lines come after the first unit is scanned).
 pub const UNIT: usize = 4 * WINDOW;
-/// Units per worker a parallel scan may start past the unit it waits for.
-const AHEAD: usize = 4;
-/// The most threads a filter scan uses.
-const MAX_THREADS: usize = 16;
 
 /// What a worker found in one unit of a parallel scan.
 struct Part {

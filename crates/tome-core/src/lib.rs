@@ -62,6 +62,7 @@ mod sys;
 mod text;
 pub mod timestamp;
 mod tree;
+mod units;
 mod view;
 pub mod words;
 

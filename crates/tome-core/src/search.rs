@@ -270,7 +270,10 @@ struct Span {
 
 /// Hands `found(match, haystack, haystack_start)` the matches of `span` in order, the same
 /// ones `regex`'s iterator finds searching the whole text from `span.from`, until `found`
-/// returns false or there are no more. Windows of [`WINDOW`] bytes overlapping by
+/// returns false or there are no more. Returns where the search for the next match would
+/// start: after the last match handed out or skipped (a match rejected as not a whole word
+/// is skipped whole), so that a scan of the text after a cut can tell whether it continues
+/// this one ([`join_unit`]). Windows of [`WINDOW`] bytes overlapping by
 /// [`MAX_MATCH`] (more for long literals); a window is borrowed when one piece holds it, else
 /// copied into one buffer that the scan reuses and frees when it returns. Cost: O(bytes
 /// searched).
@@ -280,7 +283,7 @@ fn scan(
     span: Span,
     control: &Control,
     mut found: impl FnMut(Range<usize>, &[u8], usize) -> bool,
-) -> Result<()> {
+) -> Result<usize> {
     let len = view.len();
     let Span {
         from,
@@ -291,11 +294,17 @@ fn scan(
     let mut pos = from;
     let mut buf = Vec::new();
     let mut last_end: Option<usize> = None;
-    loop {
+    // Where the last search for a match started (see the return value).
+    let chain = loop {
         control.check()?;
         control.set_progress((pos - from) as u64, total);
         let w_start = pos.saturating_sub(CONTEXT);
-        let w_end = pos.saturating_add(m.window).min(len);
+        // No further than the longest match starting before `starts_before` reaches: a scan
+        // of a part (a unit of a parallel scan) does not read a window past it.
+        let w_end = pos
+            .saturating_add(m.window)
+            .min(len)
+            .min(starts_before.saturating_add(m.overlap).max(pos));
         let last = w_end == len;
         // Matches starting here or later are left to the next window, which sees them whole.
         let accept_below = if last { len + 1 } else { w_end - m.overlap };
@@ -336,25 +345,28 @@ fn scan(
                 }
             }
             last_end = Some(range.end);
-            if !found(range.clone(), hay, w_start) {
-                return view.intact();
-            }
+            let go_on = found(range.clone(), hay, w_start);
             at = if hit.is_empty() {
                 next_char_boundary(hay, hit.end)
             } else {
                 hit.end
             };
+            if !go_on {
+                view.intact()?;
+                return Ok(w_start + at);
+            }
         }
         if done || last || accept_below >= starts_before {
             view.release(w_start, w_end);
-            break;
+            break w_start + at;
         }
         pos = accept_below.max(last_end.unwrap_or(0));
         // Behind the scan: what the next window does not read again.
         view.release(w_start, pos.saturating_sub(CONTEXT));
-    }
+    };
     control.set_progress(total, total);
-    view.intact()
+    view.intact()?;
+    Ok(chain)
 }
 
 /// Whether `at` lies between the CR and the LF of a CRLF (one line break: an empty match there
@@ -563,11 +575,38 @@ impl View<'_> {
     /// match at the document's end counts when the range reaches it), in order, and where to
     /// resume if there are more: pages from each `resume_at` join up to all the matches.
     /// Cost: O(bytes up to the first match left for the next page, or to the range end).
+    ///
+    /// A range of at least [`PARALLEL_MIN`] bytes that reaches the document's end is searched
+    /// on every core ([`View::find_all_on`]), with the same page.
     pub fn find_all(
         &self,
         m: &Matcher,
         range: Range<usize>,
         limit: usize,
+        control: &Control,
+    ) -> Result<MatchPage> {
+        let threads = threads_for(self, range.start);
+        self.find_all_on(m, range, limit, threads, UNIT, control)
+    }
+
+    /// [`View::find_all`] on `threads` threads in units of `unit` bytes, whatever the range's
+    /// length (for tests: small units cut texts at every kind of place). With one thread, or
+    /// a range that ends before the document does, the one-thread scan.
+    ///
+    /// The range is cut into units, scanned nearest first on the threads of
+    /// [`crate::units::in_order`], each keeping at most `limit + 1` matches, and joined in
+    /// order on this thread into exactly the one-thread scan's matches (see
+    /// [`View::count_matches_on`] for the join). Once the page is full and every unit before
+    /// its last match is joined, the scan stops: it goes at most [`crate::units::AHEAD`] units
+    /// per thread past the page's end. Memory: O(`limit`) per unit in flight.
+    #[doc(hidden)]
+    pub fn find_all_on(
+        &self,
+        m: &Matcher,
+        range: Range<usize>,
+        limit: usize,
+        threads: usize,
+        unit: usize,
         control: &Control,
     ) -> Result<MatchPage> {
         self.check_range(range.start, range.end)?;
@@ -582,14 +621,26 @@ impl View<'_> {
             },
             ends_by: range.end,
         };
-        scan(*self, m, span, control, |r, _, _| {
+        let mut take = |r: Range<usize>| {
             if matches.len() == limit {
                 resume_at = Some(r.start);
                 return false;
             }
             matches.push(r);
             true
-        })?;
+        };
+        if threads > 1 && range.end == self.len() {
+            let keep = limit.saturating_add(1);
+            scan_units(*self, m, span, (unit, threads), keep, true, control, |f| {
+                match f {
+                    Found::Match(r) => take(r),
+                    // Units stop at `keep` matches: none are left uncounted.
+                    Found::More(_) => true,
+                }
+            })?;
+        } else {
+            scan(*self, m, span, control, |r, _, _| take(r))?;
+        }
         Ok(MatchPage { matches, resume_at })
     }
 
@@ -598,110 +649,76 @@ impl View<'_> {
     /// cores (see [`View::count_matches_on`]). Cost: O(document), memory O(one window per
     /// core).
     pub fn count_matches(&self, m: &Matcher, control: &Control) -> Result<usize> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        self.count_matches_on(m, threads, control)
+        self.count_matches_on(m, threads_for(self, 0), UNIT, control)
     }
 
-    /// [`View::count_matches`] on `threads` threads. The document is cut into that many
-    /// parts, each scanned from its start on a thread of its own; then, in order, each part's
-    /// count is joined to the one before it: where the last match before the part ends after
-    /// the part's first match starts (a match across the cut, or overlapping candidates that
-    /// pair up differently), the part is searched again from that end until a match equals
-    /// one the part's own scan found (from there on both scans find the same matches: a
-    /// search from an offset depends on nothing before it but the bytes). So the count is
-    /// exactly the sequential one, for matches up to [`MAX_MATCH`] bytes, as everywhere.
-    /// Progress sums the parts'; cancellation stops them all.
+    /// [`View::count_matches`] on `threads` threads, in units of `unit` bytes whatever the
+    /// document's length (tests cut small texts at every kind of place).
+    ///
+    /// The document is cut into units, each scanned from its start on the threads of
+    /// [`crate::units::in_order`] (nearest first), keeping its first [`HEAD`] matches, its
+    /// count and where its search stopped. Then, in order on this thread, each unit is joined
+    /// to the ones before it: it is taken as it is when the one-thread search, as far as it
+    /// has got, next searches from the unit's start or before it (a search from an offset
+    /// finds what a search from further back finds there, when nothing before it matched: it
+    /// depends on nothing before it but the bytes), unless its first match is an empty one
+    /// where the last match ended (not one). Otherwise (a match across the cut, overlapping
+    /// candidates that pair up differently, a rejected whole-word candidate across the cut)
+    /// the unit is searched again from where the one-thread search is, until a match equals
+    /// one the unit's scan kept: from there on both find the same. So the count is exactly the
+    /// one-thread count, for matches up to [`MAX_MATCH`] bytes, as everywhere. Progress: the
+    /// units joined; cancellation stops them all. Cost: O(document / threads), plus what the
+    /// joins search again (usually a few matches' worth; at worst a unit).
+    #[doc(hidden)]
     pub fn count_matches_on(
         &self,
         m: &Matcher,
         threads: usize,
+        unit: usize,
         control: &Control,
     ) -> Result<usize> {
-        let len = self.len();
-        let parts = threads.clamp(1, MAX_THREADS).min(len / PARALLEL_MIN).max(1);
-        self.count_matches_in_parts(m, parts, control)
-    }
-
-    /// [`View::count_matches_on`] cut into exactly `parts` parts, whatever the length (for
-    /// tests: small texts cut at every kind of place).
-    #[doc(hidden)]
-    pub fn count_matches_in_parts(
-        &self,
-        m: &Matcher,
-        parts: usize,
-        control: &Control,
-    ) -> Result<usize> {
-        let len = self.len();
-        let parts = parts.clamp(1, len.max(1));
-        if parts == 1 {
-            let mut n = 0;
-            scan(*self, m, Span::whole(self), control, |_, _, _| {
-                n += 1;
+        let mut n = 0;
+        scan_units(
+            *self,
+            m,
+            Span::whole(self),
+            (unit, threads),
+            HEAD,
+            false,
+            control,
+            |f| {
+                n += match f {
+                    Found::Match(_) => 1,
+                    Found::More(k) => k,
+                };
                 true
-            })?;
-            return Ok(n);
-        }
-        let cuts: Vec<usize> = (0..=parts).map(|i| len * i / parts).collect();
-        let spans: Vec<Span> = (0..parts)
-            .map(|i| Span {
-                from: cuts[i],
-                starts_before: if i + 1 == parts { len + 1 } else { cuts[i + 1] },
-                ends_by: len,
-            })
-            .collect();
-        let controls: Vec<Control> = (0..parts).map(|_| Control::new()).collect();
-        let view = *self;
-        let results: Vec<Result<PartCount>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = spans
-                .iter()
-                .zip(&controls)
-                .map(|(&span, c)| scope.spawn(move || count_part(view, m, span, c)))
-                .collect();
-            // Progress and cancellation between the caller's control and the parts'.
-            while handles.iter().any(|h| !h.is_finished()) {
-                let done: u64 = controls.iter().map(|c| c.progress().0).sum();
-                control.set_progress(done, len as u64);
-                if control.is_cancelled() {
-                    controls.iter().for_each(Control::cancel);
-                }
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or(Err(Error::Cancelled)))
-                .collect()
-        });
-        control.check()?;
-        let mut total = 0;
-        // The end of the last match counted so far (sequentially), if any.
-        let mut last_end: Option<usize> = None;
-        for (part, span) in results.into_iter().zip(&spans) {
-            let part = part?;
-            match (last_end, part.first.clone()) {
-                (Some(e), Some(first))
-                    if first.start < e || (first.is_empty() && first.start == e) =>
-                {
-                    let (n, end) = resync(view, m, e, *span, &part, control)?;
-                    total += n;
-                    last_end = end.or(last_end);
-                }
-                _ => {
-                    total += part.count;
-                    last_end = part.last_end.or(last_end);
-                }
-            }
-        }
-        control.set_progress(len as u64, len as u64);
-        Ok(total)
+            },
+        )?;
+        Ok(n)
     }
 }
 
-/// Documents shorter than this are counted on one thread (splitting costs more than it gains).
+/// Documents shorter than this are searched on one thread (splitting costs more than it
+/// gains).
 pub const PARALLEL_MIN: usize = 64 << 20;
-/// The most threads a count uses.
-const MAX_THREADS: usize = 16;
-/// Matches at the start of a part kept to join it with the part before it.
+/// Bytes of a unit of a parallel search (a page of matches, a count, a replace-all): what a
+/// thread scans at a time, and how often the calling thread joins results and reports
+/// progress.
+pub const UNIT: usize = 4 * WINDOW;
+/// The most threads a search uses.
+const MAX_THREADS: usize = crate::units::MAX_THREADS;
+/// Matches at the start of a unit kept to join it with the units before it (counts).
 const HEAD: usize = 256;
+
+/// The threads a scan of `view` from `from` to its end uses: every core from
+/// [`PARALLEL_MIN`] bytes on, else one.
+fn threads_for(view: &View<'_>, from: usize) -> usize {
+    if view.len().saturating_sub(from) >= PARALLEL_MIN {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        1
+    }
+}
 
 /// Runs `work(k, controls)` for each `k` in `0..n` on scoped threads, each with its own
 /// control (`controls[k]`; a part may cancel others through them), and returns their results
@@ -752,73 +769,236 @@ fn on_threads<T: Send>(
     })
 }
 
-/// What one part's scan found.
-struct PartCount {
+/// What one unit's scan found: the matches starting in `lo..hi` as a search from `lo` finds
+/// them.
+struct UnitScan {
+    lo: usize,
+    hi: usize,
+    /// The first matches found, up to what the caller keeps.
+    kept: Vec<Range<usize>>,
+    /// How many matches were found, kept or not.
     count: usize,
-    first: Option<Range<usize>>,
+    /// The end of the last match found.
     last_end: Option<usize>,
-    /// The part's first [`HEAD`] matches.
-    head: Vec<Range<usize>>,
+    /// False when the scan stopped once it had kept enough (pages): what follows the kept
+    /// matches is not known.
+    whole: bool,
+    /// Where the search for the next match would start (see [`scan`]).
+    chain: usize,
 }
 
-fn count_part(view: View<'_>, m: &Matcher, span: Span, control: &Control) -> Result<PartCount> {
-    let mut part = PartCount {
-        count: 0,
-        first: None,
-        last_end: None,
-        head: Vec::new(),
-    };
-    scan(view, m, span, control, |r, _, _| {
-        if part.head.len() < HEAD {
-            part.head.push(r.clone());
-        }
-        part.first.get_or_insert(r.clone());
-        part.last_end = Some(r.end);
-        part.count += 1;
-        true
-    })?;
-    Ok(part)
+/// How far the one-thread search has got, joining units in order.
+#[derive(Clone, Copy, Debug)]
+struct Chain {
+    /// Where its next search starts.
+    at: usize,
+    /// The end of the last match it found.
+    last_end: Option<usize>,
 }
 
-/// Joins a part whose first matches the sequential search would not find as they are: counts
-/// the part's matches as a search from `after` (where the last match before it ended) finds
-/// them, reusing the part's own count once a match found again equals one of its first
-/// [`HEAD`]. Returns the count and the end of the last match. Cost: usually a few matches'
-/// worth of text; at worst the part again.
-fn resync(
+/// What [`scan_units`] hands out.
+enum Found {
+    /// The next match.
+    Match(Range<usize>),
+    /// This many next matches, not kept (counts).
+    More(usize),
+}
+
+/// Hands `found` the matches of `span`, in order, exactly those [`scan`] finds (for matches up
+/// to [`MAX_MATCH`] bytes), until it returns false. `span` is cut into units of `unit.0`
+/// bytes scanned on `unit.1` threads ([`crate::units::in_order`]), each keeping its first
+/// `keep` matches (and stopping there if `stop_at_keep`), joined in order on this thread
+/// ([`join_unit`]; see [`View::count_matches_on`]). Progress: the bytes of the units joined.
+#[allow(clippy::too_many_arguments)]
+fn scan_units(
     view: View<'_>,
     m: &Matcher,
-    after: usize,
     span: Span,
-    part: &PartCount,
+    (unit, threads): (usize, usize),
+    keep: usize,
+    stop_at_keep: bool,
     control: &Control,
-) -> Result<(usize, Option<usize>)> {
-    let mut n = 0;
-    let mut last = None;
-    let mut joined = None;
-    let again = Span {
-        from: after,
-        ..span
+    mut found: impl FnMut(Found) -> bool,
+) -> Result<()> {
+    let len = view.len();
+    let end = span.starts_before.min(len + 1).max(span.from);
+    let total = end - span.from;
+    let unit = unit.max(1);
+    let units = total.div_ceil(unit).max(1);
+    let progress_total = (end.min(len) - span.from) as u64;
+    let mut chain = Chain {
+        at: span.from,
+        last_end: None,
     };
-    scan(view, m, again, control, |r, _, _| {
-        // An empty match where the match before ended is not one (as in `scan`).
-        if r.is_empty() && r.start == after && last.is_none() {
+    crate::units::in_order(
+        units,
+        threads,
+        control,
+        |i, inner| {
+            let lo = span.from + i * unit;
+            let hi = lo.saturating_add(unit).min(end);
+            let part = Span {
+                from: lo,
+                starts_before: hi,
+                ends_by: span.ends_by,
+            };
+            scan_unit(view, m, part, keep.max(1), stop_at_keep, inner)
+        },
+        |_, u| {
+            control.set_progress((u.hi.min(len) - span.from) as u64, progress_total);
+            join_unit(view, m, &u, span.ends_by, &mut chain, control, &mut found)
+        },
+    )?;
+    control.set_progress(progress_total, progress_total);
+    view.intact()
+}
+
+/// Scans one unit (`span`) from its start, keeping its first `keep` matches.
+fn scan_unit(
+    view: View<'_>,
+    m: &Matcher,
+    span: Span,
+    keep: usize,
+    stop_at_keep: bool,
+    control: &Control,
+) -> Result<UnitScan> {
+    let (mut kept, mut count, mut last_end, mut whole) = (Vec::new(), 0, None, true);
+    let chain = scan(view, m, span, control, |r, _, _| {
+        count += 1;
+        last_end = Some(r.end);
+        if kept.len() < keep {
+            kept.push(r);
+        }
+        if stop_at_keep && kept.len() == keep {
+            whole = false;
+            return false;
+        }
+        true
+    })?;
+    Ok(UnitScan {
+        lo: span.from,
+        hi: span.starts_before,
+        kept,
+        count,
+        last_end,
+        whole,
+        chain,
+    })
+}
+
+/// Hands `found` the matches of unit `u` that the one-thread search finds, given how far it
+/// has got (`chain`, brought up to the unit's end). Returns false if `found` said stop.
+fn join_unit(
+    view: View<'_>,
+    m: &Matcher,
+    u: &UnitScan,
+    ends_by: usize,
+    chain: &mut Chain,
+    control: &Control,
+    found: &mut impl FnMut(Found) -> bool,
+) -> Result<bool> {
+    if chain.at >= u.hi {
+        // A match (or a rejected candidate) before the unit covers it.
+        return Ok(true);
+    }
+    let empty_after_last = matches!(
+        (u.kept.first(), chain.last_end),
+        (Some(f), Some(e)) if f.is_empty() && f.start == e
+    );
+    let mut from_kept = 0;
+    if chain.at > u.lo || empty_after_last {
+        let again = Span {
+            from: chain.at,
+            starts_before: u.hi,
+            ends_by,
+        };
+        match search_again(view, m, again, &u.kept, chain, control, found)? {
+            Again::Stopped => return Ok(false),
+            Again::Done => return Ok(true),
+            Again::Joined(i) => from_kept = i,
+        }
+    }
+    for r in &u.kept[from_kept..] {
+        chain.last_end = Some(r.end);
+        if !found(Found::Match(r.clone())) {
+            return Ok(false);
+        }
+    }
+    if u.whole {
+        let more = u.count - u.kept.len();
+        if more > 0 && !found(Found::More(more)) {
+            return Ok(false);
+        }
+        chain.last_end = u.last_end.or(chain.last_end);
+        chain.at = u.chain;
+        return Ok(true);
+    }
+    // The unit stopped at its kept matches: go on from the last one.
+    let Some(last) = u.kept.last() else {
+        return Ok(true);
+    };
+    let again = Span {
+        from: last.end,
+        starts_before: u.hi,
+        ends_by,
+    };
+    chain.last_end = Some(last.end);
+    Ok(!matches!(
+        search_again(view, m, again, &[], chain, control, found)?,
+        Again::Stopped
+    ))
+}
+
+/// How [`search_again`] ended.
+enum Again {
+    /// `found` said stop.
+    Stopped,
+    /// A match equal to `kept[i]` came up (not handed out): the unit's own scan goes on from
+    /// there.
+    Joined(usize),
+    /// The span was searched to its end.
+    Done,
+}
+
+/// Searches `span` as the one-thread search goes on from `chain` (`span.from` is
+/// `chain.at`), handing `found` each match, until one equals a match in `kept` (sorted by
+/// start). Updates `chain` with what it hands out, and where it ended when it reached the
+/// span's end.
+fn search_again(
+    view: View<'_>,
+    m: &Matcher,
+    span: Span,
+    kept: &[Range<usize>],
+    chain: &mut Chain,
+    control: &Control,
+    found: &mut impl FnMut(Found) -> bool,
+) -> Result<Again> {
+    let after = chain.last_end;
+    let mut any = false;
+    let mut outcome = Again::Done;
+    let at = scan(view, m, span, control, |r, _, _| {
+        // An empty match where the last match ended is not one (as in `scan`).
+        if !any && r.is_empty() && Some(r.start) == after {
             return true;
         }
-        if let Ok(i) = part.head.binary_search_by_key(&r.start, |h| h.start) {
-            if part.head[i] == r {
-                joined = Some(i);
+        if let Ok(i) = kept.binary_search_by_key(&r.start, |k| k.start) {
+            if kept[i] == r {
+                outcome = Again::Joined(i);
                 return false;
             }
         }
-        n += 1;
-        last = Some(r.end);
+        any = true;
+        chain.last_end = Some(r.end);
+        if !found(Found::Match(r)) {
+            outcome = Again::Stopped;
+            return false;
+        }
         true
     })?;
-    Ok(match joined {
-        Some(i) => (n + part.count - i, part.last_end),
-        None => (n, last),
-    })
+    if let Again::Done = outcome {
+        chain.at = at;
+    }
+    Ok(outcome)
 }
 
 impl Span {
@@ -834,12 +1014,26 @@ impl Span {
 
 /// Plans a replace-all over `view`: of every match in `scope` (or of the first one starting on
 /// each of its lines). Cost: O(bytes of the scope), plus O(length of each line holding a match)
-/// when `scope` is per line.
+/// when `scope` is per line; on every core from [`PARALLEL_MIN`] bytes on ([`each_match`]).
 pub(crate) fn plan_replace_all(
     view: View<'_>,
     m: &Matcher,
     replacement: &[u8],
     scope: &Scope,
+    control: &Control,
+) -> Result<Plan> {
+    let threads = threads_for(&view, scope.starts(&view).0);
+    plan_replace_all_on(view, m, replacement, scope, (UNIT, threads), control)
+}
+
+/// [`plan_replace_all`] with the matches collected on `threads.1` threads in units of
+/// `threads.0` bytes (for tests).
+pub(crate) fn plan_replace_all_on(
+    view: View<'_>,
+    m: &Matcher,
+    replacement: &[u8],
+    scope: &Scope,
+    units: (usize, usize),
     control: &Control,
 ) -> Result<Plan> {
     let groups = m.groups().filter(|_| replacement.contains(&b'$'));
@@ -851,13 +1045,14 @@ pub(crate) fn plan_replace_all(
         starts_before,
         ends_by: view.len(),
     };
-    scan(view, m, span, control, |r, hay, hay_start| {
+    let mut buf = Vec::new();
+    each_match(view, m, span, units, control, |r| {
         if !lines.take(&view, r.start, scope.first_per_line) {
             return true;
         }
         plan.keep_to(r.start);
         plan.skip_to(r.end);
-        match groups.and_then(|re| re.captures_at(hay, r.start - hay_start)) {
+        match groups.and_then(|re| captures(view, re, &r, &mut buf)) {
             Some(caps) => plan.write_with(|text| caps.expand(replacement, text)),
             None => plan.write_with(|text| text.extend_from_slice(replacement)),
         }
@@ -866,10 +1061,66 @@ pub(crate) fn plan_replace_all(
     Ok(plan.finish(lines.count))
 }
 
+/// The groups of match `r` of `re`: `re` run again at `r.start` over the match and
+/// [`CONTEXT`] bytes either side (what `^`, `$` and `\b` look at). The match found is `r`
+/// (a search from a match's start finds it again, and cutting the text after its end only
+/// removes longer candidates), except for a match cut at a window's end, which is found
+/// again with the text cut there too. Cost: O(match length).
+fn captures<'b>(
+    view: View<'b>,
+    re: &Regex,
+    r: &Range<usize>,
+    buf: &'b mut Vec<u8>,
+) -> Option<regex::bytes::Captures<'b>> {
+    let lo = r.start.saturating_sub(CONTEXT);
+    let hi = r.end.saturating_add(CONTEXT).min(view.len());
+    let again = re.find_at(view.contiguous(lo, hi, buf), r.start - lo);
+    let end = match again {
+        Some(g) if lo + g.end() == r.end => hi,
+        _ => r.end,
+    };
+    re.captures_at(view.contiguous(lo, end, buf), r.start - lo)
+}
+
+/// Hands `found` the matches of `span` in order until it returns false: what [`scan`] finds.
+/// From [`PARALLEL_MIN`] bytes on, when the span reaches the document's end, collected on
+/// `threads` threads in units of `unit` bytes ([`scan_units`]), `found` still being called in
+/// order on this thread. Memory: the matches of the units scanned ahead (at most
+/// [`crate::units::AHEAD`] per thread).
+fn each_match(
+    view: View<'_>,
+    m: &Matcher,
+    span: Span,
+    (unit, threads): (usize, usize),
+    control: &Control,
+    mut found: impl FnMut(Range<usize>) -> bool,
+) -> Result<()> {
+    if threads > 1 && span.ends_by == view.len() {
+        return scan_units(
+            view,
+            m,
+            span,
+            (unit, threads),
+            usize::MAX,
+            false,
+            control,
+            |f| {
+                match f {
+                    Found::Match(r) => found(r),
+                    // Every match is kept.
+                    Found::More(_) => true,
+                }
+            },
+        );
+    }
+    scan(view, m, span, control, |r, _, _| found(r)).map(|_| ())
+}
+
 /// Plans deleting the lines of `scope` on which a match starts (or, `invert`, those on which
 /// none does): Vim's `:g/pat/d` and `:v/pat/d`. Each line goes with its line break. The plan's
 /// `count` and `lines` are the number of lines deleted. Cost: O(bytes of the scope), plus
-/// O(length of each line holding a match), plus O(bytes deleted) when inverted.
+/// O(length of each line holding a match), plus O(bytes deleted) when inverted; matches
+/// collected on every core from [`PARALLEL_MIN`] bytes on ([`each_match`]).
 pub(crate) fn plan_delete_lines(
     view: View<'_>,
     m: &Matcher,
@@ -893,7 +1144,8 @@ pub(crate) fn plan_delete_lines(
         starts_before,
         ends_by: view.len(),
     };
-    scan(view, m, span, control, |r, _, _| {
+    let units = (UNIT, threads_for(&view, from));
+    each_match(view, m, span, units, control, |r| {
         if !tally.take(&view, r.start, true) {
             return true;
         }

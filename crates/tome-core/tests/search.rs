@@ -725,8 +725,8 @@ mod oracle_property {
     }
 }
 
-/// The count split into parts (one thread each) equals the regex crate's count over the whole
-/// text, for every number of parts, with patterns whose matches overlap the cuts, pair up
+/// The count split into units on several threads equals the regex crate's count over the
+/// whole text, for every unit size, with patterns whose matches overlap the cuts, pair up
 /// differently from different starts (`aa` in runs of `a`), are empty (`x*`, `^`, `\b`) or
 /// span lines, and with windows small enough to cross cuts.
 #[test]
@@ -754,13 +754,168 @@ fn counts_split_across_threads_equal_a_whole_text_count() {
             } else {
                 regex(pattern)
             };
-            for parts in [1, 2, 3, 5, 8, 13, 64, 300] {
-                let got = doc.view().count_matches_in_parts(&m, parts, &c).unwrap();
-                assert_eq!(
-                    got, want,
-                    "{pattern:?} in {parts} parts, small windows {windows}"
-                );
+            for unit in [1, 2, 3, 5, 8, 13, 64, 300, text.len() / 3, text.len()] {
+                for threads in [1, 2, 3] {
+                    let got = doc.view().count_matches_on(&m, threads, unit, &c).unwrap();
+                    assert_eq!(
+                        got, want,
+                        "{pattern:?} in units of {unit} on {threads} threads, small windows {windows}"
+                    );
+                }
             }
+        }
+    }
+}
+
+/// Pages of matches, counts and replace-all collected on several threads in units of any size
+/// equal the one-thread scan exactly: matches across unit boundaries, overlapping candidates
+/// (`aa` in runs of `a`, `foo|foo bar`), regex, case-insensitive text, whole words (a rejected
+/// candidate across a cut), empty matches (`x*`, `^`, `$`, `\b`), CRLF and multi-byte
+/// characters. (A join that hands a unit's matches as they are, or searches again from the
+/// wrong place, fails these.)
+mod units_property {
+    use super::*;
+    use proptest::prelude::*;
+    use tome_core::{Scope, WordSeparators};
+
+    fn matchers() -> Vec<Matcher> {
+        let q = |p: &str, regex: bool, ci: bool| Query {
+            pattern: p.into(),
+            regex,
+            case_insensitive: ci,
+        };
+        let mut all = Vec::new();
+        for (p, regex, ci) in [
+            ("aa", false, false),
+            ("foo", false, true),
+            ("a+", true, false),
+            ("x*", true, false),
+            ("^", true, false),
+            ("$", true, false),
+            (r"\b", true, false),
+            ("foo|foo bar", true, false),
+            (r"a\r?\nf", true, false),
+            ("(?s).{5}", true, false),
+            ("é|€a", true, true),
+            (r"(\w)(\w)", true, false),
+        ] {
+            all.push(Matcher::new(&q(p, regex, ci)).unwrap());
+        }
+        // Whole words: `a` inside `aaa` is rejected, whole `aa`/`foo` kept; in `xa -b` the
+        // candidate `a -b` is rejected (`x` before it) and the search goes on after it, so
+        // the `-` inside it is not a match, though a search from after `a` finds it whole.
+        for (p, regex) in [
+            ("aa", false),
+            ("foo", false),
+            ("a+a", true),
+            ("a|aa b", true),
+            ("a -b|-", true),
+        ] {
+            let words = Some(WordSeparators::new("`~!@#$%^&*()-=+[{]}\\|;:'\",.<>/?"));
+            all.push(
+                Matcher::new(&q(p, regex, false))
+                    .unwrap()
+                    .whole_words(words),
+            );
+        }
+        all
+    }
+
+    fn text() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop::sample::select(vec![
+            "a", "aa", "aaa", " ", "b", "\n", "\r\n", "\r", "foo", "FOO", " bar", "x", "é", "€",
+            "\t", "-", "\u{fffd}",
+        ]);
+        prop::collection::vec(piece, 0..120).prop_map(|v| v.concat().into_bytes())
+    }
+
+    fn check(bytes: Vec<u8>, unit: usize, threads: usize, limit: usize) {
+        let dir = tempfile::tempdir().unwrap();
+        let doc = open(dir.path(), "t", &bytes);
+        let c = Control::new();
+        let len = doc.len();
+        for m in matchers() {
+            let v = doc.view();
+            let one = v.find_all_on(&m, 0..len, usize::MAX, 1, unit, &c).unwrap();
+            let many = v
+                .find_all_on(&m, 0..len, usize::MAX, threads, unit, &c)
+                .unwrap();
+            assert_eq!(many, one, "{:?} all, unit {unit}", m.query());
+            let count = v.count_matches_on(&m, threads, unit, &c).unwrap();
+            assert_eq!(
+                count,
+                one.matches.len(),
+                "{:?} count, unit {unit}",
+                m.query()
+            );
+            // Pages of `limit` from each `resume_at`, from every few offsets.
+            for from in (0..=len).step_by(7) {
+                let want = v.find_all_on(&m, from..len, limit, 1, unit, &c).unwrap();
+                let got = v
+                    .find_all_on(&m, from..len, limit, threads, unit, &c)
+                    .unwrap();
+                assert_eq!(got, want, "{:?} page from {from}, unit {unit}", m.query());
+            }
+            let mut at = Some(0);
+            let mut paged = Vec::new();
+            while let Some(from) = at {
+                let page = v
+                    .find_all_on(&m, from..len, limit, threads, unit, &c)
+                    .unwrap();
+                paged.extend(page.matches);
+                at = page.resume_at;
+            }
+            assert_eq!(paged, one.matches, "{:?} paged, unit {unit}", m.query());
+            for replacement in [&b"<$1>"[..], b"Z"] {
+                let per_line = Scope {
+                    range: None,
+                    first_per_line: true,
+                };
+                for scope in [Scope::whole(), per_line] {
+                    let mut d1 = open(dir.path(), "u", &bytes);
+                    let mut d2 = open(dir.path(), "w", &bytes);
+                    let (a2, b2) = (
+                        d1.snapshot()
+                            .plan_replace_in_units(&m, replacement, &scope, (unit, 1), &c)
+                            .unwrap(),
+                        d2.snapshot()
+                            .plan_replace_in_units(&m, replacement, &scope, (unit, threads), &c)
+                            .unwrap(),
+                    );
+                    assert_eq!((a2.count(), a2.lines()), (b2.count(), b2.lines()));
+                    d1.apply_planned(a2).unwrap();
+                    d2.apply_planned(b2).unwrap();
+                    assert_eq!(
+                        content(&d2),
+                        content(&d1),
+                        "{:?} replace-all, unit {unit}",
+                        m.query()
+                    );
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 120, ..ProptestConfig::default() })]
+
+        #[test]
+        fn matches_on_threads_equal_the_one_thread_scan(
+            bytes in text(),
+            unit in 1..40usize,
+            threads in 2..5usize,
+            limit in 1..6usize,
+        ) {
+            check(bytes, unit, threads, limit);
+        }
+    }
+
+    /// Fixed cases that cross cuts in every way, whatever proptest draws.
+    #[test]
+    fn fixed_texts_in_every_unit_size() {
+        let text = "aaaaaaa b aa\r\nfoo bar aaa\nxa -b\n\nfoo\rbaz aaaa €aa é\n".repeat(3);
+        for unit in 1..12 {
+            check(text.clone().into_bytes(), unit, 3, 4);
         }
     }
 }

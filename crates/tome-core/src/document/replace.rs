@@ -80,6 +80,35 @@ impl Snapshot {
         })
     }
 
+    /// [`Snapshot::plan_replace_in`] with the matches collected on `units.1` threads in units
+    /// of `units.0` bytes, whatever the length (for tests).
+    #[doc(hidden)]
+    pub fn plan_replace_in_units(
+        &self,
+        matcher: &Matcher,
+        replacement: &[u8],
+        scope: &Scope,
+        units: (usize, usize),
+        control: &Control,
+    ) -> Result<PlannedChange> {
+        Ok(PlannedChange {
+            plan: search::plan_replace_all_on(
+                self.view(),
+                matcher,
+                replacement,
+                scope,
+                units,
+                control,
+            )?,
+            version: self.version,
+            record: Record::ReplaceAll {
+                query: matcher.query().clone(),
+                replacement: replacement.to_vec(),
+                scope: scope.clone(),
+            },
+        })
+    }
+
     /// Plans deleting the lines of `scope` on which a match of `matcher` starts (`invert`: on
     /// which none does), each with its line break: Vim's `:g/pat/d` and `:v/pat/d`.
     /// O(bytes of the scope).
