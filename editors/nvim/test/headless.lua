@@ -1287,6 +1287,33 @@ test('file marks A-Z: kept on file lines, from other buffers, and in ShaDa on re
   eq({ true, 1500001 }, res, "'A after ShaDa read it")
 end)
 
+test(':w of an edit near the end saves in place, and the written message says so', function()
+  local path = copy_of('inplace.log')
+  local total = line_total(path)
+  local s = session(path)
+  local r = s.lua([[
+    local total = ...
+    T.line(total - 1)
+    T.feed('0iIN-PLACE <Esc>')
+    T.settle()
+    vim.cmd('write')
+    return { T.messages(), vim.bo.modified }
+  ]], total)
+  s.quit()
+  assert(r[1]:find('%(Tome, in place: [%d.]+ [KMG]?i?B written from byte %d+, [%d.]+ [KMG]?i?B backed up%)'),
+    'written message: ' .. r[1])
+  eq(false, r[2], 'saved')
+  local n, found = 0, nil
+  for l in io.lines(path) do
+    n = n + 1
+    if n == total - 1 then
+      found = l
+    end
+  end
+  eq(total, n, 'lines')
+  assert(found:sub(1, 9) == 'IN-PLACE ', 'line ' .. (total - 1) .. ' on disk: ' .. found)
+end)
+
 test('nvim FILE: the file opens while Neovim starts (one open, with its first lines); an unread early open is closed',
   function()
   local path = copy_of('early.log')

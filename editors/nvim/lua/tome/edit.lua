@@ -409,6 +409,16 @@ function E.undo_command(st, line)
   return true
 end
 
+--- How a `tome/save` reply says the file was written, for the written message: nothing for a
+--- whole-file save; for one in place, what it wrote and from where (docs/protocol.md).
+function E.how_saved(res)
+  if res.method ~= 'inPlace' or type(res.written) ~= 'number' then
+    return ''
+  end
+  return (', in place: %s written from byte %d, %s backed up'):format(bytes.human(res.written), res.from or 0,
+    bytes.human(res.backedUp or 0))
+end
+
 --- :w and :w {file} (BufWriteCmd). Saving a new path makes the buffer that file's, as the
 --- protocol's saveAs does (later :w go there too).
 function E.write(st, target)
@@ -438,7 +448,9 @@ function E.write(st, target)
   -- A save restarts the journal (`journalError` becomes null, unless the restart fails too).
   client.refresh_info(st)
   local name = vim.fn.fnamemodify(res.path, ':~:.')
-  api.nvim_echo({ { ('"%s" %dB written in %d ms (Tome)'):format(name, res.bytes, res.elapsedMs) } }, false, {})
+  -- (kept in :messages, as Vim's own written message)
+  api.nvim_echo({ { ('"%s" %dB written in %d ms (Tome%s)'):format(name, res.bytes, res.elapsedMs, E.how_saved(res)) } },
+    true, {})
 end
 
 return E
