@@ -19,6 +19,7 @@ import {
   type HostMessage,
   type InterruptedSaveData,
   type OpenResult,
+  type SaveResult,
   type WebviewMessage,
   type RuleStyle,
 } from "./protocol";
@@ -637,8 +638,9 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
       const sub = cancellation.onCancellationRequested(() => ac.abort());
       const started = Date.now();
       this.host.log(`${method} ${document.uri.fsPath}: started`);
+      let saved: SaveResult;
       try {
-        await this.host.withServerProgress(token, `Saving ${document.uri.fsPath}`, () =>
+        saved = await this.host.withServerProgress(token, `Saving ${document.uri.fsPath}`, () =>
           whileBusy(() => document.server.request(method, { doc: document.session.doc, workDoneToken: token, ...extra }, ac.signal), ac.signal),
         );
       } catch (e) {
@@ -647,7 +649,7 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
       } finally {
         sub.dispose();
       }
-      this.host.log(`${method} ${document.uri.fsPath}: done in ${Date.now() - started} ms`);
+      this.host.log(`${method} ${document.uri.fsPath}: done in ${Date.now() - started} ms${howSaved(saved)}`);
       document.history.savedNow();
       await document.session.refreshInfo();
       document.session.broadcast({ type: "saved" });
@@ -784,6 +786,12 @@ async function whileBusy<T>(request: () => Promise<T>, signal: AbortSignal): Pro
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** How a save wrote the file, for the log: what it wrote in place and from where (nothing for a whole-file save). */
+export function howSaved(r: SaveResult): string {
+  if (r.method !== "inPlace" || r.written === undefined) return "";
+  return ` (in place: ${r.written} bytes written from byte ${r.from ?? 0}, ${r.backedUp ?? 0} bytes backed up)`;
 }
 
 /** `/dir/a.log` → `/dir/a.recovered.log`: where a recovered copy is offered to be saved. */

@@ -511,6 +511,14 @@ export interface SaveAsParams extends SaveParams {
 export interface SaveResult {
   path: string;
   bytes: number;
+  /** How the file was written (docs/protocol.md, tome/save): a whole new file renamed over it, or in place. */
+  method?: "rename" | "inPlace";
+  /** The first byte written (every byte before it was left as it was on disk). */
+  from?: number;
+  /** The bytes written from there. */
+  written?: number;
+  /** The bytes of the old file copied to a backup first (in place). */
+  backedUp?: number;
   /** The version saved. */
   version: number;
   elapsedMs: number;

@@ -13,7 +13,7 @@ stub.install();
 import type * as vscode from "vscode";
 import { TomeServer } from "../../rpc";
 import type { ServerHost, TomeDocument, TomeEditorProvider as Provider } from "../../editor";
-import type { HostMessage } from "../../protocol";
+import type { HostMessage, SaveResult } from "../../protocol";
 import { FakeWorkbench, fakePanel, recordMethods, until } from "./fakes";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { TomeEditorProvider, VIEW_TYPE } = require("../../editor") as { TomeEditorProvider: typeof Provider; VIEW_TYPE: string };
@@ -445,4 +445,13 @@ test("a full journal disk: one warning, the document's journalError set after th
       spawnSync("umount", [state]);
     }
   });
+});
+
+test("the save's log line says what an in-place save wrote, and nothing more for a whole-file one", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { howSaved } = require("../../editor") as { howSaved: (r: SaveResult) => string };
+  const base = { path: "/f", bytes: 4096, version: 3, elapsedMs: 11 };
+  assert.equal(howSaved({ ...base, method: "inPlace", from: 2048, written: 7, backedUp: 65536 }), " (in place: 7 bytes written from byte 2048, 65536 bytes backed up)");
+  assert.equal(howSaved({ ...base, method: "rename", from: 0, written: 4096, backedUp: 0 }), "");
+  assert.equal(howSaved(base), "", "an older server without method");
 });
