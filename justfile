@@ -11,13 +11,20 @@ test:
     ./scripts/test-all.sh
 
 # Criterion benchmarks plus the scripted comparison with real peers (wc -l, rg, cp, ropey), and
-# `:%s` on a 1 GiB file in Neovim with Tome against plain Neovim.
+# `:%s` on a 1 GiB file in Neovim with Tome against plain Neovim; counting, pages and saves
+# against rg and cp; the first screen in Neovim against plain Neovim (docs/benchmarks.md).
 bench size="4G":
     cargo bench -p tome-core
     ./scripts/bench-peers.sh {{size}}
     ./scripts/bench-nvim-substitute.sh 1G
     cargo build --release -q -p tome-core --example index_speed
     ./scripts/bench-cold.py target/release/examples/index_speed "$(ls -S bench-data/bench-*.log | head -n 1)" 5
+    cargo build --release -q -p tome
+    ./scripts/bench-count.py target/release/tome "$(ls -S bench-data/bench-*.log | head -n 1)" 5
+    ./scripts/bench-count.py --all target/release/tome "$(ls -S bench-data/bench-*.log | head -n 1)" 3
+    ./scripts/bench-save.py target/release/tome target/release/tome "$(ls -S bench-data/bench-*.log | head -n 1)" bench-data 3
+    ./scripts/bench-open.py target/release/tome "$(ls -S bench-data/bench-*.log | head -n 1)" 20
+    ./scripts/bench-nvim-first-screen.py --file "$(ls -S bench-data/bench-*.log | head -n 1)" --runs 15
 
 # Formatting and lints, as CI would want them (Rust, Lua, TypeScript).
 lint:
