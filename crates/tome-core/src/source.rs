@@ -10,6 +10,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use memmap2::Mmap;
@@ -159,6 +160,10 @@ pub struct Source {
     /// `[start, end)` of an entry are in its copy from `offset`. Bytes outside every entry are
     /// still read from the file (never overwritten by our saves).
     detached: Mutex<Vec<Detached>>,
+    /// Set when [`Source::detach_ranges`] succeeds, even with no range to move (an in-place save that
+    /// wrote nothing still gives the file a new modification time): the file may now differ
+    /// from what this source saw at open, by our own writing.
+    written_over: AtomicBool,
     /// Offset in the file of this source's byte 0 (non-zero for a tail opened after an append).
     base: usize,
     /// Offset of byte 0 within the mapping (the mapping starts at a page boundary).
@@ -314,6 +319,7 @@ impl Source {
             file,
             snapshot,
             detached: Mutex::new(Vec::new()),
+            written_over: AtomicBool::new(false),
             base,
             delta: base - aligned,
             samples,
@@ -542,14 +548,15 @@ impl Source {
         self.snapshot.is_some() || self.is_detached()
     }
 
-    /// True once part of the mapping was moved onto a copy by [`Source::detach_ranges`]: the
-    /// source no longer stands for the file on disk.
+    /// True once [`Source::detach_ranges`] moved part of the mapping onto a copy, or was
+    /// called with nothing to move: the source no longer stands for the file on disk.
     pub(crate) fn is_detached(&self) -> bool {
-        !self
-            .detached
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_empty()
+        self.written_over.load(Ordering::Acquire)
+            || !self
+                .detached
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_empty()
     }
 
     /// Moves the mapping of the file's ranges `(start, len)` (sorted, disjoint) onto `copy`,
@@ -619,6 +626,7 @@ impl Source {
             }
             in_copy += len;
         }
+        self.written_over.store(true, Ordering::Release);
         Ok(())
     }
 

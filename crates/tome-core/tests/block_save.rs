@@ -221,3 +221,66 @@ fn the_save_right_after_an_in_place_save_costs_its_own_edit() {
     assert_eq!((report.from, report.backed_up), (at as u64, BLOCK));
     assert!(std::fs::read(&path).unwrap() == model);
 }
+
+/// The document's own in-place saves are not changes by another program: right after each
+/// one, and after moving onto the saved file, the file reads as unchanged; a write by someone
+/// else is still seen. The file is a whole number of blocks and saved once without an edit,
+/// where the save backs up nothing (so no older piece of the file is moved onto a backup) but
+/// still gives the file a new modification time. Its time starts in the past so that every
+/// save changes it, however coarse the filesystem's clock.
+#[test]
+fn in_place_saves_are_not_changes_on_disk() {
+    use std::time::{Duration, SystemTime};
+    use tome_core::DiskChange;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("aligned.log");
+    let line = b"2026-12-01T03:00:00Z info an aligned line of sixty-four bytes..\n";
+    assert_eq!(line.len(), 64);
+    let mut model: Vec<u8> = line.repeat((4 * BLOCK) as usize / line.len());
+    std::fs::write(&path, &model).unwrap();
+    let past = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(past)
+        .unwrap();
+    let mut doc = Document::open(&path).unwrap();
+    assert_eq!(doc.disk_change(), DiskChange::Unchanged);
+
+    let report = save(&mut doc, SaveChoice::InPlace);
+    assert_eq!(
+        (report.method, report.total_written()),
+        (SaveMethod::InPlace, 0)
+    );
+    assert_eq!(doc.disk_change(), DiskChange::Unchanged, "clean save");
+
+    let at = model.len() / 3;
+    doc.replace(at..at + 5, "fifth").unwrap();
+    model[at..at + 5].copy_from_slice(b"fifth");
+    save(&mut doc, SaveChoice::InPlace);
+    assert_eq!(doc.disk_change(), DiskChange::Unchanged, "overwrite");
+
+    let end = model.len() - 10;
+    doc.insert(end, "grown\n").unwrap();
+    model.splice(end..end, b"grown\n".iter().copied());
+    save(&mut doc, SaveChoice::InPlace);
+    assert_eq!(doc.disk_change(), DiskChange::Unchanged, "insertion");
+    assert!(std::fs::read(&path).unwrap() == model);
+
+    doc.wait_for_index(&Control::new()).unwrap();
+    doc.poll_index();
+    assert_eq!(
+        doc.disk_change(),
+        DiskChange::Unchanged,
+        "moved onto the file"
+    );
+
+    // Another program overwrites one byte without changing the size: still seen.
+    use std::os::unix::fs::FileExt;
+    let other = std::fs::File::options().write(true).open(&path).unwrap();
+    other.write_all_at(b"X", 100).unwrap();
+    other.set_modified(past).unwrap();
+    assert_eq!(doc.disk_change(), DiskChange::Rewritten, "outside write");
+}
