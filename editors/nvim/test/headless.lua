@@ -93,6 +93,41 @@ for l in io.lines(file) do
 end
 log(('file %s: %d bytes, %d lines'):format(file, size, total_lines))
 
+test('bytecode cache: modules load from it; a changed or corrupt entry is compiled again', function()
+  local B = require('tome.bytecode')
+  local cache = vim.fn.stdpath('cache') .. '/tome/luac/'
+  local window_src = debug.getinfo(require('tome.window').fill, 'S').source:sub(2)
+  eq(1, vim.fn.filereadable(cache .. window_src:gsub('[/\\:]', '%%') .. 'c'), 'the entry of tome.window')
+  local dir = vim.fn.tempname()
+  vim.fn.mkdir(dir, 'p')
+  local src = dir .. '/m.lua'
+  local function put(path, text)
+    local f = assert(io.open(path, 'wb'))
+    f:write(text)
+    f:close()
+  end
+  put(src, 'return 1')
+  eq(1, assert(B.load(src, dir))(), 'first load')
+  local entry = dir .. '/' .. src:gsub('[/\\:]', '%%') .. 'c'
+  local key = assert(io.open(entry, 'rb')):read('*l')
+  -- The entry is what loads: the bytecode of another chunk under the same key is run.
+  put(entry, key .. '\n' .. string.dump(assert(loadstring('return 44'))))
+  eq(44, assert(B.load(src, dir))(), 'read from the cache')
+  put(src, 'return 22') -- another size
+  eq(22, assert(B.load(src, dir))(), 'a longer source')
+  put(src, 'return 33') -- the same size, another time
+  assert(vim.uv.fs_utime(src, 1000, 1000))
+  eq(33, assert(B.load(src, dir))(), 'a source with another time')
+  key = assert(io.open(entry, 'rb')):read('*l')
+  put(entry, key .. '\nnot bytecode')
+  eq(33, assert(B.load(src, dir))(), 'a corrupt entry')
+  put(src, 'return (')
+  local chunk, err = B.load(src, dir)
+  eq(nil, chunk, 'a source that does not compile')
+  assert(err and err:find('m.lua'), err)
+  vim.fn.delete(dir, 'rf')
+end)
+
 test('nvim FILE opens through Tome (BufReadCmd above the threshold)', function()
   local s = st()
   -- While -c commands run, Neovim keeps the cursor on line 0 (it sets 1 after them).

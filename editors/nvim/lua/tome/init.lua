@@ -20,6 +20,14 @@
 --   recovery  :TomeRecover & co, interrupted saves       (config, state, client, window, buffer)
 --   health    :checkhealth tome                          (config, state, rpc)
 --   highlight highlight rules on screen, :TomeHighlight    (config, state, client)
+--   bytecode  a bytecode cache of these modules            (nothing; required first)
+do
+  -- (…/lua/tome/init.lua → …/lua: every module below then loads as cached bytecode)
+  local lua_dir = debug.getinfo(1, 'S').source:match('^@(.*)/tome/init%.lua$')
+  if lua_dir then
+    require('tome.bytecode').install(lua_dir)
+  end
+end
 local config = require('tome.config')
 local state = require('tome.state')
 local api = vim.api
