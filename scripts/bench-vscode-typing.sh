@@ -1,28 +1,3 @@
 #!/bin/bash
-# Typing benchmark of the VS Code extension in code-server: key-to-screen for single keys and the
-# time for a 100-character burst to appear, in Tome's editor and VS Code's own editor on copies
-# of one small file, in the same run (editors/vscode/test/bench/typing.mjs says how it measures).
-# Builds and packages the extension like scripts/test-vscode-e2e.sh and uses the same
-# code-server ($TOME_CODE_SERVER_PREFIX, default $HOME/.cache/tome/code-server; install it with
-# ../shared/scripts/install-code-server.sh or by running the e2e script once).
-# Env: TOME_BIN (default target/release/tome), ROUNDS (3), SINGLES (20), BURSTS (3), CHROMIUM.
-# On a shared machine, run it under a lock so browser runs do not overlap, e.g.
-#   flock /work/locks/browser.lock nice -n 5 scripts/bench-vscode-typing.sh
-set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-ext=$root/editors/vscode
-prefix=${TOME_CODE_SERVER_PREFIX:-$HOME/.cache/tome/code-server}
-code_server=$prefix/node_modules/.bin/code-server
-[ -x "$code_server" ] || { echo "code-server not found at $code_server (run scripts/test-vscode-e2e.sh once)" >&2; exit 1; }
-bin=${TOME_BIN:-$root/target/release/tome}
-[ -x "$bin" ] || (cd "$root" && cargo build --release -p tome)
-cd "$ext"
-[ -d node_modules ] || npm ci --no-audit --no-fund
-npm run -s build
-work=$(mktemp -d "${TMPDIR:-/tmp}/tome-bench-typing-build.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-TOME_BIN=$bin npm run -s package -- --out "$work/tome.vsix" >/dev/null # the platform .vsix carries the binary
-echo "# $(date -u +%FT%TZ) $(nproc) cpus, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "# commit $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- editors/vscode/src || echo ' (with local changes)')"
-CODE_SERVER=$code_server VSIX=$work/tome.vsix TOME_BIN=$bin CHROMIUM=${CHROMIUM:-/usr/bin/chromium} \
-  timeout 900 node test/bench/typing.mjs
+# The typing benchmark (kept for its old name): scripts/bench-vscode.sh typing.
+exec "$(dirname "$0")/bench-vscode.sh" typing "$@"

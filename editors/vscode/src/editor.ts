@@ -172,8 +172,10 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
     if (uri.scheme === RECOVERED_SCHEME) return this.openRecoveredCopy(uri);
     if (uri.scheme === FILTER_SCHEME) return this.openFilterView(uri);
     if (uri.scheme !== "file") throw new Error(`Tome opens files on this machine only, not ${uri.scheme}: URIs`);
+    const started = Date.now();
     const server = await this.host.get();
     const info = await this.openAsking(server, uri);
+    this.host.log(`tome/open ${uri.fsPath}: ${Date.now() - started} ms (server ready and the open's reply)`);
     for (const w of info.warnings ?? []) void vscode.window.showWarningMessage(`Tome: ${w.message}`);
     const session = this.newSession(server, info, uri);
     const recovered = info.recovery ? await this.offerRecovery(server, info, uri, openContext.backupId) : false;

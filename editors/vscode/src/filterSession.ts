@@ -153,6 +153,11 @@ export class FilterSession extends DocSession {
     return { filter: this.label };
   }
 
+  /** None: the page reads a filter's lines through `tome/filterLines` itself. */
+  protected override firstLines(): Promise<ViewportResult | undefined> {
+    return Promise.resolve(undefined);
+  }
+
   override async refreshInfo(): Promise<DocInfo> {
     return this.note(await this.server.request("tome/filterInfo", { filter: this.filterId }));
   }

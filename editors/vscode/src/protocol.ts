@@ -738,6 +738,11 @@ export type HostMessage =
       findToggles?: FindToggles;
       /** A filter view (filterSession.ts): what it filters, for the status line; Enter reveals the source line. */
       filter?: string;
+      /**
+       * The document's first lines (`FIRST_LINES`, from column 0, `FIRST_LINES_WIDTH` wide),
+       * read while the page loaded: the first screen needs no request of its own.
+       */
+      first?: ViewportResult;
     }
   /** `tome.highlightRules` changed (and the server took them): the styles, by rule index; lines are read again. */
   | { type: "highlightRules"; rules: RuleStyle[] }
@@ -769,3 +774,8 @@ export type HostMessage =
 
 /** `Omit` applied to each member of a union (keeps `ViewportParams`' "exactly one of"). */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** How many lines the host reads for the webview's `init` (`first`): more than a screen holds. */
+export const FIRST_LINES = 120;
+/** Their width in columns: wider than a screen, so that no line is cut short on it. */
+export const FIRST_LINES_WIDTH = 1024;

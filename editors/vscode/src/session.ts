@@ -7,6 +7,8 @@
 import { EventEmitter } from "node:events";
 import {
   ErrorCodes,
+  FIRST_LINES,
+  FIRST_LINES_WIDTH,
   HostErrorCodes,
   RELAYED,
   type Bookmark,
@@ -274,10 +276,12 @@ export class DocSession extends EventEmitter {
 
   async handle(msg: WebviewMessage, post: (m: HostMessage) => void): Promise<void> {
     switch (msg.type) {
-      case "ready":
+      case "ready": {
+        const [info, first] = await Promise.all([this.refreshInfo(), this.firstLines()]);
         post({
           type: "init",
-          info: await this.refreshInfo(),
+          info,
+          first,
           echoesShortcuts: !!this.hooks.echoesShortcuts,
           epoch: this._epoch,
           highlighting: this.hooks.highlighting?.() ?? true,
@@ -289,6 +293,7 @@ export class DocSession extends EventEmitter {
         });
         post({ type: "bookmarks", lines: this.bookmarkLines });
         return;
+      }
       case "status":
         this.emit("status", { cursor: msg.cursor, selectedLines: msg.selectedLines, following: msg.following } satisfies CursorStatus);
         return;
@@ -302,6 +307,25 @@ export class DocSession extends EventEmitter {
       case "findToggles":
         this.hooks.findToggles?.set(msg.toggles);
         return;
+    }
+  }
+
+  /**
+   * The first lines for the webview's `init` (see `first` there), read at the same time as
+   * the info; none if that fails (the page then asks as usual).
+   */
+  protected async firstLines(): Promise<ViewportResult | undefined> {
+    try {
+      const result = await this.server.request(RELAYED.viewport, {
+        doc: this.doc,
+        first: 0,
+        count: FIRST_LINES,
+        window: { start: 0, width: FIRST_LINES_WIDTH, unit: "encoding" },
+      });
+      this.noteLineCount(result);
+      return result;
+    } catch {
+      return undefined;
     }
   }
 

@@ -11,7 +11,7 @@ import { clearEditMarks } from "./ruler";
 import { setRuleStyles } from "./rules";
 import { loadState, onHostMessage, postToHost } from "./host";
 import { fromHost, installInput } from "./input";
-import { goToEnd, goToLine, motion, redraw, refreshCount, setFollowing, setInfo, showAround, showEnd, showLine, stopFollowing } from "./navigation";
+import { goToEnd, goToLine, motion, redraw, refreshCount, seedLines, setFollowing, setInfo, showAround, showEnd, showLine, stopFollowing } from "./navigation";
 import { schedule } from "./queue";
 import { drawStatus, fail, measure, setBookmarkLines } from "./render";
 import { cache, pipeline, state, visibleLines, type SavedState } from "./state";
@@ -41,6 +41,7 @@ onHostMessage((m) => {
       setWrapSettings(m.wrap);
       const saved = loadState<SavedState>();
       if (saved && typeof saved.top === "number") state.cursor = saved.cursor;
+      seedLines(m.first);
       void showLine(saved?.top ?? 0).then(() => input.focus(), fail);
       break;
     }

@@ -46,6 +46,14 @@ function applyResult(r: ViewportResult): boolean {
 }
 
 /**
+ * Takes the first lines the host sent with `init` into the cache (not with word wrap, whose
+ * rows are read wider: see windowParam), so that the first screen needs no request.
+ */
+export function seedLines(r: ViewportResult | undefined): void {
+  if (r && state.wrapColumn === 0 && state.leftCol === 0) applyResult(r);
+}
+
+/**
  * Reads lines into the cache. Waits for the edits in flight first, so that the reply is read
  * at the predicted version; reads again (a few times) if more edits went out meanwhile.
  */

@@ -21,13 +21,11 @@
 // round, default 20), BURSTS (per round, default 3), SAVE_SIZE (default none). Prints a table
 // and one JSON line (`# json`).
 
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
-import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { launchChromium } from "../shared.mjs";
+import { makeRoot, median, now, sleep, start, until } from "./codeserver.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ext = path.resolve(here, "../..");
@@ -39,47 +37,14 @@ const SINGLES = Number(process.env.SINGLES ?? 20);
 const BURSTS = Number(process.env.BURSTS ?? 3);
 const SAVE_SIZE = process.env.SAVE_SIZE ?? "";
 const BURST = "thequickbrownfoxjumpsoverthelazydog".repeat(3).slice(0, 100);
-const sleep = (n) => new Promise((r) => setTimeout(r, n));
-const now = () => performance.timeOrigin + performance.now();
 
-async function until(fn, what, timeout = 30000) {
-  const end = Date.now() + timeout;
-  let last;
-  while (Date.now() < end) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = String(e);
-    }
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-const root = fs.mkdtempSync(path.join(os.tmpdir(), "tome-bench-typing-"));
-const home = path.join(root, "home");
-const userData = path.join(root, "user-data");
-const extDir = path.join(root, "extensions");
-const workspace = path.join(root, "workspace");
-for (const d of [home, path.join(userData, "User"), extDir, workspace]) fs.mkdirSync(d, { recursive: true });
+const { root, userData, workspace, ...dirs } = makeRoot("tome-bench-typing-", {
+  "tome.serverPath": BIN,
+  "workbench.editorAssociations": { "*.log": "tome.largeFile" },
+  "editor.quickSuggestions": { other: "off", comments: "off", strings: "off" },
+  "editor.wordBasedSuggestions": "off",
+  "editor.suggestOnTriggerCharacters": false,
+});
 // One small file, two copies: each line starts with a unique tag the checks look for.
 const lines = [];
 for (let i = 1; i <= 200; i++) lines.push(`L${String(i).padStart(4, "0")}-alpha-beta-gamma ${"x".repeat(i % 30)} end`);
@@ -87,36 +52,6 @@ const text = lines.join("\n") + "\n";
 fs.writeFileSync(path.join(workspace, "small.txt"), text);
 fs.writeFileSync(path.join(workspace, "small.log"), text);
 if (SAVE_SIZE) execFileSync(BIN, ["gen", path.join(workspace, "big.log"), "--size", SAVE_SIZE], { stdio: ["ignore", "ignore", "inherit"] });
-const env = {
-  ...process.env,
-  HOME: home,
-  XDG_CONFIG_HOME: path.join(home, ".config"),
-  XDG_DATA_HOME: path.join(home, ".local/share"),
-  XDG_CACHE_HOME: path.join(home, ".cache"),
-  XDG_STATE_HOME: path.join(home, ".local/state"),
-  TOME_STATE_DIR: path.join(root, "tome-state"),
-};
-fs.writeFileSync(
-  path.join(userData, "User", "settings.json"),
-  JSON.stringify({
-    "tome.serverPath": BIN,
-    "files.autoSave": "off",
-    "workbench.editorAssociations": { "*.log": "tome.largeFile" },
-    "workbench.startupEditor": "none",
-    "workbench.tips.enabled": false,
-    "workbench.enableExperiments": false,
-    "security.workspace.trust.enabled": false,
-    "telemetry.telemetryLevel": "off",
-    "extensions.autoCheckUpdates": false,
-    "extensions.autoUpdate": false,
-    "update.mode": "none",
-    "chat.commandCenter.enabled": false,
-    "editor.quickSuggestions": { other: "off", comments: "off", strings: "off" },
-    "editor.wordBasedSuggestions": "off",
-    "editor.suggestOnTriggerCharacters": false,
-  }),
-);
-
 // In-page probe: `__arm(s)` starts watching `sel` for text holding `s`; `__seen()` resolves
 // with the wall-clock time of the animation frame after it first did.
 const PROBE = (sel) => {
@@ -144,36 +79,12 @@ const PROBE = (sel) => {
     ]);
 };
 
-let codeServer;
-let browser;
+let session;
 let exitCode = 0;
 try {
   if (!CODE_SERVER || !VSIX) throw new Error("CODE_SERVER and VSIX are required");
-  const common = ["--user-data-dir", userData, "--extensions-dir", extDir];
-  execFileSync(CODE_SERVER, ["--install-extension", VSIX, ...common], { env, stdio: ["ignore", "ignore", "inherit"] });
-  const port = await freePort();
-  const log = fs.openSync(path.join(root, "code-server.log"), "w");
-  codeServer = spawn(
-    CODE_SERVER,
-    ["--bind-addr", `127.0.0.1:${port}`, "--auth", "none", "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", ...common, workspace],
-    { env, stdio: ["ignore", log, log], detached: true },
-  );
-  const base = `http://127.0.0.1:${port}`;
-  await until(async () => (await fetch(`${base}/healthz`)).ok, "code-server", 60000);
-  browser = await launchChromium();
-  const page = await (await browser.newContext({ viewport: { width: 2560, height: 900 } })).newPage();
-  await page.goto(`${base}/?folder=${encodeURIComponent(workspace)}`);
-  await page.waitForSelector(".monaco-workbench", { timeout: 60000 });
-
-  const quickOpen = async (name) => {
-    await until(async () => {
-      await page.keyboard.press("Control+p");
-      return !!(await page.waitForSelector(".quick-input-widget:not([style*='display: none']) input", { timeout: 3000 }).catch(() => null));
-    }, "quick open");
-    await page.keyboard.type(name);
-    await until(async () => !!(await page.$(`.quick-input-list .monaco-list-row[aria-label*='${name}']`)), `${name} in Quick Open`);
-    await page.keyboard.press("Enter");
-  };
+  session = await start({ root, userData, workspace, ...dirs }, CODE_SERVER, VSIX);
+  const { page, quickOpen } = session;
 
   // VS Code's editor on small.txt (opened first: it stays in its own editor group tab).
   await quickOpen("small.txt");
@@ -348,15 +259,7 @@ try {
   console.error(`(code-server log: ${path.join(root, "code-server.log")})`);
   exitCode = 1;
 } finally {
-  await browser?.close().catch(() => undefined);
-  if (codeServer?.pid) {
-    try {
-      process.kill(-codeServer.pid, "SIGTERM");
-    } catch {
-      /* gone */
-    }
-  }
-  await sleep(300);
+  await session?.close();
   if (!exitCode && !process.env.KEEP) fs.rmSync(root, { recursive: true, force: true });
 }
 process.exit(exitCode);

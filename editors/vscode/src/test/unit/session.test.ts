@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DocSession, type EditedEvent } from "../../session";
 import { RpcError } from "../../rpc";
-import { HostErrorCodes, type DocInfo, type HostMessage, type WebviewMessage } from "../../protocol";
+import { FIRST_LINES, FIRST_LINES_WIDTH, HostErrorCodes, type DocInfo, type HostMessage, type WebviewMessage } from "../../protocol";
 
 const info = { doc: 3, version: 0, undoSteps: 0, redoSteps: 0 } as DocInfo;
 
@@ -247,4 +247,35 @@ test("bookmarks reopened before the index reached them get their lines as it adv
   await s.indexProgress(50);
   await settle();
   assert.equal(asked(), 2, "all placed: not asked again");
+});
+
+test("the webview's init brings the first lines, read with the info; without them if that read fails", async () => {
+  const lines = { version: 0, lines: [{ number: 0, text: "first" }], lineCount: { count: 1, exact: true } };
+  const calls: [string, unknown][] = [];
+  let fail = false;
+  const server = {
+    async request<T>(method: string, params?: unknown): Promise<T> {
+      calls.push([method, params]);
+      if (method === "tome/viewport") {
+        if (fail) throw new RpcError({ code: -33002, message: "out", data: { kind: "outOfBounds" } });
+        return lines as T;
+      }
+      return info as T;
+    },
+  };
+  const s = new DocSession(server, info);
+  const posted: HostMessage[] = [];
+  await s.handle({ type: "ready" }, (m) => void posted.push(m));
+  const init = posted.find((m) => m.type === "init") as Extract<HostMessage, { type: "init" }>;
+  assert.deepEqual(init.first, lines);
+  assert.deepEqual(
+    calls.find(([m]) => m === "tome/viewport"),
+    ["tome/viewport", { doc: 3, first: 0, count: FIRST_LINES, window: { start: 0, width: FIRST_LINES_WIDTH, unit: "encoding" } }],
+  );
+  fail = true;
+  posted.length = 0;
+  await s.handle({ type: "ready" }, (m) => void posted.push(m));
+  const again = posted.find((m) => m.type === "init") as Extract<HostMessage, { type: "init" }>;
+  assert.equal(again.first, undefined);
+  assert.deepEqual(again.info, info);
 });
