@@ -194,7 +194,8 @@ fn memchr_nl(bytes: &[u8]) -> usize {
 }
 
 /// On a filesystem with reflinks (`TOME_REFLINK_DIR`) a plain save of an edit near the end is
-/// a rename save: the kernel clones the unchanged prefix, so it costs the tail there too.
+/// a rename save: the kernel clones the unchanged prefix, so it costs the tail there too; an
+/// overwrite is written in place, its blocks only.
 #[test]
 fn on_a_reflink_filesystem_a_plain_save_renames() {
     let Some(dir) = std::env::var_os("TOME_REFLINK_DIR") else {
@@ -217,6 +218,18 @@ fn on_a_reflink_filesystem_a_plain_save_renames() {
     assert_eq!(
         save(&mut doc, SaveChoice::InPlace).method,
         SaveMethod::InPlace
+    );
+    check_saved(&path, &doc, &model);
+    // An overwrite (same length) in the middle: its block in place, where a rename would copy
+    // the whole unaligned rest of the file.
+    let mid = model.len() / 2;
+    doc.replace(mid..mid + 5, "XXXXX").unwrap();
+    model[mid..mid + 5].copy_from_slice(b"XXXXX");
+    let report = save(&mut doc, SaveChoice::Auto);
+    assert_eq!(
+        (report.method, report.from, report.total_written()),
+        (SaveMethod::InPlace, mid as u64, 5),
+        "{report:?}"
     );
     check_saved(&path, &doc, &model);
 }

@@ -201,6 +201,12 @@ impl Plan {
         self.backed_up() + end.saturating_sub(self.old)
     }
 
+    /// True when the plan writes only the changed blocks (an edit that kept the length), not
+    /// the tail.
+    pub(crate) fn is_blocks(&self) -> bool {
+        self.blocks
+    }
+
     /// Bytes backed up.
     fn backed_up(&self) -> u64 {
         self.ranges.iter().map(|r| r.1).sum()
