@@ -558,7 +558,12 @@ impl Compressed {
         if lines.len() < count {
             // The last line, without a break: complete if the text ends here.
             cur.len_known = done && !cut;
-            if !(cur.len == 0 && !done && lines.last().is_some()) {
+            if cur.len == 0 && !done {
+                // Nothing of it decoded yet: not an empty line.
+                if lines.is_empty() {
+                    return Err(Error::NotYet);
+                }
+            } else {
                 lines.push(cur);
             }
         }
