@@ -87,6 +87,8 @@ pub fn info_of(id: u64, doc: &mut Document, token: Option<String>) -> DocInfo {
         bookmarks: None,
         bookmarks_dropped: None,
         viewport: None,
+        compression: None,
+        compression_error: None,
     }
 }
 

@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tome_core::Document;
 use tower_lsp_server::jsonrpc;
 
+use crate::compressed::CompressedDoc;
 use crate::errors;
 use crate::transport::Backlog;
 
@@ -202,6 +203,9 @@ fn start_drain(handle: Arc<DocHandle>) -> std::io::Result<()> {
 /// All open documents.
 pub struct Registry {
     docs: Mutex<HashMap<u64, Arc<DocHandle>>>,
+    /// Read-only documents of compressed files (same id space). The handlers that serve them
+    /// look here first; every other handler gets `readOnlyDocument` from [`Registry::get`].
+    compressed: Mutex<HashMap<u64, Arc<CompressedDoc>>>,
     next_id: AtomicU64,
     backlog: Arc<Backlog>,
 }
@@ -211,6 +215,7 @@ impl Registry {
     pub fn new(backlog: Arc<Backlog>) -> Registry {
         Registry {
             docs: Mutex::default(),
+            compressed: Mutex::default(),
             next_id: AtomicU64::new(0),
             backlog,
         }
@@ -237,14 +242,50 @@ impl Registry {
         handle
     }
 
-    /// The document with this id.
+    /// The document with this id. Errors: unknown document; `readOnlyDocument` for a
+    /// compressed one (this is how requests that change a document are refused for them).
     pub fn get(&self, id: u64) -> Result<Arc<DocHandle>, jsonrpc::Error> {
-        self.docs
+        let found = self
+            .docs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned();
+        found.ok_or_else(|| match self.compressed(id) {
+            Some(c) => errors::read_only_document(id, c.text.format().name()),
+            None => errors::unknown_document(id),
+        })
+    }
+
+    /// Registers a compressed document; returns its id.
+    pub fn insert_compressed(&self, doc: CompressedDoc) -> (u64, Arc<CompressedDoc>) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let doc = Arc::new(doc);
+        self.compressed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, Arc::clone(&doc));
+        (id, doc)
+    }
+
+    /// The compressed document with this id, if it is one.
+    pub fn compressed(&self, id: u64) -> Option<Arc<CompressedDoc>> {
+        self.compressed
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&id)
             .cloned()
-            .ok_or_else(|| errors::unknown_document(id))
+    }
+
+    /// Removes a compressed document (its pass stops when the last reader lets go of it).
+    pub fn remove_compressed(&self, id: u64) -> Option<Arc<CompressedDoc>> {
+        let doc = self
+            .compressed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id)?;
+        doc.closed.store(true, Ordering::Release);
+        Some(doc)
     }
 
     /// Every open document.

@@ -186,6 +186,21 @@ pub fn from_core(e: CoreError) -> Error {
     }
 }
 
+/// A document opened read-only (a compressed file): edits, saves and other changes are refused.
+pub const READ_ONLY_DOCUMENT: i64 = -33020;
+
+/// -33020 for document `doc` (compressed as `format`).
+pub fn read_only_document(doc: u64, format: &str) -> Error {
+    with_data(
+        READ_ONLY_DOCUMENT,
+        format!(
+            "document {doc} is a {format}-compressed file, opened read-only: only tome/info, \
+             tome/viewport, tome/getText, tome/search and tome/close are available for it"
+        ),
+        json!({"kind": "readOnlyDocument", "doc": doc, "compression": format}),
+    )
+}
+
 /// -33003, with the version the client named and the current one.
 pub fn stale_version(given: u64, current: u64) -> Error {
     with_data(

@@ -34,6 +34,7 @@
 mod base64;
 mod clips;
 mod columns;
+mod compressed;
 mod convert;
 mod documents;
 mod errors;

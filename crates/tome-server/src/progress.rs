@@ -144,3 +144,48 @@ pub async fn report_indexing(client: Client, handle: Arc<DocHandle>, token: Stri
     }
     p.finish().await;
 }
+
+/// Reports the decompression pass of a compressed document on `token` until it ends or the
+/// document is closed (as [`report_indexing`] does for a plain one).
+pub async fn report_unzipping(
+    client: Client,
+    doc: Arc<crate::compressed::CompressedDoc>,
+    token: String,
+) {
+    let token = NumberOrString::String(token);
+    match tokio::time::timeout(
+        CREATE_TIMEOUT,
+        client.create_work_done_progress(token.clone()),
+    )
+    .await
+    {
+        Ok(Ok(())) => {}
+        other => {
+            tracing::debug!("client did not accept progress token: {other:?}");
+            return;
+        }
+    }
+    let p = client
+        .progress(token, "Indexing")
+        .with_percentage(0)
+        .begin()
+        .await;
+    let mut last = 0;
+    loop {
+        tokio::time::sleep(INTERVAL).await;
+        if doc.closed.load(std::sync::atomic::Ordering::Acquire) {
+            break;
+        }
+        // (a lock held only briefly by the pass: no blocking thread needed)
+        let progress = doc.text.progress();
+        if progress.done {
+            break;
+        }
+        let pct = progress.percent().min(99);
+        if pct != last {
+            last = pct;
+            p.report(pct).await;
+        }
+    }
+    p.finish().await;
+}

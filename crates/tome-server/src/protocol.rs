@@ -169,6 +169,13 @@ pub struct DocInfo {
     /// the same: ask `tome/viewport`, which says why).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub viewport: Option<Option<ViewportResult>>,
+    /// A compressed file opened read-only (`"gzip"`, `"zstd"`): absent for plain files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compression: Option<&'static str>,
+    /// A compressed file whose data is damaged or truncated: why decompression stopped (the
+    /// text before that point is readable). Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compression_error: Option<String>,
 }
 
 /// A bookmark on the wire.

@@ -14,6 +14,7 @@
 
 mod bookmark;
 mod clip;
+mod compressed;
 mod edit;
 mod filter;
 mod highlight;

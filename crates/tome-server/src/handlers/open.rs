@@ -33,6 +33,14 @@ impl Backend {
             None => None,
         };
         let path = std::path::PathBuf::from(&p.path);
+        // A gzip or zstd file (by its magic bytes, not its name) opens read-only; a file that
+        // cannot be read is left to the plain open, which says why.
+        let sniffed = path.clone();
+        if let Ok(Some(_)) =
+            blocking(move || Ok(tome_compressed::sniff(&sniffed).ok().flatten())).await
+        {
+            return self.open_compressed(path, first_viewport).await;
+        }
         let opened = path.clone();
         let choice = match p.interrupted_save {
             None => OnInterruptedSave::Refuse,
@@ -205,6 +213,9 @@ impl Backend {
     /// document leaves the registry, both before the first `.await`: requests sent after the
     /// close find no document, and the close sees the outcome of every save sent before it.
     pub async fn close(&self, p: DocParams) -> Result<CloseResult> {
+        if self.docs.remove_compressed(p.doc).is_some() {
+            return Ok(CloseResult { discarded: false });
+        }
         let handle = self.docs.get(p.doc)?;
         let queued = handle.submit_unlocked(|h| {
             // A save sent before the close began in the queue and writes on its own thread:
@@ -231,6 +242,9 @@ impl Backend {
 
     /// `tome/info`.
     pub async fn info(&self, p: DocParams) -> Result<DocInfo> {
+        if let Some(doc) = self.docs.compressed(p.doc) {
+            return Ok(self.info_compressed(p.doc, &doc));
+        }
         let handle = self.docs.get(p.doc)?;
         let id = handle.id;
         outcome(handle.submit(move |doc| Ok(info_of(id, doc, None)))?).await

@@ -139,6 +139,9 @@ fn read_text(doc: &Document, p: GetTextParams, enc: PositionEncoding) -> Result<
 impl Backend {
     /// `tome/getText`: the text of a range, in queue order (it sees every change sent before).
     pub async fn get_text(&self, p: GetTextParams) -> Result<GetTextResult> {
+        if let Some(doc) = self.docs.compressed(p.doc) {
+            return self.get_text_compressed(doc, p, MAX_TEXT_BYTES).await;
+        }
         let handle = self.docs.get(p.doc)?;
         let enc = self.enc();
         let backlog = Arc::clone(&self.backlog);
@@ -202,6 +205,9 @@ impl Backend {
 
     /// `tome/viewport`.
     pub async fn viewport(&self, p: ViewportParams) -> Result<ViewportResult> {
+        if let Some(doc) = self.docs.compressed(p.doc) {
+            return self.viewport_compressed(doc, &p).await;
+        }
         let handle = self.docs.get(p.doc)?;
         let req = self.viewport_request(&p)?;
         let start = req.start;

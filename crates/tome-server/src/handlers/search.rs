@@ -73,6 +73,9 @@ impl Backend {
     /// `tome/search`: the snapshot is taken in queue order, the search runs on a blocking
     /// thread, so viewports and edits go on meanwhile.
     pub async fn search(&self, mut p: SearchParams) -> Result<SearchResult> {
+        if let Some(doc) = self.docs.compressed(p.doc) {
+            return self.search_compressed(doc, p).await;
+        }
         let handle = self.docs.get(p.doc)?;
         let enc = self.enc();
         let from = p.from.take();
