@@ -266,7 +266,10 @@ fn utf8_with_a_bom_keeps_it() {
 fn a_character_the_encoding_cannot_represent_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w.txt");
-    let original = py_encode("cp1252", "caf\u{e9}\n");
+    let original = py_encode(
+        "cp1252",
+        "caf\u{e9} cr\u{e8}me br\u{fb}l\u{e9}e na\u{ef}ve \u{e0} \u{ab}\u{bb}\n",
+    );
     std::fs::write(&path, &original).unwrap();
     let mut s = Server::ready();
     let doc = open(&mut s, &path, None)["doc"].as_u64().unwrap();
@@ -383,8 +386,8 @@ fn utf16_and_utf32_are_recognised_and_refused_clearly() {
 fn labels_and_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.txt");
-    // "日本" in Shift_JIS, which windows-1252 reads as other characters.
-    std::fs::write(&path, py_encode("shift_jis", "日本\n")).unwrap();
+    // Japanese in Shift_JIS, which windows-1252 reads as other characters.
+    std::fs::write(&path, py_encode("shift_jis", "日本語のテキスト\n")).unwrap();
     let mut s = Server::ready();
     let bad = s.error_code("tome/open", json!({"path": path, "encoding": "klingon"}));
     assert_eq!(bad, -32602);
@@ -403,7 +406,7 @@ fn labels_and_reopening() {
         )
         .unwrap();
     assert_eq!(info["encoding"], "Shift_JIS");
-    assert_eq!(all_lines(&mut s, doc), ["日本", ""]);
+    assert_eq!(all_lines(&mut s, doc), ["日本語のテキスト", ""]);
     let e = s
         .request(
             "tome/reopenWithEncoding",
@@ -424,5 +427,5 @@ fn labels_and_reopening() {
         .unwrap_err();
     assert_eq!(e["code"], -33022, "{e}");
     assert_eq!(e["data"]["kind"], "dirty");
-    assert_eq!(all_lines(&mut s, doc), ["語日本", ""]);
+    assert_eq!(all_lines(&mut s, doc), ["語日本語のテキスト", ""]);
 }
