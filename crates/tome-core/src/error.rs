@@ -72,6 +72,24 @@ pub enum Error {
     /// journaling it; this document gets no journal.
     #[error("{} is in use by another session of this file", .0.display())]
     JournalInUse(PathBuf),
+    /// Text holds a character the document's encoding cannot represent (an edit's text, a
+    /// replacement, a search pattern): nothing was done, nothing was replaced silently.
+    #[error("{} cannot represent {:?} (U+{:04X}){}", .encoding, .character, *.character as u32, .what)]
+    Unrepresentable {
+        /// The document's encoding (`windows-1252`, `Shift_JIS`…).
+        encoding: String,
+        /// The first character it cannot represent.
+        character: char,
+        /// Where the character is (", in the pattern"…), or empty.
+        what: String,
+    },
+    /// The encoding was recognised but a document cannot be read or edited in it (yet):
+    /// UTF-16, UTF-32, ISO-2022-JP. The name is the encoding's.
+    #[error("{0} files cannot be edited yet: Tome's line index counts single-byte line breaks (open with encoding \"binary\" to see the raw bytes)")]
+    UnsupportedEncoding(String),
+    /// The operation needs the document to have no unsaved changes.
+    #[error("{0}")]
+    Dirty(String),
     /// The disk is full.
     #[error("disk full while writing {}", .0.display())]
     DiskFull(PathBuf),

@@ -21,6 +21,7 @@
 //! its line number after the previous one's), about 3 to 5 bytes for usual log lines, plus 24
 //! bytes per [`BLOCK`] lines for random access. Nothing of the lines' text is kept.
 
+use crate::charset::Charset;
 use std::ops::Range;
 
 use crate::breaks::count_global;
@@ -92,10 +93,17 @@ impl LineFilter {
     /// [`MAX_LEAVES`] leaves (checked before anything is compiled), and the leaves' own errors
     /// ([`Error::InvalidRegex`], [`Error::PatternTooLong`]).
     pub fn new(query: &FilterQuery) -> Result<LineFilter> {
+        LineFilter::new_in(query, Charset::Utf8)
+    }
+
+    /// [`LineFilter::new`] for a document in `charset`: each leaf compiled by
+    /// [`Matcher::new_in`]. (A line's match in a multi-byte legacy encoding is not checked to
+    /// start on a character: a pattern's bytes inside two characters select the line.)
+    pub fn new_in(query: &FilterQuery, charset: Charset) -> Result<LineFilter> {
         let mut leaves = 0;
         check_shape(query, 1, &mut leaves)?;
         Ok(LineFilter {
-            root: compile(query)?,
+            root: compile(query, charset)?,
         })
     }
 
@@ -424,14 +432,15 @@ fn check_shape(q: &FilterQuery, depth: usize, leaves: &mut usize) -> Result<()> 
     }
 }
 
-fn compile(q: &FilterQuery) -> Result<Node> {
+fn compile(q: &FilterQuery, cs: Charset) -> Result<Node> {
+    let all = |c: &[FilterQuery]| c.iter().map(|q| compile(q, cs)).collect::<Result<_>>();
     Ok(match q {
         FilterQuery::Match { query, whole_word } => {
-            Node::Leaf(Box::new(Matcher::new(query)?), *whole_word)
+            Node::Leaf(Box::new(Matcher::new_in(query, cs)?), *whole_word)
         }
-        FilterQuery::And(c) => Node::And(c.iter().map(compile).collect::<Result<_>>()?),
-        FilterQuery::Or(c) => Node::Or(c.iter().map(compile).collect::<Result<_>>()?),
-        FilterQuery::Not(c) => Node::Not(Box::new(compile(c)?)),
+        FilterQuery::And(c) => Node::And(all(c)?),
+        FilterQuery::Or(c) => Node::Or(all(c)?),
+        FilterQuery::Not(c) => Node::Not(Box::new(compile(c, cs)?)),
     })
 }
 

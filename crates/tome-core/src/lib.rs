@@ -42,6 +42,7 @@ mod backup_record;
 mod block;
 pub mod bookmarks;
 mod breaks;
+pub mod charset;
 mod control;
 mod document;
 mod error;
@@ -67,6 +68,7 @@ mod view;
 pub mod words;
 
 pub use bookmarks::{BookmarkStore, Bookmarks};
+pub use charset::{Charset, Encoding};
 pub use control::Control;
 pub use document::{
     Changed, Clip, Document, Edit, OnInterruptedSave, PlannedChange, Restored, SaveJob, Snapshot,
@@ -78,7 +80,7 @@ pub use line_index::{IndexProgress, LineIndex};
 pub use lines::Scope;
 pub use save::{SaveChoice, SaveMethod, SaveReport};
 pub use search::{Direction, MatchPage, Matcher, Query};
-pub use source::{DiskChange, Encoding, FileIdentity, LineEnding, Source};
+pub use source::{DiskChange, FileIdentity, LineEnding, Source};
 pub use sys::{return_freed_memory, trim_freed_memory};
 pub use text::{count_columns, decode_lossy, decode_lossy_owned, unit_at, PositionEncoding, Unit};
 pub use view::{Chunks, ColumnWindow, Line, LineCount, Position, View, WholeLines};

@@ -36,6 +36,7 @@ use std::ops::Range;
 
 use regex::bytes::{Regex, RegexBuilder};
 
+use crate::charset::Charset;
 use crate::lines::{line_start_at, next_line_start, Scope};
 use crate::plan::{Plan, PlanBuilder};
 use crate::text::{is_char_boundary, next_char_boundary};
@@ -104,6 +105,8 @@ pub struct Matcher {
     overlap: usize,
     /// Only whole words by these separators (see [`Matcher::whole_words`]).
     words: Option<WordSeparators>,
+    /// The encoding the pattern was written in ([`Matcher::new_in`]).
+    charset: Charset,
 }
 
 #[derive(Clone, Debug)]
@@ -135,12 +138,7 @@ impl Matcher {
                     what: "case-sensitive text",
                 });
             }
-            let finder = memchr::memmem::Finder::new(query.pattern.as_bytes()).into_owned();
-            return Ok(Matcher::with(
-                Engine::Literal(Box::new(finder)),
-                query,
-                bytes,
-            ));
+            return Ok(Matcher::literal(query, query.pattern.as_bytes()));
         }
         if bytes > MAX_REGEX_PATTERN {
             return Err(Error::PatternTooLong {
@@ -158,6 +156,53 @@ impl Matcher {
         Ok(Matcher::with(Engine::Regex(re), query, 0))
     }
 
+    /// Compiles `query` for a document whose bytes are in `charset` (see [`crate::charset`]).
+    /// In UTF-8, [`Matcher::new`]. In another encoding, case-sensitive text only: the pattern
+    /// is written in that encoding and searched as bytes, and a match counts only where a
+    /// character starts (in a multi-byte encoding a pattern's bytes can also appear across
+    /// two characters: each hit is checked from its line's start, O(line)).
+    ///
+    /// Errors: as [`Matcher::new`]; [`Error::Unrepresentable`] if the encoding cannot write
+    /// the pattern (no text of the file can match it); [`Error::InvalidRegex`] for a regex or
+    /// case-insensitive text in an encoding other than UTF-8 (not supported yet).
+    pub fn new_in(query: &Query, charset: Charset) -> Result<Matcher> {
+        if charset.is_utf8() {
+            return Matcher::new(query);
+        }
+        if query.regex || query.case_insensitive {
+            return Err(Error::InvalidRegex(format!(
+                "regular expressions and case-insensitive text are not supported yet in {} \
+                 files: search case-sensitive text",
+                charset.name()
+            )));
+        }
+        let bytes = charset
+            .encode(&query.pattern)
+            .map_err(|character| Error::Unrepresentable {
+                encoding: charset.name().to_owned(),
+                character,
+                what: ", in the search pattern: no text of this file can match it".into(),
+            })?;
+        if bytes.is_empty() {
+            return Err(Error::InvalidRegex("the pattern is empty".into()));
+        }
+        if bytes.len() > MAX_LITERAL {
+            return Err(Error::PatternTooLong {
+                bytes: bytes.len(),
+                limit: MAX_LITERAL,
+                what: "case-sensitive text",
+            });
+        }
+        let mut m = Matcher::literal(query, &bytes);
+        m.charset = charset;
+        Ok(m)
+    }
+
+    fn literal(query: &Query, bytes: &[u8]) -> Matcher {
+        let finder = memchr::memmem::Finder::new(bytes).into_owned();
+        Matcher::with(Engine::Literal(Box::new(finder)), query, bytes.len())
+    }
+
     fn with(engine: Engine, query: &Query, literal_len: usize) -> Matcher {
         let overlap = MAX_MATCH.max(literal_len);
         Matcher {
@@ -167,6 +212,7 @@ impl Matcher {
             window: WINDOW.max(4 * overlap),
             overlap,
             words: None,
+            charset: Charset::Utf8,
         }
     }
 
@@ -343,6 +389,11 @@ fn scan(
                     };
                     continue;
                 }
+            }
+            // In a multi-byte legacy encoding the bytes may start inside a character.
+            if m.charset.context_before().is_none() && !view.is_char_start(range.start) {
+                at = hit.start + 1;
+                continue;
             }
             last_end = Some(range.end);
             let go_on = found(range.clone(), hay, w_start);

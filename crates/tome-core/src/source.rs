@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use memmap2::Mmap;
 
+use crate::charset::Encoding;
 use crate::guard::Guard;
 use crate::index_cache::{CacheUse, IndexCache, Stamp};
 use crate::line_index::{Indexed, LineIndex};
@@ -51,28 +52,6 @@ impl LineEnding {
             LineEnding::Lf => "lf",
             LineEnding::CrLf => "crlf",
             LineEnding::Cr => "cr",
-        }
-    }
-}
-
-/// The text encoding seen in the sample.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Encoding {
-    /// Valid UTF-8 (ASCII included), without a byte-order mark.
-    Utf8,
-    /// UTF-8 starting with a byte-order mark (kept as content).
-    Utf8Bom,
-    /// The sample holds bytes that are not UTF-8; they are shown as U+FFFD and saved unchanged.
-    Binary,
-}
-
-impl Encoding {
-    /// A short name: `utf-8`, `utf-8-bom` or `binary`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Encoding::Utf8 => "utf-8",
-            Encoding::Utf8Bom => "utf-8-bom",
-            Encoding::Binary => "binary",
         }
     }
 }
@@ -333,7 +312,7 @@ impl Source {
                 ..FileIdentity::of(&meta)
             },
             line_ending: detect_line_ending(&sample),
-            encoding: detect_encoding(&sample, len > SAMPLE),
+            encoding: Encoding::detect(&sample, len > SAMPLE),
             index: match (tail.and_then(|t| t.grows), cached) {
                 (Some(shorter), _) => LineIndex::with_prefix(len, &shorter.index),
                 (None, Some(cached)) => cached,
@@ -810,19 +789,6 @@ fn detect_line_ending(sample: &[u8]) -> LineEnding {
     }
 }
 
-fn detect_encoding(sample: &[u8], truncated: bool) -> Encoding {
-    let valid = match std::str::from_utf8(sample) {
-        Ok(_) => true,
-        // A sample cut in the middle of a character is still UTF-8.
-        Err(e) => truncated && e.error_len().is_none(),
-    };
-    match (valid, sample.starts_with(b"\xEF\xBB\xBF")) {
-        (false, _) => Encoding::Binary,
-        (true, true) => Encoding::Utf8Bom,
-        (true, false) => Encoding::Utf8,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -833,14 +799,5 @@ mod tests {
         assert_eq!(detect_line_ending(b"a\nb\nc\r\n"), LineEnding::Lf);
         assert_eq!(detect_line_ending(b"a\rb\rc\n"), LineEnding::Cr);
         assert_eq!(detect_line_ending(b""), LineEnding::Lf);
-    }
-
-    #[test]
-    fn detects_encoding() {
-        assert_eq!(detect_encoding("héllo".as_bytes(), false), Encoding::Utf8);
-        assert_eq!(detect_encoding(b"\xEF\xBB\xBFx", false), Encoding::Utf8Bom);
-        assert_eq!(detect_encoding(b"a\xFFb", false), Encoding::Binary);
-        assert_eq!(detect_encoding(b"ab\xC3", true), Encoding::Utf8);
-        assert_eq!(detect_encoding(b"ab\xC3", false), Encoding::Binary);
     }
 }

@@ -42,17 +42,37 @@ pub struct Unit {
     pub bytes: usize,
     /// Whether it is a valid character (else one invalid byte, shown as U+FFFD).
     pub valid: bool,
+    /// Bytes of its UTF-8 text (equal to `bytes` in a UTF-8 file; 3 for an invalid byte).
+    pub text: usize,
+    /// UTF-16 units of its text.
+    pub wide: usize,
+    /// Code points of its text (1 but for a few legacy sequences that decode to two).
+    pub chars: usize,
 }
 
 impl Unit {
     /// Columns this unit takes in `enc`. An invalid byte counts as one column in every encoding
     /// (it is shown as one U+FFFD, and for UTF-8 positions address real bytes).
+    ///
+    /// A valid character takes the units of its *decoded* text: in a UTF-8 file its bytes,
+    /// in another encoding the UTF-8 bytes, UTF-16 units or code points the client sees.
     pub fn columns(self, enc: PositionEncoding) -> usize {
         match (enc, self.valid) {
-            (PositionEncoding::Utf8, _) => self.bytes,
             (_, false) => 1,
-            (PositionEncoding::Utf16, true) if self.bytes == 4 => 2,
-            _ => 1,
+            (PositionEncoding::Utf8, true) => self.text,
+            (PositionEncoding::Utf16, true) => self.wide,
+            (PositionEncoding::Utf32, true) => self.chars,
+        }
+    }
+
+    /// One invalid byte.
+    pub(crate) fn invalid() -> Unit {
+        Unit {
+            bytes: 1,
+            valid: false,
+            text: 3,
+            wide: 1,
+            chars: 1,
         }
     }
 }
@@ -66,17 +86,18 @@ pub fn unit_at(bytes: &[u8]) -> Unit {
         0xC2..=0xDF => 2,
         0xE0..=0xEF => 3,
         0xF0..=0xF4 => 4,
-        _ => {
-            return Unit {
-                bytes: 1,
-                valid: false,
-            }
-        }
+        _ => return Unit::invalid(),
     };
     let valid = bytes.len() >= len && std::str::from_utf8(&bytes[..len]).is_ok();
+    if !valid {
+        return Unit::invalid();
+    }
     Unit {
-        bytes: if valid { len } else { 1 },
+        bytes: len,
         valid,
+        text: len,
+        wide: if len == 4 { 2 } else { 1 },
+        chars: 1,
     }
 }
 

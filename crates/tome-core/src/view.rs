@@ -3,9 +3,8 @@
 //! [`crate::Snapshot`]), so every read it answers is consistent.
 
 use crate::breaks::break_len_at;
-use crate::text::{
-    count_columns, decode_lossy, floor_boundary, walk_columns, PositionEncoding, Walk,
-};
+use crate::charset::Charset;
+use crate::text::{PositionEncoding, Walk};
 use crate::tree::{Bufs, PieceIter, PieceTree, Seek, Src};
 use crate::{Error, Result};
 
@@ -92,11 +91,18 @@ pub struct LineCount {
 /// A borrowed, consistent view of one version of a document.
 #[derive(Clone, Copy)]
 pub struct View<'a> {
+    /// How the bytes read as text (the document's encoding).
+    pub(crate) charset: Charset,
     pub(crate) tree: &'a PieceTree,
     pub(crate) bufs: Bufs<'a>,
 }
 
 impl<'a> View<'a> {
+    /// How this view's bytes read as text: the document's encoding. O(1).
+    pub fn charset(&self) -> Charset {
+        self.charset
+    }
+
     /// Length in bytes. O(1).
     pub fn len(&self) -> usize {
         self.tree.len()
@@ -393,6 +399,16 @@ impl<'a> View<'a> {
         Ok(lines)
     }
 
+    /// True if a character of the view's encoding starts at `at` (walked from the start of
+    /// its line, where one always starts). O(line up to `at`).
+    pub(crate) fn is_char_start(&self, at: usize) -> bool {
+        let start = self.line_start_before(at);
+        let mut buf = Vec::new();
+        // A character crossing `at` is read whole (4 bytes at most).
+        let bytes = self.contiguous(start, (at + 4).min(self.len()), &mut buf);
+        self.charset.floor_boundary(bytes, at - start) == at - start
+    }
+
     /// Start of the line holding byte `at`: scans back for the previous break.
     fn line_start_before(&self, at: usize) -> usize {
         const STEP: usize = 256 * 1024;
@@ -480,18 +496,23 @@ impl<'a> View<'a> {
             None => (0, len),
             Some(w) => (w.start.min(len), w.start.saturating_add(w.len).min(len)),
         };
-        // Fetch a few bytes either side so both ends can be moved back to a character start.
-        let lo = from.saturating_sub(3);
+        // Fetch a few bytes either side so both ends can be moved back to a character start
+        // (from the line's start in a multi-byte legacy encoding: see `Charset`).
+        let cs = self.charset;
+        let lo = cs.context_before().map_or(0, |n| from.saturating_sub(n));
         let hi = (to + 3).min(len);
         let mut buf = Vec::new();
         let bytes = self.contiguous(start + lo, start + hi, &mut buf);
-        let from = floor_boundary(bytes, from - lo) + lo;
+        let from = cs.floor_boundary(bytes, from - lo) + lo;
         let to = if to == len {
             to
+        } else if cs.context_before().is_some() {
+            cs.floor_boundary(bytes, to - lo) + lo
         } else {
-            floor_boundary(bytes, to - lo) + lo
+            // Walk on from `from`, a boundary, so the walk stays O(window).
+            cs.floor_boundary(&bytes[from - lo..], to - from) + from
         };
-        let (text, invalid) = decode_lossy(&bytes[from - lo..to - lo]);
+        let (text, invalid) = cs.decode_lossy(&bytes[from - lo..to - lo]);
         Line {
             number,
             start,
@@ -514,7 +535,7 @@ impl<'a> View<'a> {
         let start = self.line_start(pos.line)?;
         let (end, _, _, _) = self.line_bounds(start, Some(pos.line), usize::MAX);
         let want = match enc {
-            PositionEncoding::Utf8 => pos.column,
+            PositionEncoding::Utf8 if self.charset.is_utf8() => pos.column,
             _ => pos.column.saturating_mul(4),
         };
         let mut buf = Vec::new();
@@ -523,7 +544,7 @@ impl<'a> View<'a> {
             end.min(start.saturating_add(want).saturating_add(4)),
             &mut buf,
         );
-        let walked = walk_columns(bytes, pos.column, enc);
+        let walked = self.charset.walk_columns(bytes, pos.column, enc);
         self.intact()?;
         match walked {
             Walk::At(i) => Ok(start + i),
@@ -535,7 +556,8 @@ impl<'a> View<'a> {
                 "column {} is past the end of line {} ({} {} long)",
                 pos.column,
                 pos.line,
-                count_columns(&self.read(start, end).unwrap_or_default(), enc),
+                self.charset
+                    .count_columns(&self.read(start, end).unwrap_or_default(), enc),
                 enc.name()
             ))),
         }
@@ -546,7 +568,9 @@ impl<'a> View<'a> {
         let line = self.line_of(at)?;
         let start = self.line_start(line)?;
         let mut buf = Vec::new();
-        let column = count_columns(self.contiguous(start, at, &mut buf), enc);
+        let column = self
+            .charset
+            .count_columns(self.contiguous(start, at, &mut buf), enc);
         self.intact()?;
         Ok(Position { line, column })
     }

@@ -6,7 +6,7 @@
 //! in UTF-8), and each invalid byte takes exactly 1 column in every encoding (it is shown as one
 //! U+FFFD). The engine's own walks take the whole text as one slice; this one reads blocks.
 
-use tome_core::{unit_at, PositionEncoding};
+use tome_core::{unit_at, Charset, PositionEncoding};
 
 /// Bytes read at a time while walking a line.
 const BLOCK: usize = 64 * 1024;
@@ -16,11 +16,16 @@ const MAX_CHAR: usize = 4;
 /// Walks at most `cols` columns into the `len` bytes that `fetch(start, end)` returns, never
 /// stopping inside a character (a column inside one is floored to the character's start).
 /// Returns `(bytes walked, columns walked)`.
+///
+/// In an encoding other than UTF-8 (`cs`), the columns are those of the decoded text and
+/// the walk starts at a character boundary (`fetch(0, _)` starts one: a line start, or where
+/// an earlier walk stopped).
 pub fn walk(
     mut fetch: impl FnMut(usize, usize) -> Vec<u8>,
     len: usize,
     cols: usize,
     enc: PositionEncoding,
+    cs: Charset,
 ) -> (usize, usize) {
     let (mut pos, mut acc) = (0usize, 0usize);
     while pos < len && acc < cols {
@@ -45,7 +50,11 @@ pub fn walk(
             if !last && i > 0 && block.len() - i < MAX_CHAR {
                 break;
             }
-            let unit = unit_at(&block[i..]);
+            let unit = if cs.is_utf8() {
+                unit_at(&block[i..])
+            } else {
+                cs.unit_at(&block[i..])
+            };
             let c = unit.columns(enc);
             if acc + c > cols {
                 return (pos + i, acc);
@@ -63,8 +72,9 @@ pub fn count(
     fetch: impl FnMut(usize, usize) -> Vec<u8>,
     len: usize,
     enc: PositionEncoding,
+    cs: Charset,
 ) -> usize {
-    walk(fetch, len, usize::MAX, enc).1
+    walk(fetch, len, usize::MAX, enc, cs).1
 }
 
 #[cfg(test)]
@@ -79,22 +89,22 @@ mod tests {
     #[test]
     fn counts_like_the_engine() {
         let s = "aé漢🦀".as_bytes();
-        assert_eq!(count(on(s), s.len(), Utf8), 10);
-        assert_eq!(count(on(s), s.len(), Utf16), 5);
-        assert_eq!(count(on(s), s.len(), Utf32), 4);
+        assert_eq!(count(on(s), s.len(), Utf8, Charset::Utf8), 10);
+        assert_eq!(count(on(s), s.len(), Utf16, Charset::Utf8), 5);
+        assert_eq!(count(on(s), s.len(), Utf32, Charset::Utf8), 4);
         let bad = b"a\xE2\x82b\xFF";
-        assert_eq!(count(on(bad), bad.len(), Utf16), 5);
-        assert_eq!(count(on(bad), bad.len(), Utf8), 5);
+        assert_eq!(count(on(bad), bad.len(), Utf16, Charset::Utf8), 5);
+        assert_eq!(count(on(bad), bad.len(), Utf8, Charset::Utf8), 5);
     }
 
     #[test]
     fn walks_and_floors_inside_characters() {
         let s = "aé漢🦀x".as_bytes();
-        assert_eq!(walk(on(s), s.len(), 3, Utf16), (6, 3));
-        assert_eq!(walk(on(s), s.len(), 4, Utf16), (6, 3)); // inside the surrogate pair
-        assert_eq!(walk(on(s), s.len(), 5, Utf16), (10, 5));
-        assert_eq!(walk(on(s), s.len(), 2, Utf8), (1, 1)); // inside é
-        assert_eq!(walk(on(s), s.len(), 99, Utf32), (11, 5));
+        assert_eq!(walk(on(s), s.len(), 3, Utf16, Charset::Utf8), (6, 3));
+        assert_eq!(walk(on(s), s.len(), 4, Utf16, Charset::Utf8), (6, 3)); // inside the surrogate pair
+        assert_eq!(walk(on(s), s.len(), 5, Utf16, Charset::Utf8), (10, 5));
+        assert_eq!(walk(on(s), s.len(), 2, Utf8, Charset::Utf8), (1, 1)); // inside é
+        assert_eq!(walk(on(s), s.len(), 99, Utf32, Charset::Utf8), (11, 5));
     }
 
     /// The block walk counts as the engine does on the whole slice, wherever a block boundary
@@ -122,8 +132,12 @@ mod tests {
                     s.extend_from_slice(after);
                     for enc in [Utf8, Utf16, Utf32] {
                         let want = tome_core::count_columns(&s, enc);
-                        assert_eq!(count(on(&s), s.len(), enc), want, "{tail:?} {cut} {enc:?}");
-                        let (bytes, cols) = walk(on(&s), s.len(), usize::MAX, enc);
+                        assert_eq!(
+                            count(on(&s), s.len(), enc, Charset::Utf8),
+                            want,
+                            "{tail:?} {cut} {enc:?}"
+                        );
+                        let (bytes, cols) = walk(on(&s), s.len(), usize::MAX, enc, Charset::Utf8);
                         assert_eq!((bytes, cols), (s.len(), want));
                     }
                 }
@@ -136,7 +150,13 @@ mod tests {
         let mut s = vec![b'a'; BLOCK - 1];
         s.extend_from_slice("漢".as_bytes());
         s.extend_from_slice(b"\xE2\x82");
-        assert_eq!(count(on(&s), s.len(), Utf16), BLOCK - 1 + 1 + 2);
-        assert_eq!(walk(on(&s), s.len(), BLOCK, Utf32), (BLOCK + 2, BLOCK));
+        assert_eq!(
+            count(on(&s), s.len(), Utf16, Charset::Utf8),
+            BLOCK - 1 + 1 + 2
+        );
+        assert_eq!(
+            walk(on(&s), s.len(), BLOCK, Utf32, Charset::Utf8),
+            (BLOCK + 2, BLOCK)
+        );
     }
 }

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use tome_compressed::{Cancel, Compressed, Error as ZError};
-use tome_core::{count_columns, decode_lossy, PositionEncoding};
+use tome_core::{count_columns, decode_lossy, Charset, PositionEncoding};
 use tower_lsp_server::jsonrpc::{Error, Result};
 
 use crate::base64;
@@ -167,8 +167,15 @@ fn line_out(
     let (from, to, start_column) = if whole {
         (0, kept.len(), 0)
     } else {
-        let (from, start_column) = columns::walk(fetch(0), kept.len(), r.window_start, r.enc);
-        let (shown, _) = columns::walk(fetch(from), kept.len() - from, r.width, r.enc);
+        let (from, start_column) =
+            columns::walk(fetch(0), kept.len(), r.window_start, r.enc, Charset::Utf8);
+        let (shown, _) = columns::walk(
+            fetch(from),
+            kept.len() - from,
+            r.width,
+            r.enc,
+            Charset::Utf8,
+        );
         (from, from + shown, start_column)
     };
     let bytes = &kept[from..to];
@@ -221,6 +228,7 @@ pub fn offset_of(
         kept.len(),
         usize_of(p.character),
         enc,
+        Charset::Utf8, // (compressed documents are read as UTF-8)
     );
     Ok(line.start + bytes as u64)
 }

@@ -3,7 +3,7 @@
 //! protocol's results. Pure functions of a [`View`] or [`Document`]: no locking, no waiting.
 
 use tome_core::{
-    count_columns, decode_lossy, Document, Edit, PositionEncoding, Query, View, WordSeparators,
+    count_columns, Charset, Document, Edit, PositionEncoding, Query, View, WordSeparators,
 };
 use tower_lsp_server::jsonrpc::Result;
 
@@ -140,19 +140,22 @@ pub fn window_of(
             }
         }
     };
-    let (from, start_column) = columns::walk(fetch(0), len, r.window_start, r.enc);
-    let (shown, _) = columns::walk(fetch(from), len - from, r.width, r.enc);
+    let cs = view.charset();
+    let (from, start_column) = columns::walk(fetch(0), len, r.window_start, r.enc, cs);
+    let (shown, _) = columns::walk(fetch(from), len - from, r.width, r.enc, cs);
     let to = from + shown;
     let bytes = view.read(start + from, start + to).map_err(from_core)?;
-    let (text, invalid) = decode_lossy(&bytes);
+    let (text, invalid) = cs.decode_lossy(&bytes);
     let base64 = (invalid && r.raw_bytes).then(|| base64::encode(&bytes));
     let length = match r.enc {
-        PositionEncoding::Utf8 => len,
+        PositionEncoding::Utf8 if cs.is_utf8() => len,
         // Not read to its end yet: a lower bound (documented).
-        _ if !line.len_known => start_column + count_columns(&bytes, r.enc),
-        _ if from == 0 && to == len => start_column + count_columns(&bytes, r.enc),
-        _ if len <= MAX_COUNTED_LINE => columns::count(fetch(0), len, r.enc),
-        _ => len, // documented: an upper bound for very long lines
+        _ if !line.len_known => start_column + cs.count_columns(&bytes, r.enc),
+        _ if from == 0 && to == len => start_column + cs.count_columns(&bytes, r.enc),
+        _ if len <= MAX_COUNTED_LINE => columns::count(fetch(0), len, r.enc, cs),
+        // Documented: an upper bound for very long lines (4 columns a byte at most).
+        _ if cs.is_utf8() => len,
+        _ => len.saturating_mul(4),
     };
     if let Some(err) = failed.into_inner() {
         return Err(from_core(err));
@@ -186,8 +189,9 @@ fn whole_line(view: &View<'_>, line: &tome_core::Line, r: &ViewportRequest) -> R
     };
     // (Each invalid byte is one U+FFFD in the text: one UTF-16 or UTF-32 unit, as the byte
     // counts; in UTF-8 columns are the line's bytes.)
+    // (In another encoding than UTF-8, the decoded text's columns: `text` is decoded.)
     let length = match r.enc {
-        PositionEncoding::Utf8 => line.len,
+        PositionEncoding::Utf8 if view.charset().is_utf8() => line.len,
         enc => count_columns(line.text.as_bytes(), enc),
     };
     Ok(LineOut {
@@ -208,9 +212,18 @@ fn whole_line(view: &View<'_>, line: &tome_core::Line, r: &ViewportRequest) -> R
 
 /// The bytes an edit inserts: its `text`, or its `base64` decoded (exactly one of them).
 /// `index` names the edit in messages.
-pub fn edit_bytes(e: &mut EditIn, index: usize) -> Result<Vec<u8>> {
+pub fn edit_bytes(e: &mut EditIn, index: usize, charset: Charset) -> Result<Vec<u8>> {
     match (e.text.take(), e.base64.take()) {
-        (Some(text), None) => Ok(text.into_bytes()),
+        (Some(text), None) if charset.is_utf8() => Ok(text.into_bytes()),
+        // Written in the document's encoding; a character it cannot represent refuses the
+        // edit (never replaced silently).
+        (Some(text), None) => charset.encode(&text).map_err(|character| {
+            from_core(tome_core::Error::Unrepresentable {
+                encoding: charset.name().to_owned(),
+                character,
+                what: format!(", in edit {index}"),
+            })
+        }),
         (None, Some(coded)) => base64::decode(&coded).map_err(|why| {
             invalid_params(format!("`base64` of edit {index} is not base64: {why}"))
         }),
@@ -227,7 +240,7 @@ pub fn edit_offsets(
     index: usize,
     enc: PositionEncoding,
 ) -> Result<Edit> {
-    let text = edit_bytes(&mut e, index)?;
+    let text = edit_bytes(&mut e, index, view.charset())?;
     Ok(Edit {
         range: byte_range(view, e.range, e.offsets, enc)?,
         text,
@@ -416,23 +429,46 @@ mod tests {
     }
 
     #[test]
+    fn an_edit_in_a_legacy_encoding_is_written_in_it_or_refused() {
+        let sjis = tome_core::Encoding::from_label("shift_jis", false)
+            .unwrap()
+            .charset();
+        assert_eq!(
+            edit_bytes(&mut edit(Some("aあ"), None), 0, sjis).unwrap(),
+            b"a\x82\xa0"
+        );
+        // Exact bytes stay exact.
+        assert_eq!(
+            edit_bytes(&mut edit(None, Some("Yf/+Yg==")), 0, sjis).unwrap(),
+            b"a\xFF\xFEb"
+        );
+        let e = edit_bytes(&mut edit(Some("x€"), None), 2, sjis).unwrap_err();
+        assert_eq!(e.code.code(), -33021);
+        assert_eq!(
+            e.message,
+            "Shift_JIS cannot represent '€' (U+20AC), in edit 2"
+        );
+        assert_eq!(e.data.unwrap()["kind"], "unrepresentable");
+    }
+
+    #[test]
     fn an_edit_inserts_text_or_exact_bytes() {
         assert_eq!(
-            edit_bytes(&mut edit(Some("é"), None), 0).unwrap(),
+            edit_bytes(&mut edit(Some("é"), None), 0, Charset::Utf8).unwrap(),
             "é".as_bytes()
         );
         assert_eq!(
-            edit_bytes(&mut edit(None, Some("Yf/+Yg==")), 0).unwrap(),
+            edit_bytes(&mut edit(None, Some("Yf/+Yg==")), 0, Charset::Utf8).unwrap(),
             b"a\xFF\xFEb"
         );
-        let bad = edit_bytes(&mut edit(None, Some("YW!=")), 3).unwrap_err();
+        let bad = edit_bytes(&mut edit(None, Some("YW!=")), 3, Charset::Utf8).unwrap_err();
         assert_eq!(bad.code.code(), -32602);
         assert_eq!(
             bad.message,
             "`base64` of edit 3 is not base64: it has a character outside base64 at 2"
         );
         for neither_or_both in [edit(None, None), edit(Some("a"), Some("YQ=="))] {
-            let e = edit_bytes(&mut { neither_or_both }, 1).unwrap_err();
+            let e = edit_bytes(&mut { neither_or_both }, 1, Charset::Utf8).unwrap_err();
             assert_eq!(e.code.code(), -32602);
             assert_eq!(e.message, "edit 1: give exactly one of `text` and `base64`");
         }

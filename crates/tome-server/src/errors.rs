@@ -183,6 +183,26 @@ pub fn from_core(e: CoreError) -> Error {
             message,
             json!({"kind": "journalInUse", "path": p}),
         ),
+        CoreError::Unrepresentable {
+            encoding,
+            character,
+            ..
+        } => with_data(
+            UNREPRESENTABLE,
+            message,
+            json!({
+                "kind": "unrepresentable",
+                "encoding": encoding,
+                "character": character.to_string(),
+                "codePoint": character as u32,
+            }),
+        ),
+        CoreError::UnsupportedEncoding(encoding) => with_data(
+            UNSUPPORTED_ENCODING,
+            message,
+            json!({"kind": "unsupportedEncoding", "encoding": encoding}),
+        ),
+        CoreError::Dirty(_) => error(DIRTY, "dirty", message),
     }
 }
 
@@ -209,6 +229,14 @@ pub fn stale_version(given: u64, current: u64) -> Error {
         json!({"kind": "staleVersion", "given": given, "current": current}),
     )
 }
+
+/// Text holds a character the document's encoding cannot represent (`data.encoding`,
+/// `data.character`, `data.codePoint`).
+pub const UNREPRESENTABLE: i64 = -33021;
+/// The file's encoding is recognised but cannot be edited yet (UTF-16, UTF-32…): `data.encoding`.
+pub const UNSUPPORTED_ENCODING: i64 = -33022;
+/// The document has unsaved changes and the request needs it clean (`tome/reopenWithEncoding`).
+pub const DIRTY: i64 = -33023;
 
 /// -33018.
 pub const UNKNOWN_FILTER: i64 = -33018;

@@ -69,6 +69,7 @@ pub const METHODS: &[&str] = &[
     "tome/save",
     "tome/saveAs",
     "tome/reload",
+    "tome/reopenWithEncoding",
     "tome/recover",
     "tome/recoverAsNew",
     "tome/discardRecovery",

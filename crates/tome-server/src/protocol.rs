@@ -59,6 +59,19 @@ pub struct OpenParams {
     /// reply's `viewport`, so that the first screen costs one round trip.
     #[serde(default)]
     pub viewport: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The file's encoding as a WHATWG label (`"windows-1252"`, `"shift_jis"`, `"gbk"`…, or
+    /// `"utf-8"`, `"binary"`), instead of the one detected.
+    #[serde(default)]
+    pub encoding: Option<String>,
+}
+
+/// `tome/reopenWithEncoding`: read a document's bytes in another encoding.
+#[derive(Debug, Deserialize)]
+pub struct ReopenWithEncodingParams {
+    /// The id `tome/open` returned.
+    pub doc: u64,
+    /// A WHATWG label, as `tome/open`'s `encoding`.
+    pub encoding: String,
 }
 
 /// The user's choice about an interrupted save's backup.

@@ -58,7 +58,9 @@ impl Document {
         self.history = History::default();
         self.rebase = None;
         self.line_ending = fresh.line_ending;
-        self.encoding = fresh.encoding;
+        if !self.encoding_chosen {
+            self.encoding = fresh.encoding;
+        }
         self.read_only = fresh.read_only;
         self.bump_version();
         self.revision = self.next_revision;

@@ -44,11 +44,12 @@ use std::sync::Arc;
 use crate::add_buffer::{AddBuffer, SealedBlocks};
 use crate::backup_record;
 use crate::bookmarks::{BookmarkStore, Bookmarks};
+use crate::charset::{Charset, Encoding};
 use crate::index_cache::{CacheUse, IndexCache};
 use crate::journal::Journal;
 use crate::line_index::IndexProgress;
 use crate::save::in_place;
-use crate::source::{Encoding, LineEnding, Source};
+use crate::source::{LineEnding, Source};
 use crate::sys;
 use crate::tree::{Bufs, PieceTree};
 use crate::view::View;
@@ -73,12 +74,14 @@ pub struct Snapshot {
     sealed: SealedBlocks,
     version: u64,
     revision: u64,
+    charset: Charset,
 }
 
 impl Snapshot {
     /// A reader over this version.
     pub fn view(&self) -> View<'_> {
         View {
+            charset: self.charset,
             tree: &self.tree,
             bufs: Bufs {
                 sources: &self.sources,
@@ -129,6 +132,9 @@ pub struct Document {
     saved_revision: u64,
     line_ending: LineEnding,
     encoding: Encoding,
+    /// True once the encoding was named by the user ([`Document::set_encoding`]): a reload
+    /// keeps it instead of detecting again.
+    encoding_chosen: bool,
     read_only: bool,
     rebase: Option<Rebase>,
     journal: Option<Journal>,
@@ -215,6 +221,7 @@ impl Document {
             buffers: clip::new_buffers_id(),
             line_ending: source.line_ending(),
             encoding: source.encoding(),
+            encoding_chosen: false,
             sources: vec![source],
             add: AddBuffer::default(),
             tree: PieceTree::default(),
@@ -250,6 +257,7 @@ impl Document {
     /// A reader over the current version. O(1).
     pub fn view(&self) -> View<'_> {
         View {
+            charset: self.encoding.charset(),
             tree: &self.tree,
             bufs: bufs(&self.sources, &self.add),
         }
@@ -263,6 +271,7 @@ impl Document {
             sealed: self.add.seal(),
             version: self.version,
             revision: self.revision,
+            charset: self.encoding.charset(),
         }
     }
 
@@ -313,9 +322,32 @@ impl Document {
         self.line_ending
     }
 
-    /// The encoding seen at open.
+    /// The file's encoding: detected at open, or named by [`Document::set_encoding`].
     pub fn encoding(&self) -> Encoding {
         self.encoding
+    }
+
+    /// Reads the document's bytes in `encoding` from now on (the bytes do not change: only
+    /// how they are shown, and how later edits' text is written). O(1): every encoding a
+    /// document can have counts line breaks as the same bytes (see [`crate::charset`]).
+    ///
+    /// Errors: [`Error::Dirty`] if the document has changes not saved (text already written
+    /// in the old encoding would read as other characters), [`Error::UnsupportedEncoding`]
+    /// for an encoding that cannot be edited.
+    pub fn set_encoding(&mut self, encoding: Encoding) -> Result<()> {
+        if !encoding.is_supported() {
+            return Err(Error::UnsupportedEncoding(encoding.name().to_owned()));
+        }
+        if encoding != self.encoding && self.is_dirty() {
+            return Err(Error::Dirty(format!(
+                "save or undo the changes before reopening as {}: they were written in {}",
+                encoding.name(),
+                self.encoding.name()
+            )));
+        }
+        self.encoding = encoding;
+        self.encoding_chosen = true;
+        Ok(())
     }
 
     /// True if the file's permissions forbid writing it.

@@ -33,7 +33,7 @@ impl Backend {
                 0 => None,
                 n => {
                     let head = clip.read(0, n as usize).map_err(from_core)?;
-                    Some(tome_core::decode_lossy_owned(head).0)
+                    Some(doc.encoding().charset().decode_lossy_owned(head).0)
                 }
             };
             Ok(ClipResult {

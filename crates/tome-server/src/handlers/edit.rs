@@ -70,7 +70,7 @@ impl Backend {
     pub async fn replace_all(&self, mut p: ReplaceAllParams) -> Result<ReplaceAllResult> {
         let token = p.work_done_token.take();
         let scope = scope(p.offsets, p.per_line == PerLine::First)?;
-        let replacement = p.replacement.into_bytes();
+        let replacement = p.replacement;
         let dry_run = p.dry_run;
         let (count, lines, last_line, version) = self
             .whole_change(
@@ -80,7 +80,18 @@ impl Backend {
                 token,
                 "Replacing",
                 dry_run,
-                move |snapshot, m, c| snapshot.plan_replace_in(m, &replacement, &scope, c),
+                move |snapshot, m, c| {
+                    // Written in the document's encoding (never replaced silently).
+                    let charset = snapshot.view().charset();
+                    let bytes = charset.encode(&replacement).map_err(|character| {
+                        tome_core::Error::Unrepresentable {
+                            encoding: charset.name().to_owned(),
+                            character,
+                            what: ", in the replacement".into(),
+                        }
+                    })?;
+                    snapshot.plan_replace_in(m, &bytes, &scope, c)
+                },
             )
             .await?;
         Ok(ReplaceAllResult {
@@ -142,7 +153,10 @@ impl Backend {
         let q = query(query_in);
         let words = word_separators(query_in)?;
         let rx = handle.submit_unlocked(move |h| {
-            let matcher = Matcher::new(&q).map_err(from_core)?.whole_words(words);
+            let charset = h.lock().encoding().charset();
+            let matcher = Matcher::new_in(&q, charset)
+                .map_err(from_core)?
+                .whole_words(words);
             check_version(&h.lock(), version)?;
             // Only this queue changes content, so the plan is current when applied; should
             // anything else ever change it meanwhile, plan again on a new snapshot, never

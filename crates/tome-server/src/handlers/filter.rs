@@ -212,7 +212,8 @@ impl Backend {
         };
         let compiled = {
             let tree = tree.clone();
-            blocking(move || LineFilter::new(&tree).map_err(from_core)).await?
+            let charset = snapshot.view().charset();
+            blocking(move || LineFilter::new_in(&tree, charset).map_err(from_core)).await?
         };
         let entry = self.filters.insert(doc, tree, compiled, snapshot.clone())?;
         let client = self.client.clone();

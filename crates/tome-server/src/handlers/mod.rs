@@ -153,6 +153,7 @@ pub fn register(b: LspServiceBuilder<Backend>) -> LspServiceBuilder<Backend> {
         .custom_method("tome/save", Backend::save)
         .custom_method("tome/saveAs", Backend::save_as)
         .custom_method("tome/reload", Backend::reload)
+        .custom_method("tome/reopenWithEncoding", Backend::reopen_with_encoding)
         .custom_method("tome/recover", Backend::recover)
         .custom_method("tome/recoverAsNew", Backend::recover_as_new)
         .custom_method("tome/discardRecovery", Backend::discard_recovery)

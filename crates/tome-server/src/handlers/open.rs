@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use tome_core::{Document, OnInterruptedSave};
+use tome_core::{Document, Encoding, Error as CoreError, OnInterruptedSave};
 use tower_lsp_server::jsonrpc::Result;
 
 use super::save::wait_for_saves;
@@ -32,6 +32,10 @@ impl Backend {
             }
             None => None,
         };
+        let label = p.encoding.clone();
+        if let Some(l) = &label {
+            encoding_of(l, false)?;
+        }
         let path = std::path::PathBuf::from(&p.path);
         // A gzip or zstd file (by its magic bytes, not its name) opens read-only; a file that
         // cannot be read is left to the plain open, which says why.
@@ -59,6 +63,18 @@ impl Backend {
             });
             let mut doc =
                 Document::open_cached(&path, choice, cache.as_ref()).map_err(from_core)?;
+            match &label {
+                Some(l) => {
+                    let bom = doc.encoding() == Encoding::Utf8Bom;
+                    doc.set_encoding(encoding_of(l, bom)?).map_err(from_core)?;
+                }
+                None if !doc.encoding().is_supported() => {
+                    return Err(from_core(CoreError::UnsupportedEncoding(
+                        doc.encoding().name().to_owned(),
+                    )));
+                }
+                None => {}
+            }
             // Bookmarks are best effort too: without a usable state directory there are none
             // to offer, and those set are kept only while the document is open.
             let dropped = tome_core::journal::state_dir()
@@ -186,6 +202,21 @@ impl Backend {
         }
     }
 
+    /// `tome/reopenWithEncoding`: reads the document's bytes in another encoding (they do not
+    /// change). Refused on a document with unsaved changes (`dirty`).
+    pub async fn reopen_with_encoding(&self, p: ReopenWithEncodingParams) -> Result<DocInfo> {
+        let handle = self.docs.get(p.doc)?;
+        let id = handle.id;
+        outcome(handle.submit(move |doc| {
+            let bom =
+                doc.view().read(0, 3.min(doc.len())).ok().as_deref() == Some(&b"\xEF\xBB\xBF"[..]);
+            doc.set_encoding(encoding_of(&p.encoding, bom)?)
+                .map_err(from_core)?;
+            Ok(info_of(id, doc, None))
+        })?)
+        .await
+    }
+
     /// `tome/reload`: reads the file again, dropping unsaved edits and the undo history.
     pub async fn reload(&self, p: DocParams) -> Result<DocInfo> {
         let handle = self.docs.get(p.doc)?;
@@ -258,4 +289,15 @@ fn close_document(doc: &mut Document) -> CloseResult {
     CloseResult {
         discarded: doc.is_dirty(),
     }
+}
+
+/// The encoding a client's label names (`bom`: the file starts with a UTF-8 byte-order mark).
+/// Errors: -32602 for a label that names no encoding.
+fn encoding_of(label: &str, bom: bool) -> Result<Encoding> {
+    Encoding::from_label(label, bom).ok_or_else(|| {
+        invalid_params(format!(
+            "`encoding`: {label:?} is not an encoding label (WHATWG labels: \"utf-8\", \
+             \"windows-1252\", \"shift_jis\", \"gbk\", \"utf-16le\"…; or \"binary\")"
+        ))
+    })
 }

@@ -5,8 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use tome_core::{
-    decode_lossy_owned, ColumnWindow, Control, Document, Error as CoreError, PositionEncoding,
-    WholeLines,
+    ColumnWindow, Control, Document, Error as CoreError, PositionEncoding, WholeLines,
 };
 use tower_lsp_server::jsonrpc::Result;
 
@@ -126,7 +125,7 @@ fn read_text(doc: &Document, p: GetTextParams, enc: PositionEncoding) -> Result<
     let bytes = view.read(range.start, range.end).map_err(from_core)?;
     // The viewport's rule (one U+FFFD per invalid byte), so a copy is what the user sees.
     let base64 = p.raw_bytes.then(|| base64::encode(&bytes));
-    let (text, invalid) = decode_lossy_owned(bytes);
+    let (text, invalid) = view.charset().decode_lossy_owned(bytes);
     Ok(GetTextResult {
         text,
         bytes: len,

@@ -22,7 +22,7 @@ fn run_search(
     enc: PositionEncoding,
     control: &Control,
 ) -> Result<SearchResult> {
-    let matcher = Matcher::new(&query(&p.query))
+    let matcher = Matcher::new_in(&query(&p.query), snapshot.view().charset())
         .map_err(from_core)?
         .whole_words(word_separators(&p.query)?);
     let view = snapshot.view();
