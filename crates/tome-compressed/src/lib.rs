@@ -78,10 +78,33 @@ impl Format {
     }
 }
 
+/// Opens `path` for reading if it is a regular file: without waiting (`O_NONBLOCK`, so that a
+/// FIFO without a writer, or a device, never blocks the open), then checked on the descriptor
+/// opened. Anything else is an `InvalidInput` error.
+fn open_regular(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", path.display()),
+        ));
+    }
+    Ok(file)
+}
+
 /// The format of the file at `path`, from its first 4 bytes (not its name): `None` for
-/// anything else. Cost: one read of 4 bytes.
+/// anything else, a file that is not a regular one included (a FIFO is never waited for).
+/// Cost: one open and one read of 4 bytes.
 pub fn sniff(path: &Path) -> std::io::Result<Option<Format>> {
-    let file = File::open(path)?;
+    let file = match open_regular(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => return Ok(None),
+        Err(e) => return Err(e),
+    };
     let mut magic = [0u8; 4];
     let n = file.read_at(&mut magic, 0)?;
     Ok(format_of(&magic[..n]))
@@ -272,7 +295,7 @@ impl Compressed {
 
     /// [`Compressed::open`] with `options`.
     pub fn open_with(path: &Path, options: Options) -> Result<Compressed> {
-        let file = File::open(path)?;
+        let file = open_regular(path)?;
         let mut magic = [0u8; 4];
         let n = file.read_at(&mut magic, 0)?;
         let format = format_of(&magic[..n])
