@@ -459,12 +459,11 @@ impl View<'_> {
     /// [`View::find`] on `threads` threads, whatever the document's length (for tests).
     ///
     /// The first window from `from` is searched alone (a match nearby costs what it costs on
-    /// one thread); then rounds of one window per thread, each searched on its own thread, the
-    /// answer being the hit of the window nearest `from`. Forward, windows of four
-    /// [`Matcher`] windows: the first match at or after a window's start is what a search from
-    /// further back finds there when nothing matched before (a search from an offset depends
-    /// only on the bytes), so no join is needed; a window's hit cancels the windows after it.
-    /// Backward, the very windows the one-thread search takes ([`Matcher`] windows stepping
+    /// one thread); then, forward, units of four [`Matcher`] windows scanned on every core and
+    /// joined in order as [`View::find_all_on`] joins a page (the first match of the join is
+    /// the one-thread search's; it stops the units after it); backward, rounds of one window
+    /// per thread, each searched on its own thread, the answer being the hit of the window
+    /// nearest `from`: the very windows the one-thread search takes ([`Matcher`] windows stepping
     /// back from `from`, each searched from its start), so overlapping candidates pair up as
     /// they do there. Progress sums the windows'; cancellation stops them all.
     #[doc(hidden)]
@@ -510,30 +509,26 @@ impl View<'_> {
         if let Some(hit) = self.find_forward(m, from, head, control)? {
             return Ok(Some(hit));
         }
-        let part = m.window.saturating_mul(4);
-        let mut pos = head;
-        while pos < limit {
-            let cuts: Vec<usize> = (0..=threads)
-                .map(|k| pos.saturating_add(k.saturating_mul(part)).min(limit))
-                .take_while(|&c| c < limit)
-                .chain([limit])
-                .collect();
-            let progress = ((pos - from) as u64, (limit - from) as u64);
-            let results = on_threads(cuts.len() - 1, control, progress, |k, controls| {
-                let hit = self.find_forward(m, cuts[k], cuts[k + 1], &controls[k]);
-                if let Ok(Some(_)) = hit {
-                    controls[k + 1..].iter().for_each(Control::cancel);
-                }
-                hit
-            });
-            for hit in results {
-                if let Some(hit) = hit? {
-                    return Ok(Some(hit));
-                }
+        // The rest in units of four windows on every core, joined in order as a page of one
+        // match ([`scan_units`]): workers run on through the units without waiting for each
+        // other (rounds of one unit per thread waited for the slowest unit each time, and cost
+        // a third more than a count of the same bytes), and the first unit with a match stops
+        // the scan, at most [`crate::units::AHEAD`] units per thread past it.
+        let span = Span {
+            from: head,
+            starts_before: limit,
+            ends_by: self.len(),
+        };
+        let unit = m.window.saturating_mul(4);
+        let mut hit = None;
+        scan_units(*self, m, span, (unit, threads), 1, true, control, |f| {
+            if let Found::Match(r) = f {
+                hit = Some(r);
+                return false;
             }
-            pos = cuts[cuts.len() - 1];
-        }
-        Ok(None)
+            true
+        })?;
+        Ok(hit)
     }
 
     /// The last match starting in `[lo, before)` (`before` up to `len + 1`, to take in an
