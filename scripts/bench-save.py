@@ -4,7 +4,12 @@ after one edit (a short line inserted) at 1 %, 50 % and 95 % of a big file, and 
 same-length overwrite at 50 %, against `cp --reflink=never FILE X && sync` of the same file,
 and against another tome binary (main's) in the same run. Warm page cache.
 
-Usage: scripts/bench-save.py TOME_BIN BASELINE_BIN FILE WORKDIR [RUNS]
+Usage: scripts/bench-save.py [--after-index] [--cases LIST] TOME_BIN BASELINE_BIN FILE WORKDIR
+                             [RUNS]
+  --after-index: wait until the line index is complete before the edit (a user who jumps to
+  95 % of the file and edits there; without it the save runs right after the open, beside the
+  index's own scan of the file, which competes with it for the two cores).
+  --cases: a comma-separated subset of edit95,overwrite50,edit50,edit1 (default: all).
   Copies FILE to WORKDIR/bench-save.log once (the file saved over; FILE is never changed), then
   RUNS rounds of: cp + sync to WORKDIR/bench-save.copy (removed right after), then for each
   binary and each position a fresh server (state directory /tmp/tome-bench-save-state) that
@@ -36,10 +41,12 @@ def cp_sync(path, copy):
     return took
 
 
-def tome_save(binary, path, fraction, overwrite):
+def tome_save(binary, path, fraction, overwrite, after_index):
     t = Tome(binary)
     t.initialize()
     doc = t.request("tome/open", {"path": path})["doc"]
+    if after_index:
+        t.wait_index(doc)
     at = int(os.path.getsize(path) * fraction)
     end = at + 7 if overwrite else at
     t.request("tome/edit", {"doc": doc, "version": 0,
@@ -54,6 +61,14 @@ def tome_save(binary, path, fraction, overwrite):
 
 
 def main():
+    after_index = "--after-index" in sys.argv
+    if after_index:
+        sys.argv.remove("--after-index")
+    wanted = None
+    if "--cases" in sys.argv:
+        i = sys.argv.index("--cases")
+        wanted = set(sys.argv[i + 1].split(","))
+        del sys.argv[i:i + 2]
     if len(sys.argv) < 5:
         print(__doc__)
         sys.exit(2)
@@ -68,7 +83,9 @@ def main():
     subprocess.run(["sync"], check=True)
     cases = [(name, binary, frac, ow) for frac, ow in ((0.95, False), (0.50, True),
                                                        (0.50, False), (0.01, False))
-             for name, binary in (("new", new), ("baseline", base))]
+             for name, binary in (("new", new), ("baseline", base))
+             if wanted is None
+             or f"{'overwrite' if ow else 'edit'}{round(frac * 100)}" in wanted]
     times = {"cp+sync": []}
     replies = {}
     try:
@@ -78,7 +95,7 @@ def main():
             for name, binary, frac, ow in cases:
                 kind = "overwrite" if ow else "edit"
                 key = f"{name} {kind} at {frac:.0%}"
-                took, reply = tome_save(binary, path, frac, ow)
+                took, reply = tome_save(binary, path, frac, ow, after_index)
                 times.setdefault(key, []).append(took)
                 replies[key] = reply
                 print(f"run {r}: {key}: {took:.3f} s  method={reply.get('method')} "
@@ -90,7 +107,8 @@ def main():
                 os.remove(p)
         shutil.rmtree(state, ignore_errors=True)
     size = os.path.getsize(src)
-    print(f"\nfile {size / 2**30:.2f} GiB, {runs} runs, medians:")
+    when = "after the index" if after_index else "right after the open"
+    print(f"\nfile {size / 2**30:.2f} GiB, {runs} runs, saves {when}, medians:")
     cp = statistics.median(times["cp+sync"])
     for key, ts in times.items():
         m = statistics.median(ts)
