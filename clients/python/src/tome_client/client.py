@@ -11,11 +11,12 @@ import base64
 import os
 import shutil
 import subprocess
+import time
 from collections import deque
 from typing import Any, Deque, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .connection import Connection, NotificationHandler, Pending, ProgressCallback, environ_with
-from .errors import ClientError
+from .errors import ClientError, StaleVersion, TomeError
 from .types import DocumentInfo, Edit, EditResult, Line, Match, Position, ReplaceResult, SaveResult, Text, UndoResult
 
 #: the most `tome/getText` sends in one reply (docs/protocol.md, tome/getText)
@@ -37,6 +38,15 @@ def find_binary(binary: Optional[str] = None) -> str:
     if found:
         return found
     raise ClientError("no tome binary: pass one, set TOME_BIN, or put tome on PATH")
+
+
+def _close_streams(process: "subprocess.Popen[bytes]") -> None:
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            try:
+                stream.close()
+            except OSError:
+                pass
 
 
 def _query(pattern: str, regex: bool, case_sensitive: bool, word_separators: Optional[str]) -> Dict[str, Any]:
@@ -125,6 +135,9 @@ class Client:
         except BaseException:
             process.kill()
             process.wait()
+            connection.close_writer()
+            if connection.wait_closed(5.0):
+                _close_streams(process)
             raise
 
     # ---- requests ------------------------------------------------------------------------
@@ -186,7 +199,9 @@ class Client:
         except subprocess.TimeoutExpired:
             process.kill()
             status = process.wait()
-        self.connection.wait_closed(5.0)
+        if self.connection.wait_closed(5.0):
+            # The reader threads have seen the end of both streams: release the pipes.
+            _close_streams(process)
         return status
 
     def __enter__(self) -> "Client":
@@ -222,6 +237,24 @@ class Document:
         return info
 
     refresh = info
+
+    def wait_indexed(self, timeout: Optional[float] = None, poll: float = 0.05) -> DocumentInfo:
+        """Waits until the line index is complete (`line_count.exact`), asking `tome/info`
+        every `poll` s; returns that info. Raises `TimeoutError` after `timeout` s. Reading a
+        line does not need this (a viewport waits for the index to reach its line); counting
+        lines does."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            info = self.info()
+            if info.index_complete:
+                return info
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"{self.opened.path}: index not complete after {timeout} s")
+            time.sleep(poll)
+
+    def line_count(self) -> int:
+        """The number of lines, once the index is complete (waits for it)."""
+        return self.wait_indexed().line_count.known
 
     def close(self) -> bool:
         """`tome/close`; True if unsaved changes were dropped (saves sent before finish first)."""
@@ -272,6 +305,15 @@ class Document:
             data = text.encode("utf-8")
         return Line(v.get("number"), int(v["offset"]), text, int(v["byteLength"]), int(v["breakLength"]), bool(v.get("invalid", False)), data if raw else None)
 
+    def _page(self, first: int, count: int, raw: bool) -> Tuple[List[Line], bool]:
+        """Lines `[first, first + count)` and whether they reach the end of the document."""
+        page = self._viewport(first, count, raw)
+        got = page.get("lines") or []
+        lines = [self._line_from_json(v, raw, int(page["version"])) for v in got]
+        lc = page.get("lineCount") or {}
+        at_end = len(got) < count or (bool(lc.get("exact")) and first + len(got) >= int(lc.get("known", 0)))
+        return lines, at_end
+
     def lines(self, first: int, count: int, *, raw: bool = False) -> List[Line]:
         """Lines `[first, first + count)` (fewer at the end of the document), whole, in pages
         of 1000. Waits for the index to reach `first`. `raw=True` adds each line's exact
@@ -279,10 +321,9 @@ class Document:
         Raises `OutOfBounds` when `first` is past the last line."""
         out: List[Line] = []
         while count > 0:
-            page = self._viewport(first, min(count, MAX_VIEWPORT_LINES), raw)
-            got = page.get("lines") or []
-            out.extend(self._line_from_json(v, raw, int(page["version"])) for v in got)
-            if len(got) < min(count, MAX_VIEWPORT_LINES):
+            got, at_end = self._page(first, min(count, MAX_VIEWPORT_LINES), raw)
+            out.extend(got)
+            if at_end:
                 break
             first += len(got)
             count -= len(got)
@@ -290,18 +331,15 @@ class Document:
 
     def line(self, number: int) -> str:
         """The text of one line, without its line break (invalid bytes as U+FFFD)."""
-        got = self.lines(number, 1)
-        if not got:
-            raise IndexError(number)
-        return got[0].text
+        return self.lines(number, 1)[0].text
 
     def iter_lines(self, first: int = 0, *, raw: bool = False, page: int = MAX_VIEWPORT_LINES) -> Iterator[Line]:
-        """Every line from `first` to the end, a page of `page` lines at a time (memory: one
-        page). The last line of a document that ends with a line break is the empty one after it."""
+        """Every line from `first` to the end, a page of `page` lines (at most 1000) at a time
+        (memory: one page). A document that ends with a line break ends with an empty line."""
         while True:
-            got = self.lines(first, page, raw=raw)
+            got, at_end = self._page(first, min(page, MAX_VIEWPORT_LINES), raw)
             yield from got
-            if len(got) < page:
+            if at_end:
                 return
             first += len(got)
 
@@ -488,7 +526,18 @@ class Document:
         """Applies one batch of edits (`Edit`s or `(start, end, text)` tuples; all ranges
         refer to the document before the batch). Raises `StaleVersion`, `OutOfBounds`,
         `OverlappingEdits`, `Unrepresentable`, `ReadOnlyDocument`…, and then nothing changed."""
-        result = self.edit_async(edits, version=version, undo=undo).result()
+        before = self.version
+        pending = self.edit_async(edits, version=version, undo=undo)
+        predicted = self.version
+        try:
+            result = pending.result()
+        except TomeError as exc:
+            # Nothing was applied. Unless other edits were sent meanwhile, the next edit is
+            # based on the version the server has (a stale one says which) or had.
+            if self.version == predicted:
+                current = exc.data.get("current") if isinstance(exc, StaleVersion) and isinstance(exc.data, dict) else None
+                self.version = current if isinstance(current, int) else before
+            raise
         self.version = max(self.version, result.version)
         return result
 

@@ -277,8 +277,11 @@ class Connection:
             callback(event)
 
     def _read_stderr(self, stream: IO[bytes]) -> None:
-        for line in iter(stream.readline, b""):
-            self._stderr_tail.append(line.decode("utf-8", "replace").rstrip("\n"))
+        try:
+            for line in iter(stream.readline, b""):
+                self._stderr_tail.append(line.decode("utf-8", "replace").rstrip("\n"))
+        except (OSError, ValueError):  # closed by `Client.close` while a child kept it open
+            pass
 
     def _lose(self, reason: str) -> None:
         returncode: Optional[int] = None
