@@ -69,9 +69,15 @@ class Pending(Generic[T]):
     def result(self, timeout: Optional[float] = None) -> T:
         """The result; raises the reply's error as a `TomeError` subclass, `ConnectionLost` if
         the server went away first, or `TimeoutError` if `timeout` seconds pass (the request
-        is then still running: cancel it or wait again)."""
-        if not self._event.wait(timeout):
-            raise TimeoutError(f"{self.method}: no reply within {timeout} s")
+        is then still running: cancel it or wait again). A KeyboardInterrupt while waiting
+        cancels the request on the server, then propagates."""
+        try:
+            if not self._event.wait(timeout):
+                raise TimeoutError(f"{self.method}: no reply within {timeout} s")
+        except KeyboardInterrupt:
+            # Ctrl-C while waiting: the server stops the work too.
+            self.cancel()
+            raise
         if self._failure is not None:
             raise self._failure
         reply = self._reply
@@ -180,14 +186,8 @@ class Connection:
         return pending
 
     def request(self, method: str, params: Any, convert: Callable[[Any], T] = _identity, *, progress: Optional[ProgressCallback] = None, timeout: Optional[float] = None) -> T:
-        """Sends a request and waits for its result (see `Pending.result`). A
-        KeyboardInterrupt while waiting cancels the request on the server, then propagates."""
-        pending = self.request_async(method, params, convert, progress=progress)
-        try:
-            return pending.result(timeout)
-        except KeyboardInterrupt:
-            pending.cancel()
-            raise
+        """Sends a request and waits for its result (see `Pending.result`)."""
+        return self.request_async(method, params, convert, progress=progress).result(timeout)
 
     def notify(self, method: str, params: Any) -> None:
         """Sends a notification (no reply)."""
