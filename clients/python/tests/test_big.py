@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import threading
 import unittest
-from typing import Any, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from support import binary
 
@@ -121,6 +121,25 @@ class BigFile(unittest.TestCase):
         want = want[:offset] + b"REPLACED" + want[offset + len(old) :]
         with open(copy, "rb") as f:
             self.assertTrue(f.read() == want, "the saved file differs from bytes-level replacement")
+
+    def test_index_progress(self) -> None:
+        events: List[ProgressEvent] = []
+        ended = threading.Event()
+
+        def on_index(event: ProgressEvent) -> None:
+            events.append(event)
+            if event.kind == "end":
+                ended.set()
+
+        client = self.spawn(index_progress=on_index)
+        doc = client.open(_path)
+        token = doc.opened.raw.get("indexProgressToken")
+        if token is None:
+            self.skipTest("indexed before the open reply: no progress to report")
+        self.assertTrue(ended.wait(120), "no end of indexing progress")
+        self.assertEqual({e.token for e in events}, {token})
+        self.assertEqual((events[0].kind, events[-1].kind), ("begin", "end"))
+        self.assertTrue(doc.info().index_complete)
 
     def test_cancel_a_long_search(self) -> None:
         client = self.spawn()
