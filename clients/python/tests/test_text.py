@@ -97,6 +97,12 @@ class Searching(ServerTest):
                 assert m.range is not None
                 self.assertEqual(m.line, self.data.count(b"\n", 0, m.start))
 
+    def test_find_all_in_a_range(self) -> None:
+        a, b = 1000, 20000
+        want = [(m.start(), m.end()) for m in re.finditer(rb"name=user1\d", self.data) if m.start() >= a and m.end() <= b]
+        got = [(m.start, m.end) for m in self.doc.find_all(r"name=user1\d", regex=True, start=a, end=b, page_size=5)]
+        self.assertEqual(got, want)
+
     def test_case_insensitive_count(self) -> None:
         self.assertEqual(self.doc.count("USER12", case_sensitive=False), len(re.findall(rb"(?i)user12", self.data)))
 

@@ -502,15 +502,12 @@ class Document:
         iteration stops the fetching. Each page is searched on the document as it is when
         that page is asked for."""
         while True:
-            offsets: Dict[str, Any] = {"start": start}
+            params: Dict[str, Any] = {"doc": self.id, "query": _query(pattern, regex, case_sensitive, word_separators), "mode": "all", "limit": page_size}
             if end is not None:
-                offsets["end"] = end
+                params["offsets"] = {"start": start, "end": end}
             else:
-                offsets["end"] = self.info().size
-            page = self.client.request(
-                "tome/search",
-                {"doc": self.id, "query": _query(pattern, regex, case_sensitive, word_separators), "mode": "all", "offsets": offsets, "limit": page_size},
-            )
+                params["from"] = {"offset": start}  # to the end of the document as it is then
+            page = self.client.request("tome/search", params)
             for m in page.get("matches") or []:
                 yield Match.from_json(m)
             resume = page.get("resumeAt")
