@@ -4,6 +4,7 @@ the saved file compared byte for byte)."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import re
 import threading
@@ -57,6 +58,13 @@ class Reading(ServerTest):
         for size in (1, 2, 3, 5, 64):
             self.assertEqual(b"".join(doc.iter_chunks(size)), MIXED, size)
         self.assertEqual(b"".join(doc.iter_chunks(4, start=10, end=30)), MIXED[10:30])
+
+    def test_requests_from_many_threads(self) -> None:
+        data = b"".join(b"%06d\n" % i for i in range(20000))
+        doc = self.client.open(self.path("t.txt", data))
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            got = list(pool.map(doc.line, range(0, 20000, 97)))
+        self.assertEqual(got, ["%06d" % i for i in range(0, 20000, 97)])
 
     def test_utf16_positions(self) -> None:
         client = self.spawn(position_encoding="utf-16")
