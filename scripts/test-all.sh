@@ -3,6 +3,7 @@
 # end-to-end tests drive it) and optimised test binaries (the tests generate and edit files of
 # hundreds of MiB), runs every crate's tests, then the Neovim plugin's tests against the real
 # server (scripts/test-nvim.sh installs Neovim, tmux and luacheck if they are missing), the
+# Python client's tests against the same binary (scripts/test-python.sh: python3 only), the
 # VS Code extension's unit and browser tests (scripts/test-vscode.sh: npm, Debian's chromium),
 # and its end-to-end test in real VS Code (scripts/test-vscode-e2e.sh: installs code-server
 # 4.100.3 from npm on first use, then takes about 15 s).
@@ -20,6 +21,7 @@ stage cargo build --release --locked -p tome --features fault-injection
 # The end-to-end tests (tests/) drive this release binary; without TOME_BIN they would build a
 # test-profile one of their own (what a plain `cargo test` in a fresh clone does).
 TOME_BIN="$PWD/target/release/tome" stage cargo test --workspace --locked
+TOME_BIN="$PWD/target/release/tome" stage ./scripts/test-python.sh
 stage ./scripts/test-nvim.sh
 stage ./scripts/test-nvim-diff.sh
 stage ./scripts/test-vscode.sh
