@@ -298,3 +298,87 @@ fn a_truncated_gzip_file_gives_an_error_not_a_hang() {
         .unwrap_err();
     assert!(e["message"].as_str().unwrap().contains("truncated"), "{e}");
 }
+
+/// "Save As" of a compressed document writes its text whole: plain under a plain name, gzip
+/// or zstd again under `.gz` / `.zst` (checked with `zcat` / `zstdcat`), over an existing file
+/// atomically and keeping its mode; a name asking for a format Tome cannot write is refused
+/// and nothing is created; the document stays read-only on the compressed file.
+#[test]
+fn save_as_of_a_compressed_document_writes_plain_or_compressed_copies() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = GenConfig {
+        size: 12 << 20,
+        line_ending: tome_gen::LineEnding::CrLf,
+        unicode: true,
+        ..GenConfig::default()
+    };
+    let mut text = tome_gen::generate_vec(&cfg);
+    text.extend_from_slice(b"no final line break \xff\xfe invalid bytes kept");
+    let gz_path = dir.path().join("app.log.gz");
+    std::fs::write(&gz_path, pipe("gzip", &["-1"], &text)).unwrap();
+    let mut s = Server::start();
+    initialize(&mut s);
+    let opened = s
+        .request("tome/open", json!({"path": gz_path.to_str().unwrap()}))
+        .unwrap();
+    let doc = opened["doc"].as_u64().unwrap();
+    // At once, before the pass has finished: the save waits for it.
+    let plain = dir.path().join("copy.log");
+    std::fs::write(&plain, b"old contents").unwrap();
+    std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let r = s
+        .request(
+            "tome/saveAs",
+            json!({"doc": doc, "path": plain.to_str().unwrap()}),
+        )
+        .unwrap();
+    assert_eq!(r["bytes"], text.len() as u64);
+    assert!(std::fs::read(&plain).unwrap() == text, "plain copy differs");
+    let mode = std::fs::metadata(&plain).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640, "the old file's mode is kept");
+
+    for (name, cat_cmd) in [("copy.log.gz", "zcat"), ("copy.log.zst", "zstdcat")] {
+        let path = dir.path().join(name);
+        s.request(
+            "tome/saveAs",
+            json!({"doc": doc, "path": path.to_str().unwrap()}),
+        )
+        .unwrap();
+        assert!(cat(cat_cmd, &path) == text, "{name}: {cat_cmd} differs");
+        let magic = &std::fs::read(&path).unwrap()[..2];
+        assert_ne!(magic, &text[..2], "{name} is not compressed");
+    }
+
+    for name in ["copy.log.bz2", "copy.log.xz"] {
+        let path = dir.path().join(name);
+        let e = s
+            .request(
+                "tome/saveAs",
+                json!({"doc": doc, "path": path.to_str().unwrap()}),
+            )
+            .unwrap_err();
+        assert_eq!(e["code"], -32602, "{name}: {e}");
+        assert!(!path.exists(), "{name} was created");
+    }
+    let e = s
+        .request(
+            "tome/saveAs",
+            json!({"doc": doc, "path": plain.to_str().unwrap(), "method": "inPlace"}),
+        )
+        .unwrap_err();
+    assert_eq!(e["code"], -32602, "{e}");
+
+    // Still the compressed document: read-only, on the .gz file.
+    let e = s.request("tome/save", json!({"doc": doc})).unwrap_err();
+    assert_eq!(e["code"], -33020);
+    let info = s.request("tome/info", json!({"doc": doc})).unwrap();
+    assert_eq!(info["path"], gz_path.to_str().unwrap());
+    // No temporary files left beside the copies.
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("tome-save"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -39,7 +39,10 @@
 //! Thread-safe: a [`Compressed`] is `Send + Sync`; reads from several threads decompress in
 //! parallel (each has its own decoder; the point list and cache are locked briefly).
 
+mod encode;
 mod zlib;
+
+pub use encode::{target_of, Encoder, Target};
 
 use std::collections::VecDeque;
 use std::fs::File;

@@ -265,13 +265,15 @@ pub fn get_text(
         ));
     }
     let bytes = doc.text.read(range.start, len, cancel).map_err(error_of)?;
-    let base64 = p.raw_bytes.then(|| base64::encode(&bytes));
     let (text, invalid) = decode_lossy(&bytes);
+    // Encoded only when the text is not the bytes (a client streaming a file asks for raw
+    // bytes throughout; encoding every valid chunk cost more than the read).
+    let base64 = (p.raw_bytes && invalid).then(|| base64::encode(&bytes));
     Ok(GetTextResult {
         text,
         bytes: bytes.len() as u64,
         invalid,
-        base64: base64.filter(|_| invalid),
+        base64,
         version: 0,
     })
 }
@@ -592,5 +594,69 @@ impl<'a> LineCounter<'a> {
             },
             range: Some(Range { start, end }),
         }
+    }
+}
+
+/// Writes the whole text of `doc` (`len` bytes) into `file`, compressed in `format` if given:
+/// a compressed document's "Save As". Progress on `control` (bytes of text written).
+/// Errors: the reader's (damage, cancellation) and the writer's, on `target`. Cost:
+/// decompresses the text once in order (cached spans are not decompressed again), plus the
+/// compression.
+pub fn write_copy(
+    doc: &CompressedDoc,
+    file: &std::fs::File,
+    target: &std::path::Path,
+    len: u64,
+    format: Option<tome_compressed::Format>,
+    cancel: &(dyn Fn() -> bool + Sync),
+    control: &tome_core::Control,
+) -> tome_core::Result<u64> {
+    use std::io::Write;
+    let out = std::io::BufWriter::with_capacity(1 << 20, file);
+    let mut out: Box<dyn WriteFinish> = match format {
+        None => Box::new(out),
+        Some(f) => Box::new(
+            tome_compressed::Encoder::new(f, out)
+                .map_err(|e| tome_core::Error::io(target, "cannot write", e))?,
+        ),
+    };
+    let mut failed = None;
+    let read = doc.text.for_each_piece(0, len, cancel, &mut |at, bytes| {
+        if let Err(e) = out.write_all(bytes) {
+            failed = Some(e);
+            return false;
+        }
+        control.set_progress(at + bytes.len() as u64, len);
+        true
+    });
+    if let Some(e) = failed {
+        return Err(tome_core::Error::io(target, "cannot write", e));
+    }
+    read.map_err(|e| match e {
+        ZError::Cancelled => tome_core::Error::Cancelled,
+        other => tome_core::Error::Io {
+            context: format!("cannot read {}", doc.path.display()),
+            source: std::io::Error::other(other.to_string()),
+        },
+    })?;
+    out.finish()
+        .map_err(|e| tome_core::Error::io(target, "cannot write", e))?;
+    Ok(len)
+}
+
+/// A writer whose end is written by `finish` (a compressor's trailer, a buffer's flush).
+trait WriteFinish: std::io::Write {
+    fn finish(self: Box<Self>) -> std::io::Result<()>;
+}
+
+impl<W: std::io::Write> WriteFinish for std::io::BufWriter<W> {
+    fn finish(mut self: Box<Self>) -> std::io::Result<()> {
+        std::io::Write::flush(&mut *self)
+    }
+}
+
+impl<W: std::io::Write> WriteFinish for tome_compressed::Encoder<W> {
+    fn finish(self: Box<Self>) -> std::io::Result<()> {
+        std::io::Write::flush(&mut tome_compressed::Encoder::finish(*self)?)
     }
 }

@@ -152,25 +152,81 @@ fn save_by_rename(
     control: &Control,
     started: Instant,
 ) -> Result<SaveReport> {
+    let len = view.len() as u64;
+    let mut report = SaveReport::new(target, len, SaveMethod::Rename, 0);
+    rename_into(
+        target,
+        existing,
+        len,
+        control,
+        |file| {
+            write_from(view, file, 0, len, &mut report, control)
+                .map_err(|e| e.with_path(target))?;
+            view.intact()
+        },
+        || check_sources_unchanged(&view),
+    )?;
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+/// Writes a new file at `target` (through a symbolic link, its target) with what `fill`
+/// writes into the file it is given, by the rename save's steps: a temporary file beside the
+/// target, synced, given the old file's mode, owner and extended attributes, renamed over the
+/// target, the directory synced. Killed at any moment, the target is wholly the old file or
+/// wholly the new one; on an error it is left as it was. `fill` returns how many bytes it
+/// wrote; `need` is checked against the free space first. For text that is not a document's
+/// own (a compressed file's text, saved as a plain or recompressed copy). Cost: what `fill`
+/// costs, one `fsync` of the file and one of the directory.
+pub fn save_new_file(
+    target: &Path,
+    need: u64,
+    control: &Control,
+    fill: impl FnOnce(&std::fs::File) -> Result<u64>,
+) -> Result<SaveReport> {
+    let started = Instant::now();
+    let target = resolve_symlink(target)?;
+    let existing = std::fs::metadata(&target).ok();
+    if existing.as_ref().is_some_and(|m| !m.is_file()) {
+        return Err(Error::NotRegularFile(target));
+    }
+    let mut written = 0;
+    rename_into(
+        &target,
+        existing.as_ref(),
+        need,
+        control,
+        |file| {
+            written = fill(file)?;
+            Ok(())
+        },
+        || Ok(()),
+    )?;
+    let mut report = SaveReport::new(&target, written, SaveMethod::Rename, 0);
+    report.written = written;
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+/// The steps of a rename save around the writing of the new text (`fill`) and the last check
+/// before the rename (`check`). See [`save_new_file`].
+fn rename_into(
+    target: &Path,
+    existing: Option<&std::fs::Metadata>,
+    need: u64,
+    control: &Control,
+    fill: impl FnOnce(&std::fs::File) -> Result<()>,
+    check: impl FnOnce() -> Result<()>,
+) -> Result<()> {
     let target = target.to_path_buf();
     let dir = sys::directory_of(&target);
-    check_free_space(&dir, view.len() as u64, &target)?;
+    check_free_space(&dir, need, &target)?;
     remove_stale_temps(&target);
     let tmp = tempfile::Builder::new()
         .prefix(&temp_prefix(&target, std::process::id()))
         .tempfile_in(&dir)
         .map_err(|e| Error::io(&dir, "cannot create a temporary file in", e))?;
-    let mut report = SaveReport::new(&target, view.len() as u64, SaveMethod::Rename, 0);
-    write_from(
-        view,
-        tmp.as_file(),
-        0,
-        view.len() as u64,
-        &mut report,
-        control,
-    )
-    .map_err(|e| e.with_path(&target))?;
-    view.intact()?;
+    fill(tmp.as_file())?;
     crate::fault::abort_at("after-write");
     tmp.as_file()
         .sync_all()
@@ -184,13 +240,12 @@ fn save_by_rename(
         keep_owner_and_xattrs(meta, &target, tmp.path());
     }
     control.check()?;
-    check_sources_unchanged(&view)?;
+    check()?;
     tmp.persist(&target)
         .map_err(|e| Error::io(&target, "cannot replace", e.error))?;
     crate::fault::abort_at("after-rename");
     sys::sync_dir(&dir);
-    report.elapsed = started.elapsed();
-    Ok(report)
+    Ok(())
 }
 
 /// Removes temporary files of earlier saves of `target` whose process is gone (killed in the

@@ -109,9 +109,10 @@ impl Backend {
                 ))));
             }
             let bytes = clip.read(start, end).map_err(from_core)?;
-            let base64 = p.raw_bytes.then(|| crate::base64::encode(&bytes));
+            // Encoded only when the text is not the bytes (as `tome/getText`).
+            let raw = p.raw_bytes.then(|| bytes.clone());
             let (text, invalid) = tome_core::decode_lossy_owned(bytes);
-            let base64 = base64.filter(|_| invalid);
+            let base64 = raw.filter(|_| invalid).map(|b| crate::base64::encode(&b));
             // Counted as output from now on (flow control): see `Backlog::reserve`.
             let made = backlog.reserve(text.len() + base64.as_ref().map_or(0, String::len));
             let text = GetTextResult {

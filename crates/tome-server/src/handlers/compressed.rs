@@ -1,7 +1,8 @@
 //! The handlers' side of compressed documents (see `crate::compressed`): `tome/open` of a
 //! gzip or zstd file, and `tome/info`, `tome/viewport`, `tome/getText`, `tome/search`,
-//! `tome/close` on one. Each plain handler calls in here first when the id is a compressed
-//! document, so the plain-file path is unchanged but for one map look-up.
+//! `tome/saveAs` (a plain or recompressed copy) and `tome/close` on one. Each plain handler
+//! calls in here first when the id is a compressed document, so the plain-file path is
+//! unchanged but for one map look-up.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use tower_lsp_server::jsonrpc::Result;
 
 use super::{blocking, Backend, CancelOnDrop};
 use crate::compressed::{self, CompressedDoc};
-use crate::errors::{self, from_core};
+use crate::errors::{self, from_core, invalid_params};
 use crate::progress::{self, RequestProgress};
 use crate::protocol::*;
 
@@ -38,8 +39,8 @@ impl Backend {
         info.warnings.push(Warning {
             kind: "readOnlyCompressed",
             message: format!(
-                "a {}-compressed file: opened read-only (save a copy with tome/saveAs \
-                 is not available yet)",
+                "a {}-compressed file: opened read-only (tome/saveAs writes a copy: plain \
+                 text, or compressed again when its name ends in .gz or .zst)",
                 doc.text.format().name()
             ),
             path: None,
@@ -132,6 +133,66 @@ impl Backend {
             let cancel = || c.is_cancelled() || doc.closed.load(Ordering::Acquire);
             let report = |done: u64, total: u64| c.set_progress(done, total);
             compressed::search(&doc, &p, enc, &cancel, &report)
+        });
+        progress.track(&control, work).await
+    }
+
+    /// `tome/saveAs` of a compressed document: its whole text, written as plain text or
+    /// compressed again as the new name says (`.gz`, `.zst`; `.bz2`, `.xz`… are refused rather
+    /// than given plain text), by the rename save's steps (`tome_core::save::save_new_file`:
+    /// atomic, the old file's mode kept). Waits for the pass (the text's length), then
+    /// decompresses the text once more in order, reporting progress. The document stays as it
+    /// is (read-only, on the compressed file).
+    pub(super) async fn save_as_compressed(
+        &self,
+        doc: Arc<CompressedDoc>,
+        mut p: SaveParams,
+    ) -> Result<SaveResult> {
+        let target = match p.path.take() {
+            Some(path) if !path.is_empty() => std::path::PathBuf::from(path),
+            _ => return Err(invalid_params("`tome/saveAs` needs a non-empty `path`")),
+        };
+        if p.method
+            .as_deref()
+            .is_some_and(|m| m != "auto" && m != "rename")
+        {
+            return Err(invalid_params(
+                "a copy of a compressed document is written whole: `method` may only be \
+                 \"auto\" or \"rename\"",
+            ));
+        }
+        let format = match tome_compressed::target_of(&target) {
+            tome_compressed::Target::Plain => None,
+            tome_compressed::Target::Compressed(f) => Some(f),
+            tome_compressed::Target::Unsupported(name) => {
+                return Err(invalid_params(format!(
+                    "Tome cannot write {name}-compressed files: save the copy under a name \
+                     ending in .gz or .zst, or a plain name"
+                )))
+            }
+        };
+        let control = Arc::new(Control::new());
+        let _guard = CancelOnDrop(Arc::clone(&control));
+        let progress =
+            RequestProgress::begin(&self.client, p.work_done_token.take(), "Saving").await;
+        let c = Arc::clone(&control);
+        let work = blocking(move || {
+            let cancel = || c.is_cancelled() || doc.closed.load(Ordering::Acquire);
+            let len = doc.text.wait(&cancel).map_err(compressed::error_of)?;
+            let report = tome_core::save::save_new_file(&target, len, &c, |file| {
+                compressed::write_copy(&doc, file, &target, len, format, &cancel, &c)
+            })
+            .map_err(from_core)?;
+            Ok(SaveResult {
+                path: report.path.display().to_string(),
+                bytes: report.bytes,
+                method: report.method.name(),
+                from: 0,
+                written: report.written,
+                backed_up: 0,
+                version: 0,
+                elapsed_ms: report.elapsed.as_millis() as u64,
+            })
         });
         progress.track(&control, work).await
     }

@@ -124,13 +124,17 @@ fn read_text(doc: &Document, p: GetTextParams, enc: PositionEncoding) -> Result<
     }
     let bytes = view.read(range.start, range.end).map_err(from_core)?;
     // The viewport's rule (one U+FFFD per invalid byte), so a copy is what the user sees.
-    let base64 = p.raw_bytes.then(|| base64::encode(&bytes));
+    // The raw bytes are encoded only when the text is not them (a client streaming a file asks
+    // for raw bytes throughout: encoding every valid chunk cost more than reading it). The
+    // decode consumes the bytes, so a copy is kept for that case.
+    let raw = p.raw_bytes.then(|| bytes.clone());
     let (text, invalid) = view.charset().decode_lossy_owned(bytes);
+    let base64 = raw.filter(|_| invalid).map(|b| base64::encode(&b));
     Ok(GetTextResult {
         text,
         bytes: len,
         invalid,
-        base64: base64.filter(|_| invalid),
+        base64,
         version: doc.version(),
     })
 }

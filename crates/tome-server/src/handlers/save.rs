@@ -21,6 +21,9 @@ impl Backend {
 
     /// `tome/saveAs`.
     pub async fn save_as(&self, p: SaveParams) -> Result<SaveResult> {
+        if let Some(doc) = self.docs.compressed(p.doc) {
+            return self.save_as_compressed(doc, p).await;
+        }
         self.save_to(p, true).await
     }
 
