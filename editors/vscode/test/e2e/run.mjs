@@ -827,7 +827,13 @@ try {
       `a status bar item with "${want}"`,
       10000,
     );
-    assert(/UTF-8 · LF/.test(item), `status bar: ${item}`);
+    assert(/ lines · LF/.test(item), `status bar: ${item}`);
+    // The encoding has its own item, as in VS Code's editor (a click: Reopen with Encoding).
+    const texts = await page.$$eval(".statusbar-item", (els) => els.map((e) => e.textContent ?? ""));
+    assert(
+      texts.some((t) => t.trim() === "UTF-8"),
+      `an encoding item "UTF-8": ${JSON.stringify(texts)}`,
+    );
   });
 
   await check("Shift+PageDown selects lines off screen; Ctrl+C copies them (read back from the clipboard)", async () => {
