@@ -1,7 +1,8 @@
 -- A Tome buffer's life: the open (the BufReadCmd that init.claim installs), attaching a
 -- document to a buffer (options, edits, keys, autocommands) and closing it.
--- Requires config, state, client, marks, window, edit, search, keymaps and disk; recovery only where
--- an open found something to recover (recovery requires this module to open and attach).
+-- Requires config, state, client, marks, window, edit, search, keymaps, disk and encoding;
+-- recovery only where an open found something to recover (recovery requires this module to
+-- open and attach).
 local config = require('tome.config')
 local state = require('tome.state')
 local client = require('tome.client')

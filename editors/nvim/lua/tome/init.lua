@@ -16,6 +16,7 @@
 --   keymaps   buffer-local keys, cmdline <CR>            (state, window, edit, search)
 --   disk      outside changes, :TomeFollow, :TomeReload  (state, client, window, status)
 --   filter    :TomeFilter, filter buffers                (config, state, client, window, bytes)
+--   encoding  ++enc, 'fileencoding', compressed buffers (state, client, window)
 --   buffer    open, attach, close                        (all of the above; recovery lazily)
 --   recovery  :TomeRecover & co, interrupted saves       (config, state, client, window, buffer)
 --   health    :checkhealth tome                          (config, state, rpc)

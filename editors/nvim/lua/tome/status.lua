@@ -8,7 +8,8 @@
 --
 -- Also the index's progress per document: reported ($/progress of `tome/index/N`) or, where the
 -- server does not report it (after a reload, for appended lines), polled (watch_index); both
--- make the line count exact in the end and show it. Requires state, client, window and bytes.
+-- make the line count exact in the end and show it. Requires state, client, window and bytes;
+-- encoding (the status line's encoding and compression words) on first use.
 local state = require('tome.state')
 local client = require('tome.client')
 local W = require('tome.window')
