@@ -1230,8 +1230,13 @@ test(':Tome on a small CRLF file with invalid UTF-8: line breaks kept, invalid b
 end)
 
 -- Files that are not UTF-8, and compressed files: the oracle is Python's codecs (and zcat).
+local python -- (the interpreter itself: python3 may be a shim that takes half a second to start it)
 local function py(code, ...)
-  local res = vim.fn.system({ 'python3', '-c', code, ... })
+  if not python then
+    python = vim.trim(vim.fn.system({ 'python3', '-c', 'import sys; print(sys.executable)' }))
+    assert(vim.v.shell_error == 0 and python ~= '', 'python3: ' .. python)
+  end
+  local res = vim.fn.system({ python, '-c', code, ... })
   assert(vim.v.shell_error == 0, res)
   return res
 end
@@ -1394,6 +1399,29 @@ function()
   local g = assert(io.open(path, 'rb'))
   local want = '\x96\x7b\x8c\xea line\n' .. ('\x93\xfa\x96\x7b\x8c\xea line\n'):rep(5) .. 'bad \xff here\n'
   eq(want, g:read('a'), 'saved')
+  g:close()
+  vim.cmd('bwipeout!')
+end)
+
+test('UTF-8 with a BOM: \'bomb\' set, "utf-8 [BOM]" in the status line; the BOM stays through an edit and :w',
+function()
+  local path = workdir .. '/bom.txt'
+  local f = assert(io.open(path, 'wb'))
+  f:write('\xef\xbb\xbfhello\nw\xc3\xb6rld\n')
+  f:close()
+  vim.cmd('Tome ' .. path)
+  eq('utf-8-bom', st().info.encoding, 'detected')
+  eq('utf-8', vim.bo.fileencoding, "'fileencoding'")
+  eq(true, vim.bo.bomb, "'bomb'")
+  eq(false, vim.bo.modified, 'not modified by setting them')
+  assert(status_line():find('· utf-8 [BOM]', 1, true), status_line())
+  -- (the server's line 1 starts with the BOM, U+FEFF: it is the file's bytes, shown as <feff>)
+  eq({ '\u{feff}hello', 'wörld' }, buffer_lines(), 'lines')
+  api.nvim_win_set_cursor(0, { 2, 0 })
+  feed('A!<Esc>')
+  vim.cmd('write')
+  local g = assert(io.open(path, 'rb'))
+  eq('\xef\xbb\xbfhello\nw\xc3\xb6rld!\n', g:read('a'), 'saved with its BOM')
   g:close()
   vim.cmd('bwipeout!')
 end)
