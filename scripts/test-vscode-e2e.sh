@@ -16,7 +16,9 @@
 # cursorStyle and renderWhitespace changed in settings.json (computed style in the webview,
 # screenshot), Tome: Filter Lines… (a filter view of 1.86 M lines equal to grep -n at its start, middle
 # and end, Enter to the source line, an edit through the view saved and compared with Python's, a nested
-# filter against a pipeline of greps, Go to Time in the view, a bad regex). The .vsix is the platform package with the binary (TOME_BIN) in it, and code-server runs with no `tome` on PATH
+# filter against a pipeline of greps, Go to Time in the view, a bad regex), Reopen with Encoding
+# from the encoding's status bar item (Windows 1252 -> Shift JIS, rows against Python's codecs)
+# and a read-only .gz log. The .vsix is the platform package with the binary (TOME_BIN) in it, and code-server runs with no `tome` on PATH
 # and no tome.serverPath nor editor association: big.log opens with Tome through Quick Open
 # because it is over tome.threshold, so does a 60 MiB file clicked in the explorer, a small file
 # stays in VS Code's editor, and VS Code's large-file prompt must not be shown.

@@ -43,8 +43,21 @@ local function current()
 end
 
 api.nvim_create_user_command('Tome', function(a)
-  require('tome').edit(a.args ~= '' and a.args or api.nvim_buf_get_name(0))
-end, { nargs = '?', complete = 'file', desc = 'Open a file through Tome' })
+  local enc, file = require('tome.encoding').parse(a.args)
+  require('tome').edit(file ~= '' and file or api.nvim_buf_get_name(0), enc, a.bang)
+end, {
+  nargs = '?',
+  bang = true,
+  complete = function(lead)
+    if lead:match('^%+%+e') then
+      return vim.tbl_map(function(n)
+        return '++enc=' .. n
+      end, require('tome.encoding').names)
+    end
+    return vim.fn.getcompletion(lead, 'file')
+  end,
+  desc = 'Open a file through Tome; ++enc={encoding}: read it (or this buffer) in that encoding',
+})
 
 api.nvim_create_user_command('TomeReload', function()
   require('tome').reload()

@@ -1229,6 +1229,239 @@ test(':Tome on a small CRLF file with invalid UTF-8: line breaks kept, invalid b
   vim.cmd('bwipeout')
 end)
 
+-- Files that are not UTF-8, and compressed files: the oracle is Python's codecs (and zcat).
+local python -- (the interpreter itself: python3 may be a shim that takes half a second to start it)
+local function py(code, ...)
+  if not python then
+    python = vim.trim(vim.fn.system({ 'python3', '-c', 'import sys; print(sys.executable)' }))
+    assert(vim.v.shell_error == 0 and python ~= '', 'python3: ' .. python)
+  end
+  local res = vim.fn.system({ python, '-c', code, ... })
+  assert(vim.v.shell_error == 0, res)
+  return res
+end
+-- Writes `lines` (UTF-8 strings, each ended by a line feed) to `path` in Python's `codec`.
+local function py_write(path, codec, lines)
+  py('import sys, json; open(sys.argv[1], "wb").write("".join(l + "\\n" for l in json.loads(sys.argv[3]))'
+    .. '.encode(sys.argv[2]))', path, codec, vim.json.encode(lines))
+end
+-- The lines of `path` decoded by Python's `codec` (without the empty one after the last break).
+-- (WHATWG's windows-1252 maps the 5 bytes Python's cp1252 leaves undefined to U+0081…: so does this)
+local function py_lines(path, codec)
+  local t = vim.json.decode(py('import sys, json, codecs; codecs.register_error("c1", lambda e: '
+    .. '(chr(e.object[e.start]), e.start + 1)); print(json.dumps(open(sys.argv[1], "rb").read()'
+    .. '.decode(sys.argv[2], "c1").split("\\n")))', path, codec))
+  if t[#t] == '' then
+    t[#t] = nil
+  end
+  return t
+end
+-- Whether the bytes of `path` are `lines` encoded by Python's `codec`.
+local function py_same(path, codec, lines)
+  return py('import sys, json; print(open(sys.argv[1], "rb").read() == "".join(l + "\\n" for l in '
+    .. 'json.loads(sys.argv[3])).encode(sys.argv[2]))', path, codec, vim.json.encode(lines)):match('True') ~= nil
+end
+local function messages()
+  return api.nvim_exec2('messages', { output = true }).output
+end
+local function status_line()
+  return api.nvim_eval_statusline(vim.wo.statusline, {}).str
+end
+local function buffer_lines()
+  return api.nvim_buf_get_lines(0, 0, -1, false)
+end
+
+test(':Tome on a windows-1252 file: decoded lines, fenc, status; edits saved in cp1252; unrepresentable refused',
+function()
+  local path = workdir .. '/cp1252.txt'
+  local lines = {}
+  for i = 1, 12 do
+    lines[i] = ('%d café crème brûlée, naïve € à la carte — “quoted” ±%d'):format(i, i)
+  end
+  py_write(path, 'cp1252', lines)
+  vim.cmd('Tome ' .. path)
+  eq(py_lines(path, 'cp1252'), buffer_lines(), 'lines (Python decodes cp1252)')
+  eq('cp1252', vim.bo.fileencoding, "'fileencoding'")
+  eq(false, vim.bo.bomb, "'bomb'")
+  assert(status_line():find('· cp1252', 1, true), status_line())
+  -- An edit with characters cp1252 has, then :w: the file is Python's cp1252 of the text.
+  api.nvim_win_set_cursor(0, { 2, 0 })
+  feed('A ü€ß<Esc>')
+  lines[2] = lines[2] .. ' ü€ß'
+  vim.cmd('write')
+  assert(py_same(path, 'cp1252', lines), 'saved bytes: ' .. vim.inspect(assert(io.open(path, 'rb')):read('a')))
+  -- A character cp1252 cannot represent: refused, said, and the buffer is the server's again.
+  local before = #notes
+  api.nvim_win_set_cursor(0, { 3, 0 })
+  feed('I日本<Esc>')
+  assert(vim.wait(5000, function()
+    return #notes_matching('cannot represent', before + 1) > 0 and buffer_lines()[3] == lines[3]
+  end, 10), 'refused: ' .. vim.inspect(notes[#notes]) .. ' line 3: ' .. tostring(buffer_lines()[3]))
+  local note = notes_matching('cannot represent', before + 1)[1]
+  assert(note.msg:find('windows%-1252 cannot represent .日. %(U%+65E5%)'), note.msg)
+  eq(vim.log.levels.ERROR, note.level, 'an error')
+  vim.wait(1000, function()
+    return not vim.bo.modified
+  end, 10)
+  eq(false, vim.bo.modified, 'not modified')
+  eq(false, st().dirty, 'not dirty')
+  -- What the server holds is what the buffer shows; the next edit goes through.
+  W.recentre(st())
+  eq(lines, buffer_lines(), 'after a refill')
+  feed('Ax<Esc>')
+  lines[3] = lines[3] .. 'x'
+  vim.cmd('write')
+  assert(py_same(path, 'cp1252', lines), 'saved after the refused edit')
+  -- 'fileencoding' is the file's: setting it is refused (Tome does not convert on :w).
+  vim.cmd('set fileencoding=utf-8')
+  -- (Neovim triggers OptionSet only once startup is over; these tests run during it)
+  api.nvim_exec_autocmds('OptionSet', { pattern = 'fileencoding' })
+  eq('cp1252', vim.bo.fileencoding, "'fileencoding' put back")
+  eq(false, vim.bo.modified, 'still not modified')
+  assert(messages():find("'fileencoding' shows the file's encoding", 1, true), messages())
+  vim.cmd('bwipeout!')
+end)
+
+test(':Tome ++enc=sjis and :e ++enc=: a Shift_JIS file read again; E37 when modified, ! drops; saved in Shift_JIS',
+function()
+  local path = workdir .. '/sjis.txt'
+  local lines = {}
+  for i = 1, 10 do
+    lines[i] = ('%d 日本語のテキスト、カタカナ「ｶﾀｶﾅ」と漢字 %d'):format(i, i)
+  end
+  py_write(path, 'shift_jis', lines)
+  vim.cmd('Tome ' .. path)
+  -- (detected as the default legacy encoding: not guessed, see docs/protocol.md)
+  eq('cp1252', vim.bo.fileencoding, 'detected')
+  vim.cmd('Tome ++enc=sjis')
+  eq(py_lines(path, 'shift_jis'), buffer_lines(), 'lines (Python decodes Shift_JIS)')
+  eq('Shift_JIS', st().info.encoding, 'the server reads Shift_JIS')
+  local sjis = vim.bo.fileencoding
+  assert(sjis == 'sjis' or sjis == 'cp932', sjis)
+  assert(status_line():find('· sjis', 1, true), status_line())
+  -- Unknown names: a clear error, nothing changes.
+  vim.cmd('Tome ++enc=nope')
+  assert(messages():find('unknown encoding: nope', 1, true), messages())
+  eq('Shift_JIS', st().info.encoding, 'kept')
+  -- Modified: refused as Vim refuses :e (E37), kept; with ! the change is dropped.
+  api.nvim_win_set_cursor(0, { 1, 0 })
+  feed('Aテスト<Esc>')
+  vim.cmd('Tome ++enc=cp1252')
+  assert(messages():find('E37: No write since last change (add ! to override)', 1, true), messages())
+  eq('Shift_JIS', st().info.encoding, 'not read again while modified')
+  eq(lines[1] .. 'テスト', buffer_lines()[1], 'the change is still there')
+  vim.cmd('Tome! ++enc=cp1252')
+  eq('windows-1252', st().info.encoding, 'read again with !')
+  eq(false, vim.bo.modified, 'the change dropped')
+  eq(py_lines(path, 'cp1252'), buffer_lines(), 'lines as cp1252')
+  -- Neovim's own :e ++enc= (v:cmdarg in the BufReadCmd).
+  vim.cmd('edit ++enc=sjis')
+  eq('Shift_JIS', st().info.encoding, ':e ++enc=sjis')
+  eq(lines, buffer_lines(), 'lines after :e ++enc=sjis')
+  -- :e! keeps the encoding chosen.
+  vim.cmd('edit!')
+  eq('Shift_JIS', st().info.encoding, ':e! keeps it')
+  api.nvim_win_set_cursor(0, { 2, 0 })
+  feed('Aテスト①<Esc>') -- (① is in WHATWG's Shift_JIS, not in Python's: kept out of the oracle)
+  feed('x')
+  lines[2] = lines[2] .. 'テスト'
+  vim.cmd('write')
+  assert(py_same(path, 'shift_jis', lines), 'saved bytes')
+  -- A character Shift_JIS lacks: refused.
+  local before = #notes
+  feed('A€<Esc>')
+  assert(vim.wait(5000, function()
+    return #notes_matching('Shift_JIS cannot represent', before + 1) > 0 and buffer_lines()[2] == lines[2]
+  end, 10), 'refused: ' .. tostring(buffer_lines()[2]))
+  vim.cmd('bwipeout!')
+end)
+
+test('a Shift_JIS line with a byte that is not Shift_JIS: shown as U+FFFD, edits of it refused, others saved',
+function()
+  local path = workdir .. '/sjis-bad.txt'
+  local f = assert(io.open(path, 'wb'))
+  -- (the sample is long enough to be read as a legacy encoding; then named Shift_JIS)
+  f:write(('\x93\xfa\x96\x7b\x8c\xea line\n'):rep(6) .. 'bad \xff here\n')
+  f:close()
+  vim.cmd('Tome ++enc=sjis ' .. path)
+  eq('Shift_JIS', st().info.encoding, 'named')
+  eq('日本語 line', buffer_lines()[1], 'line 1')
+  eq('bad \u{fffd} here', buffer_lines()[7], 'the byte shown as U+FFFD (not the raw byte)')
+  local before = #notes
+  api.nvim_win_set_cursor(0, { 7, 0 })
+  feed('x')
+  assert(vim.wait(3000, function()
+    return #notes_matching('not valid Shift_JIS', before + 1) > 0 and buffer_lines()[7] == 'bad \u{fffd} here'
+  end, 10), 'refused: ' .. vim.inspect(buffer_lines()[7]))
+  api.nvim_win_set_cursor(0, { 1, 0 })
+  feed('x')
+  vim.cmd('write')
+  local g = assert(io.open(path, 'rb'))
+  local want = '\x96\x7b\x8c\xea line\n' .. ('\x93\xfa\x96\x7b\x8c\xea line\n'):rep(5) .. 'bad \xff here\n'
+  eq(want, g:read('a'), 'saved')
+  g:close()
+  vim.cmd('bwipeout!')
+end)
+
+test('UTF-8 with a BOM: \'bomb\' set, "utf-8 [BOM]" in the status line; the BOM stays through an edit and :w',
+function()
+  local path = workdir .. '/bom.txt'
+  local f = assert(io.open(path, 'wb'))
+  f:write('\xef\xbb\xbfhello\nw\xc3\xb6rld\n')
+  f:close()
+  vim.cmd('Tome ' .. path)
+  eq('utf-8-bom', st().info.encoding, 'detected')
+  eq('utf-8', vim.bo.fileencoding, "'fileencoding'")
+  eq(true, vim.bo.bomb, "'bomb'")
+  eq(false, vim.bo.modified, 'not modified by setting them')
+  assert(status_line():find('· utf-8 [BOM]', 1, true), status_line())
+  -- (the server's line 1 starts with the BOM, U+FEFF: it is the file's bytes, shown as <feff>)
+  eq({ '\u{feff}hello', 'wörld' }, buffer_lines(), 'lines')
+  api.nvim_win_set_cursor(0, { 2, 0 })
+  feed('A!<Esc>')
+  vim.cmd('write')
+  local g = assert(io.open(path, 'rb'))
+  eq('\xef\xbb\xbfhello\nw\xc3\xb6rld!\n', g:read('a'), 'saved with its BOM')
+  g:close()
+  vim.cmd('bwipeout!')
+end)
+
+test('a .gz file: its lines are zcat\'s, read-only and not modifiable, [gz] in the status line, :w refused', function()
+  local plain, path = workdir .. '/comp.log', workdir .. '/comp.log.gz'
+  local lines = {}
+  for i = 1, 2000 do
+    lines[i] = ('line %d of a compressed log, seq=%d'):format(i, i)
+  end
+  py_write(plain, 'utf-8', lines)
+  vim.fn.system({ 'gzip', '-kf', plain })
+  assert(vim.v.shell_error == 0, 'gzip')
+  local want = vim.fn.systemlist({ 'zcat', path })
+  vim.cmd('Tome ' .. path)
+  st().flush_edits() -- (nothing)
+  tome.wait_index(st())
+  W.recentre(st())
+  local got = buffer_lines()
+  eq(want[1], got[1], 'line 1')
+  feed('G')
+  eq(want[#want], api.nvim_get_current_line(), 'last line (G)')
+  eq(true, vim.bo.readonly, "'readonly'")
+  eq(false, vim.bo.modifiable, "'modifiable'")
+  assert(status_line():find('utf-8 [gz] [RO]', 1, true), status_line())
+  -- A change: Neovim's E21; :w! (past E45): Tome's message; the file is unchanged.
+  local ok, e = pcall(vim.cmd, 'normal! x')
+  assert(not ok and tostring(e):find('E21'), tostring(e))
+  local before = vim.fn.readblob(path)
+  vim.cmd('write!')
+  assert(messages():find('comp.log.gz" is gzip-compressed and open read-only: it cannot be written', 1, true),
+    messages())
+  eq(before, vim.fn.readblob(path), 'the file is unchanged')
+  -- Moving refills the buffer (it is unlocked for that only).
+  feed('gg')
+  eq(want[1], api.nvim_get_current_line(), 'line 1 again')
+  eq(false, vim.bo.modifiable, "still not 'modifiable'")
+  vim.cmd('bwipeout!')
+end)
+
 test('invalid bytes yanked far from where they are put, and long lines held whole', function()
   local path = workdir .. '/odd.txt'
   local f = assert(io.open(path, 'wb'))

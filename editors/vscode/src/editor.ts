@@ -490,6 +490,7 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
     });
     this.noteJournal(document, session.info);
     session.on("warning", (message: string) => void vscode.window.showWarningMessage(message));
+    session.on("refused", (message: string) => void vscode.window.showErrorMessage(message));
   }
 
   /**
@@ -754,6 +755,22 @@ export class TomeEditorProvider implements vscode.CustomEditorProvider<TomeDocum
     // VS Code still counts its undo entries as unsaved changes: its own Revert clears them
     // (ours then finds the document clean and does nothing more).
     if (vscodeDirty) await this.revertInVsCode(document);
+  }
+
+  /**
+   * Reads the document's bytes in another encoding (`tome/reopenWithEncoding`: offsets, lines,
+   * the undo history and bookmarks stay); its views read their lines again. The server refuses
+   * it while there are unsaved changes (-33023: they were typed as text of the old encoding).
+   */
+  async reopenWithEncoding(document: TomeDocument, encoding: string): Promise<DocInfo> {
+    return document.serially(async () => {
+      document.session.beginChange();
+      try {
+        return await document.server.request("tome/reopenWithEncoding", { doc: document.session.doc, encoding });
+      } finally {
+        await document.session.refresh();
+      }
+    });
   }
 
   /** Runs VS Code's Revert on this document's editor, only if it is the active one. */

@@ -5,6 +5,7 @@
 
 import * as vscode from "vscode";
 import { AutoOpen } from "./autoOpen";
+import { dirtyReopenMessage, encodingPicks } from "./encodings";
 import { goToBookmark, listBookmarks, stepBookmark, toggleBookmark, type BookmarkTarget } from "./bookmarks";
 import { goToTime, PROMPT } from "./goToTime";
 import { FILTER_PROMPT, FIND_IN_FILTER_PROMPT, filterLines } from "./filterCommand";
@@ -13,11 +14,11 @@ import { parseRules } from "./highlightRules";
 import { TomeEditorProvider, VIEW_TYPE, WRAP_SETTINGS, readWrapSettings, type ServerHost, type TomeDocument } from "./editor";
 import { ProgressRelay } from "./progress";
 import { FilterSession } from "./filterSession";
-import type { Bookmark, FindToggles, HostMessage, ProgressToken, ProgressValue, RuleStyle } from "./protocol";
+import { ErrorCodes, type Bookmark, type FindToggles, type HostMessage, type ProgressToken, type ProgressValue, type RuleStyle } from "./protocol";
 
 /** Where the find widget's toggles are remembered (workspace state, as VS Code's find controller does). */
 const FIND_TOGGLES_KEY = "tome.findToggles";
-import { TomeServer } from "./rpc";
+import { RpcError, TomeServer } from "./rpc";
 import { resolveServerPath, type ResolvedServer } from "./serverPath";
 import { TomeStatusBar } from "./statusBar";
 
@@ -168,6 +169,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand("tome.find", () =>
       provider.active?.session instanceof FilterSession ? vscode.commands.executeCommand("tome.filterLines", FIND_IN_FILTER_PROMPT) : host.activePost?.({ type: "find" }),
     ),
+    vscode.commands.registerCommand("tome.reopenWithEncoding", () => reopenWithEncoding(provider)),
     vscode.commands.registerCommand("tome.undoInSource", () => provider.undoInSource(false)),
     vscode.commands.registerCommand("tome.redoInSource", () => provider.undoInSource(true)),
     vscode.commands.registerCommand("tome.replace", () => host.activePost?.({ type: "replace" })),
@@ -264,6 +266,32 @@ function bookmarkCommands(active: () => BookmarkTarget | undefined): vscode.Disp
       if (pick) goToBookmark(t, pick.bookmark);
     }),
   ];
+}
+
+/**
+ * Tome: Reopen with Encoding (also a click on the encoding in the status bar): a Quick Pick of
+ * encodings with VS Code's labels, the current one marked; the document's bytes are then read
+ * in the one picked. Refused, as VS Code refuses, while the document has unsaved changes.
+ */
+async function reopenWithEncoding(provider: TomeEditorProvider): Promise<void> {
+  const d = provider.active;
+  if (!d) return;
+  const name = d.uri.fsPath.split(/[\\/]/).pop() || d.uri.fsPath;
+  if (d.session instanceof FilterSession) {
+    return void vscode.window.showInformationMessage("Tome: a filter view shows its file's text: reopen the file itself with another encoding.");
+  }
+  if (d.history.dirty || d.session.info.dirty) return void vscode.window.showWarningMessage(dirtyReopenMessage(name));
+  const pick = await vscode.window.showQuickPick(encodingPicks(d.session.info.encoding), {
+    placeHolder: "Select File Encoding to Reopen File",
+    matchOnDescription: true,
+  });
+  if (!pick || pick.current) return;
+  try {
+    await provider.reopenWithEncoding(d, pick.entry.label);
+  } catch (e) {
+    if (e instanceof RpcError && e.code === ErrorCodes.Dirty) return void vscode.window.showWarningMessage(dirtyReopenMessage(name));
+    void vscode.window.showErrorMessage(`Tome: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 /** Milliseconds a save, filter or copy runs before its progress notification appears. */

@@ -75,6 +75,14 @@ export const ErrorCodes = {
   UnknownFilter: -33018,
   /** `tome/seekTime`: no timestamps found in the document's sample. */
   NoTimestamps: -33019,
+  /** The document is a compressed file, opened read-only: only reads are accepted. */
+  ReadOnlyDocument: -33020,
+  /** An edit's text holds a character the document's encoding cannot represent. */
+  Unrepresentable: -33021,
+  /** The encoding is known but documents cannot be edited in it yet (UTF-16, UTF-32). */
+  UnsupportedEncoding: -33022,
+  /** `tome/reopenWithEncoding` on a document with unsaved changes. */
+  Dirty: -33023,
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -182,8 +190,15 @@ export interface DocInfo {
   indexComplete: boolean;
   indexPercent: number;
   lineEnding: LineEnding;
-  /** What the file looked like at open, e.g. "utf-8". */
+  /**
+   * The file's encoding: "utf-8", "utf-8-bom", "binary", or the WHATWG name ("windows-1252",
+   * "Shift_JIS"…), detected at open or named by `tome/reopenWithEncoding`.
+   */
   encoding?: string;
+  /** Only for a compressed file (read-only: changes are refused with -33020): "gzip" or "zstd". */
+  compression?: string;
+  /** Only for a compressed file found damaged or truncated: what is wrong, and where. */
+  compressionError?: string;
   version: number;
   dirty: boolean;
   readOnly: boolean;
@@ -562,6 +577,7 @@ export interface TomeMethods {
   "tome/save": { params: SaveParams; result: SaveResult };
   "tome/saveAs": { params: SaveAsParams; result: SaveResult };
   "tome/reload": { params: DocParams; result: OpenResult };
+  "tome/reopenWithEncoding": { params: DocParams & { encoding: string }; result: DocInfo };
   "tome/recover": { params: DocParams; result: RecoverResult };
   "tome/recoverAsNew": { params: DocParams; result: RecoverAsNewResult };
   "tome/discardRecovery": { params: DocParams; result: DiscardRecoveryResult };

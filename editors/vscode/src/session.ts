@@ -408,6 +408,24 @@ export class DocSession extends EventEmitter {
     }
   }
 
+  private toldReadOnly = false;
+
+  /**
+   * An edit the server refused for a reason the user must hear of (the page shows it in its
+   * status line and reads its lines again): a character the file's encoding cannot represent
+   * (every time), or a compressed document, which is read-only (once). Emits `refused`.
+   */
+  private noteRefusedEdit(e: unknown): void {
+    if (!(e instanceof RpcError)) return;
+    if (e.code === ErrorCodes.Unrepresentable) {
+      this.emit("refused", `Tome: ${e.message}. The change was not made: the file keeps its encoding.`);
+    } else if (e.code === ErrorCodes.ReadOnlyDocument && !this.toldReadOnly) {
+      this.toldReadOnly = true;
+      const kind = (e.data as { compression?: string } | undefined)?.compression ?? "compressed";
+      this.emit("refused", `Tome: this file is ${kind}-compressed and opened read-only: edits are not made.`);
+    }
+  }
+
   /** Sends `request` with a progress token when the owner shows progress, else without one. */
   private withProgress<T>(method: keyof typeof WITH_PROGRESS, request: (token: string | undefined) => Promise<T>): Promise<T> {
     if (!this.hooks.progress) return request(undefined);
@@ -427,6 +445,7 @@ export class DocSession extends EventEmitter {
    */
   edit(params: EditParams, signal?: AbortSignal): Promise<EditResult> {
     const reply = this.server.request("tome/edit", params, signal) as Promise<{ version: number; undoSteps?: number }>;
+    reply.catch((e: unknown) => this.noteRefusedEdit(e));
     const accounted = this.edits.then(async () => {
       const result = await reply;
       const before = this.steps.get(params.version);

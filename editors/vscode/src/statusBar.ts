@@ -1,7 +1,9 @@
-// The status bar item of the active Tome editor: cursor, selection, line count, indexing,
-// encoding and line ending, and a warning while the journal does not record edits.
+// The status bar items of the active Tome editor: cursor, selection, line count, indexing and
+// line ending, and a warning while the journal does not record edits; then, as in VS Code's own
+// editor, the encoding (click: Reopen with Encoding), and a marker on a compressed document.
 
 import * as vscode from "vscode";
+import { compressionMarker, encodingShortLabel } from "./encodings";
 import type { CursorStatus, DocInfo } from "./protocol";
 
 const EOL_NAMES = { lf: "LF", crlf: "CRLF", cr: "CR" } as const;
@@ -10,7 +12,7 @@ function thousands(n: number): string {
   return n.toLocaleString("en-US");
 }
 
-/** The item's text, e.g. `Ln 12, Col 5 (3 lines selected) · 1,952,490 lines · UTF-8 · LF`. */
+/** The item's text, e.g. `Ln 12, Col 5 (3 lines selected) · 1,952,490 lines · LF` (the encoding has its own item). */
 export function formatStatus(info: DocInfo, status: CursorStatus | undefined, indexPercent?: number): string {
   const parts: string[] = [];
   if (status) {
@@ -20,13 +22,18 @@ export function formatStatus(info: DocInfo, status: CursorStatus | undefined, in
   const lc = info.lineCount;
   parts.push(lc.exact ? `${thousands(lc.known)} lines` : `~${thousands(Math.max(lc.known, lc.estimate))} lines`);
   if (!info.indexComplete) parts.push(`indexing ${indexPercent ?? info.indexPercent}%`);
-  parts.push((info.encoding ?? "utf-8").toUpperCase());
   parts.push(EOL_NAMES[info.lineEnding] ?? info.lineEnding);
   if (status?.following) parts.push("following");
   return parts.join(" · ");
 }
 
-const TOOLTIP = "Tome: position, size, indexing, encoding and line ending of the file";
+const TOOLTIP = "Tome: position, size, indexing and line ending of the file";
+
+/** The tooltip of a compressed document's marker. */
+export function compressionTooltip(info: DocInfo): string {
+  const damaged = info.compressionError ? ` Damaged: ${info.compressionError}` : "";
+  return `Tome: a ${info.compression}-compressed file, opened read-only (edits and saves are refused).${damaged}`;
+}
 
 /**
  * The warning shown while the journal does not record edits (`journalError`): unsaved changes
@@ -38,10 +45,24 @@ export function journalWarning(file: string, reason: string): string {
 
 export class TomeStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
+  private readonly encodingItem = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 99);
+  private readonly compressionItem = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 98);
 
   constructor() {
     this.item.name = "Tome";
     this.item.tooltip = TOOLTIP;
+    this.encodingItem.name = "Tome Encoding";
+    this.encodingItem.tooltip = "Select Encoding";
+    this.encodingItem.command = "tome.reopenWithEncoding";
+    this.compressionItem.name = "Tome Compression";
+  }
+
+  /** The encoding item's text ("Windows 1252"), and the compression marker's ("" when hidden). */
+  get encodingText(): string {
+    return this.encodingItem.text;
+  }
+  get compressionText(): string {
+    return this.compressionItem.text;
   }
 
   get text(): string {
@@ -65,13 +86,26 @@ export class TomeStatusBar implements vscode.Disposable {
   /** Shows the status of a document: its info, the cursor its active view reports, indexing. */
   showDocument(info: DocInfo, status: CursorStatus | undefined, indexPercent?: number): void {
     this.show(formatStatus(info, status, indexPercent), info.journalError);
+    this.encodingItem.text = encodingShortLabel(info.encoding);
+    this.encodingItem.show();
+    this.compressionItem.text = compressionMarker(info.compression);
+    if (info.compression) {
+      this.compressionItem.tooltip = compressionTooltip(info);
+      this.compressionItem.show();
+    } else {
+      this.compressionItem.hide();
+    }
   }
 
   hide(): void {
     this.item.hide();
+    this.encodingItem.hide();
+    this.compressionItem.hide();
   }
 
   dispose(): void {
     this.item.dispose();
+    this.encodingItem.dispose();
+    this.compressionItem.dispose();
   }
 }

@@ -1,7 +1,8 @@
 -- A Tome buffer's life: the open (the BufReadCmd that init.claim installs), attaching a
 -- document to a buffer (options, edits, keys, autocommands) and closing it.
--- Requires config, state, client, marks, window, edit, search, keymaps and disk; recovery only where
--- an open found something to recover (recovery requires this module to open and attach).
+-- Requires config, state, client, marks, window, edit, search, keymaps, disk and encoding;
+-- recovery only where an open found something to recover (recovery requires this module to
+-- open and attach).
 local config = require('tome.config')
 local state = require('tome.state')
 local client = require('tome.client')
@@ -11,6 +12,7 @@ local E = require('tome.edit')
 local S = require('tome.search')
 local keymaps = require('tome.keymaps')
 local disk = require('tome.disk')
+local encoding = require('tome.encoding')
 local api = vim.api
 local uv = vim.uv or vim.loop
 
@@ -85,6 +87,8 @@ function B.attach(buf, info, path, early)
   marks.adopt(st) -- (file marks Neovim has for this file hold file lines)
   marks.from_server(st, info.bookmarks) -- (and the server's bookmarks A-Z, over those)
   W.fill(st, 0)
+  -- ('fileencoding', 'bomb'; a compressed file is not modifiable: window.lua's refills unlock it)
+  encoding.apply(st)
   E.attach(st)
   if config.options.mappings then
     keymaps.map(st)
@@ -103,6 +107,9 @@ function B.attach(buf, info, path, early)
       end
       -- `:w` names the buffer (its file, or tome://recovered/… for a document without one);
       -- `:w {file}` and `:saveas {file}` name another file.
+      if encoding.refuse_write(s) then
+        return
+      end
       local target = a.file
       if target == '' or target:match('^tome://') then
         target = s.path
@@ -181,31 +188,42 @@ end
 --- Opens `path` through Tome into buffer `buf` (the BufReadCmd of big files, and :Tome).
 --- `interrupted` answers the server's question about an interrupted save ('restore',
 --- 'discard' or 'keep'); without it, such a file opens as it is and the user is told.
-function B.open(buf, path, interrupted)
+--- `enc`: the encoding to read it in (Vim's name or a WHATWG label, from `++enc`); without
+--- it, the one chosen for this buffer's document before (`:e!` keeps it), else detected.
+function B.open(buf, path, interrupted, enc)
   path = vim.fn.fnamemodify(path, ':p')
   local old = state.docs[buf]
   local keep_line = old and old.base and api.nvim_get_current_buf() == buf and W.cursor_line(old)
+  -- (`:e!` unloads the buffer first: the choice is kept in a buffer variable, for this file)
+  local chosen = vim.b[buf].tome_encoding
+  local label = enc and encoding.label(enc) or (type(chosen) == 'table' and chosen.path == path and chosen.label) or nil
   B.close(buf)
   local t0 = uv.hrtime()
   local info, err, asked
-  if interrupted == nil then
+  if interrupted == nil and label == nil then
     info, err, asked = client.take_early_open(path) -- (sent at startup: init.claim)
   end
   if info == nil and err == nil then
-    info, err = client.request('tome/open', { path = path, interruptedSave = interrupted })
+    info, err = client.request('tome/open', { path = path, interruptedSave = interrupted, encoding = label })
   end
   local interrupted_data
   if not info and type(err) == 'table' and err.code == -33014 then
     interrupted_data = err.data or {}
-    info, err = client.request('tome/open', { path = path, interruptedSave = 'keep' })
+    info, err = client.request('tome/open', { path = path, interruptedSave = 'keep', encoding = label })
   end
   if not info then
-    client.error('opening ' .. path, err)
+    local msg = label and encoding.error_message(enc or label, err)
+    if msg then
+      api.nvim_echo({ { msg, 'ErrorMsg' } }, true, {})
+    else
+      client.error('opening ' .. path, err)
+    end
     return false
   end
   local early = asked and type(info.viewport) == 'table'
     and { first = asked.first, count = asked.count, reply = info.viewport }
   local st = B.attach(buf, info, info.path and info.path ~= '' and vim.fn.fnamemodify(info.path, ':p') or path, early)
+  vim.b[buf].tome_encoding = label and { path = path, label = label } or nil
   local function set_filetype()
     local ft = api.nvim_buf_is_valid(buf) and state.docs[buf] == st and vim.filetype.match({ filename = path })
     if ft then

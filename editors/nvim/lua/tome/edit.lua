@@ -86,10 +86,10 @@ end
 local breaks = { lf = '\n', crlf = '\r\n', cr = '\r' }
 
 -- A refill that puts the server's text back after a refused or failed edit.
-local function resync(st, why)
+local function resync(st, why, level)
   vim.schedule(function()
     if why then
-      vim.notify('Tome: ' .. why, vim.log.levels.WARN)
+      vim.notify('Tome: ' .. why, level or vim.log.levels.WARN)
     end
     local info = client.refresh_info(st)
     if info then
@@ -283,7 +283,12 @@ function E.send(st, p)
     undo = undo,
   }, function(err, res)
     st.edits_in_flight = st.edits_in_flight - 1
-    if err then
+    if err and err.code == -33021 then
+      -- A character the file's encoding cannot represent: nothing changed on the server; the
+      -- refill puts the buffer back as the file is (never replaced silently).
+      resync(st, ('the change was not made: %s (the file is saved in its own encoding)'):format(
+        err.message or '?'), vim.log.levels.ERROR)
+    elseif err then
       resync(st, 'edit refused by the server: ' .. (err.message or vim.inspect(err)))
     elseif res and res.version ~= version + 1 then
       resync(st, 'version out of step; reloaded the window')

@@ -16,6 +16,7 @@
 --   keymaps   buffer-local keys, cmdline <CR>            (state, window, edit, search)
 --   disk      outside changes, :TomeFollow, :TomeReload  (state, client, window, status)
 --   filter    :TomeFilter, filter buffers                (config, state, client, window, bytes)
+--   encoding  ++enc, 'fileencoding', compressed buffers (state, client, window)
 --   buffer    open, attach, close                        (all of the above; recovery lazily)
 --   recovery  :TomeRecover & co, interrupted saves       (config, state, client, window, buffer)
 --   health    :checkhealth tome                          (config, state, rpc)
@@ -66,7 +67,10 @@ function M.claim(buf, force)
     group = api.nvim_create_augroup('tome_read_' .. buf, { clear = true }),
     buffer = buf,
     callback = function(a)
-      require('tome.buffer').open(a.buf, api.nvim_buf_get_name(a.buf))
+      -- `:e ++enc=cp1252` (Neovim passes `++enc` to BufReadCmd in v:cmdarg)
+      local enc = require('tome.encoding').parse(vim.v.cmdarg or '') or vim.b[a.buf].tome_enc
+      vim.b[a.buf].tome_enc = nil
+      require('tome.buffer').open(a.buf, api.nvim_buf_get_name(a.buf), nil, enc)
     end,
   })
   if vim.v.vim_did_enter == 0 and buf == api.nvim_get_current_buf() then
@@ -76,16 +80,24 @@ function M.claim(buf, force)
   end
 end
 
---- :Tome {file}: open any file through Tome, whatever its size.
-function M.edit(path)
+--- :Tome[!] [++enc={name}] [file]: open any file through Tome, whatever its size; with
+--- `++enc`, in that encoding (a Tome buffer already showing the file is read again in it:
+--- encoding.reopen, refused with E37 while it has unsaved changes, unless `bang`).
+function M.edit(path, enc, bang)
   path = vim.fn.fnamemodify(path, ':p')
   local buf = vim.fn.bufadd(path)
+  local st = state.docs[buf]
+  if enc and st and st.path == path then
+    vim.cmd('buffer ' .. buf)
+    return require('tome.encoding').reopen(st, enc, bang)
+  end
   M.claim(buf, true)
-  if api.nvim_buf_is_loaded(buf) and not state.docs[buf] then
+  if api.nvim_buf_is_loaded(buf) and (enc or not state.docs[buf]) then
     -- Already read by Neovim (a small file): read it again, through Tome this time.
     vim.cmd('buffer ' .. buf)
-    vim.cmd('edit!')
+    vim.cmd(((bang or not enc) and 'edit!' or 'edit') .. (enc and ' ++enc=' .. enc or ''))
   else
+    vim.b[buf].tome_enc = enc -- (for its first read, below)
     vim.cmd('buffer ' .. buf)
   end
 end

@@ -130,7 +130,14 @@ local function set_row(st, row0, text)
     st.flush_edits()
   end
   st.applying = true
+  local locked = not vim.bo[st.buf].modifiable -- (a compressed document: see window.lua)
+  if locked then
+    vim.bo[st.buf].modifiable = true
+  end
   local ok, err = pcall(api.nvim_buf_set_lines, st.buf, row0, row0 + 1, false, { text })
+  if locked then
+    vim.bo[st.buf].modifiable = false
+  end
   st.applying = false
   vim.bo[st.buf].modified = st.dirty
   if not ok then

@@ -8,7 +8,8 @@
 --
 -- Also the index's progress per document: reported ($/progress of `tome/index/N`) or, where the
 -- server does not report it (after a reload, for appended lines), polled (watch_index); both
--- make the line count exact in the end and show it. Requires state, client, window and bytes.
+-- make the line count exact in the end and show it. Requires state, client, window and bytes;
+-- encoding (the status line's encoding and compression words) on first use.
 local state = require('tome.state')
 local client = require('tome.client')
 local W = require('tome.window')
@@ -162,7 +163,7 @@ local function group(n)
 end
 
 --- The status line part for buffer `buf` (default: the window being drawn):
---- "line N of M · 200.0 MiB · indexing 45% · [no journal] · [+]". Empty for other buffers.
+--- "line N of M · 200.0 MiB · utf-8 · indexing 45% · [no journal] · [+]". Empty for other buffers.
 function S.status(buf)
   local win = vim.g.statusline_winid or api.nvim_get_current_win()
   if not api.nvim_win_is_valid(win) then
@@ -186,6 +187,7 @@ function S.status(buf)
   -- (on a row holding a slice of a long line: the line's column, and the part shown)
   parts[#parts + 1] = require('tome.longline').status(st, win)
   parts[#parts + 1] = human(st.size or 0)
+  parts[#parts + 1] = require('tome.encoding').status(st) -- "cp1252", "utf-8 [gz] [RO]"
   if st.index_percent and st.index_percent < 100 then
     parts[#parts + 1] = ('indexing %d%%'):format(st.index_percent)
   end

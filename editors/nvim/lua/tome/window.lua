@@ -31,7 +31,15 @@ local function set_lines(st, lines)
     st.flush_edits()
   end
   st.applying = true
+  -- (a compressed document's buffer is not modifiable: only this puts the file's text in it)
+  local locked = not vim.bo[st.buf].modifiable
+  if locked then
+    vim.bo[st.buf].modifiable = true
+  end
   local ok, err = pcall(api.nvim_buf_set_lines, st.buf, 0, -1, false, lines)
+  if locked then
+    vim.bo[st.buf].modifiable = false
+  end
   st.applying = false
   if not ok then
     error(err)
@@ -86,10 +94,12 @@ end
 --- when the buffer cannot hold the line as it is in the file, why (its columns are then not
 --- the file's: edits touching it are refused, see edit.lua). A line shown in part (longer than
 --- `line_bytes`, or past `window_bytes`) is a slice of its bytes: the third value says which
---- (longline.lua), and it is edited as any other.
-function W.line_text(l)
+--- (longline.lua), and it is edited as any other. `legacy`: the document's encoding is not
+--- UTF-8 (the buffer holds its text decoded to UTF-8, so the file's bytes of a line with
+--- bytes that are not valid in it cannot be held: such a line is shown, not edited).
+function W.line_text(l, legacy)
   local text, exact = l.text, not l.invalid
-  if l.base64 then
+  if l.base64 and not legacy then
     local ok, bytes = pcall(vim.base64.decode, l.base64)
     if ok then
       text, exact = bytes, true
@@ -97,7 +107,7 @@ function W.line_text(l)
   end
   if not exact then
     -- (a server without `rawBytes`, or bad base64: U+FFFD for each invalid byte)
-    local why = 'invalid UTF-8'
+    local why = legacy and ('not valid %s'):format(legacy) or 'invalid UTF-8'
     if l.cutAfter or l.cutBefore then
       why = ('%s long, shown in part, with invalid UTF-8 the server did not send exactly'):format(mib(l.byteLength))
     end
@@ -161,9 +171,11 @@ local function take(st, res, first, anchor, count)
     or (not estimated and st.last ~= nil and st.last.version == res.version and n > 0 and rl[n].number == st.last.line)
   local lines, unsafe, slices = {}, {}, {}
   local offsets = estimated and {} or nil
+  local enc = st.info and st.info.encoding
+  local legacy = enc and enc ~= 'utf-8' and enc ~= 'utf-8-bom' and enc ~= 'binary' and enc or nil
   for i = 1, n do
     local l = rl[i]
-    lines[i], unsafe[i - 1], slices[i - 1] = W.line_text(l)
+    lines[i], unsafe[i - 1], slices[i - 1] = W.line_text(l, legacy)
     if offsets then
       offsets[i] = l.offset
     end

@@ -19,6 +19,10 @@
 // 60 MiB file clicked in the explorer ends in Tome too, a small file stays in VS Code's text
 // editor, VS Code's "file is very large" prompt never appeared in the page (a DOM observer
 // records every appearance), and the server that ran was the bundled one (the Tome log).
+// Encodings (small files opened with Tome through `tome.associations`): Shift_JIS bytes read as
+// Windows 1252 (the encoding's status bar item), a click on it, Japanese (Shift JIS) in the Quick
+// Pick, the rows then equal to Python's decoding; a .gz log read-only (its rows, a gzip marker,
+// typing refused with a message, the file unchanged).
 // Expected values (line counts, match lines, copied text) are computed from the file here.
 //
 // Env: CODE_SERVER (path of code-server, required), VSIX (required), TOME_BIN (default
@@ -31,6 +35,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as zlib from "node:zlib";
 import { fileURLToPath } from "node:url";
 import { Checks, assert, launchChromium, matchingLines } from "../shared.mjs";
 
@@ -263,6 +268,16 @@ try {
   for (let i = 0; i < 300; i++) findmeLines.push(`${i} foo Foo foobar foo_bar FOO x-foo-y "q" fooo ${i % 7 === 0 ? "foo" : "bar"} level=INFO`);
   fs.writeFileSync(findme, findmeLines.join("\n") + "\n");
   fs.copyFileSync(findme, path.join(root, "findme.orig"));
+  // Encodings and compressed files (small: opened with Tome through tome.associations): Shift_JIS
+  // bytes, read first as windows-1252 (the server's guess), then reopened as Shift JIS; a gzip log.
+  const legacy = path.join(workspace, "legacy.tome.txt");
+  const sjisLine = Buffer.from("93fa967b8cea82cc8365834c83588367", "hex"); // 日本語のテキスト
+  const legacyBytes = Buffer.concat(Array.from({ length: 6 }, () => Buffer.concat([sjisLine, Buffer.from("\n")])));
+  fs.writeFileSync(legacy, legacyBytes);
+  const gzLog = path.join(workspace, "comp.log.gz");
+  const gzLines = Array.from({ length: 300 }, (_, i) => `line ${i} of a compressed log`);
+  const gzBytes = zlib.gzipSync(gzLines.join("\n") + "\n");
+  fs.writeFileSync(gzLog, gzBytes);
   console.log(`# generated ${SIZE} and 60M in ${ms(start)}; PATH without tome: ${PATH}`);
   start = Date.now();
   const pre = scan(original, 1);
@@ -295,7 +310,7 @@ try {
         "extensions.autoUpdate": false,
         "update.mode": "none",
         "chat.commandCenter.enabled": false,
-        "tome.associations": ["*.tome.txt"],
+        "tome.associations": ["*.tome.txt", "*.log.gz"],
         // Highlight rules: checked against the same regexes on the rows on screen.
         "tome.highlightRules": [
           { pattern: "ERROR", color: "#f14c4c", fontWeight: "bold" },
@@ -827,7 +842,13 @@ try {
       `a status bar item with "${want}"`,
       10000,
     );
-    assert(/UTF-8 · LF/.test(item), `status bar: ${item}`);
+    assert(/ lines · LF/.test(item), `status bar: ${item}`);
+    // The encoding has its own item, as in VS Code's editor (a click: Reopen with Encoding).
+    const texts = await page.$$eval(".statusbar-item", (els) => els.map((e) => e.textContent ?? ""));
+    assert(
+      texts.some((t) => t.trim() === "UTF-8"),
+      `an encoding item "UTF-8": ${JSON.stringify(texts)}`,
+    );
   });
 
   await check("Shift+PageDown selects lines off screen; Ctrl+C copies them (read back from the clipboard)", async () => {
@@ -1609,6 +1630,79 @@ try {
     // Alt+Z again: one row.
     await page.keyboard.press("Alt+z");
     await until(async () => (await wrapRows()).length === 1, "one row after Alt+Z again");
+  });
+
+  /** Opens `name` with Quick Open; the frame of the Tome webview whose first row is `first`. */
+  const openSmall = async (name, first) => {
+    await until(async () => {
+      await page.keyboard.press("Control+p");
+      return !!(await page.waitForSelector(".quick-input-widget:not([style*='display: none']) input", { timeout: 3000 }).catch(() => null));
+    }, "quick open");
+    await page.keyboard.type(name);
+    await until(async () => !!(await page.$(`.quick-input-list .monaco-list-row[aria-label*='${name}']`)), `${name} in Quick Open`, 20000);
+    await page.keyboard.press("Enter");
+    return until(
+      async () => {
+        for (const fr of page.frames()) {
+          const row = await fr.$eval(".row .tx", (e) => e.textContent).catch(() => null);
+          if (row === first) return fr;
+        }
+        return null;
+      },
+      `a Tome webview showing ${name}`,
+      30000,
+    );
+  };
+  const statusTexts = () => page.$$eval(".statusbar-item", (els) => els.map((e) => (e.textContent ?? "").trim()));
+  await check("encodings: the status bar item of a legacy file reads Windows 1252; a click offers VS Code's labels; Japanese (Shift JIS) reopens it", async () => {
+    // The oracle is Python's codecs (Node 20's TextDecoder reads "windows-1252" as Latin-1).
+    const decode = (codec) =>
+      execFileSync("python3", ["-c", "import sys; print(sys.stdin.buffer.read().decode(sys.argv[1]).split('\\n')[0])", codec], {
+        input: legacyBytes,
+        env: { ...process.env, PYTHONIOENCODING: "utf-8" },
+        encoding: "utf8",
+      }).replace(/\n$/, "");
+    const asCp1252 = decode("cp1252");
+    const asSjis = decode("shift_jis");
+    const f = await openSmall("legacy.tome.txt", asCp1252);
+    await until(async () => (await statusTexts()).includes("Windows 1252"), "an encoding item 'Windows 1252'", 10000);
+    const items = await page.$$(".statusbar-item");
+    for (const it of items) {
+      if ((await it.textContent())?.trim() === "Windows 1252") {
+        await it.click();
+        break;
+      }
+    }
+    // (the list is virtual: only the rows on screen are in the page)
+    await until(async () => !!(await page.$(".quick-input-list .monaco-list-row[aria-label*='Western (Windows 1252)']")), "the encodings' Quick Pick", 10000);
+    const labels = await page.$$eval(".quick-input-list .monaco-list-row", (els) => els.map((e) => e.getAttribute("aria-label") ?? ""));
+    assert(/Western \(Windows 1252\).*current/.test(labels[0]), `the current encoding first, marked: ${labels[0]}`);
+    await page.keyboard.type("Japanese (Shift");
+    await until(async () => !!(await page.$(".quick-input-list .monaco-list-row.focused[aria-label*='Japanese (Shift JIS)']")), "Shift JIS focused", 10000);
+    await page.keyboard.press("Enter");
+    await until(async () => (await f.$eval(".row .tx", (e) => e.textContent).catch(() => null)) === asSjis, `the first row as Shift JIS: ${asSjis}`, 20000);
+    await until(async () => (await statusTexts()).includes("Shift JIS"), "the encoding item 'Shift JIS'", 10000);
+    await screenshot("encoding-shift-jis");
+  });
+
+  await check("a .gz log opens read-only: its lines are gunzip's, a gzip marker in the status bar, typing is refused with a message", async () => {
+    const f = await openSmall("comp.log.gz", gzLines[0]);
+    await until(async () => (await statusTexts()).some((t) => /^gzip$/.test(t)), "a 'gzip' status bar item", 10000);
+    const rowsNow = await f.$$eval(".row .tx", (els) => els.map((e) => e.textContent));
+    assert(rowsNow.length > 5 && rowsNow.every((t, i) => t === gzLines[i]), `rows: ${JSON.stringify(rowsNow.slice(0, 5))}`);
+    await f.click("#lines", { position: { x: 200, y: 10 } });
+    await page.keyboard.type("x");
+    await until(
+      async () =>
+        (await page.$$eval(".notifications-toasts .notification-toast", (els) => els.map((e) => e.textContent ?? ""))).some((t) =>
+          /gzip-compressed and opened read-only/.test(t),
+        ),
+      "the read-only message",
+      10000,
+    );
+    await until(async () => (await f.$eval(".row .tx", (e) => e.textContent)) === gzLines[0], "the first row unchanged", 10000);
+    assert(fs.readFileSync(gzLog).equals(gzBytes), "the file unchanged");
+    await screenshot("gz-read-only");
   });
 
   await check("VS Code's large-file prompt never stayed on screen during the whole run (how long each was painted is reported)", async () => {

@@ -45,7 +45,7 @@ function firstLines(file: string, count: number): string[] {
   return lines.slice(0, count);
 }
 
-test("formatStatus: position, selection, line count, indexing, encoding, line ending, follow", () => {
+test("formatStatus: position, selection, line count, indexing, line ending, follow (the encoding has its own item)", () => {
   const info = {
     lineCount: { known: 1952490, estimate: 1952490, exact: true },
     indexComplete: true,
@@ -53,11 +53,11 @@ test("formatStatus: position, selection, line count, indexing, encoding, line en
     lineEnding: "crlf",
     encoding: "utf-8",
   } as DocInfo;
-  assert.equal(formatStatus(info, { cursor: { line: 11, character: 4 }, selectedLines: 0, following: false }), "Ln 12, Col 5 · 1,952,490 lines · UTF-8 · CRLF");
+  assert.equal(formatStatus(info, { cursor: { line: 11, character: 4 }, selectedLines: 0, following: false }), "Ln 12, Col 5 · 1,952,490 lines · CRLF");
   const indexing = { ...info, lineCount: { known: 1000, estimate: 2000000, exact: false }, indexComplete: false, lineEnding: "lf" } as DocInfo;
   assert.equal(
     formatStatus(indexing, { cursor: { line: 0, character: 0 }, selectedLines: 3, following: true }, 42),
-    "Ln 1, Col 1 (3 lines selected) · ~2,000,000 lines · indexing 42% · UTF-8 · LF · following",
+    "Ln 1, Col 1 (3 lines selected) · ~2,000,000 lines · indexing 42% · LF · following",
   );
 });
 
@@ -160,7 +160,9 @@ test("the activated extension: progress, status bar, copy, follow", { skip: !fs.
     const total = (countInFile(file, "\n") + 1).toLocaleString("en-US");
     await until(() => status.text.includes(`${total} lines`), `status with ${total} lines`);
     assert.doesNotMatch(status.text, /indexing/);
-    assert.match(status.text, / · UTF-8 · LF/);
+    assert.match(status.text, / lines · LF/);
+    const encodingItem = stub.statusBarItems.find((i) => i.name === "Tome Encoding");
+    assert.ok(encodingItem?.visible && encodingItem.text === "UTF-8", `the encoding item: ${encodingItem?.text}`);
     const reports = indexing.reports.reduce((s, r) => s + (r.increment ?? 0), 0);
     assert.ok(reports <= 100, `increments add up to at most 100 (${reports})`);
 

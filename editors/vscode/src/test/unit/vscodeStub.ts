@@ -116,6 +116,7 @@ export const settings: Record<string, unknown> = {};
 export class StatusBarItem {
   text = "";
   name = "";
+  command: string | undefined = undefined;
   tooltip = "";
   backgroundColor: ThemeColor | undefined = undefined;
   visible = false;
@@ -130,6 +131,9 @@ export class StatusBarItem {
   }
 }
 export const statusBarItems: StatusBarItem[] = [];
+/** Every Quick Pick shown: its items and options; `quickPickAnswers` choose (in order), else it is dismissed. */
+export const quickPicks: { items: unknown[]; options: unknown }[] = [];
+export const quickPickAnswers: ((items: unknown[]) => unknown)[] = [];
 
 function show(kind: "warning" | "error" | "info") {
   return async (text: string, ...rest: (string | { modal?: boolean; detail?: string })[]): Promise<string | undefined> => {
@@ -155,6 +159,11 @@ export const window = {
     } finally {
       entry.done = true;
     }
+  },
+  async showQuickPick(items: unknown[] | Promise<unknown[]>, options?: unknown): Promise<unknown> {
+    const list = await items;
+    quickPicks.push({ items: list, options });
+    return quickPickAnswers.shift()?.(list);
   },
   createStatusBarItem(): StatusBarItem {
     const item = new StatusBarItem();
@@ -241,6 +250,8 @@ export function reset(): void {
   progress.length = 0;
   executed.length = 0;
   statusBarItems.length = 0;
+  quickPicks.length = 0;
+  quickPickAnswers.length = 0;
   clipboardText = "";
 }
 
