@@ -1426,7 +1426,7 @@ function()
   vim.cmd('bwipeout!')
 end)
 
-test('a .gz file: its lines are zcat\'s, read-only and not modifiable, [gz] in the status line, :w refused', function()
+test('a .gz file: its lines are zcat\'s, read-only and not modifiable, [gz] in the status line, :w refused, :w {file} a copy', function()
   local plain, path = workdir .. '/comp.log', workdir .. '/comp.log.gz'
   local lines = {}
   for i = 1, 2000 do
@@ -1455,6 +1455,15 @@ test('a .gz file: its lines are zcat\'s, read-only and not modifiable, [gz] in t
   assert(messages():find('comp.log.gz" is gzip-compressed and open read-only: it cannot be written', 1, true),
     messages())
   eq(before, vim.fn.readblob(path), 'the file is unchanged')
+  -- :w {file}: a copy, plain or compressed again as the name says; the buffer stays.
+  local copy, zcopy = workdir .. '/comp-copy.log', workdir .. '/comp-copy.log.zst'
+  vim.cmd('write ' .. vim.fn.fnameescape(copy))
+  eq(table.concat(want, '\n') .. '\n', table.concat(vim.fn.readfile(copy, 'b'), '\n'), 'the plain copy')
+  assert(messages():find('comp-copy.log" ' .. #(table.concat(want, '\n') .. '\n') .. 'B written', 1, true), messages())
+  vim.cmd('write ' .. vim.fn.fnameescape(zcopy))
+  eq(want, vim.fn.systemlist({ 'zstdcat', zcopy }), 'the zstd copy, through zstdcat')
+  eq(path, api.nvim_buf_get_name(0), 'the buffer is still the .gz file')
+  eq(true, vim.bo.readonly, "still 'readonly'")
   -- Moving refills the buffer (it is unlocked for that only).
   feed('gg')
   eq(want[1], api.nvim_get_current_line(), 'line 1 again')

@@ -107,12 +107,12 @@ function B.attach(buf, info, path, early)
       end
       -- `:w` names the buffer (its file, or tome://recovered/… for a document without one);
       -- `:w {file}` and `:saveas {file}` name another file.
-      if encoding.refuse_write(s) then
-        return
-      end
       local target = a.file
       if target == '' or target:match('^tome://') then
         target = s.path
+      end
+      if encoding.refuse_write(s, target) then
+        return
       end
       if not target then
         -- A recovered document has no file yet: like an unnamed buffer, it needs a name.

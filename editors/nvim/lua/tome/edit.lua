@@ -425,7 +425,8 @@ function E.how_saved(res)
 end
 
 --- :w and :w {file} (BufWriteCmd). Saving a new path makes the buffer that file's, as the
---- protocol's saveAs does (later :w go there too).
+--- protocol's saveAs does (later :w go there too); of a compressed document, :w {file} writes
+--- a copy (plain, or compressed again when {file} ends in .gz or .zst) and the buffer stays.
 function E.write(st, target)
   target = vim.fn.fnamemodify(target, ':p')
   local save_as = target ~= st.path -- always for a document without a file (st.path nil)
@@ -438,6 +439,13 @@ function E.write(st, target)
   st.saving = false
   if not res then
     return client.error('saving ' .. target, err)
+  end
+  if st.info and st.info.compression then
+    -- A copy of a compressed file's text (plain, or compressed again as its name says): the
+    -- buffer stays the read-only one on the compressed file, as the server's document does.
+    api.nvim_echo({ { ('"%s" %dB written in %d ms (Tome, a copy of the %s text)'):format(
+      vim.fn.fnamemodify(res.path, ':~:.'), res.bytes, res.elapsedMs, st.info.compression) } }, true, {})
+    return
   end
   if save_as then
     -- The server now watches the new path for outside changes (tome/didChangeOnDisk).

@@ -254,15 +254,21 @@ function M.reopen(st, name, bang)
   return true
 end
 
---- `:w` of a compressed document: refused with a clear message (nothing is sent).
+--- `:w` of a compressed document onto its own file: refused with a clear message (nothing is
+--- sent). `:w {file}` to another name writes a copy (see edit.lua's write), so is not refused.
 ---@param st Tome.BufState
-function M.refuse_write(st)
+---@param target string|nil the file written, as BufWriteCmd resolved it
+function M.refuse_write(st, target)
   local c = compression(st)
   if not c then
     return false
   end
+  if target and st.path and vim.fn.fnamemodify(target, ':p') ~= st.path then
+    return false
+  end
   local file = st.path and vim.fn.fnamemodify(st.path, ':~:.') or api.nvim_buf_get_name(st.buf)
-  return not err(('Tome: "%s" is %s-compressed and open read-only: it cannot be written'):format(file, c))
+  return not err(('Tome: "%s" is %s-compressed and open read-only: it cannot be written (:w {file} writes a copy)')
+    :format(file, c))
 end
 
 return M
