@@ -20,6 +20,11 @@ interleaved, medians and quartiles:
                     run; the state directory is kept between runs, as a user's is, so the
                     line index of the file is cached after the first run)
   tome REV          the same with the plugin of git revision REV (--baseline)
+  fresh             `fresh BIG` (the Fresh editor, a Rust TUI editor with a large-file mode;
+                    --fresh PATH, or `fresh` on PATH), HOME an empty directory, as its peer on
+                    the same big file; its screen is coloured, so escape sequences are taken out
+                    of the output before looking for the line's text. Install with
+                    `cargo install fresh-editor --locked --no-default-features --features runtime`.
 
 BIG is generated with `TOME gen --size SIZE` in a temporary directory (removed at the end)
 unless --file names one; it is read once so the page cache is warm. Neovim is the binary
@@ -30,6 +35,7 @@ SCHED_FIFO (as root), which keeps other work on the machine from stretching the 
 import argparse
 import os
 import pty
+import re
 import select
 import shutil
 import statistics
@@ -45,8 +51,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROWS, COLS = 40, 160
 
 
-def first_screen(cmd, env, marker, timeout=20.0):
-    """Spawns `cmd` in a pty; returns the ms until `marker` appeared in its output."""
+CSI = re.compile(rb'\x1b\[[0-9;?<=>]*[ -/]*[@-~]')
+
+
+def first_screen(cmd, env, marker, timeout=20.0, quit_keys=b'\x1b:qa!\r'):
+    """Spawns `cmd` in a pty; returns the ms until `marker` appeared in its output (escape
+    sequences taken out). `quit_keys` then ends it (None: SIGTERM)."""
     pid, fd = pty.fork()
     if pid == 0:  # child
         os.execvpe(cmd[0], cmd, env)
@@ -70,12 +80,15 @@ def first_screen(cmd, env, marker, timeout=20.0):
             if not chunk:
                 break
             seen += chunk
-            if marker in seen:
+            if marker in seen or marker in CSI.sub(b'', seen):
                 found = (time.monotonic_ns() - start) / 1e6
                 break
     finally:
         try:
-            os.write(fd, b'\x1b:qa!\r')
+            if quit_keys is None:
+                os.kill(pid, 15)
+            else:
+                os.write(fd, quit_keys)
         except OSError:
             pass
         end = time.monotonic() + 5
@@ -116,6 +129,8 @@ def main():
     ap.add_argument('--bin', default=os.environ.get('TOME_BIN', os.path.join(ROOT, 'target/release/tome')))
     ap.add_argument('--baseline', help='also run the plugin of this git revision')
     ap.add_argument('--file', help='an existing big file instead of generating one')
+    ap.add_argument('--fresh', default=shutil.which('fresh'),
+                    help='the Fresh editor, timed on the big file too (default: fresh on PATH)')
     ap.add_argument('--rt', action='store_true',
                     help='run under SCHED_FIFO (priority 10, root), with every Neovim and server '
                          'it starts: steadier times on a machine busy with other work')
@@ -157,10 +172,20 @@ def main():
             kinds[f'{name} ({os.path.getsize(big) >> 20} MiB)'] = (
                 [a.nvim, '-i', 'NONE', '-n', '-u', os.path.join(plugin, 'test/minimal_init.lua'), big],
                 marker_of(big))
+        quits = {}
+        if a.fresh:
+            name = f'fresh ({os.path.getsize(big) >> 20} MiB)'
+            kinds[name] = ([a.fresh, big], marker_of(big))
+            quits[name] = None
+        fresh_env = dict(env, HOME=os.path.join(work, 'fresh-home'))
+        os.makedirs(fresh_env['HOME'])
         results = {k: [] for k in kinds}
         for i in range(a.runs + 1):
             for name, (cmd, marker) in kinds.items():
-                ms = first_screen(cmd, env, marker)
+                if name in quits:
+                    ms = first_screen(cmd, fresh_env, marker, quit_keys=quits[name])
+                else:
+                    ms = first_screen(cmd, env, marker)
                 if i > 0:  # the first round warms caches (binary, runtime files, index cache)
                     results[name].append(ms)
                 print(f'run {i} {name}: {ms:.1f} ms', file=sys.stderr)

@@ -42,7 +42,7 @@ struct Pending {
 ///
 /// Adding and removing watches resolves paths (`canonicalize`) and talks to inotify: on a slow
 /// or hung filesystem (NFS) either can block. They run in order on a thread of the watcher's
-/// own (`tome-watch`, started with the first watch, ended when the watcher is dropped), never
+/// own (`tome-watch`, started at `initialize` or the first watch, ended when the watcher is dropped), never
 /// on the task that dispatches messages.
 pub struct Watcher {
     ops: Mutex<Option<mpsc::Sender<Op>>>,
@@ -57,7 +57,8 @@ enum Op {
 }
 
 impl Watcher {
-    /// A watcher; nothing is watched (and no thread runs) until the first [`Watcher::watch`].
+    /// A watcher; nothing is watched (and no thread runs) until [`Watcher::start`] or the first
+    /// [`Watcher::watch`].
     pub fn new() -> Watcher {
         Watcher {
             ops: Mutex::new(None),
@@ -75,6 +76,14 @@ impl Watcher {
         let _ = wait.await;
     }
 
+    /// Starts the watch thread (which sets up inotify) if it is not running, without waiting
+    /// for it, so that a first [`Watcher::watch`] soon after finds it ready. Cost: a thread
+    /// start, once.
+    pub fn start(&self) {
+        let mut ops = self.ops.lock().unwrap_or_else(|e| e.into_inner());
+        self.ensure_thread(&mut ops);
+    }
+
     /// Stops watching the directory of `file` once no open document is in it. Returns at once.
     pub fn unwatch(&self, file: PathBuf) {
         self.send(Op::Unwatch(file));
@@ -82,24 +91,29 @@ impl Watcher {
 
     fn send(&self, op: Op) {
         let mut ops = self.ops.lock().unwrap_or_else(|e| e.into_inner());
-        if ops.is_none() {
-            let (tx, rx) = mpsc::channel();
-            let pending = Arc::clone(&self.pending);
-            let started = std::thread::Builder::new()
-                .name("tome-watch".into())
-                .spawn(move || watch_thread(&rx, &pending));
-            match started {
-                Ok(_) => *ops = Some(tx),
-                Err(e) => {
-                    tracing::warn!(
-                        "cannot start the watch thread: {e}; outside changes are not noticed"
-                    );
-                    return;
-                }
-            }
-        }
+        self.ensure_thread(&mut ops);
         if let Some(tx) = ops.as_ref() {
             let _ = tx.send(op);
+        }
+    }
+
+    /// Starts the watch thread unless it runs (`ops` is its queue, held locked by the caller).
+    fn ensure_thread(&self, ops: &mut Option<mpsc::Sender<Op>>) {
+        if ops.is_some() {
+            return;
+        }
+        let (tx, rx) = mpsc::channel();
+        let pending = Arc::clone(&self.pending);
+        let started = std::thread::Builder::new()
+            .name("tome-watch".into())
+            .spawn(move || watch_thread(&rx, &pending));
+        match started {
+            Ok(_) => *ops = Some(tx),
+            Err(e) => {
+                tracing::warn!(
+                    "cannot start the watch thread: {e}; outside changes are not noticed"
+                )
+            }
         }
     }
 

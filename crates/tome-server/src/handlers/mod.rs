@@ -195,6 +195,10 @@ impl LanguageServer for Backend {
             .and_then(|w| w.work_done_progress)
             .unwrap_or(false);
         self.client_progress.store(progress, Ordering::Relaxed);
+        // The watch thread (and inotify's own) start now, beside the first `tome/open`'s work,
+        // instead of inside it: an editor sends the open right behind `initialize`, and that
+        // open waits for its watch to be in place (1-2 ms of thread starts off its reply).
+        self.watcher.start();
         // Requests are admitted from now on (the reply is made in this same poll).
         self.lifecycle.set_initialized();
         Ok(InitializeResult {
