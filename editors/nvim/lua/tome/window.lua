@@ -402,7 +402,7 @@ end
 --- Once the index has reached an estimated window, shows its exact numbers (asked without
 --- blocking; called as the index progresses and when it completes).
 function W.renumber(st)
-  local c = client.running()
+  local c = client.running(st.doc)
   if not st.estimated or not c then
     return
   end
