@@ -2,7 +2,8 @@
 # The whole test suite: what `just test` and CI run. Builds the release binary (the editor and
 # end-to-end tests drive it) and optimised test binaries (the tests generate and edit files of
 # hundreds of MiB), runs every crate's tests, then the Neovim plugin's tests against the real
-# server (scripts/test-nvim.sh installs Neovim, tmux and luacheck if they are missing), the
+# server (scripts/test-nvim.sh installs Neovim, tmux and luacheck if they are missing), files on
+# another host over a real sshd on 127.0.0.1 (scripts/test-nvim-remote.sh), the
 # VS Code extension's unit and browser tests (scripts/test-vscode.sh: npm, Debian's chromium),
 # and its end-to-end test in real VS Code (scripts/test-vscode-e2e.sh: installs code-server
 # 4.100.3 from npm on first use, then takes about 15 s).
@@ -22,6 +23,7 @@ stage cargo build --release --locked -p tome --features fault-injection
 TOME_BIN="$PWD/target/release/tome" stage cargo test --workspace --locked
 stage ./scripts/test-nvim.sh
 stage ./scripts/test-nvim-diff.sh
+stage ./scripts/test-nvim-remote.sh
 stage ./scripts/test-vscode.sh
 stage ./scripts/test-vscode-e2e.sh
 stage ./scripts/test-vscode-diff.sh

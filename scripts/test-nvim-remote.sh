@@ -3,8 +3,10 @@
 # (scripts/sshd-loopback.sh: throw-away keys, a free port), headless Neovim opening
 # tome://USER@127.0.0.1:PORT//…/big.log (a generated file, TOME_NVIM_REMOTE_SIZE, default
 # 300M) through `ssh … tome serve`, and editors/nvim/test/remote.lua: scroll, edit, search,
-# filter, save (cmp), follow, ssh killed mid-session, reconnect and recover. Prints
-# "N passed, M failed" last; when sshd cannot run it says "skipped: why" and exits 3.
+# filter, save (cmp), follow, ssh killed mid-session, reconnect and recover. First, without
+# ssh, scripts/check-dropped-client.py: the server's side of a dropped connection (both pipes
+# closed with an unsaved edit, and during a save). Prints "N passed, M failed" last; when sshd
+# cannot run it says "skipped: why" loudly and exits 3.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 plugin=$root/editors/nvim
@@ -17,11 +19,15 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/tome-remote.XXXXXX")
 sshd_pid=
 cleanup() { [ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
+echo "== a client that disappears (the server's side)"
+python3 "$root/scripts/check-dropped-client.py" "$bin" "$work/dropped" 2>"$work/dropped.err" | tee "$work/dropped.log"
+grep -q ' 0 failed' "$work/dropped.log" || { tail -n 20 "$work/dropped.err"; drop_failed=1; }
+echo "== Neovim over ssh"
 if ! read -r port key sshd_pid < <("$root/scripts/sshd-loopback.sh" "$work/sshd" 2>"$work/sshd.err"); then
   echo "=================================================================="
   echo "REMOTE TESTS $(tail -n 1 "$work/sshd.err")"
   echo "=================================================================="
-  exit 3
+  exit "$([ -n "${drop_failed:-}" ] && echo 1 || echo 3)"
 fi
 mapfile -t ssh_args < "$work/sshd/ssh-args"
 user=$(id -un)
@@ -44,4 +50,9 @@ cat "$log"
 if ! grep -q ' passed, ' "$log"; then
   echo "nvim output:"; tail -c 3000 "$work/nvim.out"; echo "0 passed, 1 failed"; exit 1
 fi
-tail -n 1 "$log" | grep -q ' 0 failed'
+# (both suites' counts in one line; a suite that did not finish counts as a failure)
+count() { grep -aoE "[0-9]+ $2" "$1" | tail -n 1 | grep -oE '[0-9]+' || echo "${3:-0}"; }
+passed=$(( $(count "$work/dropped.log" passed) + $(count "$log" passed) ))
+failed=$(( $(count "$work/dropped.log" failed 1) + $(count "$log" failed 1) ))
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
