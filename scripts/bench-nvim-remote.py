@@ -2,7 +2,8 @@
 """Neovim + Tome on a file of another host (|tome-remote|): key-to-screen and scroll-to-screen
 over ssh, with and without 50 ms of added latency each way (issue 18, item 1).
 
-Usage: bench-nvim-remote.py [--size 1G] [--runs 3] [--delay-ms 50] [--nvim NVIM] [--bin TOME]
+Usage: bench-nvim-remote.py [--size 1G] [--runs 3] [--delay-ms 50] [--window LINES] [--only SETUP]
+                            [--nvim NVIM] [--bin TOME]
 
 Starts an OpenSSH server on 127.0.0.1 (scripts/sshd-loopback.sh: throw-away keys, a free
 port) and, in this process, a delaying TCP proxy in front of it (asyncio: every chunk read in
@@ -50,9 +51,10 @@ local uv = vim.uv
 local out = assert(io.open(vim.env.BENCH_OUT, 'w'))
 vim.o.lines, vim.o.columns = 40, 160 -- (a screen of a common size: CTRL-F moves 36 lines)
 local ok, err = pcall(function()
-  if vim.env.BENCH_COMMAND then
-    require('tome').setup({ remote = { command = vim.json.decode(vim.env.BENCH_COMMAND) } })
-  end
+  require('tome').setup({
+    window = tonumber(vim.env.BENCH_WINDOW),
+    remote = vim.env.BENCH_COMMAND and { command = vim.json.decode(vim.env.BENCH_COMMAND) } or nil,
+  })
   local t0 = uv.hrtime()
   vim.cmd('Tome ' .. vim.fn.fnameescape(vim.env.BENCH_TARGET))
   local open_ms = (uv.hrtime() - t0) / 1e6
@@ -153,7 +155,7 @@ class DelayProxy:
         await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True)
 
 
-def run(nvim, tome, work, target, command, lines):
+def run(nvim, tome, work, target, command, lines, window):
     out = os.path.join(work, 'out.json')
     if os.path.exists(out):
         os.remove(out)
@@ -161,6 +163,8 @@ def run(nvim, tome, work, target, command, lines):
                TOME_STATE_DIR=os.path.join(work, 'state'))
     if command:
         env['BENCH_COMMAND'] = json.dumps(command)
+    if window:
+        env['BENCH_WINDOW'] = str(window)
     cmd = [nvim, '--headless', '-i', 'NONE', '-n', '-u', os.path.join(ROOT, 'editors/nvim/test/minimal_init.lua'),
            '-c', 'luafile ' + os.path.join(work, 'bench.lua')]
     subprocess.run(cmd, env=env, timeout=600, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -181,6 +185,8 @@ def main():
     ap.add_argument('--size', default='1G')
     ap.add_argument('--runs', type=int, default=3)
     ap.add_argument('--delay-ms', type=float, default=50)
+    ap.add_argument('--window', type=int, help="the plugin's `window` setting (lines held; default 300)")
+    ap.add_argument('--only', help='run only the setups whose names contain this')
     ap.add_argument('--nvim', default=os.path.expanduser('~/.cache/tome/nvim/bin/nvim'))
     ap.add_argument('--bin', default=os.environ.get('TOME_BIN', os.path.join(ROOT, 'target/release/tome')))
     a = ap.parse_args()
@@ -213,16 +219,18 @@ def main():
             'ssh': (f'tome://{user}@127.0.0.1:{port}/{path}', command),
             f'ssh+{a.delay_ms:g}ms': (f'tome://{user}@127.0.0.1:{proxy.port}/{path}', command),
         }
+        setups = {k: v for k, v in setups.items() if not a.only or a.only in k}
         results = {}
         for i in range(a.runs):
             for name, (target, cmd) in setups.items():
-                r = run(nvim, tome, work, target, cmd, lines)
+                r = run(nvim, tome, work, target, cmd, lines, a.window)
                 for k, v in r.items():
                     results.setdefault(name, {}).setdefault(k, []).extend(v)
                 print(f'run {i + 1} {name}: ' + json.dumps({k: round(statistics.median(v), 2) for k, v in r.items()}),
                       file=sys.stderr)
         load = open('/proc/loadavg').read().split()[:3]
-        print(f'\n{a.size} file ({lines} lines), {a.runs} runs; load average {" ".join(load)}; '
+        print(f'\n{a.size} file ({lines} lines), {a.runs} runs, window {a.window or "default"}; '
+              f'load average {" ".join(load)}; '
               f'ms, median (p90 / max):\n')
         print('| setup | round trip | open | j (300) | CTRL-F (100) | {N}G (10) | ix<Esc> (50) |')
         print('|---|---|---|---|---|---|---|')

@@ -138,6 +138,13 @@ test('a local file at the same time: its own server, the same document numbers',
     'two servers')
   W.goto_line(s, 1000)
   eq(999, seq(), 'local 1000G')
+  -- (a file saves on its own machine only: :w of a local buffer to a URL is refused)
+  local other = url:gsub('big%.log$', 'other.log')
+  local first = #notes + 1
+  local _, err = pcall(vim.cmd, 'write ' .. vim.fn.fnameescape(other)) -- (an error message raises here)
+  assert(#notes >= first and notes[#notes].msg:find('saves on this machine only', 1, true),
+    'the refusal: ' .. vim.inspect(notes[#notes]) .. ' ' .. tostring(err))
+  eq(0, vim.fn.filereadable((file:gsub('big%.log$', 'other.log'))), 'no file written')
   vim.cmd.buffer(remote_buf)
   W.goto_line(st(), 1000)
   eq(999, seq(), 'remote 1000G')

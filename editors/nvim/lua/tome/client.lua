@@ -367,8 +367,10 @@ local function route(method, params)
       idx = host_session(r)
     end
     local s = sessions[idx]
-    if not (s.remote and s.remote.key == r.key) then
-      return nil, ('%s is on %s: save it there, or open it with :Tome'):format(params.path, r.key)
+    if not s.remote then
+      return nil, ('a file of this machine saves on this machine only, not on %s'):format(r.key)
+    elseif s.remote.key ~= r.key then
+      return nil, ('a file on %s saves on %s only, not on %s'):format(s.remote.key, s.remote.key, r.key)
     end
     params = vim.tbl_extend('force', params, { path = r.path })
   elseif idx and idx > 0 and method == 'tome/saveAs' and type(params.path) == 'string' then
