@@ -126,6 +126,23 @@ test('scroll: jumps and j/k/CTRL-F over the connection', function()
   eq(at - 500, seq(), '500j 500k')
   feed('gg')
   eq(0, seq(), 'gg')
+  -- Refills take the windows asked ahead (window.lua, prefetch) when their replies are in:
+  -- each row is still its file line, down and back up.
+  local s2 = st()
+  local used, fills = s2.prefetches_used or 0, s2.fills
+  vim.o.lines = 50 -- (CTRL-F then moves 46 lines: a refill every few presses)
+  for _, key in ipairs({ '<C-f>', '<C-b>' }) do
+    for _ = 1, 30 do
+      feed(key)
+      vim.wait(1000, function()
+        return not s2.prefetching
+      end)
+      eq(seq(), W.cursor_line(s2), key .. ': the row is its file line')
+    end
+  end
+  local took, refills = (s2.prefetches_used or 0) - used, s2.fills - fills
+  log(('     (%d of %d refills took a window asked ahead)'):format(took, refills))
+  assert(took > 4, 'refills that took a window asked ahead: ' .. took .. ' of ' .. refills)
 end)
 
 local local_buf
