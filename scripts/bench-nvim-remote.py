@@ -3,7 +3,7 @@
 over ssh, with and without 50 ms of added latency each way (issue 18, item 1).
 
 Usage: bench-nvim-remote.py [--size 1G] [--runs 3] [--delay-ms 50] [--window LINES] [--only SETUP]
-                            [--nvim NVIM] [--bin TOME]
+                            [--pause-ms 33,200] [--nvim NVIM] [--bin TOME]
 
 Starts an OpenSSH server on 127.0.0.1 (scripts/sshd-loopback.sh: throw-away keys, a free
 port) and, in this process, a delaying TCP proxy in front of it (asyncio: every chunk read in
@@ -19,14 +19,16 @@ each time ends with the screen drawn with the key's result):
 
   rtt      `tome/info` request_sync: one round trip to the server
   open     the open (BufReadCmd: ssh start, initialize, tome/open, first viewport)
-  j        300 `j` from the top, one at a time: most move in the lines held; every ~100 lines
-           the window is refilled (one viewport request, synchronous)
-  C-f      100 CTRL-F from the top (a screen each)
+  j        300 `j` from the top, 33 ms apart (key repeat; --pause-ms): most move in the lines
+           held; every ~100 lines the window is refilled, from the window asked ahead if its
+           reply is in (remote documents), else with a viewport request waited for
+  C-f      100 CTRL-F from the top (a screen each), 200 ms apart
   jump     10 `{N}G` to lines spread over the file (each a viewport request)
   type     50 `ix<Esc>` (an insert, sent to the server without waiting for its reply)
 
 Medians (and the 90th percentile and maximum for j/C-f/type) of --runs runs, the setups
-interleaved. Prints a Markdown table for docs/benchmarks.md, with the load average.
+interleaved. --baseline REV also runs the ssh setups with the plugin of git revision REV
+(extracted with `git archive`), in the same run. Prints a Markdown table for docs/benchmarks.md, with the load average.
 """
 import argparse
 import asyncio
@@ -76,14 +78,19 @@ local ok, err = pcall(function()
   local function seq()
     return tonumber(api.nvim_get_current_line():match('seq=(%d+)'))
   end
+  -- (between presses, the time a person leaves: key repeat for j, a reading pace for CTRL-F;
+  -- Neovim handles replies meanwhile, not counted)
+  local pause_j, pause_cf = tonumber(vim.env.BENCH_PAUSE_J), tonumber(vim.env.BENCH_PAUSE_CF)
   api.nvim_feedkeys('gg', 'mx', false)
   for _ = 1, 300 do
     timed(r.j, 'j')
+    vim.wait(pause_j)
   end
   assert(seq() == 300, 'j x300 ended on seq ' .. tostring(seq()))
   api.nvim_feedkeys('gg', 'mx', false)
   for _ = 1, 100 do
     timed(r.cf, '<C-f>')
+    vim.wait(pause_cf)
   end
   assert(seq() > 100 * (vim.o.lines - 10), 'C-f x100 ended on seq ' .. tostring(seq()))
   local lines = tonumber(vim.env.BENCH_LINES)
@@ -155,17 +162,17 @@ class DelayProxy:
         await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True)
 
 
-def run(nvim, tome, work, target, command, lines, window):
+def run(nvim, tome, work, target, command, lines, window, pauses, plugin):
     out = os.path.join(work, 'out.json')
     if os.path.exists(out):
         os.remove(out)
     env = dict(os.environ, TOME_BIN=tome, BENCH_OUT=out, BENCH_TARGET=target, BENCH_LINES=str(lines),
-               TOME_STATE_DIR=os.path.join(work, 'state'))
+               TOME_STATE_DIR=os.path.join(work, 'state'), BENCH_PAUSE_J=str(pauses[0]), BENCH_PAUSE_CF=str(pauses[1]))
     if command:
         env['BENCH_COMMAND'] = json.dumps(command)
     if window:
         env['BENCH_WINDOW'] = str(window)
-    cmd = [nvim, '--headless', '-i', 'NONE', '-n', '-u', os.path.join(ROOT, 'editors/nvim/test/minimal_init.lua'),
+    cmd = [nvim, '--headless', '-i', 'NONE', '-n', '-u', os.path.join(plugin, 'test/minimal_init.lua'),
            '-c', 'luafile ' + os.path.join(work, 'bench.lua')]
     subprocess.run(cmd, env=env, timeout=600, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with open(out) as f:
@@ -187,6 +194,9 @@ def main():
     ap.add_argument('--delay-ms', type=float, default=50)
     ap.add_argument('--window', type=int, help="the plugin's `window` setting (lines held; default 300)")
     ap.add_argument('--only', help='run only the setups whose names contain this')
+    ap.add_argument('--baseline', help='also run the ssh setups with the plugin of this git revision')
+    ap.add_argument('--pause-ms', default='33,200',
+                    help='ms between two j, and between two CTRL-F (key repeat, a reading pace); 0,0: none')
     ap.add_argument('--nvim', default=os.path.expanduser('~/.cache/tome/nvim/bin/nvim'))
     ap.add_argument('--bin', default=os.environ.get('TOME_BIN', os.path.join(ROOT, 'target/release/tome')))
     a = ap.parse_args()
@@ -219,17 +229,27 @@ def main():
             'ssh': (f'tome://{user}@127.0.0.1:{port}/{path}', command),
             f'ssh+{a.delay_ms:g}ms': (f'tome://{user}@127.0.0.1:{proxy.port}/{path}', command),
         }
+        plugin = os.path.join(ROOT, 'editors/nvim')
+        setups = {k: (t, c, plugin) for k, (t, c) in setups.items()}
+        if a.baseline:
+            base = os.path.join(work, 'baseline')
+            os.makedirs(base)
+            subprocess.run(f'git -C {ROOT} archive {a.baseline} editors/nvim | tar -x -C {base}', shell=True, check=True)
+            for k in [k for k in setups if k.startswith('ssh')]:
+                t, c, _ = setups[k]
+                setups[f'{k}, plugin {a.baseline}'] = (t, c, os.path.join(base, 'editors/nvim'))
         setups = {k: v for k, v in setups.items() if not a.only or a.only in k}
         results = {}
         for i in range(a.runs):
-            for name, (target, cmd) in setups.items():
-                r = run(nvim, tome, work, target, cmd, lines, a.window)
+            for name, (target, cmd, plug) in setups.items():
+                r = run(nvim, tome, work, target, cmd, lines, a.window, a.pause_ms.split(','), plug)
                 for k, v in r.items():
                     results.setdefault(name, {}).setdefault(k, []).extend(v)
                 print(f'run {i + 1} {name}: ' + json.dumps({k: round(statistics.median(v), 2) for k, v in r.items()}),
                       file=sys.stderr)
         load = open('/proc/loadavg').read().split()[:3]
-        print(f'\n{a.size} file ({lines} lines), {a.runs} runs, window {a.window or "default"}; '
+        print(f'\n{a.size} file ({lines} lines), {a.runs} runs, window {a.window or "default"}, '
+              f'pauses {a.pause_ms} ms; '
               f'load average {" ".join(load)}; '
               f'ms, median (p90 / max):\n')
         print('| setup | round trip | open | j (300) | CTRL-F (100) | {N}G (10) | ix<Esc> (50) |')
