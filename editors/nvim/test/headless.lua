@@ -1426,7 +1426,7 @@ function()
   vim.cmd('bwipeout!')
 end)
 
-test('a .gz file: its lines are zcat\'s, read-only and not modifiable, [gz] in the status line, :w refused, :w {file} a copy', function()
+test('a .gz file: lines as zcat, read-only, [gz] in the status line, :w refused, :w {file} a copy', function()
   local plain, path = workdir .. '/comp.log', workdir .. '/comp.log.gz'
   local lines = {}
   for i = 1, 2000 do

@@ -27,7 +27,7 @@ function B.close(buf)
   -- (its file marks go on their real line numbers, for when it is opened again and ShaDa)
   marks.detach(st)
   state.docs[buf] = nil
-  local c = client.running()
+  local c = client.running(st.doc)
   if c then
     c:request('tome/close', { doc = st.doc }, function() end)
   end
@@ -108,7 +108,7 @@ function B.attach(buf, info, path, early)
       -- `:w` names the buffer (its file, or tome://recovered/… for a document without one);
       -- `:w {file}` and `:saveas {file}` name another file.
       local target = a.file
-      if target == '' or target:match('^tome://') then
+      if target == '' or target:match('^tome://recovered/') or target == api.nvim_buf_get_name(buf) then
         target = s.path
       end
       if encoding.refuse_write(s, target) then

@@ -45,6 +45,15 @@ M.defaults = {
   -- regex (a Rust regex), case_sensitive (default true), whole_word, sign (1-2 cells) and
   -- sign_hl. Matched by the server on the lines the windows show.
   highlight_rules = {},
+  -- Files on other machines (|tome-remote|): `tome://[user@]host[:port]//abs/path`. The command
+  -- that runs `tome serve` there, `{host}` replaced by the URL's `[user@]host` (a port in the
+  -- URL adds `-p PORT` after the first word). One server per host, shared by its buffers.
+  remote = {
+    command = {
+      'ssh', '-o', 'BatchMode=yes', '-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=4',
+      '{host}', 'tome', 'serve',
+    },
+  },
 }
 
 M.options = vim.deepcopy(M.defaults)

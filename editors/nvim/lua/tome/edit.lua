@@ -38,7 +38,7 @@ function E.check_journal(st)
   st.journal_check = true
   local since_first = uv.now()
   local function tick()
-    local c = client.running()
+    local c = client.running(st.doc)
     if state.docs[st.buf] ~= st or not c then
       st.journal_check = nil
       return
@@ -276,7 +276,7 @@ function E.send(st, p)
   st.version = version + 1
   st.dirty = true
   st.edits_in_flight = (st.edits_in_flight or 0) + 1
-  client.get():request('tome/edit', {
+  client.get(st.doc):request('tome/edit', {
     doc = st.doc,
     version = version,
     edits = { edit },

@@ -123,7 +123,7 @@ end
 --- Reads filter lines [first, first + count) (fewer at the end). Returns the reply, or nil and
 --- the error.
 function F.read(v, first, count)
-  H.ensure() -- (the rules' matches come with the lines)
+  H.ensure(v.filter) -- (the rules' matches come with the lines)
   return client.request('tome/filterLines', {
     filter = v.filter,
     first = math.max(0, first),
@@ -306,7 +306,7 @@ local function poll(v)
   if F.views[v.buf] ~= v then
     return
   end
-  local c = client.running()
+  local c = client.running(v.filter)
   if not c then
     return
   end
@@ -636,7 +636,7 @@ function F.close(buf)
     v.timer:close()
     v.timer = nil
   end
-  local c = client.running()
+  local c = client.running(v.filter)
   if c then
     c:request('tome/closeFilter', { filter = v.filter }, function() end)
   end

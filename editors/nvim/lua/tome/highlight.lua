@@ -18,8 +18,9 @@ H.ns = api.nvim_create_namespace('tome_highlight')
 -- The rules in use: config's `highlight_rules` until changed at runtime (nil: not read yet).
 ---@type table[]?
 local rules = nil
--- The server the rules were last sent to (a new one, after a crash, gets them again).
-local sent_to = nil
+-- The servers the rules were last sent to (a new one, after a crash, gets them again; each
+-- host's server gets them before its first read), weakly: a stopped server's handle goes.
+local sent_to = setmetatable({}, { __mode = 'k' })
 
 -- Widest bytes of a line asked per viewport (the protocol's widest window).
 local MAX_WIDTH = 16384
@@ -50,23 +51,23 @@ end
 
 --- Sends `list` to the server as the session's rules. Returns true, or nil and the error.
 local function send(c, list)
-  local res, err = client.request('tome/setHighlightRules', { rules = wire(list) })
+  local res, err = c:request_sync('tome/setHighlightRules', { rules = wire(list) }, config.options.timeout)
   if not res then
     return nil, err
   end
-  sent_to = c
+  sent_to[c] = true
   return true
 end
 
 --- Makes sure the running server has the rules (sends them after a server start).
 local function ensure(c)
-  if sent_to == c then
+  if sent_to[c] then
     return true
   end
   local ok, err = send(c, H.rules())
   if not ok then
     vim.notify('Tome: highlight rules: ' .. tostring(err and err.message), vim.log.levels.ERROR)
-    sent_to = c -- (told once; the rules stay off until they are set again)
+    sent_to[c] = true -- (told once; the rules stay off until they are set again)
     rules = {}
   end
   return ok
@@ -88,6 +89,8 @@ function H.set(list)
   if not done then
     return nil, err and err.message or '?'
   end
+  -- (checked by this machine's server; the others get them before their next read)
+  sent_to = setmetatable({ [c] = true }, { __mode = 'k' })
   rules = vim.deepcopy(list)
   for _, st in pairs(state.docs) do
     H.refresh(st)
@@ -176,7 +179,7 @@ function H.draw_now(st)
   end
   api.nvim_buf_clear_namespace(buf, H.ns, 0, -1)
   local list = H.rules()
-  local c = client.running()
+  local c = client.running(st.doc)
   if #list == 0 or not c or not ensure(c) then
     return
   end
@@ -233,9 +236,10 @@ function H.draw_now(st)
 end
 
 --- Makes sure the running server has the rules, before a read whose reply carries their
---- matches (a filter buffer's `tome/filterLines`: filter.lua).
-function H.ensure()
-  local c = client.running()
+--- matches (a filter buffer's `tome/filterLines`: filter.lua), on the server of `id` (a
+--- document or filter id; nil: this machine's).
+function H.ensure(id)
+  local c = client.running(id)
   if c and #H.rules() > 0 then
     ensure(c)
   end

@@ -8,7 +8,7 @@
 --   config    settings                                  (nothing)
 --   state     the per-buffer state, Tome.BufState        (nothing)
 --   rpc       JSON-RPC client of `tome serve`            (nothing)
---   client    the shared server, requests, notifications (config, state, rpc)
+--   client    the servers, requests, notifications       (config, state, rpc, remote)
 --   window    the windowed buffer, motions, window opts  (config, state, client)
 --   edit      edits, undo/redo, :w                       (state, client, window)
 --   search    / ? n N, :TomeGrep, its quickfix list      (client, window)
@@ -21,6 +21,7 @@
 --   recovery  :TomeRecover & co, interrupted saves       (config, state, client, window, buffer)
 --   health    :checkhealth tome                          (config, state, rpc)
 --   highlight highlight rules on screen, :TomeHighlight    (config, state, client)
+--   remote    tome:// URLs of other hosts, their command   (config; required by client)
 --   bytecode  a bytecode cache of these modules            (nothing; required first)
 do
   -- (…/lua/tome/init.lua → …/lua: every module below then loads as cached bytecode)
@@ -59,7 +60,9 @@ function M.claim(buf, force)
     return
   end
   local name = api.nvim_buf_get_name(buf)
-  if not force and not M.is_big(name) then
+  -- (a file on another host, |tome-remote|, always opens through Tome: it is never read whole)
+  local remote = name:match('^tome://') and require('tome.remote').is_remote(name)
+  if not force and not remote and not M.is_big(name) then
     return
   end
   vim.b[buf].tome_claimed = true
@@ -73,7 +76,7 @@ function M.claim(buf, force)
       require('tome.buffer').open(a.buf, api.nvim_buf_get_name(a.buf), nil, enc)
     end,
   })
-  if vim.v.vim_did_enter == 0 and buf == api.nvim_get_current_buf() then
+  if vim.v.vim_did_enter == 0 and buf == api.nvim_get_current_buf() and not remote then
     -- `nvim big.log`: the server starts and opens the file while Neovim loads its plugins.
     local first = config.viewport_params(0, config.window_size()) -- (what window.fill reads first)
     require('tome.client').open_early(vim.fn.fnamemodify(name, ':p'), first)
@@ -82,9 +85,12 @@ end
 
 --- :Tome[!] [++enc={name}] [file]: open any file through Tome, whatever its size; with
 --- `++enc`, in that encoding (a Tome buffer already showing the file is read again in it:
---- encoding.reopen, refused with E37 while it has unsaved changes, unless `bang`).
+--- encoding.reopen, refused with E37 while it has unsaved changes, unless `bang`); a file on
+--- another host as `tome://[user@]host[:port]//abs/path` (`ssh://` and `scp://` name the same,
+--- |tome-remote|).
 function M.edit(path, enc, bang)
-  path = vim.fn.fnamemodify(path, ':p')
+  local r = require('tome.remote').parse(path)
+  path = r and require('tome.remote').url(r, r.path) or vim.fn.fnamemodify(path, ':p')
   local buf = vim.fn.bufadd(path)
   local st = state.docs[buf]
   if enc and st and st.path == path then

@@ -73,7 +73,7 @@ end
 --- open: a closed one keeps its bookmarks).
 local function unbookmark(buf, c)
   local st = state.docs[buf]
-  local rpc = st and client.running()
+  local rpc = st and client.running(st.doc)
   if rpc then
     rpc:request('tome/deleteBookmark', { doc = st.doc, name = c }, function() end)
   end
@@ -121,7 +121,7 @@ function M.set_file(st, c, line, col)
   end
   pending[c] = nil
   M.files[c] = { buf = st.buf, line = line, col = col }
-  local rpc = client.running()
+  local rpc = client.running(st.doc)
   if rpc then
     -- (after the edits typed before it: the position is of the text the server has then)
     if st.pending and st.flush_edits then
@@ -239,7 +239,7 @@ function M.index_done(st)
   for _, p in pairs(pending) do
     any = any or p == st
   end
-  local rpc = any and client.running()
+  local rpc = any and client.running(st.doc)
   if rpc then
     rpc:request('tome/bookmarks', { doc = st.doc }, function(_, res)
       if res and state.docs[st.buf] == st then

@@ -192,7 +192,7 @@ function S.grep(st, pattern, limit)
   if not res then
     return client.error('search', err)
   end
-  local c = client.get()
+  local c = client.get(st.doc)
   local items, waiting = {}, 0
   for i, m in ipairs(res.matches) do
     local lnum = m.range and m.range.start.line or nil

@@ -26,6 +26,10 @@ local M = {}
 ---@field line_ending? string 'lf', 'crlf' or 'cr': what edit.lua turns "\n" into
 ---@field open_ms? number how long the open took, for the tests' log
 ---@field first_viewport? { first: integer, count: integer, reply: table } the open's lines, for the first fill
+---@field prefetch? table a window asked ahead for the next refill (remote documents: window.lua)
+---@field prefetching? true its request is on its way
+---@field prefetch_line? integer the cursor's file line when it was last considered (its direction)
+---@field prefetches_used? integer refills that took a window asked ahead (for the tests)
 ---@field info? table the last `tome/info` (or `tome/open`) reply
 ---@field version integer the document version the buffer's text is of (edits add one each)
 ---@field size? integer the document's size in bytes

@@ -60,7 +60,7 @@ function S.on_index_progress(doc, pct, done)
         -- (bookmarks offered before the index reached them get their lines)
         require('tome.marks').index_done(st)
         -- The count is exact now; ask for it without blocking the user.
-        client.get():request('tome/info', { doc = doc }, function(_, info)
+        client.get(doc):request('tome/info', { doc = doc }, function(_, info)
           if info and state.docs[st.buf] == st then
             st.line_count, st.size = info.lineCount, info.size
             state.take_journal(st, info)
@@ -88,7 +88,7 @@ function S.watch_index(st)
   end
   st.index_timer = true
   local function tick()
-    local c = client.running()
+    local c = client.running(st.doc)
     if state.docs[st.buf] ~= st or not c then
       st.index_timer = nil
       return

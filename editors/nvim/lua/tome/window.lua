@@ -414,7 +414,7 @@ end
 --- Once the index has reached an estimated window, shows its exact numbers (asked without
 --- blocking; called as the index progresses and when it completes).
 function W.renumber(st)
-  local c = client.running()
+  local c = client.running(st.doc)
   if not st.estimated or not c then
     return
   end
@@ -533,9 +533,10 @@ function W.recentre(st, line)
   end
   -- (a row holding a slice of its line: the cursor's column in the line, see longline.lua)
   local sliced = not line and longline.get(st, view.lnum - 1) and longline.real(st, view.lnum - 1, view.col)
+  local ahead = not line and W.take_prefetch(st, st.base + view.lnum - 1)
   line = line or (st.base + view.lnum - 1)
   local top = st.base + view.topline - 1
-  if not W.fill(st, line - math.floor(W.size() / 2)) then
+  if not W.fill(st, ahead or (line - math.floor(W.size() / 2))) then
     return
   end
   view.lnum = math.max(1, math.min(st.n, line - st.base + 1))
@@ -559,6 +560,77 @@ function W.ensure(st, before, after)
   end
 end
 
+-- Over a link with real latency (a file on another host, |tome-remote|) a refill costs a round
+-- trip; so once the cursor is within two margins of an edge of the window, the window the
+-- refill at that edge would need is asked for ahead, without waiting (`st.prefetch`), and the
+-- refill takes it if it still fits: the same version of the document (no edit since) and the
+-- cursor at least a margin inside it. Local documents refill in well under a millisecond and
+-- do not do this. Costs one viewport request per refill, as before, only earlier.
+local function prefetch(st)
+  if st.doc < 2 ^ 32 or st.estimated or st.prefetching or st.pending or not st.base then
+    return
+  end
+  local c = client.running(st.doc)
+  if not c then
+    return
+  end
+  local m, size = W.margin(), W.size()
+  local row, n = api.nvim_win_get_cursor(0)[1], api.nvim_buf_line_count(st.buf)
+  -- The window fits a refill around the lines [first + m, first + size - 1 - m]: placed so
+  -- that the line where the cursor will cross the margin (`target`) is a tenth of that span
+  -- from its near end, and the rest is for how far past it the move goes (a screen or more).
+  local span = math.floor((size - 2 * m) / 10)
+  -- (towards the edge the cursor moves to: both can be within two margins)
+  local line, last = st.base + row - 1, st.prefetch_line
+  st.prefetch_line = st.base + row - 1
+  local down = not st.at_end and n - row < 2 * m
+  local up = st.base > 0 and row - 1 < 2 * m
+  if down and up then
+    if last and line ~= last then
+      down = line > last
+    else
+      down = n - row <= row - 1
+    end
+    up = not down
+  end
+  local first
+  if down then
+    first = st.base + n - m - m - span
+  elseif up then
+    first = st.base + m - 1 - (size - 1 - m) + span
+  else
+    return
+  end
+  first = math.max(0, first)
+  local pf = st.prefetch
+  if pf and pf.first == first and pf.version == st.version then
+    return
+  end
+  local version = st.version
+  st.prefetching = true
+  c:request('tome/viewport', W.params(st, first, size), function(_, res)
+    st.prefetching = nil
+    if res and res.version == version and #res.lines == size then
+      st.prefetch = { first = first, count = size, version = version, reply = res }
+    end
+  end)
+end
+
+--- The first line of the window asked ahead (see prefetch) if it fits a refill around file
+--- line `line` now, made the next fill's lines (st.first_viewport); else nil.
+function W.take_prefetch(st, line)
+  local pf = st.prefetch
+  st.prefetch = nil
+  local m = W.margin()
+  if not pf or pf.version ~= st.version or st.pending or st.estimated or pf.count ~= W.size()
+    or line - pf.first < math.min(m, line) or pf.first + pf.count - 1 - line < m then
+    return nil
+  end
+  st.first_viewport = { first = pf.first, count = pf.count, reply = pf.reply }
+  st.prefetches_used = (st.prefetches_used or 0) + 1
+  return pf.first
+end
+
 --- After a motion (and on CursorMoved): keep a margin around the cursor. Not in Insert mode,
 --- where replacing the text under the user would break the insert being typed.
 function W.after_move(st)
@@ -569,6 +641,7 @@ function W.after_move(st)
     end
     local m = W.margin()
     W.ensure(st, m, m)
+    prefetch(st)
     -- (and along a long line: its slice moves with the cursor)
     longline.after_move(st)
   end
@@ -591,7 +664,8 @@ function W.jump(st, line, view, force)
   local inside = line >= st.base and line < st.base + st.n
   local near = (st.base > 0 and line - st.base < m) or (not st.at_end and st.base + st.n - 1 - line < m)
   if force or not inside or near then
-    if not W.fill(st, line - math.floor(W.size() / 2)) then
+    local ahead = not force and W.take_prefetch(st, line)
+    if not W.fill(st, ahead or (line - math.floor(W.size() / 2))) then
       return false
     end
   end

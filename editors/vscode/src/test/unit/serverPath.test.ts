@@ -99,3 +99,11 @@ test("real files: the executable bit and directories count", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Remote setups (README, "Remote machines"): the extension host that runs Tome must be the one
+// beside the files (Remote-SSH, WSL, dev containers, code-server), never the UI's: `tome serve`
+// opens paths of its own machine. `workspace` says so to VS Code.
+test("the manifest runs the extension where the workspace is", () => {
+  const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "..", "package.json"), "utf8")) as { extensionKind?: string[] };
+  assert.deepEqual(manifest.extensionKind, ["workspace"]);
+});
