@@ -459,6 +459,25 @@ fn utf16_search_matches_whole_characters_only() {
 }
 
 #[test]
+fn utf16_column_windows_count_code_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.txt");
+    std::fs::write(&path, py_encode("utf-16-be", "\u{FEFF}ab🦀\u{A0D}cd\nx\n")).unwrap();
+    let mut s = Server::ready();
+    let doc = open(&mut s, &path, None)["doc"].as_u64().unwrap();
+    let v = s
+        .request(
+            "tome/viewport",
+            json!({"doc": doc, "first": 0, "count": 1, "window": {"start": 3, "width": 3}}),
+        )
+        .unwrap();
+    let line = &v["lines"][0];
+    // U+FEFF a b 🦀(2) ਍ c d: 8 UTF-16 columns; columns 3..6 are the crab and U+0A0D.
+    assert_eq!(line["length"], 8, "{line}");
+    assert_eq!(line["text"], "🦀\u{A0D}", "{line}");
+}
+
+#[test]
 fn utf32_is_recognised_and_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Server::ready();

@@ -393,7 +393,10 @@ impl Document {
             )));
         }
         let Some(path) = self.path.clone() else {
-            return Ok(());
+            return Err(Error::Dirty(format!(
+                "a document without a file cannot be read as {}",
+                encoding.name()
+            )));
         };
         let cache = self.index_cache();
         let source = Source::open_cached_as(&path, cache.as_ref(), Some(encoding.newlines()))?;
