@@ -456,6 +456,16 @@ fn utf16_search_matches_whole_characters_only() {
         )
         .unwrap_err();
     assert!(e["message"].as_str().unwrap().contains("UTF-16LE"), "{e}");
+    // Replace all, then save: Python's encoding of Python's replacement.
+    s.request(
+        "tome/replaceAll",
+        json!({"doc": doc, "version": 0, "query": {"pattern": "\u{A0D}b"}, "replacement": "B\u{10A}"}),
+    )
+    .unwrap();
+    s.request("tome/save", json!({"doc": doc})).unwrap();
+    let replaced = text.replace("\u{A0D}b", "B\u{10A}");
+    assert!(std::fs::read(&path).unwrap() == py_encode("utf-16-le", &replaced));
+    assert_eq!(all_lines(&mut s, doc), py_lines("utf-16-le", &path));
 }
 
 #[test]
