@@ -365,7 +365,13 @@ fn a_search_is_written_in_the_encoding_and_matches_whole_characters() {
 /// which are not line breaks, and characters outside the BMP (surrogate pairs).
 fn utf16_text(crlf: bool) -> String {
     text_of(
-        |i| format!("{i:04} ਅਕਾਲ \u{A0D}\u{D0A}\u{10A}\u{A00}\u{A0A} 🦀𝄞 café ✓ end"),
+        // (U+0A0D U+0100 is `0D 0A 00 01` in LE: a 0x0A byte followed by a zero byte, at an
+        // odd offset; U+0D0A U+0100 the same in BE.)
+        |i| {
+            format!(
+                "{i:04} ਅਕਾਲ \u{A0D}\u{100}\u{D0A}\u{100}\u{10A}\u{A00}\u{A0A}一 🦀𝄞 café ✓ end"
+            )
+        },
         400,
         crlf,
     )

@@ -14,7 +14,7 @@ import sys, json
 path, n = sys.argv[1], int(sys.argv[2])
 def line(i):
     extra = " needle" if i % 997 == 0 else ""
-    return f"{i:09d} ਅਕਾਲ \u0a0d\u010a\u0d0a log line, some words 🦀 and more{extra} ✓"
+    return f"{i:09d} ਅਕਾਲ \u0a0d\u0100\u010a\u0d0a log line, some words 🦀 and more{extra} ✓"
 ends = ["\r\n" if i % 5 == 0 else "\n" for i in range(5)]
 text = "\ufeff" + "".join(line(i) + ends[i % 5] for i in range(n))
 data = text.encode("utf-16-le")
