@@ -1,8 +1,8 @@
 //! Files that are not UTF-8, over the protocol, with Python's codecs as the oracle: the server
 //! must show every line as Python decodes the same bytes, write edits in the file's encoding,
 //! give back the original bytes after undoing everything, and the bytes Python writes for the
-//! edited text after redoing. UTF-16 and UTF-32 files are recognised and refused with a clear
-//! error (not editable yet).
+//! edited text after redoing. UTF-16 (LE/BE, with and without a BOM) is edited the same way;
+//! UTF-32 files are recognised and refused with a clear error (not editable yet).
 
 use std::path::Path;
 use std::process::Command;
@@ -360,26 +360,172 @@ fn a_search_is_written_in_the_encoding_and_matches_whole_characters() {
     assert!(e["message"].as_str().unwrap().contains("Shift_JIS"), "{e}");
 }
 
+/// Lines full of the UTF-16 trap: characters whose code units hold 0x0A / 0x0D bytes at odd
+/// offsets (U+0A0D is `0D 0A` in LE, U+0D0A in BE, U+010A is `0A 01`, Gurmukhi U+0A05…),
+/// which are not line breaks, and characters outside the BMP (surrogate pairs).
+fn utf16_text(crlf: bool) -> String {
+    text_of(
+        // (U+0A0D U+0100 is `0D 0A 00 01` in LE: a 0x0A byte followed by a zero byte, at an
+        // odd offset; U+0D0A U+0100 the same in BE.)
+        |i| {
+            format!(
+                "{i:04} ਅਕਾਲ \u{A0D}\u{100}\u{D0A}\u{100}\u{10A}\u{A00}\u{A0A}一 🦀𝄞 café ✓ end"
+            )
+        },
+        400,
+        crlf,
+    )
+}
+
+fn utf16_changes() -> [Change; 3] {
+    [
+        Change {
+            line: 3,
+            from: 5,
+            to: 9,
+            text: "ਸਤਿ 🦀",
+        },
+        Change {
+            line: 200,
+            from: 0,
+            to: 0,
+            text: "\u{A0D}\u{10A} ",
+        },
+        Change {
+            line: 399,
+            from: 12,
+            to: 16,
+            text: "",
+        },
+    ]
+}
+
 #[test]
-fn utf16_and_utf32_are_recognised_and_refused_clearly() {
+fn utf16le_with_a_bom_is_read_edited_and_saved_byte_for_byte() {
+    // "utf-16-le" keeps the BOM a character (U+FEFF on line 0, as Tome shows it) both ways.
+    let text = format!("\u{FEFF}{}", utf16_text(true));
+    round_trip("utf-16-le", None, "UTF-16LE", &text, &utf16_changes());
+    let text = format!("\u{FEFF}{}", utf16_text(false));
+    round_trip("utf-16-le", None, "UTF-16LE", &text, &utf16_changes());
+}
+
+#[test]
+fn utf16be_with_a_bom_is_read_edited_and_saved_byte_for_byte() {
+    let text = format!("\u{FEFF}{}", utf16_text(true));
+    round_trip("utf-16-be", None, "UTF-16BE", &text, &utf16_changes());
+    let text = format!("\u{FEFF}{}", utf16_text(false));
+    round_trip("utf-16-be", None, "UTF-16BE", &text, &utf16_changes());
+}
+
+#[test]
+fn utf16_without_a_bom_is_detected_or_named() {
+    // Mostly ASCII: detected by its zero bytes.
+    let text = text_of(|i| format!("{i:04} plain text \u{10A} 🦀 line"), 400, true);
+    round_trip("utf-16-le", None, "UTF-16LE", &text, &utf16_changes());
+    round_trip("utf-16-be", None, "UTF-16BE", &text, &utf16_changes());
+    // Other scripts are not detected: named at open.
+    round_trip(
+        "utf-16-le",
+        Some("utf-16le"),
+        "UTF-16LE",
+        &utf16_text(false),
+        &utf16_changes(),
+    );
+}
+
+#[test]
+fn utf16_search_matches_whole_characters_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.txt");
+    // "\u{A0D}\u{A0D}" is `0D 0A 0D 0A`; searching "\u{D0A}" (`0A 0D`) finds those bytes at
+    // an odd offset only: no match. "਍" itself matches twice per line.
+    let text = "\u{FEFF}a\u{A0D}\u{A0D}b 🦀\r\n".repeat(100);
+    std::fs::write(&path, py_encode("utf-16-le", &text)).unwrap();
+    let mut s = Server::ready();
+    let doc = open(&mut s, &path, None)["doc"].as_u64().unwrap();
+    let count = |s: &mut Server, pattern: &str| {
+        s.request(
+            "tome/search",
+            json!({"doc": doc, "query": {"pattern": pattern}, "mode": "count"}),
+        )
+        .unwrap()["count"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(count(&mut s, "\u{D0A}"), 0);
+    assert_eq!(count(&mut s, "\u{A0D}"), 200);
+    assert_eq!(count(&mut s, "b 🦀"), 100);
+    let e = s
+        .request(
+            "tome/search",
+            json!({"doc": doc, "query": {"pattern": "B", "caseSensitive": false}, "mode": "count"}),
+        )
+        .unwrap_err();
+    assert!(e["message"].as_str().unwrap().contains("UTF-16LE"), "{e}");
+    // Replace all, then save: Python's encoding of Python's replacement.
+    s.request(
+        "tome/replaceAll",
+        json!({"doc": doc, "version": 0, "query": {"pattern": "\u{A0D}b"}, "replacement": "B\u{10A}"}),
+    )
+    .unwrap();
+    s.request("tome/save", json!({"doc": doc})).unwrap();
+    let replaced = text.replace("\u{A0D}b", "B\u{10A}");
+    assert!(std::fs::read(&path).unwrap() == py_encode("utf-16-le", &replaced));
+    assert_eq!(all_lines(&mut s, doc), py_lines("utf-16-le", &path));
+}
+
+#[test]
+fn utf16_column_windows_count_code_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.txt");
+    std::fs::write(&path, py_encode("utf-16-be", "\u{FEFF}ab🦀\u{A0D}cd\nx\n")).unwrap();
+    let mut s = Server::ready();
+    let doc = open(&mut s, &path, None)["doc"].as_u64().unwrap();
+    let v = s
+        .request(
+            "tome/viewport",
+            json!({"doc": doc, "first": 0, "count": 1, "window": {"start": 3, "width": 3}}),
+        )
+        .unwrap();
+    let line = &v["lines"][0];
+    // U+FEFF a b 🦀(2) ਍ c d: 8 UTF-16 columns; columns 3..6 are the crab and U+0A0D.
+    assert_eq!(line["length"], 8, "{line}");
+    assert_eq!(line["text"], "🦀\u{A0D}", "{line}");
+}
+
+#[test]
+fn utf32_is_recognised_and_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Server::ready();
     let text = "hello, world\r\nsecond line\r\n".repeat(20);
-    for (codec, name) in [
-        ("utf-16", "UTF-16LE"), // Python's utf-16 writes a little-endian BOM
-        ("utf-16-le", "UTF-16LE"),
-        ("utf-16-be", "UTF-16BE"),
-        ("utf-32", "UTF-32LE"),
-    ] {
-        let path = dir.path().join(format!("{codec}.txt"));
-        std::fs::write(&path, py_encode(codec, &text)).unwrap();
-        let e = s.request("tome/open", json!({"path": path})).unwrap_err();
-        assert_eq!(e["code"], -33022, "{codec}: {e}");
-        assert_eq!(e["data"]["encoding"], name, "{codec}");
-        // Its bytes can still be looked at.
-        let info = open(&mut s, &path, Some("binary"));
-        assert_eq!(info["encoding"], "binary");
-    }
+    let path = dir.path().join("utf-32.txt");
+    std::fs::write(&path, py_encode("utf-32", &text)).unwrap();
+    let e = s.request("tome/open", json!({"path": path})).unwrap_err();
+    assert_eq!(e["code"], -33022, "{e}");
+    assert_eq!(e["data"]["encoding"], "UTF-32LE");
+    // Its bytes can still be looked at.
+    let info = open(&mut s, &path, Some("binary"));
+    assert_eq!(info["encoding"], "binary");
+}
+
+#[test]
+fn reopening_as_utf16_counts_its_line_breaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r16.txt");
+    // Not detected (no zero bytes to speak of), so read as binary at first.
+    let text = "\u{A0D}ਅਕਾਲ\n\u{10A}ਸਤਿ\n".repeat(10);
+    std::fs::write(&path, py_encode("utf-16-le", &text)).unwrap();
+    let mut s = Server::ready();
+    let info = open(&mut s, &path, None);
+    let doc = info["doc"].as_u64().unwrap();
+    let info = s
+        .request(
+            "tome/reopenWithEncoding",
+            json!({"doc": doc, "encoding": "utf-16le"}),
+        )
+        .unwrap();
+    assert_eq!(info["encoding"], "UTF-16LE");
+    assert_eq!(all_lines(&mut s, doc), py_lines("utf-16-le", &path));
 }
 
 #[test]
@@ -410,7 +556,7 @@ fn labels_and_reopening() {
     let e = s
         .request(
             "tome/reopenWithEncoding",
-            json!({"doc": doc, "encoding": "utf-16le"}),
+            json!({"doc": doc, "encoding": "iso-2022-jp"}),
         )
         .unwrap_err();
     assert_eq!(e["code"], -33022, "{e}");

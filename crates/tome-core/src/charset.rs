@@ -14,10 +14,21 @@
 //! them a line break is the byte 0x0A or 0x0D and those bytes are never part of another
 //! character (the trail bytes of the multi-byte ones are ≥ 0x40), so the line index, line
 //! starts, `\r\n` detection and everything else that works on bytes are the same as for UTF-8.
-//! UTF-16 and UTF-32 files are detected and named, but not edited yet: their line breaks are
-//! two or four bytes (`0A 00`), which the line index and the piece table's summaries do not
-//! count ([`Encoding::is_supported`] is false; the server refuses to open them unless told to
-//! read the bytes as UTF-8). ISO-2022-JP (stateful) is refused the same way.
+//!
+//! **UTF-16LE and UTF-16BE** (with a byte-order mark, kept as content like UTF-8's, or
+//! without): a line break is the code unit U+000A / U+000D at an even offset from the file's
+//! start (`0A 00` in LE), never a 0x0A byte that is half of another character. Which bytes are
+//! breaks is [`crate::breaks::Newlines`], the one rule the line index, the piece tree's
+//! summaries and the line scanners share; a document's files are all indexed with its rule
+//! (a UTF-16 label is given at open, or the file is indexed again on reopening). Offsets stay
+//! byte offsets; an edit must start and end on a code unit boundary outside a surrogate pair
+//! and insert whole units (so every piece starts at a unit boundary). Literal search encodes
+//! the pattern and keeps only matches at even offsets; regular expressions, case-insensitive
+//! search, line filters and timestamp seeking are refused (or find nothing) in UTF-16 for now.
+//!
+//! UTF-32 is detected and named, but not edited ([`Encoding::is_supported`] is false; the
+//! server refuses to open it unless told to read the bytes as UTF-8; WHATWG has no label for
+//! it). ISO-2022-JP (stateful) is refused the same way.
 //!
 //! # Detection (from the 64 KiB sample read at open), in this order
 //!
@@ -43,6 +54,7 @@
 
 use encoding_rs::{DecoderResult, EncoderResult};
 
+use crate::breaks::Newlines;
 use crate::text::{self, PositionEncoding, Unit, Walk};
 
 /// The environment variable naming the legacy encoding that detection falls back to.
@@ -59,7 +71,11 @@ pub enum Encoding {
     Binary,
     /// An ASCII-compatible encoding other than UTF-8 (windows-1252, Shift_JIS, GBK…).
     Legacy(&'static encoding_rs::Encoding),
-    /// An encoding that was recognised but cannot be edited yet (UTF-16, UTF-32,
+    /// UTF-16, little-endian (with a byte-order mark `FF FE` kept as content, or without).
+    Utf16Le,
+    /// UTF-16, big-endian (with a byte-order mark `FE FF` kept as content, or without).
+    Utf16Be,
+    /// An encoding that was recognised but cannot be edited yet (UTF-32,
     /// ISO-2022-JP): its name. Read as [`Encoding::Binary`] if a document has it anyway.
     Unsupported(&'static str),
 }
@@ -73,6 +89,8 @@ impl Encoding {
             Encoding::Utf8Bom => "utf-8-bom",
             Encoding::Binary => "binary",
             Encoding::Legacy(codec) => codec.name(),
+            Encoding::Utf16Le => "UTF-16LE",
+            Encoding::Utf16Be => "UTF-16BE",
             Encoding::Unsupported(name) => name,
         }
     }
@@ -91,8 +109,15 @@ impl Encoding {
     pub fn charset(self) -> Charset {
         match self {
             Encoding::Legacy(codec) => Charset::Legacy(codec),
+            Encoding::Utf16Le => Charset::Utf16Le,
+            Encoding::Utf16Be => Charset::Utf16Be,
             _ => Charset::Utf8,
         }
+    }
+
+    /// Which units of this encoding's bytes are line breaks.
+    pub fn newlines(self) -> Newlines {
+        self.charset().newlines()
     }
 
     /// The encoding a WHATWG label names (`"utf-16le"`, `"shift_jis"`, `"latin1"`, `"gbk"`…,
@@ -120,8 +145,12 @@ impl Encoding {
             }
         } else if codec.is_ascii_compatible() {
             Encoding::Legacy(codec)
+        } else if codec == encoding_rs::UTF_16LE {
+            Encoding::Utf16Le
+        } else if codec == encoding_rs::UTF_16BE {
+            Encoding::Utf16Be
         } else {
-            // UTF-16LE, UTF-16BE, ISO-2022-JP.
+            // ISO-2022-JP.
             Encoding::Unsupported(codec.name())
         }
     }
@@ -151,10 +180,10 @@ fn detect_with(sample: &[u8], truncated: bool, legacy: &'static encoding_rs::Enc
         return Encoding::Unsupported("UTF-32BE");
     }
     if sample.starts_with(b"\xFF\xFE") {
-        return Encoding::Unsupported("UTF-16LE");
+        return Encoding::Utf16Le;
     }
     if sample.starts_with(b"\xFE\xFF") {
-        return Encoding::Unsupported("UTF-16BE");
+        return Encoding::Utf16Be;
     }
     if let Some(utf16) = bomless_utf16(sample) {
         return utf16;
@@ -208,9 +237,9 @@ fn bomless_utf16(sample: &[u8]) -> Option<Encoding> {
     let many = |n: usize| n * 10 >= units * 3;
     let few = |n: usize, of: usize| n * 10 < of;
     if many(odd) && few(even, odd) {
-        Some(Encoding::Unsupported("UTF-16LE"))
+        Some(Encoding::Utf16Le)
     } else if many(even) && few(odd, even) {
-        Some(Encoding::Unsupported("UTF-16BE"))
+        Some(Encoding::Utf16Be)
     } else {
         None
     }
@@ -237,6 +266,42 @@ pub enum Charset {
     Utf8,
     /// An ASCII-compatible encoding other than UTF-8.
     Legacy(&'static encoding_rs::Encoding),
+    /// UTF-16LE: see [`Charset::Utf16Be`].
+    Utf16Le,
+    /// UTF-16 (here big-endian): characters are one code unit (2 bytes) or a surrogate pair
+    /// (4 bytes) starting at an even offset of the file (a line starts at one, so walks start
+    /// at the line's start as for multi-byte legacy encodings). A lone surrogate, and an odd
+    /// last byte, are invalid: one U+FFFD each (one column). A byte-order mark is content
+    /// (U+FEFF on line 0), as in UTF-8; edits never add one.
+    Utf16Be,
+}
+
+/// The UTF-16 code unit at `bytes[0..2]`, if there are two bytes.
+fn utf16_unit(bytes: &[u8], be: bool) -> Option<u16> {
+    let pair = [*bytes.first()?, *bytes.get(1)?];
+    Some(if be {
+        u16::from_be_bytes(pair)
+    } else {
+        u16::from_le_bytes(pair)
+    })
+}
+
+/// Decodes the character at the start of UTF-16 `bytes` (a unit boundary): `(bytes it takes,
+/// the character)`, or `(bytes, None)` for a lone surrogate (2) or an odd last byte (1).
+fn utf16_char(bytes: &[u8], be: bool) -> (usize, Option<char>) {
+    let Some(first) = utf16_unit(bytes, be) else {
+        return (1, None);
+    };
+    if !(0xD800..0xE000).contains(&first) {
+        return (2, char::from_u32(u32::from(first)));
+    }
+    match utf16_unit(&bytes[2..], be) {
+        Some(second) if first < 0xDC00 && (0xDC00..0xE000).contains(&second) => {
+            let c = 0x10000 + ((u32::from(first) - 0xD800) << 10) + (u32::from(second) - 0xDC00);
+            (4, char::from_u32(c))
+        }
+        _ => (2, None),
+    }
 }
 
 /// Decodes the one character at the start of `bytes` (a character boundary) in `codec`:
@@ -268,6 +333,20 @@ impl Charset {
         self == Charset::Utf8
     }
 
+    /// True for UTF-16 (either byte order).
+    pub fn is_utf16(self) -> bool {
+        matches!(self, Charset::Utf16Le | Charset::Utf16Be)
+    }
+
+    /// Which units of this encoding's bytes are line breaks.
+    pub fn newlines(self) -> Newlines {
+        match self {
+            Charset::Utf16Le => Newlines::Utf16Le,
+            Charset::Utf16Be => Newlines::Utf16Be,
+            _ => Newlines::Byte,
+        }
+    }
+
     /// True if every byte is a character boundary (UTF-8 is not: it has its own rules).
     fn single_byte(self) -> bool {
         matches!(self, Charset::Legacy(c) if c.is_single_byte())
@@ -280,6 +359,21 @@ impl Charset {
         let codec = match self {
             Charset::Utf8 => return text::unit_at(bytes),
             Charset::Legacy(codec) => codec,
+            Charset::Utf16Le | Charset::Utf16Be => {
+                return match utf16_char(bytes, self == Charset::Utf16Be) {
+                    (len, Some(c)) => Unit {
+                        bytes: len,
+                        valid: true,
+                        text: c.len_utf8(),
+                        wide: c.len_utf16(),
+                        chars: 1,
+                    },
+                    (len, None) => Unit {
+                        bytes: len,
+                        ..Unit::invalid()
+                    },
+                }
+            }
         };
         match decode_one(codec, bytes) {
             Some((len, out, written)) => {
@@ -302,6 +396,25 @@ impl Charset {
         let codec = match self {
             Charset::Utf8 => return text::decode_lossy(bytes),
             Charset::Legacy(codec) => codec,
+            Charset::Utf16Le | Charset::Utf16Be => {
+                let be = self == Charset::Utf16Be;
+                let units = bytes
+                    .chunks_exact(2)
+                    .map(|p| utf16_unit(p, be).unwrap_or_default());
+                let mut out = String::with_capacity(bytes.len());
+                let mut invalid = false;
+                for c in char::decode_utf16(units) {
+                    out.push(c.unwrap_or_else(|_| {
+                        invalid = true;
+                        '\u{FFFD}'
+                    }));
+                }
+                if bytes.len() % 2 == 1 {
+                    out.push('\u{FFFD}');
+                    invalid = true;
+                }
+                return (out, invalid);
+            }
         };
         if let Some(text) = codec.decode_without_bom_handling_and_without_replacement(bytes) {
             return (text.into_owned(), false);
@@ -333,7 +446,7 @@ impl Charset {
     pub fn decode_lossy_owned(self, bytes: Vec<u8>) -> (String, bool) {
         match self {
             Charset::Utf8 => text::decode_lossy_owned(bytes),
-            Charset::Legacy(_) => self.decode_lossy(&bytes),
+            _ => self.decode_lossy(&bytes),
         }
     }
 
@@ -341,6 +454,16 @@ impl Charset {
     pub fn count_columns(self, bytes: &[u8], enc: PositionEncoding) -> usize {
         match self {
             Charset::Utf8 => text::count_columns(bytes, enc),
+            Charset::Utf16Le | Charset::Utf16Be => {
+                let mut cols = 0;
+                let mut i = 0;
+                while i < bytes.len() {
+                    let u = self.unit_at(&bytes[i..]);
+                    cols += u.columns(enc);
+                    i += u.bytes;
+                }
+                cols
+            }
             Charset::Legacy(_) => {
                 let mut cols = 0;
                 let mut i = 0;
@@ -363,7 +486,7 @@ impl Charset {
     pub(crate) fn walk_columns(self, bytes: &[u8], cols: usize, enc: PositionEncoding) -> Walk {
         match self {
             Charset::Utf8 => text::walk_columns(bytes, cols, enc),
-            Charset::Legacy(_) => {
+            _ => {
                 let mut left = cols;
                 let mut i = 0;
                 while left > 0 {
@@ -384,12 +507,14 @@ impl Charset {
     }
 
     /// How many bytes before an offset [`Charset::floor_boundary`] needs: 3 for UTF-8, 0 for a
-    /// single-byte encoding, and `None` (from the line's start) for a multi-byte legacy one.
+    /// single-byte encoding, and `None` (from the line's start) for a multi-byte legacy one
+    /// and for UTF-16 (whose boundaries depend on the offset's parity from the file's start,
+    /// which a slice does not know; a line always starts at one).
     pub(crate) fn context_before(self) -> Option<usize> {
         match self {
             Charset::Utf8 => Some(3),
             _ if self.single_byte() => Some(0),
-            Charset::Legacy(_) => None,
+            _ => None,
         }
     }
 
@@ -399,7 +524,7 @@ impl Charset {
         match self {
             Charset::Utf8 => text::floor_boundary(bytes, at),
             _ if self.single_byte() => at,
-            Charset::Legacy(_) => {
+            _ => {
                 let mut i = 0;
                 while i < at.min(bytes.len()) {
                     let next = i + self.unit_at(&bytes[i..]).bytes;
@@ -419,6 +544,14 @@ impl Charset {
         let codec = match self {
             Charset::Utf8 => return Ok(text.as_bytes().to_vec()),
             Charset::Legacy(codec) => codec,
+            // Every `char` is representable (a `str` holds no lone surrogate); no BOM is
+            // added (a file's own BOM is content at its start).
+            Charset::Utf16Le => {
+                return Ok(text.encode_utf16().flat_map(u16::to_le_bytes).collect())
+            }
+            Charset::Utf16Be => {
+                return Ok(text.encode_utf16().flat_map(u16::to_be_bytes).collect())
+            }
         };
         let mut encoder = codec.new_encoder();
         let mut out = Vec::with_capacity(text.len() + 16);
@@ -440,6 +573,8 @@ impl Charset {
         match self {
             Charset::Utf8 => "utf-8",
             Charset::Legacy(codec) => codec.name(),
+            Charset::Utf16Le => "UTF-16LE",
+            Charset::Utf16Be => "UTF-16BE",
         }
     }
 }
@@ -508,7 +643,15 @@ mod tests {
         assert_eq!(Encoding::from_label("utf-8", true), Some(Encoding::Utf8Bom));
         assert_eq!(
             Encoding::from_label("utf-16le", false),
-            Some(Encoding::Unsupported("UTF-16LE"))
+            Some(Encoding::Utf16Le)
+        );
+        assert_eq!(
+            Encoding::from_label("utf-16be", false),
+            Some(Encoding::Utf16Be)
+        );
+        assert_eq!(
+            Encoding::from_label("iso-2022-jp", false),
+            Some(Encoding::Unsupported("ISO-2022-JP"))
         );
         assert_eq!(Encoding::from_label("klingon", false), None);
         assert_eq!(Encoding::from_label("replacement", false), None);
@@ -533,5 +676,44 @@ mod tests {
         assert_eq!(w.encode("é🦀"), Err('🦀'));
         assert_eq!(w.count_columns(b"\xe9", Utf8), 2);
         assert_eq!(w.floor_boundary(b"abc", 2), 2);
+    }
+
+    #[test]
+    fn utf16_units_columns_boundaries_and_encoding() {
+        // "a", U+0A0D (its LE bytes `0D 0A` look like CRLF), a crab (a surrogate pair), a lone
+        // high surrogate, "b", an odd last byte.
+        let units: [u16; 6] = [0x61, 0x0A0D, 0xD83E, 0xDD80, 0xD800, 0x62];
+        for (cs, be) in [(Charset::Utf16Le, false), (Charset::Utf16Be, true)] {
+            let mut bytes: Vec<u8> = units
+                .iter()
+                .flat_map(|u| if be { u.to_be_bytes() } else { u.to_le_bytes() })
+                .collect();
+            bytes.push(0x41);
+            assert_eq!(
+                cs.decode_lossy(&bytes),
+                ("a\u{A0D}🦀\u{FFFD}b\u{FFFD}".into(), true)
+            );
+            assert_eq!(cs.decode_lossy(&bytes[..8]), ("a\u{A0D}🦀".into(), false));
+            assert_eq!(cs.count_columns(&bytes, Utf16), 1 + 1 + 2 + 1 + 1 + 1);
+            assert_eq!(cs.count_columns(&bytes, Utf32), 6);
+            // (An invalid unit is one column in every position encoding.)
+            assert_eq!(cs.count_columns(&bytes, Utf8), 1 + 3 + 4 + 1 + 1 + 1);
+            assert_eq!(cs.walk_columns(&bytes, 2, Utf16), Walk::At(4));
+            assert_eq!(cs.walk_columns(&bytes, 3, Utf16), Walk::InsideChar);
+            assert_eq!(cs.walk_columns(&bytes, 4, Utf16), Walk::At(8));
+            assert_eq!(cs.walk_columns(&bytes, 99, Utf32), Walk::Short(93));
+            assert_eq!(cs.floor_boundary(&bytes, 1), 0);
+            assert_eq!(cs.floor_boundary(&bytes, 6), 4);
+            assert_eq!(cs.floor_boundary(&bytes, 8), 8);
+            assert_eq!(cs.context_before(), None);
+            assert_eq!(cs.encode("a\u{A0D}🦀"), Ok(bytes[..8].to_vec()));
+            let text = "héllo, wörld 🦀 \u{10A}\u{A00}\r\n";
+            let encoded = cs.encode(text).unwrap_or_default();
+            assert_eq!(cs.decode_lossy(&encoded), (text.to_owned(), false));
+        }
+        assert_eq!(Encoding::Utf16Le.newlines(), Newlines::Utf16Le);
+        assert_eq!(Encoding::Utf16Be.newlines(), Newlines::Utf16Be);
+        assert_eq!(Encoding::Utf8.newlines(), Newlines::Byte);
+        assert!(Encoding::Utf16Le.is_supported());
     }
 }

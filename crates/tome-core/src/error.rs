@@ -84,8 +84,8 @@ pub enum Error {
         what: String,
     },
     /// The encoding was recognised but a document cannot be read or edited in it (yet):
-    /// UTF-16, UTF-32, ISO-2022-JP. The name is the encoding's.
-    #[error("{0} files cannot be edited yet: Tome's line index counts single-byte line breaks (open with encoding \"binary\" to see the raw bytes)")]
+    /// UTF-32, ISO-2022-JP. The name is the encoding's.
+    #[error("{0} files cannot be edited yet: Tome's line index counts single-byte or UTF-16 line breaks (open with encoding \"binary\" to see the raw bytes)")]
     UnsupportedEncoding(String),
     /// The operation needs the document to have no unsaved changes.
     #[error("{0}")]

@@ -99,7 +99,14 @@ impl LineFilter {
     /// [`LineFilter::new`] for a document in `charset`: each leaf compiled by
     /// [`Matcher::new_in`]. (A line's match in a multi-byte legacy encoding is not checked to
     /// start on a character: a pattern's bytes inside two characters select the line.)
+    /// Refused in UTF-16 (its scans find lines by single-byte breaks).
     pub fn new_in(query: &FilterQuery, charset: Charset) -> Result<LineFilter> {
+        if charset.is_utf16() {
+            return Err(Error::InvalidRegex(format!(
+                "line filters are not supported yet in {} files",
+                charset.name()
+            )));
+        }
         let mut leaves = 0;
         check_shape(query, 1, &mut leaves)?;
         Ok(LineFilter {

@@ -68,6 +68,7 @@ mod view;
 pub mod words;
 
 pub use bookmarks::{BookmarkStore, Bookmarks};
+pub use breaks::Newlines;
 pub use charset::{Charset, Encoding};
 pub use control::Control;
 pub use document::{

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock, Weak};
 use std::time::Duration;
 
-use crate::breaks::{count_global, count_standalone, nth_global};
+use crate::breaks::Newlines;
 use crate::{Control, Error, Result};
 
 /// The file an index counts: what this module needs of [`crate::Source`], which owns its index.
@@ -26,8 +26,11 @@ use crate::{Control, Error, Result};
 pub(crate) trait Indexed: Send + Sync + 'static {
     /// Bytes `[start, end)` of the file (in bounds).
     fn slice(&self, start: usize, end: usize) -> &[u8];
-    /// One byte, or `None` past the end.
-    fn byte(&self, at: usize) -> Option<u8>;
+    /// The bytes from `at` on, at most one code unit of them (empty past the end): what
+    /// follows a slice, for the counting rules' `next`.
+    fn following(&self, at: usize) -> &[u8];
+    /// Which units of the file are line breaks.
+    fn newlines(&self) -> Newlines;
     /// Lets the kernel drop `[start, end)` from the resident set (best effort).
     fn release(&self, start: usize, end: usize);
     /// Asks the kernel to read `[start, end)` ahead (best effort).
@@ -267,7 +270,11 @@ impl LineIndex {
             }
         };
         let start = block * BLOCK + sub * SUB;
-        Some(base + count_global(src.slice(start, x), src.byte(x)))
+        Some(
+            base + src
+                .newlines()
+                .count_global(src.slice(start, x), src.following(x)),
+        )
     }
 
     /// Breaks in `[start, end)` under the standalone rule: from the index when it covers the
@@ -279,13 +286,17 @@ impl LineIndex {
         start: usize,
         end: usize,
     ) -> Option<usize> {
+        let nl = src.newlines();
         if end - start <= 2 * SUB {
-            return Some(count_standalone(src.slice(start, end)));
+            return Some(nl.count_standalone(src.slice(start, end)));
         }
-        let split = usize::from(src.byte(end - 1) == Some(b'\r') && src.byte(end) == Some(b'\n'));
+        // A CRLF cut at `end`: the global rule counts it after `end`, the standalone one before.
+        let u = nl.unit();
+        let split =
+            usize::from(nl.break_len_at(src.slice(end - u, end), src.following(end)) == 2 * u);
         match (self.global_before(src, end), self.global_before(src, start)) {
             (Some(e), Some(s)) => Some(e - s + split),
-            _ if end - start <= 2 * BLOCK => Some(count_standalone(src.slice(start, end))),
+            _ if end - start <= 2 * BLOCK => Some(nl.count_standalone(src.slice(start, end))),
             _ => None,
         }
     }
@@ -317,7 +328,9 @@ impl LineIndex {
             (block * BLOCK + j * SUB, within_block - usize::from(subs[j]))
         };
         let end = (start + SUB).min(self.shared.len);
-        let pos = nth_global(src.slice(start, end), src.byte(end), within);
+        let pos = src
+            .newlines()
+            .nth_global(src.slice(start, end), src.following(end), within);
         Ok(pos.map(|p| start + p))
     }
 }
@@ -379,7 +392,8 @@ fn build<S: Indexed>(source: &Weak<S>, shared: &Shared) {
         }
         while offset < len && cum.len() < BLOCKS_PER_STEP {
             let end = (offset + BLOCK).min(len);
-            let (within, in_block) = count_block(src.slice(offset, end), src.byte(end));
+            let (within, in_block) =
+                count_block(src.newlines(), src.slice(offset, end), src.following(end));
             running += in_block;
             cum.push(running);
             subs.push(within);
@@ -462,16 +476,18 @@ pub(crate) fn counts_are_consistent(len: usize, cum: &[usize], subs: &[[u16; SUB
 
 /// Counts one block (followed in the file by `next`): the breaks before each of its
 /// sub-blocks, and in the whole block.
-fn count_block(block: &[u8], next: Option<u8>) -> ([u16; SUBS], usize) {
-    // Most files have no CR at all: then counting LFs is the whole job.
-    let has_cr = memchr::memchr(b'\r', block).is_some();
+fn count_block(nl: Newlines, block: &[u8], next: &[u8]) -> ([u16; SUBS], usize) {
+    // Most files have no CR at all: then counting LFs is the whole job (for the byte rule;
+    // UTF-16's LF units are told from other 0x0A bytes by the rule).
+    let has_cr = nl != Newlines::Byte || memchr::memchr(b'\r', block).is_some();
     let mut within = [0u16; SUBS];
     let mut in_block = 0usize;
     for (j, sub) in block.chunks(SUB).enumerate() {
         // At most 15 × 4096 breaks precede the last sub-block: fits in u16.
         within[j] = in_block as u16;
         in_block += if has_cr {
-            count_global(sub, block.get((j + 1) * SUB).copied().or(next))
+            let after = block.get((j + 1) * SUB..).unwrap_or_default();
+            nl.count_global(sub, if after.is_empty() { next } else { after })
         } else {
             bytecount::count(sub, b'\n')
         };

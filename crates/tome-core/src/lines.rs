@@ -47,8 +47,8 @@ impl Scope {
             None => (0, len + 1),
             Some(r) => {
                 let end = r.end.min(len);
-                let ends_open =
-                    end == len && len > 0 && !matches!(view.byte_at(len - 1), Some(b'\n' | b'\r'));
+                let u = view.newlines().unit();
+                let ends_open = end == len && len >= u && view.break_unit_at(len - u) == 0;
                 (r.start.min(end), if ends_open { len + 1 } else { end })
             }
         }
@@ -59,25 +59,28 @@ impl Scope {
 /// counts as one break: `at` on its LF belongs to the line it ends). Cost: O(bytes scanned
 /// back).
 pub(crate) fn line_start_at(view: &View<'_>, at: usize) -> usize {
+    let nl = view.newlines();
+    let u = nl.unit();
     let mut end = at.min(view.len());
+    end -= end % u;
     // On the LF of a CRLF: that line ends here, so its start lies before the CR.
-    if view.byte_at(end) == Some(b'\n') && end > 0 && view.byte_at(end - 1) == Some(b'\r') {
-        end -= 1;
+    if view.inside_crlf(end) {
+        end -= u;
     }
     const STEP: usize = 4096;
     while end > 0 {
         let start = end.saturating_sub(STEP);
         let mut hit = None;
-        // Pieces forward; the last break in the block wins.
+        // Pieces forward (each starts at a unit boundary); the last break in the block wins.
         let mut pos = start;
         for chunk in view.chunks(start, end) {
-            if let Some(i) = memchr::memrchr2(b'\n', b'\r', chunk) {
+            if let Some(i) = nl.rfind(chunk) {
                 hit = Some(pos + i);
             }
             pos += chunk.len();
         }
         if let Some(i) = hit {
-            return i + 1;
+            return i + u;
         }
         end = start;
     }
@@ -88,12 +91,12 @@ pub(crate) fn line_start_at(view: &View<'_>, at: usize) -> usize {
 /// document's length if that line is the last. Cost: O(bytes scanned forward).
 pub(crate) fn next_line_start(view: &View<'_>, at: usize) -> usize {
     let len = view.len();
+    let nl = view.newlines();
+    let at = at - at % nl.unit();
     let mut pos = at;
     for chunk in view.chunks(at, len) {
-        if let Some(i) = memchr::memchr2(b'\n', b'\r', chunk) {
-            let brk = pos + i;
-            let crlf = chunk[i] == b'\r' && view.byte_at(brk + 1) == Some(b'\n');
-            return brk + 1 + usize::from(crlf);
+        if let Some(i) = nl.find(chunk) {
+            return pos + i + view.break_len_at(pos + i);
         }
         pos += chunk.len();
     }

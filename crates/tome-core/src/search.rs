@@ -390,8 +390,15 @@ fn scan(
                     continue;
                 }
             }
-            // In a multi-byte legacy encoding the bytes may start inside a character.
-            if m.charset.context_before().is_none() && !view.is_char_start(range.start) {
+            // In UTF-16 a match starts a character iff it is at an even offset (the pattern
+            // was encoded from text: its first unit is never the low half of a pair). In a
+            // multi-byte legacy encoding the bytes may start inside a character.
+            let misplaced = if m.charset.is_utf16() {
+                range.start % 2 != 0
+            } else {
+                m.charset.context_before().is_none() && !view.is_char_start(range.start)
+            };
+            if misplaced {
                 at = hit.start + 1;
                 continue;
             }

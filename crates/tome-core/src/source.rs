@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use memmap2::Mmap;
 
+use crate::breaks::Newlines;
 use crate::charset::Encoding;
 use crate::guard::Guard;
 use crate::index_cache::{CacheUse, IndexCache, Stamp};
@@ -43,6 +44,19 @@ impl LineEnding {
             LineEnding::Lf => b"\n",
             LineEnding::CrLf => b"\r\n",
             LineEnding::Cr => b"\r",
+        }
+    }
+
+    /// The break's bytes in a document whose breaks are `newlines` (UTF-16's are 2 or 4).
+    pub fn bytes_in(self, newlines: Newlines) -> &'static [u8] {
+        match (newlines, self) {
+            (Newlines::Byte, _) => self.as_bytes(),
+            (Newlines::Utf16Le, LineEnding::Lf) => b"\n\0",
+            (Newlines::Utf16Le, LineEnding::CrLf) => b"\r\0\n\0",
+            (Newlines::Utf16Le, LineEnding::Cr) => b"\r\0",
+            (Newlines::Utf16Be, LineEnding::Lf) => b"\0\n",
+            (Newlines::Utf16Be, LineEnding::CrLf) => b"\0\r\0\n",
+            (Newlines::Utf16Be, LineEnding::Cr) => b"\0\r",
         }
     }
 
@@ -156,6 +170,9 @@ pub struct Source {
     identity: FileIdentity,
     line_ending: LineEnding,
     encoding: Encoding,
+    /// Which units are line breaks: the index counts them (the detected encoding's, or the
+    /// one the document was opened or saved in).
+    newlines: Newlines,
     index: LineIndex,
     /// Opened by [`Source::open_tail`]: the next append replaces it with a longer one.
     is_tail: bool,
@@ -194,14 +211,25 @@ impl Source {
     /// Cost: O(1) in the file's size. Errors: [`Error::NotFound`],
     /// [`Error::PermissionDenied`], [`Error::NotRegularFile`], [`Error::Io`].
     pub fn open(path: &Path) -> Result<Arc<Source>> {
-        Source::open_from(path, 0, None, None, None)
+        Source::open_from(path, 0, None, None, None, None)
     }
 
     /// Opens `path` like [`Source::open`], taking its index from `cache` when the cache holds
     /// one for this very file (see [`crate::index_cache`]), and storing the index there once
     /// it is complete. Cost: also one read of the cache entry (40 bytes per 64 KiB).
     pub fn open_cached(path: &Path, cache: Option<&IndexCache>) -> Result<Arc<Source>> {
-        Source::open_from(path, 0, None, None, cache)
+        Source::open_from(path, 0, None, None, cache, None)
+    }
+
+    /// [`Source::open_cached`] whose line index counts the breaks of `newlines` rather than
+    /// those of the encoding detected from the file's start (a document opened in a named
+    /// encoding, or saved in its own). Only the byte rule's indexes are cached.
+    pub fn open_cached_as(
+        path: &Path,
+        cache: Option<&IndexCache>,
+        newlines: Option<Newlines>,
+    ) -> Result<Arc<Source>> {
+        Source::open_from(path, 0, None, None, cache, newlines)
     }
 
     /// Opens `path` like [`Source::open`], taking only its first `upto` bytes (the extent a
@@ -211,7 +239,7 @@ impl Source {
         upto: usize,
         cache: Option<&IndexCache>,
     ) -> Result<Arc<Source>> {
-        Source::open_from(path, 0, Some(upto), None, cache)
+        Source::open_from(path, 0, Some(upto), None, cache, None)
     }
 
     /// The bytes another program appended to the file of `newest` (the newest source of a
@@ -232,7 +260,14 @@ impl Source {
             grows: newest.is_tail.then_some(newest),
         };
         let base = if newest.is_tail { newest.base } else { end };
-        Source::open_from(&newest.path, base, upto, Some(tail), newest.cache.as_ref())
+        Source::open_from(
+            &newest.path,
+            base,
+            upto,
+            Some(tail),
+            newest.cache.as_ref(),
+            Some(newest.newlines),
+        )
     }
 
     fn open_from(
@@ -241,6 +276,7 @@ impl Source {
         upto: Option<usize>,
         tail: Option<Tail<'_>>,
         cache: Option<&IndexCache>,
+        newlines: Option<Newlines>,
     ) -> Result<Arc<Source>> {
         // Before the open: a file changed after this instant has a later ctime.
         let before = std::time::SystemTime::now();
@@ -282,8 +318,12 @@ impl Source {
         sys::read_fully_at(content, &mut sample, base)
             .map_err(|e| Error::io(path, "cannot read", e))?;
         let samples = sample_hashes(content, base, size);
-        // Only whole files are cached: a tail or a prefix is not what a later open maps.
-        let whole = base == 0 && upto.is_none() && tail.is_none() && len > 0;
+        let encoding = Encoding::detect(&sample, len > SAMPLE);
+        let newlines = newlines.unwrap_or(encoding.newlines());
+        // Only whole files are cached: a tail or a prefix is not what a later open maps. The
+        // cache holds counts of the byte rule only (its entries do not say which rule).
+        let whole =
+            base == 0 && upto.is_none() && tail.is_none() && len > 0 && newlines == Newlines::Byte;
         let stamp = cache
             .filter(|_| whole)
             .map(|c| Stamp::of(&meta, before, c.racy_margin()));
@@ -311,8 +351,9 @@ impl Source {
                 size: size as u64,
                 ..FileIdentity::of(&meta)
             },
-            line_ending: detect_line_ending(&sample),
-            encoding: Encoding::detect(&sample, len > SAMPLE),
+            line_ending: detect_line_ending(&sample, newlines),
+            encoding,
+            newlines,
             index: match (tail.and_then(|t| t.grows), cached) {
                 (Some(shorter), _) => LineIndex::with_prefix(len, &shorter.index),
                 (None, Some(cached)) => cached,
@@ -467,6 +508,11 @@ impl Source {
     /// Encoding seen in the sample.
     pub fn encoding(&self) -> Encoding {
         self.encoding
+    }
+
+    /// Which units of the file its line index counts as breaks.
+    pub fn newlines(&self) -> Newlines {
+        self.newlines
     }
 
     /// True once a read of the mapping faulted because the file shrank under it: bytes read
@@ -635,13 +681,6 @@ impl Source {
             sys::prefetch_pages(map, self.delta + start, end.saturating_sub(start));
         }
     }
-
-    /// One byte of the original, or `None` past the end.
-    pub(crate) fn byte(&self, at: usize) -> Option<u8> {
-        self.map
-            .as_ref()
-            .and_then(|m| m.get(self.delta + at).copied())
-    }
 }
 
 impl Indexed for Source {
@@ -649,8 +688,13 @@ impl Indexed for Source {
         Source::slice(self, start, end)
     }
 
-    fn byte(&self, at: usize) -> Option<u8> {
-        Source::byte(self, at)
+    fn following(&self, at: usize) -> &[u8] {
+        let at = at.min(self.len);
+        Source::slice(self, at, (at + 2).min(self.len))
+    }
+
+    fn newlines(&self) -> Newlines {
+        self.newlines
     }
 
     fn release(&self, start: usize, end: usize) {
@@ -776,10 +820,31 @@ pub(crate) fn sample_hashes(file: &File, base: usize, size: usize) -> Vec<(usize
         .collect()
 }
 
-fn detect_line_ending(sample: &[u8]) -> LineEnding {
-    let crlf = memchr::memmem::find_iter(sample, b"\r\n").count();
-    let lf = bytecount::count(sample, b'\n') - crlf;
-    let cr = bytecount::count(sample, b'\r') - crlf;
+fn detect_line_ending(sample: &[u8], nl: Newlines) -> LineEnding {
+    let (crlf, lf, cr) = if nl == Newlines::Byte {
+        let crlf = memchr::memmem::find_iter(sample, b"\r\n").count();
+        let lf = bytecount::count(sample, b'\n') - crlf;
+        let cr = bytecount::count(sample, b'\r') - crlf;
+        (crlf, lf, cr)
+    } else {
+        // Breaks (standalone: a CRLF counts at its CR) and LFs; the rest follows.
+        let pairs = sample.len() / 2 * 2;
+        let sample = &sample[..pairs];
+        let breaks = nl.count_standalone(sample);
+        let (mut lf_units, mut cr_units) = (0, 0);
+        let mut at = 0;
+        while let Some(i) = nl.find(&sample[at..]) {
+            if nl.first_unit(&sample[at + i..]) == b'\n' {
+                lf_units += 1;
+            } else {
+                cr_units += 1;
+            }
+            at += i + 2;
+        }
+        // Each CRLF is one LF unit and one CR unit but one break.
+        let crlf = lf_units + cr_units - breaks;
+        (crlf, lf_units - crlf, cr_units - crlf)
+    };
     if crlf > lf && crlf >= cr {
         LineEnding::CrLf
     } else if cr > lf && cr > crlf {
@@ -795,9 +860,20 @@ mod tests {
 
     #[test]
     fn detects_line_endings() {
-        assert_eq!(detect_line_ending(b"a\r\nb\r\nc\n"), LineEnding::CrLf);
-        assert_eq!(detect_line_ending(b"a\nb\nc\r\n"), LineEnding::Lf);
-        assert_eq!(detect_line_ending(b"a\rb\rc\n"), LineEnding::Cr);
-        assert_eq!(detect_line_ending(b""), LineEnding::Lf);
+        let byte = Newlines::Byte;
+        assert_eq!(detect_line_ending(b"a\r\nb\r\nc\n", byte), LineEnding::CrLf);
+        assert_eq!(detect_line_ending(b"a\nb\nc\r\n", byte), LineEnding::Lf);
+        assert_eq!(detect_line_ending(b"a\rb\rc\n", byte), LineEnding::Cr);
+        assert_eq!(detect_line_ending(b"", byte), LineEnding::Lf);
+        for (text, want) in [
+            ("a\r\nb\r\n\u{A0D}c\n", LineEnding::CrLf),
+            ("a\nb\n\u{D0A}\u{A0D}c\r\n", LineEnding::Lf),
+            ("a\rb\rc\n", LineEnding::Cr),
+        ] {
+            let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+            assert_eq!(detect_line_ending(&le, Newlines::Utf16Le), want, "{text:?}");
+            assert_eq!(detect_line_ending(&be, Newlines::Utf16Be), want, "{text:?}");
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! conversions. A [`View`] borrows one version of a document (the live one, or a
 //! [`crate::Snapshot`]), so every read it answers is consistent.
 
-use crate::breaks::break_len_at;
+use crate::breaks::Newlines;
 use crate::charset::Charset;
 use crate::text::{PositionEncoding, Walk};
 use crate::tree::{Bufs, PieceIter, PieceTree, Seek, Src};
@@ -235,6 +235,43 @@ impl<'a> View<'a> {
         }
     }
 
+    /// Which units of the document are line breaks. O(1).
+    pub fn newlines(&self) -> Newlines {
+        self.bufs.newlines()
+    }
+
+    /// `b'\n'` / `b'\r'` if the code unit at `at` (a unit boundary) is that break unit, else 0.
+    /// O(log n).
+    pub(crate) fn break_unit_at(&self, at: usize) -> u8 {
+        let nl = self.newlines();
+        let mut unit = [0u8; 2];
+        for (k, b) in unit.iter_mut().enumerate().take(nl.unit()) {
+            match self.byte_at(at + k) {
+                Some(x) => *b = x,
+                None => return 0,
+            }
+        }
+        nl.first_unit(&unit[..nl.unit()])
+    }
+
+    /// Length in bytes of the line break starting at `at` (a unit boundary), 0 if none.
+    /// O(log n).
+    pub(crate) fn break_len_at(&self, at: usize) -> usize {
+        let u = self.newlines().unit();
+        match self.break_unit_at(at) {
+            b'\n' => u,
+            b'\r' if self.break_unit_at(at + u) == b'\n' => 2 * u,
+            b'\r' => u,
+            _ => 0,
+        }
+    }
+
+    /// True if `at` lies between the CR and the LF of a CRLF. O(log n).
+    pub(crate) fn inside_crlf(&self, at: usize) -> bool {
+        let u = self.newlines().unit();
+        at >= u && self.break_unit_at(at - u) == b'\r' && self.break_unit_at(at) == b'\n'
+    }
+
     /// Byte offset where line `line` starts. O(log n) plus a scan of at most one index block.
     /// Errors: [`Error::OutOfBounds`] past the last line, [`Error::NotIndexedYet`].
     pub fn line_start(&self, line: usize) -> Result<usize> {
@@ -243,9 +280,12 @@ impl<'a> View<'a> {
         }
         match self.tree.seek_line(line, &self.bufs) {
             Seek::At(x) => {
-                let split_crlf =
-                    self.byte_at(x - 1) == Some(b'\r') && self.byte_at(x) == Some(b'\n');
-                Ok(x + usize::from(split_crlf))
+                let split_crlf = self.inside_crlf(x);
+                Ok(x + if split_crlf {
+                    self.newlines().unit()
+                } else {
+                    0
+                })
             }
             Seek::Beyond => Err(Error::OutOfBounds(format!(
                 "line {line} is past the end of the document ({} lines)",
@@ -262,7 +302,7 @@ impl<'a> View<'a> {
             .tree
             .prefix(at, &self.bufs)
             .ok_or_else(|| self.not_indexed(format!("offset {at}")))?;
-        let inside_crlf = prefix.last_cr && self.byte_at(at) == Some(b'\n');
+        let inside_crlf = prefix.last_cr && self.break_unit_at(at) == b'\n';
         Ok(prefix.breaks - usize::from(inside_crlf))
     }
 
@@ -292,9 +332,11 @@ impl<'a> View<'a> {
         let slices = self
             .chunks(start, self.len())
             .flat_map(|chunk| chunk.chunks(SCAN_LIMIT));
+        let nl = self.newlines();
+        // (Pieces, and so chunks, start at unit boundaries; SCAN_LIMIT is a multiple of 2.)
         for chunk in slices {
-            if let Some(i) = memchr::memchr2(b'\n', b'\r', chunk) {
-                let brk = break_len_at(&chunk[i..], self.byte_at(at + i + 1));
+            if let Some(i) = nl.find(chunk) {
+                let brk = self.break_len_at(at + i);
                 return (at + i, at + i + brk, true, at + i - start);
             }
             at += chunk.len();
@@ -322,12 +364,11 @@ impl<'a> View<'a> {
 
     /// Length of the line break that ends right before `at` (0 if none).
     fn break_before(&self, at: usize) -> usize {
-        match (
-            at.checked_sub(2).and_then(|p| self.byte_at(p)),
-            at.checked_sub(1).and_then(|p| self.byte_at(p)),
-        ) {
-            (Some(b'\r'), Some(b'\n')) => 2,
-            (_, Some(b'\n' | b'\r')) => 1,
+        let u = self.newlines().unit();
+        let unit = |back: usize| at.checked_sub(back).map_or(0, |p| self.break_unit_at(p));
+        match (unit(2 * u), unit(u)) {
+            (b'\r', b'\n') => 2 * u,
+            (_, b'\n' | b'\r') => u,
             _ => 0,
         }
     }
@@ -412,19 +453,23 @@ impl<'a> View<'a> {
     /// Start of the line holding byte `at`: scans back for the previous break.
     fn line_start_before(&self, at: usize) -> usize {
         const STEP: usize = 256 * 1024;
-        let mut end = at;
+        let nl = self.newlines();
+        let u = nl.unit();
+        // A unit boundary at or before `at`: the scans start at one.
+        let mut end = at - at % u;
         let mut buf = Vec::new();
         while end > 0 {
             let start = end.saturating_sub(STEP);
             let hay = self.contiguous(start, end, &mut buf);
             let mut search = hay;
-            while let Some(i) = memchr::memrchr2(b'\n', b'\r', search) {
+            while let Some(i) = nl.rfind(search) {
                 let pos = start + i;
                 // A CR whose LF is at `at` ends its break after `at`: keep looking.
-                let ends_after =
-                    hay[i] == b'\r' && pos + 1 == at && self.byte_at(at) == Some(b'\n');
+                let ends_after = nl.first_unit(&hay[i..]) == b'\r'
+                    && pos + u == at
+                    && self.break_unit_at(at) == b'\n';
                 if !ends_after {
-                    return pos + 1;
+                    return pos + u;
                 }
                 search = &search[..i];
             }

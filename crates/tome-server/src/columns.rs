@@ -36,8 +36,15 @@ pub fn walk(
         }
         let last = end == len;
         let mut i = 0;
+        // (ASCII bytes are one column each, but not in UTF-16, where a zero byte is half of
+        // a character; blocks of UTF-16 start at even offsets, and so at unit boundaries.)
+        let ascii_compatible = !cs.is_utf16();
         while i < block.len() && acc < cols {
-            let ascii = block[i..].iter().take_while(|b| b.is_ascii()).count();
+            let ascii = if ascii_compatible {
+                block[i..].iter().take_while(|b| b.is_ascii()).count()
+            } else {
+                0
+            };
             if ascii > 0 {
                 let take = ascii.min(cols - acc);
                 acc += take;
@@ -158,5 +165,18 @@ mod tests {
             walk(on(&s), s.len(), BLOCK, Utf32, Charset::Utf8),
             (BLOCK + 2, BLOCK)
         );
+    }
+
+    #[test]
+    fn utf16_columns_count_code_units_not_bytes() {
+        let s = "ab🦀\u{A0D}c";
+        let le: Vec<u8> = s.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let cs = Charset::Utf16Le;
+        assert_eq!(count(on(&le), le.len(), Utf16, cs), 6);
+        assert_eq!(count(on(&le), le.len(), Utf32, cs), 5);
+        assert_eq!(count(on(&le), le.len(), Utf8, cs), 1 + 1 + 4 + 3 + 1);
+        assert_eq!(walk(on(&le), le.len(), 2, Utf16, cs), (4, 2));
+        assert_eq!(walk(on(&le), le.len(), 3, Utf16, cs), (4, 2)); // inside the pair
+        assert_eq!(walk(on(&le), le.len(), 4, Utf16, cs), (8, 4));
     }
 }

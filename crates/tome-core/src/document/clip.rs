@@ -93,11 +93,12 @@ impl Document {
                 self.len()
             )));
         }
-        let ends_line =
-            range.is_empty() || matches!(self.view().byte_at(range.end - 1), Some(b'\n' | b'\r'));
+        let u = self.newlines().unit();
+        // (An empty range, or shorter than a code unit, is no line to complete.)
+        let ends_line = range.len() < u || self.view().break_unit_at(range.end - u) != 0;
         Ok(Clip {
             line_break: if whole_lines && !ends_line {
-                self.line_ending().as_bytes()
+                self.line_ending().bytes_in(self.newlines())
             } else {
                 b""
             },

@@ -12,7 +12,6 @@ use std::ops::Range;
 
 use super::history::{classify, Change, SPLICE_LIMIT};
 use super::{bufs, Changed, Document};
-use crate::breaks::Info;
 use crate::journal::{Part as JPart, Record, Splice as JSplice};
 use crate::tree::{Piece, Src, MAX_ADD_PIECE};
 use crate::{Error, Result};
@@ -164,6 +163,7 @@ impl Document {
                 self.len()
             )));
         }
+        self.check_units(edits)?;
         // Insertions at an offset go before a deletion starting there; equal keys keep their order.
         edits.sort_by_key(|e| (e.range.start, e.range.end));
         if let Some(w) = edits.windows(2).find(|w| w[0].range.end > w[1].range.start) {
@@ -171,6 +171,52 @@ impl Document {
                 "{}..{} overlaps {}..{}",
                 w[0].range.start, w[0].range.end, w[1].range.start, w[1].range.end
             )));
+        }
+        Ok(())
+    }
+
+    /// In a UTF-16 document, every edit must start and end on a code unit boundary (an even
+    /// offset) that is not inside a surrogate pair, and insert whole units: the pieces then
+    /// always start at unit boundaries, which the line-break rule needs (see
+    /// [`crate::breaks::Newlines`]). Cost: O(edits).
+    fn check_units(&self, edits: &[Edit]) -> Result<()> {
+        let nl = self.newlines();
+        let u = nl.unit();
+        if u == 1 {
+            return Ok(());
+        }
+        let be = nl == crate::breaks::Newlines::Utf16Be;
+        let view = self.view();
+        let unit = |at: usize| -> Option<u16> {
+            let b = [view.byte_at(at)?, view.byte_at(at + 1)?];
+            Some(if be {
+                u16::from_be_bytes(b)
+            } else {
+                u16::from_le_bytes(b)
+            })
+        };
+        // Inside a pair: a low surrogate right after a high one.
+        let inside_pair = |at: usize| {
+            at >= 2
+                && unit(at).is_some_and(|c| (0xDC00..0xE000).contains(&c))
+                && unit(at - 2).is_some_and(|c| (0xD800..0xDC00).contains(&c))
+        };
+        for e in edits {
+            for at in [e.range.start, e.range.end] {
+                if at % u != 0 || inside_pair(at) {
+                    return Err(Error::OutOfBounds(format!(
+                        "offset {at} is inside a character of this {} document",
+                        self.encoding.name()
+                    )));
+                }
+            }
+            if e.text.len() % u != 0 {
+                return Err(Error::OutOfBounds(format!(
+                    "inserted text of {} bytes is not whole {} code units",
+                    e.text.len(),
+                    self.encoding.name()
+                )));
+            }
         }
         Ok(())
     }
@@ -209,7 +255,7 @@ impl Document {
         Piece {
             src: Src::Add(r.block),
             start: r.start,
-            info: Info::of(chunk),
+            info: self.newlines().info(chunk),
         }
     }
 }

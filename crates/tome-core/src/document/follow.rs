@@ -49,7 +49,9 @@ impl Document {
             source: std::io::Error::other("the document has no path"),
         })?;
         let cache = self.index_cache();
-        let mut fresh = Document::open_cached(&path, OnInterruptedSave::Refuse, cache.as_ref())?;
+        let chosen = self.encoding_chosen.then_some(self.encoding);
+        let mut fresh =
+            Document::open_cached_as(&path, OnInterruptedSave::Refuse, cache.as_ref(), chosen)?;
         let places = self.bookmark_places();
         self.sources = std::mem::take(&mut fresh.sources);
         self.add = std::mem::take(&mut fresh.add);

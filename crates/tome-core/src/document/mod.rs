@@ -202,6 +202,22 @@ impl Document {
         choice: OnInterruptedSave,
         cache: Option<&IndexCache>,
     ) -> Result<Document> {
+        Document::open_cached_as(path, choice, cache, None)
+    }
+
+    /// Opens `path` like [`Document::open_cached`], in `encoding` if given rather than the one
+    /// detected (its line index then counts that encoding's line breaks: UTF-16's are not
+    /// UTF-8's). Errors: also [`Error::UnsupportedEncoding`] for an encoding that cannot be
+    /// edited.
+    pub fn open_cached_as(
+        path: &Path,
+        choice: OnInterruptedSave,
+        cache: Option<&IndexCache>,
+        encoding: Option<Encoding>,
+    ) -> Result<Document> {
+        if let Some(e) = encoding.filter(|e| !e.is_supported()) {
+            return Err(Error::UnsupportedEncoding(e.name().to_owned()));
+        }
         let found = in_place::find_interrupted(path, backup_record::default_dir().as_deref());
         if let Some(save) = found.saves.first() {
             match choice {
@@ -213,15 +229,15 @@ impl Document {
                 OnInterruptedSave::Keep => {}
             }
         }
-        let source = Source::open_cached(path, cache)?;
+        let source = Source::open_cached_as(path, cache, encoding.map(Encoding::newlines))?;
         crate::save::remove_stale_temps(path);
         let read_only = !sys::writable(path);
         let mut doc = Document {
             path: Some(path.to_path_buf()),
             buffers: clip::new_buffers_id(),
             line_ending: source.line_ending(),
-            encoding: source.encoding(),
-            encoding_chosen: false,
+            encoding: encoding.unwrap_or(source.encoding()),
+            encoding_chosen: encoding.is_some(),
             sources: vec![source],
             add: AddBuffer::default(),
             tree: PieceTree::default(),
@@ -252,6 +268,12 @@ impl Document {
             vec![bufs(&self.sources, &self.add).original(source, 0, len)]
         };
         PieceTree::from_pieces(pieces)
+    }
+
+    /// Which units of the document's bytes are line breaks (its encoding's; its files' line
+    /// indexes count the same). O(1).
+    pub fn newlines(&self) -> crate::breaks::Newlines {
+        bufs(&self.sources, &self.add).newlines()
     }
 
     /// A reader over the current version. O(1).
@@ -328,12 +350,15 @@ impl Document {
     }
 
     /// Reads the document's bytes in `encoding` from now on (the bytes do not change: only
-    /// how they are shown, and how later edits' text is written). O(1): every encoding a
-    /// document can have counts line breaks as the same bytes (see [`crate::charset`]).
+    /// how they are shown, and how later edits' text is written). O(1) between encodings with
+    /// the same line breaks (UTF-8 and the ASCII-compatible ones: see [`crate::charset`]).
+    /// Between those and UTF-16 the line breaks are other bytes: the file is opened again with
+    /// the new rule and indexed again (in the background, as at open), which needs a document
+    /// without edits or undo history (as just opened or reloaded).
     ///
     /// Errors: [`Error::Dirty`] if the document has changes not saved (text already written
-    /// in the old encoding would read as other characters), [`Error::UnsupportedEncoding`]
-    /// for an encoding that cannot be edited.
+    /// in the old encoding would read as other characters), or, when the line breaks change,
+    /// any undo history; [`Error::UnsupportedEncoding`] for an encoding that cannot be edited.
     pub fn set_encoding(&mut self, encoding: Encoding) -> Result<()> {
         if !encoding.is_supported() {
             return Err(Error::UnsupportedEncoding(encoding.name().to_owned()));
@@ -345,8 +370,40 @@ impl Document {
                 self.encoding.name()
             )));
         }
+        if encoding.newlines() != self.newlines() {
+            self.reindex_as(encoding)?;
+        }
         self.encoding = encoding;
         self.encoding_chosen = true;
+        Ok(())
+    }
+
+    /// Opens the document's file again with `encoding`'s line-break rule and makes it the
+    /// whole document (see [`Document::set_encoding`]). Cost: a mapping and a new background
+    /// index.
+    fn reindex_as(&mut self, encoding: Encoding) -> Result<()> {
+        let history = !self.history.undo.is_empty() || !self.history.redo.is_empty();
+        if history || self.sources.len() != 1 || self.is_dirty() {
+            return Err(Error::Dirty(format!(
+                "{} has other line breaks than {}: reload the file (or open it again) before \
+                 reading it as {}",
+                encoding.name(),
+                self.encoding.name(),
+                encoding.name()
+            )));
+        }
+        let Some(path) = self.path.clone() else {
+            return Err(Error::Dirty(format!(
+                "a document without a file cannot be read as {}",
+                encoding.name()
+            )));
+        };
+        let cache = self.index_cache();
+        let source = Source::open_cached_as(&path, cache.as_ref(), Some(encoding.newlines()))?;
+        self.sources = vec![source];
+        self.tree = self.whole_source_tree(0);
+        let base = self.current_source().clone();
+        self.restart_journal(&base);
         Ok(())
     }
 

@@ -200,7 +200,9 @@ impl Document {
                     }
                 }
                 Part::Sealed(block) => {
-                    let chunks: Vec<Info> = block.chunks(MAX_ADD_PIECE).map(Info::of).collect();
+                    let nl = self.newlines();
+                    let chunks: Vec<Info> =
+                        block.chunks(MAX_ADD_PIECE).map(|c| nl.info(c)).collect();
                     let at = self.add.push_sealed(block);
                     let mut start = at.start;
                     for info in chunks {

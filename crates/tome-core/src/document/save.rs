@@ -59,7 +59,10 @@ impl SaveJob {
         if report.method == save::SaveMethod::InPlace {
             self.forget_cached_index(&report.path);
         }
-        if let Ok(source) = Source::open_cached(&report.path, self.cache.as_ref()) {
+        // The saved file is in the document's encoding: index it with its line-break rule
+        // (not one detected again from its first bytes).
+        let newlines = Some(self.snapshot.view().newlines());
+        if let Ok(source) = Source::open_cached_as(&report.path, self.cache.as_ref(), newlines) {
             let _ = self.opened.set(source);
         }
         Ok(report)
@@ -129,7 +132,7 @@ impl Document {
         self.path = Some(job.target);
         let opened = match job.opened.into_inner() {
             Some(source) => Ok(source),
-            None => Source::open_cached(&report.path, job.cache.as_ref()),
+            None => Source::open_cached_as(&report.path, job.cache.as_ref(), Some(self.newlines())),
         };
         if let Ok(source) = opened {
             if let (Some(store), Some(stamp)) = (&self.bookmark_store, source.stamp_if_unchanged())

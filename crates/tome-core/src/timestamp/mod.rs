@@ -43,6 +43,10 @@ pub fn detect_layout(
     only: Option<TimeFormat>,
     current: (i32, u8),
 ) -> Option<TimeLayout> {
+    // Timestamps are read as ASCII bytes between single-byte line breaks: not in UTF-16.
+    if view.newlines() != crate::breaks::Newlines::Byte {
+        return None;
+    }
     let len = view.len();
     let mut bufs = [Vec::new(), Vec::new()];
     let [a, b] = &mut bufs;

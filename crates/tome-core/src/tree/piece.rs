@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::block::Block;
-use crate::breaks::{nth_standalone_end, Info};
+use crate::breaks::{Info, Newlines};
 use crate::line_index::BLOCK;
 use crate::source::Source;
 
@@ -56,6 +56,19 @@ pub(crate) enum Nth {
 }
 
 impl<'a> Bufs<'a> {
+    /// Which units are line breaks: the sources' rule (a document opens and saves every one
+    /// of its files with its encoding's rule, so they agree).
+    pub fn newlines(&self) -> Newlines {
+        self.sources
+            .first()
+            .map_or(Newlines::Byte, |s| s.newlines())
+    }
+
+    /// The summary of `bytes` under the buffers' rule. Cost: O(n).
+    pub fn info(&self, bytes: &[u8]) -> Info {
+        self.newlines().info(bytes)
+    }
+
     /// The bytes of a piece. Cost: O(1).
     pub fn bytes(&self, p: &Piece) -> &'a [u8] {
         match p.src {
@@ -76,14 +89,16 @@ impl<'a> Bufs<'a> {
         let src = &self.sources[source as usize];
         let bytes = end - start;
         let breaks = src.index().count_range(&**src, start, end);
+        let nl = src.newlines();
+        let u = nl.unit();
         Piece {
             src: Src::Original(source),
             start,
             info: Info {
                 bytes,
                 breaks: breaks.unwrap_or(0),
-                first_lf: bytes > 0 && src.byte(start) == Some(b'\n'),
-                last_cr: bytes > 0 && src.byte(end - 1) == Some(b'\r'),
+                first_lf: bytes > 0 && nl.first_unit(src.slice(start, end)) == b'\n',
+                last_cr: bytes >= u && nl.first_unit(src.slice(end - u, end)) == b'\r',
                 known: breaks.is_some(),
             },
         }
@@ -97,7 +112,7 @@ impl<'a> Bufs<'a> {
             Src::Add(_) => Piece {
                 src: p.src,
                 start: p.start + from,
-                info: Info::of(&self.bytes(p)[from..to]),
+                info: self.info(&self.bytes(p)[from..to]),
             },
         }
     }
@@ -120,7 +135,9 @@ impl<'a> Bufs<'a> {
             return (self.sub(p, 0, k), self.sub(p, k, len));
         }
         let bytes = self.bytes(p);
-        let (first_lf, last_cr) = (bytes[k] == b'\n', bytes[k - 1] == b'\r');
+        let nl = self.newlines();
+        let first_lf = nl.first_unit(&bytes[k..]) == b'\n';
+        let last_cr = k >= nl.unit() && nl.first_unit(&bytes[k - nl.unit()..k]) == b'\r';
         let joined = usize::from(first_lf && last_cr);
         let other_info = |bytes_: usize, first_lf: bool, last_cr: bool| Info {
             bytes: bytes_,
@@ -162,29 +179,37 @@ impl<'a> Bufs<'a> {
                     ..p.info
                 })
             }
-            Src::Add(_) => Some(Info::of(self.bytes(p))),
+            Src::Add(_) => Some(self.info(self.bytes(p))),
         }
     }
 
     /// Where the `n`-th (1-based) break of `p`, counted standalone, ends.
     pub fn nth_end(&self, p: &Piece, n: usize) -> Nth {
+        let nl = self.newlines();
         let Src::Original(s) = p.src else {
-            return nth_standalone_end(self.bytes(p), false, n).map_or(Nth::Beyond, Nth::At);
+            return nl
+                .nth_standalone_end(self.bytes(p), false, n)
+                .map_or(Nth::Beyond, Nth::At);
         };
         if p.len() <= 2 * BLOCK {
-            return nth_standalone_end(self.bytes(p), false, n).map_or(Nth::Beyond, Nth::At);
+            return nl
+                .nth_standalone_end(self.bytes(p), false, n)
+                .map_or(Nth::Beyond, Nth::At);
         }
         let src = &self.sources[s as usize];
         let (start, end) = (p.start, p.end());
+        let u = nl.unit();
+        let unit_is = |at: usize, c: u8| nl.first_unit(src.slice(at, (at + u).min(src.len()))) == c;
         match src.index().nth_break_from(&**src, start, n) {
             Err(()) => Nth::NotYet,
             Ok(None) => Nth::Beyond,
-            Ok(Some(q)) if q < end => {
-                let crlf =
-                    src.byte(q) == Some(b'\n') && q > start && src.byte(q - 1) == Some(b'\r');
-                Nth::At(q - start + usize::from(!crlf))
+            // `q` is the last byte of the break; `last` the start of its last unit.
+            Ok(Some(q)) if q + 1 - u < end => {
+                let last = q + 1 - u;
+                let crlf = unit_is(last, b'\n') && last >= start + u && unit_is(last - u, b'\r');
+                Nth::At(if crlf { last - start } else { q + 1 - start })
             }
-            Ok(Some(q)) if q == end && src.byte(end - 1) == Some(b'\r') => Nth::At(end - start),
+            Ok(Some(q)) if q + 1 - u == end && unit_is(end - u, b'\r') => Nth::At(end - start),
             Ok(Some(_)) => Nth::Beyond,
         }
     }

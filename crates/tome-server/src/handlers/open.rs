@@ -61,8 +61,14 @@ impl Backend {
                     None
                 })
             });
-            let mut doc =
-                Document::open_cached(&path, choice, cache.as_ref()).map_err(from_core)?;
+            // A UTF-16 label is needed at open: its line breaks are other bytes, which the line
+            // index counts from the start (other encodings are set after, knowing the BOM).
+            let utf16 = match &label {
+                Some(l) => Some(encoding_of(l, false)?).filter(|e| e.charset().is_utf16()),
+                None => None,
+            };
+            let mut doc = Document::open_cached_as(&path, choice, cache.as_ref(), utf16)
+                .map_err(from_core)?;
             match &label {
                 Some(l) => {
                     let bom = doc.encoding() == Encoding::Utf8Bom;
