@@ -87,10 +87,11 @@ class ServerErrors(ServerTest):
             doc.reopen_with_encoding("no-such-encoding")
 
     def test_unsupported_encoding(self) -> None:
-        path = self.path("u16.txt", "\ufeffhello\n".encode("utf-16-le"))
+        # UTF-32 is detected but refused (UTF-16 files are edited).
+        path = self.path("u32.txt", "\ufeffhello\n".encode("utf-32-le"))
         with self.assertRaises(UnsupportedEncoding) as caught:
             self.client.open(path)
-        self.assertIn("16", caught.exception.data["encoding"])
+        self.assertIn("32", caught.exception.data["encoding"])
         self.assertEqual(self.client.open(path, encoding="binary").opened.encoding, "binary")
 
     def test_compressed_document_is_read_only(self) -> None:
