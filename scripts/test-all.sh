@@ -4,7 +4,7 @@
 # hundreds of MiB), runs every crate's tests, then the Neovim plugin's tests against the real
 # server (scripts/test-nvim.sh installs Neovim, tmux and luacheck if they are missing), files on
 # another host over a real sshd on 127.0.0.1 (scripts/test-nvim-remote.sh), the Python
-# client's tests against the same binary (scripts/test-python.sh: python3 only), the
+# client's tests against the same binary (scripts/test-python.sh: pytest in a venv it makes), the
 # VS Code extension's unit and browser tests (scripts/test-vscode.sh: npm, Debian's chromium),
 # and its end-to-end test in real VS Code (scripts/test-vscode-e2e.sh: installs code-server
 # 4.100.3 from npm on first use, then takes about 15 s).
