@@ -31,7 +31,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod base64;
+pub mod base64;
 mod clips;
 mod columns;
 mod compressed;

@@ -106,11 +106,7 @@ pub(crate) fn save_file_after(
     saved: Option<&unchanged::Saved>,
 ) -> Result<SaveReport> {
     let started = Instant::now();
-    let target = resolve_symlink(target)?;
-    let existing = std::fs::metadata(&target).ok();
-    if existing.as_ref().is_some_and(|m| !m.is_file()) {
-        return Err(Error::NotRegularFile(target));
-    }
+    let (target, existing) = resolve_target(target)?;
     if let Some(meta) = &existing {
         let first = unchanged::first_change(&view, meta, saved);
         let plan = in_place::Plan::choose(&view, meta, saved, first);
@@ -119,6 +115,17 @@ pub(crate) fn save_file_after(
         }
     }
     save_by_rename(view, &target, existing.as_ref(), control, started)
+}
+
+/// The file a save of `target` writes (a symbolic link's target) and what is there now, if
+/// anything: refused if it is not a regular file.
+fn resolve_target(target: &Path) -> Result<(std::path::PathBuf, Option<std::fs::Metadata>)> {
+    let target = resolve_symlink(target)?;
+    let existing = std::fs::metadata(&target).ok();
+    if existing.as_ref().is_some_and(|m| !m.is_file()) {
+        return Err(Error::NotRegularFile(target));
+    }
+    Ok((target, existing))
 }
 
 /// True if `choice` asks for an in-place save, or leaves it to us and the file is one where it
@@ -185,11 +192,7 @@ pub fn save_new_file(
     fill: impl FnOnce(&std::fs::File) -> Result<u64>,
 ) -> Result<SaveReport> {
     let started = Instant::now();
-    let target = resolve_symlink(target)?;
-    let existing = std::fs::metadata(&target).ok();
-    if existing.as_ref().is_some_and(|m| !m.is_file()) {
-        return Err(Error::NotRegularFile(target));
-    }
+    let (target, existing) = resolve_target(target)?;
     let mut written = 0;
     rename_into(
         &target,

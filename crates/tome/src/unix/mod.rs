@@ -153,28 +153,9 @@ pub fn line_json(line: usize, offset: usize, bytes: &[u8]) -> serde_json::Value 
         "text": String::from_utf8_lossy(bytes),
     });
     if std::str::from_utf8(bytes).is_err() {
-        v["base64"] = base64(bytes).into();
+        v["base64"] = tome_server::base64::encode(bytes).into();
     }
     v
-}
-
-/// Standard base64 with padding (RFC 4648).
-fn base64(bytes: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(c.get(1).copied().unwrap_or(0)) << 8)
-            | u32::from(c.get(2).copied().unwrap_or(0));
-        for i in 0..4 {
-            if i <= c.len() {
-                s.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                s.push('=');
-            }
-        }
-    }
-    s
 }
 
 /// Turns the outcome of writing output into an exit: a closed pipe (`| head`) ends the command
@@ -185,23 +166,5 @@ pub fn output_result(r: io::Result<()>, ok: u8) -> Result<u8, Failure> {
         Ok(()) => Ok(ok),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ok),
         Err(e) => Err(Failure::new(ERROR, format!("write error: {e}"))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn base64_matches_rfc_4648() {
-        for (i, o) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(super::base64(i.as_bytes()), o);
-        }
     }
 }
