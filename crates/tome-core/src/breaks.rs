@@ -290,17 +290,25 @@ impl Newlines {
         if self == Newlines::Byte {
             return count_global(bytes, next.first().copied());
         }
+        self.global_breaks(bytes, next).count()
+    }
+
+    /// The breaks of `bytes` that end a line in the whole file (not the CR of a CRLF), as
+    /// `(position, byte)`; `next` holds the bytes after the slice. A UTF-16 rule's only.
+    fn global_breaks<'a>(
+        self,
+        bytes: &'a [u8],
+        next: &'a [u8],
+    ) -> impl Iterator<Item = (usize, u8)> + 'a {
         let u = self.unit();
-        self.breaks(bytes)
-            .filter(|&(p, c)| {
-                c == b'\n'
-                    || if p + 2 * u <= bytes.len() {
-                        self.unit_at(bytes, p + u) != b'\n'
-                    } else {
-                        self.next_unit(next) != b'\n'
-                    }
-            })
-            .count()
+        self.breaks(bytes).filter(move |&(p, c)| {
+            c == b'\n'
+                || if p + 2 * u <= bytes.len() {
+                    self.unit_at(bytes, p + u) != b'\n'
+                } else {
+                    self.next_unit(next) != b'\n'
+                }
+        })
     }
 
     /// [`nth_global`] under this rule: the position of the *last byte* of the break's last
@@ -311,15 +319,7 @@ impl Newlines {
         }
         debug_assert!(n >= 1);
         let u = self.unit();
-        self.breaks(bytes)
-            .filter(|&(p, c)| {
-                c == b'\n'
-                    || if p + 2 * u <= bytes.len() {
-                        self.unit_at(bytes, p + u) != b'\n'
-                    } else {
-                        self.next_unit(next) != b'\n'
-                    }
-            })
+        self.global_breaks(bytes, next)
             .nth(n - 1)
             .map(|(p, _)| p + u - 1)
     }
