@@ -262,6 +262,11 @@ impl Journal {
 impl Drop for Journal {
     fn drop(&mut self) {
         flush(&self.inner);
+        // The session's hold on the journal ends here, even while the flusher thread still has
+        // the file open for a moment (it upgrades its handle to flush, and a slow `fdatasync`
+        // can keep it a while): else a reopen of the same file in this process could find the
+        // journal "in use" and go without one. Nothing is logged after this.
+        let _ = self.inner.lock_file().unlock();
     }
 }
 
@@ -520,6 +525,23 @@ mod tests {
         });
         journal.sync();
         assert!(journal.failure().is_none());
+    }
+
+    /// A dropped journal is not in use any more, even while another handle to it (the
+    /// flusher's, during a flush) keeps its file open.
+    #[test]
+    fn a_dropped_journal_is_free_while_the_flusher_still_holds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("base.txt");
+        std::fs::write(&file, b"base\n").unwrap();
+        let base = Source::open(&file).unwrap();
+        let path = dir.path().join("j.journal");
+        let journal = Journal::create(path.clone(), &base).unwrap();
+        let flusher = Arc::clone(&journal.inner);
+        assert!(in_use(&path));
+        drop(journal);
+        assert!(!in_use(&path), "still locked by the flusher's handle");
+        drop(flusher);
     }
 
     /// A journal starts afresh over whatever its file held: after a restart (a save) the old
