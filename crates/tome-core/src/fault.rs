@@ -10,6 +10,9 @@
 //!   or network disk).
 //! * `TOME_TEST_SLOW_INDEX=<file name>:<n>` makes the line index of files with that name take
 //!   `n` ms more per MiB (a cold or slow disk: what clients do before the index completes).
+//! * `TOME_TEST_SLOW_SEARCH=<pattern>:<n>` makes every search for exactly that pattern take
+//!   `n` ms longer (cancellable): a search that outlasts what a client does meanwhile, whatever
+//!   the machine's speed (the editors' tests type while one runs).
 //!
 //! Without the feature every hook is an empty inline function.
 
@@ -59,6 +62,31 @@ pub(crate) fn slow_journal_sync() {
             std::thread::sleep(std::time::Duration::from_millis(ms));
         }
     }
+}
+
+/// Waits as long as `TOME_TEST_SLOW_SEARCH` (`pattern:ms`) says before a search for
+/// `pattern`, in short steps, returning early when `control` is cancelled.
+#[inline]
+pub fn slow_search(pattern: &str, control: &crate::Control) {
+    #[cfg(feature = "fault-injection")]
+    {
+        static SLOW: std::sync::OnceLock<Option<(String, u64)>> = std::sync::OnceLock::new();
+        let slow = SLOW.get_or_init(|| {
+            let v = std::env::var("TOME_TEST_SLOW_SEARCH").ok()?;
+            let (pattern, ms) = v.rsplit_once(':')?;
+            Some((pattern.into(), ms.parse().ok()?))
+        });
+        if let Some((slow_pattern, ms)) = slow {
+            if slow_pattern == pattern {
+                let until = std::time::Instant::now() + std::time::Duration::from_millis(*ms);
+                while std::time::Instant::now() < until && !control.is_cancelled() {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+            }
+        }
+    }
+    #[cfg(not(feature = "fault-injection"))]
+    let _ = (pattern, control);
 }
 
 /// Sleeps after the line index of `path` counted `bytes` more bytes, as long as

@@ -99,6 +99,7 @@ impl Backend {
         let work = blocking(move || {
             // Flow control, as on the document's worker (a page of matches is up to ~2 MB).
             backlog.wait_for_room_blocking();
+            tome_core::fault::slow_search(&p.query.pattern, &c);
             let found = run_search(&snapshot, &p, from, enc, &c)?;
             let n = found.matches.as_ref().map_or(1, Vec::len);
             let made = backlog.reserve(n * MATCH_BYTES);
