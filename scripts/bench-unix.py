@@ -17,6 +17,9 @@ Usage: scripts/bench-unix.py TOME_BIN FILE WORKDIR [RUNS] [--no-sed-i]
            synced) against `sed -i` and `sed -i` + `sync`, and `cp` + `sync` of the whole file
            (a floor for any tool that rewrites it). After an even number of runs both copies are
            compared with FILE (`cmp`). WORKDIR is removed at the end.
+  replace, many: the same with a word on most lines (`DEBUG` ↔ `DEBUX`: millions of matches,
+           the whole file rewritten), against `sed -i 's/X/Y/g'` (+ `sync`); the peak private
+           (anonymous) memory of `tome replace`, sampled every 20 ms from /proc/PID/smaps_rollup.
 """
 import os
 import shutil
@@ -35,6 +38,24 @@ def timed(cmd, env=None):
     t = time.perf_counter()
     out = subprocess.run(cmd, shell=True, check=True, stdout=subprocess.PIPE, env=env).stdout
     return time.perf_counter() - t, out
+
+
+def timed_peak(argv, env):
+    """Runs argv; its time and the peak of its anonymous memory (KiB), sampled every 20 ms."""
+    t = time.perf_counter()
+    p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)
+    peak = 0
+    while p.poll() is None:
+        try:
+            with open(f"/proc/{p.pid}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Anonymous:"):
+                        peak = max(peak, int(line.split()[1]))
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            pass
+        time.sleep(0.02)
+    assert p.returncode == 0, f"{argv}: exit {p.returncode}"
+    return time.perf_counter() - t, peak
 
 
 def median(xs):
@@ -170,6 +191,35 @@ def main():
     if not no_sed_i:
         row("sed -i", t_sed, base)
         row("sed -i && sync", t_sed_sync, base)
+    row("cp FILE && sync (whole-file rewrite floor)", t_cp, base)
+
+    x, y = "DEBUG", "DEBUX"
+    count = int(sh(f"grep -o -F -e '{x}' {path} | wc -l"))
+    print(f"\nreplace, many: {x} ↔ {y}, {count} matches")
+    t_tome, t_sed, t_sed_sync, peaks = [], [], [], []
+    for i in range(n):
+        frm, to = (x, y) if i % 2 == 0 else (y, x)
+        t, peak = timed_peak(
+            [tome, "replace", frm, to, tome_copy], dict(env, TOME_STATE_DIR=state)
+        )
+        t_tome.append(t)
+        peaks.append(peak)
+        if no_sed_i:
+            continue
+        t, _ = timed(f"sed -i 's/{frm}/{to}/g' {sed_copy}", env)
+        t_sed.append(t)
+        t, _ = timed(f"sed -i 's/{frm}/{to}/g' {sync_copy} && sync", env)
+        t_sed_sync.append(t)
+        if i == 0:
+            sh(f"cmp {tome_copy} {sed_copy}")
+            print("  byte-identical: tome's result = sed's result")
+    sh(f"cmp {tome_copy} {path}")
+    print(f"  after {n} runs (there and back) tome's copy = FILE")
+    print(f"  tome replace peak private memory: {' '.join(f'{p >> 10} MiB' for p in peaks)}")
+    base = row("tome replace (default save)", t_tome)
+    if not no_sed_i:
+        row("sed -i 's/X/Y/g'", t_sed, base)
+        row("sed -i 's/X/Y/g' && sync", t_sed_sync, base)
     row("cp FILE && sync (whole-file rewrite floor)", t_cp, base)
     print(f"\nload after: {open('/proc/loadavg').read().strip()}")
     shutil.rmtree(work)

@@ -169,11 +169,12 @@ fn spill_file() -> io::Result<File> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    /// The process budget is shared: these tests, which fill it, run one at a time.
-    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    /// The process budget is shared: the tests that fill it, or count on it not being full,
+    /// run one at a time.
+    pub(crate) static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
     #[test]
     fn blocks_past_the_budget_are_spilled_and_read_back() {

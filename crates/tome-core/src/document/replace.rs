@@ -10,9 +10,11 @@
 //! journal records the request (pattern, replacement, scope), which replays to the same result
 //! on the same content.
 
+use std::sync::Arc;
+
 use super::history::Change;
 use super::{Document, Snapshot};
-use crate::breaks::Info;
+use crate::block::Block;
 use crate::journal::Record;
 use crate::lines::Scope;
 use crate::plan::{Part, Plan};
@@ -191,23 +193,27 @@ impl Document {
         }
         self.log(|| record.clone());
         let mut pieces = Vec::with_capacity(plan.parts.len());
+        let nl = self.newlines();
+        // The block the last text part was in, and where the add buffer put it: consecutive
+        // parts share blocks.
+        let mut added: Option<(Arc<Block>, u32)> = None;
         for part in plan.parts {
             match part {
                 Part::Keep(ps) => pieces.extend(ps),
-                Part::Text(text) => {
-                    for chunk in text.chunks(MAX_ADD_PIECE) {
-                        pieces.push(self.push_added(chunk));
-                    }
-                }
-                Part::Sealed(block) => {
-                    let nl = self.newlines();
-                    let chunks: Vec<Info> =
-                        block.chunks(MAX_ADD_PIECE).map(|c| nl.info(c)).collect();
-                    let at = self.add.push_sealed(block);
-                    let mut start = at.start;
-                    for info in chunks {
+                Part::Text(block, range) => {
+                    let id = match &added {
+                        Some((b, id)) if Arc::ptr_eq(b, &block) => *id,
+                        _ => {
+                            let at = self.add.push_sealed(Arc::clone(&block));
+                            added = Some((Arc::clone(&block), at.block));
+                            at.block
+                        }
+                    };
+                    let mut start = range.start;
+                    for chunk in block[range].chunks(MAX_ADD_PIECE) {
+                        let info = nl.info(chunk);
                         pieces.push(Piece {
-                            src: Src::Add(at.block),
+                            src: Src::Add(id),
                             start,
                             info,
                         });
@@ -226,5 +232,64 @@ impl Document {
         }];
         self.record(changes, plan.first, None);
         Ok(plan.count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::sync::Arc;
+
+    use crate::add_buffer::BLOCK;
+    use crate::block::{Block, HEAP_BUDGET};
+    use crate::plan::Part;
+    use crate::{Control, Document, Matcher, Query};
+
+    /// A replace-all whose matches are close together (their text rewritten with them) but
+    /// with longer kept runs now and then: the new text between two kept runs lives in the
+    /// plan's sealed blocks, spilled past the budget, not in buffers of its own in memory.
+    #[test]
+    fn new_text_between_kept_runs_stays_within_the_memory_budget() {
+        let _serial = crate::block::tests::SERIAL
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("many.log");
+        // Groups of 20 lines with a match each (400 bytes apart: rewritten with them), then
+        // one line of 1.2 KiB (kept): ~60 MiB, ~93 % of it new text.
+        let short = format!("{} MATCH\n", "s".repeat(393));
+        let long = format!("{}\n", "k".repeat(1200));
+        let group = format!("{}{long}", short.repeat(20));
+        let text = group.repeat((60 << 20) / group.len());
+        std::fs::write(&path, &text).unwrap();
+        let mut doc = Document::open(&path).unwrap();
+        let matcher = Matcher::new(&Query {
+            pattern: "MATCH".into(),
+            regex: false,
+            case_insensitive: false,
+        })
+        .unwrap();
+        let planned = doc
+            .snapshot()
+            .plan_replace_all(&matcher, b"CHANGED", &Control::new())
+            .unwrap();
+        let (mut heap, mut new_text, mut blocks) = (0, 0, HashSet::new());
+        for part in &planned.plan.parts {
+            if let Part::Text(block, range) = part {
+                new_text += range.len();
+                if blocks.insert(Arc::as_ptr(block)) && matches!(**block, Block::Heap(_)) {
+                    heap += block.len();
+                }
+            }
+        }
+        assert!(new_text > 3 * HEAP_BUDGET, "new text {new_text}");
+        assert!(
+            heap <= HEAP_BUDGET + BLOCK,
+            "{heap} bytes of the plan's {new_text} bytes of new text are in memory"
+        );
+        doc.apply_planned(planned).unwrap();
+        let want = text.replace("MATCH", "CHANGED");
+        assert_eq!(doc.len(), want.len());
+        assert!(doc.view().read(0, doc.len()).unwrap() == want.as_bytes());
     }
 }
