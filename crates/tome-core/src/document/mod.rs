@@ -482,6 +482,17 @@ impl Document {
         self.add.bytes_in_memory()
     }
 
+    /// Stops building the line index of the files the document reads: for a one-shot reader
+    /// that never asks for lines by number (`tome grep`, whose line filter counts lines as it
+    /// scans, and `tome replace`), so that the index's full read of the file does not take a
+    /// core from the scan. The index keeps what it counted; asking for a line past it answers
+    /// [`Error::NotIndexedYet`] for good. Cost: O(files).
+    pub fn stop_indexing(&self) {
+        for s in &self.sources {
+            s.index().cancel();
+        }
+    }
+
     /// Blocks until the index is complete (or `control` is cancelled), then refreshes.
     pub fn wait_for_index(&mut self, control: &Control) -> Result<()> {
         let sources = self.sources.clone();

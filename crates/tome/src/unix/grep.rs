@@ -65,6 +65,8 @@ pub fn run(path: &Path, o: &Options) -> Result<u8, Failure> {
     // file.
     let filter = LineFilter::new(&query).map_err(|e| Failure::new(ERROR, e.to_string()))?;
     let doc = super::open(path, o.text, false)?;
+    // The filter numbers lines itself: the index would only read the file a second time.
+    doc.stop_indexing();
     if o.max_count == Some(0) {
         return Ok(NONE);
     }
