@@ -12,7 +12,8 @@ test:
 
 # Criterion benchmarks plus the scripted comparison with real peers (wc -l, rg, cp, ropey), and
 # `:%s` on a 1 GiB file in Neovim with Tome against plain Neovim; counting, pages and saves
-# against rg and cp; the first screen in Neovim against plain Neovim (docs/benchmarks.md).
+# against rg and cp (saves on ext4 and, where a loop device can be mounted, on XFS with
+# reflinks); the first screen in Neovim against plain Neovim (docs/benchmarks.md).
 bench size="4G":
     cargo bench -p tome-core
     ./scripts/bench-peers.sh {{size}}
@@ -23,6 +24,7 @@ bench size="4G":
     ./scripts/bench-count.py target/release/tome "$(ls -S bench-data/bench-*.log | head -n 1)" 5
     ./scripts/bench-count.py --all target/release/tome "$(ls -S bench-data/bench-*.log | head -n 1)" 3
     ./scripts/bench-save.py target/release/tome target/release/tome "$(ls -S bench-data/bench-*.log | head -n 1)" bench-data 3
+    ./scripts/bench-save-xfs.sh target/release/tome "$(ls -S bench-data/bench-*.log | head -n 1)" 3
     ./scripts/bench-open.py target/release/tome "$(ls -S bench-data/bench-*.log | head -n 1)" 20
     ./scripts/bench-nvim-first-screen.py --file "$(ls -S bench-data/bench-*.log | head -n 1)" --runs 15
 
