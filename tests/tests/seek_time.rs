@@ -267,3 +267,71 @@ fn seek_time_errors_and_capability() {
     assert_eq!(r["line"], 0);
     assert_eq!(r["exact"], false);
 }
+
+/// A UTF-16LE log (with a byte-order mark; opened by detection) and a UTF-16BE one (named at
+/// open): the line found, its offset in the file and its timestamp's text (decoded) are those
+/// Python's codecs would give for the same log.
+#[test]
+fn seek_time_in_utf16_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut s, _) = Server::initialized(json!({}));
+    let lines = [
+        "header é",
+        "2026-11-26T11:59:58Z INFO 日本 a",
+        "2026-11-26T12:00:00.250Z WARN \u{0A0A} b",
+        "2026-11-26T12:00:03Z INFO c",
+    ];
+    let text = lines.join("\r\n") + "\r\n";
+    for (label, bom, named) in [("utf-16le", "\u{FEFF}", false), ("utf-16be", "", true)] {
+        let with_bom = format!("{bom}{text}");
+        let bytes: Vec<u8> = with_bom
+            .encode_utf16()
+            .flat_map(|u| {
+                if label == "utf-16le" {
+                    u.to_le_bytes()
+                } else {
+                    u.to_be_bytes()
+                }
+            })
+            .collect();
+        let path = dir.path().join(format!("{label}.log"));
+        std::fs::write(&path, &bytes).unwrap();
+        let params = if named {
+            json!({"path": path, "encoding": label})
+        } else {
+            json!({"path": path})
+        };
+        let r = s.request("tome/open", params).unwrap();
+        assert_eq!(
+            r["encoding"].as_str().map(str::to_lowercase).as_deref(),
+            Some(label),
+            "{r}"
+        );
+        let doc = r["doc"].as_u64().unwrap();
+        let r = s
+            .request(
+                "tome/seekTime",
+                json!({"doc": doc, "time": "2026-11-26T12:00"}),
+            )
+            .unwrap();
+        // The third line starts after the BOM and two lines with their CRLF, in units.
+        let before = format!("{bom}{}\r\n{}\r\n", lines[0], lines[1]);
+        let offset = 2 * before.encode_utf16().count();
+        assert_eq!(r["offset"], offset as u64, "{label}: {r}");
+        assert_eq!(r["line"], 2, "{label}: {r}");
+        assert_eq!(r["time"], "2026-11-26T12:00:00.250Z", "{label}: {r}");
+        assert_eq!(r["format"], "iso8601", "{label}: {r}");
+        let r = s
+            .request(
+                "tome/seekTime",
+                json!({"doc": doc, "time": "2026-11-26T12:00:01"}),
+            )
+            .unwrap();
+        let before = format!("{bom}{}\r\n{}\r\n{}\r\n", lines[0], lines[1], lines[2]);
+        assert_eq!(
+            r["offset"],
+            2 * before.encode_utf16().count() as u64,
+            "{label}: {r}"
+        );
+    }
+}

@@ -24,7 +24,8 @@
 //! byte offsets; an edit must start and end on a code unit boundary outside a surrogate pair
 //! and insert whole units (so every piece starts at a unit boundary). Literal search encodes
 //! the pattern and keeps only matches at even offsets; regular expressions, case-insensitive
-//! search, line filters and timestamp seeking are refused (or find nothing) in UTF-16 for now.
+//! search and line filters are refused in UTF-16 for now. Timestamp seeking reads the units
+//! narrowed to bytes (`timestamp/text.rs`).
 //!
 //! UTF-32 is detected and named, but not edited ([`Encoding::is_supported`] is false; the
 //! server refuses to open it unless told to read the bytes as UTF-8; WHATWG has no label for

@@ -272,3 +272,84 @@ fn a_long_run_without_timestamps_is_reported_approximate_or_exact() {
         );
     }
 }
+
+/// For each byte offset of `text` that starts a character (and its end), the number of
+/// UTF-16 units before it.
+fn units_before(text: &str) -> Vec<usize> {
+    let mut out = vec![0; text.len() + 1];
+    let mut units = 0;
+    for (i, c) in text.char_indices() {
+        out[i] = units;
+        units += c.len_utf16();
+    }
+    out[text.len()] = units;
+    out
+}
+
+/// In UTF-16 (LE and BE, with and without a byte-order mark, LF and CRLF, non-ASCII text and
+/// characters with 0x0A / 0x0D bytes in every line): the layout detected and every seek's
+/// answer are those of the same log in UTF-8, at the corresponding offsets.
+#[test]
+fn seek_in_utf16_finds_what_it_finds_in_utf8() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut seed = 100;
+    for f in [
+        TimeFormat::Iso8601,
+        TimeFormat::Syslog,
+        TimeFormat::CommonLog,
+        TimeFormat::EpochMillis,
+    ] {
+        for eol in ["\n", "\r\n"] {
+            seed += 1;
+            let log = make_log(f, 3000, eol, seed % 2 == 0, seed);
+            // Non-ASCII after each timestamped line's text: é (E9 00), 日 (E5 65), and ਊ
+            // (U+0A0A: 0A 0A, a line feed's bytes) and ഍ (U+0D0D).
+            let text = String::from_utf8(log.text)
+                .unwrap()
+                .replace(" INFO ", " INFO é日\u{0A0A}\u{0D0D} ");
+            let utf8 = dir.path().join(format!("{seed}.log"));
+            std::fs::write(&utf8, &text).unwrap();
+            let narrow = Document::open(&utf8).unwrap();
+            let view8 = narrow.view();
+            let layout8 = detect_layout(&view8, None, NOW).expect("a layout in UTF-8");
+            let lines = linear(text.as_bytes(), &layout8);
+            let units = units_before(&text);
+            let mut targets: Vec<i64> = lines.iter().step_by(7).map(|l| l.ms).collect();
+            targets.extend([i64::MIN / 4, lines[0].ms - 1, i64::MAX / 4]);
+            for (label, bom) in [
+                ("utf-16le", &b"\xFF\xFE"[..]),
+                ("utf-16be", &b"\xFE\xFF"[..]),
+                ("utf-16le", &b""[..]),
+            ] {
+                let enc = tome_core::Encoding::from_label(label, false).unwrap();
+                let mut bytes = bom.to_vec();
+                bytes.extend(enc.charset().encode(&text).unwrap());
+                let path = dir.path().join(format!("{seed}-{label}-{}.log", bom.len()));
+                std::fs::write(&path, &bytes).unwrap();
+                let doc =
+                    Document::open_cached_as(&path, Default::default(), None, Some(enc)).unwrap();
+                let view = doc.view();
+                let layout = detect_layout(&view, None, NOW).expect("a layout in UTF-16");
+                assert_eq!(layout.format, f, "{label}");
+                let at = |o: usize| bom.len() + 2 * units[o];
+                for &t in &targets {
+                    let want = seek_time(&view8, &layout8, t).unwrap();
+                    let got = seek_time(&view, &layout, t).unwrap();
+                    let want_line = want.line.map(|l| StampedLine {
+                        start: at(l.start),
+                        at: at(l.at),
+                        len: at(l.at + l.len) - at(l.at),
+                        ms: l.ms,
+                    });
+                    assert_eq!(
+                        got.line,
+                        want_line,
+                        "{f:?} {label} bom {} target {t}",
+                        bom.len()
+                    );
+                    assert_eq!(got.approximate, want.approximate);
+                }
+            }
+        }
+    }
+}

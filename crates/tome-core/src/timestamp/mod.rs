@@ -1,7 +1,8 @@
 //! Jump to a time: timestamp formats of log lines ([`TimeFormat`], hand parsers, no
 //! allocation), detecting a log's layout from a sample ([`TimeLayout`]), reading a user's time
 //! ([`parse_query`]) and the binary search over byte offsets ([`seek_time`]) that finds the
-//! first line at or after a time without a line index.
+//! first line at or after a time without a line index. UTF-16 documents are read through
+//! their units narrowed to bytes (`text.rs`); offsets in and out are the file's.
 //!
 //! ```
 //! # fn main() -> tome_core::Result<()> {
@@ -21,6 +22,7 @@ mod detect;
 mod format;
 mod query;
 mod seek;
+mod text;
 
 pub use detect::{Location, TimeLayout, LINE_PREFIX, MAX_COLUMN, SAMPLE_LINES};
 pub use format::{format_utc, year_month_of, Context, Stamp, TimeFormat};
@@ -30,6 +32,7 @@ pub use seek::{
 };
 
 use crate::view::View;
+use text::{TimeText, Window};
 
 /// How many bytes detection reads at the start and at the middle of a document.
 pub const SAMPLE_BYTES: usize = 64 << 10;
@@ -43,17 +46,15 @@ pub fn detect_layout(
     only: Option<TimeFormat>,
     current: (i32, u8),
 ) -> Option<TimeLayout> {
-    // Timestamps are read as ASCII bytes between single-byte line breaks: not in UTF-16.
-    if view.newlines() != crate::breaks::Newlines::Byte {
-        return None;
-    }
-    let len = view.len();
-    let mut bufs = [Vec::new(), Vec::new()];
+    // Timestamps are ASCII: in UTF-16, read from the units narrowed to bytes.
+    let text = TimeText::of(view);
+    let len = text.len();
+    let mut bufs = [Window::default(), Window::default()];
     let [a, b] = &mut bufs;
-    let head = view.contiguous(0, len.min(SAMPLE_BYTES), a);
+    let head = text.read(0, len.min(SAMPLE_BYTES), a);
     let mid_at = len / 2;
     let middle = if len > 2 * SAMPLE_BYTES {
-        view.contiguous(mid_at, (mid_at + SAMPLE_BYTES).min(len), b)
+        text.read(mid_at, (mid_at + SAMPLE_BYTES).min(len), b)
     } else {
         &[][..]
     };

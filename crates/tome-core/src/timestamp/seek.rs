@@ -44,6 +44,7 @@
 //! allocation when the text is one piece.
 
 use super::detect::{TimeLayout, LINE_PREFIX};
+use super::text::{TimeText, Window};
 use crate::view::View;
 use crate::Result;
 
@@ -95,7 +96,28 @@ enum Probe {
 /// Finds the first line at or after `target` ms by the rule of this module. `Err` only when
 /// the document's file was truncated under it ([`View::intact`]).
 pub fn seek_time(view: &View<'_>, layout: &TimeLayout, target: i64) -> Result<TimeSeek> {
-    let mut buf = Vec::new();
+    let text = TimeText::of(view);
+    let found = seek_in(&text, layout, target)?;
+    Ok(TimeSeek {
+        line: found.line.map(|l| in_file(&text, l)),
+        ..found
+    })
+}
+
+/// A line found in the narrowed text, with the file's offsets.
+fn in_file(text: &TimeText<'_>, l: StampedLine) -> StampedLine {
+    let at = text.offset(l.at);
+    StampedLine {
+        start: text.offset(l.start),
+        at,
+        len: text.offset(l.at + l.len) - at,
+        ms: l.ms,
+    }
+}
+
+/// [`seek_time`] in the narrowed text (its offsets).
+fn seek_in(view: &TimeText<'_>, layout: &TimeLayout, target: i64) -> Result<TimeSeek> {
+    let mut buf = Window::default();
     let (mut lo, mut hi) = (0, view.len());
     let mut best: Option<StampedLine> = None;
     let mut approximate = false;
@@ -222,14 +244,15 @@ pub fn stamped_lines<'v>(
     from: usize,
     to: usize,
 ) -> impl Iterator<Item = StampedLine> + 'v {
-    let mut buf = Vec::new();
-    let mut at = from;
+    let text = TimeText::of(&view);
+    let mut buf = Window::default();
+    let (mut at, to) = (text.position(from), text.position(to));
     // Unbounded: a probe ends only at a timestamped line or at `to`.
     std::iter::from_fn(
-        move || match probe(&view, layout, at, to, usize::MAX, &mut buf) {
+        move || match probe(&text, layout, at, to, usize::MAX, &mut buf) {
             Probe::Found(l) => {
                 at = l.start + 1;
-                Some(l)
+                Some(in_file(&text, l))
             }
             Probe::None | Probe::Truncated => None,
         },
@@ -239,12 +262,12 @@ pub fn stamped_lines<'v>(
 /// The first timestamped line starting in `[from, to)`, reading at most `limit` bytes past
 /// `from` for line starts.
 fn probe(
-    view: &View<'_>,
+    view: &TimeText<'_>,
     layout: &TimeLayout,
     from: usize,
     to: usize,
     limit: usize,
-    buf: &mut Vec<u8>,
+    buf: &mut Window,
 ) -> Probe {
     let len = view.len();
     let to = to.min(len);
@@ -259,7 +282,7 @@ fn probe(
     let mut size = FIRST_READ;
     loop {
         let end = max_end.min(base.saturating_add(size));
-        let window = view.contiguous(base, end, buf);
+        let window = view.read(base, end, buf);
         match scan(
             window,
             base,

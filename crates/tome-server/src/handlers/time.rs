@@ -47,10 +47,9 @@ impl Backend {
             let (offset, time) = match found.line {
                 Some(l) => {
                     let text = view.read(l.at, l.at + l.len).map_err(from_core)?;
-                    (
-                        l.start,
-                        Some((String::from_utf8_lossy(&text).into_owned(), l.ms)),
-                    )
+                    // In the file's encoding (UTF-16 too: the seek reads its units).
+                    let (text, _) = view.charset().decode_lossy_owned(text);
+                    (l.start, Some((text, l.ms)))
                 }
                 None => (view.len(), None),
             };
