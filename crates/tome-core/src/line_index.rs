@@ -184,7 +184,11 @@ impl LineIndex {
         let shared = source.index().shared.clone();
         let spawned = std::thread::Builder::new()
             .name("tome-index".into())
-            .spawn(move || build(&weak, &shared));
+            .spawn(move || {
+                // (a scan of the whole file: it must not delay the editor's first screen)
+                crate::sys::mark_background_thread();
+                build(&weak, &shared)
+            });
         if let Err(e) = spawned {
             source
                 .index()

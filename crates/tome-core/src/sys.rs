@@ -172,6 +172,24 @@ pub(crate) fn prefetch_pages(map: &Mmap, offset: usize, len: usize) {
     }
 }
 
+/// Marks the calling thread as background bulk work: `SCHED_BATCH`, its nice value kept. The
+/// scheduler then never lets it preempt a thread that wakes up (the editor's, the server's
+/// requests), though over time it gets its fair share of a core, as before. It also leaves a
+/// realtime policy inherited from the process (`chrt -f`, which every thread inherits): a
+/// CPU-bound loop at realtime priority never gives its core to threads of the same priority,
+/// and on two cores the line index's scan starved the editor's first screen that way (it came
+/// up to ~900 ms late in `scripts/bench-nvim-first-screen.py --rt`). Best effort: a failure
+/// leaves the thread as it was. Cost: one system call. No effect outside Linux.
+pub(crate) fn mark_background_thread() {
+    #[cfg(target_os = "linux")]
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: with pid 0, sched_setscheduler changes only the calling thread's policy;
+        // `param` is a valid, initialised struct that the call only reads.
+        let _ = unsafe { libc::sched_setscheduler(0, libc::SCHED_BATCH, &param) };
+    }
+}
+
 /// The size of a memory page.
 pub(crate) fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.

@@ -80,7 +80,10 @@ local installed = false
 --- before Neovim's own. Does nothing when vim.loader is enabled or the cache directory cannot
 --- be made. Cost: one mkdir at the first call.
 function M.install(lua_dir)
-  if installed or (vim.loader and vim.loader.enabled) then
+  -- (vim.loader is looked at only if something loaded it: `vim.loader` itself would load it,
+  -- and vim.fs and vim.uri with it, 0.25 ms of startup)
+  local loader = package.loaded['vim.loader']
+  if installed or (type(loader) == 'table' and loader.enabled) then
     return
   end
   local ok, cache = pcall(vim.fn.stdpath, 'cache')
