@@ -1,6 +1,10 @@
 //! Search over a document's bytes: literal and regex (`regex::bytes`), forward and backward, with
 //! progress and cancellation; and the planning of replace-all.
 //!
+//! In a document that is not UTF-8, regular expressions, case-insensitive text and whole words
+//! run on its text decoded window by window ([`crate::decoded`], `scan_decoded`): the same
+//! windows, units and joins as below, with each match mapped back to the file's bytes.
+//!
 //! The document is searched in windows of [`WINDOW`] bytes. A window that lies inside one piece
 //! (the usual case for the original file) is searched in place, with no copy; one that spans
 //! pieces is copied into a buffer that the search reuses and frees when it ends. Consecutive
