@@ -22,10 +22,20 @@
 //! summaries and the line scanners share; a document's files are all indexed with its rule
 //! (a UTF-16 label is given at open, or the file is indexed again on reopening). Offsets stay
 //! byte offsets; an edit must start and end on a code unit boundary outside a surrogate pair
-//! and insert whole units (so every piece starts at a unit boundary). Literal search encodes
-//! the pattern and keeps only matches at even offsets; regular expressions, case-insensitive
-//! search and line filters are refused in UTF-16 for now. Timestamp seeking reads the units
-//! narrowed to bytes (`timestamp/text.rs`).
+//! and insert whole units (so every piece starts at a unit boundary). Line filters are refused
+//! in UTF-16 for now; timestamp seeking reads the units narrowed to bytes
+//! (`timestamp/text.rs`).
+//!
+//! # Search in these encodings
+//!
+//! Case-sensitive literal text is encoded into the file's encoding and searched as bytes
+//! (matches kept only where a character starts: at even offsets in UTF-16). Regular
+//! expressions, case-insensitive text and whole-word searches run on the text **decoded per
+//! window** ([`crate::decoded`]): each window of the file's bytes, from a character boundary,
+//! is decoded into UTF-8 by these rules (an invalid byte is one U+FFFD, as viewports show
+//! it), the ordinary UTF-8 matcher runs on it, and each match is mapped back to file offsets
+//! that start and end characters. Line filters of regular expressions or case-insensitive
+//! text are still refused in these encodings (they run on the bytes line by line).
 //!
 //! UTF-32 is detected and named, but not edited ([`Encoding::is_supported`] is false; the
 //! server refuses to open it unless told to read the bytes as UTF-8; WHATWG has no label for

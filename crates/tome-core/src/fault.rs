@@ -13,6 +13,9 @@
 //! * `TOME_TEST_SLOW_SEARCH=<pattern>:<n>` makes every search for exactly that pattern take
 //!   `n` ms longer (cancellable): a search that outlasts what a client does meanwhile, whatever
 //!   the machine's speed (the editors' tests type while one runs).
+//! * `TOME_TEST_SEARCH_WINDOW=<window>:<overlap>` makes `tome/search` scan windows of
+//!   `window` bytes overlapping by `overlap` ([`crate::Matcher::with_windows`]) instead of
+//!   4 MiB and 64 KiB: small files cross window edges (the decoded search's tests).
 //!
 //! Without the feature every hook is an empty inline function.
 
@@ -87,6 +90,24 @@ pub fn slow_search(pattern: &str, control: &crate::Control) {
     }
     #[cfg(not(feature = "fault-injection"))]
     let _ = (pattern, control);
+}
+
+/// `m` with the windows `TOME_TEST_SEARCH_WINDOW` (`window:overlap`) says, if set.
+#[inline]
+pub fn search_windows(m: crate::Matcher) -> crate::Matcher {
+    #[cfg(feature = "fault-injection")]
+    {
+        static WINDOWS: std::sync::OnceLock<Option<(usize, usize)>> = std::sync::OnceLock::new();
+        let w = WINDOWS.get_or_init(|| {
+            let v = std::env::var("TOME_TEST_SEARCH_WINDOW").ok()?;
+            let (window, overlap) = v.split_once(':')?;
+            Some((window.parse().ok()?, overlap.parse().ok()?))
+        });
+        if let Some((window, overlap)) = *w {
+            return m.with_windows(window, overlap);
+        }
+    }
+    m
 }
 
 /// Sleeps after the line index of `path` counted `bytes` more bytes, as long as

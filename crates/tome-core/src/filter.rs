@@ -443,7 +443,16 @@ fn compile(q: &FilterQuery, cs: Charset) -> Result<Node> {
     let all = |c: &[FilterQuery]| c.iter().map(|q| compile(q, cs)).collect::<Result<_>>();
     Ok(match q {
         FilterQuery::Match { query, whole_word } => {
-            Node::Leaf(Box::new(Matcher::new_in(query, cs)?), *whole_word)
+            let m = Matcher::new_in(query, cs)?;
+            if m.is_decoded() {
+                // Line filters run the engine on the file's bytes, line by line.
+                return Err(Error::InvalidRegex(format!(
+                    "regular expressions and case-insensitive text in line filters are not \
+                     supported yet in {} files: filter with case-sensitive text",
+                    cs.name()
+                )));
+            }
+            Node::Leaf(Box::new(m), *whole_word)
         }
         FilterQuery::And(c) => Node::And(all(c)?),
         FilterQuery::Or(c) => Node::Or(all(c)?),

@@ -44,6 +44,7 @@ pub mod bookmarks;
 mod breaks;
 pub mod charset;
 mod control;
+mod decoded;
 mod document;
 mod error;
 pub mod fault;

@@ -1,6 +1,10 @@
 //! Search over a document's bytes: literal and regex (`regex::bytes`), forward and backward, with
 //! progress and cancellation; and the planning of replace-all.
 //!
+//! In a document that is not UTF-8, regular expressions, case-insensitive text and whole words
+//! run on its text decoded window by window ([`crate::decoded`], `scan_decoded`): the same
+//! windows, units and joins as below, with each match mapped back to the file's bytes.
+//!
 //! The document is searched in windows of [`WINDOW`] bytes. A window that lies inside one piece
 //! (the usual case for the original file) is searched in place, with no copy; one that spans
 //! pieces is copied into a buffer that the search reuses and frees when it ends. Consecutive
@@ -37,6 +41,7 @@ use std::ops::Range;
 use regex::bytes::{Regex, RegexBuilder};
 
 use crate::charset::Charset;
+use crate::decoded::{self, Decoded};
 use crate::lines::{line_start_at, next_line_start, Scope};
 use crate::plan::{Plan, PlanBuilder};
 use crate::text::{is_char_boundary, next_char_boundary};
@@ -107,6 +112,9 @@ pub struct Matcher {
     words: Option<WordSeparators>,
     /// The encoding the pattern was written in ([`Matcher::new_in`]).
     charset: Charset,
+    /// True when the engine runs on the document's text decoded into UTF-8 (windows of
+    /// `charset` decoded by [`crate::decoded`]) rather than on its bytes.
+    decoded: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -157,24 +165,28 @@ impl Matcher {
     }
 
     /// Compiles `query` for a document whose bytes are in `charset` (see [`crate::charset`]).
-    /// In UTF-8, [`Matcher::new`]. In another encoding, case-sensitive text only: the pattern
-    /// is written in that encoding and searched as bytes, and a match counts only where a
-    /// character starts (in a multi-byte encoding a pattern's bytes can also appear across
-    /// two characters: each hit is checked from its line's start, O(line)).
+    /// In UTF-8, [`Matcher::new`]. In another encoding:
+    /// * case-sensitive text: the pattern is written in that encoding and searched as bytes,
+    ///   and a match counts only where a character starts (in a multi-byte encoding a
+    ///   pattern's bytes can also appear across two characters: each hit is checked from its
+    ///   line's start, O(line));
+    /// * regular expressions and case-insensitive text: compiled as by [`Matcher::new`] and
+    ///   run on the document decoded window by window into UTF-8 ([`crate::decoded`]), each
+    ///   match mapped back to the file's bytes (it starts and ends on characters of the
+    ///   file). Cost: the decoding (O(bytes searched)) and the offset map's memory (see
+    ///   [`crate::decoded`]) on top of the regex's.
     ///
     /// Errors: as [`Matcher::new`]; [`Error::Unrepresentable`] if the encoding cannot write
-    /// the pattern (no text of the file can match it); [`Error::InvalidRegex`] for a regex or
-    /// case-insensitive text in an encoding other than UTF-8 (not supported yet).
+    /// the (case-sensitive, literal) pattern: no text of the file can match it.
     pub fn new_in(query: &Query, charset: Charset) -> Result<Matcher> {
         if charset.is_utf8() {
             return Matcher::new(query);
         }
         if query.regex || query.case_insensitive {
-            return Err(Error::InvalidRegex(format!(
-                "regular expressions and case-insensitive text are not supported yet in {} \
-                 files: search case-sensitive text",
-                charset.name()
-            )));
+            let mut m = Matcher::new(query)?;
+            m.charset = charset;
+            m.decoded = true;
+            return Ok(m);
         }
         let bytes = charset
             .encode(&query.pattern)
@@ -213,6 +225,7 @@ impl Matcher {
             overlap,
             words: None,
             charset: Charset::Utf8,
+            decoded: false,
         }
     }
 
@@ -220,9 +233,31 @@ impl Matcher {
     /// defines them (VS Code's Whole Word: see [`crate::words`]), in every search, count and
     /// replace-all made with this matcher. A rejected match is skipped and the search goes on
     /// after it, as VS Code's does. Cost: O(1) per match.
+    ///
+    /// In an encoding other than UTF-8 the check needs the characters around a match: a
+    /// case-sensitive literal matcher then searches the decoded text too (as regular
+    /// expressions do there, see [`Matcher::new_in`]).
     pub fn whole_words(mut self, words: Option<WordSeparators>) -> Matcher {
+        if words.is_some() && !self.charset.is_utf8() && !self.decoded {
+            let pattern = self.query.pattern.as_bytes();
+            let finder = memchr::memmem::Finder::new(pattern).into_owned();
+            let mut m = Matcher::with(
+                Engine::Literal(Box::new(finder)),
+                &self.query,
+                2 * pattern.len(),
+            );
+            m.charset = self.charset;
+            m.decoded = true;
+            self = m;
+        }
         self.words = words;
         self
+    }
+
+    /// True when the engine runs on the document's text decoded into UTF-8 (see
+    /// [`Matcher::new_in`]) rather than on its bytes.
+    pub(crate) fn is_decoded(&self) -> bool {
+        self.decoded
     }
 
     /// The query this matcher was compiled from.
@@ -238,6 +273,8 @@ impl Matcher {
     #[doc(hidden)]
     pub fn with_windows(mut self, window: usize, overlap: usize) -> Matcher {
         let literal = match &self.engine {
+            // Decoded: a character of the file takes up to twice its UTF-8 bytes.
+            Engine::Literal(f) if self.decoded => 2 * f.needle().len(),
             Engine::Literal(f) => f.needle().len(),
             Engine::Regex(_) => 0,
         };
@@ -314,7 +351,7 @@ struct Span {
     ends_by: usize,
 }
 
-/// Hands `found(match, haystack, haystack_start)` the matches of `span` in order, the same
+/// Hands `found(match)` the matches of `span` in order, the same
 /// ones `regex`'s iterator finds searching the whole text from `span.from`, until `found`
 /// returns false or there are no more. Returns where the search for the next match would
 /// start: after the last match handed out or skipped (a match rejected as not a whole word
@@ -322,14 +359,17 @@ struct Span {
 /// this one ([`join_unit`]). Windows of [`WINDOW`] bytes overlapping by
 /// [`MAX_MATCH`] (more for long literals); a window is borrowed when one piece holds it, else
 /// copied into one buffer that the scan reuses and frees when it returns. Cost: O(bytes
-/// searched).
+/// searched). A decoded matcher (see [`Matcher::new_in`]) runs [`scan_decoded`] instead.
 fn scan(
     view: View<'_>,
     m: &Matcher,
     span: Span,
     control: &Control,
-    mut found: impl FnMut(Range<usize>, &[u8], usize) -> bool,
+    mut found: impl FnMut(Range<usize>) -> bool,
 ) -> Result<usize> {
+    if m.decoded {
+        return scan_decoded(view, m, span, control, found);
+    }
     let len = view.len();
     let Span {
         from,
@@ -403,7 +443,7 @@ fn scan(
                 continue;
             }
             last_end = Some(range.end);
-            let go_on = found(range.clone(), hay, w_start);
+            let go_on = found(range.clone());
             at = if hit.is_empty() {
                 next_char_boundary(hay, hit.end)
             } else {
@@ -421,6 +461,116 @@ fn scan(
         pos = accept_below.max(last_end.unwrap_or(0));
         // Behind the scan: what the next window does not read again.
         view.release(w_start, pos.saturating_sub(CONTEXT));
+    };
+    control.set_progress(total, total);
+    view.intact()?;
+    Ok(chain)
+}
+
+/// [`scan`] for a matcher that runs on decoded text: the same windows (in the file's bytes,
+/// overlapping by the matcher's overlap), each decoded into UTF-8 from a character boundary at
+/// least [`CONTEXT`] bytes before where its search starts (the characters before count for
+/// `^`, `\b`), the engine run on the decoded text, and each match mapped back to the file's
+/// bytes ([`crate::decoded`]). What is found is what the engine finds on the whole document
+/// decoded, from the first character starting at or after `span.from`. Cost: O(bytes
+/// searched) plus the decoding; the first window of a multi-byte legacy encoding also walks
+/// the line before `span.from` from its start ([`crate::decoded::floor_boundary`]).
+fn scan_decoded(
+    view: View<'_>,
+    m: &Matcher,
+    span: Span,
+    control: &Control,
+    mut found: impl FnMut(Range<usize>) -> bool,
+) -> Result<usize> {
+    let cs = m.charset;
+    let len = view.len();
+    let Span {
+        from,
+        starts_before,
+        ends_by,
+    } = span;
+    let total = starts_before.min(len).saturating_sub(from) as u64;
+    let mut pos = from.min(len);
+    let mut buf = Vec::new();
+    let mut dec = Decoded::default();
+    let mut last_end: Option<usize> = None;
+    // Where the window decodes from: a character boundary at least CONTEXT bytes before
+    // `pos` (or the start), found from the line's start for the first window, then from the
+    // last window's map.
+    let mut w_start = decoded::floor_boundary(&view, cs, pos.saturating_sub(CONTEXT));
+    let chain = loop {
+        control.check()?;
+        control.set_progress((pos - from.min(pos)) as u64, total);
+        let w_end = pos
+            .saturating_add(m.window)
+            .min(len)
+            .min(starts_before.saturating_add(m.overlap).max(pos));
+        let last = w_end == len;
+        let accept_below = if last { len + 1 } else { w_end - m.overlap };
+        let bytes = view.contiguous(w_start, w_end, &mut buf);
+        dec.decode(cs, bytes, w_start, last);
+        let hay = dec.text();
+        let mut at = dec.to_text(pos);
+        let mut done = false;
+        while at <= hay.len() {
+            let Some(hit) = m.find_at(hay, at) else {
+                break;
+            };
+            let range = dec.file_range(hit.clone());
+            if range.start >= accept_below {
+                break;
+            }
+            if range.start >= starts_before || range.end > ends_by {
+                done = true;
+                break;
+            }
+            // As in `scan`: an empty match right after the last one, inside a character or
+            // inside a CRLF is not one. (The decoded text is UTF-8: a character of it is one
+            // of the file.)
+            if range.is_empty()
+                && (last_end == Some(range.start)
+                    || !is_char_boundary(hay, hit.start)
+                    || inside_crlf(hay, hit.start))
+            {
+                at = next_char_boundary(hay, hit.start);
+                continue;
+            }
+            if let Some(words) = &m.words {
+                let after = || {
+                    let mut b = Vec::new();
+                    let bytes = view.contiguous(range.end, (range.end + 4).min(len), &mut b);
+                    cs.decode_lossy(bytes).0.chars().next()
+                };
+                let at_start = range.start == 0;
+                if !words.is_whole_word_text(hay, hit.clone(), at_start, range.end >= len, after) {
+                    at = if hit.is_empty() {
+                        next_char_boundary(hay, hit.end)
+                    } else {
+                        hit.end
+                    };
+                    continue;
+                }
+            }
+            last_end = Some(range.end);
+            let go_on = found(range);
+            at = if hit.is_empty() {
+                next_char_boundary(hay, hit.end)
+            } else {
+                hit.end
+            };
+            if !go_on {
+                view.intact()?;
+                return Ok(dec.to_file(at));
+            }
+        }
+        if done || last || accept_below >= starts_before {
+            view.release(w_start, w_end);
+            break dec.to_file(at);
+        }
+        pos = accept_below.max(last_end.unwrap_or(0));
+        let next = dec.floor_file(pos.saturating_sub(CONTEXT));
+        view.release(w_start, next);
+        w_start = next;
     };
     control.set_progress(total, total);
     view.intact()?;
@@ -596,7 +746,7 @@ impl View<'_> {
             starts_before: before,
             ends_by: self.len(),
         };
-        scan(*self, m, span, control, |r, _, _| {
+        scan(*self, m, span, control, |r| {
             hit = Some(r);
             false
         })?;
@@ -617,7 +767,7 @@ impl View<'_> {
             ends_by: self.len(),
         };
         let mut last = None;
-        scan(*self, m, span, control, |r, _, _| {
+        scan(*self, m, span, control, |r| {
             last = Some(r);
             true
         })?;
@@ -692,7 +842,7 @@ impl View<'_> {
                 }
             })?;
         } else {
-            scan(*self, m, span, control, |r, _, _| take(r))?;
+            scan(*self, m, span, control, &mut take)?;
         }
         Ok(MatchPage { matches, resume_at })
     }
@@ -916,7 +1066,7 @@ fn scan_unit(
     control: &Control,
 ) -> Result<UnitScan> {
     let (mut kept, mut count, mut last_end, mut whole) = (Vec::new(), 0, None, true);
-    let chain = scan(view, m, span, control, |r, _, _| {
+    let chain = scan(view, m, span, control, |r| {
         count += 1;
         last_end = Some(r.end);
         if kept.len() < keep {
@@ -1029,7 +1179,7 @@ fn search_again(
     let after = chain.last_end;
     let mut any = false;
     let mut outcome = Again::Done;
-    let at = scan(view, m, span, control, |r, _, _| {
+    let at = scan(view, m, span, control, |r| {
         // An empty match where the last match ended is not one (as in `scan`).
         if !any && r.is_empty() && Some(r.start) == after {
             return true;
@@ -1089,6 +1239,14 @@ pub(crate) fn plan_replace_all_on(
     units: (usize, usize),
     control: &Control,
 ) -> Result<Plan> {
+    if m.decoded && m.regex && m.charset.decode_lossy(replacement).0.contains('$') {
+        // The groups would be expanded on the file's bytes, not on the decoded text.
+        return Err(Error::InvalidRegex(format!(
+            "group references ($1, ${{name}}) in the replacement are not supported yet in {} \
+             files",
+            m.charset.name()
+        )));
+    }
     let groups = m.groups().filter(|_| replacement.contains(&b'$'));
     let mut plan = PlanBuilder::new(view);
     let mut lines = LineTally::default();
@@ -1166,7 +1324,7 @@ fn each_match(
             },
         );
     }
-    scan(view, m, span, control, |r, _, _| found(r)).map(|_| ())
+    scan(view, m, span, control, found).map(|_| ())
 }
 
 /// Plans deleting the lines of `scope` on which a match starts (or, `invert`, those on which

@@ -76,6 +76,41 @@ impl WordSeparators {
         };
         bound(before, first) && bound(after, last)
     }
+
+    /// [`WordSeparators::is_whole_word`] for a match `hit` of decoded text `hay` (UTF-8, a
+    /// document in another encoding: see [`crate::decoded`]). `at_doc_start`/`at_doc_end`:
+    /// the match starts/ends the document; `after` decodes the character after the match
+    /// from the document, asked only when `hay` ends with the match. O(1).
+    pub(crate) fn is_whole_word_text(
+        &self,
+        hay: &[u8],
+        hit: Range<usize>,
+        at_doc_start: bool,
+        at_doc_end: bool,
+        after: impl FnOnce() -> Option<char>,
+    ) -> bool {
+        let before = (!at_doc_start && hit.start > 0).then(|| char_before(hay, hit.start));
+        let (first, last) = if hit.is_empty() {
+            (None, None)
+        } else {
+            (
+                Some(char_at(&hay[hit.start..hit.end])),
+                Some(char_before(&hay[..hit.end], hit.end)),
+            )
+        };
+        let after = if at_doc_end {
+            None
+        } else if hit.end < hay.len() {
+            Some(char_at(&hay[hit.end..]))
+        } else {
+            after()
+        };
+        let bound = |outside: Option<char>, inside: Option<char>| {
+            outside.is_none_or(|c| !self.is_word_char(c))
+                || inside.is_some_and(|c| !self.is_word_char(c))
+        };
+        bound(before, first) && bound(after, last)
+    }
 }
 
 /// Whether `hay[range]` is a whole word as `grep -w` has it: neither the character before it

@@ -25,6 +25,7 @@ fn run_search(
     let matcher = Matcher::new_in(&query(&p.query), snapshot.view().charset())
         .map_err(from_core)?
         .whole_words(word_separators(&p.query)?);
+    let matcher = tome_core::fault::search_windows(matcher);
     let view = snapshot.view();
     let mut result = SearchResult {
         version: snapshot.version(),
