@@ -13,13 +13,15 @@ export interface EncodingEntry {
 }
 
 /**
- * The encodings offered, in VS Code's order (UTF-8 first, then by language). Left out: UTF-16
- * and UTF-32 (the server cannot edit them yet: -33022), and those WHATWG reads as another one
+ * The encodings offered, in VS Code's order (UTF-8 and UTF-16 first, then by language). Left
+ * out: UTF-32 (the server cannot edit it: -33022), and those WHATWG reads as another one
  * (ISO 8859-1 is windows-1252, ISO 8859-9 is windows-1254), and the DOS code pages WHATWG
  * lacks (CP 437, 850, 852, 865).
  */
 export const ENCODINGS: readonly EncodingEntry[] = [
   { label: "utf-8", long: "UTF-8", short: "UTF-8" },
+  { label: "utf-16le", long: "UTF-16 LE", short: "UTF-16 LE" },
+  { label: "utf-16be", long: "UTF-16 BE", short: "UTF-16 BE" },
   { label: "windows-1252", long: "Western (Windows 1252)", short: "Windows 1252" },
   { label: "iso-8859-3", long: "Western (ISO 8859-3)", short: "ISO 8859-3" },
   { label: "iso-8859-15", long: "Western (ISO 8859-15)", short: "ISO 8859-15" },

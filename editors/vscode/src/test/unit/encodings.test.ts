@@ -41,6 +41,7 @@ test("encodingPicks: VS Code's long labels, the current encoding marked and firs
   // The server's names, in any case; a UTF-8 file with a BOM is current on UTF-8.
   assert.equal(E.encodingPicks("Shift_JIS")[0].label, "Japanese (Shift JIS)");
   assert.equal(E.encodingPicks("GBK")[0].entry.label, "gbk");
+  assert.equal(E.encodingPicks("UTF-16LE")[0].label, "UTF-16 LE");
   assert.equal(E.encodingPicks("utf-8-bom")[0].label, "UTF-8");
   assert.equal(E.encodingPicks(undefined)[0].label, "UTF-8");
   // An encoding not offered (binary): nothing is marked, UTF-8 first.
@@ -54,6 +55,8 @@ test("the status bar's names: VS Code's short labels; the encoding has its own i
   assert.equal(E.encodingShortLabel("windows-1252"), "Windows 1252");
   assert.equal(E.encodingShortLabel("Shift_JIS"), "Shift JIS");
   assert.equal(E.encodingShortLabel("EUC-KR"), "EUC-KR");
+  assert.equal(E.encodingShortLabel("UTF-16LE"), "UTF-16 LE");
+  assert.equal(E.encodingShortLabel("UTF-16BE"), "UTF-16 BE");
   assert.equal(E.encodingShortLabel("binary"), "Binary");
   assert.equal(E.encodingShortLabel("x-user-defined"), "X-USER-DEFINED");
   assert.equal(E.compressionMarker("gzip"), "$(lock) gzip");
