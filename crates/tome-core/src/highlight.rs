@@ -15,6 +15,10 @@
 //! was merely cut). A match that would need more than [`CONTEXT`] bytes beyond the window's
 //! edge may be found shorter or not at all.
 //!
+//! **Other encodings.** In a file that is not UTF-8 (a legacy encoding, UTF-16) the searched
+//! bytes are decoded first and the rules run on the text as the viewport shows it: the same
+//! matches and columns as for that text in a UTF-8 file.
+//!
 //! **Limitations.** Empty matches are never reported. Matches are within one line (the text
 //! searched holds no line break). A match whose ends fall inside a character (a regex of
 //! single bytes such as `(?-u:\x82)`) is widened to whole characters, as shown.
@@ -135,15 +139,47 @@ impl RuleSet {
             return Ok(true);
         }
         let shown = shown.start..shown.end.min(line.len);
-        // Searched: `lo..hi`; read: one more byte each side where the line goes on.
+        let charset = view.charset();
+        // Searched: `lo..hi`; read: one more character's worth (a byte, a UTF-16 unit) each
+        // side where the line goes on.
+        let unit = if charset.is_utf16() { 2 } else { 1 };
         let lo = shown.start.saturating_sub(CONTEXT);
         let hi = shown.end.saturating_add(CONTEXT).min(line.len);
-        let read_lo = lo.saturating_sub(1);
-        let read_hi = if hi < line.len { hi + 1 } else { hi };
+        let read_lo = lo.saturating_sub(unit);
+        let read_hi = (hi + unit).min(line.len);
         let hay = view.read(line.start + read_lo, line.start + read_hi)?;
         let search = (lo - read_lo)..(hi - read_lo);
         let shown_in = (shown.start - read_lo)..(shown.end - read_lo);
-        Ok(self.highlight_bytes(&hay, search, shown_in, enc, start_column, limit, out))
+        if charset.is_utf8() {
+            return Ok(self.highlight_bytes(&hay, search, shown_in, enc, start_column, limit, out));
+        }
+        // Another encoding: the rules run on the text as shown, decoded part by part so that
+        // the parts' ends are known in it (a character cut at the context's outer edges reads
+        // as U+FFFD there, as context only); columns are the decoded text's, as in viewports.
+        let cuts = [
+            0,
+            search.start,
+            shown_in.start,
+            shown_in.end,
+            search.end,
+            hay.len(),
+        ];
+        let mut text = String::with_capacity(hay.len());
+        let mut at = [0; 6];
+        for k in 0..5 {
+            at[k] = text.len();
+            text.push_str(&charset.decode_lossy(&hay[cuts[k]..cuts[k + 1]]).0);
+        }
+        at[5] = text.len();
+        Ok(self.highlight_bytes(
+            text.as_bytes(),
+            at[1]..at[4],
+            at[2]..at[3],
+            enc,
+            start_column,
+            limit,
+            out,
+        ))
     }
 
     /// [`RuleSet::highlight_line`] on bytes: `hay[search]` is searched (the bytes around it
@@ -371,6 +407,95 @@ mod tests {
             }
         }
         assert!(total > 3000, "the generated lines hold matches: {total}");
+    }
+
+    /// In a legacy encoding and in UTF-16 the highlights of each line, whole and in windows,
+    /// are those of the same text in a UTF-8 file (the rules run on the decoded text).
+    #[test]
+    fn other_encodings_highlight_as_the_same_text_in_utf8() {
+        use crate::Encoding;
+        let dir = tempfile::tempdir().unwrap();
+        let rules = [
+            rule("ERROR", false),
+            rule(r"req=\w+", true),
+            rule(r"\w+$", true),
+            rule(r"^.", true),
+            Rule {
+                case_sensitive: false,
+                ..rule("érror", false)
+            },
+            Rule {
+                whole_word: true,
+                ..rule("café", false)
+            },
+        ];
+        let set = RuleSet::new(&rules).unwrap();
+        let line = |i: usize, extra: &str| {
+            format!(
+                "{i} ERROR café req=ab{i} ÉRROR cafés {extra} café {}",
+                "x".repeat(i % 7)
+            )
+        };
+        for (label, extra, bom) in [
+            ("windows-1252", "naïve", &b""[..]),
+            ("shift_jis", "日本語のエラー", &b""[..]),
+            ("utf-16le", "日本 🦀 \u{0A0A}", &b"\xFF\xFE"[..]),
+            ("utf-16be", "🦀 ਊ", &b""[..]),
+        ] {
+            let enc = Encoding::from_label(label, false).unwrap();
+            let mut text: String = (0..40).map(|i| line(i, extra) + "\r\n").collect();
+            if label == "shift_jis" {
+                // (no accented Latin letters in Shift_JIS)
+                text = text.replace('é', "e").replace('É', "E");
+            }
+            let plain = dir.path().join(format!("{label}.utf8"));
+            // (a BOM is the first line's first character, shown as U+FEFF: so in UTF-8 too)
+            let bom_char = if bom.is_empty() { "" } else { "\u{FEFF}" };
+            std::fs::write(&plain, format!("{bom_char}{text}")).unwrap();
+            let wide = dir.path().join(format!("{label}.txt"));
+            let mut bytes = bom.to_vec();
+            bytes.extend(enc.charset().encode(&text).unwrap());
+            std::fs::write(&wide, &bytes).unwrap();
+            let want_doc = Document::open(&plain).unwrap();
+            let doc = Document::open_cached_as(&wide, Default::default(), None, Some(enc)).unwrap();
+            let (v8, v) = (want_doc.view(), doc.view());
+            let (lines8, lines) = (
+                v8.lines(0, 50, None).unwrap(),
+                v.lines(0, 50, None).unwrap(),
+            );
+            assert_eq!(lines.len(), lines8.len(), "{label}");
+            let mut total = 0;
+            for pe in [PositionEncoding::Utf8, PositionEncoding::Utf16] {
+                for (l8, l) in lines8.iter().zip(&lines) {
+                    let (mut want, mut got) = (Vec::new(), Vec::new());
+                    set.highlight_line(&v8, l8, 0..l8.len, pe, 0, usize::MAX, &mut want)
+                        .unwrap();
+                    set.highlight_line(&v, l, 0..l.len, pe, 0, usize::MAX, &mut got)
+                        .unwrap();
+                    assert_eq!(got, want, "{label} {pe:?} line {:?}", l.number);
+                    total += want.len();
+                }
+            }
+            assert!(total > 300, "{label}: {total}");
+            // A window from the second word on (a character boundary in every encoding).
+            let (l8, l) = (&lines8[12], &lines[12]);
+            let w8 = "12 ".len();
+            let w = enc.charset().encode("12 ").unwrap().len();
+            let (mut want, mut got) = (Vec::new(), Vec::new());
+            set.highlight_line(
+                &v8,
+                l8,
+                w8..l8.len,
+                PositionEncoding::Utf16,
+                3,
+                99,
+                &mut want,
+            )
+            .unwrap();
+            set.highlight_line(&v, l, w..l.len, PositionEncoding::Utf16, 3, 99, &mut got)
+                .unwrap();
+            assert_eq!(got, want, "{label} window");
+        }
     }
 
     /// A window cut out of a long line: each match overlapping it is reported clipped to it,
