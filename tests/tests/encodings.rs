@@ -837,3 +837,119 @@ fn a_256_mib_utf16_file_is_searched_with_regexes() {
         "{r}"
     );
 }
+
+/// Line filters (`tome/filter`) in UTF-16LE (BOM) and BE, windows-1252 and Shift_JIS: for each
+/// regex, ignored case and whole word, the lines selected (numbers and text) are those on which
+/// Python's `re.search` finds a match in Python's decoding of the file, split at CRLF, LF, CR.
+#[test]
+fn line_filters_match_python_re_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::ready();
+    let files = [
+        ("utf-16-le", "\u{FEFF}", None),
+        ("utf-16-be", "", Some("utf-16be")),
+        ("cp1252", "", Some("windows-1252")),
+        ("shift_jis", "", Some("shift_jis")),
+    ];
+    let mut patterns: Vec<(String, bool, bool)> = SEARCH_PATTERNS
+        .iter()
+        .map(|&(p, ci)| {
+            if ci {
+                (regex_escape(p), false, true)
+            } else {
+                (p.to_owned(), false, false)
+            }
+        })
+        .collect();
+    // Whole words (`\b…\b` in Python for a word pattern).
+    patterns.push((r"\bword\b".into(), true, false));
+    patterns.push((r"\bcafé\b".into(), true, false));
+    for (k, (codec, bom, label)) in files.into_iter().enumerate() {
+        let body = search_text(codec, 200).replace("x end\n", "x end\r\n");
+        let text = format!("{bom}{body}");
+        let path = dir.path().join(format!("f{k}.txt"));
+        std::fs::write(&path, py_encode(codec, &text)).unwrap();
+        let doc = open(&mut s, &path, label)["doc"].as_u64().unwrap();
+        let arg = json!({"codec": codec, "path": path, "patterns": patterns}).to_string();
+        let want: Vec<Vec<(u64, String)>> = serde_json::from_slice(&python(
+            "import sys, json, re\n\
+             a = json.loads(sys.argv[1])\n\
+             t = open(a['path'], 'rb').read().decode(a['codec'])\n\
+             lines = re.split('\\r\\n|\\n|\\r', t)\n\
+             if lines and lines[-1] == '': lines.pop()\n\
+             out = []\n\
+             for p, ww, ci in a['patterns']:\n\
+             \x20   r = re.compile(p, re.I if ci else 0)\n\
+             \x20   out.append([[i, l] for i, l in enumerate(lines) if r.search(l)])\n\
+             print(json.dumps(out))",
+            &arg,
+        ))
+        .unwrap();
+        let mut some = 0;
+        for ((p, whole_word, ci), want) in patterns.iter().zip(&want) {
+            // A whole word is the word itself with wholeWord (Python's \b is the oracle).
+            let query = if *whole_word {
+                let word = p.trim_start_matches(r"\b").trim_end_matches(r"\b");
+                json!({"pattern": word, "wholeWord": true})
+            } else if *ci {
+                json!({"pattern": unescape(p), "caseSensitive": false})
+            } else {
+                json!({"pattern": p, "regex": true})
+            };
+            let f = s.request("tome/filter", json!({"doc": doc, "query": query}));
+            let f = f.unwrap_or_else(|e| panic!("{codec} {query}: {e}"))["filter"]
+                .as_u64()
+                .unwrap();
+            let info = s.request("tome/filterWait", json!({"filter": f})).unwrap();
+            assert_eq!(info["complete"], true, "{info}");
+            let r = s
+                .request(
+                    "tome/filterLines",
+                    json!({"filter": f, "first": 0, "count": 1000, "maxLineBytes": 100000}),
+                )
+                .unwrap();
+            let got: Vec<(u64, String)> = r["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| {
+                    (
+                        l["line"].as_u64().unwrap(),
+                        l["text"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect();
+            assert_eq!(&got, want, "{codec} {query}");
+            some += usize::from(!want.is_empty());
+            s.request("tome/closeFilter", json!({"filter": f})).unwrap();
+        }
+        assert!(some >= 8, "{codec}: {some} patterns selected lines");
+    }
+}
+
+/// `text` as a regex matching it literally (the characters the patterns here use).
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let special = "\\.+*?()|[]{}^$".contains(c);
+            special
+                .then_some('\\')
+                .into_iter()
+                .chain(std::iter::once(c))
+        })
+        .collect()
+}
+
+/// [`regex_escape`] undone.
+fn unescape(p: &str) -> String {
+    let mut out = String::new();
+    let mut chars = p.chars();
+    while let Some(c) = chars.next() {
+        out.push(if c == '\\' {
+            chars.next().unwrap_or(c)
+        } else {
+            c
+        });
+    }
+    out
+}

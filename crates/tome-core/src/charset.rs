@@ -22,9 +22,8 @@
 //! summaries and the line scanners share; a document's files are all indexed with its rule
 //! (a UTF-16 label is given at open, or the file is indexed again on reopening). Offsets stay
 //! byte offsets; an edit must start and end on a code unit boundary outside a surrogate pair
-//! and insert whole units (so every piece starts at a unit boundary). Line filters are refused
-//! in UTF-16 for now; timestamp seeking reads the units narrowed to bytes
-//! (`timestamp/text.rs`).
+//! and insert whole units (so every piece starts at a unit boundary). Timestamp seeking reads
+//! the units narrowed to bytes (`timestamp/text.rs`).
 //!
 //! # Search in these encodings
 //!
@@ -34,8 +33,9 @@
 //! window** ([`crate::decoded`]): each window of the file's bytes, from a character boundary,
 //! is decoded into UTF-8 by these rules (an invalid byte is one U+FFFD, as viewports show
 //! it), the ordinary UTF-8 matcher runs on it, and each match is mapped back to file offsets
-//! that start and end characters. Line filters of regular expressions or case-insensitive
-//! text are still refused in these encodings (they run on the bytes line by line).
+//! that start and end characters. Line filters do the same chunk by chunk of whole lines
+//! ([`crate::filter::LineFilter::new_in`]), except a tree of case-sensitive text in an
+//! ASCII-compatible encoding, which runs on the bytes.
 //!
 //! UTF-32 is detected and named, but not edited ([`Encoding::is_supported`] is false; the
 //! server refuses to open it unless told to read the bytes as UTF-8; WHATWG has no label for

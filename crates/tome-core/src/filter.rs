@@ -75,6 +75,9 @@ impl FilterQuery {
 #[derive(Clone, Debug)]
 pub struct LineFilter {
     root: Node,
+    /// The document's encoding, when the leaves run on its text decoded chunk by chunk (see
+    /// [`LineFilter::new_in`]); `None`: on its bytes.
+    decoded: Option<Charset>,
 }
 
 #[derive(Clone, Debug)]
@@ -96,21 +99,27 @@ impl LineFilter {
         LineFilter::new_in(query, Charset::Utf8)
     }
 
-    /// [`LineFilter::new`] for a document in `charset`: each leaf compiled by
-    /// [`Matcher::new_in`]. (A line's match in a multi-byte legacy encoding is not checked to
-    /// start on a character: a pattern's bytes inside two characters select the line.)
-    /// Refused in UTF-16 (its scans find lines by single-byte breaks).
+    /// [`LineFilter::new`] for a document in `charset`. Case-sensitive text without
+    /// `whole_word` in an ASCII-compatible encoding is encoded and matched on the file's bytes
+    /// ([`Matcher::new_in`]; a line's match in a multi-byte legacy encoding is not checked to
+    /// start on a character: a pattern's bytes inside two characters select the line). Any
+    /// other tree in an encoding that is not UTF-8 (a regex, ignored case or whole words in
+    /// it, or any filter of a UTF-16 document) runs on the text **decoded chunk by chunk**
+    /// ([`crate::decoded`]): a chunk of whole lines is decoded into UTF-8, the leaves (compiled
+    /// as for UTF-8) select its lines as in a UTF-8 file, and each line start is mapped back to
+    /// the file's offset, so the lines selected are those of the same text in UTF-8.
     pub fn new_in(query: &FilterQuery, charset: Charset) -> Result<LineFilter> {
-        if charset.is_utf16() {
-            return Err(Error::InvalidRegex(format!(
-                "line filters are not supported yet in {} files",
-                charset.name()
-            )));
-        }
         let mut leaves = 0;
         check_shape(query, 1, &mut leaves)?;
+        if !charset.is_utf8() && (charset.is_utf16() || needs_decoding(query, charset)?) {
+            return Ok(LineFilter {
+                root: compile(query, Charset::Utf8)?,
+                decoded: Some(charset),
+            });
+        }
         Ok(LineFilter {
             root: compile(query, charset)?,
+            decoded: None,
         })
     }
 
@@ -246,30 +255,43 @@ impl LineFilter {
         let to = to.min(len);
         let total = to.saturating_sub(from) as u64;
         let (mut pos, mut line) = (from.min(to), line);
+        let unit = view.newlines().unit();
         let mut buf = Vec::new();
+        let mut decoded = crate::decoded::Decoded::default();
         let mut starts = Vec::new();
         let mut out = Vec::new();
         while pos < to {
             control.check()?;
             control.set_progress((pos - from) as u64, total);
             let end = chunk_end(&view, pos, to);
-            // One byte more: whether a CR at the cut starts a CRLF (for the line count).
-            let hay = view.contiguous(pos, (end + 1).min(len), &mut buf);
+            // One unit more: whether a CR at the cut starts a CRLF (for the line count).
+            let hay = view.contiguous(pos, (end + unit).min(len), &mut buf);
             let cut = end - pos;
-            starts.clear();
-            self.root.lines(
-                &hay[..cut],
-                cut == hay.len() && pos + cut == len,
-                &mut starts,
-            );
             out.clear();
-            let mut prev = 0;
-            for &s in &starts {
-                line += count_global(&hay[prev..s], hay.get(s).copied());
-                prev = s;
-                out.push(((pos + s) as u64, line as u64));
+            if let Some(cs) = self.decoded {
+                // Whole lines: the chunk ends at a character boundary, nothing is left out.
+                decoded.decode(cs, &hay[..cut], pos, true);
+                let text = decoded.text();
+                let after = match view.newlines().first_unit(&hay[cut..]) {
+                    b'\n' => Some(b'\n'),
+                    _ if cut < hay.len() => Some(0),
+                    _ => None,
+                };
+                line = self.number(text, end == len, after, line, &mut starts, &mut out, |s| {
+                    decoded.to_file(s) as u64
+                });
+            } else {
+                let after = hay.get(cut).copied();
+                line = self.number(
+                    &hay[..cut],
+                    pos + cut == len,
+                    after,
+                    line,
+                    &mut starts,
+                    &mut out,
+                    |s| (pos + s) as u64,
+                );
             }
-            line += count_global(&hay[prev..cut], hay.get(cut).copied());
             view.release(pos, end);
             pos = end;
             if !found(&out, pos, line) {
@@ -280,6 +302,52 @@ impl LineFilter {
         view.intact()?;
         Ok((pos, line))
     }
+}
+
+impl LineFilter {
+    /// The lines of `hay` (whole lines; `at_end`: it ends the document) this filter selects,
+    /// numbered on from `line`, into `out` as (`offset(start in hay)`, number); `after`: the
+    /// byte after `hay` (b'\n' when an LF follows, for a CR at its end). Returns the line
+    /// number at `hay`'s end.
+    #[allow(clippy::too_many_arguments)]
+    fn number(
+        &self,
+        hay: &[u8],
+        at_end: bool,
+        after: Option<u8>,
+        mut line: usize,
+        starts: &mut Vec<usize>,
+        out: &mut Vec<(u64, u64)>,
+        offset: impl Fn(usize) -> u64,
+    ) -> usize {
+        starts.clear();
+        self.root.lines(hay, at_end, starts);
+        let mut prev = 0;
+        for &s in starts.iter() {
+            line += count_global(&hay[prev..s], hay.get(s).copied());
+            prev = s;
+            out.push((offset(s), line as u64));
+        }
+        line + count_global(&hay[prev..], after)
+    }
+}
+
+/// Whether `query` must run on decoded text in `charset` (not UTF-8): a leaf that is a regex,
+/// ignores case or wants whole words (a word's letters are characters, not bytes).
+fn needs_decoding(query: &FilterQuery, charset: Charset) -> Result<bool> {
+    Ok(match query {
+        FilterQuery::Match { query, whole_word } => {
+            *whole_word || Matcher::new_in(query, charset)?.is_decoded()
+        }
+        FilterQuery::And(c) | FilterQuery::Or(c) => {
+            let mut any = false;
+            for q in c {
+                any |= needs_decoding(q, charset)?;
+            }
+            any
+        }
+        FilterQuery::Not(c) => needs_decoding(c, charset)?,
+    })
 }
 
 /// Documents shorter than this are filtered on one thread (splitting costs more than it
@@ -302,6 +370,11 @@ struct Part {
 /// The first line start `p` with `at <= p < before` (`0 < at`), or `None`. A line starts
 /// after an LF, a CRLF or a lone CR. Cost: O(bytes from `at - 1` to the first line break).
 fn first_line_start(view: &View<'_>, at: usize, before: usize) -> Option<usize> {
+    if view.newlines() != crate::breaks::Newlines::Byte {
+        // (UTF-16: breaks are units; the next line start after the unit holding `at - 1`)
+        let p = crate::lines::next_line_start(view, at - 1);
+        return (p < before && p < view.len()).then_some(p);
+    }
     let mut pos = at - 1;
     for chunk in view.chunks(at - 1, before) {
         if let Some(i) = memchr::memchr2(b'\n', b'\r', chunk) {
@@ -361,8 +434,9 @@ impl LineFilter {
             return Ok(None);
         }
         let mut from = crate::lines::line_start_at(old, changed.start);
-        if from > 0 && old.byte_at(from - 1) == Some(b'\r') {
-            from = crate::lines::line_start_at(old, from - 1);
+        let u = old.newlines().unit();
+        if from >= u && old.break_unit_at(from - u) == b'\r' {
+            from = crate::lines::line_start_at(old, from - u);
         }
         let old_to = if changed.old_end >= olen {
             olen
@@ -393,9 +467,10 @@ impl LineFilter {
 
 /// Line breaks in `from..to` of `view` (both line starts). O(bytes).
 fn breaks_in(view: &View<'_>, from: usize, to: usize) -> Result<usize> {
+    let nl = view.newlines();
     let mut info = crate::breaks::Info::EMPTY;
     for chunk in view.chunks(from, to) {
-        info = info.concat(crate::breaks::Info::of(chunk));
+        info = info.concat(nl.info(chunk));
     }
     view.intact()?;
     Ok(info.breaks)
@@ -409,10 +484,16 @@ fn breaks_in(view: &View<'_>, from: usize, to: usize) -> Result<usize> {
 /// O(last line's length).
 pub fn open_tail(view: &View<'_>) -> (usize, usize) {
     let len = view.len();
-    match view.byte_at(len.wrapping_sub(1)) {
-        None | Some(b'\n') => (len, 0),
-        Some(b'\r') => (crate::lines::line_start_at(view, len - 1), 1),
-        Some(_) => (crate::lines::line_start_at(view, len), 0),
+    let u = view.newlines().unit();
+    if len < u {
+        // (empty, or one odd byte of UTF-16: a single line from 0)
+        return (0, 0);
+    }
+    match view.break_unit_at(len - len % u - u) {
+        _ if !len.is_multiple_of(u) => (crate::lines::line_start_at(view, len), 0),
+        b'\n' => (len, 0),
+        b'\r' => (crate::lines::line_start_at(view, len - u), 1),
+        _ => (crate::lines::line_start_at(view, len), 0),
     }
 }
 
@@ -1166,6 +1247,174 @@ mod tests {
             assert_eq!(l.position_of(probe), model.partition_point(|e| e.0 < probe));
         }
         assert!(l.memory() < 10_000 * 8, "{} bytes", l.memory());
+    }
+
+    /// In UTF-16 (LE with a BOM, BE) and legacy encodings, a filter selects the lines the same
+    /// filter selects in the same text in UTF-8 (offsets mapped, numbers equal): on the bytes
+    /// (case-sensitive text in a legacy encoding) or decoded (everything else), sequentially
+    /// and on several threads in units that cut characters; and kept up to date through edits
+    /// it equals a fresh scan.
+    #[test]
+    fn other_encodings_filter_as_the_same_text_in_utf8() {
+        use crate::Encoding;
+        let queries = [
+            leaf("hit", false, false, false),
+            leaf("café", false, false, false),
+            leaf("CAFÉ", false, true, false),
+            leaf("hit", false, false, true),
+            leaf(r"^\w+ é", true, false, false),
+            leaf(r"\d{2} $", true, false, false),
+            leaf("日本", false, false, false),
+            FilterQuery::Not(Box::new(leaf("hit", false, false, false))),
+            FilterQuery::And(vec![
+                leaf("hit", false, false, false),
+                FilterQuery::Not(Box::new(leaf(r"caf.", true, true, false))),
+            ]),
+            FilterQuery::Or(vec![
+                leaf("^$", true, false, false),
+                leaf("x{3}", true, false, false),
+            ]),
+        ];
+        let words = [
+            "hit", "café", "CAFÉ", "é", "日本", "hitter", "xxx", "42", "",
+        ];
+        for (label, bom) in [
+            ("utf-16le", &b"\xFF\xFE"[..]),
+            ("utf-16be", &b""[..]),
+            ("windows-1252", &b""[..]),
+            ("shift_jis", &b""[..]),
+        ] {
+            let enc = Encoding::from_label(label, false).unwrap();
+            let cs = enc.charset();
+            let mut seed = 7u64;
+            let mut rnd = |n: usize| {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (seed >> 33) as usize % n
+            };
+            let mut text = String::new();
+            if !bom.is_empty() {
+                text.push('\u{FEFF}');
+            }
+            for i in 0..600 {
+                for _ in 0..rnd(6) {
+                    let w = words[rnd(words.len())];
+                    if cs.encode(w).is_ok() {
+                        text.push_str(w);
+                        text.push(' ');
+                    }
+                }
+                if label.starts_with("utf-16") && i % 7 == 0 {
+                    text.push('\u{0A0D}'); // the bytes of a CR and an LF
+                }
+                text.push_str(["\n", "\r\n", "\r"][rnd(3)]);
+            }
+            let text = if label == "shift_jis" {
+                text.replace('é', "e").replace('É', "E")
+            } else {
+                text
+            };
+            // The file offset of each UTF-8 offset that starts a character (and the end).
+            let mut at = vec![0u64; text.len() + 1];
+            let mut file = 0u64;
+            for (i, c) in text.char_indices() {
+                at[i] = file;
+                file += cs.encode(&c.to_string()).unwrap().len() as u64;
+            }
+            at[text.len()] = file;
+            let (_d8, mut doc8) = open_bytes(text.as_bytes());
+            let wide_bytes = {
+                let body = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
+                [bom, &cs.encode(body).unwrap()[..]].concat()
+            };
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("f.txt");
+            std::fs::write(&path, &wide_bytes).unwrap();
+            let mut doc =
+                Document::open_cached_as(&path, Default::default(), None, Some(enc)).unwrap();
+            doc.wait_for_index(&Control::new()).unwrap();
+            let mut compared = 0;
+            for (qi, q) in queries.iter().enumerate() {
+                let f8 = LineFilter::new(q).unwrap();
+                let f = match LineFilter::new_in(q, cs) {
+                    Err(Error::Unrepresentable { .. }) => continue, // (日本 in windows-1252)
+                    f => f.unwrap(),
+                };
+                let [(want, (end8, lines8)), _] = both_scans(&mut doc8, &f8, 0, 1, 1 << 20);
+                let want: Vec<(u64, u64)> =
+                    want.iter().map(|&(o, l)| (at[o as usize], l)).collect();
+                compared += usize::from(!want.is_empty());
+                for (threads, unit) in [(2, 37), (3, 101), (2, 4096)] {
+                    let [seq, par] = both_scans(&mut doc, &f, 0, threads, unit);
+                    for (kind, (got, end)) in [("sequential", seq), ("parallel", par)] {
+                        assert_eq!(got, want, "{label} query {qi} {kind} {threads}x{unit}");
+                        assert_eq!(
+                            end,
+                            (at[end8] as usize, lines8),
+                            "{label} query {qi} {kind}"
+                        );
+                    }
+                }
+            }
+            assert!(compared >= 7, "{label}: {compared} queries selected lines");
+            // Kept up to date: lines inserted and deleted at line starts, several at a time.
+            let f = LineFilter::new_in(&queries[8], cs).unwrap();
+            let mut snap = doc.snapshot();
+            let mut list = MatchList::new();
+            f.scan(snap.view(), 0, 0, &Control::new(), |c, _, _| {
+                c.iter().for_each(|&(o, l)| list.push(o, l));
+                true
+            })
+            .unwrap();
+            for round in 0..60 {
+                for _ in 0..1 + rnd(3) {
+                    let view = doc.view();
+                    let lines = view.line_count().known;
+                    let a = view.line_start(rnd(lines.max(1))).unwrap();
+                    if rnd(2) == 0 {
+                        let t = ["hit café\n", "\r\n", "hit xxx 日本\r", "CAFÉ hit\n"][rnd(4)];
+                        let t = if label == "shift_jis" {
+                            t.replace('é', "e").replace('É', "E")
+                        } else {
+                            t.into()
+                        };
+                        if let Ok(bytes) = cs.encode(&t) {
+                            doc.insert(a, bytes).unwrap();
+                        }
+                    } else {
+                        let b = crate::lines::next_line_start(&view, a);
+                        doc.delete(a..b).unwrap();
+                    }
+                }
+                let changed = doc.changed_since(snap.version()).expect("ranges are known");
+                let next = doc.snapshot();
+                let u = f
+                    .rescan_change(&snap.view(), &next.view(), changed, &Control::new())
+                    .unwrap()
+                    .expect("indexed");
+                list.splice(&u);
+                snap = next;
+                let mut fresh = Vec::new();
+                f.scan_to(
+                    snap.view(),
+                    0,
+                    snap.view().len(),
+                    0,
+                    &Control::new(),
+                    |c, _, _| {
+                        fresh.extend_from_slice(c);
+                        true
+                    },
+                )
+                .unwrap();
+                assert_eq!(
+                    list.get_range(0..list.len()),
+                    fresh,
+                    "{label} round {round}"
+                );
+            }
+        }
     }
 
     /// A filter kept up to date through random edits, undo and redo (several between two
