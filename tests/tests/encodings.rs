@@ -953,3 +953,61 @@ fn unescape(p: &str) -> String {
     }
     out
 }
+
+/// A regex replace-all with groups (`$2=${1}`) in UTF-16LE (BOM), UTF-16BE, windows-1252 and
+/// Shift_JIS: the groups are the decoded text's, the result saved in the file's encoding is
+/// Python's `re.sub` of the decoded text, encoded again.
+#[test]
+fn replace_all_with_groups_matches_python_re_sub() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::ready();
+    let files = [
+        ("utf-16-le", "\u{FEFF}", None),
+        ("utf-16-be", "", Some("utf-16be")),
+        ("cp1252", "", Some("windows-1252")),
+        ("shift_jis", "", Some("shift_jis")),
+    ];
+    let cases = [
+        (r"seq=(\d+) (\w+)", "$2=${1}", r"\2=\1", false),
+        (
+            r"(\w+) (Élan|Ｅlan) (?P<w>\w+)",
+            "${w}<$2>$1",
+            r"\g<w><\2>\1",
+            false,
+        ),
+        (r"(word) (WORD)", "[$2|$1]", r"[\2|\1]", true),
+    ];
+    for (k, (codec, bom, label)) in files.into_iter().enumerate() {
+        for (c, (pattern, repl, py_repl, ci)) in cases.iter().enumerate() {
+            let text = format!("{bom}{}", search_text(codec, 150));
+            let path = dir.path().join(format!("r{k}-{c}.txt"));
+            std::fs::write(&path, py_encode(codec, &text)).unwrap();
+            let doc = open(&mut s, &path, label)["doc"].as_u64().unwrap();
+            let r = s
+                .request(
+                    "tome/replaceAll",
+                    json!({"doc": doc, "query": {"pattern": pattern, "regex": true, "caseSensitive": !ci},
+                           "replacement": repl}),
+                )
+                .unwrap_or_else(|e| panic!("{codec} {pattern}: {e}"));
+            assert!(r["count"].as_u64().unwrap() > 0, "{codec} {pattern}: {r}");
+            s.request("tome/save", json!({"doc": doc})).unwrap();
+            let arg = json!({"codec": codec, "path": path, "p": pattern, "r": py_repl, "ci": ci,
+                             "text": text})
+            .to_string();
+            let want = python(
+                "import sys, json, re\n\
+                 a = json.loads(sys.argv[1])\n\
+                 t = re.sub(a['p'], a['r'], a['text'], flags=re.M | (re.I if a['ci'] else 0))\n\
+                 sys.stdout.buffer.write(t.encode(a['codec']))",
+                &arg,
+            );
+            let got = std::fs::read(&path).unwrap();
+            assert!(
+                got == want,
+                "{codec} {pattern}: the saved bytes differ from Python's"
+            );
+            s.request("tome/close", json!({"doc": doc})).unwrap();
+        }
+    }
+}

@@ -1239,15 +1239,13 @@ pub(crate) fn plan_replace_all_on(
     units: (usize, usize),
     control: &Control,
 ) -> Result<Plan> {
-    if m.decoded && m.regex && m.charset.decode_lossy(replacement).0.contains('$') {
-        // The groups would be expanded on the file's bytes, not on the decoded text.
-        return Err(Error::InvalidRegex(format!(
-            "group references ($1, ${{name}}) in the replacement are not supported yet in {} \
-             files",
-            m.charset.name()
-        )));
-    }
     let groups = m.groups().filter(|_| replacement.contains(&b'$'));
+    // In a decoded search the groups are the decoded text's: expanded there (the replacement
+    // read as text), then encoded into the file's encoding.
+    let decoded_groups = match groups {
+        Some(re) if m.decoded => Some((re, m.charset.decode_lossy(replacement).0)),
+        _ => None,
+    };
     let mut plan = PlanBuilder::new(view);
     let mut lines = LineTally::default();
     let (from, starts_before) = scope.starts(&view);
@@ -1257,9 +1255,37 @@ pub(crate) fn plan_replace_all_on(
         ends_by: view.len(),
     };
     let mut buf = Vec::new();
+    let mut dec = crate::decoded::Decoded::default();
+    let mut expanded = Vec::new();
+    let mut failed = None;
     each_match(view, m, span, units, control, |r| {
         if !lines.take(&view, r.start, scope.first_per_line) {
             return true;
+        }
+        if let Some((re, text)) = &decoded_groups {
+            expanded.clear();
+            if let Some(caps) = decoded_captures(view, m.charset, re, &r, &mut buf, &mut dec) {
+                caps.expand(text.as_bytes(), &mut expanded);
+            } else {
+                expanded.extend_from_slice(text.as_bytes());
+            }
+            let with = String::from_utf8_lossy(&expanded);
+            match m.charset.encode(&with) {
+                Ok(bytes) => {
+                    plan.keep_to(r.start);
+                    plan.skip_to(r.end);
+                    plan.write_with(|t| t.extend_from_slice(&bytes));
+                    return true;
+                }
+                Err(character) => {
+                    failed = Some(Error::Unrepresentable {
+                        encoding: m.charset.name().to_owned(),
+                        character,
+                        what: ", in a replacement with its groups expanded".into(),
+                    });
+                    return false;
+                }
+            }
         }
         plan.keep_to(r.start);
         plan.skip_to(r.end);
@@ -1269,7 +1295,41 @@ pub(crate) fn plan_replace_all_on(
         }
         true
     })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
     Ok(plan.finish(lines.count))
+}
+
+/// [`captures`] for a decoded search: match `r` (file offsets) found again in its context
+/// decoded ([`CONTEXT`] bytes either side, from a character boundary), its groups those of the
+/// decoded text. `None` if the match is not found again exactly (the replacement is then used
+/// without groups, as for a match cut at a window's end in [`captures`]). Cost: O(match
+/// length + context).
+fn decoded_captures<'d>(
+    view: View<'_>,
+    cs: crate::charset::Charset,
+    re: &Regex,
+    r: &Range<usize>,
+    buf: &mut Vec<u8>,
+    dec: &'d mut crate::decoded::Decoded,
+) -> Option<regex::bytes::Captures<'d>> {
+    let lo = crate::decoded::floor_boundary(&view, cs, r.start.saturating_sub(CONTEXT));
+    let hi = r.end.saturating_add(CONTEXT).min(view.len());
+    // With the context after the match; else (a match cut at a window's end, as in
+    // `captures`) with the text cut at its end.
+    for end in [hi, r.end] {
+        let bytes = view.contiguous(lo, end, buf);
+        dec.decode(cs, bytes, lo, end == view.len() || end == r.end);
+        let at = dec.to_text(r.start);
+        match re.find_at(dec.text(), at) {
+            Some(found) if dec.file_range(found.range()) == *r => {
+                return re.captures_at(dec.text(), at);
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The groups of match `r` of `re`: `re` run again at `r.start` over the match and
