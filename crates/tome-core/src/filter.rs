@@ -257,7 +257,7 @@ impl LineFilter {
         let (mut pos, mut line) = (from.min(to), line);
         let unit = view.newlines().unit();
         let mut buf = Vec::new();
-        let mut decoded = crate::decoded::Decoded::default();
+        let mut dec = crate::decoded::Decoded::default();
         let mut starts = Vec::new();
         let mut out = Vec::new();
         while pos < to {
@@ -270,15 +270,15 @@ impl LineFilter {
             out.clear();
             if let Some(cs) = self.decoded {
                 // Whole lines: the chunk ends at a character boundary, nothing is left out.
-                decoded.decode(cs, &hay[..cut], pos, true);
-                let text = decoded.text();
+                dec.decode(cs, &hay[..cut], pos, true);
+                let text = dec.text();
                 let after = match view.newlines().first_unit(&hay[cut..]) {
                     b'\n' => Some(b'\n'),
                     _ if cut < hay.len() => Some(0),
                     _ => None,
                 };
                 line = self.number(text, end == len, after, line, &mut starts, &mut out, |s| {
-                    decoded.to_file(s) as u64
+                    dec.to_file(s) as u64
                 });
             } else {
                 let after = hay.get(cut).copied();
@@ -370,17 +370,12 @@ struct Part {
 /// The first line start `p` with `at <= p < before` (`0 < at`), or `None`. A line starts
 /// after an LF, a CRLF or a lone CR. Cost: O(bytes from `at - 1` to the first line break).
 fn first_line_start(view: &View<'_>, at: usize, before: usize) -> Option<usize> {
-    if view.newlines() != crate::breaks::Newlines::Byte {
-        // (UTF-16: breaks are units; the next line start after the unit holding `at - 1`)
-        let p = crate::lines::next_line_start(view, at - 1);
-        return (p < before && p < view.len()).then_some(p);
-    }
-    let mut pos = at - 1;
-    for chunk in view.chunks(at - 1, before) {
-        if let Some(i) = memchr::memchr2(b'\n', b'\r', chunk) {
-            let brk = pos + i;
-            let crlf = chunk[i] == b'\r' && view.byte_at(brk + 1) == Some(b'\n');
-            let p = brk + 1 + usize::from(crlf);
+    // From the unit holding `at - 1` (UTF-16: breaks are units; each chunk starts at one).
+    let nl = view.newlines();
+    let mut pos = (at - 1) - (at - 1) % nl.unit();
+    for chunk in view.chunks(pos, before) {
+        if let Some(i) = nl.find(chunk) {
+            let p = pos + i + view.break_len_at(pos + i);
             return (p < before).then_some(p);
         }
         pos += chunk.len();
@@ -485,15 +480,14 @@ fn breaks_in(view: &View<'_>, from: usize, to: usize) -> Result<usize> {
 pub fn open_tail(view: &View<'_>) -> (usize, usize) {
     let len = view.len();
     let u = view.newlines().unit();
-    if len < u {
-        // (empty, or one odd byte of UTF-16: a single line from 0)
-        return (0, 0);
+    if !len.is_multiple_of(u) {
+        // An odd last byte of UTF-16: inside the last line.
+        return (crate::lines::line_start_at(view, len), 0);
     }
-    match view.break_unit_at(len - len % u - u) {
-        _ if !len.is_multiple_of(u) => (crate::lines::line_start_at(view, len), 0),
-        b'\n' => (len, 0),
-        b'\r' => (crate::lines::line_start_at(view, len - u), 1),
-        _ => (crate::lines::line_start_at(view, len), 0),
+    match len.checked_sub(u).map(|last| view.break_unit_at(last)) {
+        None | Some(b'\n') => (len, 0),
+        Some(b'\r') => (crate::lines::line_start_at(view, len - u), 1),
+        Some(_) => (crate::lines::line_start_at(view, len), 0),
     }
 }
 
@@ -524,16 +518,9 @@ fn compile(q: &FilterQuery, cs: Charset) -> Result<Node> {
     let all = |c: &[FilterQuery]| c.iter().map(|q| compile(q, cs)).collect::<Result<_>>();
     Ok(match q {
         FilterQuery::Match { query, whole_word } => {
-            let m = Matcher::new_in(query, cs)?;
-            if m.is_decoded() {
-                // Line filters run the engine on the file's bytes, line by line.
-                return Err(Error::InvalidRegex(format!(
-                    "regular expressions and case-insensitive text in line filters are not \
-                     supported yet in {} files: filter with case-sensitive text",
-                    cs.name()
-                )));
-            }
-            Node::Leaf(Box::new(m), *whole_word)
+            // (In a document not in UTF-8, `new_in` compiles for UTF-8 every tree that would
+            // need a decoded matcher: this one runs on the bytes it is given.)
+            Node::Leaf(Box::new(Matcher::new_in(query, cs)?), *whole_word)
         }
         FilterQuery::And(c) => Node::And(all(c)?),
         FilterQuery::Or(c) => Node::Or(all(c)?),
@@ -1249,6 +1236,35 @@ mod tests {
         assert!(l.memory() < 10_000 * 8, "{} bytes", l.memory());
     }
 
+    /// The list of `f`'s matches in `view`, by a full scan.
+    fn scanned(f: &LineFilter, view: View<'_>) -> MatchList {
+        let mut list = MatchList::new();
+        f.scan(view, 0, 0, &Control::new(), |c, _, _| {
+            c.iter().for_each(|&(o, l)| list.push(o, l));
+            true
+        })
+        .unwrap();
+        list
+    }
+
+    /// Brings `list`, `f`'s matches in `snap`, up to `doc` as the server does (the changed
+    /// range rescanned, the list spliced); returns the snapshot it is now of.
+    fn follow(
+        f: &LineFilter,
+        doc: &mut Document,
+        snap: crate::Snapshot,
+        list: &mut MatchList,
+    ) -> crate::Snapshot {
+        let changed = doc.changed_since(snap.version()).expect("ranges are known");
+        let next = doc.snapshot();
+        let u = f
+            .rescan_change(&snap.view(), &next.view(), changed, &Control::new())
+            .unwrap()
+            .expect("indexed");
+        list.splice(&u);
+        next
+    }
+
     /// In UTF-16 (LE with a BOM, BE) and legacy encodings, a filter selects the lines the same
     /// filter selects in the same text in UTF-8 (offsets mapped, numbers equal): on the bytes
     /// (case-sensitive text in a legacy encoding) or decoded (everything else), sequentially
@@ -1361,12 +1377,7 @@ mod tests {
             // Kept up to date: lines inserted and deleted at line starts, several at a time.
             let f = LineFilter::new_in(&queries[8], cs).unwrap();
             let mut snap = doc.snapshot();
-            let mut list = MatchList::new();
-            f.scan(snap.view(), 0, 0, &Control::new(), |c, _, _| {
-                c.iter().for_each(|&(o, l)| list.push(o, l));
-                true
-            })
-            .unwrap();
+            let mut list = scanned(&f, snap.view());
             for round in 0..60 {
                 for _ in 0..1 + rnd(3) {
                     let view = doc.view();
@@ -1387,14 +1398,7 @@ mod tests {
                         doc.delete(a..b).unwrap();
                     }
                 }
-                let changed = doc.changed_since(snap.version()).expect("ranges are known");
-                let next = doc.snapshot();
-                let u = f
-                    .rescan_change(&snap.view(), &next.view(), changed, &Control::new())
-                    .unwrap()
-                    .expect("indexed");
-                list.splice(&u);
-                snap = next;
+                snap = follow(&f, &mut doc, snap, &mut list);
                 let mut fresh = Vec::new();
                 f.scan_to(
                     snap.view(),
@@ -1458,12 +1462,7 @@ mod tests {
             doc.wait_for_index(&Control::new()).unwrap();
             let f = LineFilter::new(q).unwrap();
             let mut snap = doc.snapshot();
-            let mut list = MatchList::new();
-            f.scan(snap.view(), 0, 0, &Control::new(), |c, _, _| {
-                c.iter().for_each(|&(o, l)| list.push(o, l));
-                true
-            })
-            .unwrap();
+            let mut list = scanned(&f, snap.view());
             for round in 0..300 {
                 for _ in 0..1 + rnd(3) {
                     let len = doc.len();
@@ -1496,14 +1495,7 @@ mod tests {
                         }
                     }
                 }
-                let changed = doc.changed_since(snap.version()).expect("ranges are known");
-                let next = doc.snapshot();
-                let u = f
-                    .rescan_change(&snap.view(), &next.view(), changed, &Control::new())
-                    .unwrap()
-                    .expect("indexed");
-                list.splice(&u);
-                snap = next;
+                snap = follow(&f, &mut doc, snap, &mut list);
                 let now =
                     String::from_utf8(snap.view().read(0, snap.view().len()).unwrap()).unwrap();
                 assert_eq!(
