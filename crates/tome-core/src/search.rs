@@ -1262,22 +1262,18 @@ pub(crate) fn plan_replace_all_on(
         if !lines.take(&view, r.start, scope.first_per_line) {
             return true;
         }
+        plan.keep_to(r.start);
+        plan.skip_to(r.end);
         if let Some((re, text)) = &decoded_groups {
             expanded.clear();
-            if let Some(caps) = decoded_captures(view, m.charset, re, &r, &mut buf, &mut dec) {
-                caps.expand(text.as_bytes(), &mut expanded);
-            } else {
-                expanded.extend_from_slice(text.as_bytes());
+            match decoded_captures(view, m.charset, re, &r, &mut buf, &mut dec) {
+                Some(caps) => caps.expand(text.as_bytes(), &mut expanded),
+                None => expanded.extend_from_slice(text.as_bytes()),
             }
-            let with = String::from_utf8_lossy(&expanded);
-            match m.charset.encode(&with) {
-                Ok(bytes) => {
-                    plan.keep_to(r.start);
-                    plan.skip_to(r.end);
-                    plan.write_with(|t| t.extend_from_slice(&bytes));
-                    return true;
-                }
+            match m.charset.encode(&String::from_utf8_lossy(&expanded)) {
+                Ok(bytes) => plan.write_with(|t| t.extend_from_slice(&bytes)),
                 Err(character) => {
+                    // (the plan is dropped with the error)
                     failed = Some(Error::Unrepresentable {
                         encoding: m.charset.name().to_owned(),
                         character,
@@ -1286,9 +1282,8 @@ pub(crate) fn plan_replace_all_on(
                     return false;
                 }
             }
+            return true;
         }
-        plan.keep_to(r.start);
-        plan.skip_to(r.end);
         match groups.and_then(|re| captures(view, re, &r, &mut buf)) {
             Some(caps) => plan.write_with(|text| caps.expand(replacement, text)),
             None => plan.write_with(|text| text.extend_from_slice(replacement)),
