@@ -838,6 +838,15 @@ fn a_256_mib_utf16_file_is_searched_with_regexes() {
     );
 }
 
+/// The files of the filter and replace-all tests: Python's codec, a BOM to write, and the
+/// label to open with (`None`: detected).
+const DECODED_FILES: [(&str, &str, Option<&str>); 4] = [
+    ("utf-16-le", "\u{FEFF}", None),
+    ("utf-16-be", "", Some("utf-16be")),
+    ("cp1252", "", Some("windows-1252")),
+    ("shift_jis", "", Some("shift_jis")),
+];
+
 /// Line filters (`tome/filter`) in UTF-16LE (BOM) and BE, windows-1252 and Shift_JIS: for each
 /// regex, ignored case and whole word, the lines selected (numbers and text) are those on which
 /// Python's `re.search` finds a match in Python's decoding of the file, split at CRLF, LF, CR.
@@ -845,12 +854,6 @@ fn a_256_mib_utf16_file_is_searched_with_regexes() {
 fn line_filters_match_python_re_per_line() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Server::ready();
-    let files = [
-        ("utf-16-le", "\u{FEFF}", None),
-        ("utf-16-be", "", Some("utf-16be")),
-        ("cp1252", "", Some("windows-1252")),
-        ("shift_jis", "", Some("shift_jis")),
-    ];
     let mut patterns: Vec<(String, bool, bool)> = SEARCH_PATTERNS
         .iter()
         .map(|&(p, ci)| {
@@ -864,7 +867,7 @@ fn line_filters_match_python_re_per_line() {
     // Whole words (`\b…\b` in Python for a word pattern).
     patterns.push((r"\bword\b".into(), true, false));
     patterns.push((r"\bcafé\b".into(), true, false));
-    for (k, (codec, bom, label)) in files.into_iter().enumerate() {
+    for (k, &(codec, bom, label)) in DECODED_FILES.iter().enumerate() {
         let body = search_text(codec, 200).replace("x end\n", "x end\r\n");
         let text = format!("{bom}{body}");
         let path = dir.path().join(format!("f{k}.txt"));
@@ -961,12 +964,6 @@ fn unescape(p: &str) -> String {
 fn replace_all_with_groups_matches_python_re_sub() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Server::ready();
-    let files = [
-        ("utf-16-le", "\u{FEFF}", None),
-        ("utf-16-be", "", Some("utf-16be")),
-        ("cp1252", "", Some("windows-1252")),
-        ("shift_jis", "", Some("shift_jis")),
-    ];
     let cases = [
         (r"seq=(\d+) (\w+)", "$2=${1}", r"\2=\1", false),
         (
@@ -977,7 +974,7 @@ fn replace_all_with_groups_matches_python_re_sub() {
         ),
         (r"(word) (WORD)", "[$2|$1]", r"[\2|\1]", true),
     ];
-    for (k, (codec, bom, label)) in files.into_iter().enumerate() {
+    for (k, &(codec, bom, label)) in DECODED_FILES.iter().enumerate() {
         for (c, (pattern, repl, py_repl, ci)) in cases.iter().enumerate() {
             let text = format!("{bom}{}", search_text(codec, 150));
             let path = dir.path().join(format!("r{k}-{c}.txt"));
