@@ -41,11 +41,12 @@ def timed(cmd, env=None):
 
 
 def timed_peak(argv, env):
-    """Runs argv; its time and the peak of its anonymous memory (KiB), sampled every 20 ms."""
+    """Runs argv; its time, the peak of its anonymous memory (KiB), sampled every 20 ms, and
+    its output (a short one: it is read once the process ends)."""
     t = time.perf_counter()
-    p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)
+    p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE)
     peak = 0
-    while p.poll() is None:
+    while True:
         try:
             with open(f"/proc/{p.pid}/smaps_rollup") as f:
                 for line in f:
@@ -53,9 +54,14 @@ def timed_peak(argv, env):
                         peak = max(peak, int(line.split()[1]))
         except (FileNotFoundError, ProcessLookupError, ValueError):
             pass
-        time.sleep(0.02)
+        try:
+            p.wait(timeout=0.02)  # returns as soon as it ends: the time is not rounded up
+            break
+        except subprocess.TimeoutExpired:
+            pass
+    took = time.perf_counter() - t
     assert p.returncode == 0, f"{argv}: exit {p.returncode}"
-    return time.perf_counter() - t, peak
+    return took, peak, p.stdout.read()
 
 
 def median(xs):
@@ -74,6 +80,41 @@ def row(name, times, tome=None):
         ratio = f"  this/tail {m / tome:.2f}x"
     print(f"  {name:<44} median {fmt(m):>11}  runs {' '.join(fmt(t) for t in times)}{ratio}")
     return m
+
+
+def replace_rounds(x, y, flags, tome, path, n, env, state, no_sed_i, copies, t_cp):
+    """`n` rounds of `tome replace X Y` and back on its copy of FILE, timed with its peak
+    private memory, against `sed -i 's/X/Y/FLAGS'` (and `&& sync`) on theirs; checks that
+    tome's copy equals sed's after the first round and FILE after the last; prints the rows."""
+    tome_copy, sed_copy, sync_copy = copies
+    t_tome, t_sed, t_sed_sync, peaks = [], [], [], []
+    for i in range(n):
+        frm, to = (x, y) if i % 2 == 0 else (y, x)
+        t, peak, out = timed_peak(
+            [tome, "replace", "--json", frm, to, tome_copy], dict(env, TOME_STATE_DIR=state)
+        )
+        t_tome.append(t)
+        peaks.append(peak)
+        if i == 0:
+            print(f"  tome replace --json: {out.decode().strip()}")
+        if no_sed_i:
+            continue
+        t, _ = timed(f"sed -i 's/{frm}/{to}/{flags}' {sed_copy}", env)
+        t_sed.append(t)
+        t, _ = timed(f"sed -i 's/{frm}/{to}/{flags}' {sync_copy} && sync", env)
+        t_sed_sync.append(t)
+        if i == 0:
+            sh(f"cmp {tome_copy} {sed_copy}")
+            print("  byte-identical: tome's result = sed's result")
+    sh(f"cmp {tome_copy} {path}")
+    print(f"  after {n} runs (there and back) tome's copy = FILE")
+    shown = [f"{p >> 10} MiB" if p else "(ended before a sample)" for p in peaks]
+    print(f"  tome replace peak private memory: {' '.join(shown)}")
+    base = row("tome replace (default save)", t_tome)
+    if not no_sed_i:
+        row(f"sed -i 's/X/Y/{flags}'", t_sed, base)
+        row(f"sed -i 's/X/Y/{flags}' && sync", t_sed_sync, base)
+    row("cp FILE && sync (whole-file rewrite floor)", t_cp, base)
 
 
 def main():
@@ -165,62 +206,15 @@ def main():
         shutil.copyfile(path, sync_copy)
     sh("sync")
     state = tempfile.mkdtemp(dir=work)
-    t_tome, t_sed, t_sed_sync = [], [], []
     n = runs + runs % 2  # even: every copy ends as FILE
-    for i in range(n):
-        frm, to = (x, y) if i % 2 == 0 else (y, x)
-        t, out = timed(
-            f"{tome} replace --json {subprocess.list2cmdline([frm, to])} {tome_copy}",
-            dict(env, TOME_STATE_DIR=state),
-        )
-        t_tome.append(t)
-        if i == 0:
-            print(f"  tome replace --json: {out.decode().strip()}")
-        if no_sed_i:
-            continue
-        t, _ = timed(f"sed -i 's/{frm}/{to}/' {sed_copy}", env)
-        t_sed.append(t)
-        t, _ = timed(f"sed -i 's/{frm}/{to}/' {sync_copy} && sync", env)
-        t_sed_sync.append(t)
-        if i == 0:
-            sh(f"cmp {tome_copy} {sed_copy}")
-            print("  byte-identical: tome's result = sed's result")
-    sh(f"cmp {tome_copy} {path}")
-    print(f"  after {n} runs (there and back) tome's copy = FILE")
-    base = row("tome replace (default save)", t_tome)
-    if not no_sed_i:
-        row("sed -i", t_sed, base)
-        row("sed -i && sync", t_sed_sync, base)
-    row("cp FILE && sync (whole-file rewrite floor)", t_cp, base)
+    rounds = dict(tome=tome, path=path, n=n, env=env, state=state, no_sed_i=no_sed_i,
+                  copies=(tome_copy, sed_copy, sync_copy), t_cp=t_cp)
+    replace_rounds(x, y, "", **rounds)
 
     x, y = "DEBUG", "DEBUX"
     count = int(sh(f"grep -o -F -e '{x}' {path} | wc -l"))
     print(f"\nreplace, many: {x} ↔ {y}, {count} matches")
-    t_tome, t_sed, t_sed_sync, peaks = [], [], [], []
-    for i in range(n):
-        frm, to = (x, y) if i % 2 == 0 else (y, x)
-        t, peak = timed_peak(
-            [tome, "replace", frm, to, tome_copy], dict(env, TOME_STATE_DIR=state)
-        )
-        t_tome.append(t)
-        peaks.append(peak)
-        if no_sed_i:
-            continue
-        t, _ = timed(f"sed -i 's/{frm}/{to}/g' {sed_copy}", env)
-        t_sed.append(t)
-        t, _ = timed(f"sed -i 's/{frm}/{to}/g' {sync_copy} && sync", env)
-        t_sed_sync.append(t)
-        if i == 0:
-            sh(f"cmp {tome_copy} {sed_copy}")
-            print("  byte-identical: tome's result = sed's result")
-    sh(f"cmp {tome_copy} {path}")
-    print(f"  after {n} runs (there and back) tome's copy = FILE")
-    print(f"  tome replace peak private memory: {' '.join(f'{p >> 10} MiB' for p in peaks)}")
-    base = row("tome replace (default save)", t_tome)
-    if not no_sed_i:
-        row("sed -i 's/X/Y/g'", t_sed, base)
-        row("sed -i 's/X/Y/g' && sync", t_sed_sync, base)
-    row("cp FILE && sync (whole-file rewrite floor)", t_cp, base)
+    replace_rounds(x, y, "g", **rounds)
     print(f"\nload after: {open('/proc/loadavg').read().strip()}")
     shutil.rmtree(work)
 
